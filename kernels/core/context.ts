@@ -1,0 +1,433 @@
+import { BufferUsage, MapMode, ShaderStage } from './constants.js';
+import { DeviceError, KernelArgError, KernelCompileError, NoAdapterError } from './errors.js';
+import { BufferPool, bucketSize } from './pool.js';
+import type { ShaderInfo } from './shader-info.js';
+import { type DType, Tensor, checkShape, numel, toTyped } from './tensor.js';
+
+/** The adapter limits a context requests (the adapter's real maxima, not WebGPU's defaults). */
+export interface ContextLimits {
+  maxStorageBufferBindingSize: number;
+  maxBufferSize: number;
+  maxComputeWorkgroupStorageSize: number;
+  maxComputeInvocationsPerWorkgroup: number;
+  maxComputeWorkgroupSizeX: number;
+  maxComputeWorkgroupsPerDimension: number;
+  maxStorageBuffersPerShaderStage: number;
+  minStorageBufferOffsetAlignment: number;
+  minUniformBufferOffsetAlignment: number;
+}
+const LIMIT_NAMES: (keyof ContextLimits)[] = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+  'minStorageBufferOffsetAlignment',
+  'minUniformBufferOffsetAlignment',
+];
+const OPTIONAL_FEATURES = ['timestamp-query', 'shader-f16', 'subgroups'] as const;
+export type OptionalFeature = (typeof OPTIONAL_FEATURES)[number];
+
+export interface ContextOptions {
+  /** Use this device as is (a browser app's own device). Its limits are whatever it was created with. */
+  device?: GPUDevice;
+  /** Request the device from this adapter. */
+  adapter?: GPUAdapter;
+  /** The GPU entry point: `navigator.gpu` by default, Dawn's `create()` result in Node. */
+  gpu?: GPU;
+  /** Printed in the "no adapter" error: how to get one on this platform. */
+  noAdapterHint?: string;
+  /** If set, receives one line per fact about the adapter (info, limits, features) at creation. */
+  log?: (line: string) => void;
+  /** Called by destroy() after the device is destroyed (Node: drop the Dawn instance). */
+  onDestroy?: () => void;
+}
+
+/** A storage binding: a whole tensor, or an explicit buffer range (chunked weights). */
+export type Binding = Tensor | { buffer: GPUBuffer; offset?: number; size: number };
+
+export interface DispatchSpec {
+  /** Values for the shader's `override` constants (part of the pipeline key). */
+  overrides?: Record<string, number>;
+  /** One entry per storage binding of the shader, by its WGSL variable name. */
+  bindings: Record<string, Binding>;
+  /** Values for every field of the shader's `Params` struct, by name. */
+  params?: Record<string, number>;
+  /** Workgroup counts; use foldGrid for 1-D grids that may exceed 65535. */
+  workgroups: readonly [number, number?, number?];
+}
+
+interface ArenaChunk {
+  buffer: GPUBuffer;
+  data: Uint8Array;
+  used: number;
+}
+const ARENA_CHUNK = 64 * 1024;
+
+/**
+ * Splits n workgroups into (x, y) under the per-dimension limit. Shaders rebuild the flat id as
+ * `wid.x + wid.y * nwg.x` (see wgsl/lib/grid.wgsl) and return when it is >= n.
+ */
+export function foldGrid(n: number, max = 65535): [number, number] {
+  if (n <= max) return [Math.max(1, n), 1];
+  const y = Math.ceil(n / max);
+  return [Math.ceil(n / y), y];
+}
+
+/**
+ * Owns a GPUDevice: the buffer pool, pipeline cache, uniform arena and the command encoder that
+ * collects dispatches until `submit()` (one submit per forward pass). Device loss and uncaptured
+ * errors are turned into DeviceError on the next submit/sync/read.
+ */
+export class GpuContext {
+  readonly pool: BufferPool;
+  readonly limits: ContextLimits;
+  readonly features: ReadonlySet<OptionalFeature>;
+  /** Counters for tests and benchmarks. */
+  readonly stats = { dispatches: 0, submits: 0, pipelines: 0, shaderModules: 0 };
+
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private arena: ArenaChunk[] = [];
+  private arenaIndex = 0;
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private layouts = new Map<string, GPUBindGroupLayout>();
+  private modules = new Map<string, GPUShaderModule>();
+  private checks: Promise<void>[] = [];
+  private errors: Error[] = [];
+  private lostInfo: string | null = null;
+  private lostPromise: Promise<never>;
+  private staging = new Map<number, GPUBuffer[]>();
+  private destroyed = false;
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapterInfo: string,
+    private onDestroy?: () => void,
+  ) {
+    this.pool = new BufferPool(device);
+    const lim = {} as ContextLimits;
+    for (const k of LIMIT_NAMES) lim[k] = Number(device.limits[k]);
+    this.limits = lim;
+    this.features = new Set(OPTIONAL_FEATURES.filter((f) => device.features.has(f)));
+    this.lostPromise = device.lost.then((info) => {
+      if (!this.destroyed) this.lostInfo = `GPU device lost (${info.reason}): ${info.message}`;
+      throw new DeviceError(this.lostInfo ?? 'GPU device destroyed');
+    });
+    this.lostPromise.catch(() => {});
+    device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
+      this.errors.push(new DeviceError(`uncaptured WebGPU error: ${ev.error.message}`));
+    };
+  }
+
+  /** Adapter info, limits and features, one fact per line. */
+  describe(): string[] {
+    const lines = [`adapter: ${this.adapterInfo}`];
+    for (const k of LIMIT_NAMES) lines.push(`limit ${k}: ${this.limits[k]}`);
+    lines.push(`features: ${[...this.features].join(', ') || '(none of ' + OPTIONAL_FEATURES.join(', ') + ')'}`);
+    return lines;
+  }
+
+  // ---- tensors -------------------------------------------------------------------------------
+
+  /** An uninitialised tensor from the pool. */
+  tensor<D extends DType = 'f32'>(shape: readonly number[], dtype: D = 'f32' as D, label = 'tensor'): Tensor<D> {
+    this.checkAlive();
+    checkShape('tensor', label, shape);
+    const bytes = numel(shape) * 4;
+    if (bytes > this.limits.maxBufferSize) {
+      throw new KernelArgError('tensor', label, `[${shape.join(',')}] needs ${bytes} bytes, over maxBufferSize ${this.limits.maxBufferSize}`);
+    }
+    return new Tensor(this, shape, dtype, this.pool.acquire(bytes, label), label);
+  }
+
+  /** A zero-filled tensor (the clear is recorded in order with the dispatches). */
+  zeros<D extends DType = 'f32'>(shape: readonly number[], dtype: D = 'f32' as D, label = 'zeros'): Tensor<D> {
+    const t = this.tensor(shape, dtype, label);
+    this.endPass();
+    this.getEncoder().clearBuffer(t.buffer, 0, Math.ceil(t.byteLength / 4) * 4 || 4);
+    return t;
+  }
+
+  /** A tensor holding a copy of `data` (length must equal the shape's element count). */
+  fromArray<D extends DType = 'f32'>(data: ArrayLike<number>, shape: readonly number[], dtype: D = 'f32' as D, label = 'fromArray'): Tensor<D> {
+    checkShape('fromArray', label, shape);
+    if (data.length !== numel(shape)) {
+      throw new KernelArgError('fromArray', label, `got ${data.length} values for shape [${shape.join(',')}] (${numel(shape)} elements)`);
+    }
+    const t = this.tensor(shape, dtype, label);
+    // A fresh pool buffer is referenced by no unsubmitted command, so writing it now is safe.
+    if (data.length) this.device.queue.writeBuffer(t.buffer, 0, toTyped(dtype, data));
+    return t;
+  }
+
+  /** Writes host data into a buffer after everything recorded so far (submits first). */
+  writeBuffer(buffer: GPUBuffer, offset: number, data: Float32Array | Int32Array | Uint32Array | Uint8Array): void {
+    this.submit();
+    this.device.queue.writeBuffer(buffer, offset, data);
+  }
+
+  /** Copies `bytes` bytes between buffers, in order with the recorded dispatches. */
+  copyBuffer(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.checkAlive();
+    if (bytes === 0) return;
+    this.endPass();
+    this.getEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  // ---- pipelines -----------------------------------------------------------------------------
+
+  private layoutFor(shader: ShaderInfo): GPUBindGroupLayout {
+    let layout = this.layouts.get(shader.id);
+    if (!layout) {
+      layout = this.device.createBindGroupLayout({
+        label: shader.id,
+        entries: shader.bindings.map((b) => ({ binding: b.binding, visibility: ShaderStage.COMPUTE, buffer: { type: b.kind } })),
+      });
+      this.layouts.set(shader.id, layout);
+    }
+    return layout;
+  }
+
+  /** The pipeline for (shader, override values), created once; errors surface at the next sync(). */
+  pipeline(shader: ShaderInfo, overrides: Record<string, number> = {}): GPUComputePipeline {
+    for (const k of Object.keys(overrides)) {
+      if (!shader.overrides.some((o) => o.name === k)) throw new KernelArgError(shader.id, 'overrides', `unknown override '${k}' (has: ${shader.overrides.map((o) => o.name).join(', ') || 'none'})`);
+    }
+    const key = shader.id + JSON.stringify(Object.entries(overrides).sort());
+    let p = this.pipelines.get(key);
+    if (p) return p;
+    this.checkAlive();
+    this.device.pushErrorScope('validation');
+    let module = this.modules.get(shader.id);
+    if (!module) {
+      module = this.device.createShaderModule({ label: shader.id, code: shader.code });
+      this.modules.set(shader.id, module);
+      this.stats.shaderModules++;
+      const m = module;
+      this.checks.push(
+        m.getCompilationInfo().then((info) => {
+          const errs = info.messages.filter((x) => x.type === 'error');
+          if (errs.length) throw new KernelCompileError(shader.id, errs.map((e) => `${e.lineNum}:${e.linePos} ${e.message}`).join('; '));
+        }),
+      );
+    }
+    p = this.device.createComputePipeline({
+      label: shader.id,
+      layout: this.device.createPipelineLayout({ label: shader.id, bindGroupLayouts: [this.layoutFor(shader)] }),
+      compute: { module, entryPoint: shader.entry, constants: overrides },
+    });
+    const scope = this.device.popErrorScope().then((err) => {
+      if (err) throw new KernelCompileError(`${shader.id} ${JSON.stringify(overrides)}`, err.message);
+    });
+    this.checks.push(scope);
+    this.pipelines.set(key, p);
+    this.stats.pipelines++;
+    return p;
+  }
+
+  // ---- dispatch ------------------------------------------------------------------------------
+
+  private packParams(shader: ShaderInfo, values: Record<string, number> | undefined): GPUBufferBinding | null {
+    const layout = shader.params;
+    if (!layout) {
+      if (values && Object.keys(values).length) throw new KernelArgError(shader.id, 'params', 'shader has no Params struct');
+      return null;
+    }
+    const v = values ?? {};
+    for (const k of Object.keys(v)) {
+      if (!layout.fields.some((f) => f.name === k)) throw new KernelArgError(shader.id, 'params', `unknown field '${k}'`);
+    }
+    const align = this.limits.minUniformBufferOffsetAlignment;
+    let chunk = this.arena[this.arenaIndex];
+    if (chunk && chunk.used + layout.size > ARENA_CHUNK) chunk = this.arena[++this.arenaIndex];
+    if (!chunk) {
+      chunk = {
+        buffer: this.device.createBuffer({ label: 'params arena', size: ARENA_CHUNK, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST }),
+        data: new Uint8Array(ARENA_CHUNK),
+        used: 0,
+      };
+      this.arena[this.arenaIndex] = chunk;
+    }
+    const offset = chunk.used;
+    const view = new DataView(chunk.data.buffer, offset, layout.size);
+    for (const f of layout.fields) {
+      const x = v[f.name];
+      if (x === undefined || !Number.isFinite(x) && f.type !== 'f32') throw new KernelArgError(shader.id, `params.${f.name}`, x === undefined ? 'missing' : `not finite: ${x}`);
+      if (f.type === 'f32') view.setFloat32(f.offset, x, true);
+      else {
+        const lo = f.type === 'u32' ? 0 : -(2 ** 31);
+        const hi = f.type === 'u32' ? 2 ** 32 - 1 : 2 ** 31 - 1;
+        if (!Number.isInteger(x) || x < lo || x > hi) throw new KernelArgError(shader.id, `params.${f.name}`, `${x} is not a valid ${f.type}`);
+        if (f.type === 'u32') view.setUint32(f.offset, x, true);
+        else view.setInt32(f.offset, x, true);
+      }
+    }
+    chunk.used = Math.ceil((offset + layout.size) / align) * align;
+    return { buffer: chunk.buffer, offset, size: layout.size };
+  }
+
+  /** Records one dispatch of `shader`. Nothing runs until submit()/sync()/read(). */
+  dispatch(shader: ShaderInfo, spec: DispatchSpec): void {
+    this.checkAlive();
+    const [x, y = 1, z = 1] = spec.workgroups;
+    for (const n of [x, y, z]) {
+      if (!Number.isInteger(n) || n < 0 || n > this.limits.maxComputeWorkgroupsPerDimension) {
+        throw new KernelArgError(shader.id, 'workgroups', `[${x},${y},${z}] must be integers in 0..${this.limits.maxComputeWorkgroupsPerDimension}`);
+      }
+    }
+    const entries: GPUBindGroupEntry[] = [];
+    for (const b of shader.bindings) {
+      if (b.kind === 'uniform') {
+        if (b.name !== 'params') throw new KernelArgError(shader.id, b.name, 'the only uniform binding must be `params`');
+        const res = this.packParams(shader, spec.params);
+        if (res) entries.push({ binding: b.binding, resource: res });
+        continue;
+      }
+      const t = spec.bindings[b.name];
+      if (!t) throw new KernelArgError(shader.id, b.name, 'binding not provided');
+      const res: GPUBufferBinding =
+        t instanceof Tensor
+          ? { buffer: t.buffer, offset: 0, size: Math.min(t.buffer.size, Math.max(16, Math.ceil(t.byteLength / 16) * 16)) }
+          : { buffer: t.buffer, offset: t.offset ?? 0, size: t.size };
+      if (res.size! > this.limits.maxStorageBufferBindingSize) {
+        throw new KernelArgError(shader.id, b.name, `binding of ${res.size} bytes exceeds maxStorageBufferBindingSize ${this.limits.maxStorageBufferBindingSize}; bind it in chunks`);
+      }
+      entries.push({ binding: b.binding, resource: res });
+    }
+    for (const name of Object.keys(spec.bindings)) {
+      if (!shader.bindings.some((b) => b.name === name)) throw new KernelArgError(shader.id, name, 'shader has no binding with this name');
+    }
+    const pipeline = this.pipeline(shader, spec.overrides);
+    const bindGroup = this.device.createBindGroup({ label: shader.id, layout: this.layoutFor(shader), entries });
+    if (x * y * z === 0) return;
+    if (!this.pass) this.pass = this.getEncoder().beginComputePass({ label: 'videoworld' });
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    this.pass.dispatchWorkgroups(x, y, z);
+    this.stats.dispatches++;
+  }
+
+  private getEncoder(): GPUCommandEncoder {
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: 'videoworld' });
+    return this.encoder;
+  }
+
+  private endPass(): void {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+  }
+
+  // ---- submission ----------------------------------------------------------------------------
+
+  private checkAlive(): void {
+    if (this.destroyed) throw new DeviceError('GpuContext used after destroy()');
+    if (this.lostInfo) throw new DeviceError(this.lostInfo);
+    if (this.errors.length) {
+      const e = this.errors.shift()!;
+      this.errors = [];
+      throw e;
+    }
+  }
+
+  /** Submits everything recorded since the last submit as one command buffer. */
+  submit(): void {
+    this.checkAlive();
+    this.endPass();
+    for (let i = 0; i <= this.arenaIndex && i < this.arena.length; i++) {
+      const c = this.arena[i]!;
+      if (c.used) this.device.queue.writeBuffer(c.buffer, 0, c.data, 0, c.used);
+      c.used = 0;
+    }
+    this.arenaIndex = 0;
+    if (this.encoder) {
+      this.device.queue.submit([this.encoder.finish()]);
+      this.encoder = null;
+      this.stats.submits++;
+    }
+    this.pool.afterSubmit();
+  }
+
+  /** Submits, waits for the GPU, and throws any compile, validation or device-loss error. */
+  async sync(): Promise<void> {
+    this.submit();
+    await Promise.race([this.device.queue.onSubmittedWorkDone(), this.lostPromise]);
+    await this.drainChecks();
+    this.checkAlive();
+  }
+
+  private async drainChecks(): Promise<void> {
+    const checks = this.checks;
+    this.checks = [];
+    const results = await Promise.allSettled(checks);
+    const bad = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+    if (bad) throw bad.reason;
+  }
+
+  /** Reads `bytes` bytes of a buffer to the CPU after all recorded work. */
+  async readBuffer(buffer: GPUBuffer, offset: number, bytes: number): Promise<ArrayBuffer> {
+    this.checkAlive();
+    if (bytes === 0) return new ArrayBuffer(0);
+    const size = bucketSize(bytes);
+    const staging =
+      this.staging.get(size)?.pop() ??
+      this.device.createBuffer({ label: 'readback', size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+    this.copyBuffer(buffer, offset, staging, 0, Math.ceil(bytes / 4) * 4);
+    this.submit();
+    await Promise.race([staging.mapAsync(MapMode.READ, 0, size), this.lostPromise]);
+    const out = staging.getMappedRange(0, size).slice(0, bytes);
+    staging.unmap();
+    const list = this.staging.get(size) ?? [];
+    list.push(staging);
+    this.staging.set(size, list);
+    await this.drainChecks();
+    this.checkAlive();
+    return out;
+  }
+
+  /** Destroys the device and every pooled buffer; the context is unusable afterwards. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.pool.destroy();
+    for (const l of this.staging.values()) for (const b of l) b.destroy();
+    for (const c of this.arena) c.buffer.destroy();
+    this.device.destroy();
+    this.onDestroy?.();
+  }
+}
+
+/**
+ * Acquires an adapter and device. In a browser pass nothing (uses navigator.gpu) or your own
+ * `device`; in Node use `createNodeContext` from `videoworld-webgpu/node`, which passes Dawn's GPU.
+ */
+export async function createContext(options: ContextOptions = {}): Promise<GpuContext> {
+  if (options.device) {
+    const ctx = new GpuContext(options.device, 'caller-provided device', options.onDestroy);
+    if (options.log) for (const l of ctx.describe()) options.log(l);
+    return ctx;
+  }
+  const hint = options.noAdapterHint ?? 'use a browser with WebGPU enabled';
+  let adapter = options.adapter ?? null;
+  if (!adapter) {
+    const gpu = options.gpu ?? (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+    if (!gpu) throw new NoAdapterError(`No WebGPU implementation found (navigator.gpu is missing). ${hint}`);
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  }
+  if (!adapter) throw new NoAdapterError(`No WebGPU adapter found. ${hint}`);
+  const requiredLimits: Record<string, number> = {};
+  for (const k of LIMIT_NAMES) {
+    requiredLimits[k] = Number(adapter.limits[k]);
+  }
+  const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter!.features.has(f));
+  const device = await adapter.requestDevice({ label: 'videoworld', requiredLimits, requiredFeatures });
+  const info = adapter.info;
+  const desc = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' / ') || 'unknown adapter';
+  const ctx = new GpuContext(device, desc, options.onDestroy);
+  if (options.log) for (const l of ctx.describe()) options.log(l);
+  return ctx;
+}

@@ -1,0 +1,96 @@
+import type { GpuContext } from './context.js';
+import { KernelArgError } from './errors.js';
+
+export type DType = 'f32' | 'i32' | 'u32';
+export type TypedArrayOf<D extends DType> = D extends 'f32' ? Float32Array : D extends 'i32' ? Int32Array : Uint32Array;
+export const DTYPES: readonly DType[] = ['f32', 'i32', 'u32'];
+
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function checkShape(kernel: string, arg: string, shape: readonly number[]): void {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new KernelArgError(kernel, arg, `shape [${shape.join(',')}] must hold non-negative integers`);
+  }
+}
+
+export function arrayFor(dtype: DType, n: number | ArrayBuffer): Float32Array | Int32Array | Uint32Array {
+  if (typeof n === 'number') return dtype === 'f32' ? new Float32Array(n) : dtype === 'i32' ? new Int32Array(n) : new Uint32Array(n);
+  return dtype === 'f32' ? new Float32Array(n) : dtype === 'i32' ? new Int32Array(n) : new Uint32Array(n);
+}
+
+/**
+ * An n-d array in a pooled GPU buffer. Row-major, 4-byte elements. The buffer may be larger than
+ * the tensor (pool buckets); `byteLength` is what the tensor owns.
+ */
+export class Tensor<D extends DType = DType> {
+  readonly size: number;
+  private buf: GPUBuffer | null;
+
+  /** Use ctx.tensor / ctx.zeros / ctx.fromArray (or the free functions `fromArray`, `zeros`). */
+  constructor(
+    readonly ctx: GpuContext,
+    readonly shape: readonly number[],
+    readonly dtype: D,
+    buffer: GPUBuffer,
+    readonly label = 'tensor',
+  ) {
+    this.size = numel(shape);
+    this.buf = buffer;
+  }
+
+  get byteLength(): number {
+    return this.size * 4;
+  }
+
+  get disposed(): boolean {
+    return this.buf === null;
+  }
+
+  /** The GPU buffer; throws if the tensor was disposed. */
+  get buffer(): GPUBuffer {
+    if (!this.buf) throw new KernelArgError('tensor', this.label, 'used after dispose()');
+    return this.buf;
+  }
+
+  /** Copies the tensor to the CPU. Submits pending work first. */
+  async read(): Promise<TypedArrayOf<D>> {
+    const bytes = await this.ctx.readBuffer(this.buffer, 0, this.byteLength);
+    return arrayFor(this.dtype, bytes) as TypedArrayOf<D>;
+  }
+
+  /** Overwrites the contents from the CPU (submits pending work first so ordering holds). */
+  write(data: ArrayLike<number>): void {
+    if (data.length !== this.size) throw new KernelArgError('tensor.write', this.label, `got ${data.length} values, expected ${this.size} for shape [${this.shape.join(',')}]`);
+    this.ctx.writeBuffer(this.buffer, 0, toTyped(this.dtype, data));
+  }
+
+  /** Same buffer, new shape (element count must match). The view shares the buffer: dispose only one. */
+  reshape(shape: readonly number[]): Tensor<D> {
+    checkShape('reshape', this.label, shape);
+    if (numel(shape) !== this.size) throw new KernelArgError('reshape', this.label, `cannot view [${this.shape.join(',')}] as [${shape.join(',')}]`);
+    return new Tensor(this.ctx, shape, this.dtype, this.buffer, this.label);
+  }
+
+  /** Returns the buffer to the pool. Idempotent. */
+  dispose(): void {
+    if (this.buf) this.ctx.pool.release(this.buf);
+    this.buf = null;
+  }
+
+  toString(): string {
+    return `Tensor(${this.label}, ${this.dtype}[${this.shape.join(',')}])`;
+  }
+}
+
+export function toTyped(dtype: DType, data: ArrayLike<number>): Float32Array | Int32Array | Uint32Array {
+  if (dtype === 'f32' && data instanceof Float32Array) return data;
+  if (dtype === 'i32' && data instanceof Int32Array) return data;
+  if (dtype === 'u32' && data instanceof Uint32Array) return data;
+  const out = arrayFor(dtype, data.length);
+  for (let i = 0; i < data.length; i++) out[i] = data[i]!;
+  return out;
+}

@@ -1,0 +1,22 @@
+/**
+ * videoworld-webgpu/kernels: the tensor core (context, tensors, pool, pipelines) and one module
+ * per kernel family. Browser-safe: no Node built-ins.
+ *
+ * @example
+ * const ctx = await createContext();              // navigator.gpu, or pass { device }
+ * const a = ctx.fromArray([1, 2, 3], [3]);
+ * const b = ctx.fromArray([10, 20, 30], [3]);
+ * console.log(await add(a, b).read());            // Float32Array [11, 22, 33]
+ */
+export { createContext, foldGrid, GpuContext } from './core/context.js';
+export type { Binding, ContextLimits, ContextOptions, DispatchSpec, OptionalFeature } from './core/context.js';
+export { DeviceError, KernelArgError, KernelCompileError, NoAdapterError } from './core/errors.js';
+export { Tensor, numel, DTYPES } from './core/tensor.js';
+export type { DType, TypedArrayOf } from './core/tensor.js';
+export { expectTensor, outTensor, sameContext, expectInt } from './core/check.js';
+export type { ShaderInfo } from './core/shader-info.js';
+export { bucketSize, BufferPool } from './core/pool.js';
+export type { PoolStats } from './core/pool.js';
+export { copy, copyRef } from './copy.js';
+export { add, sub, mul, div, binary, binaryRef, broadcastPlan, BINARY_OPS } from './binary.js';
+export type { BinaryOp } from './binary.js';

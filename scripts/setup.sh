@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Makes a fresh checkout runnable: npm dependencies, then a WebGPU adapter (Mesa lavapipe when
+# the machine has none). Safe to run repeatedly; does nothing when everything is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -d node_modules/webgpu ] || [ ! -x node_modules/.bin/tsx ]; then
+  echo "setup: installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+if ! node scripts/probe-adapter.mjs >/dev/null 2>&1; then
+  echo "setup: no WebGPU adapter found; installing Mesa lavapipe (scripts/install-webgpu-driver.sh)"
+  bash scripts/install-webgpu-driver.sh
+  node scripts/probe-adapter.mjs
+fi

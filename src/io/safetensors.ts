@@ -1,0 +1,226 @@
+/**
+ * Safetensors reader and writer (https://huggingface.co/docs/safetensors): 8-byte LE header
+ * length N, N bytes of JSON, then raw little-endian data. The reader validates everything it is
+ * given before touching data: header size bound, dtypes, shapes, offsets inside the buffer,
+ * byte counts that match the shape, and no overlapping tensors.
+ */
+
+export const SAFETENSORS_DTYPES = {
+  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
+} as const;
+export type SafetensorsDType = keyof typeof SAFETENSORS_DTYPES;
+
+/** Largest JSON header accepted (the format's own reference implementation uses 100 MB). */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+export interface TensorRecord {
+  dtype: SafetensorsDType;
+  shape: number[];
+  /** Raw little-endian bytes, or a typed array whose element type matches dtype. */
+  data: Uint8Array | Float32Array | Int32Array | Uint32Array | Float64Array | BigInt64Array | Uint16Array | Int8Array | Int16Array;
+}
+
+export interface TensorEntry {
+  name: string;
+  dtype: SafetensorsDType;
+  shape: number[];
+  /** Byte range inside the file. */
+  begin: number;
+  end: number;
+}
+
+export class SafetensorsError extends Error {
+  constructor(source: string, detail: string) {
+    super(`safetensors ${source}: ${detail}`);
+    this.name = 'SafetensorsError';
+  }
+}
+
+export class SafetensorsFile {
+  constructor(
+    readonly source: string,
+    readonly bytes: Uint8Array,
+    readonly metadata: Record<string, string>,
+    readonly entries: Map<string, TensorEntry>,
+  ) {}
+
+  get names(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  entry(name: string): TensorEntry {
+    const e = this.entries.get(name);
+    if (!e) throw new SafetensorsError(this.source, `no tensor '${name}' (has ${this.entries.size}: ${this.names.slice(0, 8).join(', ')}${this.entries.size > 8 ? ', ...' : ''})`);
+    return e;
+  }
+
+  /** The raw bytes of a tensor (a view, no copy). */
+  raw(name: string): Uint8Array {
+    const e = this.entry(name);
+    return this.bytes.subarray(e.begin, e.end);
+  }
+
+  /** A tensor as Float32Array, converting F16/BF16/F64/integer dtypes. */
+  f32(name: string): Float32Array {
+    const e = this.entry(name);
+    const n = e.shape.reduce((a, b) => a * b, 1);
+    const dv = new DataView(this.bytes.buffer, this.bytes.byteOffset + e.begin, e.end - e.begin);
+    const out = new Float32Array(n);
+    switch (e.dtype) {
+      case 'F32': for (let i = 0; i < n; i++) out[i] = dv.getFloat32(i * 4, true); break;
+      case 'F64': for (let i = 0; i < n; i++) out[i] = dv.getFloat64(i * 8, true); break;
+      case 'F16': for (let i = 0; i < n; i++) out[i] = halfToFloat(dv.getUint16(i * 2, true)); break;
+      case 'BF16': for (let i = 0; i < n; i++) out[i] = bf16ToFloat(dv.getUint16(i * 2, true)); break;
+      default: {
+        const ints = this.ints(name);
+        for (let i = 0; i < n; i++) out[i] = ints[i]!;
+      }
+    }
+    return out;
+  }
+
+  /** An integer or bool tensor as Int32Array (I64 values must fit in int32). */
+  i32(name: string): Int32Array {
+    const ints = this.ints(name);
+    const out = new Int32Array(ints.length);
+    for (let i = 0; i < ints.length; i++) {
+      const v = ints[i]!;
+      if (v !== (v | 0)) throw new SafetensorsError(this.source, `${name}[${i}] = ${v} does not fit in int32`);
+      out[i] = v;
+    }
+    return out;
+  }
+
+  private ints(name: string): number[] {
+    const e = this.entry(name);
+    const n = e.shape.reduce((a, b) => a * b, 1);
+    const dv = new DataView(this.bytes.buffer, this.bytes.byteOffset + e.begin, e.end - e.begin);
+    const out: number[] = new Array(n);
+    const get: Record<string, (i: number) => number> = {
+      I64: (i) => Number(dv.getBigInt64(i * 8, true)),
+      U64: (i) => Number(dv.getBigUint64(i * 8, true)),
+      I32: (i) => dv.getInt32(i * 4, true),
+      U32: (i) => dv.getUint32(i * 4, true),
+      I16: (i) => dv.getInt16(i * 2, true),
+      U16: (i) => dv.getUint16(i * 2, true),
+      I8: (i) => dv.getInt8(i),
+      U8: (i) => dv.getUint8(i),
+      BOOL: (i) => dv.getUint8(i),
+    };
+    const g = get[e.dtype];
+    if (!g) throw new SafetensorsError(this.source, `${name} has dtype ${e.dtype}, expected an integer dtype`);
+    for (let i = 0; i < n; i++) out[i] = g(i);
+    return out;
+  }
+
+  /** Parsed JSON of a metadata value. */
+  metaJson<T = unknown>(key: string): T {
+    const v = this.metadata[key];
+    if (v === undefined) throw new SafetensorsError(this.source, `no metadata key '${key}'`);
+    return JSON.parse(v) as T;
+  }
+}
+
+export function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * f * 2 ** -24;
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+export function bf16ToFloat(b: number): number {
+  const dv = new DataView(new ArrayBuffer(4));
+  dv.setUint32(0, b << 16, true);
+  return dv.getFloat32(0, true);
+}
+
+/** Parses and validates a whole safetensors buffer (no copies of tensor data). */
+export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): SafetensorsFile {
+  const fail = (d: string) => new SafetensorsError(source, d);
+  if (bytes.byteLength < 8) throw fail(`file is ${bytes.byteLength} bytes, shorter than the 8-byte header length`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = Number(dv.getBigUint64(0, true));
+  if (n > MAX_HEADER_BYTES) throw fail(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  if (8 + n > bytes.byteLength) throw fail(`header length ${n} runs past the end of the file (${bytes.byteLength} bytes)`);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+  } catch (e) {
+    throw fail(`header is not valid UTF-8 JSON: ${(e as Error).message}`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw fail('header is not a JSON object');
+  const dataStart = 8 + n;
+  const dataLen = bytes.byteLength - dataStart;
+  const metadata: Record<string, string> = {};
+  const entries = new Map<string, TensorEntry>();
+  for (const [name, v] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw fail('__metadata__ must be an object of strings');
+      for (const [k, s] of Object.entries(v)) {
+        if (typeof s !== 'string') throw fail(`__metadata__.${k} must be a string`);
+        metadata[k] = s;
+      }
+      continue;
+    }
+    const t = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof t !== 'object' || t === null) throw fail(`${name}: entry is not an object`);
+    if (typeof t.dtype !== 'string' || !(t.dtype in SAFETENSORS_DTYPES)) throw fail(`${name}: unknown dtype ${JSON.stringify(t.dtype)}`);
+    const dtype = t.dtype as SafetensorsDType;
+    if (!Array.isArray(t.shape) || t.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw fail(`${name}: shape must be an array of non-negative integers`);
+    const shape = t.shape as number[];
+    const offs = t.data_offsets;
+    if (!Array.isArray(offs) || offs.length !== 2 || offs.some((o) => !Number.isSafeInteger(o) || o < 0)) throw fail(`${name}: data_offsets must be [begin, end]`);
+    const [b, e] = offs as [number, number];
+    if (b > e || e > dataLen) throw fail(`${name}: data_offsets [${b},${e}] outside the data section (${dataLen} bytes)`);
+    let count = 1;
+    for (const d of shape) count *= d;
+    if (count * SAFETENSORS_DTYPES[dtype] !== e - b) throw fail(`${name}: ${dtype}[${shape.join(',')}] needs ${count * SAFETENSORS_DTYPES[dtype]} bytes, data_offsets give ${e - b}`);
+    entries.set(name, { name, dtype, shape, begin: dataStart + b, end: dataStart + e });
+  }
+  const sorted = [...entries.values()].sort((x, y) => x.begin - y.begin);
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i]!.begin < sorted[i - 1]!.end && sorted[i]!.end > sorted[i]!.begin) throw fail(`tensors ${sorted[i - 1]!.name} and ${sorted[i]!.name} overlap`);
+  }
+  return new SafetensorsFile(source, bytes, metadata, entries);
+}
+
+/** Serializes tensors; 8-byte dtypes first so every tensor is aligned to its element size. */
+export function serializeSafetensors(tensors: Record<string, TensorRecord>, metadata?: Record<string, string>): Uint8Array {
+  const names = Object.keys(tensors).sort((a, b) => SAFETENSORS_DTYPES[tensors[b]!.dtype] - SAFETENSORS_DTYPES[tensors[a]!.dtype] || (a < b ? -1 : 1));
+  const header: Record<string, unknown> = {};
+  if (metadata) header.__metadata__ = metadata;
+  let off = 0;
+  const parts: Uint8Array[] = [];
+  for (const name of names) {
+    const t = tensors[name]!;
+    if (!(t.dtype in SAFETENSORS_DTYPES)) throw new SafetensorsError(name, `unknown dtype ${t.dtype}`);
+    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    const count = t.shape.reduce((a, b) => a * b, 1);
+    if (bytes.byteLength !== count * SAFETENSORS_DTYPES[t.dtype]) {
+      throw new SafetensorsError(name, `${t.dtype}[${t.shape.join(',')}] needs ${count * SAFETENSORS_DTYPES[t.dtype]} bytes, got ${bytes.byteLength}`);
+    }
+    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [off, off + bytes.byteLength] };
+    off += bytes.byteLength;
+    parts.push(bytes);
+  }
+  let json = JSON.stringify(header);
+  const enc = new TextEncoder();
+  let hb = enc.encode(json);
+  const pad = (8 - (hb.byteLength % 8)) % 8;
+  if (pad) hb = enc.encode(json + ' '.repeat(pad));
+  const out = new Uint8Array(8 + hb.byteLength + off);
+  new DataView(out.buffer).setBigUint64(0, BigInt(hb.byteLength), true);
+  out.set(hb, 8);
+  let p = 8 + hb.byteLength;
+  for (const part of parts) {
+    out.set(part, p);
+    p += part.byteLength;
+  }
+  return out;
+}

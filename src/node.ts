@@ -1,0 +1,72 @@
+/**
+ * videoworld-webgpu/node: Dawn bootstrap (npm `webgpu`) and file I/O. The only entry that may
+ * touch Node built-ins.
+ *
+ * @example
+ * import { createNodeContext } from 'videoworld-webgpu/node';
+ * import { add } from 'videoworld-webgpu/kernels';
+ * const ctx = await createNodeContext();
+ * console.log(await add(ctx.fromArray([1, 2], [2]), ctx.fromArray([3, 4], [2])).read());
+ * ctx.destroy(); // lets the process exit
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type ContextOptions, type GpuContext, createContext } from '../kernels/core/context.js';
+import { NoAdapterError } from '../kernels/core/errors.js';
+import { type SafetensorsFile, parseSafetensors, serializeSafetensors, type TensorRecord } from './io/safetensors.js';
+
+/** The exact command that installs a software WebGPU adapter (Mesa lavapipe) on Debian/Ubuntu. */
+export function installDriverCommand(): string {
+  const candidates = ['../scripts/install-webgpu-driver.sh', '../../scripts/install-webgpu-driver.sh'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+  const script = candidates.find((p) => existsSync(p)) ?? candidates[0]!;
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  return `${root ? '' : 'sudo '}bash ${script}`;
+}
+
+export interface NodeContextOptions extends Pick<ContextOptions, 'log'> {
+  /** Dawn toggles passed to `create()`, e.g. 'disable-dawn-features=timestamp_quantization'. */
+  dawnFlags?: string[];
+}
+
+/** Creates a GpuContext on Dawn (npm `webgpu`). Fails with the install command when no adapter exists. */
+export async function createNodeContext(options: NodeContextOptions = {}): Promise<GpuContext> {
+  if (!process.env.XDG_RUNTIME_DIR) {
+    // Vulkan loaders and Mesa warn (and some fail) without it; headless machines often lack it.
+    const dir = join(tmpdir(), `xdg-runtime-${process.getuid?.() ?? 'user'}`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    process.env.XDG_RUNTIME_DIR = dir;
+  }
+  const hint = `Install Mesa's software Vulkan driver (lavapipe) with:\n  ${installDriverCommand()}`;
+  let dawn: { create: (flags: string[]) => GPU };
+  try {
+    dawn = (await import('webgpu')) as unknown as typeof dawn;
+  } catch (e) {
+    throw new NoAdapterError(`Cannot load the npm package 'webgpu' (Dawn for Node): ${(e as Error).message}. Run: npm install webgpu`);
+  }
+  let gpu: GPU | null = dawn.create(options.dawnFlags ?? []);
+  return createContext({
+    gpu,
+    noAdapterHint: hint,
+    log: options.log,
+    // Dropping the Dawn instance lets Node exit once the device is gone.
+    onDestroy: () => {
+      gpu = null;
+    },
+  });
+}
+
+/** Reads and validates a .safetensors file. */
+export async function readSafetensorsFile(path: string): Promise<SafetensorsFile> {
+  const buf = await readFile(path);
+  return parseSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
+}
+
+/** Writes tensors (and string metadata) as a .safetensors file. */
+export async function writeSafetensorsFile(path: string, tensors: Record<string, TensorRecord>, metadata?: Record<string, string>): Promise<void> {
+  await writeFile(path, serializeSafetensors(tensors, metadata));
+}
+
+export * from './index.js';

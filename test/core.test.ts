@@ -1,0 +1,190 @@
+import test from 'ava';
+import { DeviceError, KernelArgError, KernelCompileError, bucketSize, copy, foldGrid, type ShaderInfo } from '../kernels/index.js';
+import { gpu } from './helpers/gpu.js';
+
+test('context: adapter limits and features are the adapter maxima', async (t) => {
+  const ctx = await gpu();
+  t.true(ctx.limits.maxStorageBufferBindingSize >= 128 * 1024 * 1024);
+  t.true(ctx.limits.maxComputeInvocationsPerWorkgroup >= 256);
+  t.true(ctx.describe().some((l) => l.startsWith('limit maxStorageBufferBindingSize')));
+  t.log(ctx.describe().join('\n'));
+});
+
+test('tensor: fromArray/read round trip for f32, i32, u32', async (t) => {
+  const ctx = await gpu();
+  const f = ctx.fromArray([1.5, -2, 3], [3]);
+  const i = ctx.fromArray([-7, 0, 2147483647], [3], 'i32');
+  const u = ctx.fromArray([0, 4294967295], [2], 'u32');
+  t.deepEqual([...(await f.read())], [1.5, -2, 3]);
+  t.deepEqual([...(await i.read())], [-7, 0, 2147483647]);
+  t.deepEqual([...(await u.read())], [0, 4294967295]);
+  t.true((await i.read()) instanceof Int32Array);
+  for (const x of [f, i, u]) x.dispose();
+});
+
+test('tensor: zeros, write, reshape, size-0', async (t) => {
+  const ctx = await gpu();
+  const z = ctx.zeros([2, 3]);
+  t.deepEqual([...(await z.read())], [0, 0, 0, 0, 0, 0]);
+  z.write([1, 2, 3, 4, 5, 6]);
+  t.deepEqual([...(await z.reshape([3, 2]).read())], [1, 2, 3, 4, 5, 6]);
+  t.throws(() => z.reshape([4, 2]), { instanceOf: KernelArgError });
+  t.throws(() => z.write([1]), { message: /expected 6/ });
+  const e = ctx.zeros([0, 4]);
+  t.is((await e.read()).length, 0);
+  z.dispose();
+  e.dispose();
+});
+
+test('tensor: bad shapes and lengths are named errors', async (t) => {
+  const ctx = await gpu();
+  t.throws(() => ctx.fromArray([1, 2, 3], [2, 2]), { instanceOf: KernelArgError, message: /fromArray.*3 values.*\[2,2\]/ });
+  t.throws(() => ctx.tensor([2, -1]), { instanceOf: KernelArgError });
+  t.throws(() => ctx.tensor([1.5]), { instanceOf: KernelArgError });
+});
+
+test('tensor: reading a disposed tensor throws naming it', async (t) => {
+  const ctx = await gpu();
+  const a = ctx.fromArray([1, 2], [2], 'f32', 'weights.x');
+  a.dispose();
+  a.dispose();
+  await t.throwsAsync(() => a.read(), { instanceOf: KernelArgError, message: /weights\.x.*dispose/ });
+  t.throws(() => copy(a), { instanceOf: KernelArgError, message: /^copy: src: .*disposed/ });
+});
+
+test('pool: buckets, reuse after submit, no growth across iterations', async (t) => {
+  const ctx = await gpu();
+  t.is(bucketSize(1), 256);
+  t.is(bucketSize(1000), 1024);
+  t.is(bucketSize((1 << 20) + 1), (1 << 21) / 8 * 5);
+  const src = ctx.fromArray(new Float32Array(1000).fill(1), [1000]);
+  for (let i = 0; i < 3; i++) copy(src).dispose();
+  await ctx.sync();
+  const created = ctx.pool.getStats().created;
+  for (let i = 0; i < 20; i++) {
+    const a = copy(src);
+    const b = copy(a);
+    a.dispose();
+    b.dispose();
+    await ctx.sync();
+  }
+  t.is(ctx.pool.getStats().created, created, 'no new buffers once the pool is warm');
+  src.dispose();
+});
+
+test('pool: a buffer released before submit is not overwritten by a later upload', async (t) => {
+  const ctx = await gpu();
+  const a = ctx.fromArray([1, 2, 3, 4], [4]);
+  const b = copy(a); // recorded, not submitted
+  a.dispose();
+  const c = ctx.fromArray([9, 9, 9, 9], [4]); // must not reuse a's buffer yet
+  t.deepEqual([...(await b.read())], [1, 2, 3, 4]);
+  b.dispose();
+  c.dispose();
+});
+
+test('pipeline cache: keyed by overrides, not by shape', async (t) => {
+  const ctx = await gpu();
+  const before = ctx.stats.pipelines;
+  for (const n of [3, 17, 1000]) {
+    const x = ctx.fromArray(new Float32Array(n), [n]);
+    copy(x).dispose();
+    x.dispose();
+  }
+  await ctx.sync();
+  t.true(ctx.stats.pipelines - before <= 1);
+});
+
+test('foldGrid keeps every dimension under the limit', (t) => {
+  t.deepEqual(foldGrid(10), [10, 1]);
+  const [x, y] = foldGrid(200000);
+  t.true(x <= 65535 && x * y >= 200000 && x * (y - 1) < 200000);
+});
+
+const FLAT: ShaderInfo = {
+  id: 'flat_index_test_kernel',
+  entry: 'main',
+  code: `struct Params { n: u32, }
+@group(0) @binding(0) var<storage, read_write> x: array<u32>;
+@group(0) @binding(1) var<uniform> params: Params;
+@compute @workgroup_size(1) fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = wid.x + wid.y * nwg.x;
+  if (i < params.n) { x[i] = i; }
+}`,
+  bindings: [
+    { name: 'x', binding: 0, kind: 'storage' },
+    { name: 'params', binding: 1, kind: 'uniform' },
+  ],
+  overrides: [],
+  params: { fields: [{ name: 'n', type: 'u32', offset: 0 }], size: 16 },
+};
+
+test('dispatch: a grid folded past 65535 workgroups covers every index once', async (t) => {
+  const ctx = await gpu();
+  const n = 65535 * 2 + 7;
+  const x = ctx.zeros([n], 'u32');
+  ctx.dispatch(FLAT, { bindings: { x }, params: { n }, workgroups: foldGrid(n) });
+  const out = await x.read();
+  let bad = 0;
+  for (let i = 0; i < n; i++) if (out[i] !== i) bad++;
+  t.is(bad, 0);
+  t.throws(() => ctx.dispatch(FLAT, { bindings: { x }, params: { n: -1 }, workgroups: [1] }), { message: /params\.n: -1 is not a valid u32/ });
+  t.throws(() => ctx.dispatch(FLAT, { bindings: { x }, params: {}, workgroups: [1] }), { message: /params\.n: missing/ });
+  t.throws(() => ctx.dispatch(FLAT, { bindings: { x }, params: { n: 1, m: 2 }, workgroups: [1] }), { message: /unknown field 'm'/ });
+  x.dispose();
+});
+
+test('copy: a tensor larger than one storage binding is copied in chunks', async (t) => {
+  const ctx = await gpu();
+  const n = ctx.limits.maxStorageBufferBindingSize / 4 + 1000;
+  const src = ctx.tensor([n], 'u32');
+  ctx.dispatch(FLAT, { bindings: { x: { buffer: src.buffer, offset: 0, size: 4096 } }, params: { n: 1024 }, workgroups: [1024] });
+  const tail = new Uint32Array(1000).map((_, i) => i + 7);
+  ctx.writeBuffer(src.buffer, (n - 1000) * 4, tail);
+  const dst = copy(src);
+  const head = new Uint32Array(await ctx.readBuffer(dst.buffer, 0, 4096));
+  const end = new Uint32Array(await ctx.readBuffer(dst.buffer, (n - 1000) * 4, 4000));
+  t.is(head[1023], 1023);
+  t.deepEqual([...end.slice(0, 3)], [7, 8, 9]);
+  t.is(end[999], 1006);
+  src.dispose();
+  dst.dispose();
+});
+
+const BROKEN: ShaderInfo = {
+  id: 'broken_test_kernel',
+  entry: 'main',
+  code: '@group(0) @binding(0) var<storage, read_write> x: array<f32>;\n@compute @workgroup_size(1) fn main() { x[0] = undefined_thing; }',
+  bindings: [{ name: 'x', binding: 0, kind: 'storage' }],
+  overrides: [],
+  params: null,
+};
+
+test('WGSL compile errors surface with the kernel id', async (t) => {
+  const { createNodeContext } = await import('../src/node.js');
+  const ctx = await createNodeContext();
+  const x = ctx.zeros([4]);
+  ctx.dispatch(BROKEN, { bindings: { x }, workgroups: [1] });
+  const err = await t.throwsAsync(() => ctx.sync());
+  t.true(err instanceof KernelCompileError || err instanceof DeviceError, String(err));
+  t.regex(String(err?.message), /broken_test_kernel/);
+  ctx.destroy();
+});
+
+test('dispatch validation: missing binding, unknown param, bad workgroups', async (t) => {
+  const ctx = await gpu();
+  const x = ctx.zeros([4]);
+  t.throws(() => ctx.dispatch(BROKEN, { bindings: {}, workgroups: [1] }), { message: /broken_test_kernel: x: binding not provided/ });
+  t.throws(() => ctx.dispatch(BROKEN, { bindings: { x }, workgroups: [70000] }), { message: /workgroups/ });
+  t.throws(() => ctx.dispatch(BROKEN, { bindings: { x, y: x }, workgroups: [1] }), { message: /y: shader has no binding/ });
+  x.dispose();
+});
+
+test('destroyed context refuses work with a DeviceError', async (t) => {
+  const { createNodeContext } = await import('../src/node.js');
+  const ctx = await createNodeContext();
+  const x = ctx.fromArray([1], [1]);
+  ctx.destroy();
+  t.throws(() => copy(x), { instanceOf: DeviceError });
+  await t.throwsAsync(() => x.read(), { instanceOf: DeviceError });
+});

@@ -1,0 +1,18 @@
+import type { GpuContext } from '../../kernels/index.js';
+import { createNodeContext } from '../../src/node.js';
+
+let shared: Promise<GpuContext> | null = null;
+
+/**
+ * One GpuContext per test process (each ava test file runs in its own process). No adapter is a
+ * failure, never a skip: the error carries the command that installs lavapipe.
+ */
+export function gpu(): Promise<GpuContext> {
+  if (!shared) {
+    shared = createNodeContext();
+    process.once('exit', () => {
+      void shared?.then((c) => c.destroy()).catch(() => {});
+    });
+  }
+  return shared;
+}

@@ -1,0 +1,57 @@
+import test from 'ava';
+import { readdirSync } from 'node:fs';
+import { parseSafetensors, serializeSafetensors, SafetensorsError } from '../../src/io/safetensors.js';
+import { GOLDEN_DIR, loadGolden } from '../helpers/golden.js';
+
+test('safetensors: round trip with metadata and mixed dtypes', (t) => {
+  const bytes = serializeSafetensors(
+    {
+      w: { dtype: 'F32', shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) },
+      idx: { dtype: 'I64', shape: [3], data: new BigInt64Array([1n, -2n, 3n]) },
+      m: { dtype: 'I32', shape: [1], data: new Int32Array([-5]) },
+    },
+    { case: 'x' },
+  );
+  const f = parseSafetensors(bytes);
+  t.deepEqual([...f.f32('w')], [1, 2, 3, 4]);
+  t.deepEqual([...f.i32('idx')], [1, -2, 3]);
+  t.deepEqual([...f.i32('m')], [-5]);
+  t.is(f.metadata.case, 'x');
+  t.is(f.entry('idx').begin % 8, 0);
+});
+
+function withHeader(h: object, dataLen = 16): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(h));
+  const out = new Uint8Array(8 + json.length + dataLen);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  return out;
+}
+
+test('safetensors: malformed headers are rejected with a reason', (t) => {
+  t.throws(() => parseSafetensors(new Uint8Array(4)), { instanceOf: SafetensorsError, message: /shorter than/ });
+  const huge = new Uint8Array(16);
+  new DataView(huge.buffer).setBigUint64(0, 1n << 40n, true);
+  t.throws(() => parseSafetensors(huge), { message: /exceeds/ });
+  const past = new Uint8Array(16);
+  new DataView(past.buffer).setBigUint64(0, 100n, true);
+  t.throws(() => parseSafetensors(past), { message: /past the end/ });
+  t.throws(() => parseSafetensors(withHeader({ a: { dtype: 'Q8', shape: [1], data_offsets: [0, 1] } })), { message: /unknown dtype/ });
+  t.throws(() => parseSafetensors(withHeader({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 4] } })), { message: /needs 8 bytes/ });
+  t.throws(() => parseSafetensors(withHeader({ a: { dtype: 'F32', shape: [8], data_offsets: [0, 32] } })), { message: /outside the data/ });
+  t.throws(() => parseSafetensors(withHeader({ a: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } })), { message: /non-negative/ });
+  t.throws(
+    () => parseSafetensors(withHeader({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } })),
+    { message: /overlap/ },
+  );
+  t.throws(() => parseSafetensors(withHeader([1, 2])), { message: /not a JSON object/ });
+});
+
+test('safetensors: every golden file parses', async (t) => {
+  const files = readdirSync(GOLDEN_DIR).filter((f) => f.endsWith('.safetensors'));
+  t.true(files.length >= 30);
+  for (const f of files) {
+    const g = await loadGolden(f);
+    t.truthy(g.metadata.case, f);
+  }
+});
