@@ -1,0 +1,47 @@
+import test from 'ava';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NoAdapterError, createContext } from '../kernels/index.js';
+import { installDriverCommand } from '../src/node.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+test('kernels/ is browser-safe: no Node built-ins, no process, no imports from src/', (t) => {
+  for (const f of tsFiles('kernels')) {
+    const src = readFileSync(join(root, f), 'utf8');
+    t.notRegex(src, /from ['"](node:|fs|path|os|url|child_process)['"/]/, `${f} imports a Node built-in`);
+    t.notRegex(src, /\bprocess\.(env|argv|exit)/, `${f} touches process`);
+    t.notRegex(src, /from ['"]\.\.\/(\.\.\/)?src\//, `${f} imports from src/ (layers point src -> kernels)`);
+  }
+});
+
+test('every wgsl/<id>.wgsl has kernels/<id>.ts, a test and a bench entry', (t) => {
+  const ids = readdirSync(join(root, 'wgsl')).filter((f) => f.endsWith('.wgsl')).map((f) => f.slice(0, -5));
+  t.true(ids.length > 0);
+  const tests = tsFiles('test').map((f) => readFileSync(join(root, f), 'utf8')).join('\n');
+  const benchSrc = readdirSync(join(root, 'bench')).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join(root, 'bench', f), 'utf8')).join('\n');
+  const modules = readdirSync(join(root, 'kernels')).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join(root, 'kernels', f), 'utf8'));
+  for (const id of ids) {
+    const importsShader = new RegExp(`import \\{[^}]*\\b${id}\\b[^}]*\\} from '\\./wgsl\\.gen\\.js'`);
+    t.true(modules.some((src) => importsShader.test(src)), `${id}: no kernels/*.ts module imports its shader`);
+    t.true(tests.includes(id) || existsSync(join(root, 'test/kernels', `${id}.test.ts`)), `${id}: no test mentions it`);
+    t.true(benchSrc.includes(`'${id}'`) || benchSrc.includes(`"${id}"`), `${id}: no bench case has kernel '${id}'`);
+  }
+});
+
+test('no adapter: NoAdapterError carrying the install command', async (t) => {
+  const fakeGpu = { requestAdapter: async () => null } as unknown as GPU;
+  const cmd = installDriverCommand();
+  t.regex(cmd, /bash .*scripts\/install-webgpu-driver\.sh$/);
+  t.true(existsSync(cmd.replace(/^(sudo )?bash /, '')), 'the script the error names exists');
+  const err = await t.throwsAsync(() => createContext({ gpu: fakeGpu, noAdapterHint: `Install it with:\n  ${cmd}` }), { instanceOf: NoAdapterError });
+  t.true(err!.message.includes(cmd));
+  await t.throwsAsync(() => createContext({}), { instanceOf: NoAdapterError, message: /navigator\.gpu is missing/ });
+});
