@@ -1,5 +1,6 @@
 import test from 'ava';
 import { DeviceError, KernelArgError, KernelCompileError, bucketSize, copy, foldGrid, type ShaderInfo } from '../kernels/index.js';
+import { createNodeContext } from '../src/node.js';
 import { gpu } from './helpers/gpu.js';
 
 test('context: adapter limits and features are the adapter maxima', async (t) => {
@@ -53,7 +54,8 @@ test('tensor: reading a disposed tensor throws naming it', async (t) => {
 });
 
 test('pool: buckets, reuse after submit, no growth across iterations', async (t) => {
-  const ctx = await gpu();
+  const ctx = await createNodeContext(); // own context: pool counters must not see other tests
+  t.teardown(() => ctx.destroy());
   t.is(bucketSize(1), 256);
   t.is(bucketSize(1000), 1024);
   t.is(bucketSize((1 << 20) + 1), (1 << 21) / 8 * 5);
@@ -161,7 +163,6 @@ const BROKEN: ShaderInfo = {
 };
 
 test('WGSL compile errors surface with the kernel id', async (t) => {
-  const { createNodeContext } = await import('../src/node.js');
   const ctx = await createNodeContext();
   const x = ctx.zeros([4]);
   ctx.dispatch(BROKEN, { bindings: { x }, workgroups: [1] });
@@ -181,10 +182,36 @@ test('dispatch validation: missing binding, unknown param, bad workgroups', asyn
 });
 
 test('destroyed context refuses work with a DeviceError', async (t) => {
-  const { createNodeContext } = await import('../src/node.js');
   const ctx = await createNodeContext();
   const x = ctx.fromArray([1], [1]);
   ctx.destroy();
   t.throws(() => copy(x), { instanceOf: DeviceError });
   await t.throwsAsync(() => x.read(), { instanceOf: DeviceError });
+});
+
+test('scope: intermediates go back to the pool, results (and their views) survive', async (t) => {
+  const ctx = await createNodeContext(); // own context: pool counters must not see other tests
+  t.teardown(() => ctx.destroy());
+  const x = ctx.fromArray([1, 2, 3, 4], [4]);
+  const run = () =>
+    ctx.scope(() => {
+      const a = copy(x);
+      const b = copy(a);
+      const inner = ctx.scope(() => ({ keep: copy(b), drop: undefined }));
+      return { y: inner.keep.reshape([2, 2]), n: 1 };
+    });
+  const { y } = run();
+  t.deepEqual([...(await y.read())], [1, 2, 3, 4]);
+  y.dispose();
+  await ctx.sync();
+  const inUse = ctx.pool.getStats().inUse;
+  const created = ctx.pool.getStats().created;
+  for (let i = 0; i < 5; i++) {
+    run().y.dispose();
+    await ctx.sync();
+  }
+  t.is(ctx.pool.getStats().inUse, inUse, 'no tensor leaks out of the scope');
+  t.is(ctx.pool.getStats().created, created, 'buffers are reused');
+  t.throws(() => ctx.scope(async () => 1), { message: /synchronous/ });
+  x.dispose();
 });

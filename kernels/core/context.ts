@@ -101,6 +101,7 @@ export class GpuContext {
   private lostPromise: Promise<never>;
   private staging = new Map<number, GPUBuffer[]>();
   private destroyed = false;
+  private scopes: Set<Tensor>[] = [];
 
   constructor(
     readonly device: GPUDevice,
@@ -140,7 +141,40 @@ export class GpuContext {
     if (bytes > this.limits.maxBufferSize) {
       throw new KernelArgError('tensor', label, `[${shape.join(',')}] needs ${bytes} bytes, over maxBufferSize ${this.limits.maxBufferSize}`);
     }
-    return new Tensor(this, shape, dtype, this.pool.acquire(bytes, label), label);
+    const t = new Tensor(this, shape, dtype, this.pool.acquire(bytes, label), label);
+    this.scopes[this.scopes.length - 1]?.add(t);
+    return t;
+  }
+
+  /**
+   * Runs `fn` (synchronous: kernels only record work) and disposes every tensor created inside
+   * that is not part of its result, so intermediates return to the pool and activation memory
+   * does not grow with depth. Views (reshape) of a returned tensor keep its buffer alive.
+   */
+  scope<R>(fn: () => R): R {
+    const mine = new Set<Tensor>();
+    this.scopes.push(mine);
+    let result: R;
+    try {
+      result = fn();
+    } finally {
+      this.scopes.pop();
+    }
+    if (result instanceof Promise) throw new KernelArgError('scope', 'fn', 'must be synchronous (record kernels, read after the scope)');
+    const keep = new Set<GPUBuffer>();
+    const visit = (v: unknown, depth: number): void => {
+      if (v instanceof Tensor) {
+        if (!v.disposed) keep.add(v.buffer);
+      } else if (depth < 4 && v && typeof v === 'object') for (const x of Object.values(v)) visit(x, depth + 1);
+    };
+    visit(result, 0);
+    const outer = this.scopes[this.scopes.length - 1];
+    for (const t of mine) {
+      if (t.disposed) continue;
+      if (keep.has(t.buffer)) outer?.add(t);
+      else t.dispose();
+    }
+    return result;
   }
 
   /** A zero-filled tensor (the clear is recorded in order with the dispatches). */

@@ -1,0 +1,118 @@
+/**
+ * Graph layer: modules with named parameters under their upstream state_dict keys. A module
+ * declares each parameter's shape when it is built, so a config/weight mismatch is reported with
+ * the module path (`ldm.encoder.layers.3.conv.weight: shape [96,...], expected [128,...]`) before
+ * anything runs.
+ */
+import type { GpuContext, Tensor } from '../../kernels/index.js';
+import type { WeightSource } from './weights.js';
+
+export class GraphError extends Error {
+  constructor(
+    readonly path: string,
+    detail: string,
+  ) {
+    super(`${path}: ${detail}`);
+    this.name = 'GraphError';
+  }
+}
+
+export class Param {
+  tensor: Tensor<'f32'> | null = null;
+  constructor(
+    readonly key: string,
+    readonly shape: readonly number[],
+  ) {}
+
+  /** The uploaded weight; throws naming the key when load() has not run. */
+  get t(): Tensor<'f32'> {
+    if (!this.tensor) throw new GraphError(this.key, 'weights not loaded (call load() first)');
+    return this.tensor;
+  }
+
+  get size(): number {
+    return this.shape.reduce((a, b) => a * b, 1);
+  }
+}
+
+export interface LoadReport {
+  loaded: number;
+  /** Keys in the source that no module declared (ignored). */
+  unexpected: string[];
+  bytes: number;
+}
+
+export class Module {
+  readonly params = new Map<string, Param>();
+  readonly children = new Map<string, Module>();
+
+  /** `path` is the full upstream key prefix of this module ('' for the root). */
+  constructor(readonly path: string) {}
+
+  protected key(name: string): string {
+    return this.path ? `${this.path}.${name}` : name;
+  }
+
+  /** Declares a parameter named like upstream, with its expected shape. */
+  protected param(name: string, shape: readonly number[]): Param {
+    for (const d of shape) if (!Number.isInteger(d) || d <= 0) throw new GraphError(this.key(name), `invalid parameter shape [${shape.join(',')}]`);
+    const p = new Param(this.key(name), shape);
+    this.params.set(name, p);
+    return p;
+  }
+
+  protected child<M extends Module>(name: string, m: M): M {
+    this.children.set(name, m);
+    return m;
+  }
+
+  /** Throws a GraphError naming this module when `cond` is false. */
+  protected require(cond: boolean, detail: string): void {
+    if (!cond) throw new GraphError(this.path || '<root>', detail);
+  }
+
+  /** Every parameter below this module, by full key. */
+  *namedParams(): Generator<Param> {
+    for (const p of this.params.values()) yield p;
+    for (const c of this.children.values()) yield* c.namedParams();
+  }
+
+  paramCount(): number {
+    let n = 0;
+    for (const p of this.namedParams()) n += p.size;
+    return n;
+  }
+
+  /**
+   * Checks every declared key exists in `src` with the declared shape (all problems listed at
+   * once, with shapes), then uploads. Unknown source keys are returned, not fatal.
+   */
+  load(ctx: GpuContext, src: WeightSource, opts: { onProgress?: (done: number, total: number) => void } = {}): LoadReport {
+    const params = [...this.namedParams()];
+    const problems: string[] = [];
+    for (const p of params) {
+      const s = src.shape(p.key);
+      if (!s) problems.push(`missing ${p.key} [${p.shape.join(',')}]`);
+      else if (s.length !== p.shape.length || s.some((d, i) => d !== p.shape[i])) problems.push(`${p.key}: shape [${s.join(',')}], expected [${p.shape.join(',')}]`);
+    }
+    if (problems.length) throw new GraphError(this.path || '<root>', `weights do not match the model (${problems.length} problems):\n  ${problems.join('\n  ')}`);
+    const declared = new Set(params.map((p) => p.key));
+    const unexpected = src.keys().filter((k) => !declared.has(k));
+    let bytes = 0;
+    params.forEach((p, i) => {
+      p.tensor?.dispose();
+      p.tensor = ctx.fromArray(src.f32(p.key), p.shape, 'f32', p.key);
+      bytes += p.size * 4;
+      opts.onProgress?.(i + 1, params.length);
+    });
+    return { loaded: params.length, unexpected, bytes };
+  }
+
+  /** Releases every uploaded parameter. */
+  dispose(): void {
+    for (const p of this.namedParams()) {
+      p.tensor?.dispose();
+      p.tensor = null;
+    }
+  }
+}
