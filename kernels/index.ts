@@ -20,3 +20,8 @@ export type { PoolStats } from './core/pool.js';
 export { copy, copyRef } from './copy.js';
 export { add, sub, mul, div, binary, binaryRef, broadcastPlan, BINARY_OPS } from './binary.js';
 export type { BinaryOp } from './binary.js';
+export { softmax, softmaxRef } from './softmax.js';
+export type { SoftmaxOptions } from './softmax.js';
+export { meanPool, meanPoolRef } from './mean_pool.js';
+export { unary, unaryRef, erfRef, silu, relu, gelu, scale, clamp, UNARY_OPS } from './unary.js';
+export type { UnaryOp, UnaryArgs } from './unary.js';
