@@ -29,6 +29,8 @@ export function installDriverCommand(): string {
 export interface NodeContextOptions extends Pick<ContextOptions, 'log'> {
   /** Dawn toggles passed to `create()`, e.g. 'disable-dawn-features=timestamp_quantization'. */
   dawnFlags?: string[];
+  /** An existing Dawn `create()` result to share (e.g. with other WebGPU libraries via navigator.gpu). */
+  gpu?: GPU;
 }
 
 /** Creates a GpuContext on Dawn (npm `webgpu`). Fails with the install command when no adapter exists. */
@@ -46,7 +48,7 @@ export async function createNodeContext(options: NodeContextOptions = {}): Promi
   } catch (e) {
     throw new NoAdapterError(`Cannot load the npm package 'webgpu' (Dawn for Node): ${(e as Error).message}. Run: npm install webgpu`);
   }
-  let gpu: GPU | null = dawn.create(options.dawnFlags ?? []);
+  let gpu: GPU | null = options.gpu ?? dawn.create(options.dawnFlags ?? []);
   return createContext({
     gpu,
     noAdapterHint: hint,

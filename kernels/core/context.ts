@@ -87,6 +87,11 @@ export class GpuContext {
   readonly features: ReadonlySet<OptionalFeature>;
   /** Counters for tests and benchmarks. */
   readonly stats = { dispatches: 0, submits: 0, pipelines: 0, shaderModules: 0 };
+  /**
+   * Profiling hook: called as each compute pass begins; the timestamp writes it returns (feature
+   * 'timestamp-query') bracket that pass, so benchmarks can read kernel-only GPU time.
+   */
+  passTimestamps: (() => GPUComputePassTimestampWrites | undefined) | null = null;
 
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -337,7 +342,7 @@ export class GpuContext {
     const pipeline = this.pipeline(shader, spec.overrides);
     const bindGroup = this.device.createBindGroup({ label: shader.id, layout: this.layoutFor(shader), entries });
     if (x * y * z === 0) return;
-    if (!this.pass) this.pass = this.getEncoder().beginComputePass({ label: 'videoworld' });
+    if (!this.pass) this.pass = this.getEncoder().beginComputePass({ label: 'videoworld', timestampWrites: this.passTimestamps?.() });
     this.pass.setPipeline(pipeline);
     this.pass.setBindGroup(0, bindGroup);
     this.pass.dispatchWorkgroups(x, y, z);
