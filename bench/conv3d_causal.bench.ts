@@ -1,0 +1,111 @@
+// conv3d_causal: compute-bound. flops = 2 * Cout * Cin * KT*KH*KW * B*T*HO*WO (nominal MACs,
+// counting the padded taps as TF.js/ORT do; the kernel skips causally padded frames, so for KT > T
+// the useful share is lower: stated per case). Roofline: ~33 GFLOP/s, the register-only scalar FMA
+// shader on this lavapipe (2 cores). resample: memory-bound, bytes = read x + write out, roofline
+// the copy kernel (~3.5 GB/s).
+import { CONV_TILE, causalConv3d, causalConv3dGeometry, conv2d, conv2dGeometry, convRef, depthToSpace2x, resampleRef, upsampleNearest2x } from '../kernels/index.js';
+import type { ConvGeometry, ConvTile, GpuContext, Tensor } from '../kernels/index.js';
+import type { BenchCase } from './harness.js';
+
+const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+/** Deterministic O(1) values without an Rng: a fixed quasi-random pattern. */
+const pattern = (n: number, k: number) => Float32Array.from({ length: n }, (_, i) => ((i * k) % 97) / 48.5 - 1);
+
+/** Checks a few hundred output elements (spread over the tensor) against the double reference. */
+async function spotCheck(y: Tensor, x: Float32Array, w: Float32Array, g: ConvGeometry, bias: Float32Array): Promise<void> {
+  const got = await y.read();
+  // The reference on the full shape is too slow; run it on the first output channels only.
+  const cout = Math.min(g.cout, 2);
+  const ref = convRef(x, w.subarray(0, cout * g.cin * g.kt * g.kh * g.kw), { ...g, b: 1, cout }, { bias });
+  const per = g.t * g.ho * g.wo;
+  const tol = g.cin * g.kt * g.kh * g.kw * 2 ** -22 + 1e-6;
+  for (let i = 0; i < ref.length; i += Math.max(1, Math.floor(ref.length / 512))) {
+    const e = Math.abs(got[i]! - ref[i]!);
+    if (!(e <= tol)) throw new Error(`conv3d_causal bench: element ${i} (channel ${Math.floor(i / per)}) got ${got[i]}, expected ${ref[i]}, |err| ${e}`);
+  }
+}
+
+interface ConvCase {
+  shape: string;
+  x: number[];
+  w: number[];
+  twoD?: boolean;
+  quick?: boolean;
+  tile?: ConvTile;
+  note?: string;
+}
+
+function convCase(c: ConvCase): BenchCase {
+  const g = c.twoD ? conv2dGeometry(c.x, c.w) : causalConv3dGeometry(c.x, c.w);
+  const k = g.cin * g.kt * g.kh * g.kw;
+  const tile = c.tile ?? CONV_TILE;
+  return {
+    kernel: 'conv3d_causal',
+    impl: c.tile ? `ours ${tile.wg}/${tile.rm}x${tile.rn}` : 'ours',
+    shape: c.shape,
+    flops: 2 * g.cout * k * g.b * g.t * g.ho * g.wo,
+    quick: c.quick ?? false,
+    setup: async (ctx: GpuContext) => {
+      const xv = pattern(numel(c.x), 7);
+      const wv = pattern(numel(c.w), 13).map((v) => v / Math.sqrt(k));
+      const bv = pattern(g.cout, 3);
+      const x = ctx.fromArray(xv, c.x);
+      const w = ctx.fromArray(wv, c.w);
+      const bias = ctx.fromArray(bv, [g.cout]);
+      const out = ctx.tensor(c.twoD ? [g.b, g.cout, g.ho, g.wo] : [g.b, g.cout, g.t, g.ho, g.wo]);
+      return {
+        run: () => void (c.twoD ? conv2d(x, w, { bias, out, tile }) : causalConv3d(x, w, { bias, out, tile })),
+        check: () => spotCheck(out, xv, wv, g, bv),
+        dispose: () => (x.dispose(), w.dispose(), bias.dispose(), out.dispose()),
+      };
+    },
+  };
+}
+
+const HEADLINE = { shape: 'x[1,128,5,32,32] w[128,128,3,3,3]', x: [1, 128, 5, 32, 32], w: [128, 128, 3, 3, 3] };
+// Tile sweep on the headline shape (run without --quick: `--filter 'conv3d_causal ours '`).
+const TILES: ConvTile[] = [
+  { wg: 64, rm: 4, rn: 4 },
+  { wg: 64, rm: 8, rn: 2 },
+  { wg: 64, rm: 8, rn: 4 },
+  { wg: 64, rm: 4, rn: 8 },
+  { wg: 64, rm: 6, rn: 4 },
+  { wg: 32, rm: 8, rn: 3 },
+  { wg: 128, rm: 4, rn: 4 },
+];
+
+export const cases: BenchCase[] = [
+  convCase({ ...HEADLINE, quick: true }),
+  ...TILES.map((tile) => convCase({ ...HEADLINE, tile })),
+  // The LDM's real shapes: residual conv at full resolution, conv_in 7x7x7 (T=5: 15 of 35 time taps
+  // are inside the clip, so 43% of the nominal flops are useful), the tokenizer's 3x3 at 256x256.
+  convCase({ shape: 'x[1,128,5,128,128] w[128,128,3,3,3]', x: [1, 128, 5, 128, 128], w: [128, 128, 3, 3, 3] }),
+  convCase({ shape: 'x[1,3,5,128,128] w[128,3,7,7,7]', x: [1, 3, 5, 128, 128], w: [128, 3, 7, 7, 7] }),
+  convCase({ shape: 'x[1,128,256,256] w[128,128,3,3] 2d', x: [1, 128, 256, 256], w: [128, 128, 3, 3], twoD: true }),
+  ...(
+    [
+      ['depthToSpace2x', [1, 512, 5, 16, 16]],
+      ['nearest2x', [1, 128, 128, 128]],
+    ] as const
+  ).map(([mode, s]): BenchCase => ({
+    kernel: 'resample',
+    shape: `${mode} [${s}]`,
+    bytes: 4 * numel(s) * (mode === 'nearest2x' ? 5 : 2),
+    quick: true,
+    setup: async (ctx) => {
+      const xv = pattern(numel(s), 11);
+      const x = ctx.fromArray(xv, s);
+      const f = mode === 'nearest2x' ? upsampleNearest2x : depthToSpace2x;
+      const out = f(x);
+      return {
+        run: () => void f(x, out),
+        check: async () => {
+          const got = await out.read();
+          const ref = resampleRef(mode, xv, s);
+          for (let i = 0; i < ref.length; i += 97) if (got[i] !== ref[i]) throw new Error(`resample bench: mismatch at ${i}`);
+        },
+        dispose: () => (x.dispose(), out.dispose()),
+      };
+    },
+  })),
+];

@@ -1,0 +1,291 @@
+/**
+ * conv3d_causal: causal 3-D convolution (MAGVIT-v2 `CausalConv3d`) and, as the same kernel with
+ * T = KT = 1, the 2-D convolutions of the VQGAN image tokenizer (wgsl/conv3d_causal.wgsl).
+ *
+ *   y[b,co,t,oy,ox] = act(bias[co] + sum_{ci,a,dy,dx} w[co,ci,a,dy,dx] * x[b,ci,t+a-(KT-1),oy*sh-pt+dy,ox*sw-pl+dx]) + residual
+ *
+ * Layouts: x NCDHW [B,Cin,T,H,W] (2-D: NCHW), weight [Cout,Cin,KT,KH,KW] (2-D: [Cout,Cin,KH,KW]),
+ * bias [Cout], output and residual [B,Cout,T,HO,WO]. Causal: KT-1 zero frames in front only (or the
+ * frames of `pastFrames` in streaming mode); spatial zeros KH//2, KW//2 on both sides (3-D) or per
+ * side as given (2-D). Output T = input T; HO = floor((H + pt + pb - KH) / sh) + 1.
+ * Implicit GEMM (M = Cout, N = positions, K = Cin*KT*KH*KW) with scalar register blocking; no
+ * im2col or padded copy. Epilogue order: bias, then SiLU, then the residual add.
+ * Numerics: f32 FMA accumulation in a fixed order (time tap, row tap, column tap, ci) that does not
+ * depend on the grid, so chunked streaming is bit-identical to the whole clip.
+ * Tolerance (vs the double reference): atol = K * 2^-22 (+1e-6), K = Cin*KT*KH*KW: a random walk of
+ * K roundings of partial sums of size ~sqrt(K) for O(1) inputs, with a 4x margin. Goldens: 1e-4.
+ */
+import { expectTensor, outTensor, sameContext } from './core/check.js';
+import { KernelArgError } from './core/errors.js';
+import type { Tensor } from './core/tensor.js';
+import { conv3d_causal as shader } from './wgsl.gen.js';
+
+const ID = 'conv3d_causal';
+export type ConvActivation = 'none' | 'silu';
+/** Workgroup size and register block (RM output channels x RN positions per invocation). */
+export interface ConvTile {
+  wg: number;
+  rm: number;
+  rn: number;
+}
+/** Chosen by bench/conv3d_causal.bench.ts (best of the configurations measured there). */
+export const CONV_TILE: ConvTile = { wg: 64, rm: 4, rn: 4 };
+const KERNEL_SIZES = [1, 3, 5, 7];
+
+export interface ConvEpilogue {
+  bias?: Tensor;
+  activation?: ConvActivation;
+  /** Added after the activation; same shape as the output. Must not be `out`. */
+  residual?: Tensor;
+  out?: Tensor;
+  /** Override the register tiling (benchmarks). */
+  tile?: ConvTile;
+}
+
+export interface CausalConv3dOptions extends ConvEpilogue {
+  stride?: readonly [1, 1, 1] | readonly [1, 2, 2];
+  /** Streaming: the last P (1..KT-1) input frames before `x`, [B,Cin,P,H,W]; earlier frames count as zero. */
+  pastFrames?: Tensor;
+}
+
+export interface Conv2dOptions extends ConvEpilogue {
+  stride?: number | readonly [number, number];
+  /** [top, bottom, left, right] zero padding; a number pads all sides. Default KH//2, KW//2. */
+  padding?: number | readonly [number, number, number, number];
+}
+
+/** Everything the kernel needs besides the tensors. */
+export interface ConvGeometry {
+  b: number;
+  cin: number;
+  cout: number;
+  t: number;
+  h: number;
+  w: number;
+  kt: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  pt: number;
+  pb: number;
+  pl: number;
+  pr: number;
+  ho: number;
+  wo: number;
+}
+
+function kernelDims(kernel: string, weight: Tensor, dims: number[]): void {
+  for (const k of dims) {
+    if (!KERNEL_SIZES.includes(k)) throw new KernelArgError(kernel, 'weight', `kernel size ${k} in [${weight.shape.join(',')}] is not supported (kernel sizes ${KERNEL_SIZES.join(', ')})`);
+  }
+}
+
+function outSize(kernel: string, n: number, k: number, p0: number, p1: number, s: number): number {
+  const o = Math.floor((n + p0 + p1 - k) / s) + 1;
+  if (o < 1) throw new KernelArgError(kernel, 'x', `spatial size ${n} with padding ${p0}+${p1} is smaller than the kernel ${k}`);
+  return o;
+}
+
+/** Validates causalConv3d arguments and returns the geometry (output [B,Cout,T,ho,wo]). */
+export function causalConv3dGeometry(xShape: readonly number[], wShape: readonly number[], stride: readonly number[] = [1, 1, 1]): ConvGeometry {
+  const k = 'causalConv3d';
+  const [b = 0, cin = 0, t = 0, h = 0, w = 0] = xShape;
+  const [cout = 0, wcin = 0, kt = 0, kh = 0, kw = 0] = wShape;
+  if (wcin !== cin) throw new KernelArgError(k, 'weight', `shape [${wShape.join(',')}] has Cin ${wcin}, x [${xShape.join(',')}] has Cin ${cin}`);
+  if (stride.length !== 3 || stride[0] !== 1 || !((stride[1] === 1 && stride[2] === 1) || (stride[1] === 2 && stride[2] === 2))) {
+    throw new KernelArgError(k, 'stride', `[${stride.join(',')}] is not supported (use [1,1,1] or [1,2,2])`);
+  }
+  const sh = stride[1]!;
+  const ph = kh >> 1;
+  const pw = kw >> 1;
+  return { b, cin, cout, t, h, w, kt, kh, kw, sh, sw: sh, pt: ph, pb: ph, pl: pw, pr: pw, ho: outSize(k, h, kh, ph, ph, sh), wo: outSize(k, w, kw, pw, pw, sh) };
+}
+
+/**
+ * Causal 3-D convolution of x [B,Cin,T,H,W] with weight [Cout,Cin,KT,KH,KW] (kernel sizes 1, 3, 5, 7).
+ * @example
+ * const y = causalConv3d(x, w, { bias, activation: 'silu' });          // [B,Cout,T,H,W]
+ * const d = causalConv3d(x, w, { bias, stride: [1, 2, 2] });           // [B,Cout,T,ceil(H/2),ceil(W/2)]
+ */
+export function causalConv3d(x: Tensor, weight: Tensor, opts: CausalConv3dOptions = {}): Tensor<'f32'> {
+  const k = 'causalConv3d';
+  expectTensor(k, 'x', x, { dtype: 'f32', rank: 5 });
+  expectTensor(k, 'weight', weight, { dtype: 'f32', rank: 5 });
+  kernelDims(k, weight, weight.shape.slice(2));
+  const g = causalConv3dGeometry(x.shape, weight.shape, opts.stride);
+  let past = 0;
+  if (opts.pastFrames !== undefined) {
+    const pf = opts.pastFrames;
+    expectTensor(k, 'pastFrames', pf, { dtype: 'f32', shape: [g.b, g.cin, null, g.h, g.w] });
+    past = pf.shape[2]!;
+    if (past < 1 || past > g.kt - 1) throw new KernelArgError(k, 'pastFrames', `${past} frames, expected 1..${g.kt - 1} (KT-1) for KT=${g.kt}`);
+  }
+  return convDispatch(k, x, weight, g, past, opts, opts.pastFrames);
+}
+
+/** Validates conv2d arguments and returns the geometry (T = KT = 1). */
+export function conv2dGeometry(xShape: readonly number[], wShape: readonly number[], stride: Conv2dOptions['stride'] = 1, padding?: Conv2dOptions['padding']): ConvGeometry {
+  const k = 'conv2d';
+  const [b = 0, cin = 0, h = 0, w = 0] = xShape;
+  const [cout = 0, wcin = 0, kh = 0, kw = 0] = wShape;
+  if (wcin !== cin) throw new KernelArgError(k, 'weight', `shape [${wShape.join(',')}] has Cin ${wcin}, x [${xShape.join(',')}] has Cin ${cin}`);
+  const [sh, sw] = typeof stride === 'number' ? [stride, stride] : stride;
+  for (const s of [sh, sw]) if (s !== 1 && s !== 2) throw new KernelArgError(k, 'stride', `${JSON.stringify(stride)} is not supported (strides 1 or 2)`);
+  const [pt, pb, pl, pr] = padding === undefined ? [kh >> 1, kh >> 1, kw >> 1, kw >> 1] : typeof padding === 'number' ? [padding, padding, padding, padding] : padding;
+  for (const p of [pt, pb, pl, pr]) {
+    if (!Number.isInteger(p) || p! < 0 || p! >= Math.max(kh, kw)) throw new KernelArgError(k, 'padding', `${JSON.stringify(padding)}: each side must be an integer in 0..kernel-1`);
+  }
+  return { b, cin, cout, t: 1, h, w, kt: 1, kh, kw, sh: sh!, sw: sw!, pt: pt!, pb: pb!, pl: pl!, pr: pr!, ho: outSize(k, h, kh, pt!, pb!, sh!), wo: outSize(k, w, kw, pl!, pr!, sw!) };
+}
+
+/**
+ * 2-D convolution of x [B,Cin,H,W] with weight [Cout,Cin,KH,KW] (NCHW), per-side zero padding.
+ * @example
+ * const y = conv2d(x, w, { bias });                                       // 3x3 pad 1 (default KH//2)
+ * const d = conv2d(x, w, { bias, stride: 2, padding: [0, 1, 0, 1] });    // VQGAN Downsample
+ */
+export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Tensor<'f32'> {
+  const k = 'conv2d';
+  expectTensor(k, 'x', x, { dtype: 'f32', rank: 4 });
+  expectTensor(k, 'weight', weight, { dtype: 'f32', rank: 4 });
+  kernelDims(k, weight, weight.shape.slice(2));
+  const g = conv2dGeometry(x.shape, weight.shape, opts.stride, opts.padding);
+  return convDispatch(k, x, weight, g, 0, opts, undefined);
+}
+
+function convDispatch(k: string, x: Tensor, weight: Tensor, g: ConvGeometry, past: number, o: ConvEpilogue, pastFrames: Tensor | undefined): Tensor<'f32'> {
+  const rank5 = x.shape.length === 5;
+  const outShape = rank5 ? [g.b, g.cout, g.t, g.ho, g.wo] : [g.b, g.cout, g.ho, g.wo];
+  const act = o.activation ?? 'none';
+  if (act !== 'none' && act !== 'silu') throw new KernelArgError(k, 'activation', `'${String(act)}' is not one of none, silu`);
+  if (o.bias !== undefined) expectTensor(k, 'bias', o.bias, { dtype: 'f32', shape: [g.cout] });
+  if (o.residual !== undefined) expectTensor(k, 'residual', o.residual, { dtype: 'f32', shape: outShape });
+  sameContext(k, { x, weight, bias: o.bias, residual: o.residual, pastFrames, out: o.out });
+  const tile = o.tile ?? CONV_TILE;
+  if (tile.rm < 1 || tile.rm > 8 || tile.rn < 1 || tile.rn > 8) throw new KernelArgError(k, 'tile', `rm ${tile.rm}, rn ${tile.rn}: each must be in 1..8`);
+  const maxWg = x.ctx.limits.maxComputeWorkgroupsPerDimension;
+  const workgroups = [Math.ceil((g.ho * g.wo) / (tile.wg * tile.rn)), Math.ceil(g.cout / tile.rm), g.b * g.t] as const;
+  if (workgroups.some((n) => n > maxWg)) throw new KernelArgError(k, 'x', `grid [${workgroups.join(',')}] exceeds ${maxWg} workgroups per dimension`);
+  const dst = outTensor(k, x, outShape, 'f32', o.out);
+  for (const [name, t] of Object.entries({ x, weight, bias: o.bias, residual: o.residual, pastFrames })) {
+    if (t && t.buffer === dst.buffer) throw new KernelArgError(k, 'out', `aliases ${name}; the output needs its own buffer`);
+  }
+  if (dst.size === 0) return dst;
+  // Absent optional inputs bind x (read-only); the shader never reads them (has_* = 0, past = 0).
+  x.ctx.dispatch(shader, {
+    overrides: { WG: tile.wg, RM: tile.rm, RN: tile.rn, ACT: act === 'silu' ? 1 : 0 },
+    bindings: { x, past: pastFrames ?? x, w: weight, bias: o.bias ?? x, res: o.residual ?? x, out: dst },
+    params: {
+      cin: g.cin, cout: g.cout, t: g.t, h: g.h, w: g.w, past, ho: g.ho, wo: g.wo, kt: g.kt, kh: g.kh, kw: g.kw,
+      sh: g.sh, sw: g.sw, ph: g.pt, pw: g.pl, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0,
+    },
+    workgroups,
+  });
+  return dst;
+}
+
+/**
+ * Chunked causal convolution: push() clips of T >= 1 frames in order; each output equals (bit for
+ * bit) the matching frames of causalConv3d over the concatenated clip. Keeps the last KT-1 input
+ * frames in a cache tensor (copied on the GPU, in order with the dispatches).
+ * @example
+ * const s = new CausalConv3dStream(w, { bias });
+ * const y0 = s.push(x.slice0); const y1 = s.push(x.slice1); s.dispose();
+ */
+export class CausalConv3dStream {
+  private cache: Tensor | null = null;
+
+  constructor(
+    readonly weight: Tensor,
+    readonly opts: Omit<CausalConv3dOptions, 'pastFrames' | 'out' | 'residual'> = {},
+  ) {
+    expectTensor('CausalConv3dStream', 'weight', weight, { dtype: 'f32', rank: 5 });
+  }
+
+  /** Frames held for the next chunk (0..KT-1). */
+  get cachedFrames(): number {
+    return this.cache?.shape[2] ?? 0;
+  }
+
+  push(x: Tensor, extra: { residual?: Tensor; out?: Tensor } = {}): Tensor<'f32'> {
+    const y = causalConv3d(x, this.weight, { ...this.opts, ...extra, pastFrames: this.cache ?? undefined });
+    this.updateCache(x);
+    return y;
+  }
+
+  /** Forgets the cached frames (the next push starts a new clip). */
+  reset(): void {
+    this.cache?.dispose();
+    this.cache = null;
+  }
+
+  dispose(): void {
+    this.reset();
+  }
+
+  private updateCache(x: Tensor): void {
+    const keep = this.weight.shape[2]! - 1;
+    if (keep === 0) return;
+    const [b, c, t, h, w] = x.shape as [number, number, number, number, number];
+    const old = this.cache;
+    const fromOld = Math.min(old?.shape[2] ?? 0, keep - Math.min(t, keep));
+    const fromX = Math.min(t, keep);
+    const next = x.ctx.tensor([b, c, fromOld + fromX, h, w], 'f32', 'CausalConv3dStream.cache');
+    const fb = h * w * 4;
+    // One copy per (b, c) plane block: frames are contiguous within a channel in NCDHW.
+    for (let bc = 0; bc < b * c; bc++) {
+      const dst = bc * (fromOld + fromX) * fb;
+      if (fromOld && old) x.ctx.copyBuffer(old.buffer, (bc * old.shape[2]! + old.shape[2]! - fromOld) * fb, next.buffer, dst, fromOld * fb);
+      x.ctx.copyBuffer(x.buffer, (bc * t + t - fromX) * fb, next.buffer, dst + fromOld * fb, fromX * fb);
+    }
+    old?.dispose();
+    this.cache = next;
+  }
+}
+
+export interface ConvRefOptions {
+  bias?: ArrayLike<number>;
+  activation?: ConvActivation;
+  residual?: ArrayLike<number>;
+  /** Streaming: P frames before x, [B,Cin,P,H,W]. */
+  past?: ArrayLike<number>;
+  pastT?: number;
+}
+
+/** CPU reference in doubles for either geometry (2-D: t = kt = 1); output [B,Cout,T,HO,WO] flat. */
+export function convRef(x: ArrayLike<number>, w: ArrayLike<number>, g: ConvGeometry, o: ConvRefOptions = {}): Float64Array {
+  const P = o.pastT ?? 0;
+  const out = new Float64Array(g.b * g.cout * g.t * g.ho * g.wo);
+  const kvol = g.kt * g.kh * g.kw;
+  const read = (b: number, ci: number, ti: number, iy: number, ix: number): number => {
+    if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w || ti < -P) return 0;
+    if (ti < 0) return o.past![(((b * g.cin + ci) * P + ti + P) * g.h + iy) * g.w + ix]!;
+    return x[(((b * g.cin + ci) * g.t + ti) * g.h + iy) * g.w + ix]!;
+  };
+  let n = 0;
+  for (let b = 0; b < g.b; b++)
+    for (let co = 0; co < g.cout; co++)
+      for (let t = 0; t < g.t; t++)
+        for (let oy = 0; oy < g.ho; oy++)
+          for (let ox = 0; ox < g.wo; ox++, n++) {
+            let s = 0;
+            for (let ci = 0; ci < g.cin; ci++)
+              for (let a = 0; a < g.kt; a++)
+                for (let dy = 0; dy < g.kh; dy++)
+                  for (let dx = 0; dx < g.kw; dx++) {
+                    const v = read(b, ci, t + a - (g.kt - 1), oy * g.sh - g.pt + dy, ox * g.sw - g.pl + dx);
+                    if (v !== 0) s += v * w[(co * g.cin + ci) * kvol + (a * g.kh + dy) * g.kw + dx]!;
+                  }
+            if (o.bias) s += o.bias[co]!;
+            if (o.activation === 'silu') s = s / (1 + Math.exp(-s));
+            if (o.residual) s += o.residual[n]!;
+            out[n] = s;
+          }
+  return out;
+}
+
+/** The comparison tolerance against convRef (see the header). */
+export function convTolerance(g: ConvGeometry): { atol: number; rtol: number } {
+  return { atol: g.cin * g.kt * g.kh * g.kw * 2 ** -22 + 1e-6, rtol: 0 };
+}

@@ -1,0 +1,238 @@
+import test from 'ava';
+import {
+  CausalConv3dStream, KernelArgError, causalConv3d, causalConv3dGeometry, conv2d, conv2dGeometry, convRef, convTolerance,
+  depthToSpace2x, resampleRef, upsampleNearest2x,
+} from '../../kernels/index.js';
+import type { ConvTile, GpuContext, Tensor } from '../../kernels/index.js';
+import { assertClose } from '../helpers/close.js';
+import { loadGolden } from '../helpers/golden.js';
+import { gpu } from '../helpers/gpu.js';
+import { Rng } from '../helpers/rng.js';
+
+const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+const GOLDEN_TOL = 1e-4;
+
+/** Runs causalConv3d on random data and compares with the double reference. */
+async function check3d(t: import('ava').ExecutionContext, ctx: GpuContext, xs: number[], ws: number[], o: { stride?: [1, 1, 1] | [1, 2, 2]; bias?: boolean; silu?: boolean; residual?: boolean; tile?: ConvTile } = {}) {
+  const rng = Rng.fromString(`${t.title} ${xs} ${ws}`);
+  const g = causalConv3dGeometry(xs, ws, o.stride);
+  const x = rng.array(numel(xs));
+  const w = rng.array(numel(ws));
+  const bias = o.bias ? rng.array(ws[0]!) : undefined;
+  const oshape = [g.b, g.cout, g.t, g.ho, g.wo];
+  const res = o.residual ? rng.array(numel(oshape)) : undefined;
+  const y = causalConv3d(ctx.fromArray(x, xs), ctx.fromArray(w, ws), {
+    stride: o.stride, bias: bias && ctx.fromArray(bias, [ws[0]!]), residual: res && ctx.fromArray(res, oshape),
+    activation: o.silu ? 'silu' : 'none', tile: o.tile,
+  });
+  t.deepEqual(y.shape, oshape);
+  const ref = convRef(x, w, g, { bias, residual: res, activation: o.silu ? 'silu' : 'none' });
+  assertClose(t, await y.read(), ref, { ...convTolerance(g), shape: oshape, name: `x=[${xs}] w=[${ws}] ${JSON.stringify(o)}` });
+}
+
+// Awkward shapes: odd sizes, 1-sized dims, T=1, T < KT, channel counts that are not multiples of 4
+// or of the register block, positions that do not fill a workgroup.
+const CASES: [number[], number[], Parameters<typeof check3d>[4]][] = [
+  [[1, 3, 1, 5, 7], [5, 3, 3, 3, 3], { bias: true }],
+  [[2, 5, 2, 6, 5], [7, 5, 3, 3, 3], { bias: true, silu: true }],
+  [[1, 4, 4, 9, 3], [9, 4, 3, 3, 3], { residual: true }],
+  [[1, 6, 3, 7, 9], [10, 6, 1, 1, 1], { bias: true }],
+  [[1, 2, 3, 9, 8], [3, 2, 7, 7, 7], { bias: true }],
+  [[1, 3, 5, 7, 8], [6, 3, 3, 3, 3], { stride: [1, 2, 2], bias: true }],
+  [[2, 1, 2, 1, 1], [1, 1, 3, 3, 3], {}],
+  [[1, 5, 3, 11, 13], [13, 5, 3, 3, 3], { bias: true, silu: true, residual: true }],
+  [[1, 3, 2, 5, 6], [5, 3, 5, 3, 1], { stride: [1, 2, 2] }],
+];
+for (const [xs, ws, o] of CASES) {
+  test(`causalConv3d x=[${xs}] w=[${ws}] ${JSON.stringify(o)}`, async (t) => {
+    await check3d(t, await gpu(), xs, ws, o);
+  });
+}
+
+test('causalConv3d: every tile configuration gives the reference', async (t) => {
+  const ctx = await gpu();
+  for (const tile of [{ wg: 32, rm: 1, rn: 1 }, { wg: 64, rm: 8, rn: 2 }, { wg: 16, rm: 3, rn: 5 }]) {
+    await check3d(t, ctx, [1, 5, 2, 9, 7], [11, 5, 3, 3, 3], { bias: true, tile });
+  }
+});
+
+test('causalConv3d random shapes (seeded)', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  for (let i = 0; i < 6; i++) {
+    const k = rng.pick([1, 3, 3, 7]);
+    const xs = [rng.int(1, 2), rng.int(1, 6), rng.int(1, 4), rng.int(1, 9), rng.int(1, 9)];
+    const ws = [rng.int(1, 9), xs[1]!, k, k === 7 ? 3 : k, k === 7 ? 3 : k];
+    t.log(`seed ${rng.seed} case ${i}: x=[${xs}] w=[${ws}]`);
+    await check3d(t, ctx, xs, ws, { bias: rng.next() < 0.5, silu: rng.next() < 0.5, stride: k === 3 && rng.next() < 0.5 ? [1, 2, 2] : [1, 1, 1] });
+  }
+});
+
+test('conv2d: 3x3 pad 1, 1x1, Downsample (pad bottom/right 1, stride 2), odd shapes', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  const cases: [number[], number[], Parameters<typeof conv2d>[2]][] = [
+    [[1, 3, 7, 9], [5, 3, 3, 3], {}],
+    [[2, 6, 5, 4], [3, 6, 1, 1], {}],
+    [[1, 4, 9, 8], [6, 4, 3, 3], { stride: 2, padding: [0, 1, 0, 1] }],
+    [[1, 5, 1, 1], [2, 5, 3, 3], { activation: 'silu' }],
+  ];
+  for (const [xs, ws, o] of cases) {
+    const g = conv2dGeometry(xs, ws, o?.stride, o?.padding);
+    const x = rng.array(numel(xs));
+    const w = rng.array(numel(ws));
+    const bias = rng.array(ws[0]!);
+    const y = conv2d(ctx.fromArray(x, xs), ctx.fromArray(w, ws), { ...o, bias: ctx.fromArray(bias, [ws[0]!]) });
+    const oshape = [g.b, g.cout, g.ho, g.wo];
+    t.deepEqual(y.shape, oshape);
+    assertClose(t, await y.read(), convRef(x, w, g, { bias, activation: o?.activation }), { ...convTolerance(g), shape: oshape, name: `x=[${xs}] w=[${ws}]` });
+  }
+});
+
+for (const name of ['k1_c6to10_t5', 'k3_c3to5_t1', 'k3_c4to7_t5', 'k3_c5to12_t5_s122', 'k3_c6to4_t2', 'k7_c3to16_t5', 'k7_c3to6_t1', 'conv_in_timepad3']) {
+  test(`golden causal_conv3d_${name}`, async (t) => {
+    const ctx = await gpu();
+    const f = await loadGolden(`causal_conv3d_${name}`);
+    // conv_in_timepad3 prepends 3 zero frames to the 2-frame video before the conv.
+    const xName = f.has('in/x') ? 'in/x' : 'aux/video_padded';
+    const stride = name.endsWith('s122') ? ([1, 2, 2] as const) : ([1, 1, 1] as const);
+    const g = (n: string) => ctx.fromArray(f.f32(n), f.entry(n).shape);
+    const y = causalConv3d(g(xName), g('conv.weight'), { bias: g('conv.bias'), stride });
+    t.deepEqual(y.shape, f.entry('out/y').shape);
+    assertClose(t, await y.read(), f.f32('out/y'), { atol: GOLDEN_TOL, shape: y.shape, name });
+  });
+}
+
+test('golden ldm_spatial_down_c8 (CausalConv3d stride (1,2,2))', async (t) => {
+  const ctx = await gpu();
+  const f = await loadGolden('ldm_spatial_down_c8');
+  const g = (n: string) => ctx.fromArray(f.f32(n), f.entry(n).shape);
+  const y = causalConv3d(g('in/x'), g('_conv.conv.weight'), { bias: g('_conv.conv.bias'), stride: [1, 2, 2] });
+  assertClose(t, await y.read(), f.f32('out/y'), { atol: GOLDEN_TOL, shape: y.shape });
+});
+
+test('golden ldm_spatial_up_c8 (conv + SiLU + depthToSpace2x)', async (t) => {
+  const ctx = await gpu();
+  const f = await loadGolden('ldm_spatial_up_c8');
+  const g = (n: string) => ctx.fromArray(f.f32(n), f.entry(n).shape);
+  const y = depthToSpace2x(causalConv3d(g('in/x'), g('net.0.conv.weight'), { bias: g('net.0.conv.bias'), activation: 'silu' }));
+  t.deepEqual(y.shape, f.entry('out/y').shape);
+  assertClose(t, await y.read(), f.f32('out/y'), { atol: GOLDEN_TOL, shape: y.shape });
+});
+
+test('golden falcon_vqgan_downsample_c32 (pad right/bottom 1, conv 3x3 stride 2)', async (t) => {
+  const ctx = await gpu();
+  const f = await loadGolden('falcon_vqgan_downsample_c32');
+  const g = (n: string) => ctx.fromArray(f.f32(n), f.entry(n).shape);
+  const y = conv2d(g('in/x'), g('_conv.weight'), { bias: g('_conv.bias'), stride: 2, padding: [0, 1, 0, 1] });
+  t.deepEqual(y.shape, f.entry('out/y').shape);
+  assertClose(t, await y.read(), f.f32('out/y'), { atol: GOLDEN_TOL, shape: y.shape });
+});
+
+test('golden falcon_vqgan_upsample_c32 (nearest 2x, conv 3x3 pad 1)', async (t) => {
+  const ctx = await gpu();
+  const f = await loadGolden('falcon_vqgan_upsample_c32');
+  const g = (n: string) => ctx.fromArray(f.f32(n), f.entry(n).shape);
+  const y = conv2d(upsampleNearest2x(g('in/x')), g('_conv.weight'), { bias: g('_conv.bias') });
+  t.deepEqual(y.shape, f.entry('out/y').shape);
+  assertClose(t, await y.read(), f.f32('out/y'), { atol: GOLDEN_TOL, shape: y.shape });
+});
+
+test('causality: outputs at frames <= t do not change when later input frames change', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  const xs = [1, 3, 6, 5, 4];
+  for (const ws of [[4, 3, 3, 3, 3], [4, 3, 7, 3, 3]]) {
+    const w = ctx.fromArray(rng.array(numel(ws)), ws);
+    const x = rng.array(numel(xs));
+    const y0 = await causalConv3d(ctx.fromArray(x, xs), w).read();
+    const plane = 5 * 4;
+    for (const tc of [0, 2, 4]) {
+      const x2 = Float32Array.from(x);
+      for (let c = 0; c < 3; c++) for (let f = tc + 1; f < 6; f++) for (let i = 0; i < plane; i++) x2[(c * 6 + f) * plane + i] = rng.uniform(-5, 5);
+      const y1 = await causalConv3d(ctx.fromArray(x2, xs), w).read();
+      let same = true;
+      let changed = false;
+      for (let co = 0; co < 4; co++) for (let f = 0; f < 6; f++) for (let i = 0; i < plane; i++) {
+        const k = (co * 6 + f) * plane + i;
+        if (f <= tc && y1[k] !== y0[k]) same = false;
+        if (f > tc && y1[k] !== y0[k]) changed = true;
+      }
+      t.true(same, `KT=${ws[2]}: frames <= ${tc} changed`);
+      t.true(changed, `KT=${ws[2]}: frames > ${tc} did not react (test would be vacuous)`);
+    }
+  }
+});
+
+test('streaming: chunked pushes are bit-identical to the whole clip', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  const [B, C, T, H, W] = [2, 3, 7, 5, 6];
+  const plane = H * W;
+  const x = rng.array(B * C * T * plane);
+  const frames = (t0: number, t1: number): Tensor => {
+    const a = new Float32Array(B * C * (t1 - t0) * plane);
+    for (let bc = 0; bc < B * C; bc++) a.set(x.subarray((bc * T + t0) * plane, (bc * T + t1) * plane), bc * (t1 - t0) * plane);
+    return ctx.fromArray(a, [B, C, t1 - t0, H, W]);
+  };
+  for (const [ws, stride, chunks] of [
+    [[4, 3, 3, 3, 3], [1, 1, 1], [1, 1, 3, 2]],
+    [[5, 3, 7, 3, 3], [1, 1, 1], [2, 1, 4]],
+    [[4, 3, 3, 3, 3], [1, 2, 2], [3, 4]],
+    [[4, 3, 1, 1, 1], [1, 1, 1], [5, 2]],
+  ] as [number[], [1, 1, 1] | [1, 2, 2], number[]][]) {
+    const w = ctx.fromArray(rng.array(numel(ws)), ws);
+    const bias = ctx.fromArray(rng.array(ws[0]!), [ws[0]!]);
+    const whole = await causalConv3d(frames(0, T), w, { bias, stride, activation: 'silu' }).read();
+    const s = new CausalConv3dStream(w, { bias, stride, activation: 'silu' });
+    let t0 = 0;
+    let mismatches = 0;
+    for (const n of chunks) {
+      const y = await s.push(frames(t0, t0 + n)).read();
+      const os = y.length / (B * ws[0]! * n);
+      for (let bc = 0; bc < B * ws[0]!; bc++) for (let i = 0; i < n * os; i++) if (y[bc * n * os + i] !== whole[(bc * T + t0) * os + i]) mismatches++;
+      t0 += n;
+      t.true(s.cachedFrames <= ws[2]! - 1);
+    }
+    s.dispose();
+    t.is(mismatches, 0, `KT=${ws[2]} stride ${stride} chunks ${chunks}`);
+  }
+});
+
+test('resample: nearest 2x and depth-to-space vs reference (NCHW and NCDHW)', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  for (const s of [[1, 3, 5, 7], [2, 8, 3, 1, 5], [1, 12, 1, 1], [1, 4, 2, 3, 3]]) {
+    const x = rng.array(numel(s));
+    const up = upsampleNearest2x(ctx.fromArray(x, s));
+    assertClose(t, await up.read(), resampleRef('nearest2x', x, s), { atol: 0, shape: up.shape, name: `nearest [${s}]` });
+    if (s[1]! % 4) continue;
+    const d = depthToSpace2x(ctx.fromArray(x, s));
+    assertClose(t, await d.read(), resampleRef('depthToSpace2x', x, s), { atol: 0, shape: d.shape, name: `depthToSpace [${s}]` });
+  }
+  // A hand-checked case: 4 channels of 1x1 become one 2x2 pixel block in order (p1, p2).
+  t.deepEqual([...(await depthToSpace2x(ctx.fromArray([1, 2, 3, 4], [1, 4, 1, 1])).read())], [1, 2, 3, 4]);
+  t.deepEqual([...(await upsampleNearest2x(ctx.fromArray([1, 2], [1, 1, 1, 2])).read())], [1, 1, 2, 2, 1, 1, 2, 2]);
+});
+
+test('conv3d_causal: bad inputs are named errors', async (t) => {
+  const ctx = await gpu();
+  const x = ctx.zeros([1, 3, 2, 4, 4]);
+  const w = ctx.zeros([4, 3, 3, 3, 3]);
+  t.throws(() => causalConv3d(ctx.zeros([3, 2, 4, 4]), w), { instanceOf: KernelArgError, message: /^causalConv3d: x: rank 4 .*expected rank 5/ });
+  t.throws(() => causalConv3d(x, ctx.zeros([4, 5, 3, 3, 3])), { instanceOf: KernelArgError, message: /^causalConv3d: weight: .*Cin 5.*Cin 3/ });
+  t.throws(() => causalConv3d(x, ctx.zeros([4, 3, 2, 3, 3])), { instanceOf: KernelArgError, message: /^causalConv3d: weight: kernel size 2/ });
+  t.throws(() => causalConv3d(x, ctx.zeros([4, 3, 9, 3, 3])), { instanceOf: KernelArgError, message: /^causalConv3d: weight: kernel size 9/ });
+  t.throws(() => causalConv3d(x, w, { stride: [2, 2, 2] as never }), { instanceOf: KernelArgError, message: /^causalConv3d: stride: \[2,2,2\] is not supported/ });
+  t.throws(() => causalConv3d(x, w, { bias: ctx.zeros([3]) }), { instanceOf: KernelArgError, message: /^causalConv3d: bias: shape \[3\], expected \[4\]/ });
+  t.throws(() => causalConv3d(x, w, { residual: ctx.zeros([1, 4, 2, 4, 3]) }), { instanceOf: KernelArgError, message: /^causalConv3d: residual:/ });
+  t.throws(() => causalConv3d(x, w, { pastFrames: ctx.zeros([1, 3, 3, 4, 4]) }), { instanceOf: KernelArgError, message: /^causalConv3d: pastFrames: 3 frames, expected 1\.\.2/ });
+  t.throws(() => causalConv3d(x, w, { activation: 'gelu' as never }), { instanceOf: KernelArgError, message: /^causalConv3d: activation:/ });
+  const r = ctx.zeros([1, 4, 2, 4, 4]);
+  t.throws(() => causalConv3d(x, w, { residual: r, out: r }), { instanceOf: KernelArgError, message: /^causalConv3d: out: aliases residual/ });
+  t.throws(() => conv2d(ctx.zeros([1, 3, 4, 4]), ctx.zeros([4, 3, 3, 3]), { padding: [0, 3, 0, 0] }), { instanceOf: KernelArgError, message: /^conv2d: padding:/ });
+  t.throws(() => conv2d(ctx.zeros([1, 3, 4, 4]), ctx.zeros([4, 3, 3, 3]), { stride: 3 }), { instanceOf: KernelArgError, message: /^conv2d: stride:/ });
+  t.throws(() => conv2d(x, w), { instanceOf: KernelArgError, message: /^conv2d: x: rank 5/ });
+  t.throws(() => depthToSpace2x(ctx.zeros([1, 6, 2, 2])), { instanceOf: KernelArgError, message: /^depthToSpace2x: x: channels 6/ });
+  t.throws(() => upsampleNearest2x(ctx.zeros([4, 4])), { instanceOf: KernelArgError, message: /^upsampleNearest2x: x: rank 2/ });
+});

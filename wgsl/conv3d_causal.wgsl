@@ -1,0 +1,174 @@
+// conv3d_causal: causal 3-D convolution as an implicit GEMM (also the 2-D convs, with KT = T = 1).
+//
+//   out[b,co,t,oy,ox] = act(bias[co] + sum_{ci,a,dy,dx} w[co,ci,a,dy,dx] * in[b,ci,t+a-(KT-1), oy*sh-ph+dy, ox*sw-pw+dx])
+//                       (+ res[b,co,t,oy,ox])
+//
+// GEMM view: M = Cout, N = output positions, K = Cin*KT*KH*KW. Nothing is materialised: every
+// input read is an index predicate. Frames before 0 (ti < 0) come from `past` (the last `past`
+// frames before this chunk, streaming mode) and are zero beyond it (causal padding); rows/columns
+// outside the input are zero (spatial padding, per side: top/left = ph/pw, bottom/right implied by
+// ho/wo). Output frame count = input frame count.
+//
+// x:    array<f32>  [B, Cin, T, H, W]
+// past: array<f32>  [B, Cin, past, H, W]  (any read-only buffer when past = 0)
+// w:    array<f32>  [Cout, Cin, KT, KH, KW]
+// bias: array<f32>  [Cout]                 (read only when has_bias = 1)
+// res:  array<f32>  [B, Cout, T, HO, WO]   (read only when has_res = 1)
+// out:  array<f32>  [B, Cout, T, HO, WO]
+//
+// Register blocking: each invocation owns RM output channels x RN positions in RM*RN scalar
+// accumulators (lavapipe spills vec4 accumulators). The channel block is the same for the whole
+// workgroup, so weight loads are lane-uniform (one scalar load, broadcast); positions differ per
+// lane (lane l, slot j -> position p0 + j*WG + l), so input loads are per-lane. A workgroup stays
+// inside one (b, t) frame, which makes the time tap's source (x, past or zero) uniform: padded
+// frames are skipped, not multiplied by zero. Summation order per output element is fixed
+// (time tap, row tap, column tap, then ci), independent of the grid, so a chunked (streaming) pass
+// is bit-identical to the whole-clip pass.
+//
+// Dispatch: (ceil(HO*WO / (WG*RN)), ceil(Cout / RM), B*T).
+
+override WG: u32 = 64;
+override RM: u32 = 4;   // output channels per invocation, <= 8
+override RN: u32 = 4;   // output positions per invocation, <= 8
+override ACT: u32 = 0;  // 0 none, 1 SiLU (applied after bias, before the residual add)
+
+struct Params {
+  cin: u32,
+  cout: u32,
+  t: u32,
+  h: u32,
+  w: u32,
+  past: u32,
+  ho: u32,
+  wo: u32,
+  kt: u32,
+  kh: u32,
+  kw: u32,
+  sh: u32,
+  sw: u32,
+  ph: i32,
+  pw: i32,
+  has_bias: u32,
+  has_res: u32,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> past: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read> res: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+@group(0) @binding(6) var<uniform> params: Params;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let cin = params.cin;
+  let nt = params.t;
+  let hw = params.h * params.w;
+  let howo = params.ho * params.wo;
+  let khw = params.kh * params.kw;
+  let kvol = params.kt * khw;
+  let b = wid.z / nt;
+  let t = wid.z % nt;
+  let co0 = wid.y * RM;
+  let p0 = wid.x * WG * RN + lid;
+
+  // Weight row of each owned channel; rows past Cout repeat the last one (results are dropped).
+  var wrow: array<u32, 8>;
+  for (var i = 0u; i < RM; i++) {
+    wrow[i] = min(co0 + i, params.cout - 1u) * cin * kvol;
+  }
+  var iy0: array<i32, 8>;
+  var ix0: array<i32, 8>;
+  var pok: array<bool, 8>;
+  for (var j = 0u; j < RN; j++) {
+    let p = p0 + j * WG;
+    pok[j] = p < howo;
+    iy0[j] = i32((p / params.wo) * params.sh) - params.ph;
+    ix0[j] = i32((p % params.wo) * params.sw) - params.pw;
+  }
+  var acc: array<f32, 64>;
+  for (var k = 0u; k < RM * RN; k++) {
+    acc[k] = 0.0;
+  }
+
+  for (var a = 0u; a < params.kt; a++) {
+    let ti = i32(t + a) - i32(params.kt - 1u);
+    if (ti < -i32(params.past)) {
+      continue;  // causal zero padding: no contribution
+    }
+    // Start of input channel 0 of this frame and the stride between channels, in x or past.
+    let from_past = ti < 0;
+    let nf = select(nt, params.past, from_past);
+    let cs = nf * hw;
+    let fbase = (b * cin * nf + u32(select(ti, ti + i32(params.past), from_past))) * hw;
+    for (var dy = 0u; dy < params.kh; dy++) {
+      for (var dx = 0u; dx < params.kw; dx++) {
+        let tap = (a * params.kh + dy) * params.kw + dx;
+        var off: array<u32, 8>;
+        var ok: array<bool, 8>;
+        for (var j = 0u; j < RN; j++) {
+          let iy = iy0[j] + i32(dy);
+          let ix = ix0[j] + i32(dx);
+          ok[j] = pok[j] && iy >= 0 && iy < i32(params.h) && ix >= 0 && ix < i32(params.w);
+          off[j] = fbase + select(0u, u32(iy) * params.w + u32(ix), ok[j]);
+        }
+        // The two loops differ only in the buffer they read (WGSL cannot pass a storage buffer).
+        if (from_past) {
+          for (var ci = 0u; ci < cin; ci++) {
+            var v: array<f32, 8>;
+            for (var j = 0u; j < RN; j++) {
+              v[j] = select(0.0, past[off[j] + ci * cs], ok[j]);
+            }
+            let wk = ci * kvol + tap;
+            for (var i = 0u; i < RM; i++) {
+              let wv = w[wrow[i] + wk];
+              for (var j = 0u; j < RN; j++) {
+                acc[i * RN + j] = fma(wv, v[j], acc[i * RN + j]);
+              }
+            }
+          }
+        } else {
+          for (var ci = 0u; ci < cin; ci++) {
+            var v: array<f32, 8>;
+            for (var j = 0u; j < RN; j++) {
+              v[j] = select(0.0, x[off[j] + ci * cs], ok[j]);
+            }
+            let wk = ci * kvol + tap;
+            for (var i = 0u; i < RM; i++) {
+              let wv = w[wrow[i] + wk];
+              for (var j = 0u; j < RN; j++) {
+                acc[i * RN + j] = fma(wv, v[j], acc[i * RN + j]);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  for (var i = 0u; i < RM; i++) {
+    let co = co0 + i;
+    if (co >= params.cout) {
+      break;
+    }
+    var bv = 0.0;
+    if (params.has_bias == 1u) {
+      bv = bias[co];
+    }
+    let obase = ((b * params.cout + co) * nt + t) * howo;
+    for (var j = 0u; j < RN; j++) {
+      if (pok[j]) {
+        var y = acc[i * RN + j] + bv;
+        if (ACT == 1u) {
+          y = y / (1.0 + exp(-y));
+        }
+        let o = obase + p0 + j * WG;
+        if (params.has_res == 1u) {
+          y += res[o];
+        }
+        out[o] = y;
+      }
+    }
+  }
+}

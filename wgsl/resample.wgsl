@@ -1,0 +1,51 @@
+// resample: the 2x spatial resamplers that sit next to the convolutions, one output per invocation.
+//
+//   MODE 0, nearest 2x:     out[n, c, Y, X] = x[n, c,                        Y/2, X/2]
+//   MODE 1, depth-to-space: out[n, c, Y, X] = x[n, 4c + 2*(Y%2) + (X%2),     Y/2, X/2]
+//
+// where n is the batch, c the output channel and (Y, X) the output pixel of one plane; a plane is
+// one frame (NCDHW, `t` frames per channel) or the whole image (NCHW, t = 1). Depth-to-space is
+// einops 'b t (c p1 p2) h w -> b t c (h p1) (w p2)' (MAGVIT-v2 SpatialUpsample2x).
+//
+// x:   array<f32>  [B, C_in, t, h, w]     (C_in = c for MODE 0, 4c for MODE 1)
+// out: array<f32>  [B, c, t, 2h, 2w]
+// Dispatch: ceil(n / WG) workgroups, folded into (x, y); n = B*c*t*4*h*w.
+
+// #include "lib/grid.wgsl"
+
+override WG: u32 = 256;
+override MODE: u32 = 0;
+
+struct Params {
+  n: u32,
+  c: u32,
+  t: u32,
+  h: u32,
+  w: u32,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<uniform> params: Params;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = flat_workgroup(wid, nwg) * WG + lid;
+  if (i >= params.n) {
+    return;
+  }
+  let w2 = 2u * params.w;
+  let plane = 4u * params.h * params.w;
+  let ox = i % w2;
+  let oy = (i / w2) % (2u * params.h);
+  let pt = i / plane;              // (n, c, t) plane index of the output
+  let t = pt % params.t;
+  let nc = pt / params.t;          // n * c + c_out
+  var cin = nc;
+  if (MODE == 1u) {
+    let c = nc % params.c;
+    cin = (nc - c) * 4u + 4u * c + 2u * (oy & 1u) + (ox & 1u);
+  }
+  out[i] = x[((cin * params.t + t) * params.h + oy / 2u) * params.w + ox / 2u];
+}
