@@ -1,0 +1,80 @@
+// group_norm: the apply pass of GroupNorm, after group_norm_stats has reduced every set to
+// (count, mean, M2):
+//   y = (x - mean) * rsqrt(M2 / count + eps) * w' + b'      then y = silu(y) if SILU
+// AFFINE 0: w' = 1, b' = 0.  AFFINE 1: w' = weight[k], b' = bias[k].
+// AFFINE 2 (AdaGroupNorm): w' = 1 + weight[k], b' = bias[k], weight/bias = scale/shift [B, C].
+// with k = b * aff_b + t * aff_t + c (c the channel): standard [C] (aff_b = aff_t = 0), frame-wise
+// [T*C] (aff_t = C), AdaGroupNorm [B, C] (aff_b = C).
+//
+// Set and chunk geometry exactly as in group_norm_stats.wgsl (one workgroup per chunk of one row,
+// so the channel, and with it the affine pair, is uniform across the workgroup).
+// x:      array<f32>  [B, C, ...]
+// stats:  array<f32>  [sets, 3]  (count, mean, M2)
+// weight: array<f32>  affine scale (any f32 tensor when AFFINE = 0: not read)
+// bias:   array<f32>  affine shift (likewise)
+// out:    array<f32>  same layout as x
+// Dispatch: sets * rows * segs workgroups, folded into (x, y).
+
+// #include "lib/grid.wgsl"
+
+override WG: u32 = 256;
+override AFFINE: u32 = 1;
+override SILU: bool = false;
+
+struct Params {
+  len: u32,
+  rows: u32,
+  row_stride: u32,
+  frames: u32,
+  frame_stride: u32,
+  groups: u32,
+  batch_stride: u32,
+  chunk: u32,
+  segs: u32,
+  n_wg: u32,
+  aff_b: u32,
+  aff_t: u32,
+  eps: f32,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> stats: array<f32>;
+@group(0) @binding(2) var<storage, read> weight: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(5) var<uniform> params: Params;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let w = flat_workgroup(wid, nwg);
+  if (w >= params.n_wg) {
+    return;
+  }
+  let seg = w % params.segs;
+  let r = (w / params.segs) % params.rows;
+  let si = w / (params.segs * params.rows);
+  let g = si % params.groups;
+  let t = (si / params.groups) % params.frames;
+  let b = si / (params.groups * params.frames);
+  let start = seg * params.chunk;
+  let count = min(params.chunk, params.len - start);
+  let base = b * params.batch_stride + t * params.frame_stride + (g * params.rows + r) * params.row_stride + start;
+
+  let mean = stats[3u * si + 1u];
+  var a = inverseSqrt(stats[3u * si + 2u] / stats[3u * si] + params.eps);
+  var shift = 0.0;
+  if (AFFINE != 0u) {
+    let k = b * params.aff_b + t * params.aff_t + g * params.rows + r;
+    a *= select(weight[k], 1.0 + weight[k], AFFINE == 2u);
+    shift = bias[k];
+  }
+  for (var j = lid; j < count; j += WG) {
+    // (x - mean) first: x * a + (shift - mean * a) would cancel when |mean| >> std.
+    var y = (x[base + j] - mean) * a + shift;
+    if (SILU) {
+      y = y / (1.0 + exp(-y));
+    }
+    out[base + j] = y;
+  }
+}
