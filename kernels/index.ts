@@ -29,3 +29,5 @@ export { causalConv3d, conv2d, CausalConv3dStream, convRef, convTolerance, causa
 export type { CausalConv3dOptions, Conv2dOptions, ConvActivation, ConvEpilogue, ConvGeometry, ConvRefOptions, ConvTile } from './conv3d_causal.js';
 export { upsampleNearest2x, depthToSpace2x, resampleRef, resampleShape } from './resample.js';
 export type { ResampleMode } from './resample.js';
+export { groupNorm, groupNormFramewise, adaGroupNorm, groupNormStats, groupNormRef, groupNormFramewiseRef, adaGroupNormRef, groupNormRefGeom } from './group_norm.js';
+export type { GroupNormOptions, GroupNormGeometry, GroupNormRefArgs } from './group_norm.js';
