@@ -31,3 +31,7 @@ export { upsampleNearest2x, depthToSpace2x, resampleRef, resampleShape } from '.
 export type { ResampleMode } from './resample.js';
 export { groupNorm, groupNormFramewise, adaGroupNorm, groupNormStats, groupNormRef, groupNormFramewiseRef, adaGroupNormRef, groupNormRefGeom } from './group_norm.js';
 export type { GroupNormOptions, GroupNormGeometry, GroupNormRefArgs } from './group_norm.js';
+export { fsqQuantize, fsqCodesToIndices, fsqQuantizeRef, fsqCodesToIndicesRef, fsqPlan, fsqBound, roundHalfEven } from './fsq_round.js';
+export type { FsqPlan, FsqQuantizeOptions, FsqCodesToIndicesOptions, Linear as FsqLinear, LinearData } from './fsq_round.js';
+export { fsqIndicesToCodes, fsqIndicesToCodesRef } from './fsq_codes.js';
+export type { FsqIndicesToCodesOptions } from './fsq_codes.js';

@@ -1,0 +1,308 @@
+/**
+ * fsq_round: finite scalar quantization (upstream `finite_scalar_quantization.py`, spec 3.4), with
+ * an optional fused project_in linear (wgsl/fsq_round.wgsl). Also `fsqCodesToIndices`.
+ *
+ *   u = project_in(z) (or z), bounded = tanh(u + shift)·half_l − offset, q = round_half_even(bounded)
+ *   code = q / (L div 2), index = Σ (q + L div 2)·basis     (basis = cumulative product of levels)
+ *
+ * half_l = (L−1)(1+1e-3)/2, offset = 0.5 for even L, shift = atanh(offset/half_l): computed here in
+ * float32 exactly as torch does (checked against the golden's aux/half_l, aux/shift). The bound and
+ * the round are NOT evaluated on the GPU: u -> q is a monotone step function of the float32 u, so the
+ * host finds its L−1 thresholds by bisection over float32 values using `fsqBound` (upstream's float32
+ * arithmetic, tanh correctly rounded to f32) and the shader counts thresholds <= u. Indices are then
+ * bit-exact with torch for every u, including the rows of fsq_nodim that land exactly on .5, where
+ * WGSL's few-ulp tanh or an fma contraction of `t·half_l − offset` would flip the half-to-even tie.
+ *
+ * Layouts: channel-last z [..., D] -> codes [..., nl], indices [...]; channel-first (default for
+ * rank >= 4, as upstream) z [B, D, ...spatial] -> codes [B, nl, ...spatial], indices [B, ...spatial].
+ * project_in weight [nl, D], bias [nl] (torch Linear layout). Without project_in, D must equal nl.
+ * Limits: 1 <= nl <= 8, every L >= 2, prod(levels) <= 2^24 (upstream sums the index in float32;
+ * beyond 2^24 its indices are inexact), and the bound must reach exactly L rounded values (false for
+ * L >~ 1000 with eps 1e-3, where upstream emits indices outside its own codebook).
+ * Tolerance: indices and codes exact vs `fsqQuantizeRef` given the same u. u = project_in(z) is an
+ * f32 dot product (sequential fma over D): within ~1e-6 relative of torch's sgemm, so an index may
+ * differ from the reference only where the reference's bounded value is within ~1e-4 of a .5 boundary.
+ */
+import { expectTensor, outTensor, sameContext } from './core/check.js';
+import { type GpuContext, foldGrid } from './core/context.js';
+import { KernelArgError } from './core/errors.js';
+import type { Tensor } from './core/tensor.js';
+import { fsq_round as shader } from './wgsl.gen.js';
+
+const WG = 64;
+const EPS = 1e-3;
+const MAX_LEVELS = 8;
+const f32 = Math.fround;
+
+export interface Linear {
+  weight: Tensor;
+  bias?: Tensor;
+}
+
+/** Per-level float32 constants and digit thresholds of one level list. */
+export interface FsqPlan {
+  levels: number[];
+  hw: number[];
+  basis: number[];
+  halfL: number[];
+  offset: number[];
+  shift: number[];
+  /** thresholds[k][j]: smallest float32 u with digit_k(u) >= j + 1. */
+  thresholds: Float32Array[];
+  nCodes: number;
+}
+
+/** JS Math.round rounds .5 up; torch.round and WGSL round() round half to even. */
+export function roundHalfEven(x: number): number {
+  const fl = Math.floor(x);
+  const d = x - fl;
+  const r = d < 0.5 ? fl : d > 0.5 ? fl + 1 : fl % 2 === 0 ? fl : fl + 1;
+  // torch keeps the sign of zero (round(-0.5) = -0).
+  return r === 0 && (x < 0 || Object.is(x, -0)) ? -0 : r;
+}
+
+/** Upstream's bound() for one value in float32 (every step rounded with Math.fround). */
+export function fsqBound(u: number, halfL: number, offset: number, shift: number): number {
+  return f32(f32(f32(Math.tanh(f32(f32(u) + shift))) * halfL) - offset);
+}
+
+const planCache = new Map<string, FsqPlan>();
+const u32Bits = new Uint32Array(1);
+const f32View = new Float32Array(u32Bits.buffer);
+const keyToF32 = (k: number) => ((u32Bits[0] = k >= 0 ? k : (-k | 0x80000000) >>> 0), f32View[0]!);
+
+/** Validates a level list and computes its constants and thresholds (cached per list). */
+export function fsqPlan(levels: readonly number[], kernel = 'fsq_round'): FsqPlan {
+  if (!Array.isArray(levels) || levels.length < 1 || levels.length > MAX_LEVELS) {
+    throw new KernelArgError(kernel, 'levels', `expected 1..${MAX_LEVELS} levels, got ${Array.isArray(levels) ? `${levels.length} ([${levels.join(',')}])` : String(levels)}`);
+  }
+  const key = levels.join(',');
+  const hit = planCache.get(key);
+  if (hit) return hit;
+  let nCodes = 1;
+  for (const L of levels) {
+    if (!Number.isInteger(L) || L < 2) throw new KernelArgError(kernel, 'levels', `every level must be an integer >= 2, got [${key}]`);
+    nCodes *= L;
+  }
+  if (nCodes > 2 ** 24) throw new KernelArgError(kernel, 'levels', `prod(levels) = ${nCodes} exceeds 2^24 (upstream's float32 index sum is inexact there)`);
+  const plan: FsqPlan = { levels: [...levels], hw: [], basis: [], halfL: [], offset: [], shift: [], thresholds: [], nCodes };
+  let basis = 1;
+  for (const L of levels) {
+    const hw = Math.floor(L / 2);
+    const halfL = f32(f32(f32(L - 1) * f32(1 + EPS)) / 2);
+    const offset = L % 2 === 0 ? 0.5 : 0;
+    const shift = f32(Math.atanh(f32(offset / halfL)));
+    const q = (u: number) => roundHalfEven(fsqBound(u, halfL, offset, shift));
+    const qlo = q(-Infinity);
+    const qhi = q(Infinity);
+    if (qlo !== -hw || qhi !== L - 1 - hw) {
+      throw new KernelArgError(kernel, 'levels', `level ${L}: the eps=${EPS} bound rounds to ${qhi - qlo + 1} values [${qlo}, ${qhi}], not ${L}`);
+    }
+    // Bisection over float32 values ordered as integers (-inf .. +inf); q is monotone in u.
+    const thr = new Float32Array(L - 1);
+    for (let j = 1; j < L; j++) {
+      let lo = -0x7f800000;
+      let hi = 0x7f800000;
+      while (hi - lo > 1) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (q(keyToF32(mid)) >= qlo + j) hi = mid;
+        else lo = mid;
+      }
+      thr[j - 1] = keyToF32(hi);
+    }
+    plan.hw.push(hw);
+    plan.basis.push(basis);
+    plan.halfL.push(halfL);
+    plan.offset.push(offset);
+    plan.shift.push(shift);
+    plan.thresholds.push(thr);
+    basis *= L;
+  }
+  planCache.set(key, plan);
+  return plan;
+}
+
+const tables = new WeakMap<GpuContext, Map<string, Tensor>>();
+
+/** The shaders' `tab` buffer for a plan (uploaded once per context and level list). */
+export function fsqTable(ctx: GpuContext, plan: FsqPlan): Tensor {
+  let m = tables.get(ctx);
+  if (!m) tables.set(ctx, (m = new Map()));
+  const key = plan.levels.join(',');
+  let t = m.get(key);
+  if (!t) {
+    const nThr = plan.levels.reduce((a, L) => a + L - 1, 0);
+    const tab = new Uint32Array(32 + nThr);
+    let slot = 0;
+    plan.levels.forEach((L, k) => {
+      tab.set([L, plan.hw[k]!, plan.basis[k]!, slot], 4 * k);
+      tab.set(new Uint32Array(plan.thresholds[k]!.buffer), 32 + slot);
+      slot += L - 1;
+    });
+    t = ctx.fromArray(tab, [tab.length], 'u32', `fsq.tab[${key}]`);
+    m.set(key, t);
+  }
+  return t;
+}
+
+const scratch = new WeakMap<GpuContext, Map<string, Tensor>>();
+
+/** A 16-byte zeroed buffer standing in for an unused binding (one per role, so none alias). */
+export function unusedBinding(ctx: GpuContext, role: string): Tensor {
+  let m = scratch.get(ctx);
+  if (!m) scratch.set(ctx, (m = new Map()));
+  let t = m.get(role);
+  if (!t) m.set(role, (t = ctx.zeros([4], 'u32', `unused.${role}`)));
+  return t;
+}
+
+/** Checks a Linear's weight [rows, cols] and bias [rows]. */
+export function expectLinear(kernel: string, arg: string, lin: Linear, rows: number | null, cols: number | null): void {
+  expectTensor(kernel, `${arg}.weight`, lin.weight, { dtype: 'f32', rank: 2, shape: [rows, cols] });
+  if (lin.bias !== undefined) expectTensor(kernel, `${arg}.bias`, lin.bias, { dtype: 'f32', shape: [lin.weight.shape[0]!] });
+}
+
+/** Rows, per-row dims and spatial extent of a channel-last or channel-first tensor. */
+function rowLayout(kernel: string, x: Tensor, channelFirst: boolean): { rows: number; dim: number; spatial: number; lead: number[]; space: number[] } {
+  if (channelFirst) {
+    if (x.shape.length < 3) throw new KernelArgError(kernel, 'z', `channel-first input needs rank >= 3 [B, C, ...spatial], got [${x.shape.join(',')}]`);
+    const space = x.shape.slice(2);
+    const spatial = space.reduce((a, b) => a * b, 1);
+    return { rows: x.shape[0]! * spatial, dim: x.shape[1]!, spatial, lead: [x.shape[0]!], space };
+  }
+  if (x.shape.length < 2) throw new KernelArgError(kernel, 'z', `channel-last input needs rank >= 2 [..., C], got [${x.shape.join(',')}]`);
+  const lead = x.shape.slice(0, -1);
+  return { rows: lead.reduce((a, b) => a * b, 1), dim: x.shape[x.shape.length - 1]!, spatial: 1, lead, space: [] };
+}
+
+export interface FsqQuantizeOptions {
+  levels: readonly number[];
+  /** torch Linear(dim -> len(levels)): weight [nl, dim], bias [nl]. */
+  projectIn?: Linear;
+  /** Channels in dim 1 (NCHW / NCDHW). Default: rank >= 4, as upstream. */
+  channelFirst?: boolean;
+  out?: { codes?: Tensor; indices?: Tensor };
+}
+
+/**
+ * FSQ forward (without project_out): normalised codes and int32 indices.
+ * @example
+ * const { codes, indices } = fsqQuantize(z, { levels: [8, 8, 8, 5, 5, 5], projectIn: { weight, bias } });
+ */
+export function fsqQuantize(z: Tensor, opts: FsqQuantizeOptions): { codes: Tensor<'f32'>; indices: Tensor<'i32'> } {
+  const K = 'fsq_round';
+  const plan = fsqPlan(opts.levels, K);
+  const nl = plan.levels.length;
+  expectTensor(K, 'z', z, { dtype: 'f32' });
+  const cf = opts.channelFirst ?? z.shape.length >= 4;
+  const lay = rowLayout(K, z, cf);
+  if (opts.projectIn) expectLinear(K, 'projectIn', opts.projectIn, nl, lay.dim);
+  else if (lay.dim !== nl) throw new KernelArgError(K, 'z', `channel dim ${lay.dim} must equal len(levels) = ${nl} without projectIn (shape [${z.shape.join(',')}])`);
+  sameContext(K, { z, w: opts.projectIn?.weight, b: opts.projectIn?.bias, codes: opts.out?.codes, indices: opts.out?.indices });
+  const codesShape = cf ? [...lay.lead, nl, ...lay.space] : [...lay.lead, nl];
+  const idxShape = cf ? [...lay.lead, ...lay.space] : lay.lead;
+  const codes = outTensor(K, z, codesShape, 'f32', opts.out?.codes, 'fsq.codes');
+  const indices = outTensor(K, z, idxShape, 'i32', opts.out?.indices, 'fsq.indices');
+  dispatchRound(z, lay, plan, opts.projectIn, codes, indices, false);
+  return { codes, indices };
+}
+
+export interface FsqCodesToIndicesOptions {
+  levels: readonly number[];
+  channelFirst?: boolean;
+  out?: Tensor;
+}
+
+/** Upstream `codes_to_indices`: normalised codes [..., nl] (or [B, nl, ...] channel-first) -> int32 indices. */
+export function fsqCodesToIndices(codes: Tensor, opts: FsqCodesToIndicesOptions): Tensor<'i32'> {
+  const K = 'fsq_round';
+  const plan = fsqPlan(opts.levels, K);
+  expectTensor(K, 'codes', codes, { dtype: 'f32' });
+  const cf = opts.channelFirst ?? codes.shape.length >= 4;
+  const lay = rowLayout(K, codes, cf);
+  if (lay.dim !== plan.levels.length) throw new KernelArgError(K, 'codes', `channel dim ${lay.dim} must equal len(levels) = ${plan.levels.length} (shape [${codes.shape.join(',')}])`);
+  sameContext(K, { codes, out: opts.out });
+  const indices = outTensor(K, codes, cf ? [...lay.lead, ...lay.space] : lay.lead, 'i32', opts.out, 'fsq.indices');
+  dispatchRound(codes, lay, plan, undefined, unusedBinding(codes.ctx, 'fsq.codes'), indices, true);
+  return indices;
+}
+
+function dispatchRound(z: Tensor, lay: { rows: number; dim: number; spatial: number }, plan: FsqPlan, proj: Linear | undefined, codes: Tensor, indices: Tensor, fromCodes: boolean): void {
+  const ctx = z.ctx;
+  ctx.dispatch(shader, {
+    overrides: { WG },
+    bindings: {
+      z,
+      w: proj?.weight ?? unusedBinding(ctx, 'fsq.w'),
+      bias: proj?.bias ?? unusedBinding(ctx, 'fsq.bias'),
+      tab: fsqTable(ctx, plan),
+      codes,
+      indices,
+    },
+    params: {
+      rows: lay.rows,
+      dim: lay.dim,
+      nl: plan.levels.length,
+      spatial: lay.spatial,
+      has_proj: proj ? 1 : 0,
+      has_bias: proj?.bias ? 1 : 0,
+      from_codes: fromCodes ? 1 : 0,
+    },
+    workgroups: foldGrid(Math.ceil(lay.rows / WG), ctx.limits.maxComputeWorkgroupsPerDimension),
+  });
+}
+
+/** Host data of a Linear for the references: weight row-major [rows, cols]. */
+export interface LinearData {
+  weight: ArrayLike<number>;
+  bias?: ArrayLike<number>;
+}
+
+/**
+ * CPU reference, channel-last rows: z [rows, dim] -> codes [rows, nl], indices [rows], plus the
+ * float32 `bounded` values (for near-tie reporting) and u = project_in(z) (f64 sum, rounded to f32).
+ * Computed directly (tanh, round half to even), not through the thresholds the GPU uses.
+ */
+export function fsqQuantizeRef(z: ArrayLike<number>, rows: number, dim: number, levels: readonly number[], proj?: LinearData): { codes: Float64Array; indices: Int32Array; bounded: Float32Array; u: Float32Array } {
+  const plan = fsqPlan(levels);
+  const nl = plan.levels.length;
+  const codes = new Float64Array(rows * nl);
+  const indices = new Int32Array(rows);
+  const bounded = new Float32Array(rows * nl);
+  const uu = new Float32Array(rows * nl);
+  for (let r = 0; r < rows; r++) {
+    let index = 0;
+    for (let k = 0; k < nl; k++) {
+      let u: number;
+      if (proj) {
+        let acc = proj.bias ? proj.bias[k]! : 0;
+        for (let d = 0; d < dim; d++) acc += proj.weight[k * dim + d]! * z[r * dim + d]!;
+        u = f32(acc);
+      } else u = f32(z[r * dim + k]!);
+      const b = fsqBound(u, plan.halfL[k]!, plan.offset[k]!, plan.shift[k]!);
+      const q = roundHalfEven(b);
+      uu[r * nl + k] = u;
+      bounded[r * nl + k] = b;
+      codes[r * nl + k] = f32(q / plan.hw[k]!);
+      index += (q + plan.hw[k]!) * plan.basis[k]!;
+    }
+    indices[r] = index;
+  }
+  return { codes, indices, bounded, u: uu };
+}
+
+/** CPU reference of upstream codes_to_indices on channel-last rows [rows, nl]. */
+export function fsqCodesToIndicesRef(codes: ArrayLike<number>, rows: number, levels: readonly number[]): Int32Array {
+  const plan = fsqPlan(levels);
+  const nl = plan.levels.length;
+  const out = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let acc = 0;
+    for (let k = 0; k < nl; k++) {
+      const digit = f32(f32(f32(codes[r * nl + k]!) * plan.hw[k]!) + plan.hw[k]!);
+      acc = f32(acc + f32(digit * plan.basis[k]!));
+    }
+    out[r] = Math.trunc(acc);
+  }
+  return out;
+}
