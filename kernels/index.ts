@@ -35,3 +35,5 @@ export { fsqQuantize, fsqCodesToIndices, fsqQuantizeRef, fsqCodesToIndicesRef, f
 export type { FsqPlan, FsqQuantizeOptions, FsqCodesToIndicesOptions, Linear as FsqLinear, LinearData } from './fsq_round.js';
 export { fsqIndicesToCodes, fsqIndicesToCodesRef } from './fsq_codes.js';
 export type { FsqIndicesToCodesOptions } from './fsq_codes.js';
+export { layerNorm, rmsNorm, rowNormRef } from './row_norm.js';
+export type { RowNormOptions } from './row_norm.js';
