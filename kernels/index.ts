@@ -37,3 +37,5 @@ export { fsqIndicesToCodes, fsqIndicesToCodesRef } from './fsq_codes.js';
 export type { FsqIndicesToCodesOptions } from './fsq_codes.js';
 export { layerNorm, rmsNorm, rowNormRef } from './row_norm.js';
 export type { RowNormOptions } from './row_norm.js';
+export { matmul, linear, matmulRef, chooseMatmulTiles, chunkRows, MATMUL_ACTIVATIONS } from './matmul.js';
+export type { MatmulActivation, MatmulOptions, MatmulTiles } from './matmul.js';

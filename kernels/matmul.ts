@@ -1,0 +1,239 @@
+/**
+ * matmul: out = act(op(a) @ op(b) + bias) + residual, batched (wgsl/matmul.wgsl), and its M = 1
+ * path matmul_gemv (wgsl/matmul_gemv.wgsl) for nn.Linear weights.
+ *
+ * Layouts (row-major f32): a [..., M, K] (transA: [..., K, M]); b [..., K, N] (transB:
+ * [..., N, K]); bias [N]; residual and out [..., M, N]. Batch dims broadcast when one side has
+ * batch count 1 or no batch dims; otherwise both batch shapes must be equal. `linear(x, w)` is
+ * x [..., K] @ w^T with w [N, K] (PyTorch layout), flattened to M = size / K rows.
+ * Each invocation of the tiled kernel owns 4x4 outputs (16 scalar accumulators); the workgroup
+ * shape comes from chooseMatmulTiles. GEMV invocations own 4 weight rows each.
+ * Weights over maxStorageBufferBindingSize (the 625 MiB [160005, 1024] output projection) are
+ * bound as row chunks of a [N, K] b with {buffer, offset, size}, offsets aligned to
+ * minStorageBufferOffsetAlignment, one launch per chunk.
+ * Numerics: f32 products and sums (fma), sequential over K per output; epilogue in f32.
+ * Tolerance vs the double reference: atol 1e-5 * sqrt(K) + rtol 1e-5, for |a|, |b| <= 1. Each
+ * fma rounds a partial sum of size ~sqrt(k/9) by up to half an ulp; K such errors of random sign
+ * add up to ~2^-24 * K / 4 (1.5e-5 at K = 1024), so the bound keeps a 10x margin up to K = 1e4
+ * while an indexing bug gives O(0.1) errors. The rtol covers a residual's magnitude and the
+ * few-ulp exp/erf of the activations.
+ */
+import { expectTensor, outTensor, sameContext } from './core/check.js';
+import { type ContextLimits, foldGrid } from './core/context.js';
+import { KernelArgError } from './core/errors.js';
+import { type Tensor, numel } from './core/tensor.js';
+import { erfRef } from './unary.js';
+import { matmul as shader, matmul_gemv as gemvShader } from './wgsl.gen.js';
+
+export const MATMUL_ACTIVATIONS = ['none', 'silu', 'relu', 'gelu'] as const;
+export type MatmulActivation = (typeof MATMUL_ACTIVATIONS)[number];
+
+export interface MatmulOptions {
+  transA?: boolean;
+  transB?: boolean;
+  /** [N], added before the activation. */
+  bias?: Tensor;
+  activation?: MatmulActivation;
+  /** Output-shaped, added after the activation. Must not be `out`. */
+  residual?: Tensor;
+  out?: Tensor;
+  /** Largest storage binding in bytes (tests force chunking with a small value). */
+  maxBindingBytes?: number;
+}
+
+export interface MatmulTiles {
+  /** Invocations along N and M; each owns 4x4 outputs. */
+  wgx: number;
+  wgy: number;
+}
+
+/**
+ * Workgroup shape for an [M, K] x [K, N] product: 64 invocations, as few rows as M needs (a
+ * 19-row prompt wastes at most one 4-row group), and fewer invocations along N when the grid
+ * would give fewer workgroups than `minWorkgroups` (two per lavapipe thread keeps both cores busy).
+ */
+export function chooseMatmulTiles(M: number, N: number, _K: number, limits: Pick<ContextLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX'>, minWorkgroups = 4): MatmulTiles {
+  const maxInv = Math.min(64, limits.maxComputeInvocationsPerWorkgroup);
+  let wgy = 1;
+  while (wgy < 8 && wgy * 4 < M && wgy * 2 <= maxInv) wgy *= 2;
+  let wgx = Math.min(limits.maxComputeWorkgroupSizeX, Math.floor(maxInv / wgy));
+  const groups = (x: number) => Math.ceil(N / (4 * x)) * Math.ceil(M / (4 * wgy));
+  while (wgx > 4 && groups(wgx) < minWorkgroups) wgx /= 2;
+  return { wgx, wgy };
+}
+
+/** Row chunks [n0, rows) of an [N, K] f32 matrix so each binding fits maxBytes at an aligned offset. */
+export function chunkRows(N: number, K: number, maxBytes: number, alignBytes: number): [number, number][] {
+  const rowBytes = K * 4;
+  if (N * rowBytes <= maxBytes) return [[0, N]];
+  const gcd = (x: number, y: number): number => (y ? gcd(y, x % y) : x);
+  const step = alignBytes / gcd(rowBytes, alignBytes);
+  const rows = Math.floor(maxBytes / rowBytes / step) * step;
+  if (rows < 1) throw new KernelArgError('matmul', 'b', `one aligned group of ${step} rows of ${rowBytes} bytes exceeds the binding limit ${maxBytes}`);
+  const out: [number, number][] = [];
+  for (let n0 = 0; n0 < N; n0 += rows) out.push([n0, Math.min(rows, N - n0)]);
+  return out;
+}
+
+interface Plan {
+  M: number;
+  N: number;
+  K: number;
+  batch: number;
+  aBatch: number;
+  bBatch: number;
+  outShape: number[];
+}
+
+const fmt = (s: readonly number[]) => `[${s.join(',')}]`;
+
+function plan(kernel: string, aShape: readonly number[], bShape: readonly number[], transA: boolean, transB: boolean): Plan {
+  if (aShape.length < 2) throw new KernelArgError(kernel, 'a', `rank ${aShape.length} (shape ${fmt(aShape)}), expected rank >= 2 ([..., M, K])`);
+  if (bShape.length < 2) throw new KernelArgError(kernel, 'b', `rank ${bShape.length} (shape ${fmt(bShape)}), expected rank >= 2 ([..., K, N])`);
+  const [a0, a1] = aShape.slice(-2) as [number, number];
+  const [b0, b1] = bShape.slice(-2) as [number, number];
+  const [M, K] = transA ? [a1, a0] : [a0, a1];
+  const [Kb, N] = transB ? [b1, b0] : [b0, b1];
+  if (K !== Kb) throw new KernelArgError(kernel, 'b', `shape ${fmt(bShape)}${transB ? ' (transB)' : ''} has K = ${Kb}, but a ${fmt(aShape)}${transA ? ' (transA)' : ''} has K = ${K}`);
+  const aB = aShape.slice(0, -2);
+  const bB = bShape.slice(0, -2);
+  const na = numel(aB);
+  const nb = numel(bB);
+  let batchShape: number[];
+  if (na > 1 && nb > 1) {
+    if (fmt(aB) !== fmt(bB)) throw new KernelArgError(kernel, 'b', `batch dims ${fmt(bB)} do not match a's ${fmt(aB)} (one side must have batch 1)`);
+    batchShape = aB;
+  } else batchShape = na > 1 ? aB : nb > 1 ? bB : aB.length >= bB.length ? aB : bB;
+  return { M, N, K, batch: Math.max(na, nb), aBatch: na > 1 ? M * K : 0, bBatch: nb > 1 ? K * N : 0, outShape: [...batchShape, M, N] };
+}
+
+const ACT_CODE = (kernel: string, act: MatmulActivation | undefined): number => {
+  const code = MATMUL_ACTIVATIONS.indexOf(act ?? 'none');
+  if (code < 0) throw new KernelArgError(kernel, 'activation', `'${act}' is not one of ${MATMUL_ACTIVATIONS.join(', ')}`);
+  return code;
+};
+
+function checkEpilogue(kernel: string, N: number, outShape: readonly number[], o: MatmulOptions): void {
+  if (o.bias) expectTensor(kernel, 'bias', o.bias, { dtype: 'f32', shape: [N] });
+  if (o.residual) {
+    expectTensor(kernel, 'residual', o.residual, { dtype: 'f32', shape: outShape });
+    if (o.out && o.residual.buffer === o.out.buffer) throw new KernelArgError(kernel, 'residual', 'must not be the out tensor (a dispatch cannot read and write one buffer)');
+  }
+}
+
+/**
+ * Batched matrix product with a fused epilogue: act(op(a) @ op(b) + bias) + residual.
+ * @example
+ * const c = matmul(ctx.fromArray([1, 2, 3, 4], [2, 2]), ctx.fromArray([1, 0, 0, 1], [2, 2]));
+ * await c.read(); // [1, 2, 3, 4]
+ */
+export function matmul(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor<'f32'> {
+  const kernel = 'matmul';
+  expectTensor(kernel, 'a', a, { dtype: 'f32' });
+  expectTensor(kernel, 'b', b, { dtype: 'f32' });
+  sameContext(kernel, { a, b, bias: o.bias, residual: o.residual, out: o.out });
+  const transA = o.transA ?? false;
+  const transB = o.transB ?? false;
+  const p = plan(kernel, a.shape, b.shape, transA, transB);
+  const act = ACT_CODE(kernel, o.activation);
+  checkEpilogue(kernel, p.N, p.outShape, o);
+  const ctx = a.ctx;
+  const maxBytes = Math.min(o.maxBindingBytes ?? Infinity, ctx.limits.maxStorageBufferBindingSize);
+  for (const [name, t] of [['a', a], ['residual', o.residual]] as const) {
+    if (t && t.byteLength > maxBytes) throw new KernelArgError(kernel, name, `${t} is ${t.byteLength} bytes, over the ${maxBytes}-byte binding limit (only a [N, K] transB weight is chunked)`);
+  }
+  if (numel(p.outShape) * 4 > maxBytes) throw new KernelArgError(kernel, 'out', `[${p.outShape}] is over the ${maxBytes}-byte binding limit`);
+  const chunked = b.byteLength > maxBytes;
+  if (chunked && (!transB || p.bBatch !== 0)) throw new KernelArgError(kernel, 'b', `${b} is ${b.byteLength} bytes, over the ${maxBytes}-byte binding limit; only an unbatched transB [N, K] weight can be bound in row chunks`);
+  const dst = outTensor(kernel, a, p.outShape, 'f32', o.out);
+  if (dst.buffer === a.buffer || dst.buffer === b.buffer) throw new KernelArgError(kernel, 'out', 'must not alias a or b');
+  if (p.batch > ctx.limits.maxComputeWorkgroupsPerDimension) throw new KernelArgError(kernel, 'a', `batch ${p.batch} exceeds ${ctx.limits.maxComputeWorkgroupsPerDimension}`);
+  if (p.M === 1 && p.batch === 1 && transB) {
+    gemv(a, b, p.N, p.K, act, o, dst, maxBytes);
+    return dst;
+  }
+  const tiles = chooseMatmulTiles(p.M, p.N, p.K, ctx.limits);
+  const chunks = chunked ? chunkRows(p.N, p.K, maxBytes, ctx.limits.minStorageBufferOffsetAlignment) : [[0, p.N] as [number, number]];
+  for (const [n0, rows] of chunks) {
+    ctx.dispatch(shader, {
+      overrides: { WGX: tiles.wgx, WGY: tiles.wgy, TRANS_A: Number(transA), TRANS_B: Number(transB), ACT: act },
+      bindings: {
+        a,
+        b: chunked ? { buffer: b.buffer, offset: n0 * p.K * 4, size: rows * p.K * 4 } : b,
+        bias: o.bias ?? a,
+        res: o.residual ?? a,
+        out: dst,
+      },
+      params: { m: p.M, n: rows, k: p.K, a_batch: p.aBatch, b_batch: p.bBatch, out_cols: p.N, n_off: n0, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 },
+      workgroups: [Math.ceil(rows / (4 * tiles.wgx)), Math.ceil(p.M / (4 * tiles.wgy)), p.batch],
+    });
+  }
+  return dst;
+}
+
+const GEMV_WG = 64;
+
+function gemv(x: Tensor, w: Tensor, N: number, K: number, act: number, o: MatmulOptions, dst: Tensor, maxBytes: number): void {
+  const ctx = x.ctx;
+  for (const [n0, rows] of chunkRows(N, K, maxBytes, ctx.limits.minStorageBufferOffsetAlignment)) {
+    ctx.dispatch(gemvShader, {
+      overrides: { WG: GEMV_WG, ACT: act },
+      bindings: {
+        x,
+        w: rows === N ? w : { buffer: w.buffer, offset: n0 * K * 4, size: rows * K * 4 },
+        bias: o.bias ?? x,
+        res: o.residual ?? x,
+        out: dst,
+      },
+      params: { n: rows, k: K, n_off: n0, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 },
+      workgroups: foldGrid(Math.ceil(rows / (4 * GEMV_WG)), ctx.limits.maxComputeWorkgroupsPerDimension),
+    });
+  }
+}
+
+/**
+ * nn.Linear: act(x @ weight^T + bias) + residual with x [..., K], weight [N, K]; out [..., N].
+ * One row (a decode step) takes the GEMV path.
+ * @example
+ * const y = linear(x, w, b, { activation: 'silu' }); // x [19, 1024], w [2816, 1024] -> [19, 2816]
+ */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor, o: Omit<MatmulOptions, 'transA' | 'transB' | 'bias'> = {}): Tensor<'f32'> {
+  expectTensor('linear', 'x', x, { dtype: 'f32' });
+  expectTensor('linear', 'weight', weight, { dtype: 'f32', rank: 2 });
+  if (x.shape.length < 1) throw new KernelArgError('linear', 'x', 'rank 0, expected [..., K]');
+  const K = x.shape[x.shape.length - 1]!;
+  const [N, Kw] = weight.shape as [number, number];
+  if (Kw !== K) throw new KernelArgError('linear', 'weight', `shape [${weight.shape}], expected [N, ${K}] (x is [${x.shape}])`);
+  const outShape = [...x.shape.slice(0, -1), N];
+  if (o.residual) expectTensor('linear', 'residual', o.residual, { dtype: 'f32', shape: outShape });
+  if (o.out) expectTensor('linear', 'out', o.out, { dtype: 'f32', shape: outShape });
+  const M = K === 0 ? 0 : x.size / K;
+  const flat = (t: Tensor | undefined) => t?.reshape([M, N]);
+  const y = matmul(x.reshape([M, K]), weight, { ...o, transB: true, bias, residual: flat(o.residual), out: flat(o.out) });
+  return o.out ? (o.out as Tensor<'f32'>) : y.reshape(outShape);
+}
+
+/** CPU reference in doubles: act(op(a) @ op(b) + bias) + residual, same shape rules as matmul. */
+export function matmulRef(a: ArrayLike<number>, aShape: readonly number[], b: ArrayLike<number>, bShape: readonly number[], o: { transA?: boolean; transB?: boolean; bias?: ArrayLike<number>; activation?: MatmulActivation; residual?: ArrayLike<number> } = {}): { data: Float64Array; shape: number[] } {
+  const transA = o.transA ?? false;
+  const transB = o.transB ?? false;
+  const p = plan('matmul', aShape, bShape, transA, transB);
+  const { M, N, K } = p;
+  const out = new Float64Array(p.batch * M * N);
+  for (let z = 0; z < p.batch; z++) {
+    const ab = z * p.aBatch;
+    const bb = z * p.bBatch;
+    for (let m = 0; m < M; m++) {
+      for (let n = 0; n < N; n++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += a[ab + (transA ? k * M + m : m * K + k)]! * b[bb + (transB ? n * K + k : k * N + n)]!;
+        if (o.bias) s += o.bias[n]!;
+        const act = o.activation ?? 'none';
+        s = act === 'silu' ? s / (1 + Math.exp(-s)) : act === 'relu' ? Math.max(s, 0) : act === 'gelu' ? 0.5 * s * (1 + erfRef(s * Math.SQRT1_2)) : s;
+        const i = (z * M + m) * N + n;
+        out[i] = s + (o.residual ? o.residual[i]! : 0);
+      }
+    }
+  }
+  return { data: out, shape: p.outShape };
+}

@@ -1,0 +1,184 @@
+import test from 'ava';
+import { KernelArgError, MATMUL_ACTIVATIONS, chooseMatmulTiles, chunkRows, linear, matmul, matmulRef } from '../../kernels/index.js';
+import type { GpuContext, MatmulActivation, Tensor } from '../../kernels/index.js';
+import { assertClose } from '../helpers/close.js';
+import { gpu } from '../helpers/gpu.js';
+import { Rng } from '../helpers/rng.js';
+
+// f32 sums of K products of values in [-1, 1]: rounding grows like sqrt(K) (see kernels/matmul.ts).
+const tol = (K: number) => ({ atol: 1e-5 * Math.sqrt(Math.max(K, 1)), rtol: 1e-5 });
+const numel = (s: readonly number[]) => s.reduce((x, y) => x * y, 1);
+
+interface Case {
+  a: number[];
+  b: number[];
+  transA?: boolean;
+  transB?: boolean;
+  bias?: boolean;
+  activation?: MatmulActivation;
+  residual?: boolean;
+  maxBindingBytes?: number;
+}
+
+async function check(t: import('ava').ExecutionContext, ctx: GpuContext, rng: Rng, c: Case, name: string): Promise<void> {
+  const a = rng.array(numel(c.a));
+  const b = rng.array(numel(c.b));
+  const N = c.transB ? c.b[c.b.length - 2]! : c.b[c.b.length - 1]!;
+  const K = c.transA ? c.a[c.a.length - 2]! : c.a[c.a.length - 1]!;
+  const bias = c.bias ? rng.array(N) : undefined;
+  const ref0 = matmulRef(a, c.a, b, c.b, { transA: c.transA, transB: c.transB });
+  const residual = c.residual ? rng.array(ref0.data.length, -4, 4) : undefined;
+  const ref = matmulRef(a, c.a, b, c.b, { transA: c.transA, transB: c.transB, bias, activation: c.activation, residual });
+  const ts: Tensor[] = [ctx.fromArray(a, c.a), ctx.fromArray(b, c.b)];
+  const opts = {
+    transA: c.transA,
+    transB: c.transB,
+    activation: c.activation,
+    bias: bias && ctx.fromArray(bias, [N]),
+    residual: residual && ctx.fromArray(residual, ref.shape),
+    maxBindingBytes: c.maxBindingBytes,
+  };
+  const y = matmul(ts[0]!, ts[1]!, opts);
+  t.deepEqual(y.shape, ref.shape, `${name}: output shape`);
+  assertClose(t, await y.read(), ref.data, { ...tol(K), shape: ref.shape, name });
+  for (const x of [...ts, y, opts.bias, opts.residual]) x?.dispose();
+}
+
+// M, N, K: 1-sized dims, primes, sizes just past a 4-wide block and past a 32/64 tile.
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1],
+  [3, 5, 7],
+  [17, 33, 65],
+  [65, 17, 33],
+  [1, 65, 17],
+  [33, 1, 3],
+  [2, 70, 4],
+];
+
+for (const [M, N, K] of SHAPES) {
+  for (const [transA, transB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+    test(`matmul M=${M} N=${N} K=${K} transA=${transA} transB=${transB}`, async (t) => {
+      const ctx = await gpu();
+      const rng = Rng.fromString(t.title);
+      await check(t, ctx, rng, { a: transA ? [K, M] : [M, K], b: transB ? [N, K] : [K, N], transA, transB }, t.title);
+    });
+  }
+}
+
+test('matmul batch broadcast', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  const cases: Case[] = [
+    { a: [2, 3, 5, 7], b: [7, 6] },
+    { a: [5, 7], b: [3, 7, 6] },
+    { a: [1, 5, 7], b: [3, 7, 6], transB: false },
+    { a: [3, 7, 5], b: [3, 6, 7], transA: true, transB: true },
+    { a: [2, 1, 9], b: [2, 9, 1] },
+    { a: [4, 1, 5, 7], b: [1, 7, 6] },
+  ];
+  for (const c of cases) await check(t, ctx, rng, c, `a=[${c.a}] b=[${c.b}] tA=${!!c.transA} tB=${!!c.transB}`);
+});
+
+for (const activation of MATMUL_ACTIVATIONS) {
+  test(`matmul epilogue bias + ${activation} + residual`, async (t) => {
+    const ctx = await gpu();
+    const rng = Rng.fromString(t.title);
+    await check(t, ctx, rng, { a: [2, 17, 33], b: [33, 19], bias: true, activation, residual: true }, `${activation} bias+res`);
+    await check(t, ctx, rng, { a: [5, 9], b: [6, 9], transB: true, bias: true, activation }, `${activation} bias`);
+    await check(t, ctx, rng, { a: [1, 23], b: [37, 23], transB: true, bias: true, activation, residual: true }, `${activation} gemv`);
+  });
+}
+
+test('matmul random shapes (seeded)', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  for (let i = 0; i < 10; i++) {
+    const [M, N, K] = [rng.int(1, 40), rng.int(1, 40), rng.int(1, 70)];
+    const transA = rng.next() < 0.5;
+    const transB = rng.next() < 0.5;
+    const batch = rng.pick([[], [1], [3]]);
+    const c: Case = { a: [...batch, ...(transA ? [K, M] : [M, K])], b: transB ? [N, K] : [K, N], transA, transB, bias: rng.next() < 0.5, residual: rng.next() < 0.5, activation: rng.pick(MATMUL_ACTIVATIONS) };
+    await check(t, ctx, rng, c, `seed ${rng.seed} #${i} ${JSON.stringify(c)}`);
+  }
+});
+
+test('matmul and gemv bind an oversized [N, K] weight in aligned row chunks', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  // 301 rows of 80 bytes under a 4 KiB "binding limit": 7 chunks of <= 48 rows at 256-byte
+  // alignment, 6 of 51 rows where the device allows 16-byte offsets.
+  t.is(chunkRows(301, 20, 4096, 256).length, 7);
+  const chunks = chunkRows(301, 20, 4096, ctx.limits.minStorageBufferOffsetAlignment).length;
+  t.true(chunks >= 6);
+  for (const c of [{ a: [1, 20], b: [301, 20] }, { a: [3, 20], b: [301, 20] }]) {
+    const before = ctx.stats.dispatches;
+    // check() records its dispatch synchronously, before its first await: no other test interleaves.
+    const done = check(t, ctx, rng, { ...c, transB: true, bias: true, residual: true, activation: 'silu', maxBindingBytes: 4096 }, `chunked a=[${c.a}]`);
+    t.is(ctx.stats.dispatches - before, chunks, 'one launch per chunk');
+    await done;
+  }
+});
+
+test('chunkRows: aligned offsets, bindings under the limit, rows covered once', (t) => {
+  for (const [N, K, max, align] of [[160005, 1024, 128 << 20, 256], [301, 20, 4096, 256], [1000, 17, 5000, 256], [10, 3, 1 << 20, 256], [77, 1, 256, 64]] as const) {
+    const chunks = chunkRows(N, K, max, align);
+    let next = 0;
+    for (const [n0, rows] of chunks) {
+      t.is(n0, next);
+      t.true(rows > 0 && rows * K * 4 <= max, `[${n0}, ${rows}) fits ${max}`);
+      t.is((n0 * K * 4) % align, 0, `offset of row ${n0} aligned to ${align}`);
+      next = n0 + rows;
+    }
+    t.is(next, N);
+  }
+  t.is(chunkRows(160005, 1024, 128 << 20, 256).length, 5); // 625 MiB in 128 MiB bindings
+  t.throws(() => chunkRows(10, 1000, 1000, 256), { instanceOf: KernelArgError, message: /^matmul: b: / });
+});
+
+test('chooseMatmulTiles: rows follow M, 64 invocations, enough workgroups', (t) => {
+  const limits = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256 };
+  t.deepEqual(chooseMatmulTiles(1, 160005, 1024, limits), { wgx: 64, wgy: 1 });
+  t.deepEqual(chooseMatmulTiles(5, 64, 64, limits), { wgx: 4, wgy: 2 }); // 2 row groups x 4 column groups
+  for (const [M, N, K] of [[1, 1, 1], [19, 2816, 1024], [1024, 1024, 1024], [4096, 1024, 1024], [3, 5, 7], [512, 16, 64]] as const) {
+    const { wgx, wgy } = chooseMatmulTiles(M, N, K, limits);
+    t.true(wgx * wgy <= 64 && wgx >= 4 && wgy >= 1, `[${M},${N},${K}] -> ${wgx}x${wgy}`);
+    t.true(wgy === 1 || 4 * (wgy / 2) < M, `[${M},${N},${K}]: no all-idle row groups`);
+    const groups = Math.ceil(N / (4 * wgx)) * Math.ceil(M / (4 * wgy));
+    t.true(groups >= 4 || wgx === 4, `[${M},${N},${K}]: ${groups} workgroups`);
+  }
+  const small = chooseMatmulTiles(1024, 1024, 1024, { maxComputeInvocationsPerWorkgroup: 16, maxComputeWorkgroupSizeX: 8 });
+  t.true(small.wgx * small.wgy <= 16 && small.wgx <= 8, 'respects device limits');
+});
+
+test('linear: PyTorch layout, leading dims flattened, decode row through GEMV', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  for (const xs of [[2, 3, 33], [33], [1, 1, 33]]) {
+    const x = rng.array(numel(xs));
+    const w = rng.array(17 * 33);
+    const bias = rng.array(17);
+    const ref = matmulRef(x, [numel(xs) / 33, 33], w, [17, 33], { transB: true, bias, activation: 'gelu' });
+    const y = linear(ctx.fromArray(x, xs), ctx.fromArray(w, [17, 33]), ctx.fromArray(bias, [17]), { activation: 'gelu' });
+    t.deepEqual(y.shape, [...xs.slice(0, -1), 17]);
+    assertClose(t, await y.read(), ref.data, { ...tol(33), name: `linear x=[${xs}]` });
+  }
+  const out = ctx.zeros([2, 17]);
+  t.is(linear(ctx.fromArray(rng.array(66), [2, 33]), ctx.fromArray(rng.array(17 * 33), [17, 33]), undefined, { out }), out);
+});
+
+test('matmul: bad inputs are named errors', async (t) => {
+  const ctx = await gpu();
+  const a = ctx.zeros([3, 4]);
+  t.throws(() => matmul(a, ctx.zeros([5, 2])), { instanceOf: KernelArgError, message: /^matmul: b: shape \[5,2\] has K = 5, but a \[3,4\] has K = 4/ });
+  t.throws(() => matmul(ctx.zeros([4]), ctx.zeros([4, 2])), { message: /^matmul: a: rank 1 .*expected rank >= 2/ });
+  t.throws(() => matmul(a, ctx.zeros([4, 2], 'i32')), { message: /^matmul: b: dtype i32, expected f32/ });
+  t.throws(() => matmul(ctx.zeros([2, 3, 4]), ctx.zeros([3, 4, 2])), { message: /^matmul: b: batch dims \[3\] do not match a's \[2\]/ });
+  t.throws(() => matmul(a, ctx.zeros([4, 2]), { bias: ctx.zeros([3]) }), { message: /^matmul: bias: shape \[3\], expected \[2\]/ });
+  t.throws(() => matmul(a, ctx.zeros([4, 2]), { activation: 'tanh' as never }), { message: /^matmul: activation: 'tanh'/ });
+  t.throws(() => matmul(a, ctx.zeros([4, 2]), { out: ctx.zeros([2, 3]) }), { message: /^matmul: out: shape \[2,3\], expected \[3,2\]/ });
+  const r = ctx.zeros([3, 2]);
+  t.throws(() => matmul(a, ctx.zeros([4, 2]), { residual: r, out: r }), { message: /^matmul: residual: must not be the out tensor/ });
+  t.throws(() => matmul(a, ctx.zeros([4, 40]), { maxBindingBytes: 512 }), { message: /^matmul: b: .*only an unbatched transB \[N, K\] weight/ });
+  t.throws(() => linear(a, ctx.zeros([2, 5])), { message: /^linear: weight: shape \[2,5\], expected \[N, 4\]/ });
+  t.throws(() => linear(a, ctx.zeros([2, 4, 1])), { message: /^linear: weight: rank 3/ });
+});
