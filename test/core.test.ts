@@ -215,3 +215,14 @@ test('scope: intermediates go back to the pool, results (and their views) surviv
   t.throws(() => ctx.scope(async () => 1), { message: /synchronous/ });
   x.dispose();
 });
+
+test('tensor: a reshape view and its original release the buffer once', async (t) => {
+  const ctx = await createNodeContext();
+  t.teardown(() => ctx.destroy());
+  const a = ctx.fromArray([1, 2, 3, 4], [4]);
+  const v = a.reshape([2, 2]);
+  v.dispose();
+  t.true(a.disposed);
+  a.dispose();
+  t.is(ctx.pool.getStats().inUse, 0);
+});

@@ -28,18 +28,19 @@ export function arrayFor(dtype: DType, n: number | ArrayBuffer): Float32Array | 
  */
 export class Tensor<D extends DType = DType> {
   readonly size: number;
-  private buf: GPUBuffer | null;
+  /** Shared by a tensor and its reshape views, so disposing any of them releases the buffer once. */
+  private storage: { buffer: GPUBuffer | null };
 
   /** Use ctx.tensor / ctx.zeros / ctx.fromArray (or the free functions `fromArray`, `zeros`). */
   constructor(
     readonly ctx: GpuContext,
     readonly shape: readonly number[],
     readonly dtype: D,
-    buffer: GPUBuffer,
+    buffer: GPUBuffer | { buffer: GPUBuffer | null },
     readonly label = 'tensor',
   ) {
     this.size = numel(shape);
-    this.buf = buffer;
+    this.storage = 'destroy' in buffer ? { buffer } : buffer;
   }
 
   get byteLength(): number {
@@ -47,13 +48,14 @@ export class Tensor<D extends DType = DType> {
   }
 
   get disposed(): boolean {
-    return this.buf === null;
+    return this.storage.buffer === null;
   }
 
   /** The GPU buffer; throws if the tensor was disposed. */
   get buffer(): GPUBuffer {
-    if (!this.buf) throw new KernelArgError('tensor', this.label, 'used after dispose()');
-    return this.buf;
+    const b = this.storage.buffer;
+    if (!b) throw new KernelArgError('tensor', this.label, 'used after dispose()');
+    return b;
   }
 
   /** Copies the tensor to the CPU. Submits pending work first. */
@@ -68,17 +70,18 @@ export class Tensor<D extends DType = DType> {
     this.ctx.writeBuffer(this.buffer, 0, toTyped(this.dtype, data));
   }
 
-  /** Same buffer, new shape (element count must match). The view shares the buffer: dispose only one. */
+  /** Same buffer, new shape (element count must match). Disposing the view or the original releases the shared buffer. */
   reshape(shape: readonly number[]): Tensor<D> {
     checkShape('reshape', this.label, shape);
     if (numel(shape) !== this.size) throw new KernelArgError('reshape', this.label, `cannot view [${this.shape.join(',')}] as [${shape.join(',')}]`);
-    return new Tensor(this.ctx, shape, this.dtype, this.buffer, this.label);
+    if (this.disposed) throw new KernelArgError('reshape', this.label, 'used after dispose()');
+    return new Tensor(this.ctx, shape, this.dtype, this.storage, this.label);
   }
 
   /** Returns the buffer to the pool. Idempotent. */
   dispose(): void {
-    if (this.buf) this.ctx.pool.release(this.buf);
-    this.buf = null;
+    if (this.storage.buffer) this.ctx.pool.release(this.storage.buffer);
+    this.storage.buffer = null;
   }
 
   toString(): string {
