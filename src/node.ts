@@ -71,4 +71,6 @@ export async function writeSafetensorsFile(path: string, tensors: Record<string,
   await writeFile(path, serializeSafetensors(tensors, metadata));
 }
 
+export { fileSource, openPthFile, readSafetensorsHeaderFile, writeSafetensorsStream } from './io/file-node.js';
+export type { StreamWriteOptions } from './io/file-node.js';
 export * from './index.js';

@@ -142,21 +142,36 @@ export function bf16ToFloat(b: number): number {
 
 /** Parses and validates a whole safetensors buffer (no copies of tensor data). */
 export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): SafetensorsFile {
+  const h = parseSafetensorsHeader(bytes, bytes.byteLength, source);
+  return new SafetensorsFile(source, bytes, h.metadata, h.entries);
+}
+
+/** The JSON header length N stored in the first 8 bytes, checked against the limit and the file size. */
+export function safetensorsHeaderLength(first8: Uint8Array, fileSize: number, source = '<buffer>'): number {
+  if (fileSize < 8 || first8.byteLength < 8) throw new SafetensorsError(source, `file is ${fileSize} bytes, shorter than the 8-byte header length`);
+  const n = Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
+  if (n > MAX_HEADER_BYTES) throw new SafetensorsError(source, `header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  if (8 + n > fileSize) throw new SafetensorsError(source, `header length ${n} runs past the end of the file (${fileSize} bytes)`);
+  return n;
+}
+
+/**
+ * Validates the header of a safetensors file of `fileSize` bytes given only its first 8 + N bytes
+ * (`head` may hold more), so that a large file can be inspected or read lazily.
+ */
+export function parseSafetensorsHeader(head: Uint8Array, fileSize: number, source = '<buffer>'): { metadata: Record<string, string>; entries: Map<string, TensorEntry>; dataStart: number } {
   const fail = (d: string) => new SafetensorsError(source, d);
-  if (bytes.byteLength < 8) throw fail(`file is ${bytes.byteLength} bytes, shorter than the 8-byte header length`);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = Number(dv.getBigUint64(0, true));
-  if (n > MAX_HEADER_BYTES) throw fail(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
-  if (8 + n > bytes.byteLength) throw fail(`header length ${n} runs past the end of the file (${bytes.byteLength} bytes)`);
+  const n = safetensorsHeaderLength(head, fileSize, source);
+  if (head.byteLength < 8 + n) throw fail(`header needs ${8 + n} bytes, ${head.byteLength} given`);
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(8, 8 + n)));
   } catch (e) {
     throw fail(`header is not valid UTF-8 JSON: ${(e as Error).message}`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw fail('header is not a JSON object');
   const dataStart = 8 + n;
-  const dataLen = bytes.byteLength - dataStart;
+  const dataLen = fileSize - dataStart;
   const metadata: Record<string, string> = {};
   const entries = new Map<string, TensorEntry>();
   for (const [name, v] of Object.entries(header as Record<string, unknown>)) {
@@ -187,40 +202,65 @@ export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Safete
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i]!.begin < sorted[i - 1]!.end && sorted[i]!.end > sorted[i]!.begin) throw fail(`tensors ${sorted[i - 1]!.name} and ${sorted[i]!.name} overlap`);
   }
-  return new SafetensorsFile(source, bytes, metadata, entries);
+  return { metadata, entries, dataStart };
 }
 
-/** Serializes tensors; 8-byte dtypes first so every tensor is aligned to its element size. */
-export function serializeSafetensors(tensors: Record<string, TensorRecord>, metadata?: Record<string, string>): Uint8Array {
-  const names = Object.keys(tensors).sort((a, b) => SAFETENSORS_DTYPES[tensors[b]!.dtype] - SAFETENSORS_DTYPES[tensors[a]!.dtype] || (a < b ? -1 : 1));
-  const header: Record<string, unknown> = {};
-  if (metadata) header.__metadata__ = metadata;
+export interface TensorSpec {
+  name: string;
+  dtype: SafetensorsDType;
+  shape: number[];
+}
+
+export interface SafetensorsLayout {
+  /** The 8-byte length and the space-padded JSON header: the file's first bytes. */
+  header: Uint8Array;
+  /** Tensors in file order with data-section offsets [begin, end). */
+  tensors: (TensorSpec & { begin: number; end: number })[];
+  dataBytes: number;
+}
+
+/** Header and data layout of a safetensors file; 8-byte dtypes first so every tensor is aligned to its element size. */
+export function safetensorsLayout(specs: TensorSpec[], metadata?: Record<string, string>): SafetensorsLayout {
+  for (const t of specs) if (!(t.dtype in SAFETENSORS_DTYPES)) throw new SafetensorsError(t.name, `unknown dtype ${t.dtype}`);
+  const sorted = [...specs].sort((x, y) => SAFETENSORS_DTYPES[y.dtype] - SAFETENSORS_DTYPES[x.dtype] || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+  const json: Record<string, unknown> = {};
+  if (metadata) json.__metadata__ = metadata;
   let off = 0;
-  const parts: Uint8Array[] = [];
-  for (const name of names) {
-    const t = tensors[name]!;
-    if (!(t.dtype in SAFETENSORS_DTYPES)) throw new SafetensorsError(name, `unknown dtype ${t.dtype}`);
-    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    const count = t.shape.reduce((a, b) => a * b, 1);
-    if (bytes.byteLength !== count * SAFETENSORS_DTYPES[t.dtype]) {
-      throw new SafetensorsError(name, `${t.dtype}[${t.shape.join(',')}] needs ${count * SAFETENSORS_DTYPES[t.dtype]} bytes, got ${bytes.byteLength}`);
-    }
-    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [off, off + bytes.byteLength] };
-    off += bytes.byteLength;
-    parts.push(bytes);
+  const tensors: SafetensorsLayout['tensors'] = [];
+  for (const t of sorted) {
+    if (t.name in json) throw new SafetensorsError(t.name, 'duplicate tensor name');
+    const n = t.shape.reduce((a, b) => a * b, 1) * SAFETENSORS_DTYPES[t.dtype];
+    json[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [off, off + n] };
+    tensors.push({ ...t, begin: off, end: off + n });
+    off += n;
   }
-  let json = JSON.stringify(header);
   const enc = new TextEncoder();
-  let hb = enc.encode(json);
+  let hb = enc.encode(JSON.stringify(json));
   const pad = (8 - (hb.byteLength % 8)) % 8;
-  if (pad) hb = enc.encode(json + ' '.repeat(pad));
-  const out = new Uint8Array(8 + hb.byteLength + off);
-  new DataView(out.buffer).setBigUint64(0, BigInt(hb.byteLength), true);
-  out.set(hb, 8);
-  let p = 8 + hb.byteLength;
-  for (const part of parts) {
-    out.set(part, p);
-    p += part.byteLength;
+  if (pad) hb = enc.encode(JSON.stringify(json) + ' '.repeat(pad));
+  const header = new Uint8Array(8 + hb.byteLength);
+  new DataView(header.buffer).setBigUint64(0, BigInt(hb.byteLength), true);
+  header.set(hb, 8);
+  return { header, tensors, dataBytes: off };
+}
+
+/** Serializes tensors (layout as in safetensorsLayout). */
+export function serializeSafetensors(tensors: Record<string, TensorRecord>, metadata?: Record<string, string>): Uint8Array {
+  const specs: TensorSpec[] = [];
+  for (const [name, t] of Object.entries(tensors)) {
+    if (!(t.dtype in SAFETENSORS_DTYPES)) throw new SafetensorsError(name, `unknown dtype ${t.dtype}`);
+    const count = t.shape.reduce((a, b) => a * b, 1);
+    if (t.data.byteLength !== count * SAFETENSORS_DTYPES[t.dtype]) {
+      throw new SafetensorsError(name, `${t.dtype}[${t.shape.join(',')}] needs ${count * SAFETENSORS_DTYPES[t.dtype]} bytes, got ${t.data.byteLength}`);
+    }
+    specs.push({ name, dtype: t.dtype, shape: t.shape });
+  }
+  const layout = safetensorsLayout(specs, metadata);
+  const out = new Uint8Array(layout.header.byteLength + layout.dataBytes);
+  out.set(layout.header, 0);
+  for (const t of layout.tensors) {
+    const d = tensors[t.name]!.data;
+    out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), layout.header.byteLength + t.begin);
   }
   return out;
 }

@@ -1,0 +1,103 @@
+/**
+ * Node-side file I/O for the weight readers and writers: a ByteSource over a file handle (files of
+ * any size, read in pieces on demand), .pth opening, safetensors header-only reading and a
+ * streaming safetensors writer that holds one tensor at a time.
+ */
+import { open, rename, unlink } from 'node:fs/promises';
+import { type PthCheckpoint, type PthOptions, openPth } from './pth.js';
+import { type SafetensorsLayout, type TensorEntry, type TensorSpec, SafetensorsError, parseSafetensorsHeader, safetensorsHeaderLength, safetensorsLayout } from './safetensors.js';
+import type { ByteSource } from './zip.js';
+
+/** Node's FileHandle.read moves at most 2 GiB per call. */
+const MAX_READ = 1 << 30;
+
+export async function fileSource(path: string): Promise<ByteSource> {
+  const fh = await open(path, 'r');
+  const { size } = await fh.stat();
+  return {
+    size,
+    read: async (offset, length) => {
+      if (offset < 0 || length < 0 || offset + length > size) throw new RangeError(`read [${offset}, ${offset + length}) outside ${path} (${size} bytes)`);
+      // Not zero-filled: every byte is overwritten below or the read fails.
+      const buf = Buffer.allocUnsafeSlow(length);
+      for (let done = 0; done < length; ) {
+        const { bytesRead } = await fh.read(buf, done, Math.min(length - done, MAX_READ), offset + done);
+        if (bytesRead === 0) throw new RangeError(`${path} ended at ${offset + done} (was ${size} bytes when opened)`);
+        done += bytesRead;
+      }
+      return new Uint8Array(buf.buffer, buf.byteOffset, length);
+    },
+    close: () => fh.close(),
+  };
+}
+
+/** Opens a torch.save checkpoint lazily from disk; call `close()` when done. */
+export async function openPthFile(path: string, options?: PthOptions): Promise<PthCheckpoint> {
+  const src = await fileSource(path);
+  try {
+    return await openPth(src, path, options);
+  } catch (e) {
+    await src.close?.();
+    throw e;
+  }
+}
+
+/** The validated header of a .safetensors file, reading only its first 8 + N bytes. */
+export async function readSafetensorsHeaderFile(path: string): Promise<{ metadata: Record<string, string>; entries: Map<string, TensorEntry>; size: number }> {
+  const src = await fileSource(path);
+  try {
+    const first = await src.read(0, Math.min(8, src.size));
+    const n = safetensorsHeaderLength(first, src.size, path);
+    const h = parseSafetensorsHeader(await src.read(0, 8 + n), src.size, path);
+    return { metadata: h.metadata, entries: h.entries, size: src.size };
+  } finally {
+    await src.close?.();
+  }
+}
+
+export interface StreamWriteOptions {
+  metadata?: Record<string, string>;
+  onProgress?: (bytesDone: number, bytesTotal: number, name: string) => void;
+}
+
+/**
+ * Writes a safetensors file tensor by tensor: `data(spec)` is awaited for each tensor in file
+ * order and its bytes written before the next is requested. Written to a temporary name and
+ * renamed at the end, so a failure leaves no half-written output.
+ */
+export async function writeSafetensorsStream(
+  path: string,
+  specs: TensorSpec[],
+  data: (spec: TensorSpec) => Promise<ArrayBufferView>,
+  options: StreamWriteOptions = {},
+): Promise<SafetensorsLayout> {
+  const layout = safetensorsLayout(specs, options.metadata);
+  const total = layout.header.byteLength + layout.dataBytes;
+  const tmp = `${path}.partial-${process.pid}`;
+  const fh = await open(tmp, 'w');
+  let ok = false;
+  try {
+    let pos = 0;
+    const write = async (b: Uint8Array) => {
+      for (let done = 0; done < b.byteLength; ) {
+        const { bytesWritten } = await fh.write(b, done, Math.min(b.byteLength - done, MAX_READ), pos + done);
+        done += bytesWritten;
+      }
+      pos += b.byteLength;
+    };
+    await write(layout.header);
+    options.onProgress?.(pos, total, '');
+    for (const t of layout.tensors) {
+      const d = await data(t);
+      if (d.byteLength !== t.end - t.begin) throw new SafetensorsError(path, `${t.name}: ${t.dtype}[${t.shape.join(',')}] needs ${t.end - t.begin} bytes, got ${d.byteLength}`);
+      await write(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+      options.onProgress?.(pos, total, t.name);
+    }
+    ok = true;
+  } finally {
+    await fh.close();
+    if (ok) await rename(tmp, path);
+    else await unlink(tmp).catch(() => undefined);
+  }
+  return layout;
+}
