@@ -1,0 +1,174 @@
+/**
+ * attention: scaled dot-product attention, flash style (wgsl/attention.wgsl).
+ *   out[b,h,i,:] = sum_j softmax_j(s[i,j]) v[b,h,j,:],  s[i,j] = scale * q[b,h,i,:] . k[b,h,j,:]
+ * Layouts (row-major, f32): q [B, NH, Lq, HD]; k, v [B, NH, Lk', HD] of which the first
+ * `kvLength` (default Lk') rows per (b, h) are the keys, so a preallocated KV cache can be passed as
+ * is; out [B, NH, Lq, HD]. Heads are split from the hidden dim by the caller ([B, L, NH*HD] ->
+ * [B, NH, L, HD]).
+ * Masks follow upstream (HF InternLM, PyTorch MHA with float masks): `causal` masks key j for
+ * query i when j > (Lk - Lq) + i, i.e. the queries are the last Lq positions (a KV-cache prefill
+ * with Lq < Lk); `mask` is an additive f32 key mask [B, M] (M >= Lk, 0 or finfo(f32).min) added to
+ * the scores and clamped at the float32 minimum. Masked scores are that finite minimum, never
+ * -inf, so a fully masked row is the uniform average of its keys, as upstream computes it.
+ * Numerics: online softmax in f32 (running max, sum and output per row, rescaled once per key
+ * tile); nothing of size Lq x Lk is allocated (scratch: one K and one V tile per workgroup).
+ * Lq = 1 goes to the split-K decode kernel (attention_decode.ts).
+ * Tolerance vs the double reference: 2e-5 absolute for O(1) inputs and Lk <= 300 (f32 dot
+ * products of length HD and sums of Lk probabilities; the error is dominated by exp and the
+ * 1/l division, ~1e-6 relative per term).
+ */
+import { expectInt, expectTensor, outTensor, sameContext } from './core/check.js';
+import { KernelArgError } from './core/errors.js';
+import type { Tensor } from './core/tensor.js';
+import { attention as shader } from './wgsl.gen.js';
+import { attentionDecode } from './attention_decode.js';
+
+/** float32's most negative finite value: upstream's masked score (torch.finfo(float32).min). */
+export const F32_MIN = -3.4028234663852886e38;
+
+export interface AttentionOptions {
+  /** Mask key j for query i when j > (kvLength - Lq) + i. */
+  causal?: boolean;
+  /** Additive key mask [B, M], M >= kvLength: 0 keeps a key, finfo(f32).min removes it. */
+  mask?: Tensor;
+  /** Score scale; default 1/sqrt(HD). */
+  scale?: number;
+  /** Number of valid key rows per (b, h) in k/v; default k.shape[2]. */
+  kvLength?: number;
+  out?: Tensor;
+}
+
+export interface AttentionShape {
+  B: number;
+  NH: number;
+  Lq: number;
+  HD: number;
+  /** Rows per (b, h) in the k/v buffers. */
+  kRows: number;
+  /** Valid keys. */
+  Lk: number;
+  scale: number;
+  causal: boolean;
+}
+
+/** Validates q/k/v/mask/out for `kernel` and returns the problem shape (throws KernelArgError). */
+export function attentionShape(kernel: string, q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions): AttentionShape {
+  expectTensor(kernel, 'q', q, { dtype: 'f32', rank: 4 });
+  const [B, NH, Lq, HD] = q.shape as [number, number, number, number];
+  expectTensor(kernel, 'k', k, { dtype: 'f32', rank: 4 });
+  expectTensor(kernel, 'k', k, { shape: [B, NH, null, HD] });
+  expectTensor(kernel, 'v', v, { dtype: 'f32', shape: k.shape });
+  sameContext(kernel, { q, k, v, mask: o.mask, out: o.out });
+  if (HD % 4 !== 0 || (HD > 64 && HD % 64 !== 0)) {
+    throw new KernelArgError(kernel, 'q', `head dim ${HD} unsupported: must be a multiple of 4 up to 64, or a multiple of 64`);
+  }
+  const kRows = k.shape[2]!;
+  const Lk = o.kvLength === undefined ? kRows : expectInt(kernel, 'kvLength', o.kvLength, 1);
+  if (Lk < 1 || Lk > kRows) throw new KernelArgError(kernel, 'kvLength', `${Lk} keys requested, k/v hold ${kRows} rows (need 1..${kRows})`);
+  if (Lq < 1) throw new KernelArgError(kernel, 'q', `shape [${q.shape}] has no query rows`);
+  const causal = o.causal ?? false;
+  if (causal && Lq > Lk) throw new KernelArgError(kernel, 'causal', `${Lq} queries over ${Lk} keys: causal queries are the last Lq key positions, so Lq <= Lk`);
+  if (o.mask !== undefined) {
+    expectTensor(kernel, 'mask', o.mask, { dtype: 'f32', rank: 2 });
+    if (o.mask.shape[0] !== B || o.mask.shape[1]! < Lk) throw new KernelArgError(kernel, 'mask', `shape [${o.mask.shape}], expected [${B}, >=${Lk}] (additive key mask)`);
+  }
+  const scale = o.scale ?? 1 / Math.sqrt(HD);
+  if (!Number.isFinite(scale)) throw new KernelArgError(kernel, 'scale', `expected a finite number, got ${scale}`);
+  return { B, NH, Lq, HD, kRows, Lk, scale, causal };
+}
+
+/** Tile choice for the flash kernel: HD split in 64-dim slices, the largest key tile that fits. */
+export function flashTiles(HD: number, Lq: number, maxWorkgroupBytes: number): { DSPLIT: number; BQ: number; TK: number } {
+  const DSPLIT = HD > 64 ? HD / 64 : 1;
+  const BQ = DSPLIT > 1 || Lq <= 16 ? 16 : 64;
+  for (const TK of [16, 8, 4, 2, 1]) {
+    const bytes = 8 * TK * HD + 4 * TK + (DSPLIT > 1 ? 4 * BQ * DSPLIT * TK : 4);
+    if (bytes <= maxWorkgroupBytes) return { DSPLIT, BQ, TK };
+  }
+  throw new KernelArgError('attention', 'q', `head dim ${HD} does not fit in ${maxWorkgroupBytes} bytes of workgroup memory`);
+}
+
+/** The flash (prefill) kernel for any Lq, including Lq = 1. */
+export function attentionFlash(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions = {}): Tensor<'f32'> {
+  const s = attentionShape('attention', q, k, v, o);
+  const dst = outTensor('attention', q, q.shape, 'f32', o.out);
+  const ctx = q.ctx;
+  const { DSPLIT, BQ, TK } = flashTiles(s.HD, s.Lq, ctx.limits.maxComputeWorkgroupStorageSize);
+  const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
+  if (s.NH > maxWg || s.B > maxWg || Math.ceil(s.Lq / BQ) > maxWg) throw new KernelArgError('attention', 'q', `shape [${q.shape}] exceeds ${maxWg} workgroups per dimension`);
+  ctx.dispatch(shader, {
+    overrides: { HD: s.HD, DSPLIT, BQ, TK },
+    bindings: { q, k, v, mask: o.mask ?? q, out: dst },
+    params: { lq: s.Lq, lk: s.Lk, k_rows: s.kRows, nh: s.NH, scale: s.scale, causal: s.causal ? 1 : 0, has_mask: o.mask ? 1 : 0, mask_stride: o.mask?.shape[1] ?? 0 },
+    workgroups: [Math.ceil(s.Lq / BQ), s.NH, s.B],
+  });
+  return dst;
+}
+
+/**
+ * Attention with q [B, NH, Lq, HD], k/v [B, NH, Lk, HD] (see the header). Lq = 1 runs the split-K
+ * decode kernel, longer queries the flash kernel.
+ */
+export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions = {}): Tensor<'f32'> {
+  expectTensor('attention', 'q', q, { dtype: 'f32', rank: 4 });
+  return q.shape[2] === 1 ? attentionDecode(q, k, v, o) : attentionFlash(q, k, v, o);
+}
+
+export interface AttentionRefShape {
+  B: number;
+  NH: number;
+  Lq: number;
+  Lk: number;
+  HD: number;
+  /** Rows per (b, h) in k/v; default Lk. */
+  kRows?: number;
+}
+
+/**
+ * CPU reference in doubles (max subtracted before exp). Masked scores mirror the f32 semantics:
+ * s + mask is rounded to f32 and clamped at F32_MIN, so fully masked rows come out uniform.
+ */
+export function attentionRef(
+  q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>, sh: AttentionRefShape,
+  o: { causal?: boolean; mask?: ArrayLike<number>; maskStride?: number; scale?: number } = {},
+): Float64Array {
+  const { B, NH, Lq, Lk, HD } = sh;
+  const kRows = sh.kRows ?? Lk;
+  const scale = o.scale ?? 1 / Math.sqrt(HD);
+  const off = Lk - Lq;
+  const out = new Float64Array(B * NH * Lq * HD);
+  const s = new Float64Array(Lk);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < NH; h++) {
+      const bh = b * NH + h;
+      for (let i = 0; i < Lq; i++) {
+        const qb = (bh * Lq + i) * HD;
+        let mx = -Infinity;
+        for (let j = 0; j < Lk; j++) {
+          const kb = (bh * kRows + j) * HD;
+          let d = 0;
+          for (let c = 0; c < HD; c++) d += q[qb + c]! * k[kb + c]!;
+          let x = d * scale;
+          if (o.mask) {
+            const mv = o.mask[b * (o.maskStride ?? Lk) + j]!;
+            if (mv !== 0) x = Math.max(Math.fround(x + mv), F32_MIN);
+          }
+          if (o.causal && j > off + i) x = F32_MIN;
+          s[j] = x;
+          if (x > mx) mx = x;
+        }
+        let sum = 0;
+        for (let j = 0; j < Lk; j++) {
+          s[j] = Math.exp(s[j]! - mx);
+          sum += s[j]!;
+        }
+        for (let j = 0; j < Lk; j++) {
+          const p = s[j]! / sum;
+          const vb = (bh * kRows + j) * HD;
+          for (let c = 0; c < HD; c++) out[qb + c] = out[qb + c]! + p * v[vb + c]!;
+        }
+      }
+    }
+  }
+  return out;
+}

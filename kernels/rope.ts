@@ -1,0 +1,106 @@
+/**
+ * rope: rotate-half rotary position embedding, applied to q or k [B, NH, L, HD] at integer
+ * positions (wgsl/rope.wgsl). With half = HD/2 and theta = pos * inv_freq[j]:
+ *   out[j] = x[j] cos(theta) - x[j+half] sin(theta),  out[j+half] = x[j+half] cos(theta) + x[j] sin(theta)
+ * inv_freq[j] = 1 / 10000^(2j / HD) (InternLM hard-codes base 10000; a checkpoint's stored
+ * `rotary_emb.inv_freq` can be passed instead). As upstream, the table is built once for max_pos
+ * positions: theta rounded to f32 (float32 einsum of arange and inv_freq), cos/sin rounded to f32.
+ * positions: i32 [B, L], or [L] shared by the batch; values are clamped into 0..maxPos-1.
+ * Tolerance vs ropeRef: 1e-6 relative-ish (two f32 products and a sum per element; the tables
+ * are the same f32 values on both sides).
+ */
+import { expectTensor, outTensor, sameContext } from './core/check.js';
+import type { GpuContext } from './core/context.js';
+import { foldGrid } from './core/context.js';
+import { KernelArgError } from './core/errors.js';
+import type { Tensor } from './core/tensor.js';
+import { rope as shader } from './wgsl.gen.js';
+
+const WG = 256;
+
+export interface RopeTable {
+  /** cos(theta) [maxPos, HD/2]. */
+  cos: Tensor<'f32'>;
+  /** sin(theta) [maxPos, HD/2]. */
+  sin: Tensor<'f32'>;
+  headDim: number;
+  maxPos: number;
+}
+
+/** upstream's float32 inv_freq: 1 / base^(arange(0, HD, 2) / HD), each step rounded to f32. */
+export function ropeInvFreq(headDim: number, base = 10000): Float32Array {
+  const f = Math.fround;
+  const out = new Float32Array(headDim / 2);
+  for (let j = 0; j < out.length; j++) out[j] = f(1 / f(base ** f((2 * j) / headDim)));
+  return out;
+}
+
+/** The f32 cos/sin tables, as host arrays [maxPos * HD/2]. */
+export function ropeTableData(headDim: number, maxPos: number, invFreq: ArrayLike<number> = ropeInvFreq(headDim)): { cos: Float32Array; sin: Float32Array } {
+  const half = headDim / 2;
+  const cos = new Float32Array(maxPos * half);
+  const sin = new Float32Array(maxPos * half);
+  for (let p = 0; p < maxPos; p++) {
+    for (let j = 0; j < half; j++) {
+      const th = Math.fround(p * invFreq[j]!);
+      cos[p * half + j] = Math.cos(th);
+      sin[p * half + j] = Math.sin(th);
+    }
+  }
+  return { cos, sin };
+}
+
+/** Uploads the tables for positions 0..maxPos-1. */
+export function ropeTable(ctx: GpuContext, headDim: number, maxPos: number, invFreq?: ArrayLike<number>): RopeTable {
+  if (!Number.isInteger(headDim) || headDim < 2 || headDim % 2) throw new KernelArgError('rope', 'headDim', `expected an even integer >= 2, got ${headDim}`);
+  if (!Number.isInteger(maxPos) || maxPos < 1) throw new KernelArgError('rope', 'maxPos', `expected an integer >= 1, got ${maxPos}`);
+  if (invFreq !== undefined && invFreq.length !== headDim / 2) throw new KernelArgError('rope', 'invFreq', `length ${invFreq.length}, expected ${headDim / 2}`);
+  const d = ropeTableData(headDim, maxPos, invFreq);
+  return { cos: ctx.fromArray(d.cos, [maxPos, headDim / 2], 'f32', 'rope.cos'), sin: ctx.fromArray(d.sin, [maxPos, headDim / 2], 'f32', 'rope.sin'), headDim, maxPos };
+}
+
+/** out = RoPE(x) for x [B, NH, L, HD] at positions (i32 [B, L] or [L]). */
+export function rope(x: Tensor, positions: Tensor, table: RopeTable, out?: Tensor): Tensor<'f32'> {
+  expectTensor('rope', 'x', x, { dtype: 'f32', rank: 4 });
+  const [B, NH, L, HD] = x.shape as [number, number, number, number];
+  if (HD !== table.headDim) throw new KernelArgError('rope', 'x', `head dim ${HD}, the table is for ${table.headDim}`);
+  expectTensor('rope', 'positions', positions, { dtype: 'i32', rank: [1, 2] });
+  const shared = positions.shape.length === 1;
+  expectTensor('rope', 'positions', positions, { shape: shared ? [L] : [B, L] });
+  sameContext('rope', { x, positions, cos: table.cos, out });
+  const dst = outTensor('rope', x, x.shape, 'f32', out);
+  if (dst.buffer === x.buffer) throw new KernelArgError('rope', 'out', 'must not alias x');
+  const n = (B * NH * L * HD) / 2;
+  x.ctx.dispatch(shader, {
+    overrides: { WG },
+    bindings: { x, pos: positions, cos_t: table.cos, sin_t: table.sin, out: dst },
+    params: { n, half: HD / 2, l: L, nh: NH, max_pos: table.maxPos, pos_stride_b: shared ? 0 : L },
+    workgroups: foldGrid(Math.ceil(n / WG), x.ctx.limits.maxComputeWorkgroupsPerDimension),
+  });
+  return dst;
+}
+
+/** CPU reference (f32 tables, products and sums in doubles). */
+export function ropeRef(x: ArrayLike<number>, shape: readonly [number, number, number, number], positions: ArrayLike<number>, cos: ArrayLike<number>, sin: ArrayLike<number>, maxPos: number): Float64Array {
+  const [B, NH, L, HD] = shape;
+  const half = HD / 2;
+  const shared = positions.length === L;
+  const out = new Float64Array(B * NH * L * HD);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < NH; h++) {
+      for (let i = 0; i < L; i++) {
+        const p = Math.min(Math.max(positions[(shared ? 0 : b * L) + i]!, 0), maxPos - 1);
+        const e = ((b * NH + h) * L + i) * HD;
+        for (let j = 0; j < half; j++) {
+          const c = cos[p * half + j]!;
+          const s = sin[p * half + j]!;
+          const x1 = x[e + j]!;
+          const x2 = x[e + j + half]!;
+          out[e + j] = x1 * c - x2 * s;
+          out[e + j + half] = x2 * c + x1 * s;
+        }
+      }
+    }
+  }
+  return out;
+}
