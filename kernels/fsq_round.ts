@@ -122,15 +122,10 @@ export function fsqPlan(levels: readonly number[], kernel = 'fsq_round'): FsqPla
   return plan;
 }
 
-const tables = new WeakMap<GpuContext, Map<string, Tensor>>();
-
 /** The shaders' `tab` buffer for a plan (uploaded once per context and level list). */
 export function fsqTable(ctx: GpuContext, plan: FsqPlan): Tensor {
-  let m = tables.get(ctx);
-  if (!m) tables.set(ctx, (m = new Map()));
   const key = plan.levels.join(',');
-  let t = m.get(key);
-  if (!t) {
+  return ctx.constant(`fsq.tab[${key}]`, () => {
     const nThr = plan.levels.reduce((a, L) => a + L - 1, 0);
     const tab = new Uint32Array(32 + nThr);
     let slot = 0;
@@ -139,21 +134,13 @@ export function fsqTable(ctx: GpuContext, plan: FsqPlan): Tensor {
       tab.set(new Uint32Array(plan.thresholds[k]!.buffer), 32 + slot);
       slot += L - 1;
     });
-    t = ctx.fromArray(tab, [tab.length], 'u32', `fsq.tab[${key}]`);
-    m.set(key, t);
-  }
-  return t;
+    return ctx.fromArray(tab, [tab.length], 'u32', `fsq.tab[${key}]`);
+  });
 }
-
-const scratch = new WeakMap<GpuContext, Map<string, Tensor>>();
 
 /** A 16-byte zeroed buffer standing in for an unused binding (one per role, so none alias). */
 export function unusedBinding(ctx: GpuContext, role: string): Tensor {
-  let m = scratch.get(ctx);
-  if (!m) scratch.set(ctx, (m = new Map()));
-  let t = m.get(role);
-  if (!t) m.set(role, (t = ctx.zeros([4], 'u32', `unused.${role}`)));
-  return t;
+  return ctx.constant(`unused.${role}`, () => ctx.zeros([4], 'u32', `unused.${role}`));
 }
 
 /** Checks a Linear's weight [rows, cols] and bias [rows]. */

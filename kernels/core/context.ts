@@ -107,6 +107,7 @@ export class GpuContext {
   private staging = new Map<number, GPUBuffer[]>();
   private destroyed = false;
   private scopes: Set<Tensor>[] = [];
+  private constants = new Map<string, Tensor>();
 
   constructor(
     readonly device: GPUDevice,
@@ -149,6 +150,25 @@ export class GpuContext {
     const t = new Tensor(this, shape, dtype, this.pool.acquire(bytes, label), label);
     this.scopes[this.scopes.length - 1]?.add(t);
     return t;
+  }
+
+  /**
+   * A tensor cached for the context's lifetime under `key` (lookup tables, stand-ins for unused
+   * bindings). Created outside any scope, so a scope never disposes it; never dispose it yourself.
+   */
+  constant<D extends DType>(key: string, create: () => Tensor<D>): Tensor<D> {
+    let t = this.constants.get(key);
+    if (!t || t.disposed) {
+      const saved = this.scopes;
+      this.scopes = [];
+      try {
+        t = create();
+      } finally {
+        this.scopes = saved;
+      }
+      this.constants.set(key, t);
+    }
+    return t as Tensor<D>;
   }
 
   /**

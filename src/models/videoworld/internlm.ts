@@ -1,0 +1,240 @@
+/**
+ * InternLM (v1) decoder-only transformer, as `InternLMForCausalLM` in upstream
+ * falcon/models/necks/modeling_internlm.py (spec section 4). Parameters carry the upstream
+ * state_dict keys (`model.layers.0.self_attn.q_proj.weight`, `lm_head.weight`, ...).
+ *
+ *   h = E[ids]; per layer: h += o_proj(attn(RoPE(q), RoPE(k), v)) of RMSNorm(h);
+ *                          h += down(silu(gate(m)) * up(m)), m = RMSNorm(h)
+ *   logits = lm_head(RMSNorm(h))
+ * Activations are [B*L, H] row-major; heads are split to [B, NH, L, HD] around attention.
+ */
+import {
+  F32_MIN,
+  type GpuContext,
+  KVCache,
+  type RopeTable,
+  type Tensor,
+  attention,
+  linear,
+  mul,
+  permute,
+  rmsNorm,
+  rope,
+  ropeInvFreq,
+  ropeTable,
+} from '../../../kernels/index.js';
+import { gatherRows } from '../../../kernels/gather_rows.js';
+import { GraphError, type LoadReport, Module, type Param } from '../../graph/module.js';
+import type { WeightSource } from '../../graph/weights.js';
+
+export interface InternLMConfig {
+  vocabSize: number;
+  hiddenSize: number;
+  intermediateSize: number;
+  numLayers: number;
+  numHeads: number;
+  /** RMSNorm epsilon (upstream constructor default 1e-6). */
+  rmsNormEps: number;
+  /** q/k/v/o projections have biases (InternLM default true). */
+  bias: boolean;
+  /** Size of the RoPE table and the longest KV cache. */
+  maxPositions: number;
+}
+
+export const INTERNLM_DEFAULTS = { rmsNormEps: 1e-6, bias: true, maxPositions: 2048 } as const;
+
+class Linear extends Module {
+  readonly weight: Param;
+  readonly bias: Param | null;
+  constructor(path: string, inF: number, outF: number, bias: boolean) {
+    super(path);
+    this.weight = this.param('weight', [outF, inF]);
+    this.bias = bias ? this.param('bias', [outF]) : null;
+  }
+  forward(x: Tensor, o: { activation?: 'silu'; residual?: Tensor } = {}): Tensor<'f32'> {
+    return linear(x, this.weight.t, this.bias?.t, o);
+  }
+}
+
+class RMSNorm extends Module {
+  readonly weight: Param;
+  constructor(
+    path: string,
+    dim: number,
+    readonly eps: number,
+  ) {
+    super(path);
+    this.weight = this.param('weight', [dim]);
+  }
+  forward(x: Tensor): Tensor<'f32'> {
+    return rmsNorm(x, { weight: this.weight.t, eps: this.eps });
+  }
+}
+
+export class DecoderLayer extends Module {
+  readonly q: Linear;
+  readonly k: Linear;
+  readonly v: Linear;
+  readonly o: Linear;
+  readonly gate: Linear;
+  readonly up: Linear;
+  readonly down: Linear;
+  readonly inNorm: RMSNorm;
+  readonly postNorm: RMSNorm;
+  /** Upstream's persistent `rotary_emb.inv_freq` buffer (head_dim/2); declared so checkpoints map 1:1. */
+  readonly invFreq: Param;
+
+  constructor(
+    path: string,
+    readonly cfg: InternLMConfig,
+  ) {
+    super(path);
+    const { hiddenSize: H, intermediateSize: I, bias } = cfg;
+    this.q = this.child('q', new Linear(this.key('self_attn.q_proj'), H, H, bias));
+    this.k = this.child('k', new Linear(this.key('self_attn.k_proj'), H, H, bias));
+    this.v = this.child('v', new Linear(this.key('self_attn.v_proj'), H, H, bias));
+    this.o = this.child('o', new Linear(this.key('self_attn.o_proj'), H, H, bias));
+    this.invFreq = this.param('self_attn.rotary_emb.inv_freq', [H / cfg.numHeads / 2]);
+    this.gate = this.child('gate', new Linear(this.key('mlp.gate_proj'), H, I, false));
+    this.up = this.child('up', new Linear(this.key('mlp.up_proj'), H, I, false));
+    this.down = this.child('down', new Linear(this.key('mlp.down_proj'), I, H, false));
+    this.inNorm = this.child('in', new RMSNorm(this.key('input_layernorm'), H, cfg.rmsNormEps));
+    this.postNorm = this.child('post', new RMSNorm(this.key('post_attention_layernorm'), H, cfg.rmsNormEps));
+  }
+
+  /** x [B*L, H] -> [B*L, H]. `cache` (if any) receives k (after RoPE) and v and is attended over. */
+  forward(x: Tensor, s: StepInputs, table: RopeTable, cache?: KVCache): Tensor<'f32'> {
+    const { B, L } = s;
+    const NH = this.cfg.numHeads;
+    const HD = this.cfg.hiddenSize / NH;
+    const heads = (t: Tensor) => permute(t.reshape([B, L, NH, HD]), [0, 2, 1, 3]);
+    const a = this.inNorm.forward(x);
+    const q = rope(heads(this.q.forward(a)), s.positions, table);
+    const k = rope(heads(this.k.forward(a)), s.positions, table);
+    const v = heads(this.v.forward(a));
+    let o: Tensor;
+    if (cache) {
+      cache.append(k, v);
+      o = cache.attend(q, { causal: L > 1, mask: s.mask });
+    } else {
+      o = attention(q, k, v, { causal: true, mask: s.mask });
+    }
+    const merged = permute(o, [0, 2, 1, 3]).reshape([B * L, NH * HD]);
+    const h = this.o.forward(merged, { residual: x });
+    const m = this.postNorm.forward(h);
+    const act = mul(this.gate.forward(m, { activation: 'silu' }), this.up.forward(m));
+    return this.down.forward(act, { residual: h });
+  }
+}
+
+/** What one forward call needs besides the hidden states. */
+export interface StepInputs {
+  B: number;
+  L: number;
+  /** i32 positions [B, L] or [L]. */
+  positions: Tensor;
+  /** Additive key mask [B, kvLength] (0 or float32 min), for left padding. */
+  mask?: Tensor;
+}
+
+export interface ForwardOptions {
+  /** RoPE positions, [B][L] or one row shared by the batch; default past..past+L-1. */
+  positions?: number[][] | number[];
+  /** 1 = token, 0 = padding, [B][kvLength] over cached + new positions (HF attention_mask). */
+  attentionMask?: number[][];
+  /** Per-layer caches (from newCaches); appended in place. */
+  caches?: KVCache[];
+  /** Only compute logits for the last position of each row (generation). */
+  lastOnly?: boolean;
+}
+
+export class InternLM extends Module {
+  readonly embed: Param;
+  readonly layers: DecoderLayer[];
+  readonly norm: RMSNorm;
+  readonly lmHead: Param;
+  private table: RopeTable | null = null;
+
+  constructor(
+    readonly cfg: InternLMConfig,
+    path = '',
+  ) {
+    super(path);
+    const { vocabSize: V, hiddenSize: H, numHeads, numLayers } = cfg;
+    this.require(Number.isInteger(H / numHeads) && (H / numHeads) % 2 === 0, `hiddenSize ${H} must split into ${numHeads} heads of even size`);
+    this.embed = this.param('model.embed_tokens.weight', [V, H]);
+    this.layers = Array.from({ length: numLayers }, (_, i) => this.child(`layer${i}`, new DecoderLayer(this.key(`model.layers.${i}`), cfg)));
+    this.norm = this.child('norm', new RMSNorm(this.key('model.norm'), H, cfg.rmsNormEps));
+    this.lmHead = this.param('lm_head.weight', [V, H]);
+  }
+
+  get headDim(): number {
+    return this.cfg.hiddenSize / this.cfg.numHeads;
+  }
+
+  override load(ctx: GpuContext, src: WeightSource, opts: { onProgress?: (done: number, total: number) => void } = {}): LoadReport {
+    const report = super.load(ctx, src, opts);
+    // RoPE tables from the checkpoint's own inv_freq (all layers hold the same buffer).
+    const inv = src.f32(this.layers[0]?.invFreq.key ?? '');
+    const expected = ropeInvFreq(this.headDim);
+    const maxDiff = Math.max(...inv.map((x, i) => Math.abs(x - expected[i]!)));
+    if (maxDiff > 1e-6) throw new GraphError(this.layers[0]!.invFreq.key, `differs from 10000^(-2j/${this.headDim}) by ${maxDiff}: not a base-10000 RoPE`);
+    this.table?.cos.dispose();
+    this.table?.sin.dispose();
+    this.table = ropeTable(ctx, this.headDim, this.cfg.maxPositions, inv);
+    return report;
+  }
+
+  /** One KV cache per layer, preallocated for maxLength positions. */
+  newCaches(ctx: GpuContext, batch: number, maxLength: number): KVCache[] {
+    if (maxLength > this.cfg.maxPositions) throw new GraphError(this.path || 'internlm', `maxLength ${maxLength} exceeds maxPositions ${this.cfg.maxPositions}`);
+    return this.layers.map((l) => new KVCache(ctx, { batch, heads: this.cfg.numHeads, maxLength, headDim: this.headDim }, `${l.path}.kv`));
+  }
+
+  /**
+   * ids [B][L] -> logits [B, L, V] (or [B, 1, V] with lastOnly). With caches, the new tokens
+   * attend to the cached ones and are appended.
+   */
+  forward(ctx: GpuContext, ids: number[][], o: ForwardOptions = {}): Tensor<'f32'> {
+    const table = this.table;
+    if (!table) throw new GraphError(this.path || 'internlm', 'weights not loaded (call load() first)');
+    const B = ids.length;
+    const L = ids[0]?.length ?? 0;
+    if (!B || !L || ids.some((r) => r.length !== L)) throw new GraphError(this.path || 'internlm', `ids must be a non-empty [B][L] array, got ${ids.map((r) => r.length).join('/')}`);
+    if (o.caches && o.caches.length !== this.layers.length) throw new GraphError(this.path || 'internlm', `${o.caches.length} caches for ${this.layers.length} layers`);
+    const past = o.caches?.[0]?.length ?? 0;
+    const V = this.cfg.vocabSize;
+    for (const r of ids) for (const id of r) if (!Number.isInteger(id) || id < 0 || id >= V) throw new GraphError(this.path || 'internlm', `token id ${id} outside the vocabulary [0, ${V})`);
+    const pos = o.positions ?? Array.from({ length: L }, (_, i) => past + i);
+    const posFlat = (Array.isArray(pos[0]) ? (pos as number[][]).flat() : (pos as number[])).map((p) => Math.max(0, p));
+    return ctx.scope(() => {
+      const positions = ctx.fromArray(posFlat, Array.isArray(pos[0]) ? [B, L] : [L], 'i32', 'positions');
+      const mask = o.attentionMask
+        ? ctx.fromArray(o.attentionMask.flat().map((m) => (m ? 0 : F32_MIN)), [B, o.attentionMask[0]!.length], 'f32', 'attention_mask')
+        : undefined;
+      const s: StepInputs = { B, L, positions, mask };
+      let x: Tensor = gatherRows(this.embed.t, Int32Array.from(ids.flat()), { shape: [B * L] });
+      this.layers.forEach((layer, i) => {
+        // Each layer's intermediates (and its input) go back to the pool once it is recorded, so
+        // activation memory does not grow with depth.
+        const next = ctx.scope(() => layer.forward(x, s, table, o.caches?.[i]));
+        x.dispose();
+        x = next;
+      });
+      let hN = this.norm.forward(x);
+      if (o.lastOnly && L > 1) {
+        const rows = Array.from({ length: B }, (_, b) => b * L + L - 1);
+        hN = gatherRows(hN, Int32Array.from(rows), { shape: [B] });
+      }
+      const logits = linear(hN, this.lmHead.t);
+      return logits.reshape([B, o.lastOnly ? 1 : L, V]);
+    });
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.table?.cos.dispose();
+    this.table?.sin.dispose();
+    this.table = null;
+  }
+}
