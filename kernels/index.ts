@@ -45,3 +45,7 @@ export { layerNorm, rmsNorm, rowNormRef } from './row_norm.js';
 export type { RowNormOptions } from './row_norm.js';
 export { matmul, linear, matmulRef, chooseMatmulTiles, chunkRows, MATMUL_ACTIVATIONS } from './matmul.js';
 export type { MatmulActivation, MatmulOptions, MatmulTiles } from './matmul.js';
+export { gatherRows, gatherRowsRef, tableChunks } from './gather_rows.js';
+export type { GatherRowsOptions } from './gather_rows.js';
+export { vqNearest, vqNearestRef, vqNearTies, vqTieTolerance } from './vq_lookup.js';
+export type { VqNearestOptions, VqNearTie } from './vq_lookup.js';

@@ -1,0 +1,90 @@
+/**
+ * gather_rows: out[..., :] = table[ids[...], :] — the token embedding lookup (wgsl/gather_rows.wgsl).
+ *
+ * Layouts: table f32 [V, D] row-major, ids i32 [...] (any shape), out [..., D].
+ * A table over maxStorageBufferBindingSize (the transformer's 160005 x 1024 f32 table is 625 MiB,
+ * lavapipe binds 128 MiB) is bound as row chunks at offsets aligned to
+ * minStorageBufferOffsetAlignment, one launch per chunk; each output row is written by exactly
+ * the launch whose chunk holds its id (the others skip the whole workgroup).
+ * Out-of-range ids: host ids (Int32Array) throw a KernelArgError before anything is recorded; GPU
+ * ids give a NaN row and are counted into `outOfRange` (a zeroed u32 [1]) when given.
+ * Tolerance: exact (a copy).
+ */
+import { expectTensor, outTensor, sameContext } from './core/check.js';
+import { type GpuContext, foldGrid } from './core/context.js';
+import { KernelArgError } from './core/errors.js';
+import type { Tensor } from './core/tensor.js';
+import { indexTensor } from './fsq_codes.js';
+import { unusedBinding } from './fsq_round.js';
+import { gather_rows as shader } from './wgsl.gen.js';
+
+const WG = 64;
+
+export interface GatherRowsOptions {
+  /** For host ids: their shape (default [n]). The context is the table's. */
+  shape?: readonly number[];
+  /** Zeroed u32 [1]: incremented once per out-of-range GPU id. */
+  outOfRange?: Tensor;
+  out?: Tensor;
+  /** Largest storage binding in bytes (internal: tests force chunking with a small value). */
+  maxBindingBytes?: number;
+}
+
+/** Row chunks [first row, row count) of a [V, D] f32 table, each within maxBytes at an aligned offset. */
+export function tableChunks(kernel: string, V: number, D: number, maxBytes: number, alignBytes: number): [number, number][] {
+  const rowBytes = D * 4;
+  if (V * rowBytes <= maxBytes) return [[0, V]];
+  // Chunk starts must be multiples of `step` rows for the byte offset to be aligned.
+  const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+  const step = alignBytes / gcd(rowBytes, alignBytes);
+  const rows = Math.floor(maxBytes / rowBytes / step) * step;
+  if (rows < 1) throw new KernelArgError(kernel, 'table', `an aligned group of ${step} rows of ${rowBytes} bytes exceeds the ${maxBytes}-byte binding limit`);
+  const out: [number, number][] = [];
+  for (let r = 0; r < V; r += rows) out.push([r, Math.min(rows, V - r)]);
+  return out;
+}
+
+/**
+ * Embedding lookup over a table of any size.
+ * @example
+ * const h = gatherRows(embedTokens, Int32Array.from(tokenIds), { shape: [1, 16] }); // [1, 16, 1024]
+ */
+export function gatherRows(table: Tensor, ids: Tensor | Int32Array, opts: GatherRowsOptions = {}): Tensor<'f32'> {
+  const K = 'gather_rows';
+  expectTensor(K, 'table', table, { dtype: 'f32', rank: 2 });
+  const [V, D] = table.shape as [number, number];
+  if (opts.outOfRange !== undefined) expectTensor(K, 'outOfRange', opts.outOfRange, { dtype: 'u32', shape: [1] });
+  const ctx: GpuContext = table.ctx;
+  const maxBytes = opts.maxBindingBytes ?? ctx.limits.maxStorageBufferBindingSize;
+  const chunks = tableChunks(K, V, D, maxBytes, ctx.limits.minStorageBufferOffsetAlignment);
+  const idt = indexTensor(K, ids, V, ctx, opts.shape);
+  sameContext(K, { table, ids: idt, outOfRange: opts.outOfRange, out: opts.out });
+  const out = outTensor(K, table, [...idt.shape, D], 'f32', opts.out, 'gather_rows.out');
+  const n = idt.size;
+  const colGroups = Math.max(1, Math.ceil(D / (4 * WG)));
+  for (const [row0, rows] of chunks) {
+    ctx.dispatch(shader, {
+      overrides: { WG },
+      bindings: {
+        ids: idt,
+        table: chunks.length === 1 ? table : { buffer: table.buffer, offset: row0 * D * 4, size: Math.max(16, rows * D * 4) },
+        out,
+        flag: opts.outOfRange ?? unusedBinding(ctx, 'gather_rows.flag'),
+      },
+      params: { n, d: D, col_groups: colGroups, row0, rows, v_total: V },
+      workgroups: foldGrid(n * colGroups, ctx.limits.maxComputeWorkgroupsPerDimension),
+    });
+  }
+  if (idt !== ids) idt.dispose();
+  return out;
+}
+
+/** CPU reference: [n, D], NaN rows for ids outside [0, V). */
+export function gatherRowsRef(table: ArrayLike<number>, V: number, D: number, ids: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(ids.length * D);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    for (let j = 0; j < D; j++) out[i * D + j] = id >= 0 && id < V ? table[id * D + j]! : NaN;
+  }
+  return out;
+}
