@@ -2,7 +2,7 @@
 // shader with scalar accumulators, ~3.5-4 GB/s for the copy kernel (bench/copy.bench.ts).
 // Tiled shapes are compute-bound (flops = 2 M N K); the GEMV reads the weight once, so bytes =
 // 4 (N K + K + N) and its roofline is the copy kernel's GB/s.
-import { type Tensor, linear, matmul } from '../kernels/index.js';
+import { type Tensor, chooseMatmulTiles, linear, matmul } from '../kernels/index.js';
 import type { BenchCase } from './harness.js';
 
 /** Fills with a cheap deterministic pattern in [-1, 1] (the 625 MiB weight must not take minutes). */
@@ -33,8 +33,10 @@ function checker(y: Tensor, av: Float32Array, bv: Float32Array, M: number, N: nu
 }
 
 function tiled(M: number, N: number, K: number, quick: boolean, transB = false): BenchCase {
+  // The kernel chooseMatmulTiles picks (device limits do not change the choice for these shapes).
+  const big = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupsPerDimension: 65535 };
   return {
-    kernel: 'matmul',
+    kernel: chooseMatmulTiles(M, N, K, big, transB).variant === 'vec4' ? 'matmul_vec4' : 'matmul',
     shape: `[${M},${K}]x${transB ? `[${N},${K}]^T` : `[${K},${N}]`}`,
     flops: 2 * M * N * K,
     quick,
@@ -79,6 +81,9 @@ export const cases: BenchCase[] = [
   tiled(512, 512, 512, true),
   tiled(1024, 1024, 1024, true),
   tiled(4096, 1024, 1024, false),
+  // N % 4 != 0: the any-shape kernel.
+  tiled(512, 511, 512, true),
+  tiled(1024, 1023, 1024, false),
   // The transformer's MLP up-projection over a 19-token prompt, nn.Linear layout.
   tiled(19, 2816, 1024, true, true),
   gemv(16384, 1024, true),

@@ -1,13 +1,14 @@
 /**
- * matmul: out = act(op(a) @ op(b) + bias) + residual, batched (wgsl/matmul.wgsl), and its M = 1
- * path matmul_gemv (wgsl/matmul_gemv.wgsl) for nn.Linear weights.
+ * matmul: out = act(op(a) @ op(b) + bias) + residual, batched (wgsl/matmul.wgsl, wgsl/matmul_vec4.wgsl),
+ * and its M = 1 path matmul_gemv (wgsl/matmul_gemv.wgsl) for nn.Linear weights.
  *
  * Layouts (row-major f32): a [..., M, K] (transA: [..., K, M]); b [..., K, N] (transB:
  * [..., N, K]); bias [N]; residual and out [..., M, N]. Batch dims broadcast when one side has
  * batch count 1 or no batch dims; otherwise both batch shapes must be equal. `linear(x, w)` is
  * x [..., K] @ w^T with w [N, K] (PyTorch layout), flattened to M = size / K rows.
- * Each invocation of the tiled kernel owns 4x4 outputs (16 scalar accumulators); the workgroup
- * shape comes from chooseMatmulTiles. GEMV invocations own 4 weight rows each.
+ * Two GEMM kernels, picked by chooseMatmulTiles: matmul_vec4 (B's contiguous dim a multiple of 4;
+ * uniform A loads, vec4 B loads) and the any-shape matmul; both give each invocation 4x4 outputs
+ * in 16 f32 accumulators. GEMV invocations own 4 weight rows each.
  * Weights over maxStorageBufferBindingSize (the 625 MiB [160005, 1024] output projection) are
  * bound as row chunks of a [N, K] b with {buffer, offset, size}, offsets aligned to
  * minStorageBufferOffsetAlignment, one launch per chunk.
@@ -23,7 +24,7 @@ import { type ContextLimits, foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import { type Tensor, numel } from './core/tensor.js';
 import { erfRef } from './unary.js';
-import { matmul as shader, matmul_gemv as gemvShader } from './wgsl.gen.js';
+import { matmul as shader, matmul_gemv as gemvShader, matmul_vec4 as vec4Shader } from './wgsl.gen.js';
 
 export const MATMUL_ACTIVATIONS = ['none', 'silu', 'relu', 'gelu'] as const;
 export type MatmulActivation = (typeof MATMUL_ACTIVATIONS)[number];
@@ -41,25 +42,32 @@ export interface MatmulOptions {
   maxBindingBytes?: number;
 }
 
-export interface MatmulTiles {
-  /** Invocations along N and M; each owns 4x4 outputs. */
-  wgx: number;
-  wgy: number;
-}
+/**
+ * 'vec4' (wgsl/matmul_vec4.wgsl): workgroups of `wg` lanes own 4 rows x 4 wg columns; needs the
+ * vec4 dim of B to be a multiple of 4. 'tiled' (wgsl/matmul.wgsl): any shape, wgx x wgy
+ * invocations owning 4x4 outputs each.
+ */
+export type MatmulTiles = { variant: 'vec4'; wg: number } | { variant: 'tiled'; wgx: number; wgy: number };
 
 /**
- * Workgroup shape for an [M, K] x [K, N] product: 64 invocations, as few rows as M needs (a
- * 19-row prompt wastes at most one 4-row group), and fewer invocations along N when the grid
- * would give fewer workgroups than `minWorkgroups` (two per lavapipe thread keeps both cores busy).
+ * Kernel and workgroup shape for an [M, K] x [K, N] product (B^T [N, K] when transB). Prefers
+ * the vec4 kernel (2-3x the tiled one on lavapipe, where per-lane loads dominate) whenever B's
+ * contiguous dim allows vec4 loads (and its grid of M/4 row groups fits). Shrinks workgroups until the grid has `minWorkgroups`
+ * (two per lavapipe thread keeps both cores busy). The tiled shape uses as few rows as M needs.
  */
-export function chooseMatmulTiles(M: number, N: number, _K: number, limits: Pick<ContextLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX'>, minWorkgroups = 4): MatmulTiles {
+export function chooseMatmulTiles(M: number, N: number, K: number, limits: Pick<ContextLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX' | 'maxComputeWorkgroupsPerDimension'>, transB = false, minWorkgroups = 4): MatmulTiles {
   const maxInv = Math.min(64, limits.maxComputeInvocationsPerWorkgroup);
+  if ((transB ? K : N) % 4 === 0 && Math.ceil(M / 4) <= limits.maxComputeWorkgroupsPerDimension) {
+    let wg = Math.min(16, maxInv, limits.maxComputeWorkgroupSizeX);
+    while (wg > 4 && Math.ceil(M / 4) * Math.ceil(N / (4 * wg)) < minWorkgroups) wg /= 2;
+    return { variant: 'vec4', wg };
+  }
   let wgy = 1;
   while (wgy < 8 && wgy * 4 < M && wgy * 2 <= maxInv) wgy *= 2;
   let wgx = Math.min(limits.maxComputeWorkgroupSizeX, Math.floor(maxInv / wgy));
   const groups = (x: number) => Math.ceil(N / (4 * x)) * Math.ceil(M / (4 * wgy));
   while (wgx > 4 && groups(wgx) < minWorkgroups) wgx /= 2;
-  return { wgx, wgy };
+  return { variant: 'tiled', wgx, wgy };
 }
 
 /** Row chunks [n0, rows) of an [N, K] f32 matrix so each binding fits maxBytes at an aligned offset. */
@@ -152,11 +160,12 @@ export function matmul(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor<'f32
     gemv(a, b, p.N, p.K, act, o, dst, maxBytes);
     return dst;
   }
-  const tiles = chooseMatmulTiles(p.M, p.N, p.K, ctx.limits);
+  const tiles = chooseMatmulTiles(p.M, p.N, p.K, ctx.limits, transB);
   const chunks = chunked ? chunkRows(p.N, p.K, maxBytes, ctx.limits.minStorageBufferOffsetAlignment) : [[0, p.N] as [number, number]];
+  const v4 = tiles.variant === 'vec4';
   for (const [n0, rows] of chunks) {
-    ctx.dispatch(shader, {
-      overrides: { WGX: tiles.wgx, WGY: tiles.wgy, TRANS_A: Number(transA), TRANS_B: Number(transB), ACT: act },
+    ctx.dispatch(v4 ? vec4Shader : shader, {
+      overrides: { ...(v4 ? { WG: tiles.wg } : { WGX: tiles.wgx, WGY: tiles.wgy }), TRANS_A: Number(transA), TRANS_B: Number(transB), ACT: act },
       bindings: {
         a,
         b: chunked ? { buffer: b.buffer, offset: n0 * p.K * 4, size: rows * p.K * 4 } : b,
@@ -164,8 +173,8 @@ export function matmul(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor<'f32
         res: o.residual ?? a,
         out: dst,
       },
-      params: { m: p.M, n: rows, k: p.K, a_batch: p.aBatch, b_batch: p.bBatch, out_cols: p.N, n_off: n0, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 },
-      workgroups: [Math.ceil(rows / (4 * tiles.wgx)), Math.ceil(p.M / (4 * tiles.wgy)), p.batch],
+      params: { m: p.M, n: rows, k: p.K, a_batch: p.aBatch, b_batch: v4 ? p.bBatch / 4 : p.bBatch, out_cols: p.N, n_off: n0, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 },
+      workgroups: v4 ? [Math.ceil(p.M / 4), Math.ceil(rows / (4 * tiles.wg)), p.batch] : [Math.ceil(rows / (4 * tiles.wgx)), Math.ceil(p.M / (4 * tiles.wgy)), p.batch],
     });
   }
   return dst;

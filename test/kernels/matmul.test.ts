@@ -53,6 +53,12 @@ const SHAPES: [number, number, number][] = [
   [1, 65, 17],
   [33, 1, 3],
   [2, 70, 4],
+  // matmul_vec4: N % 4 == 0 (and K % 4 == 0 for its transB form), M not a multiple of 4
+  [3, 8, 7],
+  [17, 36, 65],
+  [33, 12, 20],
+  [1, 4, 8],
+  [6, 68, 4],
 ];
 
 for (const [M, N, K] of SHAPES) {
@@ -108,14 +114,17 @@ test('matmul and gemv bind an oversized [N, K] weight in aligned row chunks', as
   // 301 rows of 80 bytes under a 4 KiB "binding limit": 7 chunks of <= 48 rows at 256-byte
   // alignment, 6 of 51 rows where the device allows 16-byte offsets.
   t.is(chunkRows(301, 20, 4096, 256).length, 7);
-  const chunks = chunkRows(301, 20, 4096, ctx.limits.minStorageBufferOffsetAlignment).length;
-  t.true(chunks >= 6);
-  for (const c of [{ a: [1, 20], b: [301, 20] }, { a: [3, 20], b: [301, 20] }]) {
-    const before = ctx.stats.dispatches;
-    // check() records its dispatch synchronously, before its first await: no other test interleaves.
-    const done = check(t, ctx, rng, { ...c, transB: true, bias: true, residual: true, activation: 'silu', maxBindingBytes: 4096 }, `chunked a=[${c.a}]`);
-    t.is(ctx.stats.dispatches - before, chunks, 'one launch per chunk');
-    await done;
+  // K = 20 runs matmul_vec4 (and GEMV for one row), K = 21 the any-shape kernel.
+  for (const K of [20, 21]) {
+    const chunks = chunkRows(301, K, 4096, ctx.limits.minStorageBufferOffsetAlignment).length;
+    t.true(chunks >= 6);
+    for (const c of [{ a: [1, K], b: [301, K] }, { a: [3, K], b: [301, K] }]) {
+      const before = ctx.stats.dispatches;
+      // check() records its dispatch synchronously, before its first await: no other test interleaves.
+      const done = check(t, ctx, rng, { ...c, transB: true, bias: true, residual: true, activation: 'silu', maxBindingBytes: 4096 }, `chunked a=[${c.a}]`);
+      t.is(ctx.stats.dispatches - before, chunks, 'one launch per chunk');
+      await done;
+    }
   }
 });
 
@@ -135,19 +144,27 @@ test('chunkRows: aligned offsets, bindings under the limit, rows covered once', 
   t.throws(() => chunkRows(10, 1000, 1000, 256), { instanceOf: KernelArgError, message: /^matmul: b: / });
 });
 
-test('chooseMatmulTiles: rows follow M, 64 invocations, enough workgroups', (t) => {
-  const limits = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256 };
-  t.deepEqual(chooseMatmulTiles(1, 160005, 1024, limits), { wgx: 64, wgy: 1 });
-  t.deepEqual(chooseMatmulTiles(5, 64, 64, limits), { wgx: 4, wgy: 2 }); // 2 row groups x 4 column groups
-  for (const [M, N, K] of [[1, 1, 1], [19, 2816, 1024], [1024, 1024, 1024], [4096, 1024, 1024], [3, 5, 7], [512, 16, 64]] as const) {
-    const { wgx, wgy } = chooseMatmulTiles(M, N, K, limits);
+test('chooseMatmulTiles: vec4 kernel when B allows, rows follow M, enough workgroups', (t) => {
+  const limits = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupsPerDimension: 65535 };
+  t.deepEqual(chooseMatmulTiles(1024, 1024, 1024, limits), { variant: 'vec4', wg: 16 });
+  t.deepEqual(chooseMatmulTiles(19, 2816, 1024, limits, true), { variant: 'vec4', wg: 16 });
+  t.deepEqual(chooseMatmulTiles(4, 64, 64, limits), { variant: 'vec4', wg: 4 }); // 1 row group x 4 column groups
+  t.deepEqual(chooseMatmulTiles(8, 6, 64, limits, true), { variant: 'vec4', wg: 4 }); // transB: K % 4 decides
+  t.deepEqual(chooseMatmulTiles(8, 64, 63, limits, true).variant, 'tiled');
+  t.deepEqual(chooseMatmulTiles(300000, 64, 64, limits).variant, 'tiled', 'M / 4 row groups over the grid limit');
+  t.deepEqual(chooseMatmulTiles(1, 160005, 1024, limits), { variant: 'tiled', wgx: 64, wgy: 1 });
+  t.deepEqual(chooseMatmulTiles(5, 63, 64, limits), { variant: 'tiled', wgx: 4, wgy: 2 }); // 2 row groups x 4 column groups
+  for (const [M, N, K] of [[1, 1, 1], [19, 2817, 1024], [1023, 1023, 1024], [3, 5, 7], [512, 17, 64]] as const) {
+    const r = chooseMatmulTiles(M, N, K, limits);
+    if (r.variant !== 'tiled') return t.fail(`[${M},${N},${K}] has N % 4 != 0`);
+    const { wgx, wgy } = r;
     t.true(wgx * wgy <= 64 && wgx >= 4 && wgy >= 1, `[${M},${N},${K}] -> ${wgx}x${wgy}`);
     t.true(wgy === 1 || 4 * (wgy / 2) < M, `[${M},${N},${K}]: no all-idle row groups`);
     const groups = Math.ceil(N / (4 * wgx)) * Math.ceil(M / (4 * wgy));
     t.true(groups >= 4 || wgx === 4, `[${M},${N},${K}]: ${groups} workgroups`);
   }
-  const small = chooseMatmulTiles(1024, 1024, 1024, { maxComputeInvocationsPerWorkgroup: 16, maxComputeWorkgroupSizeX: 8 });
-  t.true(small.wgx * small.wgy <= 16 && small.wgx <= 8, 'respects device limits');
+  const small = chooseMatmulTiles(1024, 1023, 1024, { maxComputeInvocationsPerWorkgroup: 16, maxComputeWorkgroupSizeX: 8, maxComputeWorkgroupsPerDimension: 65535 });
+  t.true(small.variant === 'tiled' && small.wgx * small.wgy <= 16 && small.wgx <= 8, 'respects device limits');
 });
 
 test('linear: PyTorch layout, leading dims flattened, decode row through GEMV', async (t) => {
