@@ -1,0 +1,80 @@
+/**
+ * Small parameterised layers shared by the VideoWorld modules. Parameter names are the upstream
+ * state_dict names (nn.Conv2d weight/bias, nn.GroupNorm weight/bias, nn.Linear weight/bias).
+ */
+import { type Tensor, causalConv3d, conv2d, groupNorm, linear } from '../../../kernels/index.js';
+import type { Conv2dOptions } from '../../../kernels/index.js';
+import { Module, type Param } from '../../graph/module.js';
+
+export class Conv2d extends Module {
+  readonly weight: Param;
+  readonly bias: Param;
+  constructor(
+    path: string,
+    readonly cin: number,
+    readonly cout: number,
+    readonly k: number,
+  ) {
+    super(path);
+    this.weight = this.param('weight', [cout, cin, k, k]);
+    this.bias = this.param('bias', [cout]);
+  }
+  forward(x: Tensor, o: Omit<Conv2dOptions, 'bias'> = {}): Tensor<'f32'> {
+    this.require(x.shape[1] === this.cin, `Cin=${x.shape[1]}, expected ${this.cin}`);
+    return conv2d(x, this.weight.t, { ...o, bias: this.bias.t });
+  }
+}
+
+/** CausalConv3d (magvit_v2.py): the nn.Conv3d lives under `.conv`. */
+export class CausalConv3d extends Module {
+  readonly weight: Param;
+  readonly bias: Param;
+  constructor(
+    path: string,
+    readonly cin: number,
+    readonly cout: number,
+    readonly k: number,
+    readonly stride: readonly [1, 1, 1] | readonly [1, 2, 2] = [1, 1, 1],
+  ) {
+    super(path);
+    this.weight = this.param('conv.weight', [cout, cin, k, k, k]);
+    this.bias = this.param('conv.bias', [cout]);
+  }
+  forward(x: Tensor, o: { activation?: 'silu'; residual?: Tensor } = {}): Tensor<'f32'> {
+    this.require(x.shape[1] === this.cin, `Cin=${x.shape[1]}, expected ${this.cin}`);
+    return causalConv3d(x, this.weight.t, { ...o, bias: this.bias.t, stride: this.stride });
+  }
+}
+
+export class GroupNorm extends Module {
+  readonly weight: Param;
+  readonly bias: Param;
+  constructor(
+    path: string,
+    readonly channels: number,
+    readonly groups = 32,
+    readonly eps = 1e-6,
+  ) {
+    super(path);
+    this.require(channels % groups === 0, `GroupNorm(${groups}, ${channels}): channels must divide into groups`);
+    this.weight = this.param('weight', [channels]);
+    this.bias = this.param('bias', [channels]);
+  }
+  forward(x: Tensor, silu = false): Tensor<'f32'> {
+    this.require(x.shape[1] === this.channels, `C=${x.shape[1]}, expected ${this.channels}`);
+    return groupNorm(x, { groups: this.groups, eps: this.eps, weight: this.weight.t, bias: this.bias.t, silu });
+  }
+}
+
+export class Linear extends Module {
+  readonly weight: Param;
+  readonly bias: Param | null;
+  constructor(path: string, inF: number, outF: number, bias = true) {
+    super(path);
+    this.weight = this.param('weight', [outF, inF]);
+    this.bias = bias ? this.param('bias', [outF]) : null;
+  }
+  forward(x: Tensor, o: { activation?: 'silu' | 'relu'; residual?: Tensor } = {}): Tensor<'f32'> {
+    return linear(x, this.weight.t, this.bias?.t, o);
+  }
+}
