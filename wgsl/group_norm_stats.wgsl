@@ -1,7 +1,9 @@
 // group_norm_stats: the statistics pass of GroupNorm. Each workgroup reduces one chunk of one
-// normalisation set to (count, mean, M2), M2 = sum (v - mean)^2, computed two-pass inside the chunk
-// (sum -> mean, then squared deviations around that mean; the chunk is re-read from cache), which
-// stays exact-ish for large means where E[x^2] - E[x]^2 would cancel.
+// normalisation set to (count, mean, M2), M2 = sum (v - mean)^2: every invocation runs Welford's
+// update over its strided items, then the workgroup merges the invocations' triples with Chan's
+// formula. Both stay accurate for |mean| >> std, where E[x^2] - E[x]^2 would cancel. The merge is a
+// radix-16 tree (2 barriers for WG = 256): on lavapipe a barrier costs a switch through every
+// SIMD group of the workgroup, so a binary tree's 8 of them would cost more than the data.
 //
 // A set is `rows` rows of `len` contiguous elements, `row_stride` apart, starting at
 //   b * batch_stride + t * frame_stride + g * rows * row_stride
@@ -10,14 +12,13 @@
 // frames = T, frame_stride = H*W. A chunk is `chunk` elements of one row (row r, segment seg):
 // workgroup w = (set * rows + r) * segs + seg writes dst[w].
 //
-// PARTIALS = false: src holds the elements (each one is (1, x, 0)).
-// PARTIALS = true:  src holds (count, mean, M2) triples from a previous pass and the triples are
-//                   merged the same way (mean = sum n m / N; M2 = sum M2_k + n_k (m_k - mean)^2);
+// PARTIALS = false: src holds the elements (each one is the triple (1, x, 0)).
+// PARTIALS = true:  src holds (count, mean, M2) triples from a previous pass, merged the same way;
 //                   the host sets rows = 1, len = number of partials per set, groups = sets.
 //
 // src: array<f32>  elements [B, C, ...] or triples [sets, len, 3]
 // dst: array<f32>  [sets * rows * segs, 3]  (count, mean, M2)
-// Dispatch: sets * rows * segs workgroups, folded into (x, y).
+// Dispatch: sets * rows * segs workgroups, folded into (x, y). WG: a power of two, 16..256.
 
 // #include "lib/grid.wgsl"
 
@@ -41,29 +42,16 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
 
-var<workgroup> red_n: array<f32, WG>;
-var<workgroup> red_s: array<f32, WG>;
+const RADIX: u32 = 16u;
+var<workgroup> part: array<vec3<f32>, WG>;
+var<workgroup> part2: array<vec3<f32>, 16>;
 
-// Tree sums over the workgroup (WG a power of two); the totals end up in element 0.
-fn reduce2(lid: u32) {
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    workgroupBarrier();
-    if (lid < s) {
-      red_n[lid] += red_n[lid + s];
-      red_s[lid] += red_s[lid + s];
-    }
-  }
-  workgroupBarrier();
-}
-
-fn reduce1(lid: u32) {
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    workgroupBarrier();
-    if (lid < s) {
-      red_s[lid] += red_s[lid + s];
-    }
-  }
-  workgroupBarrier();
+// Chan et al.: the (count, mean, M2) of the union of two disjoint sets.
+fn merge(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
+  let n = a.x + b.x;
+  let d = b.y - a.y;
+  let f = b.x / max(n, 1.0);
+  return vec3(n, a.y + d * f, a.z + b.z + d * d * a.x * f);
 }
 
 // (count, mean, M2) of one input item.
@@ -91,31 +79,27 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let count = min(params.chunk, params.len - start);
   let base = b * params.batch_stride + t * params.frame_stride + (g * params.rows + r) * params.row_stride + start;
 
-  var n = 0.0;
-  var s = 0.0;
+  var acc = vec3(0.0);
   for (var j = lid; j < count; j += WG) {
-    let v = item(base + j);
-    n += v.x;
-    s += v.x * v.y;
+    acc = merge(acc, item(base + j));
   }
-  red_n[lid] = n;
-  red_s[lid] = s;
-  reduce2(lid);
-  let total = red_n[0];
-  let mean = red_s[0] / total;
+  part[lid] = acc;
   workgroupBarrier();
-
-  var m2 = 0.0;
-  for (var j = lid; j < count; j += WG) {
-    let v = item(base + j);
-    let d = v.y - mean;
-    m2 += v.z + v.x * d * d;
+  if (lid < WG / RADIX) {
+    var p = part[lid * RADIX];
+    for (var k = 1u; k < RADIX; k++) {
+      p = merge(p, part[lid * RADIX + k]);
+    }
+    part2[lid] = p;
   }
-  red_s[lid] = m2;
-  reduce1(lid);
+  workgroupBarrier();
   if (lid == 0u) {
-    dst[3u * w] = total;
-    dst[3u * w + 1u] = mean;
-    dst[3u * w + 2u] = red_s[0];
+    var p = part2[0];
+    for (var k = 1u; k < WG / RADIX; k++) {
+      p = merge(p, part2[k]);
+    }
+    dst[3u * w] = p.x;
+    dst[3u * w + 1u] = p.y;
+    dst[3u * w + 2u] = p.z;
   }
 }

@@ -8,7 +8,7 @@
 // weight: array<f32>  [d]   (any f32 tensor when AFFINE = 0: not read)
 // bias:   array<f32>  [d]   (any f32 tensor when AFFINE < 2: not read)
 // out:    array<f32>  [rows, d]
-// Dispatch: rows workgroups, folded into (x, y).
+// Dispatch: rows workgroups, folded into (x, y). WG: a power of two, 16..256.
 
 // #include "lib/grid.wgsl"
 
@@ -28,20 +28,29 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
 
-var<workgroup> red: array<f32, WG>;
+const RADIX: u32 = 16u;
+var<workgroup> part: array<f32, WG>;
+var<workgroup> part2: array<f32, 16>;
 
-// Workgroup sum of v (WG a power of two); every invocation gets the total.
+// Workgroup sum of v; every invocation gets the total. A radix-16 tree (2 barriers): on lavapipe
+// each barrier switches through every SIMD group of the workgroup, so a binary tree costs more.
+// Safe to call back to back: part is only rewritten after every invocation has passed the
+// barrier that follows its last read of part, and likewise for part2.
 fn workgroup_sum(v: f32, lid: u32) -> f32 {
-  red[lid] = v;
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    workgroupBarrier();
-    if (lid < s) {
-      red[lid] += red[lid + s];
+  part[lid] = v;
+  workgroupBarrier();
+  if (lid < WG / RADIX) {
+    var p = 0.0;
+    for (var k = 0u; k < RADIX; k++) {
+      p += part[lid * RADIX + k];
     }
+    part2[lid] = p;
   }
   workgroupBarrier();
-  let total = red[0];
-  workgroupBarrier();
+  var total = 0.0;
+  for (var k = 0u; k < WG / RADIX; k++) {
+    total += part2[k];
+  }
   return total;
 }
 
