@@ -50,7 +50,7 @@ export function inferTransformerConfig(shapes: Map<string, number[]>): Transform
   if (layerIds.size === 0) return null;
   const numLayers = Math.max(...layerIds) + 1;
   const absent = [...Array(numLayers).keys()].filter((i) => !layerIds.has(i));
-  if (absent.length) problems.push(`layers ${absent.join(', ')} are missing (highest index ${numLayers - 1})`);
+  if (absent.length) problems.push(`layer indices missing: ${absent.join(', ')} (highest index ${numLayers - 1})`);
   const L = (i: number, k: string) => `${P}layers.${i}.${k}`;
   const gate = shapes.get(L(0, 'mlp.gate_proj.weight'));
   if (!gate) problems.push(`${L(0, 'mlp.gate_proj.weight')} is missing`);
