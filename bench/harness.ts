@@ -2,10 +2,24 @@
  * Benchmark harness (benchmark.js, deferred cycles). Every case is set up (pipelines compiled by a
  * warm-up run), checked against its CPU reference, and only then timed. GPU cases record `reps`
  * dispatches per cycle and wait for the queue, so the time per run is wall time / reps.
+ *
+ * Kernel-only GPU time: for our cases on an adapter with 'timestamp-query', a second measurement
+ * brackets every compute pass with timestamps (GpuContext.passTimestamps) and sums end - begin;
+ * peers may report their own profiler's figure through BenchRun.kernelMs.
  */
 import Benchmark from 'benchmark';
 import { loadavg } from 'node:os';
 import type { GpuContext } from '../kernels/index.js';
+import { BufferUsage, MapMode } from '../kernels/core/constants.js';
+
+/**
+ * Which rows a row is compared with: `ours` rows get ratios against the fastest `webgpu-peer` and
+ * the `native-cpu` row of the same kernel and shape, and fractions of the `ceiling` rows.
+ */
+export type BenchRole = 'ours' | 'webgpu-peer' | 'cpu-peer' | 'native-cpu' | 'ceiling';
+
+/** Thrown by `setup` when an implementation cannot run here; the row then carries the reason. */
+export class Unavailable extends Error {}
 
 export interface BenchRun {
   /** Records (GPU) or performs (CPU) one run of the case. */
@@ -13,10 +27,18 @@ export interface BenchRun {
   /** Throws if the result disagrees with the reference (called once, before timing). */
   check?: () => Promise<void>;
   dispose?: () => void;
+  /** Waits until every run issued so far has finished (a peer on its own device); default ctx.sync(). */
+  sync?: () => Promise<void>;
+  /** Kernel-only GPU ms of one run from the implementation's own profiler (e.g. tf.time). */
+  kernelMs?: () => Promise<number | null>;
+  /** The adapter a peer ran on, when it is not our context's. */
+  adapter?: string;
+  /** What actually ran (backend mode, layout caveats); shown with the row. */
+  note?: string;
 }
 
 export interface BenchCase {
-  /** Our kernel id, or the peer's op name. */
+  /** Our kernel id (peer rows use the id of the kernel they are compared with). */
   kernel: string;
   /** 'ours', or the peer's name ('cpu-ref', 'tfjs-webgpu', ...). */
   impl?: string;
@@ -29,21 +51,47 @@ export interface BenchCase {
   quick?: boolean;
   /** True when run() does GPU work that the harness must wait for. */
   gpu?: boolean;
+  /** Default: 'ours' when impl is 'ours' or absent, else 'cpu-peer'. */
+  role?: BenchRole;
+  /** The peer's operation (ONNX op, TF.js call) when it differs from `kernel`. */
+  op?: string;
+  /** Fewer benchmark.js samples for runs that take seconds (CPU references). */
+  minSamples?: number;
   setup: (ctx: GpuContext) => Promise<BenchRun>;
 }
 
 export interface BenchResult {
   kernel: string;
   impl: string;
+  role: BenchRole;
+  op?: string;
   shape: string;
-  ms_median: number;
-  ms_min: number;
+  ms_median: number | null;
+  ms_min: number | null;
   samples: number;
+  /** Kernel-only GPU time per run, and where it came from. */
+  kernel_ms_median: number | null;
+  kernel_ms_source: string | null;
   gflops: number | null;
   gbps: number | null;
   adapter: string;
   loadavg: number;
   date: string;
+  note?: string;
+  /** Why the implementation did not run here. */
+  unavailable?: string;
+  /** The check or the run failed. */
+  error?: string;
+  // Our rows, filled in by annotate():
+  best_webgpu_peer?: string | null;
+  ratio_vs_best_webgpu_peer?: number | null;
+  fraction_of_fma_peak?: number | null;
+  fraction_of_copy_bw?: number | null;
+  ratio_vs_native_cpu?: number | null;
+}
+
+export function roleOf(c: BenchCase): BenchRole {
+  return c.role ?? ((c.impl ?? 'ours') === 'ours' ? 'ours' : 'cpu-peer');
 }
 
 function median(xs: number[]): number {
@@ -52,29 +100,111 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** Runs one case and returns its row. */
+/** Passes one cycle may time; more passes than this and the kernel time is not reported. */
+const MAX_PASSES = 512;
+
+/**
+ * Median kernel-only ms per run over `cycles` cycles of `reps` runs, from timestamps written at the
+ * beginning and end of every compute pass our context records; null when a run records no pass.
+ */
+async function timestampKernelMs(ctx: GpuContext, run: () => void | Promise<void>, reps: number, cycles: number): Promise<number | null> {
+  const dev = ctx.device;
+  const querySet = dev.createQuerySet({ type: 'timestamp', count: 2 * MAX_PASSES });
+  const resolved = dev.createBuffer({ label: 'timestamps', size: 16 * MAX_PASSES, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
+  const readback = dev.createBuffer({ label: 'timestamps readback', size: 16 * MAX_PASSES, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+  const perRun: number[] = [];
+  try {
+    for (let c = 0; c < cycles; c++) {
+      let passes = 0;
+      let overflow = false;
+      ctx.passTimestamps = () => {
+        if (passes === MAX_PASSES) {
+          overflow = true;
+          return undefined;
+        }
+        const i = passes++;
+        return { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
+      };
+      for (let i = 0; i < reps; i++) await run();
+      ctx.submit();
+      ctx.passTimestamps = null;
+      if (overflow || passes === 0) return null;
+      const enc = dev.createCommandEncoder({ label: 'timestamps' });
+      enc.resolveQuerySet(querySet, 0, 2 * passes, resolved, 0);
+      enc.copyBufferToBuffer(resolved, 0, readback, 0, 16 * passes);
+      dev.queue.submit([enc.finish()]);
+      await readback.mapAsync(MapMode.READ, 0, 16 * passes);
+      const t = new BigUint64Array(readback.getMappedRange(0, 16 * passes).slice(0));
+      readback.unmap();
+      let ns = 0;
+      for (let i = 0; i < passes; i++) ns += Number(t[2 * i + 1]! - t[2 * i]!);
+      perRun.push(ns / 1e6 / reps);
+    }
+    await ctx.sync();
+    return median(perRun);
+  } finally {
+    ctx.passTimestamps = null;
+    querySet.destroy();
+    resolved.destroy();
+    readback.destroy();
+  }
+}
+
+/** Runs one case and returns its row (an `unavailable` or `error` row instead of throwing). */
 export async function runCase(ctx: GpuContext, c: BenchCase, opts: { quick: boolean }): Promise<BenchResult> {
-  const r = await c.setup(ctx);
+  const row: BenchResult = {
+    kernel: c.kernel,
+    impl: c.impl ?? 'ours',
+    role: roleOf(c),
+    ...(c.op ? { op: c.op } : {}),
+    shape: c.shape,
+    ms_median: null,
+    ms_min: null,
+    samples: 0,
+    kernel_ms_median: null,
+    kernel_ms_source: null,
+    gflops: null,
+    gbps: null,
+    adapter: ctx.adapterInfo,
+    loadavg: loadavg()[0]!,
+    date: new Date().toISOString(),
+  };
+  let r: BenchRun;
+  try {
+    r = await c.setup(ctx);
+  } catch (e) {
+    if (e instanceof Unavailable) return { ...row, unavailable: e.message };
+    return { ...row, error: `setup: ${(e as Error).message ?? String(e)}` };
+  }
+  if (r.adapter) row.adapter = r.adapter;
+  if (r.note) row.note = r.note;
+  const gpu = c.gpu !== false;
+  const wait = r.sync ?? (gpu ? () => ctx.sync() : async () => {});
   try {
     await r.run();
-    if (c.gpu !== false) await ctx.sync();
-    await r.check?.();
+    await wait();
+    try {
+      await r.check?.();
+    } catch (e) {
+      return { ...row, error: `check: ${(e as Error).message}` };
+    }
     // Enough runs per cycle that a cycle lasts a few ms even for tiny kernels.
     const t0 = performance.now();
     await r.run();
-    if (c.gpu !== false) await ctx.sync();
+    await wait();
     const once = Math.max(performance.now() - t0, 0.01);
     const reps = Math.max(1, Math.min(64, Math.floor(20 / once)));
+    const minSamples = c.minSamples ?? (opts.quick ? 3 : 7);
     const sample = await new Promise<number[]>((resolve, reject) => {
-      const b = new Benchmark(`${c.kernel} ${c.impl ?? 'ours'} ${c.shape}`, {
+      const b = new Benchmark(`${c.kernel} ${row.impl} ${c.shape}`, {
         defer: true,
-        minSamples: opts.quick ? 3 : 7,
+        minSamples,
         maxTime: opts.quick ? 0.5 : 3,
         initCount: 1,
         fn: (d: { resolve: () => void }) => {
           void (async () => {
             for (let i = 0; i < reps; i++) await r.run();
-            if (c.gpu !== false) await ctx.sync();
+            await wait();
             d.resolve();
           })().catch(reject);
         },
@@ -84,20 +214,51 @@ export async function runCase(ctx: GpuContext, c: BenchCase, opts: { quick: bool
       b.run({ async: true });
     });
     const ms = median(sample);
-    return {
-      kernel: c.kernel,
-      impl: c.impl ?? 'ours',
-      shape: c.shape,
+    Object.assign(row, {
       ms_median: ms,
       ms_min: Math.min(...sample),
       samples: sample.length,
       gflops: c.flops ? c.flops / (ms * 1e6) : null,
       gbps: c.bytes ? c.bytes / (ms * 1e6) : null,
-      adapter: ctx.adapterInfo,
       loadavg: loadavg()[0]!,
-      date: new Date().toISOString(),
-    };
+    });
+    if (r.kernelMs) {
+      row.kernel_ms_median = await r.kernelMs();
+      row.kernel_ms_source = row.kernel_ms_median === null ? null : `${row.impl} profiler`;
+    } else if (gpu && !r.sync && ctx.features.has('timestamp-query')) {
+      row.kernel_ms_median = await timestampKernelMs(ctx, r.run, reps, opts.quick ? 3 : 5);
+      row.kernel_ms_source = row.kernel_ms_median === null ? null : 'timestamp-query';
+    }
+    return row;
+  } catch (e) {
+    return { ...row, error: `run: ${(e as Error).message ?? String(e)}` };
   } finally {
     r.dispose?.();
+  }
+}
+
+const finite = (x: number | null | undefined): x is number => typeof x === 'number' && Number.isFinite(x) && x > 0;
+
+/**
+ * Fills in the comparison fields of our rows from the other rows of the same run: the fastest
+ * WebGPU peer on the same kernel and shape (ratio = peer ms / our ms, > 1 means we are faster), the
+ * native-CPU row likewise, and our throughput as a fraction of the measured FMA peak and copy
+ * bandwidth ceilings.
+ */
+export function annotate(rows: BenchResult[]): void {
+  const ceiling = (impl: string) => rows.find((r) => r.role === 'ceiling' && r.impl === impl && !r.error && !r.unavailable);
+  const fma = ceiling('fma-scalar')?.gflops;
+  const copy = ceiling('copy-vec4')?.gbps;
+  for (const r of rows) {
+    if (r.role !== 'ours' || !finite(r.ms_median)) continue;
+    const same = rows.filter((p) => p.kernel === r.kernel && p.shape === r.shape && finite(p.ms_median));
+    const peers = same.filter((p) => p.role === 'webgpu-peer').sort((a, b) => a.ms_median! - b.ms_median!);
+    const best = peers[0];
+    const native = same.find((p) => p.role === 'native-cpu');
+    r.best_webgpu_peer = best ? best.impl : null;
+    r.ratio_vs_best_webgpu_peer = best ? best.ms_median! / r.ms_median : null;
+    r.ratio_vs_native_cpu = native ? native.ms_median! / r.ms_median : null;
+    r.fraction_of_fma_peak = finite(fma) && r.gflops !== null ? r.gflops / fma : null;
+    r.fraction_of_copy_bw = finite(copy) && r.gbps !== null ? r.gbps / copy : null;
   }
 }

@@ -1,10 +1,17 @@
 // npm run bench [-- --filter <regex>] [--quick] [--json]
-// Runs every bench/*.bench.ts case, prints a table, appends JSON lines to bench/results/<date>.jsonl.
-import { appendFileSync, mkdirSync, readdirSync } from 'node:fs';
+// Runs every bench/*.bench.ts case (the ceilings always), prints a table, appends one JSON line per
+// result to bench/results/<date>.jsonl and the run's machine/adapter/versions to <date>.meta.jsonl.
+//
+// One Dawn instance serves everything: it is installed as navigator.gpu before any case module
+// (and so any peer library) loads, and our context is created on it, so WebGPU peers request the
+// same adapter. Timestamp quantization is turned off so kernel times are not rounded.
+import { appendFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { create, globals } from 'webgpu';
 import { createNodeContext } from '../src/node.js';
-import { type BenchCase, type BenchResult, runCase } from './harness.js';
+import { type BenchCase, type BenchResult, annotate, roleOf, runCase } from './harness.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -12,32 +19,89 @@ const json = args.includes('--json');
 const fi = args.indexOf('--filter');
 const filter = fi >= 0 ? new RegExp(args[fi + 1] ?? '.') : null;
 
+const DAWN_FLAGS = ['enable-dawn-features=allow_unsafe_apis', 'disable-dawn-features=timestamp_quantization'];
+Object.assign(globalThis, globals);
+const gpu = create(DAWN_FLAGS);
+Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+const ctx = await createNodeContext({ gpu });
+
 const here = dirname(fileURLToPath(import.meta.url));
 const cases: BenchCase[] = [];
 for (const f of readdirSync(here).filter((f) => f.endsWith('.bench.ts')).sort()) {
   const mod = (await import(join(here, f))) as { cases: BenchCase[] };
   cases.push(...mod.cases);
 }
-const selected = cases.filter((c) => (!quick || c.quick) && (!filter || filter.test(`${c.kernel} ${c.impl ?? 'ours'} ${c.shape}`)));
+const key = (c: BenchCase) => `${c.kernel} ${c.impl ?? 'ours'} ${c.shape}`;
+const seen = new Set<string>();
+const selected = cases
+  .filter((c) => (!quick || c.quick) && (roleOf(c) === 'ceiling' || !filter || filter.test(key(c))))
+  .filter((c) => !seen.has(key(c)) && seen.add(key(c)))
+  // Ceilings first, so a filtered run still has them to compare with.
+  .sort((a, b) => Number(roleOf(b) === 'ceiling') - Number(roleOf(a) === 'ceiling'));
 
-const ctx = await createNodeContext();
+function version(pkg: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(here, '..', 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'not installed';
+  }
+}
+const runId = new Date().toISOString();
+const meta = {
+  run: runId,
+  adapter: ctx.adapterInfo,
+  features: [...ctx.features],
+  dawn_flags: DAWN_FLAGS,
+  cpu: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}`,
+  memory_gib: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  versions: Object.fromEntries(['webgpu', 'onnxruntime-web', 'onnxruntime-node', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu', 'gpu.js', 'benchmark'].map((p) => [p, version(p)])),
+  quick,
+  filter: filter?.source ?? null,
+  loadavg_start: loadavg(),
+  loadavg_end: [] as number[],
+};
+
 const outDir = join(here, 'results');
 mkdirSync(outDir, { recursive: true });
-const outFile = join(outDir, `${new Date().toISOString().slice(0, 10)}.jsonl`);
+const day = runId.slice(0, 10);
+const outFile = join(outDir, `${day}.jsonl`);
 const log = (s: string) => (json ? process.stderr.write(s + '\n') : console.log(s));
-log(`adapter: ${ctx.adapterInfo}; ${selected.length} cases${quick ? ' (quick)' : ''}`);
-log(['kernel', 'impl', 'shape', 'ms', 'GFLOP/s', 'GB/s'].map((h, i) => h.padEnd([14, 12, 34, 10, 9, 8][i]!)).join(''));
+const fmt = (x: number | null | undefined, d = 2) => (x === null || x === undefined ? '-' : x.toFixed(d));
+const cols = (xs: string[], widths: number[]) => xs.map((s, i) => s.padEnd(widths[i]!)).join(' ').trimEnd();
+
+log(`adapter: ${ctx.adapterInfo}; features: ${meta.features.join(', ') || 'none'}; ${meta.cpu}; load average ${meta.loadavg_start.map((x) => x.toFixed(2)).join(' ')}`);
+log(`${selected.length} cases${quick ? ' (quick)' : ''}`);
+const W1 = [14, 13, 30, 10, 10, 9, 8];
+log(cols(['kernel', 'impl', 'shape', 'ms', 'kernel ms', 'GFLOP/s', 'GB/s', 'note'], [...W1, 0]));
 const rows: BenchResult[] = [];
 try {
   for (const c of selected) {
-    const r = await runCase(ctx, c, { quick });
+    const r = { ...(await runCase(ctx, c, { quick })), run: runId };
     rows.push(r);
-    const line = JSON.stringify(r);
-    appendFileSync(outFile, line + '\n');
-    if (json) console.log(line);
-    else log([r.kernel, r.impl, r.shape, r.ms_median.toFixed(3), r.gflops?.toFixed(2) ?? '-', r.gbps?.toFixed(2) ?? '-'].map((s, i) => s.padEnd([14, 12, 34, 10, 9, 8][i]!)).join(''));
+    const note = r.unavailable ? `unavailable: ${r.unavailable}` : r.error ? `ERROR ${r.error}` : (r.note ?? '');
+    log(cols([r.kernel, r.impl, r.shape, fmt(r.ms_median, 3), fmt(r.kernel_ms_median, 3), fmt(r.gflops), fmt(r.gbps), note], [...W1, 0]));
   }
 } finally {
   ctx.destroy();
 }
-log(`wrote ${rows.length} rows to ${outFile}`);
+meta.loadavg_end = loadavg();
+annotate(rows);
+for (const r of rows) appendFileSync(outFile, JSON.stringify(r) + '\n');
+appendFileSync(join(outDir, `${day}.meta.jsonl`), JSON.stringify(meta) + '\n');
+if (json) for (const r of rows) console.log(JSON.stringify(r));
+
+const ourRows = rows.filter((r) => r.role === 'ours' && r.ms_median !== null);
+if (ourRows.length) {
+  log('\nours vs peers (ratio = their time / ours: > 1 means ours is faster)');
+  const W2 = [14, 30, 9, 16, 10, 9, 9, 10];
+  log(cols(['kernel', 'shape', 'GFLOP/s', 'best WebGPU peer', 'vs peer', '% FMA', '% copy', 'vs native'], W2));
+  for (const r of ourRows) {
+    const pct = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${(100 * x).toFixed(1)}%`);
+    log(cols([r.kernel, r.shape, fmt(r.gflops), r.best_webgpu_peer ?? '-', fmt(r.ratio_vs_best_webgpu_peer), pct(r.fraction_of_fma_peak), pct(r.fraction_of_copy_bw), fmt(r.ratio_vs_native_cpu)], W2));
+  }
+}
+const errors = rows.filter((r) => r.error);
+log(`wrote ${rows.length} rows to ${outFile}; load average ${meta.loadavg_start[0]!.toFixed(2)} -> ${meta.loadavg_end[0]!.toFixed(2)} on ${cpus().length} cores${errors.length ? `; ${errors.length} ERRORS` : ''}`);
+// Peer runtimes (ORT's wasm, TF.js) keep the event loop alive.
+process.exit(errors.length ? 1 : 0);
