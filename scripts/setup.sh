@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -d node_modules/webgpu ] || [ ! -x node_modules/.bin/tsx ]; then
   echo "setup: installing npm dependencies (npm ci)"
-  npm ci --no-audit --no-fund
+  # onnxruntime-node (a bench-only peer) would otherwise try to download CUDA binaries.
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 fi
 if ! node scripts/probe-adapter.mjs >/dev/null 2>&1; then
   echo "setup: no WebGPU adapter found; installing Mesa lavapipe (scripts/install-webgpu-driver.sh)"
