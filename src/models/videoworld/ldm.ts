@@ -1,0 +1,398 @@
+/**
+ * The Latent Dynamics Model (spec section 5): MagvitV2LAencoder -> query-former -> FSQ(dim 512)
+ * and MagvitV2LAAdadecoder, as LDM/ldm/models/autoencoders/magvit_v2_ldm.py builds them. Keys are
+ * relative to the generator (`encoder.*`, `quantizer.*`, `decoder.*`); checkpoints prefix them with
+ * `generator.` or `generator_ema.module.` (the weight map strips that).
+ *
+ * Upstream quirks reproduced: the encoder's appended GN+SiLU+Conv and the decoder's appended
+ * GN+SiLU are declared (they are in the state_dict) but never executed; the last query step uses
+ * `q + q` as the query; AdaGN uses eps 1e-5; the released go_ldm.py key `use_qformer_for_code` is
+ * not a constructor option here (upstream rejects it), so the Go config builds as intended.
+ */
+import {
+  type GpuContext,
+  type Tensor,
+  adaGroupNorm,
+  add,
+  attention,
+  concat,
+  depthToSpace2x,
+  fourierPe,
+  fsqIndicesToCodes,
+  fsqQuantize,
+  groupNormFramewise,
+  layerNorm,
+  linear,
+  meanPool,
+  pad,
+  permute,
+  slice,
+} from '../../../kernels/index.js';
+import { Module, type Param } from '../../graph/module.js';
+import { CausalConv3d, GroupNorm, Linear } from './layers.js';
+
+export type LdmLayer = readonly [kind: 'consecutive_residual' | 'channel_residual' | 'spatial_down' | 'spatial_up' | 'condation', count: number];
+
+export interface LdmConfig {
+  encoder: { initDim: number; layers: readonly LdmLayer[]; preOutLayer: number; frameNum: number; timePadding: number; actEmbeddingNum: number; qformerDepth: number; peGrid: number };
+  decoder: { initDim: number; layers: readonly LdmLayer[]; timePadding: number };
+  levels: readonly number[];
+  /** Feature / code width (qformer, FSQ dim, AdaGN condition). Hard-coded to 512 upstream. */
+  dim: number;
+}
+
+/** LDM/configs/go_ldm.py (image 128, 2 frames, 1 action query). */
+export const GO_LDM: LdmConfig = {
+  encoder: {
+    initDim: 128,
+    layers: [
+      ['consecutive_residual', 4], ['spatial_down', 1], ['channel_residual', 1], ['consecutive_residual', 3], ['spatial_down', 1],
+      ['consecutive_residual', 4], ['spatial_down', 1], ['channel_residual', 1], ['consecutive_residual', 3], ['consecutive_residual', 4],
+    ],
+    preOutLayer: 9,
+    frameNum: 2,
+    timePadding: 3,
+    actEmbeddingNum: 1,
+    qformerDepth: 2,
+    peGrid: 16,
+  },
+  decoder: {
+    initDim: 128,
+    layers: [
+      ['consecutive_residual', 3], ['channel_residual', 1], ['condation', 1], ['spatial_up', 1], ['consecutive_residual', 4], ['condation', 1],
+      ['spatial_up', 1], ['consecutive_residual', 3], ['channel_residual', 1], ['condation', 1], ['spatial_up', 1], ['consecutive_residual', 4],
+      ['condation', 1], ['consecutive_residual', 4],
+    ],
+    timePadding: 3,
+  },
+  levels: [8, 8, 8, 5, 5, 5],
+  dim: 512,
+};
+
+/** The reduced config of ldm_generator_small (image 32): same code paths, ~25 M parameters. */
+export const TINY_LDM: LdmConfig = {
+  encoder: { initDim: 256, layers: [['spatial_down', 1], ['channel_residual', 1]], preOutLayer: 1, frameNum: 2, timePadding: 3, actEmbeddingNum: 1, qformerDepth: 2, peGrid: 16 },
+  decoder: { initDim: 128, layers: [['spatial_up', 1], ['channel_residual', 1], ['condation', 1], ['channel_residual', 1], ['condation', 1]], timePadding: 3 },
+  levels: [8, 8, 8, 5, 5, 5],
+  dim: 512,
+};
+
+/** Frame-wise GroupNorm ("LA norm"): per frame, 4 groups, affine per (frame, channel). */
+class FramewiseNorm extends Module {
+  readonly weight: Param;
+  readonly bias: Param;
+  constructor(path: string, channels: number, frames: number) {
+    super(path);
+    this.weight = this.param('weight', [frames * channels]);
+    this.bias = this.param('bias', [frames * channels]);
+  }
+  forward(x: Tensor): Tensor<'f32'> {
+    return groupNormFramewise(x, { groups: 4, eps: 1e-6, weight: this.weight.t, bias: this.bias.t, silu: true });
+  }
+}
+
+/** ResidualLA (encoder, frame-wise norm) or Residual (decoder, GN over (C/32, T, H, W)). */
+export class LdmResidual extends Module {
+  readonly n1: FramewiseNorm | GroupNorm;
+  readonly c1: CausalConv3d;
+  readonly n2: FramewiseNorm | GroupNorm;
+  readonly c2: CausalConv3d;
+  readonly shortcut: CausalConv3d | null;
+  constructor(
+    path: string,
+    readonly cin: number,
+    readonly cout: number,
+    readonly frames: number | null,
+  ) {
+    super(path);
+    const norm = (name: string, c: number) => (frames ? new FramewiseNorm(this.key(name), c, frames) : new GroupNorm(this.key(name), c));
+    this.n1 = this.child('n1', norm('_residual.0', cin));
+    this.c1 = this.child('c1', new CausalConv3d(this.key('_residual.2'), cin, cout, 3));
+    this.n2 = this.child('n2', norm('_residual.3', cout));
+    this.c2 = this.child('c2', new CausalConv3d(this.key('_residual.5'), cout, cout, 3));
+    this.shortcut = cin === cout ? null : this.child('sc', new CausalConv3d(this.key('_shortcut'), cin, cout, 1));
+  }
+  forward(x: Tensor): Tensor<'f32'> {
+    if (this.frames) this.require(x.shape[2] === this.frames, `T=${x.shape[2]}, the frame-wise norm was built for ${this.frames} frames`);
+    const silu = (n: FramewiseNorm | GroupNorm, t: Tensor) => (n instanceof GroupNorm ? n.forward(t, true) : n.forward(t));
+    const h = this.c1.forward(silu(this.n1, x));
+    const res = this.shortcut ? this.shortcut.forward(x) : x;
+    return this.c2.forward(silu(this.n2, h), { residual: res });
+  }
+}
+
+/** SpatialUpsample2x: causal conv C -> 4C, SiLU, depth-to-space 2x2. */
+class SpatialUp extends Module {
+  readonly conv: CausalConv3d;
+  constructor(path: string, c: number) {
+    super(path);
+    this.conv = this.child('conv', new CausalConv3d(this.key('net.0'), c, 4 * c, 3));
+  }
+  forward(x: Tensor): Tensor<'f32'> {
+    return depthToSpace2x(this.conv.forward(x, { activation: 'silu' }));
+  }
+}
+
+/** AdaGroupNorm ('condation'): GN(32, eps 1e-5, no affine) * (1 + scale) + shift, [scale|shift] = Linear(mean(cond)). */
+export class AdaGN extends Module {
+  readonly linear: Linear;
+  constructor(
+    path: string,
+    embeddingDim: number,
+    readonly channels: number,
+  ) {
+    super(path);
+    this.linear = this.child('linear', new Linear(this.key('linear'), embeddingDim, 2 * channels));
+  }
+  forward(x: Tensor, cond: Tensor): Tensor<'f32'> {
+    const C = this.channels;
+    const e = this.linear.forward(meanPool(cond, 2));
+    return adaGroupNorm(x, slice(e, 1, 0, C), slice(e, 1, C, 2 * C), { groups: 32, eps: 1e-5 });
+  }
+}
+
+/** One executed block; `layer` is its index in the upstream encoder_layers / decoder_layers list. */
+type Step = { layer: number } & ({ kind: 'res' | 'down' | 'up'; m: Module & { forward(x: Tensor): Tensor<'f32'> } } | { kind: 'ada'; m: AdaGN });
+
+/** Attention with q/k/v projections to dim/2, 4 heads (qformer.py Attention, downsample_rate 2). */
+class QAttention extends Module {
+  readonly q: Linear;
+  readonly k: Linear;
+  readonly v: Linear;
+  readonly out: Linear;
+  constructor(
+    path: string,
+    dim: number,
+    readonly heads: number,
+  ) {
+    super(path);
+    const inner = dim / 2;
+    this.q = this.child('q', new Linear(this.key('q_proj'), dim, inner));
+    this.k = this.child('k', new Linear(this.key('k_proj'), dim, inner));
+    this.v = this.child('v', new Linear(this.key('v_proj'), dim, inner));
+    this.out = this.child('o', new Linear(this.key('out_proj'), inner, dim));
+  }
+  /** q [B, Lq, D], k/v [B, Lk, D] -> q + out(attn) [B, Lq, D] (the residual is fused). */
+  forward(q: Tensor, k: Tensor, v: Tensor, residual: Tensor): Tensor<'f32'> {
+    const [B, Lq] = q.shape as [number, number];
+    const Lk = k.shape[1]!;
+    const NH = this.heads;
+    const split = (t: Tensor, L: number) => permute(t.reshape([B, L, NH, t.shape[t.shape.length - 1]! / NH]), [0, 2, 1, 3]);
+    const o = attention(split(this.q.forward(q), Lq), split(this.k.forward(k), Lk), split(this.v.forward(v), Lk));
+    const merged = permute(o, [0, 2, 1, 3]).reshape([B, Lq, o.shape[1]! * o.shape[3]!]);
+    return this.out.forward(merged, { residual });
+  }
+}
+
+class LayerNormP extends Module {
+  readonly weight: Param;
+  readonly bias: Param;
+  constructor(path: string, dim: number) {
+    super(path);
+    this.weight = this.param('weight', [dim]);
+    this.bias = this.param('bias', [dim]);
+  }
+  forward(x: Tensor): Tensor<'f32'> {
+    return layerNorm(x, { weight: this.weight.t, bias: this.bias.t, eps: 1e-5 });
+  }
+}
+
+/** One QFormer: `depth` cross-attention blocks (post-norm, ReLU MLP), then the final `q + q` step. */
+class QFormer extends Module {
+  readonly blocks: { attn: QAttention; norm2: LayerNormP; lin1: Linear; lin2: Linear; norm3: LayerNormP }[] = [];
+  readonly finalAttn: QAttention;
+  readonly finalNorm: LayerNormP;
+  constructor(path: string, dim: number, depth: number) {
+    super(path);
+    for (let i = 0; i < depth; i++) {
+      const p = `layers.${i}`;
+      this.blocks.push({
+        attn: this.child(`a${i}`, new QAttention(this.key(`${p}.cross_attn_token_to_image`), dim, 4)),
+        norm2: this.child(`n2${i}`, new LayerNormP(this.key(`${p}.norm2`), dim)),
+        lin1: this.child(`l1${i}`, new Linear(this.key(`${p}.mlp.lin1`), dim, dim)),
+        lin2: this.child(`l2${i}`, new Linear(this.key(`${p}.mlp.lin2`), dim, dim)),
+        norm3: this.child(`n3${i}`, new LayerNormP(this.key(`${p}.norm3`), dim)),
+      });
+    }
+    this.finalAttn = this.child('fa', new QAttention(this.key('final_attn_token_to_image'), dim, 4));
+    this.finalNorm = this.child('fn', new LayerNormP(this.key('norm_final_attn'), dim));
+  }
+  /** q [B, 1, D], keys / keysPe [B, L, D] -> [B, 1, D]. */
+  forward(q: Tensor, keys: Tensor, keysPe: Tensor): Tensor<'f32'> {
+    let x = q;
+    for (const b of this.blocks) {
+      x = b.norm2.forward(b.attn.forward(x, keysPe, keys, x));
+      x = b.norm3.forward(b.lin2.forward(b.lin1.forward(x, { activation: 'relu' }), { residual: x }));
+    }
+    return this.finalNorm.forward(this.finalAttn.forward(add(x, x), keysPe, keys, x));
+  }
+}
+
+/** QFormerMFSep: one QFormer per action query; query i sees frames [0, tNum(i)). */
+export class QFormerSep extends Module {
+  readonly qformers: QFormer[];
+  constructor(path: string, dim: number, depth: number, count: number) {
+    super(path);
+    this.qformers = Array.from({ length: count }, (_, i) => this.child(`q${i}`, new QFormer(this.key(`qformers.${i}`), dim, depth)));
+  }
+  /** Frames query i attends to, for T frames and A queries (upstream's rule). */
+  static framesFor(i: number, T: number, A: number): number {
+    return T - A === 1 ? i + 2 : Math.floor(T / A) * (i + 1);
+  }
+  /** features / pe [B, D, T, H, W], queries [B, A, D] -> [B, A, D]. */
+  forward(features: Tensor, pe: Tensor, queries: Tensor): Tensor<'f32'> {
+    const [B, D, T, H, W] = features.shape as [number, number, number, number, number];
+    const A = this.qformers.length;
+    this.require(queries.shape[1] === A, `${queries.shape[1]} queries for ${A} qformers`);
+    const tokens = (t: Tensor, n: number) => permute(slice(t, 2, 0, n), [0, 2, 3, 4, 1]).reshape([B, n * H * W, D]);
+    const outs = this.qformers.map((qf, i) => {
+      const n = Math.min(T, QFormerSep.framesFor(i, T, A));
+      const keys = tokens(features, n);
+      return qf.forward(slice(queries, 1, i, i + 1), keys, add(keys, tokens(pe, n)));
+    });
+    return outs.length === 1 ? outs[0]! : concat(outs, 1);
+  }
+}
+
+export interface LdmEncoding {
+  /** int32 [B, 1, 1, 1]: one FSQ index per clip (per action query). */
+  indices: Tensor<'i32'>;
+  /** FSQ codes after project_out [B, dim, 1, 1, 1] (the decoder's code input). */
+  codes: Tensor<'f32'>;
+  /** qformer output [B, dim, 1, 1, 1] (pre-quantisation features). */
+  features: Tensor<'f32'>;
+  /** Encoder layer `preOutLayer` output, first timePadding + 1 frames [B, dim, 4, h, w]. */
+  preEncodeOut: Tensor<'f32'>;
+}
+
+export class LatentDynamicsModel extends Module {
+  readonly convIn: CausalConv3d;
+  readonly encSteps: Step[] = [];
+  readonly posG: Param;
+  readonly act: Param;
+  readonly qformer: QFormerSep;
+  readonly projectIn: Linear;
+  readonly projectOut: Linear;
+  readonly decSteps: Step[] = [];
+  readonly convOut: CausalConv3d;
+
+  constructor(
+    readonly cfg: LdmConfig,
+    path = '',
+  ) {
+    super(path);
+    const e = cfg.encoder;
+    const F = e.frameNum + e.timePadding;
+    const D = cfg.dim;
+    this.convIn = this.child('conv_in', new CausalConv3d(this.key('encoder.conv_in'), 3, e.initDim, 7));
+    let d = e.initDim;
+    e.layers.forEach(([kind, n], layer) => {
+      const p = this.key(`encoder.encoder_layers.${layer}`);
+      const push = (kind: 'res' | 'down', name: string, m: Module & { forward(x: Tensor): Tensor<'f32'> }) => this.encSteps.push({ layer, kind, m: this.child(name, m) });
+      if (kind === 'consecutive_residual') for (let k = 0; k < n; k++) push('res', `e${layer}.${k}`, new LdmResidual(`${p}.${k}`, d, d, F));
+      else if (kind === 'channel_residual') {
+        push('res', `e${layer}`, new LdmResidual(p, d, 2 * d, F));
+        d *= 2;
+      } else if (kind === 'spatial_down') push('down', `e${layer}`, new CausalConv3d(`${p}._conv`, d, d, 3, [1, 2, 2]));
+      else this.require(false, `encoder layer ${layer}: '${kind}' is not an encoder layer`);
+    });
+    this.require(d === D, `encoder ends at ${d} channels; the qformer and FSQ are hard-coded to ${D}`);
+    this.require(e.preOutLayer >= 0 && e.preOutLayer < e.layers.length, `preOutLayer ${e.preOutLayer} outside 0..${e.layers.length - 1}`);
+    // Appended GN + SiLU + 1x1x1 conv: in the state_dict, never executed upstream (zip truncation).
+    const tail = this.key(`encoder.encoder_layers.${e.layers.length}`);
+    this.child('enc_tail_gn', new GroupNorm(`${tail}.0`, D));
+    this.child('enc_tail_conv', new Conv3dPlain(`${tail}.2`, D, D));
+    this.posG = this.param('encoder.pos_embedding.positional_encoding_gaussian_matrix', [2, D / 2]);
+    this.act = this.param('encoder.act.weight', [e.actEmbeddingNum, D]);
+    this.qformer = this.child('qformer', new QFormerSep(this.key('encoder.qformer'), D, e.qformerDepth, e.actEmbeddingNum));
+    this.projectIn = this.child('pin', new Linear(this.key('quantizer.project_in'), D, cfg.levels.length));
+    this.projectOut = this.child('pout', new Linear(this.key('quantizer.project_out'), cfg.levels.length, D));
+
+    // Decoder: widths follow the config order (channel_residual at running width w builds
+    // Residual(2w -> w) and doubles w); execution and key order are reversed (insert(0, ...)).
+    type Spec = { kind: LdmLayer[0]; n: number; w: number };
+    const specs: Spec[] = [];
+    let w = cfg.decoder.initDim;
+    for (const [kind, n] of cfg.decoder.layers) {
+      this.require(['consecutive_residual', 'channel_residual', 'spatial_up', 'condation'].includes(kind), `decoder layer '${kind}' is not a decoder layer`);
+      specs.unshift({ kind, n, w });
+      if (kind === 'channel_residual') w *= 2;
+    }
+    this.require(w === D, `decoder input width ${w} (initDim * 2^#channel_residual) must be ${D}`);
+    specs.forEach(({ kind, n, w }, layer) => {
+      const p = this.key(`decoder.decoder_layers.${layer}`);
+      if (kind === 'consecutive_residual') {
+        for (let k = 0; k < n; k++) this.decSteps.push({ layer, kind: 'res', m: this.child(`d${layer}.${k}`, new LdmResidual(`${p}.${k}`, w, w, null)) });
+      } else if (kind === 'channel_residual') this.decSteps.push({ layer, kind: 'res', m: this.child(`d${layer}`, new LdmResidual(p, 2 * w, w, null)) });
+      else if (kind === 'spatial_up') this.decSteps.push({ layer, kind: 'up', m: this.child(`d${layer}`, new SpatialUp(p, w)) });
+      else this.decSteps.push({ layer, kind: 'ada', m: this.child(`d${layer}`, new AdaGN(p, D, w)) });
+    });
+    // Appended GN(32, initDim) + SiLU: in the state_dict, never executed (zip truncation).
+    this.child('dec_tail_gn', new GroupNorm(this.key(`decoder.decoder_layers.${specs.length}`), cfg.decoder.initDim));
+    this.convOut = this.child('conv_out', new CausalConv3d(this.key('decoder.conv_out'), cfg.decoder.initDim, 3, 1));
+  }
+
+  /** clip [B, 3, frameNum, H, W] in [-1, 1] -> indices, codes, features, pre_encode_out. */
+  encode(clip: Tensor): LdmEncoding {
+    const e = this.cfg.encoder;
+    const ctx = clip.ctx;
+    this.require(clip.shape.length === 5 && clip.shape[1] === 3 && clip.shape[2] === e.frameNum, `clip [${clip.shape.join(',')}], expected [B, 3, ${e.frameNum}, H, W]`);
+    const B = clip.shape[0]!;
+    const D = this.cfg.dim;
+    let h: Tensor = ctx.scope(() => this.convIn.forward(pad(clip, [[0, 0], [0, 0], [e.timePadding, 0], [0, 0], [0, 0]])));
+    let preOut: Tensor<'f32'> | null = null;
+    const lastOfPreOut = this.encSteps.findLastIndex((s) => s.layer === e.preOutLayer);
+    this.encSteps.forEach((s, i) => {
+      const next = ctx.scope(() => (s.kind === 'ada' ? s.m.forward(h, h) : s.m.forward(h)));
+      h.dispose();
+      h = next;
+      if (i === lastOfPreOut) preOut = ctx.scope(() => slice(h, 2, 0, e.timePadding + 1) as Tensor<'f32'>);
+    });
+    this.require(h.shape[3] === e.peGrid && h.shape[4] === e.peGrid, `encoder output ${h.shape[3]}x${h.shape[4]}, the positional encoding grid is ${e.peGrid}x${e.peGrid}`);
+    const out = ctx.scope(() => {
+      const real = slice(h, 2, e.timePadding, e.timePadding + e.frameNum);
+      const pe1 = fourierPe(this.posG.t, e.peGrid, e.peGrid).reshape([1, D, 1, e.peGrid, e.peGrid]);
+      const pe = concat(Array.from({ length: B * e.frameNum }, () => pe1), 2).reshape([B, D, e.frameNum, e.peGrid, e.peGrid]);
+      const queries = concat(Array.from({ length: B }, () => this.act.t.reshape([1, e.actEmbeddingNum, D])), 0);
+      const q = this.qformer.forward(real, pe, queries);
+      const features = q.reshape([B, D, 1, 1, 1]);
+      const { indices } = fsqQuantize(features, { levels: this.cfg.levels, projectIn: { weight: this.projectIn.weight.t, bias: this.projectIn.bias!.t } });
+      const codes = fsqIndicesToCodes(indices, { levels: this.cfg.levels, projectOut: { weight: this.projectOut.weight.t, bias: this.projectOut.bias!.t }, channelFirst: true });
+      return { indices, codes, features };
+    });
+    h.dispose();
+    return { ...out, preEncodeOut: preOut! };
+  }
+
+  /** codes [B, dim, 1, 1, 1] + preEncodeOut [B, dim, 4, h, w] -> clip [B, 3, frameNum, 8h, 8w]. */
+  decode(codes: Tensor, preEncodeOut: Tensor): Tensor<'f32'> {
+    const ctx = codes.ctx;
+    const [B, D, Tp, H, W] = preEncodeOut.shape as [number, number, number, number, number];
+    this.require(codes.shape.length === 5 && codes.shape[0] === B && codes.shape[1] === D, `codes [${codes.shape.join(',')}], expected [${B}, ${D}, 1, 1, 1]`);
+    const cond = ctx.scope(() => {
+      const codeMap = add(ctx.zeros([B, D, 1, H, W]), codes);
+      return concat([preEncodeOut, codeMap], 2);
+    });
+    let h: Tensor = cond;
+    for (const s of this.decSteps) {
+      const next = ctx.scope(() => (s.kind === 'ada' ? s.m.forward(h, cond) : s.m.forward(h)));
+      if (h !== cond) h.dispose();
+      h = next;
+    }
+    const out = ctx.scope(() => slice(this.convOut.forward(h), 2, this.cfg.decoder.timePadding, Tp + 1) as Tensor<'f32'>);
+    h.dispose();
+    if (h !== cond) cond.dispose();
+    return out;
+  }
+}
+
+/** A plain nn.Conv3d 1x1x1 (the never-executed encoder tail): declared for its state_dict keys. */
+class Conv3dPlain extends Module {
+  constructor(path: string, cin: number, cout: number) {
+    super(path);
+    this.param('weight', [cout, cin, 1, 1, 1]);
+    this.param('bias', [cout]);
+  }
+}
+
+export type { GpuContext };
