@@ -27,7 +27,7 @@ import { group_norm as applyShader, group_norm_stats as statsShader } from './wg
 const WG = 256;
 // The statistics shader has barriers: 64 wide is 3x faster than 256 on lavapipe (see header).
 const STATS_WG = 64;
-/** Elements per statistics/apply workgroup (16 per invocation). */
+/** Elements per statistics/apply workgroup: 64 per stats invocation, 16 per apply invocation. */
 const CHUNK = 4096;
 
 export interface GroupNormOptions {
@@ -62,7 +62,11 @@ interface Affine {
   aff_t: number;
 }
 
-/** Standard GroupNorm over [B, C, ...spatial] (C % groups == 0). */
+/**
+ * Standard GroupNorm over [B, C, ...spatial] (C % groups == 0).
+ * @example
+ * const h = groupNorm(x, { weight: gn.w, bias: gn.b, silu: true });   // x [1,128,5,128,128], 32 groups
+ */
 export function groupNorm(x: Tensor, opts: GroupNormOptions = {}, out?: Tensor): Tensor<'f32'> {
   const k = 'groupNorm';
   expectTensor(k, 'x', x, { dtype: 'f32' });
@@ -72,7 +76,11 @@ export function groupNorm(x: Tensor, opts: GroupNormOptions = {}, out?: Tensor):
   return run(k, x, geom, affineOf(k, opts, [C], 0, 0), opts, 1e-6, out);
 }
 
-/** The LDM encoder's frame-wise GroupNorm ("LA norm") over [B, C, T, H, W]: per frame, `groups` (4) groups. */
+/**
+ * The LDM encoder's frame-wise GroupNorm ("LA norm") over [B, C, T, H, W]: per frame, `groups` (4) groups.
+ * @example
+ * const h = groupNormFramewise(x, { weight: w, bias: b, silu: true }); // x [1,C,5,H,W], w, b [5*C]
+ */
 export function groupNormFramewise(x: Tensor, opts: GroupNormOptions = {}, out?: Tensor): Tensor<'f32'> {
   const k = 'groupNormFramewise';
   expectTensor(k, 'x', x, { dtype: 'f32', rank: 5 });
@@ -84,6 +92,8 @@ export function groupNormFramewise(x: Tensor, opts: GroupNormOptions = {}, out?:
 /**
  * AdaGroupNorm: GN(x, `groups` groups, no affine) * (1 + scale) + shift, with scale and shift [B, C]
  * broadcast over the spatial dims of x [B, C, ...spatial].
+ * @example
+ * const y = adaGroupNorm(x, scale, shift);   // x [1,512,5,32,32], scale/shift [1,512], eps 1e-5
  */
 export function adaGroupNorm(x: Tensor, scale: Tensor, shift: Tensor, opts: Omit<GroupNormOptions, 'weight' | 'bias'> = {}, out?: Tensor): Tensor<'f32'> {
   const k = 'adaGroupNorm';

@@ -28,7 +28,12 @@ export interface UnaryArgs {
 const WG = 256;
 const F32_MAX = 3.4028234663852886e38;
 
-/** out = op(x). */
+/**
+ * out = op(x).
+ * @example
+ * const y = unary('gelu', x);                              // or gelu(x)
+ * const z = unary('clamp', x, { alpha: -1, beta: 1 });     // or clamp(x, -1, 1)
+ */
 export function unary(op: UnaryOp, x: Tensor, args: UnaryArgs = {}, out?: Tensor): Tensor<'f32'> {
   const code = UNARY_OPS.indexOf(op);
   if (code < 0) throw new KernelArgError('unary', 'op', `'${op}' is not one of ${UNARY_OPS.join(', ')}`);
