@@ -4,9 +4,13 @@
  * streaming safetensors writer that holds one tensor at a time.
  */
 import { open, rename, unlink } from 'node:fs/promises';
+import * as zlib from 'node:zlib';
 import { type PthCheckpoint, type PthOptions, openPth } from './pth.js';
 import { type SafetensorsLayout, type TensorEntry, type TensorSpec, SafetensorsError, parseSafetensorsHeader, safetensorsHeaderLength, safetensorsLayout } from './safetensors.js';
-import type { ByteSource } from './zip.js';
+import type { ByteSource, Crc32 } from './zip.js';
+
+/** zlib.crc32 exists from Node 20.15 / 22.2; older Nodes use the portable implementation. */
+const nativeCrc32 = (zlib as { crc32?: Crc32 }).crc32;
 
 /** Node's FileHandle.read moves at most 2 GiB per call. */
 const MAX_READ = 1 << 30;
@@ -35,7 +39,7 @@ export async function fileSource(path: string): Promise<ByteSource> {
 export async function openPthFile(path: string, options?: PthOptions): Promise<PthCheckpoint> {
   const src = await fileSource(path);
   try {
-    return await openPth(src, path, options);
+    return await openPth(src, path, { crc32: nativeCrc32, ...options });
   } catch (e) {
     await src.close?.();
     throw e;

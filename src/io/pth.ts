@@ -21,7 +21,7 @@
 import { PyDict, PyTuple, type PickleLimits, type PyBuildable, type PyCallable, unpickle, pyTypeName } from './pickle.js';
 import { PthError } from './pth-error.js';
 import { SAFETENSORS_DTYPES, type SafetensorsDType, type TensorRecord } from './safetensors.js';
-import { type ByteSource, type ZipEntry, ZipArchive, memorySource } from './zip.js';
+import { type ByteSource, type Crc32, type ZipEntry, ZipArchive, memorySource } from './zip.js';
 
 export { PthError } from './pth-error.js';
 
@@ -159,6 +159,8 @@ function rebuildTensor(args: unknown[]): PthTensor {
 export interface PthOptions {
   /** Check CRC-32 of data.pkl and of every storage read whole (default true). */
   verifyCrc?: boolean;
+  /** CRC-32 implementation (default: the portable one in ./zip.ts; openPthFile passes Node's zlib.crc32). */
+  crc32?: Crc32;
   limits?: Partial<PickleLimits>;
 }
 
@@ -251,7 +253,7 @@ export async function openPth(input: ByteSource | Uint8Array, source = '<buffer>
   const verifyCrc = options.verifyCrc ?? true;
   let zip: ZipArchive;
   try {
-    zip = await ZipArchive.open(src, source, notZipReason);
+    zip = await ZipArchive.open(src, source, notZipReason, options.crc32);
   } catch (e) {
     if (e instanceof PthError) throw e;
     throw fail(`cannot read the zip container: ${(e as Error).message}`);

@@ -56,7 +56,9 @@ const CRC_TABLES = (() => {
   return t;
 })();
 
-/** CRC-32 (zip polynomial), slice-by-8; pass the previous value to continue over pieces. */
+export type Crc32 = (data: Uint8Array, prev?: number) => number;
+
+/** CRC-32 (zip polynomial), slice-by-8 (~0.4-0.5 GB/s); pass the previous value to continue over pieces. */
 export function crc32(d: Uint8Array, prev = 0): number {
   const T = CRC_TABLES;
   let c = ~prev;
@@ -85,14 +87,18 @@ export class ZipArchive {
     readonly src: ByteSource,
     readonly source: string,
     readonly entries: Map<string, ZipEntry>,
+    private readonly crc: Crc32,
   ) {}
 
   private fail(detail: string): PthError {
     return new PthError(this.source, detail);
   }
 
-  /** Reads and validates the central directory; `notZip` explains a file that is no zip at all. */
-  static async open(src: ByteSource, source: string, notZip: (head: Uint8Array) => string): Promise<ZipArchive> {
+  /**
+   * Reads and validates the central directory; `notZip` explains a file that is no zip at all.
+   * `crc` may be a native implementation (Node's zlib.crc32 is ~3x faster than ours).
+   */
+  static async open(src: ByteSource, source: string, notZip: (head: Uint8Array) => string, crc: Crc32 = crc32): Promise<ZipArchive> {
     const fail = (d: string) => new PthError(source, d);
     const size = src.size;
     const head = await src.read(0, Math.min(size, 512));
@@ -173,7 +179,7 @@ export class ZipArchive {
       if (entries.has(name)) throw fail(`zip: duplicate entry ${name}`);
       entries.set(name, { name, method, crc32: crc, compressedSize: csize, size: usize, localHeaderOffset: local });
     }
-    return new ZipArchive(src, source, entries);
+    return new ZipArchive(src, source, entries, crc);
   }
 
   private async dataStart(e: ZipEntry): Promise<number> {
@@ -201,7 +207,7 @@ export class ZipArchive {
       }
       if (out.byteLength !== e.size) throw this.fail(`zip: ${e.name}: inflated to ${out.byteLength} bytes, directory says ${e.size}`);
     }
-    if ((verifyCrc || e.method === 8) && crc32(out) !== e.crc32) throw this.fail(`zip: ${e.name}: CRC-32 mismatch (file corrupt)`);
+    if ((verifyCrc || e.method === 8) && this.crc(out) >>> 0 !== e.crc32) throw this.fail(`zip: ${e.name}: CRC-32 mismatch (file corrupt)`);
     return out;
   }
 

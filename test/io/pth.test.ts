@@ -1,5 +1,6 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
+import * as zlib from 'node:zlib';
 import { join } from 'node:path';
 import { PyDict, summarizePy } from '../../src/io/pickle.js';
 import { PthError, PthOpaque, openPth } from '../../src/io/pth.js';
@@ -7,6 +8,7 @@ import { openPthFile } from '../../src/node.js';
 import { GOLDEN_DIR, loadGolden } from '../helpers/golden.js';
 import { type Py, TCall, TOrderedDict, TTensor, TTuple, picklePy, storage, tensor, torchSave, torchSaveRaw, zipEntries } from '../helpers/pth-writer.js';
 import { Rng } from '../helpers/rng.js';
+import { crc32 } from '../../src/io/zip.js';
 
 const PTH = join(GOLDEN_DIR, 'pth');
 const bytesOf = (v: ArrayBufferView) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
@@ -231,4 +233,15 @@ test('pickle limits: deep nesting, huge memo indices and oversized lengths end i
   await t.throwsAsync(() => openPth(wrap([0x4e, 0x29, 0x52]), 'reduce'), { message: /REDUCE on a None, not a resolved global/ });
   const many = new Array(300000).fill(0x4e);
   await t.throwsAsync(() => openPth(wrap(many), 'stack', { limits: { maxStack: 100000 } }), { message: /stack exceeds 100000 entries/ });
+});
+
+test('portable crc32 (slice-by-8) equals zlib\'s, at every length and alignment, and continues across pieces', (t) => {
+  const native = (zlib as unknown as { crc32?: (d: Uint8Array, prev?: number) => number }).crc32;
+  if (!native) return t.pass('zlib.crc32 needs Node >= 20.15; the golden files still check the CRC path');
+  const rng = new Rng(3);
+  const buf = Uint8Array.from({ length: 4096 }, () => rng.int(0, 255));
+  for (let len = 0; len < 70; len++) for (const off of [0, 1, 3, 7]) t.is(crc32(buf.subarray(off, off + len)), native(buf.subarray(off, off + len)));
+  t.is(crc32(buf), native(buf));
+  t.is(crc32(buf.subarray(1000), crc32(buf.subarray(0, 1000))), crc32(buf));
+  t.is(crc32(new TextEncoder().encode('123456789')), 0xcbf43926);
 });
