@@ -197,6 +197,8 @@ export interface ZipInput {
   name: string;
   data: Uint8Array;
   deflate?: boolean;
+  /** Instead of `data`: this many zero bytes, left as a hole (for sparse multi-GiB files; CRC field 0). */
+  hole?: number;
 }
 
 export interface ZipOptions {
@@ -208,20 +210,30 @@ export interface ZipOptions {
 
 /** A zip of stored (or deflated) entries, built in memory. */
 export function zipEntries(entries: ZipInput[], opts: ZipOptions = {}): Uint8Array {
+  const { segments, size } = zipSegments(entries, opts);
+  const out = new Uint8Array(size);
+  for (const s of segments) out.set(s.bytes, s.offset);
+  return out;
+}
+
+/** The zip as byte segments at file offsets; gaps (entries given as `hole`) are zeros. */
+export function zipSegments(entries: ZipInput[], opts: ZipOptions = {}): { segments: { offset: number; bytes: Uint8Array }[]; size: number } {
   const z64 = opts.zip64 === true;
   const align = opts.align ?? 64;
-  const parts: Uint8Array[] = [];
+  const segments: { offset: number; bytes: Uint8Array }[] = [];
   const central: Uint8Array[] = [];
   let pos = 0;
   const enc = new TextEncoder();
   const push = (b: Uint8Array) => {
-    parts.push(b);
+    segments.push({ offset: pos, bytes: b });
     pos += b.byteLength;
   };
   for (const e of entries) {
     const name = enc.encode(e.name);
     const body = e.deflate ? deflateSync(e.data) : e.data;
-    const crc = crc32(e.data);
+    const crc = e.hole === undefined ? crc32(e.data) : 0;
+    const usize = e.hole ?? e.data.byteLength;
+    const csize = e.hole ?? body.byteLength;
     const offset = pos;
     const z64extra = z64 ? 20 : 0;
     const pad = align > 1 ? (align - ((pos + 30 + name.length + z64extra + 4) % align)) % align : 0;
@@ -232,8 +244,8 @@ export function zipEntries(entries: ZipInput[], opts: ZipOptions = {}): Uint8Arr
     dv.setUint16(4, z64 ? 45 : 20, true);
     dv.setUint16(8, e.deflate ? 8 : 0, true);
     dv.setUint32(14, crc, true);
-    dv.setUint32(18, z64 ? 0xffffffff : body.byteLength, true);
-    dv.setUint32(22, z64 ? 0xffffffff : e.data.byteLength, true);
+    dv.setUint32(18, z64 ? 0xffffffff : csize, true);
+    dv.setUint32(22, z64 ? 0xffffffff : usize, true);
     dv.setUint16(26, name.length, true);
     dv.setUint16(28, extraLen, true);
     h.set(name, 30);
@@ -241,8 +253,8 @@ export function zipEntries(entries: ZipInput[], opts: ZipOptions = {}): Uint8Arr
     if (z64) {
       dv.setUint16(q, 1, true);
       dv.setUint16(q + 2, 16, true);
-      dv.setBigUint64(q + 4, BigInt(e.data.byteLength), true);
-      dv.setBigUint64(q + 12, BigInt(body.byteLength), true);
+      dv.setBigUint64(q + 4, BigInt(usize), true);
+      dv.setBigUint64(q + 12, BigInt(csize), true);
       q += 20;
     }
     if (align > 1) {
@@ -250,7 +262,8 @@ export function zipEntries(entries: ZipInput[], opts: ZipOptions = {}): Uint8Arr
       dv.setUint16(q + 2, pad, true);
     }
     push(h);
-    push(body);
+    if (e.hole === undefined) push(body);
+    else pos += e.hole;
     const c = new Uint8Array(46 + name.length + (z64 ? 28 : 0));
     const cv = new DataView(c.buffer);
     cv.setUint32(0, 0x02014b50, true);
@@ -258,8 +271,8 @@ export function zipEntries(entries: ZipInput[], opts: ZipOptions = {}): Uint8Arr
     cv.setUint16(6, z64 ? 45 : 20, true);
     cv.setUint16(10, e.deflate ? 8 : 0, true);
     cv.setUint32(16, crc, true);
-    cv.setUint32(20, z64 ? 0xffffffff : body.byteLength, true);
-    cv.setUint32(24, z64 ? 0xffffffff : e.data.byteLength, true);
+    cv.setUint32(20, z64 ? 0xffffffff : csize, true);
+    cv.setUint32(24, z64 ? 0xffffffff : usize, true);
     cv.setUint16(28, name.length, true);
     cv.setUint16(30, z64 ? 28 : 0, true);
     cv.setUint32(42, z64 ? 0xffffffff : offset, true);
@@ -268,8 +281,8 @@ export function zipEntries(entries: ZipInput[], opts: ZipOptions = {}): Uint8Arr
       const r = 46 + name.length;
       cv.setUint16(r, 1, true);
       cv.setUint16(r + 2, 24, true);
-      cv.setBigUint64(r + 4, BigInt(e.data.byteLength), true);
-      cv.setBigUint64(r + 12, BigInt(body.byteLength), true);
+      cv.setBigUint64(r + 4, BigInt(usize), true);
+      cv.setBigUint64(r + 12, BigInt(csize), true);
       cv.setBigUint64(r + 20, BigInt(offset), true);
     }
     central.push(c);
@@ -301,13 +314,7 @@ export function zipEntries(entries: ZipInput[], opts: ZipOptions = {}): Uint8Arr
   ev.setUint32(12, z64 ? 0xffffffff : cdSize, true);
   ev.setUint32(16, z64 ? 0xffffffff : cdOffset, true);
   push(end);
-  const out = new Uint8Array(pos);
-  let p = 0;
-  for (const b of parts) {
-    out.set(b, p);
-    p += b.byteLength;
-  }
-  return out;
+  return { segments, size: pos };
 }
 
 export interface TorchSaveOptions extends ZipOptions {

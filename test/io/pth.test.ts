@@ -1,12 +1,15 @@
 import test from 'ava';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import * as zlib from 'node:zlib';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PyDict, summarizePy } from '../../src/io/pickle.js';
 import { PthError, PthOpaque, openPth } from '../../src/io/pth.js';
 import { openPthFile } from '../../src/node.js';
 import { GOLDEN_DIR, loadGolden } from '../helpers/golden.js';
-import { type Py, TCall, TOrderedDict, TTensor, TTuple, picklePy, storage, tensor, torchSave, torchSaveRaw, zipEntries } from '../helpers/pth-writer.js';
+import { type Py, TCall, TOrderedDict, TTensor, TTuple, picklePy, storage, tensor, torchSave, torchSaveRaw, zipEntries, zipSegments } from '../helpers/pth-writer.js';
 import { Rng } from '../helpers/rng.js';
 import { crc32 } from '../../src/io/zip.js';
 
@@ -244,4 +247,40 @@ test('portable crc32 (slice-by-8) equals zlib\'s, at every length and alignment,
   t.is(crc32(buf), native(buf));
   t.is(crc32(buf.subarray(1000), crc32(buf.subarray(0, 1000))), crc32(buf));
   t.is(crc32(new TextEncoder().encode('123456789')), 0xcbf43926);
+});
+
+test('files past 4 GiB: zip64 offsets and file-handle reads beyond 2^32 (sparse file, nothing large in memory)', async (t) => {
+  const w = tensor('0', 'BF16', [2, 2], Uint16Array.of(0x3f80, 0x4000, 0x4040, 0x4080));
+  const pkl = picklePy(new Map<Py, Py>([['state_dict', new TOrderedDict([['w', w]])]]));
+  const { segments, size } = zipSegments(
+    [
+      { name: 'archive/data/unused', data: new Uint8Array(0), hole: 2 ** 32 + 12345 },
+      { name: 'archive/data.pkl', data: pkl },
+      { name: 'archive/data/0', data: w.storage.bytes },
+      { name: 'archive/version', data: new TextEncoder().encode('3\n') },
+    ],
+    { zip64: true },
+  );
+  const path = join(tmpdir(), `pth-sparse-${process.pid}.pth`);
+  const fh = await open(path, 'w');
+  try {
+    for (const s of segments) await fh.write(s.bytes, 0, s.bytes.byteLength, s.offset);
+    await fh.close();
+    t.true(size > 2 ** 32);
+    const ck = await openPthFile(path);
+    const r = await ck.read('w');
+    await ck.close();
+    t.true(same(r.data, w.storage.bytes));
+  } finally {
+    rmSync(path, { force: true });
+  }
+});
+
+test('the readers and weight tables are browser-safe (no Node built-ins outside *-node.ts)', (t) => {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  for (const f of ['src/io/pth.ts', 'src/io/pth-error.ts', 'src/io/zip.ts', 'src/io/pickle.ts', 'src/io/safetensors.ts', 'src/models/videoworld/weight-map.ts', 'src/models/videoworld/infer-config.ts']) {
+    const src = readFileSync(join(root, f), 'utf8');
+    t.notRegex(src, /from ['"](node:|fs|path|os|url|zlib|child_process)['"/]/, f);
+    t.notRegex(src, /\b(process|Buffer)\./, f);
+  }
 });
