@@ -8,7 +8,7 @@
  * x [..., K] @ w^T with w [N, K] (PyTorch layout), flattened to M = size / K rows.
  * Two GEMM kernels, picked by chooseMatmulTiles: matmul_vec4 (B's contiguous dim a multiple of 4;
  * uniform A loads, vec4 B loads) and the any-shape matmul; both give each invocation 4x4 outputs
- * in 16 f32 accumulators. GEMV invocations own 4 weight rows each.
+ * in 16 f32 accumulators. GEMV (M = 1, transB, K % 4 == 0) invocations own 4 weight rows each.
  * Weights over maxStorageBufferBindingSize (the 625 MiB [160005, 1024] output projection) are
  * bound as row chunks of a [N, K] b with {buffer, offset, size}, offsets aligned to
  * minStorageBufferOffsetAlignment, one launch per chunk.
@@ -45,9 +45,10 @@ export interface MatmulOptions {
 /**
  * 'vec4' (wgsl/matmul_vec4.wgsl): workgroups of `wg` lanes own 4 rows x 4 wg columns; needs the
  * vec4 dim of B to be a multiple of 4. 'tiled' (wgsl/matmul.wgsl): any shape, wgx x wgy
- * invocations owning 4x4 outputs each.
+ * invocations owning 4x4 outputs each. 'gemv' (wgsl/matmul_gemv.wgsl): one unbatched row times
+ * an nn.Linear weight with K % 4 == 0.
  */
-export type MatmulTiles = { variant: 'vec4'; wg: number } | { variant: 'tiled'; wgx: number; wgy: number };
+export type MatmulTiles = { variant: 'gemv' } | { variant: 'vec4'; wg: number } | { variant: 'tiled'; wgx: number; wgy: number };
 
 /**
  * Kernel and workgroup shape for an [M, K] x [K, N] product (B^T [N, K] when transB). Prefers
@@ -55,7 +56,8 @@ export type MatmulTiles = { variant: 'vec4'; wg: number } | { variant: 'tiled'; 
  * contiguous dim allows vec4 loads (and its grid of M/4 row groups fits). Shrinks workgroups until the grid has `minWorkgroups`
  * (two per lavapipe thread keeps both cores busy). The tiled shape uses as few rows as M needs.
  */
-export function chooseMatmulTiles(M: number, N: number, K: number, limits: Pick<ContextLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX' | 'maxComputeWorkgroupsPerDimension'>, transB = false, minWorkgroups = 4): MatmulTiles {
+export function chooseMatmulTiles(M: number, N: number, K: number, limits: Pick<ContextLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX' | 'maxComputeWorkgroupsPerDimension'>, transB = false, batch = 1, minWorkgroups = 4): MatmulTiles {
+  if (M === 1 && batch === 1 && transB && K % 4 === 0) return { variant: 'gemv' };
   const maxInv = Math.min(64, limits.maxComputeInvocationsPerWorkgroup);
   if ((transB ? K : N) % 4 === 0 && Math.ceil(M / 4) <= limits.maxComputeWorkgroupsPerDimension) {
     let wg = Math.min(16, maxInv, limits.maxComputeWorkgroupSizeX);
@@ -156,11 +158,11 @@ export function matmul(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor<'f32
   const dst = outTensor(kernel, a, p.outShape, 'f32', o.out);
   if (dst.buffer === a.buffer || dst.buffer === b.buffer) throw new KernelArgError(kernel, 'out', 'must not alias a or b');
   if (p.batch > ctx.limits.maxComputeWorkgroupsPerDimension) throw new KernelArgError(kernel, 'a', `batch ${p.batch} exceeds ${ctx.limits.maxComputeWorkgroupsPerDimension}`);
-  if (p.M === 1 && p.batch === 1 && transB) {
+  const tiles = chooseMatmulTiles(p.M, p.N, p.K, ctx.limits, transB, p.batch);
+  if (tiles.variant === 'gemv') {
     gemv(a, b, p.N, p.K, act, o, dst, maxBytes);
     return dst;
   }
-  const tiles = chooseMatmulTiles(p.M, p.N, p.K, ctx.limits, transB);
   const chunks = chunked ? chunkRows(p.N, p.K, maxBytes, ctx.limits.minStorageBufferOffsetAlignment) : [[0, p.N] as [number, number]];
   const v4 = tiles.variant === 'vec4';
   for (const [n0, rows] of chunks) {
@@ -202,7 +204,7 @@ function gemv(x: Tensor, w: Tensor, N: number, K: number, act: number, o: Matmul
 
 /**
  * nn.Linear: act(x @ weight^T + bias) + residual with x [..., K], weight [N, K]; out [..., N].
- * One row (a decode step) takes the GEMV path.
+ * One row (a decode step) with K % 4 == 0 takes the GEMV path.
  * @example
  * const y = linear(x, w, b, { activation: 'silu' }); // x [19, 1024], w [2816, 1024] -> [19, 2816]
  */

@@ -1,11 +1,13 @@
 // matmul_gemv: out[n_off + n] = act(sum_k x[k] * w[n, k] + bias[n_off + n]) + res[n_off + n]
 // The M = 1 case of linear (a transformer decode step): w in nn.Linear layout [N, K], so every
-// invocation streams 4 contiguous weight rows while x is the same for all lanes. Memory-bound:
+// invocation streams 4 weight rows as vec4s (lavapipe loads per lane in a loop over the 8 lanes,
+// so one vec4 costs about one scalar) while x is the same for all lanes (uniform scalar loads).
+// Needs K % 4 == 0 (matmul sends other shapes to the tiled kernel). Memory-bound:
 // the weight is read once, and a [N_total, K] weight over maxStorageBufferBindingSize is bound
 // as row chunks (one launch per chunk, n_off = first row of the chunk).
 //
 // x:    array<f32>  [K]
-// w:    array<f32>  [N, K]   rows n_off .. n_off + N of the full weight
+// w:    array<vec4<f32>>  [N, K/4]   rows n_off .. n_off + N of the full weight
 // bias: array<f32>  [N_total]  read only when has_bias != 0
 // res:  array<f32>  [N_total]  read only when has_res != 0
 // out:  array<f32>  [N_total]
@@ -27,7 +29,7 @@ struct Params {
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> w: array<f32>;
+@group(0) @binding(1) var<storage, read> w: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read> res: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
@@ -42,26 +44,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (row0 >= N) {
     return;
   }
+  let k4 = K / 4u;
   var base: array<u32, 4>;
   for (var r = 0u; r < 4u; r++) {
-    base[r] = min(row0 + r, N - 1u) * K;
+    base[r] = min(row0 + r, N - 1u) * k4;
   }
   var acc = array<vec4<f32>, 4>();
-  let k4 = K & ~3u;
-  for (var k = 0u; k < k4; k += 4u) {
+  for (var kq = 0u; kq < k4; kq++) {
+    let k = kq * 4u;
     let xv = vec4(x[k], x[k + 1u], x[k + 2u], x[k + 3u]);
     for (var r = 0u; r < 4u; r++) {
-      let o = base[r] + k;
-      acc[r] = fma(xv, vec4(w[o], w[o + 1u], w[o + 2u], w[o + 3u]), acc[r]);
+      acc[r] = fma(xv, w[base[r] + kq], acc[r]);
     }
   }
   var sums = vec4(0.0);
   for (var r = 0u; r < 4u; r++) {
-    var s = acc[r].x + acc[r].y + acc[r].z + acc[r].w;
-    for (var k = k4; k < K; k++) {
-      s = fma(x[k], w[base[r] + k], s);
-    }
-    sums[r] = s;
+    sums[r] = acc[r].x + acc[r].y + acc[r].z + acc[r].w;
   }
   let c = params.n_off + row0;
   if (params.has_bias != 0u) {

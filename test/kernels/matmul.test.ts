@@ -91,7 +91,8 @@ for (const activation of MATMUL_ACTIVATIONS) {
     const rng = Rng.fromString(t.title);
     await check(t, ctx, rng, { a: [2, 17, 33], b: [33, 19], bias: true, activation, residual: true }, `${activation} bias+res`);
     await check(t, ctx, rng, { a: [5, 9], b: [6, 9], transB: true, bias: true, activation }, `${activation} bias`);
-    await check(t, ctx, rng, { a: [1, 23], b: [37, 23], transB: true, bias: true, activation, residual: true }, `${activation} gemv`);
+    await check(t, ctx, rng, { a: [1, 24], b: [37, 24], transB: true, bias: true, activation, residual: true }, `${activation} gemv`);
+    await check(t, ctx, rng, { a: [1, 23], b: [37, 23], transB: true, bias: true, activation, residual: true }, `${activation} one row, K % 4 != 0 (tiled)`);
   });
 }
 
@@ -114,7 +115,7 @@ test('matmul and gemv bind an oversized [N, K] weight in aligned row chunks', as
   // 301 rows of 80 bytes under a 4 KiB "binding limit": 7 chunks of <= 48 rows at 256-byte
   // alignment, 6 of 51 rows where the device allows 16-byte offsets.
   t.is(chunkRows(301, 20, 4096, 256).length, 7);
-  // K = 20 runs matmul_vec4 (and GEMV for one row), K = 21 the any-shape kernel.
+  // K = 20 runs matmul_vec4 (and matmul_gemv for one row), K = 21 the any-shape kernel.
   for (const K of [20, 21]) {
     const chunks = chunkRows(301, K, 4096, ctx.limits.minStorageBufferOffsetAlignment).length;
     t.true(chunks >= 6);
@@ -144,7 +145,7 @@ test('chunkRows: aligned offsets, bindings under the limit, rows covered once', 
   t.throws(() => chunkRows(10, 1000, 1000, 256), { instanceOf: KernelArgError, message: /^matmul: b: / });
 });
 
-test('chooseMatmulTiles: vec4 kernel when B allows, rows follow M, enough workgroups', (t) => {
+test('chooseMatmulTiles: gemv for decode rows, vec4 kernel when B allows, rows follow M, enough workgroups', (t) => {
   const limits = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupsPerDimension: 65535 };
   t.deepEqual(chooseMatmulTiles(1024, 1024, 1024, limits), { variant: 'vec4', wg: 16 });
   t.deepEqual(chooseMatmulTiles(19, 2816, 1024, limits, true), { variant: 'vec4', wg: 16 });
@@ -152,7 +153,9 @@ test('chooseMatmulTiles: vec4 kernel when B allows, rows follow M, enough workgr
   t.deepEqual(chooseMatmulTiles(8, 6, 64, limits, true), { variant: 'vec4', wg: 4 }); // transB: K % 4 decides
   t.deepEqual(chooseMatmulTiles(8, 64, 63, limits, true).variant, 'tiled');
   t.deepEqual(chooseMatmulTiles(300000, 64, 64, limits).variant, 'tiled', 'M / 4 row groups over the grid limit');
-  t.deepEqual(chooseMatmulTiles(1, 160005, 1024, limits), { variant: 'tiled', wgx: 64, wgy: 1 });
+  t.deepEqual(chooseMatmulTiles(1, 160005, 1024, limits, true), { variant: 'gemv' });
+  t.deepEqual(chooseMatmulTiles(1, 160005, 1024, limits, true, 2).variant, 'vec4', 'batched rows are no GEMV');
+  t.deepEqual(chooseMatmulTiles(1, 160005, 1023, limits, true), { variant: 'tiled', wgx: 64, wgy: 1 });
   t.deepEqual(chooseMatmulTiles(5, 63, 64, limits), { variant: 'tiled', wgx: 4, wgy: 2 }); // 2 row groups x 4 column groups
   for (const [M, N, K] of [[1, 1, 1], [19, 2817, 1024], [1023, 1023, 1024], [3, 5, 7], [512, 17, 64]] as const) {
     const r = chooseMatmulTiles(M, N, K, limits);
@@ -170,14 +173,15 @@ test('chooseMatmulTiles: vec4 kernel when B allows, rows follow M, enough workgr
 test('linear: PyTorch layout, leading dims flattened, decode row through GEMV', async (t) => {
   const ctx = await gpu();
   const rng = Rng.fromString(t.title);
-  for (const xs of [[2, 3, 33], [33], [1, 1, 33]]) {
+  for (const xs of [[2, 3, 33], [33], [1, 1, 33], [32], [5, 32]]) {
+    const K = xs[xs.length - 1]!;
     const x = rng.array(numel(xs));
-    const w = rng.array(17 * 33);
+    const w = rng.array(17 * K);
     const bias = rng.array(17);
-    const ref = matmulRef(x, [numel(xs) / 33, 33], w, [17, 33], { transB: true, bias, activation: 'gelu' });
-    const y = linear(ctx.fromArray(x, xs), ctx.fromArray(w, [17, 33]), ctx.fromArray(bias, [17]), { activation: 'gelu' });
+    const ref = matmulRef(x, [numel(xs) / K, K], w, [17, K], { transB: true, bias, activation: 'gelu' });
+    const y = linear(ctx.fromArray(x, xs), ctx.fromArray(w, [17, K]), ctx.fromArray(bias, [17]), { activation: 'gelu' });
     t.deepEqual(y.shape, [...xs.slice(0, -1), 17]);
-    assertClose(t, await y.read(), ref.data, { ...tol(33), name: `linear x=[${xs}]` });
+    assertClose(t, await y.read(), ref.data, { ...tol(K), name: `linear x=[${xs}]` });
   }
   const out = ctx.zeros([2, 17]);
   t.is(linear(ctx.fromArray(rng.array(66), [2, 33]), ctx.fromArray(rng.array(17 * 33), [17, 33]), undefined, { out }), out);
