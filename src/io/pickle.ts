@@ -404,23 +404,36 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions): unknown {
   }
 }
 
-/** A bounded, cycle-safe JSON-ish rendering of an unpickled value (for `inspect` and error messages). */
-export function summarizePy(v: unknown, maxDepth = 4, maxItems = 8, depth = 0): string {
-  if (v === null) return 'None';
-  if (typeof v === 'boolean') return v ? 'True' : 'False';
-  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
-  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
-  if (v instanceof Uint8Array) return `bytes[${v.length}]`;
-  if (depth >= maxDepth) return '...';
-  const items = (xs: unknown[]) => xs.slice(0, maxItems).map((x) => summarizePy(x, maxDepth, maxItems, depth + 1)).join(', ') + (xs.length > maxItems ? `, ... (${xs.length})` : '');
-  if (Array.isArray(v)) return `[${items(v)}]`;
-  if (v instanceof PyTuple) return `(${items(v.items)})`;
-  if (v instanceof Set) return `{${items([...v])}}`;
-  if (v instanceof PyDict) {
-    const es = [...v.entries()];
-    const body = es.slice(0, maxItems).map(([k, x]) => `${summarizePy(k, maxDepth, maxItems, depth + 1)}: ${summarizePy(x, maxDepth, maxItems, depth + 1)}`).join(', ');
-    return `{${body}${es.length > maxItems ? `, ... (${es.length})` : ''}}`;
-  }
-  if (typeof v === 'object' && typeof (v as { toString?: unknown }).toString === 'function' && (v as object).toString !== Object.prototype.toString) return String(v);
-  return pyTypeName(v);
+/**
+ * A bounded, cycle-safe rendering of an unpickled value (for `inspect` and error messages). Depth,
+ * items per container and total nodes are all capped: the memo lets a small pickle reference one
+ * container many times at every level, so depth and breadth caps alone would allow exponential work.
+ */
+export function summarizePy(v: unknown, maxDepth = 4, maxItems = 8, maxNodes = 2000): string {
+  let budget = maxNodes;
+  const go = (x: unknown, depth: number): string => {
+    if (--budget < 0) return '...';
+    if (x === null) return 'None';
+    if (typeof x === 'boolean') return x ? 'True' : 'False';
+    if (typeof x === 'number' || typeof x === 'bigint') return String(x);
+    if (typeof x === 'string') return JSON.stringify(x.length > 60 ? `${x.slice(0, 57)}...` : x);
+    if (x instanceof Uint8Array) return `bytes[${x.length}]`;
+    if (depth >= maxDepth) return '...';
+    const items = (xs: Iterable<unknown>, size: number, each: (y: unknown) => string) => {
+      const out: string[] = [];
+      for (const y of xs) {
+        if (out.length >= maxItems) break;
+        out.push(each(y));
+      }
+      return out.join(', ') + (size > maxItems ? `, ... (${size})` : '');
+    };
+    const child = (y: unknown) => go(y, depth + 1);
+    if (Array.isArray(x)) return `[${items(x, x.length, child)}]`;
+    if (x instanceof PyTuple) return `(${items(x.items, x.items.length, child)})`;
+    if (x instanceof Set) return `{${items(x, x.size, child)}}`;
+    if (x instanceof PyDict) return `{${items(x.entries(), x.size, (e) => `${go((e as [unknown, unknown])[0], depth + 1)}: ${go((e as [unknown, unknown])[1], depth + 1)}`)}}`;
+    if (typeof x === 'object' && typeof (x as { toString?: unknown }).toString === 'function' && (x as object).toString !== Object.prototype.toString) return String(x);
+    return pyTypeName(x);
+  };
+  return go(v, 0);
 }

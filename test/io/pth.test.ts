@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as zlib from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PyDict, summarizePy } from '../../src/io/pickle.js';
+import { PyDict, summarizePy, unpickle } from '../../src/io/pickle.js';
 import { PthError, PthOpaque, openPth } from '../../src/io/pth.js';
 import { openPthFile } from '../../src/node.js';
 import { GOLDEN_DIR, loadGolden } from '../helpers/golden.js';
@@ -283,4 +283,20 @@ test('the readers and weight tables are browser-safe (no Node built-ins outside 
     t.notRegex(src, /from ['"](node:|fs|path|os|url|zlib|child_process)['"/]/, f);
     t.notRegex(src, /\b(process|Buffer)\./, f);
   }
+});
+
+test('summarizePy stays bounded on memo-shared DAGs and cycles', (t) => {
+  // L0 = [], then 30 times L_{i+1} = [L_i] * 8 through the memo: 8^30 paths from ~400 bytes of pickle.
+  const body: number[] = [0x80, 0x02, 0x5d];
+  for (let i = 0; i < 30; i++) body.push(0x71, i, 0x30, 0x5d, 0x28, ...new Array(8).fill([0x68, i]).flat(), 0x65);
+  body.push(0x2e);
+  const dag = unpickle(Uint8Array.from(body), { source: 'dag', resolveGlobal: () => t.fail() as never, persistentLoad: () => t.fail() });
+  const t0 = performance.now();
+  const s = summarizePy(dag, 40, 8, 500);
+  t.true(performance.now() - t0 < 1000);
+  t.true(s.length < 20000, `${s.length} chars`);
+  t.true(s.startsWith('[[[[[[[['));
+  const cyc: unknown[] = [];
+  cyc.push(cyc);
+  t.is(summarizePy(cyc), '[[[[...]]]]');
 });
