@@ -9,7 +9,7 @@
 
 // #include "lib/grid.wgsl"
 
-override WG: u32 = 256;
+override WG: u32 = 32;
 
 // #include "lib/wg_reduce.wgsl"
 

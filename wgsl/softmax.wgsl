@@ -10,9 +10,9 @@
 
 // #include "lib/grid.wgsl"
 
-override WG: u32 = 256;
+override WG: u32 = 32;
 // Register-path elements per invocation (a const: private arrays cannot be override-sized).
-const PER: u32 = 4u;
+const PER: u32 = 32u;
 
 // #include "lib/wg_reduce.wgsl"
 
