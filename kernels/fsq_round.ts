@@ -6,12 +6,16 @@
  *   code = q / (L div 2), index = Σ (q + L div 2)·basis     (basis = cumulative product of levels)
  *
  * half_l = (L−1)(1+1e-3)/2, offset = 0.5 for even L, shift = atanh(offset/half_l): computed here in
- * float32 exactly as torch does (checked against the golden's aux/half_l, aux/shift). The bound and
- * the round are NOT evaluated on the GPU: u -> q is a monotone step function of the float32 u, so the
- * host finds its L−1 thresholds by bisection over float32 values using `fsqBound` (upstream's float32
- * arithmetic, tanh correctly rounded to f32) and the shader counts thresholds <= u. Indices are then
- * bit-exact with torch for every u, including the rows of fsq_nodim that land exactly on .5, where
- * WGSL's few-ulp tanh or an fma contraction of `t·half_l − offset` would flip the half-to-even tie.
+ * float32 exactly as torch does (checked against the golden's aux/half_l, aux/shift) and compiled
+ * into the pipeline as override constants (one pipeline per level list), so the shader's per-level
+ * work is register arithmetic: on lavapipe every storage load costs a per-lane gather, and loading
+ * the constants per row measured ~3x slower. The shader evaluates the bound with WGSL tanh and
+ * round(); that alone is NOT exact (WGSL tanh is a few ulp off and `t·half_l − offset` may become
+ * an fma, which flips values lying exactly on .5 — the fsq_nodim golden fails without the next
+ * step). u -> q is a monotone step function of the float32 u, so the host finds its L−1 thresholds
+ * by bisection over float32 with `fsqBound` (upstream's float32 arithmetic, tanh correctly rounded);
+ * wherever the GPU's bound lies within 1e-3 of a .5 boundary the digit is decided by the threshold
+ * instead. Indices are then bit-exact with torch for every u, ties included.
  *
  * Layouts: channel-last z [..., D] -> codes [..., nl], indices [...]; channel-first (default for
  * rank >= 4, as upstream) z [B, D, ...spatial] -> codes [B, nl, ...spatial], indices [B, ...spatial].
@@ -29,7 +33,7 @@ import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
 import { fsq_round as shader } from './wgsl.gen.js';
 
-const WG = 64;
+const WG = 256;
 const EPS = 1e-3;
 const MAX_LEVELS = 8;
 const f32 = Math.fround;
@@ -214,10 +218,21 @@ export function fsqCodesToIndices(codes: Tensor, opts: FsqCodesToIndicesOptions)
   return indices;
 }
 
+/** The level list compiled into fsq_round: one pipeline per list (a model uses one or two). */
+function fsqOverrides(plan: FsqPlan): Record<string, number> {
+  const o: Record<string, number> = { WG, NL: plan.levels.length };
+  plan.levels.forEach((L, k) => {
+    o[`L${k}`] = L;
+    o[`H${k}`] = plan.halfL[k]!;
+    o[`SH${k}`] = plan.shift[k]!;
+  });
+  return o;
+}
+
 function dispatchRound(z: Tensor, lay: { rows: number; dim: number; spatial: number }, plan: FsqPlan, proj: Linear | undefined, codes: Tensor, indices: Tensor, fromCodes: boolean): void {
   const ctx = z.ctx;
   ctx.dispatch(shader, {
-    overrides: { WG },
+    overrides: fsqOverrides(plan),
     bindings: {
       z,
       w: proj?.weight ?? unusedBinding(ctx, 'fsq.w'),
@@ -229,7 +244,6 @@ function dispatchRound(z: Tensor, lay: { rows: number; dim: number; spatial: num
     params: {
       rows: lay.rows,
       dim: lay.dim,
-      nl: plan.levels.length,
       spatial: lay.spatial,
       has_proj: proj ? 1 : 0,
       has_bias: proj?.bias ? 1 : 0,
