@@ -121,8 +121,20 @@ export class LdmResidual extends Module {
   }
 }
 
+/** Downsample(with_time=False): causal 3x3x3 conv with stride (1, 2, 2). */
+export class SpatialDown extends Module {
+  readonly conv: CausalConv3d;
+  constructor(path: string, c: number) {
+    super(path);
+    this.conv = this.child('conv', new CausalConv3d(this.key('_conv'), c, c, 3, [1, 2, 2]));
+  }
+  forward(x: Tensor): Tensor<'f32'> {
+    return this.conv.forward(x);
+  }
+}
+
 /** SpatialUpsample2x: causal conv C -> 4C, SiLU, depth-to-space 2x2. */
-class SpatialUp extends Module {
+export class SpatialUp extends Module {
   readonly conv: CausalConv3d;
   constructor(path: string, c: number) {
     super(path);
@@ -198,7 +210,7 @@ class LayerNormP extends Module {
 }
 
 /** One QFormer: `depth` cross-attention blocks (post-norm, ReLU MLP), then the final `q + q` step. */
-class QFormer extends Module {
+export class QFormer extends Module {
   readonly blocks: { attn: QAttention; norm2: LayerNormP; lin1: Linear; lin2: Linear; norm3: LayerNormP }[] = [];
   readonly finalAttn: QAttention;
   readonly finalNorm: LayerNormP;
@@ -293,7 +305,7 @@ export class LatentDynamicsModel extends Module {
       else if (kind === 'channel_residual') {
         push('res', `e${layer}`, new LdmResidual(p, d, 2 * d, F));
         d *= 2;
-      } else if (kind === 'spatial_down') push('down', `e${layer}`, new CausalConv3d(`${p}._conv`, d, d, 3, [1, 2, 2]));
+      } else if (kind === 'spatial_down') push('down', `e${layer}`, new SpatialDown(p, d));
       else this.require(false, `encoder layer ${layer}: '${kind}' is not an encoder layer`);
     });
     this.require(d === D, `encoder ends at ${d} channels; the qformer and FSQ are hard-coded to ${D}`);

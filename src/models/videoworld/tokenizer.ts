@@ -10,7 +10,7 @@ import { Module, type Param } from '../../graph/module.js';
 import { Conv2d, GroupNorm, Linear } from './layers.js';
 
 /** Residual(in, out): GN-SiLU-Conv3x3-GN-SiLU-Conv3x3 + shortcut (1x1 conv when the width changes). */
-class VQResidual extends Module {
+export class VQResidual extends Module {
   readonly gn1: GroupNorm;
   readonly conv1: Conv2d;
   readonly gn2: GroupNorm;
@@ -32,7 +32,7 @@ class VQResidual extends Module {
 }
 
 /** GN then single-head nn.MultiheadAttention over the H*W tokens (packed in_proj), plus residual. */
-class VQAttention extends Module {
+export class VQAttention extends Module {
   readonly gn: GroupNorm;
   readonly inProj: Param;
   readonly inBias: Param;
@@ -60,6 +60,30 @@ class VQAttention extends Module {
   }
 }
 
+/** Downsample: zero-pad right and bottom by 1, then 3x3 conv stride 2 (no padding). */
+export class VQDownsample extends Module {
+  readonly conv: Conv2d;
+  constructor(path: string, c: number) {
+    super(path);
+    this.conv = this.child('conv', new Conv2d(this.key('_conv'), c, c, 3));
+  }
+  forward(x: Tensor): Tensor<'f32'> {
+    return this.conv.forward(x, { stride: 2, padding: [0, 1, 0, 1] });
+  }
+}
+
+/** Upsample: nearest 2x, then 3x3 conv (pad 1). */
+export class VQUpsample extends Module {
+  readonly conv: Conv2d;
+  constructor(path: string, c: number) {
+    super(path);
+    this.conv = this.child('conv', new Conv2d(this.key('_conv'), c, c, 3));
+  }
+  forward(x: Tensor): Tensor<'f32'> {
+    return this.conv.forward(upsampleNearest2x(x));
+  }
+}
+
 export interface VQGANConfig {
   inChannels: number;
   outChannels: number;
@@ -78,7 +102,7 @@ export interface VQGANConfig {
 export class VQGAN extends Module {
   readonly inConv: Conv2d;
   readonly layers: { residuals: VQResidual[]; attentions: VQAttention[] }[] = [];
-  readonly resamples: Conv2d[] = [];
+  readonly resamples: (VQDownsample | VQUpsample)[] = [];
   readonly refine: [VQResidual, VQAttention, VQResidual];
   readonly projGn: GroupNorm;
   readonly projConv: Conv2d;
@@ -106,7 +130,8 @@ export class VQGAN extends Module {
       }
       this.layers.push({ residuals, attentions });
       c = cout;
-      if (i < n - 1) this.resamples.push(this.child(`rs${i}`, new Conv2d(this.key(`_resamples.${i}._conv`), c, c, 3)));
+      const rsPath = this.key(`_resamples.${i}`);
+      if (i < n - 1) this.resamples.push(this.child(`rs${i}`, kind === 'encoder' ? new VQDownsample(rsPath, c) : new VQUpsample(rsPath, c)));
     }
     if (cfg.refineLayer >= n) refineWidth = c;
     this.require(refineWidth > 0, `refineLayer ${cfg.refineLayer} out of range`);
@@ -137,9 +162,7 @@ export class VQGAN extends Module {
         if (a) h = stage((t) => a.forward(t))(h);
       });
       const rs = this.resamples[i];
-      if (rs) {
-        h = stage((t) => (this.kind === 'encoder' ? rs.forward(t, { stride: 2, padding: [0, 1, 0, 1] }) : rs.forward(upsampleNearest2x(t))))(h);
-      }
+      if (rs) h = stage((t) => rs.forward(t))(h);
     });
     if (this.cfg.refineLayer >= this.layers.length) h = refine(h);
     return stage((t) => this.projConv.forward(this.projGn.forward(t, true)))(h);
