@@ -1,6 +1,7 @@
 // layout ops: pure data movement, bytes = read input(s) + write output. Roofline: copy.
 // Shapes from the LDM: the decoder's T-concat, the LA-norm permute (B,C,T,H,W) -> (B,T,C,H,W),
-// a channels-last permute, the causal time padding, and a concat along C.
+// a channels-last permute (a true transpose: scalar path), the causal time padding, a concat
+// along C, and an unaligned slice (scalar path).
 import { concat, pad, permute, permuteRef, slice } from '../kernels/index.js';
 import type { GpuContext, Tensor } from '../kernels/index.js';
 import type { BenchCase } from './harness.js';
@@ -10,6 +11,8 @@ const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const iota = (s: readonly number[]) => new Float32Array(numel(s)).map((_, i) => i % 4093);
 
 interface Op {
+  /** 'layout_vec4' where the innermost dim is 16-byte contiguous on both sides (planStridedCopy). */
+  kernel: 'layout' | 'layout_vec4';
   shape: string;
   elems: number;
   quick?: boolean;
@@ -22,6 +25,7 @@ const at = (y: ArrayLike<number>, i: number, want: number) => {
 
 const OPS: Op[] = [
   {
+    kernel: 'layout_vec4',
     shape: 'concat T [1,512,4,16,16]+[1,512,1,16,16]',
     elems: 512 * 5 * 256,
     make: (ctx) => {
@@ -31,6 +35,7 @@ const OPS: Op[] = [
     },
   },
   {
+    kernel: 'layout_vec4',
     shape: `concat C [${V}]x2`,
     elems: 2 * numel(V),
     quick: true,
@@ -40,6 +45,7 @@ const OPS: Op[] = [
     },
   },
   {
+    kernel: 'layout_vec4',
     shape: `permute [${V}] -> BTCHW`,
     elems: numel(V),
     quick: true,
@@ -53,6 +59,7 @@ const OPS: Op[] = [
     },
   },
   {
+    kernel: 'layout',
     shape: `permute [${V}] -> channels last`,
     elems: numel(V),
     quick: true,
@@ -66,6 +73,7 @@ const OPS: Op[] = [
     },
   },
   {
+    kernel: 'layout_vec4',
     shape: `pad T front 3 [${V}]`,
     elems: numel([1, 128, 5, 128, 128]),
     make: (ctx) => {
@@ -74,6 +82,7 @@ const OPS: Op[] = [
     },
   },
   {
+    kernel: 'layout',
     shape: `slice W [${V}] 1:127`,
     elems: numel([1, 128, 2, 128, 126]),
     make: (ctx) => {
@@ -84,7 +93,7 @@ const OPS: Op[] = [
 ];
 
 export const cases: BenchCase[] = OPS.map((op) => ({
-  kernel: 'layout',
+  kernel: op.kernel,
   shape: op.shape,
   bytes: 8 * op.elems,
   quick: op.quick ?? false,

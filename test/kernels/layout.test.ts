@@ -1,6 +1,6 @@
 import test from 'ava';
 import { KernelArgError, concat, concatRef, pad, padRef, permute, permuteRef, slice, sliceRef } from '../../kernels/index.js';
-import { collapseDims } from '../../kernels/layout.js';
+import { collapseDims, planStridedCopy } from '../../kernels/layout.js';
 import { assertEqualInts } from '../helpers/close.js';
 import { gpu } from '../helpers/gpu.js';
 import { Rng } from '../helpers/rng.js';
@@ -13,6 +13,7 @@ const PERMUTES: [number[], number[]][] = [
   [[7], [0]],
   [[3, 5], [1, 0]],
   [[2, 3, 4, 5, 6], [0, 2, 1, 3, 4]], // [B,C,T,H,W] -> [B,T,C,H,W] (LA norm)
+  [[1, 3, 2, 4, 8], [0, 2, 1, 3, 4]], // the same with H*W % 4 == 0: layout_vec4
   [[1, 6, 2, 3, 5], [0, 2, 3, 4, 1]], // channels last
   [[2, 1, 3, 1, 4, 3], [5, 4, 3, 2, 1, 0]],
   [[1, 1, 1], [2, 0, 1]],
@@ -31,6 +32,7 @@ const SLICES: [number[], number, number, number][] = [
   [[9], 0, 2, 7],
   [[4, 5], 1, 4, 5],
   [[2, 3, 5, 4, 3], 2, 1, 4],
+  [[2, 3, 5, 4, 4], 2, 1, 4], // layout_vec4
   [[3, 4], -2, 0, 0],
   [[2, 1025], 1, 3, 1025],
 ];
@@ -45,6 +47,8 @@ for (const [shape, axis, start, end] of SLICES) {
 
 const PADS: [number[], [number, number][], number][] = [
   [[1, 3, 2, 4, 5], [[0, 0], [0, 0], [3, 0], [0, 0], [0, 0]], 0], // LDM causal time padding
+  [[1, 3, 2, 4, 4], [[0, 0], [0, 0], [3, 0], [0, 0], [0, 0]], 1.5], // the same on layout_vec4
+  [[2, 8], [[1, 0], [4, 4]], 3], // layout_vec4 with a padded innermost dim
   [[1, 2, 1, 5, 7], [[0, 0], [0, 0], [2, 0], [1, 1], [1, 1]], 0], // causal conv: time front, H/W both sides
   [[2, 3, 9, 8], [[0, 0], [0, 0], [0, 1], [0, 1]], -2.5], // ZeroPad2d((0,1,0,1)) of the VQGAN downsample
   [[5], [[2, 3]], 7],
@@ -117,6 +121,19 @@ test('layout merges contiguous dims before dispatch', (t) => {
   t.deepEqual(collapseDims([d(1, 8192, 10240), d(512, 16, 20), d(4, 4, 4), d(2, 2, 2), d(2, 1, 1)]), [d(512, 16, 20), d(16, 1, 1)]);
   // A padded dim is never merged away.
   t.is(collapseDims([{ e: 3, ss: 1, ds: 1, lo: 1, len: 1 }]).length, 1);
+});
+
+test('layout picks layout_vec4 only for 16-byte-aligned contiguous inner dims', (t) => {
+  const d = (e: number, ss: number, ds: number, lo = 0, len = e) => ({ e, ss, ds, lo, len });
+  const concatT = planStridedCopy([d(512, 16, 20), d(4, 4, 4), d(2, 2, 2), d(2, 1, 1)], 0, 16);
+  t.true(concatT.vec4);
+  t.deepEqual(concatT.dims.slice(4), [d(512, 4, 5), d(4, 1, 1)]);
+  t.is(concatT.dstBase, 4);
+  t.is(concatT.n, 2048);
+  t.false(planStridedCopy([d(3, 4, 4), d(4, 1, 1)], 0, 2).vec4, 'unaligned base');
+  t.false(planStridedCopy([d(4, 1, 4), d(4, 4, 1)], 0, 0).vec4, 'transpose');
+  t.false(planStridedCopy([d(2, 7, 6), d(6, 1, 1)], 0, 0).vec4, 'inner extent 6');
+  t.true(planStridedCopy([d(3, 8, 16, 1, 2), d(16, 1, 1, 4, 8)], -12, 0).vec4, 'pad [[1,0],[4,4]] of [2,8]');
 });
 
 test('layout: bad inputs are named errors', async (t) => {
