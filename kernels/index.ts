@@ -49,3 +49,8 @@ export { gatherRows, gatherRowsRef, tableChunks } from './gather_rows.js';
 export type { GatherRowsOptions } from './gather_rows.js';
 export { vqNearest, vqNearestRef, vqNearTies, vqTieTolerance } from './vq_lookup.js';
 export type { VqNearestOptions, VqNearTie } from './vq_lookup.js';
+export { concat, slice, pad, permute, concatRef, sliceRef, padRef, permuteRef } from './layout.js';
+export { fourierPe, fourierPeRef } from './fourier_pe.js';
+export type { FourierPeOptions } from './fourier_pe.js';
+export { argmax, sample, sampleTokens, argmaxRef, sampleRef, sampleScoresRef, gumbelRef, pcg4dX } from './sampling.js';
+export type { SampleOptions } from './sampling.js';
