@@ -3,9 +3,12 @@
  * `videoworld` command line: inspect and convert checkpoints without Python.
  *   videoworld inspect <file.pth|file.safetensors>
  *   videoworld convert <in.pth>... <out.safetensors> [--map go_fsq|go_battle|ldm] [--force] [--no-verify]
+ *   videoworld verify <golden.safetensors> [--tolerance <x>]
  * Exit codes: 0 success, 1 a bad or unreadable file, 2 a usage error.
  */
 import { existsSync } from 'node:fs';
+import { createNodeContext, readSafetensorsFile } from './node.js';
+import { verifyGolden } from './verify.js';
 import { basename, resolve } from 'node:path';
 import { openPthFile, readSafetensorsHeaderFile, writeSafetensorsStream } from './io/file-node.js';
 import { summarizePy, PyDict } from './io/pickle.js';
@@ -27,6 +30,12 @@ Usage:
                           (ignored keys are dropped; keys the table does not know are an error)
       --force             overwrite an existing output file
       --no-verify         skip CRC-32 checks of the stored tensor data
+  videoworld verify <golden.safetensors> [--tolerance <x>]
+      Builds the module named in a golden-format file's metadata (weights stored, or regenerated
+      with hinit-v1 from init_manifest and checked against weights_manifest), runs it on the
+      file's inputs on the WebGPU adapter and compares with its outputs. Prints per-output errors
+      on stderr and one JSON line last on stdout:
+      {"case","max_abs_err","max_rel_err","indices_equal","pass","tolerance"}. Exit 0 only on pass.
   videoworld --help
 
 Exit codes: 0 success, 1 unreadable or invalid input, 2 usage error.
@@ -193,6 +202,31 @@ async function convert(args: string[]): Promise<void> {
   }
 }
 
+async function verify(args: string[]): Promise<number> {
+  const ti = args.indexOf('--tolerance');
+  const tolerance = ti >= 0 ? Number(args[ti + 1]) : undefined;
+  if (tolerance !== undefined && !(tolerance > 0)) throw new UsageError(`--tolerance needs a positive number, got '${args[ti + 1]}'`);
+  const files = args.filter((a, i) => !a.startsWith('--') && (ti < 0 || i !== ti + 1));
+  if (files.length !== 1) throw new UsageError('verify takes exactly one <golden.safetensors>');
+  const file = resolve(files[0]!);
+  const g = await readSafetensorsFile(file);
+  process.stderr.write(`verify ${basename(file)}: case ${g.metadata.case ?? '?'}, module ${g.metadata.module ?? '?'}\n`);
+  const ctx = await createNodeContext();
+  try {
+    const r = await verifyGolden(ctx, g, { tolerance });
+    for (const o of r.outputs) {
+      process.stderr.write(o.exact ? `  ${o.name}: ${o.mismatches} mismatched integers\n` : `  ${o.name}: max abs err ${o.max_abs_err.toExponential(3)}, max rel err ${o.max_rel_err.toExponential(3)}\n`);
+    }
+    if (r.near_tie_mismatches) process.stderr.write(`  ${r.near_tie_mismatches} integer mismatches at documented rounding ties (accepted)\n`);
+    process.stderr.write(`  ${r.seconds.toFixed(1)} s on ${ctx.adapterInfo}\n`);
+    const line = { case: r.case, max_abs_err: r.max_abs_err, max_rel_err: r.max_rel_err, indices_equal: r.indices_equal, pass: r.pass, tolerance: r.tolerance };
+    process.stdout.write(JSON.stringify(line) + '\n');
+    return r.pass ? 0 : 1;
+  } finally {
+    ctx.destroy();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
@@ -202,6 +236,7 @@ async function main(argv: string[]): Promise<number> {
     }
     if (cmd === 'inspect') await inspect(rest);
     else if (cmd === 'convert') await convert(rest);
+    else if (cmd === 'verify') return await verify(rest);
     else throw new UsageError(`unknown command '${cmd}'`);
     return 0;
   } catch (e) {

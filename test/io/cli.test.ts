@@ -88,3 +88,17 @@ test('cli: inspect lists tensors, views, layout; convert round-trips bit-exactly
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('cli: verify prints one JSON line last and exits 0 only on pass', async (t) => {
+  const file = join(GOLDEN_DIR, 'ldm_spatial_up_c8.safetensors');
+  const ok = await cli('verify', file);
+  t.is(ok.code, 0, ok.stderr);
+  const last = JSON.parse(ok.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+  t.deepEqual(Object.keys(last), ['case', 'max_abs_err', 'max_rel_err', 'indices_equal', 'pass', 'tolerance']);
+  t.is(last.case, 'ldm_spatial_up_c8');
+  t.is(last.pass, true);
+  const strict = await cli('verify', file, '--tolerance', '1e-12');
+  t.is(strict.code, 1);
+  t.is((JSON.parse(strict.stdout.trim().split('\n').pop()!) as { pass: boolean }).pass, false);
+  t.is((await cli('verify')).code, 2);
+});
