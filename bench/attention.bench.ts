@@ -1,0 +1,97 @@
+// attention: flash prefill (FLOPs = 4 * B * NH * Lq * Lk * HD: QK^T and P.V; causal counts only the
+// unmasked half), the split-K decode step (one query row, bytes = the K and V rows read; tokens/s
+// = 1000 / ms), and rope (bytes = x read + out written). Shapes carry the scratch bytes each call
+// allocates, to show it is O(L x d) and never L x L.
+import { attention, attentionDecode, attentionRef, decodeScratchBytes, rope, ropeRef, ropeTable, ropeTableData } from '../kernels/index.js';
+import type { GpuContext, Tensor } from '../kernels/index.js';
+import type { BenchCase } from './harness.js';
+
+function data(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = (s / 2 ** 32) * 2 - 1;
+  }
+  return a;
+}
+
+/** Checks rows 0, 1 and the last of (b=0, every head) against the double reference. */
+async function checkRows(out: Tensor, qa: Float32Array, ka: Float32Array, va: Float32Array, NH: number, Lq: number, Lk: number, HD: number, kernel: string): Promise<void> {
+  const y = await out.read();
+  for (const i of [...new Set([0, 1, Lq - 1])].filter((r) => r < Lq)) {
+    for (let h = 0; h < NH; h++) {
+      const qrow = qa.subarray((h * Lq + i) * HD, (h * Lq + i + 1) * HD);
+      const ref = attentionRef(qrow, ka.subarray(h * Lk * HD, (h + 1) * Lk * HD), va.subarray(h * Lk * HD, (h + 1) * Lk * HD), { B: 1, NH: 1, Lq: 1, Lk, HD });
+      for (let d = 0; d < HD; d++) {
+        const got = y[(h * Lq + i) * HD + d]!;
+        if (!(Math.abs(got - ref[d]!) <= 2e-5)) throw new Error(`${kernel} bench: row ${i} head ${h} dim ${d}: ${got} vs ${ref[d]}`);
+      }
+    }
+  }
+}
+
+function setupAttention(ctx: GpuContext, NH: number, Lq: number, Lk: number, HD: number, decode: boolean) {
+  const qa = data(NH * Lq * HD, 1);
+  const ka = data(NH * Lk * HD, 2);
+  const va = data(NH * Lk * HD, 3);
+  const q = ctx.fromArray(qa, [1, NH, Lq, HD]);
+  const k = ctx.fromArray(ka, [1, NH, Lk, HD]);
+  const v = ctx.fromArray(va, [1, NH, Lk, HD]);
+  const out = ctx.tensor([1, NH, Lq, HD]);
+  const kernel = decode ? 'attention_decode' : 'attention';
+  return {
+    run: () => void (decode ? attentionDecode(q, k, v, { out }) : attention(q, k, v, { out })),
+    check: () => checkRows(out, qa, ka, va, NH, Lq, Lk, HD, kernel),
+    dispose: () => [q, k, v, out].forEach((t) => t.dispose()),
+  };
+}
+
+const prefill = (NH: number, S: number, HD: number, quick: boolean): BenchCase => ({
+  kernel: 'attention',
+  shape: `S=${S} ${NH}x${HD} non-causal, scratch 0 B`,
+  flops: 4 * NH * S * S * HD,
+  quick,
+  setup: async (ctx) => setupAttention(ctx, NH, S, S, HD, false),
+});
+
+const decode = (NH: number, Lk: number, HD: number): BenchCase => ({
+  kernel: 'attention_decode',
+  shape: `Lq=1 Lk=${Lk} ${NH}x${HD}, scratch ${decodeScratchBytes(1, NH, HD, Lk)} B`,
+  flops: 4 * NH * Lk * HD,
+  bytes: 2 * NH * Lk * HD * 4,
+  quick: true,
+  setup: async (ctx) => setupAttention(ctx, NH, 1, Lk, HD, true),
+});
+
+export const cases: BenchCase[] = [
+  prefill(8, 1024, 64, true),
+  prefill(16, 44, 64, false),
+  decode(16, 44, 64),
+  decode(16, 2048, 64),
+  {
+    kernel: 'rope',
+    shape: 'q [1,16,44,64] at positions 0..43',
+    bytes: 2 * 16 * 44 * 64 * 4,
+    quick: true,
+    setup: async (ctx) => {
+      const shape = [1, 16, 44, 64] as const;
+      const xa = data(16 * 44 * 64, 4);
+      const pos = Int32Array.from({ length: 44 }, (_, i) => i);
+      const x = ctx.fromArray(xa, shape);
+      const p = ctx.fromArray(pos, [1, 44], 'i32');
+      const table = ropeTable(ctx, 64, 64);
+      const out = ctx.tensor(shape);
+      return {
+        run: () => void rope(x, p, table, out),
+        check: async () => {
+          const y = await out.read();
+          const t = ropeTableData(64, 64);
+          const ref = ropeRef(xa, shape, pos, t.cos, t.sin, 64);
+          for (let i = 0; i < ref.length; i++) if (!(Math.abs(y[i]! - ref[i]!) <= 1e-6)) throw new Error(`rope bench: mismatch at ${i}`);
+        },
+        dispose: () => [x, p, out, table.cos, table.sin].forEach((t) => t.dispose()),
+      };
+    },
+  },
+];
