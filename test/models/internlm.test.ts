@@ -1,5 +1,6 @@
 import test from 'ava';
 import { createNodeContext } from '../../src/node.js';
+import { gpu } from '../helpers/gpu.js';
 import { safetensorsSource } from '../../src/graph/weights.js';
 import { INTERNLM_DEFAULTS, InternLM, type InternLMConfig } from '../../src/models/videoworld/internlm.js';
 import { assertClose } from '../helpers/close.js';
@@ -61,5 +62,33 @@ test('internlm: lastOnly logits equal the last row of the full pass; memory does
   t.is(after.created, before.created, 'no createBuffer in later decode steps');
   t.is(after.inUse, before.inUse, 'no growth in live buffers');
   for (const c of caches) c.dispose();
+  lm.dispose();
+});
+
+test('internlm.generate: greedy tokens from the KV cache equal the argmax of full passes; seeded sampling repeats', async (t) => {
+  const ctx = await gpu();
+  const g = await loadGolden('internlm_tiny_lm');
+  const cfg = configOf(g.metadata.ctor!);
+  const lm = new InternLM(cfg);
+  lm.load(ctx, safetensorsSource(g));
+  const prompt = [5, 17, 3, 88];
+  const streamed: number[] = [];
+  const r = await lm.generate(ctx, prompt, { maxNewTokens: 6, sampling: { greedy: true }, onToken: (id) => void streamed.push(id) });
+  t.is(r.tokens.length, 6);
+  t.deepEqual(streamed, r.tokens);
+  const seq = [...prompt, ...r.tokens];
+  const full = await lm.forward(ctx, [seq.slice(0, -1)]).read();
+  const V = cfg.vocabSize;
+  for (let i = 0; i < r.tokens.length; i++) {
+    const row = full.subarray((prompt.length - 1 + i) * V, (prompt.length + i) * V);
+    t.is(r.tokens[i], row.indexOf(Math.max(...row)), `token ${i}`);
+  }
+  const a = await lm.generate(ctx, prompt, { maxNewTokens: 5, sampling: { seed: 7, temperature: 1.5 } });
+  const b = await lm.generate(ctx, prompt, { maxNewTokens: 5, sampling: { seed: 7, temperature: 1.5 } });
+  t.deepEqual(a.tokens, b.tokens);
+  const stop = await lm.generate(ctx, prompt, { maxNewTokens: 6, sampling: { greedy: true }, stopTokens: [r.tokens[2]!] });
+  t.deepEqual(stop.tokens, r.tokens.slice(0, r.tokens.indexOf(r.tokens[2]!) + 1));
+  t.is(stop.stoppedBy, 'stop');
+  await t.throwsAsync(() => lm.generate(ctx, prompt, { maxNewTokens: 100 }), { message: /exceeds maxPositions 64/ });
   lm.dispose();
 });

@@ -24,6 +24,7 @@ import {
   ropeTable,
 } from '../../../kernels/index.js';
 import { gatherRows } from '../../../kernels/gather_rows.js';
+import { type SampleOptions, sample } from '../../../kernels/sampling.js';
 import { GraphError, type LoadReport, Module, type Param } from '../../graph/module.js';
 import type { WeightSource } from '../../graph/weights.js';
 
@@ -148,6 +149,23 @@ export interface ForwardOptions {
   lastOnly?: boolean;
 }
 
+export interface GenerateOptions {
+  maxNewTokens: number;
+  /** seed, temperature, topK, topP, greedy (see kernels/sampling.ts); `step` offsets the RNG counter. */
+  sampling?: SampleOptions;
+  /** Generation ends after emitting one of these. */
+  stopTokens?: number[];
+  /** Called with every new token; return false to stop. */
+  onToken?: (id: number, step: number) => void | boolean;
+}
+
+export interface GenerateResult {
+  tokens: number[];
+  stoppedBy: 'length' | 'stop' | 'callback';
+  prefillMs: number;
+  decodeMsPerToken: number;
+}
+
 export class InternLM extends Module {
   readonly embed: Param;
   readonly layers: DecoderLayer[];
@@ -229,6 +247,48 @@ export class InternLM extends Module {
       const logits = linear(hN, this.lmHead.t);
       return logits.reshape([B, o.lastOnly ? 1 : L, V]);
     });
+  }
+
+  /**
+   * Autoregressive generation for one prompt (batch 1): a prefill of the prompt, then one token
+   * per step against the KV cache, sampling each token on the GPU. `onToken` streams every token;
+   * returning false from it stops early.
+   * @example
+   * const { tokens } = await lm.generate(ctx, prompt, { maxNewTokens: 25, sampling: { seed: 60 }, stopTokens: [50256] });
+   */
+  async generate(ctx: GpuContext, prompt: number[], opts: GenerateOptions): Promise<GenerateResult> {
+    const { maxNewTokens } = opts;
+    if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) throw new GraphError(this.path || 'internlm', `maxNewTokens must be an integer >= 1, got ${maxNewTokens}`);
+    if (!prompt.length) throw new GraphError(this.path || 'internlm', 'the prompt is empty');
+    const caches = this.newCaches(ctx, 1, prompt.length + maxNewTokens);
+    const stop = new Set(opts.stopTokens ?? []);
+    const tokens: number[] = [];
+    const t0 = performance.now();
+    let prefillMs = 0;
+    let stoppedBy: GenerateResult['stoppedBy'] = 'length';
+    try {
+      let input = prompt;
+      for (let step = 0; step < maxNewTokens; step++) {
+        const logits = this.forward(ctx, [input], { caches, lastOnly: true });
+        const [id] = await sample(logits.reshape([1, this.cfg.vocabSize]), { ...opts.sampling, step: ((opts.sampling?.step ?? 0) + step) >>> 0 });
+        logits.dispose();
+        if (step === 0) prefillMs = performance.now() - t0;
+        tokens.push(id!);
+        if (opts.onToken?.(id!, step) === false) {
+          stoppedBy = 'callback';
+          break;
+        }
+        if (stop.has(id!)) {
+          stoppedBy = 'stop';
+          break;
+        }
+        input = [id!];
+      }
+    } finally {
+      for (const c of caches) c.dispose();
+    }
+    const totalMs = performance.now() - t0;
+    return { tokens, stoppedBy, prefillMs, decodeMsPerToken: tokens.length > 1 ? (totalMs - prefillMs) / (tokens.length - 1) : 0 };
   }
 
   override dispose(): void {
