@@ -155,9 +155,9 @@ export function matmul(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor<'f32
   if (numel(p.outShape) * 4 > maxBytes) throw new KernelArgError(kernel, 'out', `[${p.outShape}] is over the ${maxBytes}-byte binding limit`);
   const chunked = b.byteLength > maxBytes;
   if (chunked && (!transB || p.bBatch !== 0)) throw new KernelArgError(kernel, 'b', `${b} is ${b.byteLength} bytes, over the ${maxBytes}-byte binding limit; only an unbatched transB [N, K] weight can be bound in row chunks`);
+  if (p.batch > ctx.limits.maxComputeWorkgroupsPerDimension) throw new KernelArgError(kernel, 'a', `batch ${p.batch} exceeds ${ctx.limits.maxComputeWorkgroupsPerDimension}`);
   const dst = outTensor(kernel, a, p.outShape, 'f32', o.out);
   if (dst.buffer === a.buffer || dst.buffer === b.buffer) throw new KernelArgError(kernel, 'out', 'must not alias a or b');
-  if (p.batch > ctx.limits.maxComputeWorkgroupsPerDimension) throw new KernelArgError(kernel, 'a', `batch ${p.batch} exceeds ${ctx.limits.maxComputeWorkgroupsPerDimension}`);
   const tiles = chooseMatmulTiles(p.M, p.N, p.K, ctx.limits, transB, p.batch);
   if (tiles.variant === 'gemv') {
     gemv(a, b, p.N, p.K, act, o, dst, maxBytes);

@@ -1,12 +1,13 @@
 // matmul: out[z, m, n_off + n] = act(sum_k A[z, m, k] * B[z, k, n] + bias[n_off + n]) + res[z, m, n_off + n]
 //
+// The any-shape kernel (matmul_vec4 is the fast path when B's rows allow vec4 loads).
 // Register-blocked: each invocation owns a 4x4 block of outputs held in 16 scalar f32
-// accumulators (on lavapipe an invocation is one SIMD lane; vec4 accumulators spill). Per step of
-// 4 along K it loads a 4x4 block of A and of B (32 loads for 64 FMAs) straight from storage: on
-// lavapipe every per-lane load costs the same whether the memory is workgroup or storage, so
-// staging tiles in workgroup memory only adds stores and barriers (measured: 3-4 GFLOP/s staged
-// vs 6-11 direct, 512^3). Out-of-range rows and columns are clamped on load (the loop has no
-// branches) and skipped on store. K % 4 leftovers run a scalar tail.
+// accumulators (on lavapipe an invocation is one SIMD lane). Per step of 4 along K it loads a 4x4
+// block of A and of B (32 loads for 64 FMAs) straight from storage: lavapipe runs a per-lane load
+// from workgroup memory as the same loop over the 8 lanes as one from storage, so staging tiles
+// in workgroup memory only added stores and barriers (measured at 512^3: 3-4 GFLOP/s staged vs
+// 6-11 direct). Out-of-range rows and columns are clamped on load (the loop has no branches) and
+// skipped on store. K % 4 leftovers run a scalar tail.
 //
 // a:    array<f32>  TRANS_A ? [batch_a, K, M] : [batch_a, M, K]   (batch stride a_batch; 0 = broadcast)
 // b:    array<f32>  TRANS_B ? [batch_b, N, K] : [batch_b, K, N]   (batch stride b_batch; 0 = broadcast)
