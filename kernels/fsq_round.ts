@@ -34,6 +34,9 @@ import type { Tensor } from './core/tensor.js';
 import { fsq_round as shader } from './wgsl.gen.js';
 
 const WG = 256;
+/** Rows per invocation (R in wgsl/fsq_round.wgsl), with and without the fused projection (measured). */
+const ROWS_PROJ = 8;
+const ROWS_PLAIN = 4;
 const EPS = 1e-3;
 const MAX_LEVELS = 8;
 const f32 = Math.fround;
@@ -231,8 +234,9 @@ function fsqOverrides(plan: FsqPlan): Record<string, number> {
 
 function dispatchRound(z: Tensor, lay: { rows: number; dim: number; spatial: number }, plan: FsqPlan, proj: Linear | undefined, codes: Tensor, indices: Tensor, fromCodes: boolean): void {
   const ctx = z.ctx;
+  const rowsPer = proj ? ROWS_PROJ : ROWS_PLAIN;
   ctx.dispatch(shader, {
-    overrides: fsqOverrides(plan),
+    overrides: { ...fsqOverrides(plan), R: rowsPer },
     bindings: {
       z,
       w: proj?.weight ?? unusedBinding(ctx, 'fsq.w'),
@@ -249,7 +253,7 @@ function dispatchRound(z: Tensor, lay: { rows: number; dim: number; spatial: num
       has_bias: proj?.bias ? 1 : 0,
       from_codes: fromCodes ? 1 : 0,
     },
-    workgroups: foldGrid(Math.ceil(lay.rows / WG), ctx.limits.maxComputeWorkgroupsPerDimension),
+    workgroups: foldGrid(Math.ceil(lay.rows / (rowsPer * WG)), ctx.limits.maxComputeWorkgroupsPerDimension),
   });
 }
 
