@@ -16,7 +16,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ContextOptions, type GpuContext, createContext } from '../kernels/core/context.js';
 import { NoAdapterError } from '../kernels/core/errors.js';
-import { type SafetensorsFile, parseSafetensors, serializeSafetensors, type TensorRecord } from './io/safetensors.js';
+import type { WeightSource } from './graph/weights.js';
+import { type TransformerConfig, inferTransformerConfig } from './models/videoworld/infer-config.js';
+import { detectWeightMap, mapKeys } from './models/videoworld/weight-map.js';
+import { openPthFile } from './io/file-node.js';
+import { decodeF32, type SafetensorsFile, parseSafetensors, serializeSafetensors, type TensorRecord } from './io/safetensors.js';
 
 /** The exact command that installs a software WebGPU adapter (Mesa lavapipe) on Debian/Ubuntu. */
 export function installDriverCommand(): string {
@@ -69,6 +73,69 @@ export async function readSafetensorsFile(path: string): Promise<SafetensorsFile
 /** Writes tensors (and string metadata) as a .safetensors file. */
 export async function writeSafetensorsFile(path: string, tensors: Record<string, TensorRecord>, metadata?: Record<string, string>): Promise<void> {
   await writeFile(path, serializeSafetensors(tensors, metadata));
+}
+
+export interface WeightFiles {
+  /** Every tensor of the files under our (upstream battle-model) names; later files win. */
+  source: WeightSource;
+  /** The transformer config read off the checkpoint, when it holds one. */
+  transformer: TransformerConfig | null;
+  /** One line per file: which layout it was read as, and what was ignored. */
+  notes: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Opens checkpoints (.pth written by torch.save, or .safetensors) for `Module.load`: names are
+ * mapped with the detected weight map (go_fsq, go_battle, ldm; files already in our names pass
+ * through), tensors are read one at a time on demand and converted to f32.
+ */
+export async function openWeightFiles(files: string[]): Promise<WeightFiles> {
+  const readers = new Map<string, { shape: number[]; read: () => Promise<Float32Array> }>();
+  const notes: string[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  const rawShapes = new Map<string, number[]>();
+  for (const file of files) {
+    const entries = new Map<string, { shape: number[]; read: () => Promise<Float32Array> }>();
+    if (file.endsWith('.safetensors')) {
+      const st = await readSafetensorsFile(file);
+      for (const n of st.names) entries.set(n, { shape: st.entry(n).shape, read: async () => st.f32(n) });
+    } else {
+      const ck = await openPthFile(file);
+      closers.push(() => ck.close());
+      for (const n of ck.names) {
+        const t = ck.get(n);
+        entries.set(n, { shape: t.shape, read: async () => { const r = await ck.read(n); return decodeF32(r.dtype, new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength), t.numel, `${file}: ${n}`); } });
+      }
+    }
+    for (const [n, e] of entries) rawShapes.set(n, e.shape);
+    const map = detectWeightMap([...entries.keys()]);
+    if (!map) {
+      for (const [n, e] of entries) readers.set(n, e);
+      notes.push(`${file}: ${entries.size} tensors, names used as they are`);
+      continue;
+    }
+    const m = mapKeys(entries.keys(), map);
+    for (const [ours, theirs] of m.mapped) readers.set(ours, entries.get(theirs)!);
+    for (const n of m.unmatched) readers.set(n, entries.get(n)!);
+    notes.push(`${file}: ${map.id} layout, ${m.mapped.size} tensors mapped, ${m.ignored.length} ignored, ${m.shadowed.length} shadowed, ${m.unmatched.length} not covered by the map`);
+  }
+  return {
+    source: {
+      keys: () => [...readers.keys()],
+      shape: (k) => readers.get(k)?.shape,
+      f32: (k) => {
+        const r = readers.get(k);
+        if (!r) throw new Error(`openWeightFiles: no tensor ${k}`);
+        return r.read();
+      },
+    },
+    transformer: inferTransformerConfig(rawShapes),
+    notes,
+    close: async () => {
+      for (const c of closers) await c();
+    },
+  };
 }
 
 export { fileSource, openPthFile, readSafetensorsHeaderFile, writeSafetensorsStream } from './io/file-node.js';

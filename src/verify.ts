@@ -121,8 +121,8 @@ export function goldenWeights(g: SafetensorsFile): WeightSource {
   const manifest = new Map(wm.map(([k, , , sum, abs]) => [k, { sum, abs }]));
   return {
     ...src,
-    f32: (k) => {
-      const w = src.f32(k);
+    f32: async (k) => {
+      const w = await src.f32(k);
       const m = manifest.get(k);
       if (m) {
         let s = 0;
@@ -140,8 +140,8 @@ export function goldenWeights(g: SafetensorsFile): WeightSource {
 }
 
 const input = (ctx: GpuContext, g: SafetensorsFile, name: string) => ctx.fromArray(g.f32(name), g.entry(name).shape, 'f32', name);
-const loaded = <M extends Module>(ctx: GpuContext, g: SafetensorsFile, m: M): M => {
-  m.load(ctx, goldenWeights(g));
+const loaded = async <M extends Module>(ctx: GpuContext, g: SafetensorsFile, m: M): Promise<M> => {
+  await m.load(ctx, goldenWeights(g));
   return m;
 };
 
@@ -152,40 +152,40 @@ const RUNNERS: Record<string, Runner> = {
   async CausalConv3d(ctx, g, c) {
     const w = g.entry('conv.weight').shape;
     const stride = (c.stride as number[] | undefined) ?? [1, 1, 1];
-    const m = loaded(ctx, g, new CausalConv3d('', w[1]!, w[0]!, w[2]!, stride[1] === 2 ? [1, 2, 2] : [1, 1, 1]));
+    const m = await loaded(ctx, g, new CausalConv3d('', w[1]!, w[0]!, w[2]!, stride[1] === 2 ? [1, 2, 2] : [1, 1, 1]));
     const x = g.has('in/video') ? pad(input(ctx, g, 'in/video'), [[0, 0], [0, 0], [3, 0], [0, 0], [0, 0]]) : input(ctx, g, 'in/x');
     return [{ name: 'y', actual: await read(m.forward(x)), expected: 'out/y' }];
   },
   async ResidualLA(ctx, g, c) {
-    const m = loaded(ctx, g, new LdmResidual('', num(c.in_channels, 'in_channels'), num(c.out_channels, 'out_channels'), num(c.frame_num, 'frame_num')));
+    const m = await loaded(ctx, g, new LdmResidual('', num(c.in_channels, 'in_channels'), num(c.out_channels, 'out_channels'), num(c.frame_num, 'frame_num')));
     return [{ name: 'y', actual: await read(m.forward(input(ctx, g, 'in/x'))), expected: 'out/y' }];
   },
   async Residual(ctx, g, c) {
     const [cin, cout] = [num(c.in_channels, 'in_channels'), num(c.out_channels, 'out_channels')];
     const m = g.metadata.module!.includes('vqgan') ? new VQResidual('', cin, cout) : new LdmResidual('', cin, cout, null);
-    loaded(ctx, g, m);
+    await loaded(ctx, g, m);
     return [{ name: 'y', actual: await read(m.forward(input(ctx, g, 'in/x'))), expected: 'out/y' }];
   },
   async Downsample(ctx, g, c) {
     const C = num(c.num_channels, 'num_channels');
     const m = g.metadata.module!.includes('vqgan') ? new VQDownsample('', C) : new SpatialDown('', C);
-    loaded(ctx, g, m);
+    await loaded(ctx, g, m);
     return [{ name: 'y', actual: await read(m.forward(input(ctx, g, 'in/x'))), expected: 'out/y' }];
   },
   async Upsample(ctx, g, c) {
-    const m = loaded(ctx, g, new VQUpsample('', num(c.num_channels, 'num_channels')));
+    const m = await loaded(ctx, g, new VQUpsample('', num(c.num_channels, 'num_channels')));
     return [{ name: 'y', actual: await read(m.forward(input(ctx, g, 'in/x'))), expected: 'out/y' }];
   },
   async SpatialUpsample2x(ctx, g, c) {
-    const m = loaded(ctx, g, new SpatialUp('', num(c.dim, 'dim')));
+    const m = await loaded(ctx, g, new SpatialUp('', num(c.dim, 'dim')));
     return [{ name: 'y', actual: await read(m.forward(input(ctx, g, 'in/x'))), expected: 'out/y' }];
   },
   async Attention(ctx, g, c) {
-    const m = loaded(ctx, g, new VQAttention('', num(c.num_channels, 'num_channels')));
+    const m = await loaded(ctx, g, new VQAttention('', num(c.num_channels, 'num_channels')));
     return [{ name: 'y', actual: await read(m.forward(input(ctx, g, 'in/x'))), expected: 'out/y' }];
   },
   async AdaGroupNorm(ctx, g, c) {
-    const m = loaded(ctx, g, new AdaGN('', num(c.embedding_dim, 'embedding_dim'), num(c.out_dim, 'out_dim')));
+    const m = await loaded(ctx, g, new AdaGN('', num(c.embedding_dim, 'embedding_dim'), num(c.out_dim, 'out_dim')));
     return [{ name: 'y', actual: await read(m.forward(input(ctx, g, 'in/x'), input(ctx, g, 'in/cond'))), expected: 'out/y' }];
   },
   async PositionEmbeddingRandom(ctx, g) {
@@ -196,7 +196,7 @@ const RUNNERS: Record<string, Runner> = {
     ];
   },
   async QFormerMFSep(ctx, g, c) {
-    const m = loaded(ctx, g, new QFormerSep('', num(c.embedding_dim, 'embedding_dim'), num(c.depth, 'depth'), num(c.qformer_num, 'qformer_num')));
+    const m = await loaded(ctx, g, new QFormerSep('', num(c.embedding_dim, 'embedding_dim'), num(c.depth, 'depth'), num(c.qformer_num, 'qformer_num')));
     const q = input(ctx, g, 'in/queries');
     const out: Comparison[] = [];
     for (const name of g.names.filter((n) => n.startsWith('out/'))) {
@@ -233,7 +233,7 @@ const RUNNERS: Record<string, Runner> = {
     return out;
   },
   async MagVitGenerator(ctx, g, c) {
-    const ldm = loaded(ctx, g, new LatentDynamicsModel(ldmConfig(c)));
+    const ldm = await loaded(ctx, g, new LatentDynamicsModel(ldmConfig(c)));
     const enc = ldm.encode(input(ctx, g, 'in/video'));
     const out: Comparison[] = [
       { name: 'indices', actual: await read(enc.indices), expected: 'out/indices', exact: true },
@@ -248,7 +248,7 @@ const RUNNERS: Record<string, Runner> = {
   async Tokenizer(ctx, g, c) {
     const v = c.v_token as Ctor;
     const cfg: TokenizerConfig = { encoder: vqganConfig(c.vbackbone as Ctor), decoder: vqganConfig(c.v_token_decoder as Ctor), levels: v.levels as number[], dim: num(v.dim, 'v_token.dim') };
-    const tok = loaded(ctx, g, new ImageTokenizer(cfg));
+    const tok = await loaded(ctx, g, new ImageTokenizer(cfg));
     const enc = tok.encode(input(ctx, g, 'in/image'));
     const out: Comparison[] = [
       { name: 'indices', actual: await read(enc.indices), expected: 'out/indices', exact: true },
@@ -263,7 +263,7 @@ const RUNNERS: Record<string, Runner> = {
   },
   async InternLMDecoderLayer(ctx, g, c) {
     const cfg = internlmConfig(c);
-    const layer = loaded(ctx, g, new DecoderLayer('', cfg));
+    const layer = await loaded(ctx, g, new DecoderLayer('', cfg));
     const [B, L, H] = g.entry('in/hidden_states').shape as [number, number, number];
     const HD = H / cfg.numHeads;
     const table = ropeTable(ctx, HD, cfg.maxPositions, g.f32('self_attn.rotary_emb.inv_freq'));
@@ -278,7 +278,7 @@ const RUNNERS: Record<string, Runner> = {
   },
   async InternLMForCausalLM(ctx, g, c) {
     const cfg = internlmConfig(c);
-    const lm = loaded(ctx, g, new InternLM(cfg));
+    const lm = await loaded(ctx, g, new InternLM(cfg));
     const [B, L] = g.entry('in/input_ids').shape as [number, number];
     const rows = (a: Int32Array) => Array.from({ length: B }, (_, b) => Array.from(a.subarray(b * L, (b + 1) * L)));
     const ids = rows(g.i32('in/input_ids'));

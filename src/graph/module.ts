@@ -87,7 +87,7 @@ export class Module {
    * Checks every declared key exists in `src` with the declared shape (all problems listed at
    * once, with shapes), then uploads. Unknown source keys are returned, not fatal.
    */
-  load(ctx: GpuContext, src: WeightSource, opts: { onProgress?: (done: number, total: number) => void } = {}): LoadReport {
+  async load(ctx: GpuContext, src: WeightSource, opts: { onProgress?: (done: number, total: number) => void } = {}): Promise<LoadReport> {
     const params = [...this.namedParams()];
     const problems: string[] = [];
     for (const p of params) {
@@ -99,14 +99,26 @@ export class Module {
     const declared = new Set(params.map((p) => p.key));
     const unexpected = src.keys().filter((k) => !declared.has(k));
     let bytes = 0;
-    params.forEach((p, i) => {
+    // One tensor at a time: a file-backed source never holds the whole checkpoint in memory.
+    for (const [i, p] of params.entries()) {
+      const data = await src.f32(p.key);
       p.tensor?.dispose();
-      p.tensor = ctx.fromArray(src.f32(p.key), p.shape, 'f32', p.key);
+      p.tensor = ctx.fromArray(data, p.shape, 'f32', p.key);
       bytes += p.size * 4;
       opts.onProgress?.(i + 1, params.length);
-    });
+    }
+    for (const m of this.modules()) await m.afterLoad(ctx, src);
     return { loaded: params.length, unexpected, bytes };
   }
+
+  /** This module and every descendant, parents first. */
+  *modules(): Generator<Module> {
+    yield this;
+    for (const c of this.children.values()) yield* c.modules();
+  }
+
+  /** Hook run after load() uploaded every parameter (derived tables, e.g. RoPE). */
+  protected async afterLoad(_ctx: GpuContext, _src: WeightSource): Promise<void> {}
 
   /** Releases every uploaded parameter. */
   dispose(): void {

@@ -6,7 +6,8 @@ export interface WeightSource {
   keys(): string[];
   /** The shape of `key`, or undefined when absent. */
   shape(key: string): readonly number[] | undefined;
-  f32(key: string): Float32Array;
+  /** The tensor converted to f32 (file-backed sources read it on demand). */
+  f32(key: string): Float32Array | Promise<Float32Array>;
 }
 
 /** Tensors of a safetensors file (optionally only those under `prefix`, with it stripped). */

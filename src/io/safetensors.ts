@@ -67,20 +67,7 @@ export class SafetensorsFile {
   /** A tensor as Float32Array, converting F16/BF16/F64/integer dtypes. */
   f32(name: string): Float32Array {
     const e = this.entry(name);
-    const n = e.shape.reduce((a, b) => a * b, 1);
-    const dv = new DataView(this.bytes.buffer, this.bytes.byteOffset + e.begin, e.end - e.begin);
-    const out = new Float32Array(n);
-    switch (e.dtype) {
-      case 'F32': for (let i = 0; i < n; i++) out[i] = dv.getFloat32(i * 4, true); break;
-      case 'F64': for (let i = 0; i < n; i++) out[i] = dv.getFloat64(i * 8, true); break;
-      case 'F16': for (let i = 0; i < n; i++) out[i] = halfToFloat(dv.getUint16(i * 2, true)); break;
-      case 'BF16': for (let i = 0; i < n; i++) out[i] = bf16ToFloat(dv.getUint16(i * 2, true)); break;
-      default: {
-        const ints = this.ints(name);
-        for (let i = 0; i < n; i++) out[i] = ints[i]!;
-      }
-    }
-    return out;
+    return decodeF32(e.dtype, this.bytes.subarray(e.begin, e.end), e.shape.reduce((a, b) => a * b, 1), `${this.source}: ${name}`);
   }
 
   /** An integer or bool tensor as Int32Array (I64 values must fit in int32). */
@@ -123,6 +110,31 @@ export class SafetensorsFile {
     if (v === undefined) throw new SafetensorsError(this.source, `no metadata key '${key}'`);
     return JSON.parse(v) as T;
   }
+}
+
+/** `n` little-endian values of `dtype` as float32 (floats rounded, ints and bools converted). */
+export function decodeF32(dtype: SafetensorsDType, bytes: Uint8Array, n: number, what = 'tensor'): Float32Array {
+  if (bytes.byteLength !== n * SAFETENSORS_DTYPES[dtype]) throw new SafetensorsError(what, `${bytes.byteLength} bytes for ${n} ${dtype} values`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float32Array(n);
+  const get: Record<SafetensorsDType, (i: number) => number> = {
+    F32: (i) => dv.getFloat32(i * 4, true),
+    F64: (i) => dv.getFloat64(i * 8, true),
+    F16: (i) => halfToFloat(dv.getUint16(i * 2, true)),
+    BF16: (i) => bf16ToFloat(dv.getUint16(i * 2, true)),
+    I64: (i) => Number(dv.getBigInt64(i * 8, true)),
+    U64: (i) => Number(dv.getBigUint64(i * 8, true)),
+    I32: (i) => dv.getInt32(i * 4, true),
+    U32: (i) => dv.getUint32(i * 4, true),
+    I16: (i) => dv.getInt16(i * 2, true),
+    U16: (i) => dv.getUint16(i * 2, true),
+    I8: (i) => dv.getInt8(i),
+    U8: (i) => dv.getUint8(i),
+    BOOL: (i) => dv.getUint8(i),
+  };
+  const g = get[dtype];
+  for (let i = 0; i < n; i++) out[i] = g(i);
+  return out;
 }
 
 export function halfToFloat(h: number): number {

@@ -32,7 +32,7 @@ test('internlm: lastOnly logits equal the last row of the full pass; memory does
   const g = await loadGolden('internlm_tiny_lm');
   const cfg = configOf(g.metadata.ctor!);
   const lm = new InternLM(cfg);
-  const report = lm.load(ctx, safetensorsSource(g));
+  const report = await lm.load(ctx, safetensorsSource(g));
   t.deepEqual(report.unexpected, []);
   const [B, L] = g.entry('in/input_ids').shape as [number, number];
   const ids = rows(g.i32('in/input_ids'), B, L);
@@ -70,7 +70,7 @@ test('internlm.generate: greedy tokens from the KV cache equal the argmax of ful
   const g = await loadGolden('internlm_tiny_lm');
   const cfg = configOf(g.metadata.ctor!);
   const lm = new InternLM(cfg);
-  lm.load(ctx, safetensorsSource(g));
+  await lm.load(ctx, safetensorsSource(g));
   const prompt = [5, 17, 3, 88];
   const streamed: number[] = [];
   const r = await lm.generate(ctx, prompt, { maxNewTokens: 6, sampling: { greedy: true }, onToken: (id) => void streamed.push(id) });

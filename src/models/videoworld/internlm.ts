@@ -25,7 +25,7 @@ import {
 } from '../../../kernels/index.js';
 import { gatherRows } from '../../../kernels/gather_rows.js';
 import { type SampleOptions, sample } from '../../../kernels/sampling.js';
-import { GraphError, type LoadReport, Module, type Param } from '../../graph/module.js';
+import { GraphError, Module, type Param } from '../../graph/module.js';
 import type { WeightSource } from '../../graph/weights.js';
 
 export interface InternLMConfig {
@@ -190,17 +190,15 @@ export class InternLM extends Module {
     return this.cfg.hiddenSize / this.cfg.numHeads;
   }
 
-  override load(ctx: GpuContext, src: WeightSource, opts: { onProgress?: (done: number, total: number) => void } = {}): LoadReport {
-    const report = super.load(ctx, src, opts);
+  protected override async afterLoad(ctx: GpuContext, src: WeightSource): Promise<void> {
     // RoPE tables from the checkpoint's own inv_freq (all layers hold the same buffer).
-    const inv = src.f32(this.layers[0]?.invFreq.key ?? '');
+    const inv = await src.f32(this.layers[0]?.invFreq.key ?? '');
     const expected = ropeInvFreq(this.headDim);
     const maxDiff = Math.max(...inv.map((x, i) => Math.abs(x - expected[i]!)));
     if (maxDiff > 1e-6) throw new GraphError(this.layers[0]!.invFreq.key, `differs from 10000^(-2j/${this.headDim}) by ${maxDiff}: not a base-10000 RoPE`);
     this.table?.cos.dispose();
     this.table?.sin.dispose();
     this.table = ropeTable(ctx, this.headDim, this.cfg.maxPositions, inv);
-    return report;
   }
 
   /** One KV cache per layer, preallocated for maxLength positions. */

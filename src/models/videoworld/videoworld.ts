@@ -1,0 +1,131 @@
+/**
+ * The Go model of VideoWorld (spec sections 1-2): the image tokenizer and the InternLM transformer
+ * under the attribute names of upstream's battle model (`vbackbone`, `v_token`, ..., `neck.llm`),
+ * so `go_battle.pth` maps 1:1 and `go_fsq.pth` through the weight map.
+ *
+ * One move: board image -> 16 FSQ indices -> prompt [<im_start> 16 ids <im_end> <act_start>] ->
+ * sample 3 latent-action tokens, <act_end>, <im_start>, 16 next-board tokens -> decode the next
+ * board image. (The move itself is read off the two images; see src/go.)
+ */
+import type { GpuContext, SampleOptions, Tensor } from '../../../kernels/index.js';
+import { Module, type Param } from '../../graph/module.js';
+import { hinit, hinitSeed } from '../../io/hinit.js';
+import type { WeightSource } from '../../graph/weights.js';
+import { InternLM, type InternLMConfig } from './internlm.js';
+import { GO_TOKENS, type VideoWorldPreset } from './presets.js';
+import { ImageTokenizer } from './tokenizer.js';
+import { ropeInvFreq } from '../../../kernels/index.js';
+
+export interface MoveOptions {
+  sampling?: SampleOptions;
+  /** Called with each generated token. */
+  onToken?: (id: number, step: number) => void;
+}
+
+export interface MoveResult {
+  /** FSQ indices of the input board, row-major. */
+  boardIndices: Int32Array;
+  /** Every generated token id. */
+  tokens: number[];
+  /** The 3 latent-action tokens (upstream reads them but does not use them). */
+  actionTokens: number[];
+  /** FSQ indices of the predicted next board (short generations padded as upstream does). */
+  nextIndices: Int32Array;
+  /** The predicted next board [1, 3, H, W], unbounded; see toUint8Image. */
+  nextImage: Tensor<'f32'>;
+  timings: { encodeMs: number; prefillMs: number; decodeMsPerToken: number; imageDecodeMs: number; totalMs: number };
+}
+
+export class VideoWorldGo extends Module {
+  readonly tokenizer: ImageTokenizer;
+  readonly transformer: InternLM;
+
+  constructor(
+    readonly preset: VideoWorldPreset,
+    transformer: InternLMConfig = preset.transformer,
+  ) {
+    super('');
+    this.tokenizer = this.child('tokenizer', new ImageTokenizer(preset.tokenizer));
+    this.transformer = this.child('llm', new InternLM(transformer, 'neck.llm'));
+    this.require(transformer.vocabSize >= GO_TOKENS.imageOffset + 64000, `vocab ${transformer.vocabSize} cannot hold the image ids (needs ${GO_TOKENS.imageOffset + 64000})`);
+  }
+
+  /** Board tokens per image (4x4 = 16 for the go preset). */
+  get imageTokens(): number {
+    const down = 2 ** (this.preset.tokenizer.encoder.widthMults.length - 1);
+    return (this.preset.imageSize / down) ** 2;
+  }
+
+  /** The prompt upstream builds for a board: no BOS, 3 + imageTokens ids. */
+  prompt(boardIndices: ArrayLike<number>): number[] {
+    return [GO_TOKENS.imStart, ...Array.from(boardIndices, (i) => i + GO_TOKENS.imageOffset), GO_TOKENS.imEnd, GO_TOKENS.actStart];
+  }
+
+  /** Next-board indices from generated tokens, by position as upstream (pad 50260, minus offset, clamp >= 0). */
+  nextIndicesFrom(tokens: number[]): Int32Array {
+    const n = this.imageTokens;
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) out[i] = Math.max(0, (tokens[5 + i] ?? GO_TOKENS.pad) - GO_TOKENS.imageOffset);
+    return out;
+  }
+
+  /** One model move: image [1, 3, S, S] in [-1, 1] -> generated tokens and the predicted next board. */
+  async move(ctx: GpuContext, image: Tensor, opts: MoveOptions = {}): Promise<MoveResult> {
+    const S = this.preset.imageSize;
+    this.require(image.shape.length === 4 && image.shape[0] === 1 && image.shape[1] === 3 && image.shape[2] === S && image.shape[3] === S, `image [${image.shape.join(',')}], expected [1,3,${S},${S}]`);
+    const t0 = performance.now();
+    const enc = this.tokenizer.encode(image);
+    const boardIndices = await enc.indices.read();
+    enc.indices.dispose();
+    enc.encoderOut.dispose();
+    enc.postEncode.dispose();
+    const t1 = performance.now();
+    const n = this.imageTokens;
+    const gen = await this.transformer.generate(ctx, this.prompt(boardIndices), {
+      maxNewTokens: n + 9,
+      sampling: opts.sampling,
+      stopTokens: [GO_TOKENS.eos],
+      onToken: opts.onToken,
+    });
+    const t2 = performance.now();
+    const nextIndices = this.nextIndicesFrom(gen.tokens);
+    const side = Math.sqrt(n);
+    const nextImage = this.tokenizer.decode(nextIndices, [1, side, side]);
+    await ctx.sync();
+    const t3 = performance.now();
+    return {
+      boardIndices,
+      tokens: gen.tokens,
+      actionTokens: gen.tokens.slice(0, 3),
+      nextIndices,
+      nextImage,
+      timings: { encodeMs: t1 - t0, prefillMs: gen.prefillMs, decodeMsPerToken: gen.decodeMsPerToken, imageDecodeMs: t3 - t2, totalMs: t3 - t0 },
+    };
+  }
+}
+
+/**
+ * Deterministic stand-in weights for a module (hinit-v1 with the golden files' scale rules:
+ * weights 1/sqrt(fan_in), biases 0.1, norm weights 1 +- 0.1, embeddings 1.0, RoPE inv_freq exact).
+ * For demos and benchmarks without a checkpoint: the outputs are meaningless.
+ */
+export function randomWeights(m: Module, caseId = 'videoworld-random'): WeightSource {
+  const params = new Map<string, Param>();
+  for (const p of m.namedParams()) params.set(p.key, p);
+  return {
+    keys: () => [...params.keys()],
+    shape: (k) => params.get(k)?.shape,
+    f32: (k) => {
+      const p = params.get(k);
+      if (!p) throw new Error(`randomWeights: no parameter ${k}`);
+      if (k.endsWith('rotary_emb.inv_freq')) return ropeInvFreq(2 * p.size);
+      const rank = p.shape.length;
+      const embedding = /embed_tokens|positional_encoding_gaussian_matrix|\.act\.weight$/.test(k);
+      const fanIn = p.shape.slice(1).reduce((a, b) => a * b, 1);
+      let std = embedding ? 1 : rank >= 2 ? 1 / Math.sqrt(fanIn) : 0.1;
+      const offset = !embedding && rank === 1 && k.endsWith('weight') ? 1 : 0;
+      if (k.endsWith('in_proj_weight')) std = 1 / Math.sqrt(p.shape[1]!);
+      return hinit(p.size, hinitSeed(caseId, k), std * Math.sqrt(3), offset);
+    },
+  };
+}
