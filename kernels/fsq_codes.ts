@@ -17,10 +17,13 @@ import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { type GpuContext, foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import { Tensor } from './core/tensor.js';
-import { type Linear, type LinearData, expectLinear, fsqPlan, fsqTable, unusedBinding } from './fsq_round.js';
+import { type Linear, type LinearData, expectLinear, fsqPlan, unusedBinding } from './fsq_round.js';
 import { fsq_codes as shader } from './wgsl.gen.js';
 
 const WG = 64;
+/** Rows per invocation (R in wgsl/fsq_codes.wgsl), with and without project_out. */
+const ROWS_PROJ = 8;
+const ROWS_PLAIN = 4;
 const f32 = Math.fround;
 
 /**
@@ -73,26 +76,27 @@ export function fsqIndicesToCodes(indices: Tensor | Int32Array, opts: FsqIndices
   const outShape = cf ? [ids.shape[0]!, D, ...ids.shape.slice(1)] : [...ids.shape, D];
   const out = outTensor(K, ids, outShape, 'f32', opts.out, 'fsq.codes');
   const ctx = ids.ctx;
+  const R = opts.projectOut ? ROWS_PROJ : ROWS_PLAIN;
+  const overrides: Record<string, number> = { WG, R, NL: nl };
+  plan.levels.forEach((L, k) => (overrides[`L${k}`] = L));
   ctx.dispatch(shader, {
-    overrides: { WG },
+    overrides,
     bindings: {
       indices: ids,
       w: opts.projectOut?.weight ?? unusedBinding(ctx, 'fsq.w'),
       bias: opts.projectOut?.bias ?? unusedBinding(ctx, 'fsq.bias'),
-      tab: fsqTable(ctx, plan),
       out,
       flag: opts.outOfRange ?? unusedBinding(ctx, 'fsq.flag'),
     },
     params: {
       rows: ids.size,
       dim: D,
-      nl,
       spatial,
       has_proj: opts.projectOut ? 1 : 0,
       has_bias: opts.projectOut?.bias ? 1 : 0,
       n_codes: plan.nCodes,
     },
-    workgroups: foldGrid(Math.ceil(ids.size / WG), ctx.limits.maxComputeWorkgroupsPerDimension),
+    workgroups: foldGrid(Math.ceil(ids.size / (R * WG)), ctx.limits.maxComputeWorkgroupsPerDimension),
   });
   if (ids !== indices) ids.dispose();
   return out;

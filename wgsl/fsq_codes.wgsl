@@ -1,27 +1,38 @@
 // fsq_codes: FSQ indices -> normalised codes, with an optional fused project_out linear.
-// One invocation per index (row); it keeps its nl <= 8 codes in registers and writes all D outputs.
-//   digit_k = (idx / basis_k) % L_k   (computed as repeated div/mod by L_k: one u32 division per level)
+// Each invocation decodes R rows (indices) into registers and writes their D outputs; the level
+// list is compiled in (overrides NL, L0..L7), so the digit divisions are by constants.
+//   digit_k = (idx / basis_k) % L_k   (repeated div/mod by L_k)
 //   code_k  = (digit_k - hw_k) / hw_k
-//   out_j   = bias_j + sum_k w[j, k] * code_k     (has_proj; else out_k = code_k, D = nl)
+//   out_j   = bias_j + sum_k w[j, k] * code_k     (has_proj; else out_k = code_k, D = NL)
 // An index outside [0, n_codes) cannot be reported before the dispatch (the data is on the GPU):
 // its output row is NaN and flag[0] is incremented atomically (the host validates host-side data).
 //
 // indices: array<i32>  [M], row r = (b, s), b = r / S, s = r % S
-// w:       array<f32>  [D, nl] project_out weight (read only when has_proj)
+// w:       array<f32>  [D, NL] project_out weight (read only when has_proj)
 // bias:    array<f32>  [D] (read only when has_bias)
-// tab:     array<u32>  per level k: tab[4k..4k+3] = L_k, hw_k, basis_k, (unused here)
 // out:     array<f32>  out[b*D*S + j*S + s]  (channel-last: S = 1; channel-first: S = prod(spatial))
 // flag:    array<atomic<u32>> [1] count of out-of-range indices
-// Dispatch: ceil(M / WG) workgroups, folded into (x, y).
+// Dispatch: ceil(M / (R * WG)) workgroups, folded into (x, y).
 
 // #include "lib/grid.wgsl"
 
 override WG: u32 = 64;
+// Rows per invocation (<= RMAX): each weight load serves R rows.
+override R: u32 = 8;
+override NL: u32 = 6;
+override L0: u32 = 2;
+override L1: u32 = 2;
+override L2: u32 = 2;
+override L3: u32 = 2;
+override L4: u32 = 2;
+override L5: u32 = 2;
+override L6: u32 = 2;
+override L7: u32 = 2;
+const RMAX: u32 = 8u;
 
 struct Params {
   rows: u32,
   dim: u32,
-  nl: u32,
   spatial: u32,
   has_proj: u32,
   has_bias: u32,
@@ -31,65 +42,84 @@ struct Params {
 @group(0) @binding(0) var<storage, read> indices: array<i32>;
 @group(0) @binding(1) var<storage, read> w: array<f32>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read> tab: array<u32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
-@group(0) @binding(5) var<storage, read_write> flag: array<atomic<u32>>;
-@group(0) @binding(6) var<uniform> params: Params;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<storage, read_write> flag: array<atomic<u32>>;
+@group(0) @binding(5) var<uniform> params: Params;
+
+// L_k; k is a constant after unrolling, so this folds to one override.
+fn level(k: u32) -> u32 {
+  switch k {
+    case 0u: { return L0; }
+    case 1u: { return L1; }
+    case 2u: { return L2; }
+    case 3u: { return L3; }
+    case 4u: { return L4; }
+    case 5u: { return L5; }
+    case 6u: { return L6; }
+    default: { return L7; }
+  }
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let r = flat_workgroup(wid, nwg) * WG + lid;
-  if (r >= params.rows) {
+  let r0 = (flat_workgroup(wid, nwg) * WG + lid) * R;
+  let M = params.rows;
+  if (r0 >= M) {
     return;
   }
   let S = params.spatial;
   let D = params.dim;
-  let nl = params.nl;
-  let b = r / S;
-  let s = r - b * S;
-  let obase = b * D * S + s;
-  let idx = indices[r];
-  let bad = idx < 0 || u32(idx) >= params.n_codes;
-  if (bad) {
-    atomicAdd(&flag[0], 1u);
-  }
-
-  var c0 = vec4<f32>(0.0);
-  var c1 = vec4<f32>(0.0);
-  var rem = u32(max(idx, 0));
-  for (var k = 0u; k < nl; k++) {
-    let L = tab[4u * k];
-    let hw = f32(tab[4u * k + 1u]);
-    let q = rem / L;
-    let c = (f32(rem - q * L) - hw) / hw;
-    rem = q;
-    if (k < 4u) { c0[k] = c; } else { c1[k - 4u] = c; }
-  }
   // A NaN constant is rejected by WGSL constant evaluation; build it from a runtime value.
-  let nan = bitcast<f32>(0x7fc00000u | (params.rows & 0u));
+  let nan = bitcast<f32>(0x7fc00000u | (M & 0u));
+  var ob: array<u32, RMAX>;
+  var bad: array<bool, RMAX>;
+  // c[8 i + k]: code k of row r0 + i. Initialised explicitly: lavapipe does not re-zero an
+  // uninitialised var (see vq_lookup.wgsl).
+  var c = array<f32, 8 * RMAX>();
+  for (var i = 0u; i < R; i++) {
+    let r = min(r0 + i, M - 1u);
+    let b = r / S;
+    ob[i] = b * D * S + (r - b * S);
+    let idx = indices[r];
+    bad[i] = idx < 0 || u32(idx) >= params.n_codes;
+    if (bad[i] && r0 + i < M) {
+      atomicAdd(&flag[0], 1u);
+    }
+    var rem = u32(max(idx, 0));
+    for (var k = 0u; k < NL; k++) {
+      let L = level(k);
+      let hw = f32(L / 2u);
+      let q = rem / L;
+      c[8u * i + k] = (f32(rem - q * L) - hw) / hw;
+      rem = q;
+    }
+  }
 
   if (params.has_proj == 0u) {
-    for (var k = 0u; k < nl; k++) {
-      var c: f32;
-      if (k < 4u) { c = c0[k]; } else { c = c1[k - 4u]; }
-      out[obase + k * S] = select(c, nan, bad);
+    for (var i = 0u; i < R; i++) {
+      if (r0 + i < M) {
+        for (var k = 0u; k < NL; k++) {
+          out[ob[i] + k * S] = select(c[8u * i + k], nan, bad[i]);
+        }
+      }
     }
     return;
   }
-  // Levels k >= nl read a clamped weight column and multiply a zero code.
-  let last = nl - 1u;
-  let k1 = min(1u, last); let k2 = min(2u, last); let k3 = min(3u, last);
-  let k4 = min(4u, last); let k5 = min(5u, last); let k6 = min(6u, last); let k7 = min(7u, last);
   for (var j = 0u; j < D; j++) {
-    let wr = j * nl;
-    var acc = dot(c0, vec4<f32>(w[wr], w[wr + k1], w[wr + k2], w[wr + k3]));
-    if (nl > 4u) {
-      acc += dot(c1, vec4<f32>(w[wr + k4], w[wr + k5], w[wr + k6], w[wr + k7]));
+    var wj: array<f32, 8>;
+    for (var k = 0u; k < NL; k++) {
+      wj[k] = w[j * NL + k];
     }
-    if (params.has_bias != 0u) {
-      acc += bias[j];
+    let bj = select(0.0, bias[j], params.has_bias != 0u);
+    for (var i = 0u; i < R; i++) {
+      var acc = bj;
+      for (var k = 0u; k < NL; k++) {
+        acc = fma(wj[k], c[8u * i + k], acc);
+      }
+      if (r0 + i < M) {
+        out[ob[i] + j * S] = select(acc, nan, bad[i]);
+      }
     }
-    out[obase + j * S] = select(acc, nan, bad);
   }
 }
