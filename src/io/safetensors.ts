@@ -84,24 +84,9 @@ export class SafetensorsFile {
 
   private ints(name: string): number[] {
     const e = this.entry(name);
-    const n = e.shape.reduce((a, b) => a * b, 1);
-    const dv = new DataView(this.bytes.buffer, this.bytes.byteOffset + e.begin, e.end - e.begin);
-    const out: number[] = new Array(n);
-    const get: Record<string, (i: number) => number> = {
-      I64: (i) => Number(dv.getBigInt64(i * 8, true)),
-      U64: (i) => Number(dv.getBigUint64(i * 8, true)),
-      I32: (i) => dv.getInt32(i * 4, true),
-      U32: (i) => dv.getUint32(i * 4, true),
-      I16: (i) => dv.getInt16(i * 2, true),
-      U16: (i) => dv.getUint16(i * 2, true),
-      I8: (i) => dv.getInt8(i),
-      U8: (i) => dv.getUint8(i),
-      BOOL: (i) => dv.getUint8(i),
-    };
-    const g = get[e.dtype];
-    if (!g) throw new SafetensorsError(this.source, `${name} has dtype ${e.dtype}, expected an integer dtype`);
-    for (let i = 0; i < n; i++) out[i] = g(i);
-    return out;
+    if (/^(F|BF)/.test(e.dtype)) throw new SafetensorsError(this.source, `${name} has dtype ${e.dtype}, expected an integer dtype`);
+    const get = elementReader(e.dtype, new DataView(this.bytes.buffer, this.bytes.byteOffset + e.begin, e.end - e.begin));
+    return Array.from({ length: e.shape.reduce((a, b) => a * b, 1) }, (_, i) => get(i));
   }
 
   /** Parsed JSON of a metadata value. */
@@ -115,26 +100,29 @@ export class SafetensorsFile {
 /** `n` little-endian values of `dtype` as float32 (floats rounded, ints and bools converted). */
 export function decodeF32(dtype: SafetensorsDType, bytes: Uint8Array, n: number, what = 'tensor'): Float32Array {
   if (bytes.byteLength !== n * SAFETENSORS_DTYPES[dtype]) throw new SafetensorsError(what, `${bytes.byteLength} bytes for ${n} ${dtype} values`);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const get = elementReader(dtype, new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   const out = new Float32Array(n);
-  const get: Record<SafetensorsDType, (i: number) => number> = {
-    F32: (i) => dv.getFloat32(i * 4, true),
-    F64: (i) => dv.getFloat64(i * 8, true),
-    F16: (i) => halfToFloat(dv.getUint16(i * 2, true)),
-    BF16: (i) => bf16ToFloat(dv.getUint16(i * 2, true)),
-    I64: (i) => Number(dv.getBigInt64(i * 8, true)),
-    U64: (i) => Number(dv.getBigUint64(i * 8, true)),
-    I32: (i) => dv.getInt32(i * 4, true),
-    U32: (i) => dv.getUint32(i * 4, true),
-    I16: (i) => dv.getInt16(i * 2, true),
-    U16: (i) => dv.getUint16(i * 2, true),
-    I8: (i) => dv.getInt8(i),
-    U8: (i) => dv.getUint8(i),
-    BOOL: (i) => dv.getUint8(i),
-  };
-  const g = get[dtype];
-  for (let i = 0; i < n; i++) out[i] = g(i);
+  for (let i = 0; i < n; i++) out[i] = get(i);
   return out;
+}
+
+/** Reads element i of a little-endian `dtype` array as a JS number (I64/U64 exact up to 2^53). */
+export function elementReader(dtype: SafetensorsDType, dv: DataView): (i: number) => number {
+  switch (dtype) {
+    case 'F32': return (i) => dv.getFloat32(i * 4, true);
+    case 'F64': return (i) => dv.getFloat64(i * 8, true);
+    case 'F16': return (i) => halfToFloat(dv.getUint16(i * 2, true));
+    case 'BF16': return (i) => bf16ToFloat(dv.getUint16(i * 2, true));
+    case 'I64': return (i) => Number(dv.getBigInt64(i * 8, true));
+    case 'U64': return (i) => Number(dv.getBigUint64(i * 8, true));
+    case 'I32': return (i) => dv.getInt32(i * 4, true);
+    case 'U32': return (i) => dv.getUint32(i * 4, true);
+    case 'I16': return (i) => dv.getInt16(i * 2, true);
+    case 'U16': return (i) => dv.getUint16(i * 2, true);
+    case 'I8': return (i) => dv.getInt8(i);
+    case 'U8':
+    case 'BOOL': return (i) => dv.getUint8(i);
+  }
 }
 
 export function halfToFloat(h: number): number {
