@@ -16,21 +16,36 @@
  * K roundings of partial sums of size ~sqrt(K) for O(1) inputs, with a 4x margin. Goldens: 1e-4.
  */
 import { expectTensor, outTensor, sameContext } from './core/check.js';
+import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
 import { conv3d_causal as shader } from './wgsl.gen.js';
 
 const ID = 'conv3d_causal';
 export type ConvActivation = 'none' | 'silu';
-/** Workgroup size and register block (RM output channels x RN positions per invocation). */
+/** Workgroup size and register block (rm output channels, a multiple of 4, x rn positions per invocation). */
 export interface ConvTile {
   wg: number;
   rm: number;
   rn: number;
 }
-/** Chosen by bench/conv3d_causal.bench.ts (best of the configurations measured there). */
-export const CONV_TILE: ConvTile = { wg: 64, rm: 4, rn: 4 };
+/**
+ * Best of the configurations measured on lavapipe (bench/conv3d_causal.bench.ts tile sweep): more
+ * accumulators keep winning up to 128-192 per invocation (16x8: 2x the 4x4 block); at 256 the
+ * shader compiler stops unrolling and throughput drops 6x.
+ */
+export const CONV_TILE: ConvTile = { wg: 32, rm: 16, rn: 8 };
+
+/** The tile for a geometry: CONV_TILE, narrowed for few output channels or few positions. */
+export function convTile(g: ConvGeometry): ConvTile {
+  const rm = Math.min(CONV_TILE.rm, Math.ceil(g.cout / 4) * 4);
+  const positions = g.ho * g.wo;
+  // Small frames: one 8-lane SIMD row per workgroup, so lanes are not spent on absent positions.
+  if (positions < CONV_TILE.wg * CONV_TILE.rn) return { wg: 8, rm, rn: Math.min(CONV_TILE.rn, Math.ceil(positions / 8)) };
+  return { ...CONV_TILE, rm };
+}
 const KERNEL_SIZES = [1, 3, 5, 7];
+const PACK_WG = 256;
 
 export interface ConvEpilogue {
   bias?: Tensor;
@@ -162,8 +177,8 @@ function convDispatch(k: string, x: Tensor, weight: Tensor, g: ConvGeometry, pas
   if (o.bias !== undefined) expectTensor(k, 'bias', o.bias, { dtype: 'f32', shape: [g.cout] });
   if (o.residual !== undefined) expectTensor(k, 'residual', o.residual, { dtype: 'f32', shape: outShape });
   sameContext(k, { x, weight, bias: o.bias, residual: o.residual, pastFrames, out: o.out });
-  const tile = o.tile ?? CONV_TILE;
-  if (tile.rm < 1 || tile.rm > 8 || tile.rn < 1 || tile.rn > 8) throw new KernelArgError(k, 'tile', `rm ${tile.rm}, rn ${tile.rn}: each must be in 1..8`);
+  const tile = o.tile ?? convTile(g);
+  if (tile.rm % 4 !== 0 || tile.rm < 4 || tile.rn < 1 || tile.rn > 16 || tile.rm * tile.rn > 256) throw new KernelArgError(k, 'tile', `rm ${tile.rm}, rn ${tile.rn}: rm must be a multiple of 4, rn 1..16, rm*rn <= 256`);
   const maxWg = x.ctx.limits.maxComputeWorkgroupsPerDimension;
   const workgroups = [Math.ceil((g.ho * g.wo) / (tile.wg * tile.rn)), Math.ceil(g.cout / tile.rm), g.b * g.t] as const;
   if (workgroups.some((n) => n > maxWg)) throw new KernelArgError(k, 'x', `grid [${workgroups.join(',')}] exceeds ${maxWg} workgroups per dimension`);
@@ -172,16 +187,28 @@ function convDispatch(k: string, x: Tensor, weight: Tensor, g: ConvGeometry, pas
     if (t && t.buffer === dst.buffer) throw new KernelArgError(k, 'out', `aliases ${name}; the output needs its own buffer`);
   }
   if (dst.size === 0) return dst;
+  const params = {
+    cin: g.cin, cout: g.cout, t: g.t, h: g.h, w: g.w, past, ho: g.ho, wo: g.wo, kt: g.kt, kh: g.kh, kw: g.kw,
+    sh: g.sh, sw: g.sw, ph: g.pt, pw: g.pl, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0,
+  };
+  // Weights are repacked per call into RM-channel blocks (see the shader): about 1-3% of the
+  // convolution's time at the model's shapes, and no cache to invalidate when weights change.
+  const packedSize = Math.ceil(g.cout / tile.rm) * tile.rm * g.cin * g.kt * g.kh * g.kw;
+  const packed = x.ctx.tensor([packedSize], 'f32', `${k}.packedWeight`);
+  x.ctx.dispatch(shader, {
+    overrides: { WG: PACK_WG, RM: tile.rm, PACK: 1 },
+    bindings: { x: weight, past: weight, w: weight, bias: weight, res: weight, out: packed },
+    params,
+    workgroups: foldGrid(Math.ceil(packedSize / PACK_WG), maxWg),
+  });
   // Absent optional inputs bind x (read-only); the shader never reads them (has_* = 0, past = 0).
   x.ctx.dispatch(shader, {
     overrides: { WG: tile.wg, RM: tile.rm, RN: tile.rn, ACT: act === 'silu' ? 1 : 0 },
-    bindings: { x, past: pastFrames ?? x, w: weight, bias: o.bias ?? x, res: o.residual ?? x, out: dst },
-    params: {
-      cin: g.cin, cout: g.cout, t: g.t, h: g.h, w: g.w, past, ho: g.ho, wo: g.wo, kt: g.kt, kh: g.kh, kw: g.kw,
-      sh: g.sh, sw: g.sw, ph: g.pt, pw: g.pl, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0,
-    },
+    bindings: { x, past: pastFrames ?? x, w: packed, bias: o.bias ?? x, res: o.residual ?? x, out: dst },
+    params,
     workgroups,
   });
+  packed.dispose();
   return dst;
 }
 

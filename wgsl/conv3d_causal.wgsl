@@ -11,26 +11,34 @@
 //
 // x:    array<f32>  [B, Cin, T, H, W]
 // past: array<f32>  [B, Cin, past, H, W]  (any read-only buffer when past = 0)
-// w:    array<f32>  [Cout, Cin, KT, KH, KW]
+// w:    array<vec4<f32>>  packed [ceil(Cout/RM), Cin, KT, KH, KW, RM]: channel co = blk*RM + i of
+//       row k at (blk*K + k)*RM + i, so one workgroup's RM weights of a k are R4 vec4 loads;
+//       channels past Cout repeat the last one (their results are dropped).
+//       PACK = 1 reads the plain [Cout, Cin, KT, KH, KW] weights from `w` and writes the packed
+//       layout to `out`, one element per invocation, grid folded into (x, y).
 // bias: array<f32>  [Cout]                 (read only when has_bias = 1)
 // res:  array<f32>  [B, Cout, T, HO, WO]   (read only when has_res = 1)
 // out:  array<f32>  [B, Cout, T, HO, WO]
 //
 // Register blocking: each invocation owns RM output channels x RN positions in RM*RN scalar
 // accumulators (lavapipe spills vec4 accumulators). The channel block is the same for the whole
-// workgroup, so weight loads are lane-uniform (one scalar load, broadcast); positions differ per
+// workgroup, so weight loads are lane-uniform vec4 loads of the packed weights; positions differ per
 // lane (lane l, slot j -> position p0 + j*WG + l), so input loads are per-lane. A workgroup stays
 // inside one (b, t) frame, which makes the time tap's source (x, past or zero) uniform: padded
 // frames are skipped, not multiplied by zero. Summation order per output element is fixed
 // (time tap, row tap, column tap, then ci), independent of the grid, so a chunked (streaming) pass
 // is bit-identical to the whole-clip pass.
 //
-// Dispatch: (ceil(HO*WO / (WG*RN)), ceil(Cout / RM), B*T).
+// Dispatch: (ceil(HO*WO / (WG*RN)), ceil(Cout / RM), B*T); PACK: ceil(n / WG) folded, n = ceil(Cout/RM)*RM*K.
 
-override WG: u32 = 64;
-override RM: u32 = 4;   // output channels per invocation, <= 8
-override RN: u32 = 4;   // output positions per invocation, <= 8
+// #include "lib/grid.wgsl"
+
+override WG: u32 = 32;
+override RM: u32 = 16;  // output channels per invocation, a multiple of 4
+override RN: u32 = 8;   // output positions per invocation, <= 16; RM * RN <= 256
 override ACT: u32 = 0;  // 0 none, 1 SiLU (applied after bias, before the residual add)
+override PACK: u32 = 0; // 1: the weight-packing pass instead of the convolution
+override R4: u32 = RM / 4u;
 
 struct Params {
   cin: u32,
@@ -54,14 +62,28 @@ struct Params {
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> past: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read> res: array<f32>;
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 @group(0) @binding(6) var<uniform> params: Params;
 
+fn pack_weights(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) {
+  let k = params.cin * params.kt * params.kh * params.kw;
+  let e = flat_workgroup(wid, nwg) * WG + lid;
+  if (e >= (params.cout + RM - 1u) / RM * RM * k) {
+    return;
+  }
+  let i = e % RM;
+  let r = e / RM;
+  let co = min((r / k) * RM + i, params.cout - 1u);
+  let s = co * k + r % k;
+  out[e] = w[s / 4u][s % 4u];
+}
+
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
   let cin = params.cin;
   let nt = params.t;
   let hw = params.h * params.w;
@@ -73,21 +95,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let co0 = wid.y * RM;
   let p0 = wid.x * WG * RN + lid;
 
-  // Weight row of each owned channel; rows past Cout repeat the last one (results are dropped).
-  var wrow: array<u32, 8>;
-  for (var i = 0u; i < RM; i++) {
-    wrow[i] = min(co0 + i, params.cout - 1u) * cin * kvol;
+  if (PACK == 1u) {
+    pack_weights(wid, nwg, lid);
+    return;
   }
-  var iy0: array<i32, 8>;
-  var ix0: array<i32, 8>;
-  var pok: array<bool, 8>;
+  // This workgroup's block of packed weights: K rows of RM channels.
+  let wblk = wid.y * cin * kvol * R4;
+  var iy0: array<i32, 16>;
+  var ix0: array<i32, 16>;
+  var pok: array<bool, 16>;
   for (var j = 0u; j < RN; j++) {
     let p = p0 + j * WG;
     pok[j] = p < howo;
     iy0[j] = i32((p / params.wo) * params.sh) - params.ph;
     ix0[j] = i32((p % params.wo) * params.sw) - params.pw;
   }
-  var acc: array<f32, 64>;
+  var acc: array<f32, 256>;
   for (var k = 0u; k < RM * RN; k++) {
     acc[k] = 0.0;
   }
@@ -105,8 +128,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var dy = 0u; dy < params.kh; dy++) {
       for (var dx = 0u; dx < params.kw; dx++) {
         let tap = (a * params.kh + dy) * params.kw + dx;
-        var off: array<u32, 8>;
-        var ok: array<bool, 8>;
+        var off: array<u32, 16>;
+        var ok: array<bool, 16>;
         for (var j = 0u; j < RN; j++) {
           let iy = iy0[j] + i32(dy);
           let ix = ix0[j] + i32(dx);
@@ -116,29 +139,33 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         // The two loops differ only in the buffer they read (WGSL cannot pass a storage buffer).
         if (from_past) {
           for (var ci = 0u; ci < cin; ci++) {
-            var v: array<f32, 8>;
+            var v: array<f32, 16>;
             for (var j = 0u; j < RN; j++) {
               v[j] = select(0.0, past[off[j] + ci * cs], ok[j]);
             }
-            let wk = ci * kvol + tap;
-            for (var i = 0u; i < RM; i++) {
-              let wv = w[wrow[i] + wk];
-              for (var j = 0u; j < RN; j++) {
-                acc[i * RN + j] = fma(wv, v[j], acc[i * RN + j]);
+            let wk = wblk + (ci * kvol + tap) * R4;
+            for (var i4 = 0u; i4 < R4; i4++) {
+              let w4 = w[wk + i4];
+              for (var i = 0u; i < 4u; i++) {
+                for (var j = 0u; j < RN; j++) {
+                  acc[(i4 * 4u + i) * RN + j] = fma(w4[i], v[j], acc[(i4 * 4u + i) * RN + j]);
+                }
               }
             }
           }
         } else {
           for (var ci = 0u; ci < cin; ci++) {
-            var v: array<f32, 8>;
+            var v: array<f32, 16>;
             for (var j = 0u; j < RN; j++) {
               v[j] = select(0.0, x[off[j] + ci * cs], ok[j]);
             }
-            let wk = ci * kvol + tap;
-            for (var i = 0u; i < RM; i++) {
-              let wv = w[wrow[i] + wk];
-              for (var j = 0u; j < RN; j++) {
-                acc[i * RN + j] = fma(wv, v[j], acc[i * RN + j]);
+            let wk = wblk + (ci * kvol + tap) * R4;
+            for (var i4 = 0u; i4 < R4; i4++) {
+              let w4 = w[wk + i4];
+              for (var i = 0u; i < 4u; i++) {
+                for (var j = 0u; j < RN; j++) {
+                  acc[(i4 * 4u + i) * RN + j] = fma(w4[i], v[j], acc[(i4 * 4u + i) * RN + j]);
+                }
               }
             }
           }

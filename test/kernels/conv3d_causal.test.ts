@@ -42,6 +42,8 @@ const CASES: [number[], number[], Parameters<typeof check3d>[4]][] = [
   [[2, 1, 2, 1, 1], [1, 1, 3, 3, 3], {}],
   [[1, 5, 3, 11, 13], [13, 5, 3, 3, 3], { bias: true, silu: true, residual: true }],
   [[1, 3, 2, 5, 6], [5, 3, 5, 3, 1], { stride: [1, 2, 2] }],
+  // >= 256 positions per frame: the full-size tile, with a partial second block of channels.
+  [[1, 3, 2, 17, 19], [20, 3, 3, 3, 3], { bias: true, residual: true }],
 ];
 for (const [xs, ws, o] of CASES) {
   test(`causalConv3d x=[${xs}] w=[${ws}] ${JSON.stringify(o)}`, async (t) => {
@@ -51,7 +53,7 @@ for (const [xs, ws, o] of CASES) {
 
 test('causalConv3d: every tile configuration gives the reference', async (t) => {
   const ctx = await gpu();
-  for (const tile of [{ wg: 32, rm: 1, rn: 1 }, { wg: 64, rm: 8, rn: 2 }, { wg: 16, rm: 3, rn: 5 }]) {
+  for (const tile of [{ wg: 32, rm: 4, rn: 1 }, { wg: 64, rm: 8, rn: 2 }, { wg: 16, rm: 12, rn: 5 }, { wg: 8, rm: 16, rn: 4 }, { wg: 32, rm: 16, rn: 8 }]) {
     await check3d(t, ctx, [1, 5, 2, 9, 7], [11, 5, 3, 3, 3], { bias: true, tile });
   }
 });
