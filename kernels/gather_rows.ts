@@ -61,7 +61,6 @@ export function gatherRows(table: Tensor, ids: Tensor | Int32Array, opts: Gather
   sameContext(K, { table, ids: idt, outOfRange: opts.outOfRange, out: opts.out });
   const out = outTensor(K, table, [...idt.shape, D], 'f32', opts.out, 'gather_rows.out');
   const n = idt.size;
-  const colGroups = Math.max(1, Math.ceil(D / (4 * WG)));
   for (const [row0, rows] of chunks) {
     ctx.dispatch(shader, {
       overrides: { WG },
@@ -71,8 +70,8 @@ export function gatherRows(table: Tensor, ids: Tensor | Int32Array, opts: Gather
         out,
         flag: opts.outOfRange ?? unusedBinding(ctx, 'gather_rows.flag'),
       },
-      params: { n, d: D, col_groups: colGroups, row0, rows, v_total: V },
-      workgroups: foldGrid(n * colGroups, ctx.limits.maxComputeWorkgroupsPerDimension),
+      params: { n, d: D, row0, rows, v_total: V },
+      workgroups: foldGrid(n, ctx.limits.maxComputeWorkgroupsPerDimension),
     });
   }
   if (idt !== ids) idt.dispose();

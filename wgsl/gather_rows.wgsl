@@ -8,8 +8,9 @@
 // table: array<f32>          [rows, D] = table rows row0 .. row0 + rows - 1
 // out:   array<f32>          [n, D]
 // flag:  array<atomic<u32>>  [1]
-// Dispatch: n * ceil(D / (4 WG)) workgroups folded into (x, y); workgroup w serves output row
-// w / col_groups and columns 4 * (WG * (w % col_groups) + lid) .. + 3.
+// Dispatch: n workgroups folded into (x, y); workgroup i writes output row i, each invocation
+// 4 consecutive columns per step (a whole row per workgroup keeps the launches that skip the row
+// because its id is in another chunk down to one id load each).
 
 // #include "lib/grid.wgsl"
 
@@ -18,7 +19,6 @@ override WG: u32 = 64;
 struct Params {
   n: u32,
   d: u32,
-  col_groups: u32,
   row0: u32,
   rows: u32,
   v_total: u32,
@@ -33,23 +33,21 @@ struct Params {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let w = flat_workgroup(wid, nwg);
-  let i = w / params.col_groups;
+  let i = flat_workgroup(wid, nwg);
   if (i >= params.n) {
     return;
   }
   let D = params.d;
-  let c0 = (WG * (w - i * params.col_groups) + lid) * 4u;
   let id = ids[i];
-  let o = i * D + c0;
+  let o = i * D;
   if (id < 0 || u32(id) >= params.v_total) {
     if (params.row0 == 0u) {
-      if (c0 == 0u) {
+      if (lid == 0u) {
         atomicAdd(&flag[0], 1u);
       }
       let nan = bitcast<f32>(0x7fc00000u | (params.n & 0u)); // NaN via a runtime value (const-eval rejects it)
-      for (var k = 0u; k < 4u; k++) {
-        if (c0 + k < D) { out[o + k] = nan; }
+      for (var c = lid; c < D; c += WG) {
+        out[o + c] = nan;
       }
     }
     return;
@@ -58,8 +56,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (u32(id) < params.row0 || r >= params.rows) {
     return;
   }
-  let s = r * D + c0;
-  for (var k = 0u; k < 4u; k++) {
-    if (c0 + k < D) { out[o + k] = table[s + k]; }
+  let s = r * D;
+  let d4 = D & ~3u;
+  for (var c = lid * 4u; c < d4; c += 4u * WG) {
+    out[o + c] = table[s + c];
+    out[o + c + 1u] = table[s + c + 1u];
+    out[o + c + 2u] = table[s + c + 2u];
+    out[o + c + 3u] = table[s + c + 3u];
+  }
+  for (var c = d4 + lid; c < D; c += WG) {
+    out[o + c] = table[s + c];
   }
 }

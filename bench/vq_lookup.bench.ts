@@ -1,0 +1,77 @@
+// vq_lookup: compute-bound (2 N V E flops; the argmin epilogue and the norms are O(N V + V E)).
+// Compared with our matmul on the same [N,E] x [V,E]^T product in the same run (impl 'matmul'),
+// which writes the [N, V] distance-free product that a GEMM-then-argmin lookup would need.
+// Roofline: ~33 GFLOP/s for scalar-accumulator FMA on the 2-core lavapipe machine.
+import { matmul, vqNearTies, vqNearest, vqNearestRef } from '../kernels/index.js';
+import type { BenchCase } from './harness.js';
+
+function pattern(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = s / 2147483648 - 1;
+  }
+  return a;
+}
+
+const N = 4096;
+const E = 256;
+const CHECK_ROWS = 16;
+
+function vq(V: number, quick: boolean): BenchCase {
+  return {
+    kernel: 'vq_lookup',
+    shape: `N=${N} E=${E} V=${V}`,
+    flops: 2 * N * V * E,
+    quick,
+    setup: async (ctx) => {
+      const xv = pattern(N * E, 1);
+      const cv = pattern(V * E, 2);
+      const x = ctx.fromArray(xv, [N, E]);
+      const cb = ctx.fromArray(cv, [V, E]);
+      const out = ctx.tensor([N], 'i32');
+      return {
+        run: () => void vqNearest(x, cb, { out }),
+        check: async () => {
+          // The first rows against float64; a differing row must be a reported near-tie.
+          const got = await out.read();
+          const xs = xv.subarray(0, CHECK_ROWS * E);
+          const ref = vqNearestRef(xs, cv, CHECK_ROWS, V, E);
+          const ties = new Set(vqNearTies(xs, cv, CHECK_ROWS, V, E).map((t) => t.row));
+          for (let n = 0; n < CHECK_ROWS; n++) if (got[n] !== ref[n] && !ties.has(n)) throw new Error(`vq_lookup bench: row ${n}: ${got[n]} vs ${ref[n]}`);
+        },
+        dispose: () => (x.dispose(), cb.dispose(), out.dispose()),
+      };
+    },
+  };
+}
+
+function mm(V: number, quick: boolean): BenchCase {
+  return {
+    kernel: 'vq_lookup',
+    impl: 'matmul',
+    shape: `[${N},${E}]x[${V},${E}]^T`,
+    flops: 2 * N * V * E,
+    quick,
+    setup: async (ctx) => {
+      const xv = pattern(N * E, 1);
+      const cv = pattern(V * E, 2);
+      const x = ctx.fromArray(xv, [N, E]);
+      const cb = ctx.fromArray(cv, [V, E]);
+      const out = ctx.tensor([N, V]);
+      return {
+        run: () => void matmul(x, cb, { transB: true, out }),
+        check: async () => {
+          const y = await out.read();
+          let ref = 0;
+          for (let k = 0; k < E; k++) ref += xv[k]! * cv[(V - 1) * E + k]!;
+          if (!(Math.abs(y[V - 1]! - ref) < 1e-3)) throw new Error(`vq matmul bench: ${y[V - 1]} vs ${ref}`);
+        },
+        dispose: () => (x.dispose(), cb.dispose(), out.dispose()),
+      };
+    },
+  };
+}
+
+export const cases: BenchCase[] = [vq(1024, true), mm(1024, true), vq(8192, false), mm(8192, false), vq(64000, false), mm(64000, false)];
