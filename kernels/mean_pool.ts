@@ -3,8 +3,9 @@
  *   out[r] = (1 / n) * sum_{i < n} x[r, i],  r over x.shape[:startAxis], n = prod x.shape[startAxis:].
  * For [B, C, T, H, W] and startAxis 2 this is the (T, H, W) pool -> [B, C] of AdaGroupNorm's condition.
  * Layout: x row-major viewed as [rows, n]; one workgroup per row.
- * Numerics: f32; each invocation sums n / 32 strided terms, then a 32-wide tree (error ~
- * (n / 32 + 5) ulp of the magnitude sum instead of n ulp for one sequential sum).
+ * Numerics: f32; each invocation sums its n / 32 strided terms in blocks of 32, adds the block
+ * sums, then a 32-wide tree combines the invocations: a term meets about 32 + n / 1024 + 5
+ * roundings instead of up to n in one sequential sum (n = 32768, mean ~100: error 5.8e-6 < 1 ulp).
  * Tolerance: |out - ref| <= 1e-6 + 1e-5 * mean(|x|) (f32 summation of n terms, measured << this).
  */
 import { expectTensor, outTensor, sameContext } from './core/check.js';

@@ -19,6 +19,15 @@ const CASES: [number[], number][] = [
   [[2, 3, 4], 3],
 ];
 
+test('mean_pool long rows with a large mean (n = 32768) stay accurate', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  const shape = [1, 2, 2, 128, 128];
+  const x = rng.array(2 * 32768, 99, 101);
+  const r = assertClose(t, await meanPool(ctx.fromArray(x, shape)).read(), meanPoolRef(x, shape), { atol: 2e-5, name: t.title });
+  t.log(`max abs err ${r.maxAbs.toExponential(2)} on a mean of ~100 (f32 ulp 7.6e-6)`);
+});
+
 for (const [shape, axis] of CASES) {
   test(`mean_pool x=[${shape}] startAxis=${axis}`, async (t) => {
     const ctx = await gpu();
