@@ -27,7 +27,7 @@ function resample(kernel: string, mode: ResampleMode, x: Tensor, out?: Tensor): 
     overrides: { WG, MODE: mode === 'nearest2x' ? 0 : 1 },
     bindings: { x, out: dst },
     params: { n: dst.size, c: shape[1]!, t, h, w },
-    workgroups: foldGrid(Math.ceil(dst.size / WG), x.ctx.limits.maxComputeWorkgroupsPerDimension),
+    workgroups: foldGrid(Math.ceil(dst.size / (4 * WG)), x.ctx.limits.maxComputeWorkgroupsPerDimension),
   });
   return dst;
 }

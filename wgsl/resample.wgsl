@@ -1,4 +1,4 @@
-// resample: the 2x spatial resamplers that sit next to the convolutions, one output per invocation.
+// resample: the 2x spatial resamplers that sit next to the convolutions.
 //
 //   MODE 0, nearest 2x:     out[n, c, Y, X] = x[n, c,                        Y/2, X/2]
 //   MODE 1, depth-to-space: out[n, c, Y, X] = x[n, 4c + 2*(Y%2) + (X%2),     Y/2, X/2]
@@ -9,7 +9,7 @@
 //
 // x:   array<f32>  [B, C_in, t, h, w]     (C_in = c for MODE 0, 4c for MODE 1)
 // out: array<f32>  [B, c, t, 2h, 2w]
-// Dispatch: ceil(n / WG) workgroups, folded into (x, y); n = B*c*t*4*h*w.
+// Dispatch: ceil(n / (4 WG)) workgroups, folded into (x, y); n = B*c*t*4*h*w (outputs).
 
 // #include "lib/grid.wgsl"
 
@@ -31,21 +31,32 @@ struct Params {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
+  // One invocation per source pixel (n, c, t, y, x) of the output's half-resolution grid; it
+  // writes the 2x2 output block, so the index arithmetic is paid once per 4 outputs.
   let i = flat_workgroup(wid, nwg) * WG + lid;
-  if (i >= params.n) {
+  let hw = params.h * params.w;
+  if (i >= params.n / 4u) {
     return;
   }
-  let w2 = 2u * params.w;
-  let plane = 4u * params.h * params.w;
-  let ox = i % w2;
-  let oy = (i / w2) % (2u * params.h);
-  let pt = i / plane;              // (n, c, t) plane index of the output
+  let s = i % hw;
+  let pt = i / hw;                 // (n, c, t) plane index of the output
   let t = pt % params.t;
   let nc = pt / params.t;          // n * c + c_out
-  var cin = nc;
-  if (MODE == 1u) {
+  let o = (pt * 2u * params.h + 2u * (s / params.w)) * 2u * params.w + 2u * (s % params.w);
+  let w2 = 2u * params.w;
+  if (MODE == 0u) {
+    let v = x[pt * hw + s];
+    out[o] = v;
+    out[o + 1u] = v;
+    out[o + w2] = v;
+    out[o + w2 + 1u] = v;
+  } else {
     let c = nc % params.c;
-    cin = (nc - c) * 4u + 4u * c + 2u * (oy & 1u) + (ox & 1u);
+    let plane = params.t * hw;
+    let src = ((nc - c) * 4u + 4u * c) * plane + t * hw + s;
+    out[o] = x[src];
+    out[o + 1u] = x[src + plane];
+    out[o + w2] = x[src + 2u * plane];
+    out[o + w2 + 1u] = x[src + 3u * plane];
   }
-  out[i] = x[((cin * params.t + t) * params.h + oy / 2u) * params.w + ox / 2u];
 }
