@@ -99,7 +99,7 @@ test('de-normalisation LUT of render.json: uint8(clamp((f32(p/127-1)+1)*127)) wi
   t.is(lut.length, 256);
   const changed: number[] = [];
   for (let p = 0; p < 256; p++) {
-    t.is(denormalizeValue(normalizeValue(p)), lut[p], `p = ${p}`);
+    t.is(denormalizeValue(normalizeValue(p)), lut[p]!, `p = ${p}`);
     if (lut[p] !== p) changed.push(p);
   }
   // README: 1-7, 18-23, 36-39, 52-55, 72-75, 104, 105, 144, 207-214, 255 each become p-1.
