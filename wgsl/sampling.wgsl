@@ -43,6 +43,7 @@ var<workgroup> hist: array<atomic<u32>, 256>;
 var<workgroup> sel_prefix: u32;
 var<workgroup> sel_above: u32;
 var<workgroup> sel_target: u32;
+var<workgroup> sel_floor: u32;
 var<workgroup> best_score: array<f32, WG>;
 var<workgroup> best_index: array<u32, WG>;
 
@@ -128,6 +129,31 @@ fn radix_select(base: u32, lid: u32, floor_key: u32, m: f32, mass_scale: f32, wa
   return workgroupUniformLoad(&sel_prefix);
 }
 
+// A lower bound on the k-th largest z for k <= WG: the k-th largest of the per-invocation
+// maxima (at least k elements reach it). Histograms then skip everything below it, so top-k's
+// first radix pass does a few hundred atomics instead of one per vocabulary entry.
+fn top_k_floor(base: u32, lid: u32) -> u32 {
+  if (params.top_k > WG) {
+    return 0u;
+  }
+  var lm = NEG_INF;
+  for (var i = lid; i < params.v; i += WG) {
+    lm = max(lm, x[base + i] * params.inv_temp);
+  }
+  best_score[lid] = lm;
+  workgroupBarrier();
+  // Rank among the maxima, ties broken by invocation index, so exactly one invocation has rank k-1.
+  var rank = 0u;
+  for (var j = 0u; j < WG; j++) {
+    let o = best_score[j];
+    rank += select(0u, 1u, o > lm || (o == lm && j < lid));
+  }
+  if (rank == params.top_k - 1u) {
+    sel_floor = key(lm);
+  }
+  return workgroupUniformLoad(&sel_floor);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -139,7 +165,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let sampling = params.greedy == 0u;
   var thr = 0u;
   if (sampling && params.top_k > 0u && params.top_k < params.v) {
-    thr = radix_select(base, lid, 0u, 0.0, 0.0, params.top_k);
+    thr = radix_select(base, lid, top_k_floor(base, lid), 0.0, 0.0, params.top_k);
   }
   if (sampling && params.top_p < 1.0) {
     var m = NEG_INF;

@@ -86,6 +86,20 @@ for (const opts of OPTS) {
   });
 }
 
+test('sampling top-k on heavily tied logits, k around the workgroup size (floor pre-pass on/off)', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  const v = 2000;
+  const x = Float32Array.from({ length: 8 * v }, () => rng.int(0, 4));
+  const xt = ctx.fromArray(x, [8, v]);
+  for (const topK of [1, 3, 100, 256, 257, 1999]) {
+    for (const seed of [0, 1]) {
+      const o = { topK, seed };
+      checkRows(t, await sample(xt, o), x, v, o, `topK ${topK} seed ${seed}`);
+    }
+  }
+});
+
 test('sampling GPU = reference over the full vocabulary V=160005', async (t) => {
   const ctx = await gpu();
   const rng = Rng.fromString(t.title);
