@@ -47,6 +47,8 @@ function vq(V: number, quick: boolean): BenchCase {
   };
 }
 
+/** matmul over the codebook in slices whose [N, slice] product fits one storage binding (at
+ * V = 64000 the full [4096, 64000] product is 1 GiB, which the fused lookup never materialises). */
 function mm(V: number, quick: boolean): BenchCase {
   return {
     kernel: 'vq_lookup',
@@ -58,17 +60,27 @@ function mm(V: number, quick: boolean): BenchCase {
       const xv = pattern(N * E, 1);
       const cv = pattern(V * E, 2);
       const x = ctx.fromArray(xv, [N, E]);
-      const cb = ctx.fromArray(cv, [V, E]);
-      const out = ctx.tensor([N, V]);
+      const slice = Math.min(V, Math.floor(ctx.limits.maxStorageBufferBindingSize / (4 * N)));
+      const parts = Array.from({ length: Math.ceil(V / slice) }, (_, i) => {
+        const rows = Math.min(slice, V - i * slice);
+        return { cb: ctx.fromArray(cv.subarray(i * slice * E, (i * slice + rows) * E), [rows, E]), out: ctx.tensor([N, rows]) };
+      });
       return {
-        run: () => void matmul(x, cb, { transB: true, out }),
+        run: () => {
+          for (const p of parts) matmul(x, p.cb, { transB: true, out: p.out });
+        },
         check: async () => {
-          const y = await out.read();
+          const last = parts[parts.length - 1]!;
+          const rows = last.cb.shape[0]!;
+          const y = await last.out.read();
           let ref = 0;
           for (let k = 0; k < E; k++) ref += xv[k]! * cv[(V - 1) * E + k]!;
-          if (!(Math.abs(y[V - 1]! - ref) < 1e-3)) throw new Error(`vq matmul bench: ${y[V - 1]} vs ${ref}`);
+          if (!(Math.abs(y[rows - 1]! - ref) < 1e-3)) throw new Error(`vq matmul bench: ${y[rows - 1]} vs ${ref}`);
         },
-        dispose: () => (x.dispose(), cb.dispose(), out.dispose()),
+        dispose: () => {
+          x.dispose();
+          for (const p of parts) (p.cb.dispose(), p.out.dispose());
+        },
       };
     },
   };

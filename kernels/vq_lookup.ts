@@ -22,10 +22,12 @@ import type { Tensor } from './core/tensor.js';
 import { gatherRows } from './gather_rows.js';
 import { vq_lookup as shader } from './wgsl.gen.js';
 
-const WGX = 16;
-const WGY = 4;
+const WGX = 8;
+const WGY = 8;
 /** Enough workgroups to keep every lavapipe thread busy when N alone gives too few. */
 const MIN_WORKGROUPS = 16;
+/** Codebook bytes per slice: small enough to stay in a core's L2 while every row group reads it. */
+const SLICE_BYTES = 256 * 1024;
 
 export interface VqNearestOptions {
   /** Also return the chosen codebook rows [N, E]. */
@@ -55,17 +57,22 @@ export function vqNearest(x: Tensor, codebook: Tensor, opts: VqNearestOptions = 
   if (N === 0) return { indices, codes: opts.returnCodes ? ctx.tensor([0, E], 'f32', 'vq.codes') : undefined };
   const rowGroups = Math.ceil(N / (4 * WGY));
   const colBlock = 4 * WGX;
-  const splits = Math.min(Math.ceil(V / colBlock), Math.max(1, Math.ceil(MIN_WORKGROUPS / rowGroups)), ctx.limits.maxComputeWorkgroupsPerDimension);
+  // Slices of at most SLICE_BYTES of codebook (reused from cache by every row group), and enough
+  // of them to give MIN_WORKGROUPS workgroups when N is small.
+  const bySize = Math.ceil((V * E * 4) / SLICE_BYTES);
+  const byCount = Math.ceil(MIN_WORKGROUPS / rowGroups);
+  const splits = Math.min(Math.ceil(V / colBlock), Math.max(1, bySize, byCount), ctx.limits.maxComputeWorkgroupsPerDimension);
   const span = Math.ceil(V / splits / colBlock) * colBlock;
+  const slices = Math.ceil(V / span);
   const cn = ctx.tensor([V], 'f32', 'vq.norms');
-  const part = ctx.tensor([splits, N, 2], 'u32', 'vq.partial');
+  const part = ctx.tensor([slices, N, 2], 'u32', 'vq.partial');
   const bindings = { x, cb: codebook, cn, part, idx: indices };
-  const params = { n: N, v: V, e: E, span, splits };
+  const params = { n: N, v: V, e: E, span, splits: slices };
   const per = WGX * WGY;
   const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
   if (rowGroups > maxWg) throw new KernelArgError(K, 'x', `${N} rows need ${rowGroups} row groups, over ${maxWg}`);
   ctx.dispatch(shader, { overrides: { WGX, WGY, PASS: 0 }, bindings, params, workgroups: foldGrid(Math.ceil(V / per), maxWg) });
-  ctx.dispatch(shader, { overrides: { WGX, WGY, PASS: 1 }, bindings, params, workgroups: [splits, rowGroups] });
+  ctx.dispatch(shader, { overrides: { WGX, WGY, PASS: 1 }, bindings, params, workgroups: [rowGroups, slices] });
   ctx.dispatch(shader, { overrides: { WGX, WGY, PASS: 2 }, bindings, params, workgroups: foldGrid(Math.ceil(N / per), maxWg) });
   cn.dispose();
   part.dispose();

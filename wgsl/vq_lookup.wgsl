@@ -3,7 +3,8 @@
 // ties go to the lowest v: every comparison is lexicographic on (distance, index).
 // Three passes of this shader (override PASS):
 //   PASS 0 norms:   cn[v] = sum_e c[v, e]^2                       one invocation per code
-//   PASS 1 partial: workgroup (sx, ry) scans codes [sx*span, (sx+1)*span) for rows 4*WGY*ry..
+//   PASS 1 partial: workgroup (ry, sx) scans codes [sx*span, (sx+1)*span) for rows 4*WGY*ry..
+//                   (row groups vary fastest, so a codebook slice stays in cache across them)
 //                   Each invocation owns 4 rows x 4 codes per step (16 scalar accumulators, loads
 //                   straight from storage as in matmul.wgsl), keeps a running (dist, index) per
 //                   row, then the WGX invocations sharing rows reduce through workgroup memory.
@@ -17,7 +18,7 @@
 // cn:   array<f32>        [V]       written by pass 0, read by pass 1
 // part: array<vec2<u32>>  [splits, N]
 // idx:  array<i32>        [N]
-// Dispatch: pass 0 ceil(V / (WGX*WGY)) folded; pass 1 (splits, ceil(N / (4*WGY))) of WGX x WGY;
+// Dispatch: pass 0 ceil(V / (WGX*WGY)) folded; pass 1 (ceil(N / (4*WGY)), splits) of WGX x WGY;
 // pass 2 ceil(N / (WGX*WGY)) folded.
 
 // #include "lib/grid.wgsl"
@@ -79,12 +80,12 @@ fn partial(wid: vec3<u32>, lid: vec3<u32>) {
   let N = params.n;
   let V = params.v;
   let E = params.e;
-  let row0 = (wid.y * WGY + lid.y) * 4u;
+  let row0 = (wid.x * WGY + lid.y) * 4u;
   var rows: array<u32, 4>;
   for (var i = 0u; i < 4u; i++) {
     rows[i] = min(row0 + i, N - 1u) * E;
   }
-  let v_begin = wid.x * params.span;
+  let v_begin = wid.y * params.span;
   let v_end = min(v_begin + params.span, V);
   var best_d = array<f32, 4>(3.4e38, 3.4e38, 3.4e38, 3.4e38);
   var best_i = array<u32, 4>(0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu);
@@ -142,7 +143,7 @@ fn partial(wid: vec3<u32>, lid: vec3<u32>) {
   // 4*WGY rows, one invocation each (WGX >= 4 is guaranteed by the host), reduce WGX candidates.
   let t = lid.y * WGX + lid.x;
   if (t < 4u * WGY) {
-    let r = wid.y * WGY * 4u + t;
+    let r = wid.x * WGY * 4u + t;
     var bd = red_d[t * WGX];
     var bi = red_i[t * WGX];
     for (var l = 1u; l < WGX; l++) {
@@ -154,7 +155,7 @@ fn partial(wid: vec3<u32>, lid: vec3<u32>) {
       }
     }
     if (r < N) {
-      part[wid.x * N + r] = vec2(bitcast<u32>(bd), bi);
+      part[wid.y * N + r] = vec2(bitcast<u32>(bd), bi);
     }
   }
 }
