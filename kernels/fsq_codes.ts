@@ -10,8 +10,10 @@
  * Out-of-range indices: host data (an Int32Array) is validated before upload and throws a
  * KernelArgError; GPU data cannot be checked before the dispatch, so such rows come out NaN and
  * are counted into `outOfRange` (a zeroed u32 [1] tensor) when the caller passes one.
- * Tolerance: codes exact (small integers divided by a power of two for even/odd levels up to 8);
- * projected values within 1e-5 of torch (a 6-term f32 dot product in a different order).
+ * The level list is compiled into the pipeline (overrides), so the digit div/mods are by constants.
+ * Tolerance: codes exact ((digit − hw)/hw is one correctly rounded f32 division, as in torch and
+ * the Math.fround reference); projected values within 1e-5 of torch (an nl-term f32 dot product
+ * summed in a different order).
  */
 import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { type GpuContext, foldGrid } from './core/context.js';
