@@ -1,7 +1,7 @@
 // layout ops: pure data movement, bytes = read input(s) + write output. Roofline: copy.
 // Shapes from the LDM: the decoder's T-concat, the LA-norm permute (B,C,T,H,W) -> (B,T,C,H,W),
-// a channels-last permute (a true transpose: scalar path), the causal time padding, a concat
-// along C, and an unaligned slice (scalar path).
+// a channels-last permute (4 x 4 register transposes), the causal time padding, a concat along
+// C, and an unaligned slice (scalar path).
 import { concat, pad, permute, permuteRef, slice } from '../kernels/index.js';
 import type { GpuContext, Tensor } from '../kernels/index.js';
 import type { BenchCase } from './harness.js';
@@ -11,8 +11,8 @@ const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const iota = (s: readonly number[]) => new Float32Array(numel(s)).map((_, i) => i % 4093);
 
 interface Op {
-  /** 'layout_vec4' where the innermost dim is 16-byte contiguous on both sides (planStridedCopy). */
-  kernel: 'layout' | 'layout_vec4';
+  /** The shader variant planStridedCopy picks for this op (its choices are unit-tested). */
+  kernel: 'layout' | 'layout_vec4' | 'layout_transpose';
   shape: string;
   elems: number;
   quick?: boolean;
@@ -59,7 +59,7 @@ const OPS: Op[] = [
     },
   },
   {
-    kernel: 'layout',
+    kernel: 'layout_transpose',
     shape: `permute [${V}] -> channels last`,
     elems: numel(V),
     quick: true,

@@ -10,14 +10,16 @@
  * (passed as scalar Params fields); adjacent dims that stay contiguous on both sides are merged
  * first, so a concat along C of [B,C,T,H,W] runs as a rank-2 copy. When the innermost dim is then
  * contiguous on both sides with everything a multiple of 4, wgsl/layout_vec4.wgsl moves 16-byte
- * elements instead (copy-like speed on lavapipe, where each lane access is a separate load).
+ * elements instead (copy-like speed on lavapipe, where each lane access is a separate load). A
+ * permute whose innermost output dim is strided in the source (to channels last) moves 4 x 4
+ * blocks as 16-byte rows, transposed in registers (wgsl/layout_transpose.wgsl).
  * Tolerance: exact (pure data movement).
  */
 import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { DType, Tensor } from './core/tensor.js';
-import { layout as shader, layout_vec4 as shaderVec4 } from './wgsl.gen.js';
+import { layout as shader, layout_transpose as shaderTranspose, layout_vec4 as shaderVec4 } from './wgsl.gen.js';
 
 const WG = 256;
 const VEC = 4;
@@ -53,8 +55,13 @@ export function collapseDims(dims: readonly Dim[]): Dim[] {
 }
 
 export interface StridedCopyPlan {
-  /** Whether the 16-byte variant (wgsl/layout_vec4.wgsl) runs; then every number is in vec4s. */
-  vec4: boolean;
+  /**
+   * 'vec4': wgsl/layout_vec4.wgsl, every number in 16-byte units. 'transpose':
+   * wgsl/layout_transpose.wgsl (4 x 4 register blocks), dims = [batch..., b, a] with a the
+   * destination-contiguous and b the source-contiguous dim, strides in 16-byte units, extents
+   * in elements. 'scalar': wgsl/layout.wgsl.
+   */
+  kind: 'scalar' | 'vec4' | 'transpose';
   /** Exactly RANK dims, outermost first. */
   dims: Dim[];
   srcBase: number;
@@ -62,36 +69,63 @@ export interface StridedCopyPlan {
   n: number;
 }
 
-/** Merges dims, picks the vec4 variant when the innermost dim allows it, pads to rank 6. */
+/** Merges dims, picks the vec4 or tiled-transpose variant when they apply, pads to rank 6. */
 export function planStridedCopy(dims: readonly Dim[], srcBase: number, dstBase: number): StridedCopyPlan {
   let c = collapseDims(dims);
+  let kind: StridedCopyPlan['kind'] = 'scalar';
   const inner = c[c.length - 1];
-  const vec4 =
+  const unpadded = c.every((d) => d.lo === 0 && d.len === d.e);
+  const b = c.findIndex((d) => d.ss === 1);
+  if (
     inner !== undefined &&
     inner.ss === 1 &&
     inner.ds === 1 &&
     [inner.e, inner.lo, inner.len, srcBase, dstBase].every((v) => v % 4 === 0) &&
-    c.slice(0, -1).every((d) => d.ss % 4 === 0 && d.ds % 4 === 0);
-  if (vec4) {
+    c.slice(0, -1).every((d) => d.ss % 4 === 0 && d.ds % 4 === 0)
+  ) {
+    kind = 'vec4';
     c = c.map((d, k) => (k === c.length - 1 ? { e: d.e / 4, ss: 1, ds: 1, lo: d.lo / 4, len: d.len / 4 } : { ...d, ss: d.ss / 4, ds: d.ds / 4 }));
     srcBase /= 4;
     dstBase /= 4;
+  } else if (inner !== undefined && inner.ds === 1 && inner.ss !== 1 && b >= 0 && unpadded && srcBase === 0 && dstBase === 0) {
+    const order = [...c.slice(0, b), ...c.slice(b + 1, -1), c[b]!, inner];
+    const bd = c[b]!;
+    const aligned = inner.e % 4 === 0 && bd.e % 4 === 0 && inner.ss % 4 === 0 && bd.ds % 4 === 0 && order.slice(0, -2).every((d) => d.ss % 4 === 0 && d.ds % 4 === 0);
+    if (aligned) {
+      kind = 'transpose';
+      // Strides in vec4 units; the a and b extents stay in elements.
+      c = order.map((d, k) => (k < order.length - 2 ? { ...d, ss: d.ss / 4, ds: d.ds / 4 } : k === order.length - 2 ? { ...d, ds: d.ds / 4 } : { ...d, ss: d.ss / 4 }));
+    }
   }
   while (c.length < RANK) c.unshift({ e: 1, ss: 0, ds: 0, lo: 0, len: 1 });
-  return { vec4, dims: c, srcBase, dstBase, n: c.reduce((a, d) => a * d.e, 1) };
+  return { kind, dims: c, srcBase, dstBase, n: c.reduce((a, d) => a * d.e, 1) };
 }
 
 function run(src: Tensor, dst: Tensor, dims: Dim[], srcBase: number, dstBase: number, padBits: number): void {
   const p = planStridedCopy(dims, srcBase, dstBase);
   if (p.n === 0) return;
+  const maxWg = src.ctx.limits.maxComputeWorkgroupsPerDimension;
+  if (p.kind === 'transpose') {
+    const [d0, d1, d2, d3, b, a] = p.dims as [Dim, Dim, Dim, Dim, Dim, Dim];
+    const batch = d0.e * d1.e * d2.e * d3.e;
+    const params: Record<string, number> = { n_a: a.e, n_b: b.e, ss_a: a.ss, ds_b: b.ds, batch };
+    [d0, d1, d2, d3].forEach((d, k) => Object.assign(params, { [`e${k}`]: d.e, [`ss${k}`]: d.ss, [`ds${k}`]: d.ds }));
+    src.ctx.dispatch(shaderTranspose, {
+      overrides: { WG },
+      bindings: { src, dst },
+      params,
+      workgroups: foldGrid(Math.ceil(p.n / (16 * WG)), maxWg),
+    });
+    return;
+  }
   const u32 = (v: number) => ((v % 2 ** 32) + 2 ** 32) % 2 ** 32;
   const params: Record<string, number> = { n: p.n, src_base: u32(p.srcBase), dst_base: p.dstBase, pad_bits: padBits };
   p.dims.forEach((d, k) => Object.assign(params, { [`e${k}`]: d.e, [`ss${k}`]: d.ss, [`ds${k}`]: d.ds, [`lo${k}`]: d.lo, [`len${k}`]: d.len }));
-  src.ctx.dispatch(p.vec4 ? shaderVec4 : shader, {
+  src.ctx.dispatch(p.kind === 'vec4' ? shaderVec4 : shader, {
     overrides: { WG },
     bindings: { src, dst },
     params,
-    workgroups: foldGrid(Math.ceil(p.n / (VEC * WG)), src.ctx.limits.maxComputeWorkgroupsPerDimension),
+    workgroups: foldGrid(Math.ceil(p.n / (VEC * WG)), maxWg),
   });
 }
 

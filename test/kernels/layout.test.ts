@@ -17,6 +17,10 @@ const PERMUTES: [number[], number[]][] = [
   [[1, 6, 2, 3, 5], [0, 2, 3, 4, 1]], // channels last
   [[2, 1, 3, 1, 4, 3], [5, 4, 3, 2, 1, 0]],
   [[1, 1, 1], [2, 0, 1]],
+  [[1, 40, 2, 4, 6], [0, 2, 3, 4, 1]], // channels last, C and H*W multiples of 4: layout_transpose
+  [[3, 12, 8], [0, 2, 1]], // layout_transpose, batch 3
+  [[2, 8, 3, 12], [3, 0, 2, 1]], // layout_transpose with strided batch dims
+  [[2, 9, 3, 10], [3, 0, 2, 1]], // the same, unaligned: scalar path
 ];
 for (const [shape, perm] of PERMUTES) {
   test(`layout permute x=[${shape}] perm=[${perm}]`, async (t) => {
@@ -123,17 +127,26 @@ test('layout merges contiguous dims before dispatch', (t) => {
   t.is(collapseDims([{ e: 3, ss: 1, ds: 1, lo: 1, len: 1 }]).length, 1);
 });
 
-test('layout picks layout_vec4 only for 16-byte-aligned contiguous inner dims', (t) => {
+test('layout picks layout_vec4 for 16-byte-aligned contiguous inner dims, layout_transpose for tiled permutes', (t) => {
   const d = (e: number, ss: number, ds: number, lo = 0, len = e) => ({ e, ss, ds, lo, len });
   const concatT = planStridedCopy([d(512, 16, 20), d(4, 4, 4), d(2, 2, 2), d(2, 1, 1)], 0, 16);
-  t.true(concatT.vec4);
+  t.is(concatT.kind, 'vec4');
   t.deepEqual(concatT.dims.slice(4), [d(512, 4, 5), d(4, 1, 1)]);
   t.is(concatT.dstBase, 4);
   t.is(concatT.n, 2048);
-  t.false(planStridedCopy([d(3, 4, 4), d(4, 1, 1)], 0, 2).vec4, 'unaligned base');
-  t.false(planStridedCopy([d(4, 1, 4), d(4, 4, 1)], 0, 0).vec4, 'transpose');
-  t.false(planStridedCopy([d(2, 7, 6), d(6, 1, 1)], 0, 0).vec4, 'inner extent 6');
-  t.true(planStridedCopy([d(3, 8, 16, 1, 2), d(16, 1, 1, 4, 8)], -12, 0).vec4, 'pad [[1,0],[4,4]] of [2,8]');
+  t.is(planStridedCopy([d(3, 4, 4), d(4, 1, 1)], 0, 2).kind, 'scalar', 'unaligned base');
+  t.is(planStridedCopy([d(4, 1, 4), d(4, 4, 1)], 0, 0).kind, 'transpose', 'a 4 x 4 transpose');
+  t.is(planStridedCopy([d(6, 1, 4), d(4, 6, 1)], 0, 0).kind, 'scalar', 'b extent 6');
+  t.is(planStridedCopy([d(2, 7, 6), d(6, 1, 1)], 0, 0).kind, 'scalar', 'inner extent 6');
+  t.is(planStridedCopy([d(3, 8, 16, 1, 2), d(16, 1, 1, 4, 8)], -12, 0).kind, 'vec4', 'pad [[1,0],[4,4]] of [2,8]');
+  // [1,C=128,T=2,HW=16384] -> channels last: T and HW merge into b (source-contiguous), a = C.
+  const cl = planStridedCopy([d(2, 16384, 2097152), d(16384, 1, 128), d(128, 32768, 1)], 0, 0);
+  t.is(cl.kind, 'transpose');
+  t.deepEqual(cl.dims.slice(4), [{ e: 32768, ss: 1, ds: 32, lo: 0, len: 32768 }, { e: 128, ss: 8192, ds: 1, lo: 0, len: 128 }]);
+  // Batch dims stay outside the blocks: out [12,2,3,8] from x [2,8,3,12] (perm [3,0,2,1]).
+  const sb = planStridedCopy([d(12, 1, 48), d(2, 288, 24), d(3, 12, 8), d(8, 36, 1)], 0, 0);
+  t.is(sb.kind, 'transpose');
+  t.deepEqual(sb.dims.slice(2), [{ ...d(2, 72, 6) }, d(3, 3, 2), { ...d(12, 1, 12) }, { ...d(8, 9, 1) }]);
 });
 
 test('layout: bad inputs are named errors', async (t) => {
