@@ -29,7 +29,7 @@ export { causalConv3d, conv2d, CausalConv3dStream, convRef, convTolerance, causa
 export type { CausalConv3dOptions, Conv2dOptions, ConvActivation, ConvEpilogue, ConvGeometry, ConvRefOptions, ConvTile } from './conv3d_causal.js';
 export { upsampleNearest2x, depthToSpace2x, resampleRef, resampleShape } from './resample.js';
 export type { ResampleMode } from './resample.js';
-export { attention, attentionFlash, attentionRef, attentionShape, flashTiles, F32_MIN } from './attention.js';
+export { attention, attentionFlash, attentionRef, attentionShape, flashKernel, flashTiles, F32_MIN } from './attention.js';
 export type { AttentionOptions, AttentionRefShape, AttentionShape } from './attention.js';
 export { attentionDecode, decodeScratchBytes, DECODE_CHUNK, KVCache } from './attention_decode.js';
 export type { KVCacheShape } from './attention_decode.js';

@@ -3,7 +3,7 @@
 import test from 'ava';
 import {
   DECODE_CHUNK, F32_MIN, KVCache, KernelArgError, attention, attentionDecode, attentionFlash, attentionRef,
-  decodeScratchBytes, rope, ropeRef, ropeTable, ropeTableData, type GpuContext,
+  decodeScratchBytes, flashKernel, rope, ropeRef, ropeTable, ropeTableData, type GpuContext,
 } from '../../kernels/index.js';
 import { assertClose } from '../helpers/close.js';
 import { loadGolden } from '../helpers/golden.js';
@@ -44,15 +44,28 @@ const FLASH_CASES: Case[] = [
   { B: 1, NH: 3, Lq: 5, Lk: 33, HD: 8, scale: 0.7 },
 ];
 
+/** Both prefill kernels where the device runs 'rows' for this head dim, else 'tiled' alone. */
+const kernelsFor = (ctx: GpuContext, HD: number) => (flashKernel(ctx, HD) === 'rows' ? (['rows', 'tiled'] as const) : (['tiled'] as const));
+
 for (const c of FLASH_CASES) {
   test(`attention flash B${c.B} NH${c.NH} Lq${c.Lq} Lk${c.Lk} HD${c.HD}${c.causal ? ' causal' : ''}`, async (t) => {
     const ctx = await gpu();
     const d = upload(ctx, c, Rng.fromString(t.title));
-    const o = await attentionFlash(d.q, d.k, d.v, { causal: c.causal, scale: c.scale }).read();
     const ref = attentionRef(d.qa, d.ka, d.va, c, { causal: c.causal, scale: c.scale });
-    assertClose(t, o, ref, { atol: ATOL, shape: [c.B, c.NH, c.Lq, c.HD], name: t.title });
+    for (const kernel of kernelsFor(ctx, c.HD)) {
+      const o = await attentionFlash(d.q, d.k, d.v, { causal: c.causal, scale: c.scale, kernel }).read();
+      assertClose(t, o, ref, { atol: ATOL, shape: [c.B, c.NH, c.Lq, c.HD], name: `${t.title} (${kernel})` });
+    }
   });
 }
+
+test('attention flash: the rows kernel is chosen for HD <= 64 on lavapipe, refused beyond', async (t) => {
+  const ctx = await gpu();
+  if (ctx.adapterInfo.includes('llvmpipe')) t.is(flashKernel(ctx, 64), 'rows');
+  t.is(flashKernel(ctx, 128), 'tiled');
+  const d = upload(ctx, { B: 1, NH: 1, Lq: 2, Lk: 2, HD: 128 }, new Rng(1));
+  t.throws(() => attentionFlash(d.q, d.k, d.v, { kernel: 'rows' }), { instanceOf: KernelArgError, message: /attention: kernel: 'rows' needs HD <= 64 \(got 128\)/ });
+});
 
 test('attention random shapes (seeded), flash and auto-routed', async (t) => {
   const ctx = await gpu();
@@ -75,11 +88,11 @@ test('attention masks: padded keys, fully masked rows are finite uniform average
   for (let j = 0; j < 4; j++) maskA[c.Lk + j] = F32_MIN;
   for (let j = 0; j < c.Lk; j++) maskA[2 * c.Lk + j] = F32_MIN;
   const mask = ctx.fromArray(maskA, [c.B, c.Lk]);
-  for (const causal of [false, true]) {
-    const o = await attentionFlash(d.q, d.k, d.v, { causal, mask }).read();
+  for (const [causal, kernel] of kernelsFor(ctx, c.HD).flatMap((kn) => [[false, kn], [true, kn]] as const)) {
+    const o = await attentionFlash(d.q, d.k, d.v, { causal, mask, kernel }).read();
     t.true(o.every(Number.isFinite), 'no NaN/inf');
     const ref = attentionRef(d.qa, d.ka, d.va, c, { causal, mask: maskA });
-    assertClose(t, o, ref, { atol: ATOL, shape: [c.B, c.NH, c.Lq, c.HD], name: `flash causal=${causal}` });
+    assertClose(t, o, ref, { atol: ATOL, shape: [c.B, c.NH, c.Lq, c.HD], name: `flash causal=${causal} (${kernel})` });
     // A fully masked row (batch 2) is the plain mean of all Lk value rows.
     for (let h = 0; h < c.NH; h++) {
       for (let dd = 0; dd < c.HD; dd++) {
