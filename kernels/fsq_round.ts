@@ -7,15 +7,15 @@
  *
  * half_l = (L−1)(1+1e-3)/2, offset = 0.5 for even L, shift = atanh(offset/half_l): computed here in
  * float32 exactly as torch does (checked against the golden's aux/half_l, aux/shift) and compiled
- * into the pipeline as override constants (one pipeline per level list), so the shader's per-level
- * work is register arithmetic: on lavapipe every storage load costs a per-lane gather, and loading
- * the constants per row measured ~3x slower. The shader evaluates the bound with WGSL tanh and
- * round(); that alone is NOT exact (WGSL tanh is a few ulp off and `t·half_l − offset` may become
- * an fma, which flips values lying exactly on .5 — the fsq_nodim golden fails without the next
- * step). u -> q is a monotone step function of the float32 u, so the host finds its L−1 thresholds
- * by bisection over float32 with `fsqBound` (upstream's float32 arithmetic, tanh correctly rounded);
- * wherever the GPU's bound lies within 1e-3 of a .5 boundary the digit is decided by the threshold
- * instead. Indices are then bit-exact with torch for every u, ties included.
+ * into the pipeline as override constants (one pipeline per level list): on lavapipe every storage
+ * load is a per-lane gather, and loading per-level constants per row measured ~3x slower.
+ * u -> q is a monotone step function of the float32 u, so the host finds its L−1 thresholds by
+ * bisection over float32 with `fsqBound` (upstream's float32 arithmetic, tanh correctly rounded to
+ * f32), and digit = #{thresholds <= u} is bit-exact with torch for every u, exact .5 ties included.
+ * Lists with <= 48 thresholds (the model's [8,8,8,5,5,5] has 33) compile them in and count in
+ * registers; longer lists evaluate WGSL tanh + round (NOT exact alone: a few-ulp tanh or an fma in
+ * `t·half_l − offset` flips values on .5, and the fsq_nodim golden fails) and let a threshold from
+ * a storage table decide wherever the bound lies within 1e-3 of a .5 boundary.
  *
  * Layouts: channel-last z [..., D] -> codes [..., nl], indices [...]; channel-first (default for
  * rank >= 4, as upstream) z [B, D, ...spatial] -> codes [B, nl, ...spatial], indices [B, ...spatial].
@@ -37,6 +37,8 @@ const WG = 256;
 /** Rows per invocation (R in wgsl/fsq_round.wgsl), with and without the fused projection (measured). */
 const ROWS_PROJ = 8;
 const ROWS_PLAIN = 4;
+/** Level lists with at most this many thresholds (T0..T47 in the shader) compile them in. */
+const CONST_THRESHOLDS = 48;
 const EPS = 1e-3;
 const MAX_LEVELS = 8;
 const f32 = Math.fround;
@@ -176,6 +178,8 @@ export interface FsqQuantizeOptions {
   /** Channels in dim 1 (NCHW / NCDHW). Default: rank >= 4, as upstream. */
   channelFirst?: boolean;
   out?: { codes?: Tensor; indices?: Tensor };
+  /** Internal (tests): false forces the tanh + threshold-fallback path used for long level lists. */
+  constThresholds?: boolean;
 }
 
 /**
@@ -197,7 +201,7 @@ export function fsqQuantize(z: Tensor, opts: FsqQuantizeOptions): { codes: Tenso
   const idxShape = cf ? [...lay.lead, ...lay.space] : lay.lead;
   const codes = outTensor(K, z, codesShape, 'f32', opts.out?.codes, 'fsq.codes');
   const indices = outTensor(K, z, idxShape, 'i32', opts.out?.indices, 'fsq.indices');
-  dispatchRound(z, lay, plan, opts.projectIn, codes, indices, false);
+  dispatchRound(z, lay, plan, opts.projectIn, codes, indices, false, opts.constThresholds ?? true);
   return { codes, indices };
 }
 
@@ -222,21 +226,26 @@ export function fsqCodesToIndices(codes: Tensor, opts: FsqCodesToIndicesOptions)
 }
 
 /** The level list compiled into fsq_round: one pipeline per list (a model uses one or two). */
-function fsqOverrides(plan: FsqPlan): Record<string, number> {
+function fsqOverrides(plan: FsqPlan, constThresholds: boolean): Record<string, number> {
   const o: Record<string, number> = { WG, NL: plan.levels.length };
   plan.levels.forEach((L, k) => {
     o[`L${k}`] = L;
     o[`H${k}`] = plan.halfL[k]!;
     o[`SH${k}`] = plan.shift[k]!;
   });
+  const thr = plan.thresholds.flatMap((t) => [...t]);
+  if (constThresholds && thr.length <= CONST_THRESHOLDS) {
+    o.CONST_THR = 1;
+    thr.forEach((v, i) => (o[`T${i}`] = v));
+  }
   return o;
 }
 
-function dispatchRound(z: Tensor, lay: { rows: number; dim: number; spatial: number }, plan: FsqPlan, proj: Linear | undefined, codes: Tensor, indices: Tensor, fromCodes: boolean): void {
+function dispatchRound(z: Tensor, lay: { rows: number; dim: number; spatial: number }, plan: FsqPlan, proj: Linear | undefined, codes: Tensor, indices: Tensor, fromCodes: boolean, constThresholds = true): void {
   const ctx = z.ctx;
   const rowsPer = proj ? ROWS_PROJ : ROWS_PLAIN;
   ctx.dispatch(shader, {
-    overrides: { ...fsqOverrides(plan), R: rowsPer },
+    overrides: { ...fsqOverrides(plan, constThresholds), R: rowsPer },
     bindings: {
       z,
       w: proj?.weight ?? unusedBinding(ctx, 'fsq.w'),

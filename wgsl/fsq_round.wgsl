@@ -4,13 +4,16 @@
 //   bounded = tanh(u_k + shift_k) * half_l_k - offset_k, q_k = round_half_even(bounded)
 //   code_k  = q_k / hw_k,  digit_k = q_k + hw_k,  index = sum_k digit_k * basis_k
 // The level list is compiled in (overrides L0..L7 with upstream's float32 half_l H* and shift SH*,
-// computed on the host), so the per-level work is register arithmetic. WGSL tanh is only
-// accurate to a few ulp and `t * half_l - offset` may be contracted into an fma, either of which
-// can flip a value lying exactly on .5; so wherever the GPU's `bounded` is within DELTA of a .5
-// boundary the digit is recomputed exactly as #{ j : u_k >= thr_k[j] }, with the L_k - 1
-// thresholds the host finds by bisection over float32 using upstream's float32 arithmetic (q is a
-// monotone step function of u). Far from a boundary the GPU's error (~1e-6) cannot change the
-// rounding, so the result is bit-exact with torch for every u. NaN u gives digit 0.
+// computed on the host), so the per-level work is register arithmetic (storage loads are per-lane
+// gathers on lavapipe). q is a monotone step function of the f32 u, so the host finds its L_k - 1
+// thresholds by bisection over float32 with upstream's float32 arithmetic; digit_k =
+// #{ j : u_k >= thr_k[j] } is then bit-exact with torch for every u, including values on .5.
+//   CONST_THR (<= 48 thresholds, e.g. [8,8,8,5,5,5] has 33): thresholds compiled in as T0..T47,
+//     digit = L_k - 1 register compares (2x faster than the tanh below).
+//   otherwise: WGSL tanh + round, which alone is NOT exact (tanh is a few ulp off, and
+//     `t * half_l - offset` may become an fma; both flip values lying exactly on .5), so wherever
+//     the GPU's bound is within DELTA of a .5 boundary one threshold from `tab` decides.
+// NaN u gives an unspecified digit in [0, L_k).
 // from_codes = 1 runs upstream's codes_to_indices instead: u_k are normalised codes,
 //   index = trunc(sum_k (u_k * hw_k + hw_k) * basis_k)   (exact for codes on the grid).
 //
@@ -52,6 +55,56 @@ override SH4: f32 = 0.0;
 override SH5: f32 = 0.0;
 override SH6: f32 = 0.0;
 override SH7: f32 = 0.0;
+// CONST_THR: the level list's thresholds are compiled in as T0..T47 (when they number <= 48).
+override CONST_THR: bool = false;
+override T0: f32 = 0.0;
+override T1: f32 = 0.0;
+override T2: f32 = 0.0;
+override T3: f32 = 0.0;
+override T4: f32 = 0.0;
+override T5: f32 = 0.0;
+override T6: f32 = 0.0;
+override T7: f32 = 0.0;
+override T8: f32 = 0.0;
+override T9: f32 = 0.0;
+override T10: f32 = 0.0;
+override T11: f32 = 0.0;
+override T12: f32 = 0.0;
+override T13: f32 = 0.0;
+override T14: f32 = 0.0;
+override T15: f32 = 0.0;
+override T16: f32 = 0.0;
+override T17: f32 = 0.0;
+override T18: f32 = 0.0;
+override T19: f32 = 0.0;
+override T20: f32 = 0.0;
+override T21: f32 = 0.0;
+override T22: f32 = 0.0;
+override T23: f32 = 0.0;
+override T24: f32 = 0.0;
+override T25: f32 = 0.0;
+override T26: f32 = 0.0;
+override T27: f32 = 0.0;
+override T28: f32 = 0.0;
+override T29: f32 = 0.0;
+override T30: f32 = 0.0;
+override T31: f32 = 0.0;
+override T32: f32 = 0.0;
+override T33: f32 = 0.0;
+override T34: f32 = 0.0;
+override T35: f32 = 0.0;
+override T36: f32 = 0.0;
+override T37: f32 = 0.0;
+override T38: f32 = 0.0;
+override T39: f32 = 0.0;
+override T40: f32 = 0.0;
+override T41: f32 = 0.0;
+override T42: f32 = 0.0;
+override T43: f32 = 0.0;
+override T44: f32 = 0.0;
+override T45: f32 = 0.0;
+override T46: f32 = 0.0;
+override T47: f32 = 0.0;
 
 struct Params {
   rows: u32,
@@ -75,10 +128,73 @@ const THR0: u32 = 32u;
 // tanh(x)·half_l on lavapipe, and still a rare branch (~0.2% of values).
 const DELTA: f32 = 1e-3;
 
-// Digit of a level with L values, float32 half_l and shift, and thresholds at tab[THR0 + slot ..];
-// writes its code at codes[o].
+// Compiled-in threshold i; i is a constant once the caller's loop is unrolled, so this folds.
+fn thr(i: u32) -> f32 {
+  switch i {
+    case 0u: { return T0; }
+    case 1u: { return T1; }
+    case 2u: { return T2; }
+    case 3u: { return T3; }
+    case 4u: { return T4; }
+    case 5u: { return T5; }
+    case 6u: { return T6; }
+    case 7u: { return T7; }
+    case 8u: { return T8; }
+    case 9u: { return T9; }
+    case 10u: { return T10; }
+    case 11u: { return T11; }
+    case 12u: { return T12; }
+    case 13u: { return T13; }
+    case 14u: { return T14; }
+    case 15u: { return T15; }
+    case 16u: { return T16; }
+    case 17u: { return T17; }
+    case 18u: { return T18; }
+    case 19u: { return T19; }
+    case 20u: { return T20; }
+    case 21u: { return T21; }
+    case 22u: { return T22; }
+    case 23u: { return T23; }
+    case 24u: { return T24; }
+    case 25u: { return T25; }
+    case 26u: { return T26; }
+    case 27u: { return T27; }
+    case 28u: { return T28; }
+    case 29u: { return T29; }
+    case 30u: { return T30; }
+    case 31u: { return T31; }
+    case 32u: { return T32; }
+    case 33u: { return T33; }
+    case 34u: { return T34; }
+    case 35u: { return T35; }
+    case 36u: { return T36; }
+    case 37u: { return T37; }
+    case 38u: { return T38; }
+    case 39u: { return T39; }
+    case 40u: { return T40; }
+    case 41u: { return T41; }
+    case 42u: { return T42; }
+    case 43u: { return T43; }
+    case 44u: { return T44; }
+    case 45u: { return T45; }
+    case 46u: { return T46; }
+    default: { return T47; }
+  }
+}
+
+// Digit of a level with L values, float32 half_l and shift, and thresholds at slot.. (compiled in,
+// or at tab[THR0 + slot ..]); writes its code at codes[o].
 fn level(slot: u32, L: u32, half_l: f32, shift: f32, u: f32, o: u32) -> u32 {
   let hw = L / 2u;
+  if (CONST_THR) {
+    // The exact definition, all in registers: L - 1 compares (no tanh, no loads).
+    var dg = 0u;
+    for (var j = 0u; j < L - 1u; j++) {
+      dg += select(0u, 1u, u >= thr(slot + j));
+    }
+    codes[o] = (f32(dg) - f32(hw)) / f32(hw);
+    return dg;
+  }
   let offset = select(0.0, 0.5, L % 2u == 0u);
   // |u + shift| > 15 saturates tanh in f32; the clamp keeps exp-based tanh away from inf/inf.
   let b = tanh(clamp(u + shift, -15.0, 15.0)) * half_l - offset;

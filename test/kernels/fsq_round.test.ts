@@ -46,10 +46,13 @@ test('fsq_nodim golden: indices, codes, codes_from_indices, indices_from_codes e
   const z = g.f32('in/z');
   const ref = fsqQuantizeRef(z, 16, 6, LEVELS);
   assertEqualInts(t, ref.indices, g.i32('out/indices'), { name: 'ref indices' });
-  const { codes, indices } = fsqQuantize(ctx.fromArray(z, [2, 8, 6]), { levels: LEVELS });
-  t.deepEqual(indices.shape, [2, 8]);
-  assertEqualInts(t, await indices.read(), g.i32('out/indices'), { name: 'indices', shape: [2, 8] });
-  assertEqualInts(t, await codes.read(), g.f32('out/out'), { name: 'codes', shape: [2, 8, 6] });
+  // Both shader paths: thresholds compiled in, and WGSL tanh with the exact decision near .5.
+  for (const constThresholds of [true, false]) {
+    const { codes, indices } = fsqQuantize(ctx.fromArray(z, [2, 8, 6]), { levels: LEVELS, constThresholds });
+    t.deepEqual(indices.shape, [2, 8]);
+    assertEqualInts(t, await indices.read(), g.i32('out/indices'), { name: `indices (constThresholds ${constThresholds})`, shape: [2, 8] });
+    assertEqualInts(t, await codes.read(), g.f32('out/out'), { name: `codes (constThresholds ${constThresholds})`, shape: [2, 8, 6] });
+  }
   const fromIdx = fsqIndicesToCodes(ctx.fromArray(g.i32('in/indices'), [2, 8], 'i32'), { levels: LEVELS });
   t.deepEqual(fromIdx.shape, [2, 8, 6]);
   assertEqualInts(t, await fromIdx.read(), g.f32('out/codes_from_indices'), { name: 'codes_from_indices' });
@@ -158,6 +161,10 @@ test('fsq vs reference: awkward levels and shapes, values on and next to every t
   await checkRandom(t, ctx, rng, [8, 5, 5, 5], [1, 1, 7], 4, false, true);
   await checkRandom(t, ctx, rng, LEVELS, [1, 97], 37, true, false);
   await checkRandom(t, ctx, rng, [5, 16, 3], [2, 3, 3, 2], 70, true, true);
+  // More than 48 thresholds: the tanh path with the exact decision near .5.
+  await checkRandom(t, ctx, rng, [40, 9, 3], [3, 50], 3, false, false);
+  await checkRandom(t, ctx, rng, [999], [2, 40], 1, false, true);
+  await checkRandom(t, ctx, rng, [64, 2], [1, 33], 20, true, false);
   for (let k = 0; k < 4; k++) {
     const levels = Array.from({ length: rng.int(1, 8) }, () => rng.int(2, 9));
     const cf = rng.next() < 0.5;
