@@ -131,53 +131,18 @@ const DELTA: f32 = 1e-3;
 // Compiled-in threshold i; i is a constant once the caller's loop is unrolled, so this folds.
 fn thr(i: u32) -> f32 {
   switch i {
-    case 0u: { return T0; }
-    case 1u: { return T1; }
-    case 2u: { return T2; }
-    case 3u: { return T3; }
-    case 4u: { return T4; }
-    case 5u: { return T5; }
-    case 6u: { return T6; }
-    case 7u: { return T7; }
-    case 8u: { return T8; }
-    case 9u: { return T9; }
-    case 10u: { return T10; }
-    case 11u: { return T11; }
-    case 12u: { return T12; }
-    case 13u: { return T13; }
-    case 14u: { return T14; }
-    case 15u: { return T15; }
-    case 16u: { return T16; }
-    case 17u: { return T17; }
-    case 18u: { return T18; }
-    case 19u: { return T19; }
-    case 20u: { return T20; }
-    case 21u: { return T21; }
-    case 22u: { return T22; }
-    case 23u: { return T23; }
-    case 24u: { return T24; }
-    case 25u: { return T25; }
-    case 26u: { return T26; }
-    case 27u: { return T27; }
-    case 28u: { return T28; }
-    case 29u: { return T29; }
-    case 30u: { return T30; }
-    case 31u: { return T31; }
-    case 32u: { return T32; }
-    case 33u: { return T33; }
-    case 34u: { return T34; }
-    case 35u: { return T35; }
-    case 36u: { return T36; }
-    case 37u: { return T37; }
-    case 38u: { return T38; }
-    case 39u: { return T39; }
-    case 40u: { return T40; }
-    case 41u: { return T41; }
-    case 42u: { return T42; }
-    case 43u: { return T43; }
-    case 44u: { return T44; }
-    case 45u: { return T45; }
-    case 46u: { return T46; }
+    case 0u: { return T0; } case 1u: { return T1; } case 2u: { return T2; } case 3u: { return T3; }
+    case 4u: { return T4; } case 5u: { return T5; } case 6u: { return T6; } case 7u: { return T7; }
+    case 8u: { return T8; } case 9u: { return T9; } case 10u: { return T10; } case 11u: { return T11; }
+    case 12u: { return T12; } case 13u: { return T13; } case 14u: { return T14; } case 15u: { return T15; }
+    case 16u: { return T16; } case 17u: { return T17; } case 18u: { return T18; } case 19u: { return T19; }
+    case 20u: { return T20; } case 21u: { return T21; } case 22u: { return T22; } case 23u: { return T23; }
+    case 24u: { return T24; } case 25u: { return T25; } case 26u: { return T26; } case 27u: { return T27; }
+    case 28u: { return T28; } case 29u: { return T29; } case 30u: { return T30; } case 31u: { return T31; }
+    case 32u: { return T32; } case 33u: { return T33; } case 34u: { return T34; } case 35u: { return T35; }
+    case 36u: { return T36; } case 37u: { return T37; } case 38u: { return T38; } case 39u: { return T39; }
+    case 40u: { return T40; } case 41u: { return T41; } case 42u: { return T42; } case 43u: { return T43; }
+    case 44u: { return T44; } case 45u: { return T45; } case 46u: { return T46; }
     default: { return T47; }
   }
 }
