@@ -2,7 +2,7 @@
 // unmasked half), the split-K decode step (one query row, bytes = the K and V rows read; tokens/s
 // = 1000 / ms), and rope (bytes = x read + out written). Shapes carry the scratch bytes each call
 // allocates, to show it is O(L x d) and never L x L.
-import { attention, attentionDecode, attentionRef, decodeScratchBytes, rope, ropeRef, ropeTable, ropeTableData } from '../kernels/index.js';
+import { attention, attentionDecode, attentionFlash, attentionRef, decodeScratchBytes, rope, ropeRef, ropeTable, ropeTableData } from '../kernels/index.js';
 import type { GpuContext, Tensor } from '../kernels/index.js';
 import type { BenchCase } from './harness.js';
 
@@ -17,12 +17,14 @@ function data(n: number, seed: number): Float32Array {
 }
 
 /** Checks rows 0, 1 and the last of (b=0, every head) against the double reference. */
-async function checkRows(out: Tensor, qa: Float32Array, ka: Float32Array, va: Float32Array, NH: number, Lq: number, Lk: number, HD: number, kernel: string): Promise<void> {
+async function checkRows(out: Tensor, qa: Float32Array, ka: Float32Array, va: Float32Array, NH: number, Lq: number, Lk: number, HD: number, kernel: string, causal = false): Promise<void> {
   const y = await out.read();
   for (const i of [...new Set([0, 1, Lq - 1])].filter((r) => r < Lq)) {
     for (let h = 0; h < NH; h++) {
       const qrow = qa.subarray((h * Lq + i) * HD, (h * Lq + i + 1) * HD);
-      const ref = attentionRef(qrow, ka.subarray(h * Lk * HD, (h + 1) * Lk * HD), va.subarray(h * Lk * HD, (h + 1) * Lk * HD), { B: 1, NH: 1, Lq: 1, Lk, HD });
+      // A causal row i sees keys 0 .. Lk - Lq + i: the same as one query over that prefix.
+      const n = causal ? Lk - Lq + i + 1 : Lk;
+      const ref = attentionRef(qrow, ka.subarray(h * Lk * HD, (h * Lk + n) * HD), va.subarray(h * Lk * HD, (h * Lk + n) * HD), { B: 1, NH: 1, Lq: 1, Lk: n, HD });
       for (let d = 0; d < HD; d++) {
         const got = y[(h * Lq + i) * HD + d]!;
         if (!(Math.abs(got - ref[d]!) <= 2e-5)) throw new Error(`${kernel} bench: row ${i} head ${h} dim ${d}: ${got} vs ${ref[d]}`);
@@ -31,7 +33,7 @@ async function checkRows(out: Tensor, qa: Float32Array, ka: Float32Array, va: Fl
   }
 }
 
-function setupAttention(ctx: GpuContext, NH: number, Lq: number, Lk: number, HD: number, decode: boolean) {
+function setupAttention(ctx: GpuContext, NH: number, Lq: number, Lk: number, HD: number, decode: boolean, causal = false, kernel?: 'rows' | 'tiled') {
   const qa = data(NH * Lq * HD, 1);
   const ka = data(NH * Lk * HD, 2);
   const va = data(NH * Lk * HD, 3);
@@ -39,20 +41,22 @@ function setupAttention(ctx: GpuContext, NH: number, Lq: number, Lk: number, HD:
   const k = ctx.fromArray(ka, [1, NH, Lk, HD]);
   const v = ctx.fromArray(va, [1, NH, Lk, HD]);
   const out = ctx.tensor([1, NH, Lq, HD]);
-  const kernel = decode ? 'attention_decode' : 'attention';
+  const name = decode ? 'attention_decode' : 'attention';
   return {
-    run: () => void (decode ? attentionDecode(q, k, v, { out }) : attention(q, k, v, { out })),
-    check: () => checkRows(out, qa, ka, va, NH, Lq, Lk, HD, kernel),
+    run: () => void (decode ? attentionDecode(q, k, v, { out }) : kernel ? attentionFlash(q, k, v, { out, causal, kernel }) : attention(q, k, v, { out, causal })),
+    check: () => checkRows(out, qa, ka, va, NH, Lq, Lk, HD, name, causal),
     dispose: () => [q, k, v, out].forEach((t) => t.dispose()),
   };
 }
 
-const prefill = (NH: number, S: number, HD: number, quick: boolean): BenchCase => ({
+// `kernel` forces one prefill kernel (the shape says which); default: the one attention() picks.
+const prefill = (NH: number, S: number, HD: number, quick: boolean, causal = false, kernel?: 'rows' | 'tiled'): BenchCase => ({
   kernel: 'attention',
-  shape: `S=${S} ${NH}x${HD} non-causal, scratch 0 B`,
-  flops: 4 * NH * S * S * HD,
+  shape: `S=${S} ${NH}x${HD} ${causal ? 'causal' : 'non-causal'}${kernel ? ` (${kernel})` : ''}, scratch 0 B`,
+  // Causal: only the S (S + 1) / 2 unmasked scores count.
+  flops: 4 * NH * (causal ? (S * (S + 1)) / 2 : S * S) * HD,
   quick,
-  setup: async (ctx) => setupAttention(ctx, NH, S, S, HD, false),
+  setup: async (ctx) => setupAttention(ctx, NH, S, S, HD, false, causal, kernel),
 });
 
 const decode = (NH: number, Lk: number, HD: number): BenchCase => ({
@@ -66,6 +70,9 @@ const decode = (NH: number, Lk: number, HD: number): BenchCase => ({
 
 export const cases: BenchCase[] = [
   prefill(8, 1024, 64, true),
+  prefill(8, 1024, 64, true, true),
+  // The previous (tiled, workgroup-memory) kernel on the same shape, for the ratio.
+  prefill(8, 1024, 64, true, false, 'tiled'),
   prefill(16, 44, 64, false),
   decode(16, 44, 64),
   decode(16, 2048, 64),
