@@ -51,7 +51,7 @@ export function compareClose(actual: ArrayLike<number>, expected: ArrayLike<numb
     const rel = err / Math.max(Math.abs(e), 1e-30);
     if (!(err <= maxAbs)) maxAbs = Number.isNaN(err) ? Infinity : Math.max(maxAbs, err);
     if (e !== 0 && rel > maxRel) maxRel = rel;
-    if (!(err <= atol + rtol * Math.abs(e))) {
+    if (!both && !(err <= atol + rtol * Math.abs(e))) {
       mismatches++;
       if (bad.length < (o.show ?? 8)) bad.push(`  [${i}] ${unravel(i, shape)}: got ${a}, expected ${e}, |err| ${err.toExponential(3)}`);
     }
