@@ -35,7 +35,7 @@ function reflect(id, src) {
     bindings.push({ name, binding: Number(binding), kind });
   }
   bindings.sort((a, b) => a.binding - b.binding);
-  const overrides = [...code.matchAll(/^\s*override\s+(\w+)\s*:\s*(\w+)/gm)].map((m) => ({ name: m[1], type: m[2] }));
+  const overrides = [...code.matchAll(/\boverride\s+(\w+)\s*:\s*(\w+)/g)].map((m) => ({ name: m[1], type: m[2] }));
   let params = null;
   const sm = /struct\s+Params\s*\{([^}]*)\}/.exec(code);
   if (sm) {
