@@ -3,7 +3,7 @@
 // the useful share is lower: stated per case). Roofline: ~33 GFLOP/s, the register-only scalar FMA
 // shader on this lavapipe (2 cores). resample: memory-bound, bytes = read x + write out, roofline
 // the copy kernel (~3.5 GB/s).
-import { CONV_TILE, causalConv3d, causalConv3dGeometry, conv2d, conv2dGeometry, convRef, depthToSpace2x, resampleRef, upsampleNearest2x } from '../kernels/index.js';
+import { CONV_TILE, matmul, causalConv3d, causalConv3dGeometry, conv2d, conv2dGeometry, convRef, depthToSpace2x, resampleRef, upsampleNearest2x } from '../kernels/index.js';
 import type { ConvGeometry, ConvTile, GpuContext, Tensor } from '../kernels/index.js';
 import type { BenchCase } from './harness.js';
 
@@ -65,13 +65,14 @@ function convCase(c: ConvCase): BenchCase {
 const HEADLINE = { shape: 'x[1,128,5,32,32] w[128,128,3,3,3]', x: [1, 128, 5, 32, 32], w: [128, 128, 3, 3, 3] };
 // Tile sweep on the headline shape (run without --quick: `--filter 'conv3d_causal ours '`).
 const TILES: ConvTile[] = [
-  { wg: 64, rm: 4, rn: 4 },
-  { wg: 64, rm: 8, rn: 2 },
-  { wg: 64, rm: 8, rn: 4 },
-  { wg: 64, rm: 4, rn: 8 },
-  { wg: 64, rm: 6, rn: 4 },
-  { wg: 32, rm: 8, rn: 3 },
-  { wg: 128, rm: 4, rn: 4 },
+  { wg: 32, rm: 4, rn: 8 },
+  { wg: 32, rm: 8, rn: 4 },
+  { wg: 32, rm: 8, rn: 8 },
+  { wg: 32, rm: 16, rn: 4 },
+  { wg: 32, rm: 16, rn: 8 },
+  { wg: 64, rm: 16, rn: 8 },
+  { wg: 32, rm: 24, rn: 8 },
+  { wg: 32, rm: 16, rn: 16 },
 ];
 
 export const cases: BenchCase[] = [
@@ -82,6 +83,33 @@ export const cases: BenchCase[] = [
   convCase({ shape: 'x[1,128,5,128,128] w[128,128,3,3,3]', x: [1, 128, 5, 128, 128], w: [128, 128, 3, 3, 3] }),
   convCase({ shape: 'x[1,3,5,128,128] w[128,3,7,7,7]', x: [1, 3, 5, 128, 128], w: [128, 3, 7, 7, 7] }),
   convCase({ shape: 'x[1,128,256,256] w[128,128,3,3] 2d', x: [1, 128, 256, 256], w: [128, 128, 3, 3], twoD: true }),
+  // Our matmul on the headline conv's GEMM (M = Cout, K = Cin*27, N = T*H*W): what the implicit
+  // GEMM is compared with (it also gathers its B operand through the padding predicate).
+  {
+    kernel: 'matmul',
+    shape: 'conv-equivalent [128,3456]x[3456,5120]',
+    flops: 2 * 128 * 3456 * 5120,
+    setup: async (ctx) => {
+      const [M, K, N] = [128, 3456, 5120];
+      const av = pattern(M * K, 13).map((v) => v / Math.sqrt(K));
+      const bv = pattern(K * N, 7);
+      const a = ctx.fromArray(av, [M, K]);
+      const b = ctx.fromArray(bv, [K, N]);
+      const out = ctx.tensor([M, N]);
+      return {
+        run: () => void matmul(a, b, { out }),
+        check: async () => {
+          const y = await out.read();
+          for (const [m, n] of [[0, 0], [77, 4099], [127, 5119]] as const) {
+            let r = 0;
+            for (let k = 0; k < K; k++) r += av[m * K + k]! * bv[k * N + n]!;
+            if (!(Math.abs(y[m * N + n]! - r) <= 1e-3)) throw new Error(`matmul (conv-equivalent) bench: [${m},${n}] = ${y[m * N + n]}, expected ${r}`);
+          }
+        },
+        dispose: () => (a.dispose(), b.dispose(), out.dispose()),
+      };
+    },
+  },
   ...(
     [
       ['depthToSpace2x', [1, 512, 5, 16, 16]],
