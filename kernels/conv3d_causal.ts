@@ -203,7 +203,7 @@ function convDispatch(k: string, x: Tensor, weight: Tensor, g: ConvGeometry, pas
   });
   // Absent optional inputs bind x (read-only); the shader never reads them (has_* = 0, past = 0).
   x.ctx.dispatch(shader, {
-    overrides: { WG: tile.wg, RM: tile.rm, RN: tile.rn, ACT: act === 'silu' ? 1 : 0 },
+    overrides: { WG: tile.wg, RM: tile.rm, RN: tile.rn, ACT: act === 'silu' ? 1 : 0, STREAM: past > 0 ? 1 : 0 },
     bindings: { x, past: pastFrames ?? x, w: packed, bias: o.bias ?? x, res: o.residual ?? x, out: dst },
     params,
     workgroups,
