@@ -1,10 +1,14 @@
 /**
  * The two ceilings every row is measured against, measured in the same run on the same adapter:
- *   fma-scalar  register-only FMA throughput: each invocation runs ACC independent scalar fma
- *               chains (x = fma(x, m, a), m and a from the uniform so nothing folds) for `iters`
- *               iterations and stores one sum; flops = 2 * ACC * iters * invocations, memory ~0.
- *   fma-vec4    the same with vec4 accumulators (4 * ACC4 lanes), which lavapipe spills: shown
- *               because it is the shape of a naive vec4-tiled kernel.
+ *   fma-scalar       register-only FMA peak: each invocation runs 16 independent scalar fma
+ *                    chains (x = fma(x, m, a), m and a from the uniform so nothing folds), the
+ *                    loop body unrolled 4x, and stores one sum; flops = 2 * chains * iterations *
+ *                    invocations, memory traffic ~0. This is the `fraction_of_fma_peak` divisor.
+ *   fma-scalar-loop  8 chains, one fma each per loop iteration: what a plain inner loop gets
+ *                    (the loop counter and lavapipe's per-iteration mask update cost as much as
+ *                    the fmas).
+ *   fma-vec4         8 vec4 accumulators (32 lanes), unrolled 2x: register pressure of a vec4
+ *                    register tile.
  *   copy-vec4   our copy kernel (16 bytes per invocation) over 64 MiB: the memory roofline.
  * The FMA shader is a bench-only probe, not a kernel: it is defined here, with its reflection
  * written by hand, and dispatched through the context like any kernel (so it is timestamped).
@@ -18,10 +22,11 @@ const WORKGROUPS = 64;
 const M = 0.999;
 const A = 0.001;
 
-function fmaShader(id: string, vars: number, type: 'f32' | 'vec4<f32>'): ShaderInfo {
+function fmaShader(id: string, vars: number, type: 'f32' | 'vec4<f32>', unroll: number): ShaderInfo {
   const names = Array.from({ length: vars }, (_, i) => `x${i}`);
   const init = names.map((n, i) => `  var ${n} = ${type}(f32(gid.x % 97u) * 1e-3 + ${i}.0 * 1e-4);`).join('\n');
-  const body = names.map((n) => `    ${n} = fma(${n}, ${type}(m), ${type}(a));`).join('\n');
+  // Unrolled so the loop counter and lavapipe's per-iteration mask update are a small fraction.
+  const body = Array.from({ length: unroll }, () => names.map((n) => `    ${n} = fma(${n}, ${type}(m), ${type}(a));`).join('\n')).join('\n');
   const sum = type === 'f32' ? names.join(' + ') : `dot(${names.join(' + ')}, vec4<f32>(1.0))`;
   const code = `// ${id}: register-only FMA peak probe (bench/ceiling.bench.ts).
 override WG: u32 = 64;
@@ -62,21 +67,22 @@ function chain(x0: number, n: number): number {
   return fix + (x0 - fix) * M ** n;
 }
 
-function fmaCase(impl: string, vars: number, type: 'f32' | 'vec4<f32>', iters: number): BenchCase {
+function fmaCase(impl: string, vars: number, type: 'f32' | 'vec4<f32>', unroll: number, loops: number): BenchCase {
+  const iters = unroll * loops;
   const lanes = vars * (type === 'f32' ? 1 : 4);
   const n = WG * WORKGROUPS;
-  const shader = fmaShader(`bench_${impl.replace('-', '_')}`, vars, type);
+  const shader = fmaShader(`bench_${impl.replace('-', '_')}`, vars, type, unroll);
   return {
     kernel: 'ceiling',
     impl,
     role: 'ceiling',
-    op: `${vars} ${type} accumulators x ${iters} fma, ${n} invocations`,
+    op: `${vars} ${type} accumulators x ${iters} fma (unrolled ${unroll}x), ${n} invocations`,
     shape: `${n}x${lanes}x${iters} fma`,
     flops: 2 * lanes * iters * n,
     quick: true,
     setup: async (ctx) => {
       const out = ctx.tensor([n]);
-      const run = () => ctx.dispatch(shader, { overrides: { WG }, bindings: { out }, params: { iters, m: M, a: A }, workgroups: [WORKGROUPS] });
+      const run = () => ctx.dispatch(shader, { overrides: { WG }, bindings: { out }, params: { iters: loops, m: M, a: A }, workgroups: [WORKGROUPS] });
       return {
         run,
         check: async () => {
@@ -96,8 +102,9 @@ function fmaCase(impl: string, vars: number, type: 'f32' | 'vec4<f32>', iters: n
 const COPY_N = 16 << 20;
 
 export const cases: BenchCase[] = [
-  fmaCase('fma-scalar', 8, 'f32', 4096),
-  fmaCase('fma-vec4', 8, 'vec4<f32>', 1024),
+  fmaCase('fma-scalar', 16, 'f32', 4, 4096),
+  fmaCase('fma-scalar-loop', 8, 'f32', 1, 16384),
+  fmaCase('fma-vec4', 8, 'vec4<f32>', 2, 4096),
   {
     kernel: 'ceiling',
     impl: 'copy-vec4',

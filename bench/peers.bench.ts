@@ -432,10 +432,10 @@ const impls: { impl: string; role: BenchRole; gpu: boolean; make: (p: Problem) =
   { impl: 'ours', role: 'ours', gpu: true, make: ours, op: () => undefined },
   { impl: 'ort-web', role: 'webgpu-peer', gpu: true, make: ortWebCase, op: (p) => p.onnx?.op },
   { impl: 'tfjs-webgpu', role: 'webgpu-peer', gpu: true, make: tfCase, op: (p) => p.tf?.op },
-  { impl: 'gpujs-webgpu', role: 'webgpu-peer', gpu: false, make: (p) => gpuJsCase(p, 'webgpu'), op: () => 'createKernel (README matmul)' },
-  { impl: 'gpujs', role: 'cpu-peer', gpu: false, make: (p) => gpuJsCase(p, 'gpu'), op: () => 'createKernel (README matmul)', minSamples: 2 },
+  { impl: 'gpujs-webgpu', role: 'webgpu-peer', gpu: false, make: (p) => gpuJsCase(p, 'webgpu'), op: (p) => (p.gpujs ? 'createKernel (README matmul)' : undefined) },
+  { impl: 'gpujs', role: 'cpu-peer', gpu: false, make: (p) => gpuJsCase(p, 'gpu'), op: (p) => (p.gpujs ? 'createKernel (README matmul)' : undefined), minSamples: 3 },
   { impl: 'ort-node', role: 'native-cpu', gpu: false, make: ortNodeCase, op: (p) => p.onnx?.op },
-  { impl: 'cpu-ref', role: 'cpu-peer', gpu: false, make: cpuRef, op: () => 'our CPU reference (doubles)', minSamples: 2 },
+  { impl: 'cpu-ref', role: 'cpu-peer', gpu: false, make: cpuRef, op: () => 'our CPU reference (doubles)', minSamples: 3 },
 ];
 
 export const cases: BenchCase[] = problems.flatMap((p) =>

@@ -58,7 +58,7 @@ export const ortWeb = once(async () => {
       },
     });
     const write = device.queue.writeBuffer.bind(device.queue);
-    device.queue.writeBuffer = ((buffer: GPUBuffer, offset: number, data: BufferSource, ...rest: number[]) => {
+    device.queue.writeBuffer = ((buffer: GPUBuffer, offset: number, data: GPUAllowSharedBufferSource, ...rest: number[]) => {
       // slice() of a typed array allocates a plain ArrayBuffer of the same element type, so the
       // element-based dataOffset/size arguments keep their meaning.
       const plain = ArrayBuffer.isView(data) && data.buffer instanceof SharedArrayBuffer ? (data as Uint8Array).slice() : data;
