@@ -15,9 +15,13 @@ export function goJson<T>(rel: string): T {
   return JSON.parse(goFile(rel).toString('utf8')) as T;
 }
 
-/** A golden PNG as RGB, the way the generator read it (PIL convert('RGB')). */
+const rgbCache = new Map<string, RasterImage>();
+
+/** A golden PNG as RGB, the way the generator read it (PIL convert('RGB')); cached, do not mutate. */
 export function goRgb(rel: string): RasterImage {
-  return toRgb(decodePng(goFile(rel)));
+  let img = rgbCache.get(rel);
+  if (!img) rgbCache.set(rel, (img = toRgb(decodePng(goFile(rel)))));
+  return img;
 }
 
 export function sha256(bytes: Uint8Array): string {
