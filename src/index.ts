@@ -34,3 +34,4 @@ export { inferTransformerConfig } from './models/videoworld/infer-config.js';
 export type { TransformerConfig } from './models/videoworld/infer-config.js';
 export { verifyGolden, goldenWeights, toleranceFor } from './verify.js';
 export type { VerifyResult } from './verify.js';
+export * from './go/index.js';
