@@ -1,14 +1,20 @@
-// End-to-end VideoWorld Go inference: board image -> image tokenizer -> InternLM transformer
-// (prefill + KV-cache sampling) -> predicted next-board image.
+// End-to-end VideoWorld Go inference, as upstream's battle loop (spec section 2): the board image
+// -> image tokenizer -> InternLM transformer (prefill + KV-cache sampling, streamed) -> predicted
+// next-board image -> the model's move read off the two images -> played on the board.
 //
 //   npm run example                                   # tiny preset, deterministic stand-in weights
 //   npx tsx examples/go-move.ts --preset go           # real sizes (slow on a software adapter)
-//   npx tsx examples/go-move.ts --preset go --weights go_fsq.pth,go_battle.pth --seed 60
+//   npx tsx examples/go-move.ts --preset go --weights go_fsq.pth,go_battle.pth --human E5,C3,G7
 //
 // Without --weights the model runs on hinit-v1 stand-in weights: every stage runs for real, but
-// the predicted board is noise. Upstream's checkpoints (go_fsq.pth, go_battle.pth) are downloaded
-// by the user; they load directly (no Python) or after `videoworld convert`.
+// the predicted board is noise and no move can be read off it (the loop reports why and retries,
+// as upstream does). Upstream's checkpoints (go_fsq.pth, go_battle.pth) are downloaded by the
+// user; they load directly, with no Python (or after `videoworld convert`).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { BoardError, GoBoard, type RasterImage, battleView, denormalizeImage, emptyBoardImage, encodePng, locateNewStone, normalizeImage, parseGtp, renderBoard } from '../src/go/index.js';
 import { PRESETS } from '../src/models/videoworld/presets.js';
 import { VideoWorldGo, randomWeights } from '../src/models/videoworld/videoworld.js';
 import { createNodeContext, openWeightFiles } from '../src/node.js';
@@ -18,35 +24,38 @@ const { values } = parseArgs({
     preset: { type: 'string', default: 'tiny' },
     weights: { type: 'string' },
     seed: { type: 'string', default: '60' },
+    human: { type: 'string', default: 'E5,C3' },
+    tries: { type: 'string', default: '2' },
+    out: { type: 'string', default: join(tmpdir(), 'videoworld-go') },
   },
 });
 const preset = PRESETS[values.preset as 'go' | 'tiny'];
 if (!preset) throw new Error(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`);
+// The human's (White's) moves, one per turn; the game runs one model move per human move.
+const humanMoves = values.human!.split(',').map((m) => {
+  const p = parseGtp(m.trim());
+  if (!p) throw new Error(`--human ${m}: not a 9x9 GTP point (A1..J9, no I)`);
+  return { ...p, name: m.trim() };
+});
 
-/** The empty 9x9 board of upstream's renderer (orange, lines at 12 + 29k), box-filtered to `size`. */
-function emptyBoard(size: number): Float32Array {
-  const S = 256;
-  const rgb = new Float32Array(3 * S * S);
-  for (let y = 0; y < S; y++) {
-    for (let x = 0; x < S; x++) {
-      const line = [x, y].some((v) => v >= 12 && v <= 244 && (v - 12) % 29 === 0);
-      const c = line ? [0, 0, 0] : [255, 165, 0];
-      for (let k = 0; k < 3; k++) rgb[k * S * S + y * S + x] = c[k]!;
-    }
-  }
-  const f = S / size;
-  const out = new Float32Array(3 * size * size);
-  for (let k = 0; k < 3; k++) {
-    for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) {
-        let s = 0;
-        for (let dy = 0; dy < f; dy++) for (let dx = 0; dx < f; dx++) s += rgb[k * S * S + (y * f + dy) * S + x * f + dx]!;
-        // The model's input normalisation: p/127 - 1, clamped to [-1, 1] (spec 2.1).
-        out[k * size * size + y * size + x] = Math.min(1, Math.max(-1, s / (f * f) / 127 - 1));
+/** Box filter (down) or nearest (up) between the 256x256 board and the preset's image size. */
+function resize(img: RasterImage, size: number): RasterImage {
+  const out = new Uint8Array(size * size * 3);
+  const f = img.width / size;
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      for (let c = 0; c < 3; c++) {
+        if (f <= 1) {
+          out[(y * size + x) * 3 + c] = img.data[(Math.floor(y * f) * img.width + Math.floor(x * f)) * 3 + c]!;
+          continue;
+        }
+        let sum = 0;
+        for (let dy = 0; dy < f; dy++) for (let dx = 0; dx < f; dx++) sum += img.data[((y * f + dy) * img.width + x * f + dx) * 3 + c]!;
+        out[(y * size + x) * 3 + c] = Math.round(sum / (f * f));
       }
     }
   }
-  return out;
+  return { width: size, height: size, channels: 3, data: out };
 }
 
 const ctx = await createNodeContext();
@@ -79,23 +88,63 @@ try {
   await opened?.close();
 
   const S = preset.imageSize;
-  const image = ctx.fromArray(emptyBoard(S), [1, 3, S, S]);
-  process.stdout.write('generated tokens:');
-  const r = await model.move(ctx, image, {
-    sampling: { seed: Number(values.seed) },
-    onToken: (id) => void process.stdout.write(` ${id}`),
-  });
-  console.log();
-  console.log(`board tokens (FSQ indices): ${Array.from(r.boardIndices).join(' ')}`);
-  console.log(`latent-action tokens: ${r.actionTokens.join(' ')}`);
-  console.log(`next-board indices: ${Array.from(r.nextIndices).join(' ')}`);
-  const px = await r.nextImage.read();
-  let min = Infinity;
-  let max = -Infinity;
-  for (const v of px) [min, max] = [Math.min(min, v), Math.max(max, v)];
-  console.log(`next board image [${r.nextImage.shape.join(',')}], values in [${min.toFixed(3)}, ${max.toFixed(3)}]`);
-  const t = r.timings;
-  console.log(`timings: encode ${t.encodeMs.toFixed(0)} ms, prefill ${t.prefillMs.toFixed(0)} ms, decode ${t.decodeMsPerToken.toFixed(1)} ms/token, image decode ${t.imageDecodeMs.toFixed(0)} ms, total ${t.totalMs.toFixed(0)} ms`);
+  mkdirSync(values.out!, { recursive: true });
+  const save = (name: string, img: RasterImage) => {
+    const path = join(values.out!, name);
+    writeFileSync(path, encodePng(img));
+    return path;
+  };
+  // Turn 0 as upstream: the empty board goes in (first-turn normalisation), the generated image is
+  // only saved, and Black's move is forced to D6. Then the human (White) plays.
+  const board = new GoBoard();
+  let input = normalizeImage(resize(emptyBoardImage(), S), 'first-turn');
+  let seed = Number(values.seed);
+  for (const [turn, human] of humanMoves.entries()) {
+    const before = renderBoard(board);
+    let played: string | null = null;
+    for (let attempt = 0; attempt < Number(values.tries) && !played; attempt++) {
+      process.stdout.write(`turn ${turn} try ${attempt}: tokens`);
+      const image = ctx.fromArray(input, [1, 3, S, S]);
+      const r = await model.move(ctx, image, { sampling: { seed: seed++ }, onToken: (id) => void process.stdout.write(` ${id}`) });
+      image.dispose();
+      const out = denormalizeImage(await r.nextImage.read(), S, S);
+      r.nextImage.dispose();
+      const t = r.timings;
+      console.log(`\n  board tokens ${Array.from(r.boardIndices.slice(0, 16)).join(' ')}${r.boardIndices.length > 16 ? ' ...' : ''}; latent actions ${r.actionTokens.join(' ')}`);
+      console.log(`  encode ${t.encodeMs.toFixed(0)} ms, prefill ${t.prefillMs.toFixed(0)} ms, ${t.decodeMsPerToken.toFixed(1)} ms/token, image decode ${t.imageDecodeMs.toFixed(0)} ms; saved ${save(`turn${turn}-try${attempt}.png`, out)}`);
+      if (turn === 0) {
+        played = 'D6 (forced on turn 0, as upstream)';
+        board.play(5, 3, 'b');
+        break;
+      }
+      const move = locateNewStone(battleView(before), resize(out, 256));
+      if (!move.ok) {
+        console.log(`  no move in the generated image (${move.error}): retrying`);
+        continue;
+      }
+      try {
+        board.play(move.row, move.col, 'b');
+        played = move.gtp;
+      } catch (e) {
+        if (!(e instanceof BoardError)) throw e;
+        console.log(`  ${move.gtp} is ${e.kind}: retrying`);
+      }
+    }
+    if (!played) {
+      console.log(`turn ${turn}: no legal move after ${values.tries} tries: the game ends (upstream gives up after 10)`);
+      break;
+    }
+    console.log(`turn ${turn}: Black plays ${played}`);
+    if (board.get(human.row, human.col) !== null) {
+      console.log(`turn ${turn}: White's ${human.name} is occupied: the game ends`);
+      break;
+    }
+    board.play(human.row, human.col, 'w');
+    console.log(`turn ${turn}: White (human) plays ${human.name}`);
+    const next = renderBoard(board);
+    save(`board-after-turn${turn}.png`, next);
+    input = normalizeImage(resize(next, S), 'render');
+  }
   const pool = ctx.pool.getStats();
   console.log(`GPU memory: peak ${(pool.peak / 2 ** 20).toFixed(0)} MiB pooled, ${ctx.stats.dispatches} dispatches, ${ctx.stats.submits} submits`);
 } finally {
