@@ -80,7 +80,7 @@ export interface BenchResult {
   note?: string;
   /** Why the implementation did not run here. */
   unavailable?: string;
-  /** The check or the run failed. */
+  /** The check or the run failed (a peer that fails its check is still timed). */
   error?: string;
   // Our rows, filled in by annotate():
   best_webgpu_peer?: string | null;
@@ -197,7 +197,10 @@ export async function runCase(ctx: GpuContext, c: BenchCase, opts: { quick: bool
     try {
       await r.check?.();
     } catch (e) {
-      return { ...row, error: `check: ${(e as Error).message}` };
+      // A peer that computes something else is still timed (users meet that figure in the wild),
+      // but its row carries the error and annotate() leaves it out of every comparison.
+      row.error = `check: ${(e as Error).message}`;
+      if (row.role === 'ours' || row.role === 'ceiling') return row;
     }
     // Enough runs per cycle that a cycle lasts a few ms even for tiny kernels.
     const t0 = performance.now();
@@ -264,7 +267,7 @@ export function annotate(rows: BenchResult[]): void {
   const copy = ceiling('copy-vec4')?.gbps;
   for (const r of rows) {
     if (r.role !== 'ours' || !finite(r.ms_median)) continue;
-    const same = rows.filter((p) => p.kernel === r.kernel && p.shape === r.shape && finite(p.ms_median));
+    const same = rows.filter((p) => p.kernel === r.kernel && p.shape === r.shape && finite(p.ms_median) && !p.error);
     const peers = same.filter((p) => p.role === 'webgpu-peer').sort((a, b) => a.ms_median! - b.ms_median!);
     const best = peers[0];
     const native = same.find((p) => p.role === 'native-cpu');

@@ -56,8 +56,9 @@ function svg(): string {
       const label = `${r.impl}${r.role === 'ours' ? ' (ours)' : ''}`;
       parts.push(`<text x="${left - 6}" y="${y + barH - 4}" text-anchor="end">${esc(label)}</text>`);
       if (v !== null && r.ms_median !== null) {
-        parts.push(`<rect x="${left}" y="${y}" width="${(x(v) - left).toFixed(1)}" height="${barH - 3}" fill="${colors[r.role] ?? '#999'}"/>`);
-        parts.push(`<text x="${(x(v) + 4).toFixed(1)}" y="${y + barH - 4}">${v >= 10 ? v.toFixed(1) : v.toFixed(2)}</text>`);
+        const fill = r.error ? 'none' : (colors[r.role] ?? '#999');
+        parts.push(`<rect x="${left}" y="${y}" width="${(x(v) - left).toFixed(1)}" height="${barH - 3}" fill="${fill}" stroke="${colors[r.role] ?? '#999'}"/>`);
+        parts.push(`<text x="${(x(v) + 4).toFixed(1)}" y="${y + barH - 4}">${v >= 10 ? v.toFixed(1) : v.toFixed(2)}${r.error ? ' (wrong result)' : ''}</text>`);
       } else {
         const why = r.unavailable ?? (r.error ? `failed: ${r.error.split('\n')[0]}` : 'no figure');
         parts.push(`<text x="${left + 4}" y="${y + barH - 4}" fill="#888" font-style="italic">${esc(why.length > 90 ? why.slice(0, 87) + '...' : why)}</text>`);
@@ -93,7 +94,7 @@ function markdown(): string {
   const out = ['| kernel | shape | impl | op | ms (wall) | ms (kernel) | GFLOP/s | GB/s | vs best WebGPU peer | % FMA peak | % copy BW | vs native CPU | note |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|'];
   const ceilings = rows.filter((r) => r.role === 'ceiling');
   for (const r of [...ceilings, ...groups.flatMap((g) => g.members)]) {
-    const note = r.unavailable ? `unavailable: ${r.unavailable}` : r.error ? `failed ${r.error.split('\n')[0]}` : (r.note ?? '');
+    const note = r.unavailable ? `unavailable: ${r.unavailable}` : r.error ? `WRONG RESULT, not compared: ${r.error.split('\n')[0]}` : (r.note ?? '');
     const vs = r.role === 'ours' && r.best_webgpu_peer ? `${f(r.ratio_vs_best_webgpu_peer)}x (${r.best_webgpu_peer})` : '';
     out.push(
       `| ${r.kernel} | ${r.shape} | ${r.role === 'ours' ? '**ours**' : r.impl} | ${r.op ?? ''} | ${f(r.ms_median, 3)} | ${f(r.kernel_ms_median, 3)} | ${f(r.gflops)} | ${f(r.gbps)} | ${vs} | ${r.role === 'ours' ? pct(r.fraction_of_fma_peak) : ''} | ${r.role === 'ours' ? pct(r.fraction_of_copy_bw) : ''} | ${r.role === 'ours' ? f(r.ratio_vs_native_cpu, 3) : ''} | ${note.replace(/\|/g, '\\|')} |`,

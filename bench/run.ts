@@ -79,7 +79,7 @@ try {
   for (const c of selected) {
     const r = { ...(await runCase(ctx, c, { quick })), run: runId };
     rows.push(r);
-    const note = r.unavailable ? `unavailable: ${r.unavailable}` : r.error ? `ERROR ${r.error.split('\n')[0]}` : (r.note ?? '');
+    const note = r.unavailable ? `unavailable: ${r.unavailable}` : r.error ? `ERROR ${r.error.split('\n')[0]}${r.ms_median !== null ? ' (timed, not compared)' : ''}` : (r.note ?? '');
     log(cols([r.kernel, r.impl, r.shape, fmt(r.ms_median, 3), fmt(r.kernel_ms_median, 3), fmt(r.gflops), fmt(r.gbps), note], [...W1, 0]));
   }
 } finally {
