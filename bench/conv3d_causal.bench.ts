@@ -3,6 +3,23 @@
 // the useful share is lower: stated per case). Roofline: ~33 GFLOP/s, the register-only scalar FMA
 // shader on this lavapipe (2 cores). resample: memory-bound, bytes = read x + write out, roofline
 // the copy kernel (~3.5 GB/s).
+//
+// Measured 2026-11-21, lavapipe (Mesa 25.0.7, LLVM 15) on 2 shared AMD EPYC cores; other jobs ran
+// on the same cores, so every row states the 1-minute load average. Medians of the harness.
+//   x[1,128,5,32,32] w[128,128,3,3,3], same run (load 2.5-3.9):
+//     ours 21.15 GFLOP/s | ort-web 1.34 | tfjs-webgpu 1.18 | ort-node (native CPU) 149.7
+//     = 15.8x the best WebGPU peer, 0.14x native; 64% of the 33 GFLOP/s scalar-FMA figure (29.7%
+//     of the 71 GFLOP/s the unrolled fma-scalar probe reached in that run).
+//     Quiet minute (load 2.6, min of 3): 26.0 GFLOP/s wall.
+//   Tile sweep (headline shape, CPU-time based so that load cancels, GFLOP/s per 2 CPU-seconds):
+//     4x8 11.2, 8x4 15.3, 8x8 19.2, 16x4 20.9, 16x8 26.0, 24x8 26.6, 20x8 26.4, 16x10 21.3,
+//     16x16 3.9 (not unrolled); WG 16/32/64 within 5% -> CONV_TILE = 32 lanes x 16 channels x 8.
+//     Before packing weights into vec4 blocks (scalar weight loads) the best was 13.3 (4x8).
+//   Real shapes (load 3.7-5.2): [1,128,5,128,128] 3x3x3 13.1 GFLOP/s; conv_in [1,3,5,128,128]
+//     7x7x7 18.6 nominal (8.0 executed: padded frames are skipped); tokenizer [1,128,256,256] 3x3
+//     11.7; our matmul on the headline's GEMM [128,3456]x[3456,5120] 4.75 (conv/matmul 4.5x at
+//     load ~5; 2.9x by CPU time). resample: depthToSpace2x 1.24 GB/s, nearest2x 0.83 (copy 2.2 in
+//     the same run).
 import { CONV_TILE, matmul, causalConv3d, causalConv3dGeometry, conv2d, conv2dGeometry, convRef, depthToSpace2x, resampleRef, upsampleNearest2x } from '../kernels/index.js';
 import type { ConvGeometry, ConvTile, GpuContext, Tensor } from '../kernels/index.js';
 import type { BenchCase } from './harness.js';
