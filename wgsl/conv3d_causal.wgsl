@@ -15,7 +15,7 @@
 //       row k at (blk*K + k)*RM + i, so one workgroup's RM weights of a k are R4 vec4 loads;
 //       channels past Cout repeat the last one (their results are dropped).
 //       PACK = 1 reads the plain [Cout, Cin, KT, KH, KW] weights from `w` and writes the packed
-//       layout to `out`, one element per invocation, grid folded into (x, y).
+//       layout to `out`, one vec4 per invocation, grid folded into (x, y).
 // bias: array<f32>  [Cout]                 (read only when has_bias = 1)
 // res:  array<f32>  [B, Cout, T, HO, WO]   (read only when has_res = 1)
 // out:  array<f32>  [B, Cout, T, HO, WO]
@@ -29,7 +29,7 @@
 // (time tap, row tap, column tap, then ci), independent of the grid, so a chunked (streaming) pass
 // is bit-identical to the whole-clip pass.
 //
-// Dispatch: (ceil(HO*WO / (WG*RN)), ceil(Cout / RM), B*T); PACK: ceil(n / WG) folded, n = ceil(Cout/RM)*RM*K.
+// Dispatch: (ceil(HO*WO / (WG*RN)), ceil(Cout / RM), B*T); PACK: ceil(n / (4 WG)) folded, n = ceil(Cout/RM)*RM*K.
 
 // #include "lib/grid.wgsl"
 
@@ -72,16 +72,18 @@ struct Params {
 @group(0) @binding(6) var<uniform> params: Params;
 
 fn pack_weights(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) {
+  // One vec4 of the packed layout (4 channels of one row k) per invocation.
   let k = params.cin * params.kt * params.kh * params.kw;
   let e = flat_workgroup(wid, nwg) * WG + lid;
-  if (e >= (params.cout + RM - 1u) / RM * RM * k) {
+  if (e >= (params.cout + RM - 1u) / RM * R4 * k) {
     return;
   }
-  let i = e % RM;
-  let r = e / RM;
-  let co = min((r / k) * RM + i, params.cout - 1u);
-  let s = co * k + r % k;
-  out[e] = w[s / 4u][s % 4u];
+  let r = e / R4;
+  let c0 = (r / k) * RM + (e % R4) * 4u;
+  for (var q = 0u; q < 4u; q++) {
+    let s = min(c0 + q, params.cout - 1u) * k + r % k;
+    out[e * 4u + q] = w[s / 4u][s % 4u];
+  }
 }
 
 @compute @workgroup_size(WG)

@@ -1,6 +1,6 @@
 import test from 'ava';
 import {
-  CausalConv3dStream, KernelArgError, causalConv3d, causalConv3dGeometry, conv2d, conv2dGeometry, convRef, convTolerance,
+  CausalConv3dStream, KernelArgError, PackedConvWeight, causalConv3d, causalConv3dGeometry, conv2d, conv2dGeometry, convRef, convTolerance,
   depthToSpace2x, resampleRef, upsampleNearest2x,
 } from '../../kernels/index.js';
 import type { ConvTile, GpuContext, Tensor } from '../../kernels/index.js';
@@ -217,6 +217,26 @@ test('resample: nearest 2x and depth-to-space vs reference (NCHW and NCDHW)', as
   t.deepEqual([...(await upsampleNearest2x(ctx.fromArray([1, 2], [1, 1, 1, 2])).read())], [1, 1, 2, 2, 1, 1, 2, 2]);
 });
 
+test('PackedConvWeight: prepacked weights give the same bits as per-call packing', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  for (const [xs, ws] of [[[1, 5, 3, 6, 7], [13, 5, 3, 3, 3]], [[2, 6, 9, 10], [3, 6, 3, 3]]]) {
+    const x = ctx.fromArray(rng.array(numel(xs!)), xs!);
+    const w = ctx.fromArray(rng.array(numel(ws!)), ws!);
+    const conv = xs!.length === 5 ? causalConv3d : conv2d;
+    const a = await conv(x, w).read();
+    const pw = PackedConvWeight.pack(w);
+    const b = await conv(x, pw).read();
+    const c = await conv(x, PackedConvWeight.pack(w, 4), { tile: { wg: 8, rm: 4, rn: 3 } }).read();
+    t.deepEqual([...b], [...a]);
+    // A different channel block sums in the same order, so even that is bit-identical.
+    t.deepEqual([...c], [...a]);
+    t.throws(() => conv(x, pw, { tile: { wg: 8, rm: 8, rn: 2 } }), { instanceOf: KernelArgError, message: /tile: rm 8 differs from the packed weight's/ });
+    pw.dispose();
+    t.throws(() => conv(x, pw), { instanceOf: KernelArgError, message: /weight: the packed weight was disposed/ });
+  }
+});
+
 test('conv3d_causal: bad inputs are named errors', async (t) => {
   const ctx = await gpu();
   const x = ctx.zeros([1, 3, 2, 4, 4]);
@@ -235,6 +255,7 @@ test('conv3d_causal: bad inputs are named errors', async (t) => {
   t.throws(() => conv2d(ctx.zeros([1, 3, 4, 4]), ctx.zeros([4, 3, 3, 3]), { padding: [0, 3, 0, 0] }), { instanceOf: KernelArgError, message: /^conv2d: padding:/ });
   t.throws(() => conv2d(ctx.zeros([1, 3, 4, 4]), ctx.zeros([4, 3, 3, 3]), { stride: 3 }), { instanceOf: KernelArgError, message: /^conv2d: stride:/ });
   t.throws(() => conv2d(x, w), { instanceOf: KernelArgError, message: /^conv2d: x: rank 5/ });
+  t.throws(() => conv2d(ctx.zeros([1, 3, 4, 4]), PackedConvWeight.pack(w)), { instanceOf: KernelArgError, message: /^conv2d: weight: packed from rank 5/ });
   t.throws(() => depthToSpace2x(ctx.zeros([1, 6, 2, 2])), { instanceOf: KernelArgError, message: /^depthToSpace2x: x: channels 6/ });
   t.throws(() => upsampleNearest2x(ctx.zeros([4, 4])), { instanceOf: KernelArgError, message: /^upsampleNearest2x: x: rank 2/ });
 });
