@@ -20,7 +20,9 @@
 //     11.7; our matmul on the headline's GEMM [128,3456]x[3456,5120] 4.75 (conv/matmul 4.5x at
 //     load ~5; 2.9x by CPU time). resample: depthToSpace2x 1.24 GB/s, nearest2x 0.83 (copy 2.2 in
 //     the same run).
-import { CONV_TILE, PackedConvWeight, matmul, causalConv3d, causalConv3dGeometry, conv2d, conv2dGeometry, convRef, depthToSpace2x, resampleRef, upsampleNearest2x } from '../kernels/index.js';
+//   Tokenizer 512 channels at 4x4 (load 2.9, min of 5): per-call packing 24.3 ms (3.1 GFLOP/s),
+//     PackedConvWeight 11.2 ms (6.7 GFLOP/s): the weights (9.4 MB) dominate at this size.
+import { PackedConvWeight, convTile, matmul, causalConv3d, causalConv3dGeometry, conv2d, conv2dGeometry, convRef, depthToSpace2x, resampleRef, upsampleNearest2x } from '../kernels/index.js';
 import type { ConvGeometry, ConvTile, GpuContext, Tensor } from '../kernels/index.js';
 import type { BenchCase } from './harness.js';
 
@@ -56,7 +58,7 @@ interface ConvCase {
 function convCase(c: ConvCase): BenchCase {
   const g = c.twoD ? conv2dGeometry(c.x, c.w) : causalConv3dGeometry(c.x, c.w);
   const k = g.cin * g.kt * g.kh * g.kw;
-  const tile = c.tile ?? CONV_TILE;
+  const tile = c.tile ?? convTile(g);
   return {
     kernel: 'conv3d_causal',
     impl: c.tile ? `ours ${tile.wg}/${tile.rm}x${tile.rn}` : c.prepack ? 'ours prepacked' : 'ours',
