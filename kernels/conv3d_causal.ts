@@ -8,8 +8,11 @@
  * bias [Cout], output and residual [B,Cout,T,HO,WO]. Causal: KT-1 zero frames in front only (or the
  * frames of `pastFrames` in streaming mode); spatial zeros KH//2, KW//2 on both sides (3-D) or per
  * side as given (2-D). Output T = input T; HO = floor((H + pt + pb - KH) / sh) + 1.
- * Implicit GEMM (M = Cout, N = positions, K = Cin*KT*KH*KW) with scalar register blocking; no
- * im2col or padded copy. Epilogue order: bias, then SiLU, then the residual add.
+ * Implicit GEMM (M = Cout, N = positions, K = Cin*KT*KH*KW) with scalar register blocking (16
+ * channels x 8 positions per invocation); no im2col or padded copy. Weights are read in a packed
+ * layout: repacked on every call from a plain tensor, or once with PackedConvWeight.pack().
+ * Epilogue order: bias, then SiLU, then the residual add. Pipelines: one per (tile, activation,
+ * streaming) variant, ~1 s each to compile on lavapipe.
  * Numerics: f32 FMA accumulation in a fixed order (time tap, row tap, column tap, ci) that does not
  * depend on the grid, so chunked streaming is bit-identical to the whole clip.
  * Tolerance (vs the double reference): atol = K * 2^-22 (+1e-6), K = Cin*KT*KH*KW: a random walk of
