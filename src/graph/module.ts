@@ -108,6 +108,9 @@ export class Module {
       opts.onProgress?.(i + 1, params.length);
     }
     for (const m of this.modules()) await m.afterLoad(ctx, src);
+    // Buffers released by afterLoad hooks (e.g. weights repacked) are returned to the system.
+    ctx.submit();
+    ctx.pool.trim();
     return { loaded: params.length, unexpected, bytes };
   }
 
@@ -120,11 +123,12 @@ export class Module {
   /** Hook run after load() uploaded every parameter (derived tables, e.g. RoPE). */
   protected async afterLoad(_ctx: GpuContext, _src: WeightSource): Promise<void> {}
 
-  /** Releases every uploaded parameter. */
+  /** Releases every uploaded parameter (and whatever subclasses derived from them), recursively. */
   dispose(): void {
-    for (const p of this.namedParams()) {
+    for (const p of this.params.values()) {
       p.tensor?.dispose();
       p.tensor = null;
     }
+    for (const c of this.children.values()) c.dispose();
   }
 }

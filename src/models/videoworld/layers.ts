@@ -2,11 +2,38 @@
  * Small parameterised layers shared by the VideoWorld modules. Parameter names are the upstream
  * state_dict names (nn.Conv2d weight/bias, nn.GroupNorm weight/bias, nn.Linear weight/bias).
  */
-import { type Tensor, causalConv3d, conv2d, groupNorm, linear } from '../../../kernels/index.js';
+import { type GpuContext, PackedConvWeight, type Tensor, causalConv3d, conv2d, groupNorm, linear } from '../../../kernels/index.js';
 import type { Conv2dOptions } from '../../../kernels/index.js';
-import { Module, type Param } from '../../graph/module.js';
+import { GraphError, Module, type Param } from '../../graph/module.js';
 
-export class Conv2d extends Module {
+/**
+ * A conv weight in the kernel's packed layout, packed once after loading; the unpacked upload is
+ * released so the weights are held once.
+ */
+abstract class PackedConv extends Module {
+  abstract readonly weight: Param;
+  private packed: PackedConvWeight | null = null;
+
+  protected override async afterLoad(_ctx: GpuContext): Promise<void> {
+    this.packed?.dispose();
+    this.packed = PackedConvWeight.pack(this.weight.t);
+    this.weight.tensor?.dispose();
+    this.weight.tensor = null;
+  }
+
+  protected get packedWeight(): PackedConvWeight {
+    if (!this.packed) throw new GraphError(this.weight.key, 'weights not loaded (call load() first)');
+    return this.packed;
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.packed?.dispose();
+    this.packed = null;
+  }
+}
+
+export class Conv2d extends PackedConv {
   readonly weight: Param;
   readonly bias: Param;
   constructor(
@@ -21,12 +48,12 @@ export class Conv2d extends Module {
   }
   forward(x: Tensor, o: Omit<Conv2dOptions, 'bias'> = {}): Tensor<'f32'> {
     this.require(x.shape[1] === this.cin, `Cin=${x.shape[1]}, expected ${this.cin}`);
-    return conv2d(x, this.weight.t, { ...o, bias: this.bias.t });
+    return conv2d(x, this.packedWeight, { ...o, bias: this.bias.t });
   }
 }
 
 /** CausalConv3d (magvit_v2.py): the nn.Conv3d lives under `.conv`. */
-export class CausalConv3d extends Module {
+export class CausalConv3d extends PackedConv {
   readonly weight: Param;
   readonly bias: Param;
   constructor(
@@ -42,7 +69,7 @@ export class CausalConv3d extends Module {
   }
   forward(x: Tensor, o: { activation?: 'silu'; residual?: Tensor } = {}): Tensor<'f32'> {
     this.require(x.shape[1] === this.cin, `Cin=${x.shape[1]}, expected ${this.cin}`);
-    return causalConv3d(x, this.weight.t, { ...o, bias: this.bias.t, stride: this.stride });
+    return causalConv3d(x, this.packedWeight, { ...o, bias: this.bias.t, stride: this.stride });
   }
 }
 
