@@ -53,7 +53,7 @@ function svg(): string {
     const top = y;
     for (const r of g.members) {
       const v = value(r, g.unit);
-      const label = `${r.impl}${r.role === 'ours' ? ' (ours)' : ''}`;
+      const label = `${r.impl}${r.role === 'ours' && r.impl !== 'ours' ? ' (ours)' : ''}`;
       parts.push(`<text x="${left - 6}" y="${y + barH - 4}" text-anchor="end">${esc(label)}</text>`);
       if (v !== null && r.ms_median !== null) {
         const fill = r.error ? 'none' : (colors[r.role] ?? '#999');
