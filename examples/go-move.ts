@@ -146,7 +146,7 @@ try {
     input = normalizeImage(resize(next, S), 'render');
   }
   const pool = ctx.pool.getStats();
-  console.log(`GPU memory: peak ${(pool.peak / 2 ** 20).toFixed(0)} MiB pooled, ${ctx.stats.dispatches} dispatches, ${ctx.stats.submits} submits`);
+  console.log(`GPU memory: peak ${(pool.peak / 2 ** 20).toFixed(0)} MiB held by the buffer pool, ${ctx.stats.dispatches} dispatches, ${ctx.stats.submits} submits`);
 } finally {
   ctx.destroy();
 }

@@ -60,7 +60,9 @@ test('pool: buckets, reuse after submit, no growth across iterations', async (t)
   t.is(bucketSize(1000), 1024);
   t.is(bucketSize((1 << 20) + 1), (1 << 21) / 8 * 5);
   const src = ctx.fromArray(new Float32Array(1000).fill(1), [1000]);
-  for (let i = 0; i < 3; i++) copy(src).dispose();
+  const a0 = copy(src);
+  copy(a0).dispose();
+  a0.dispose();
   await ctx.sync();
   const created = ctx.pool.getStats().created;
   for (let i = 0; i < 20; i++) {
@@ -225,4 +227,26 @@ test('tensor: a reshape view and its original release the buffer once', async (t
   t.true(a.disposed);
   a.dispose();
   t.is(ctx.pool.getStats().inUse, 0);
+});
+
+test('pool: GPU-written outputs reuse buffers released in the same submission; uploads do not', async (t) => {
+  const ctx = await createNodeContext();
+  t.teardown(() => ctx.destroy());
+  let x = ctx.fromArray(new Float32Array(1000).fill(3), [1000]);
+  const before = ctx.pool.getStats().created;
+  for (let i = 0; i < 20; i++) {
+    const y = copy(x); // recorded only; nothing is submitted in this loop
+    x.dispose();
+    x = y;
+  }
+  t.true(ctx.pool.getStats().created - before <= 2, `a chain of 20 copies created ${ctx.pool.getStats().created - before} buffers`);
+  const created = ctx.pool.getStats().created;
+  t.true(ctx.pool.getStats().pending > 0);
+  // The last copy still reads a pending buffer: an upload into it would run before that copy.
+  const up = ctx.fromArray(new Float32Array(1000).fill(9), [1000]);
+  t.is(ctx.pool.getStats().created, created + 1, 'the upload got a fresh buffer, not a pending one');
+  t.deepEqual([...(await x.read()).slice(0, 3)], [3, 3, 3]);
+  t.deepEqual([...(await up.read()).slice(0, 3)], [9, 9, 9]);
+  const s = ctx.pool.getStats();
+  t.is(s.allocated, s.inUse + s.pending + s.free);
 });

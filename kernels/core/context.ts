@@ -139,15 +139,19 @@ export class GpuContext {
 
   // ---- tensors -------------------------------------------------------------------------------
 
-  /** An uninitialised tensor from the pool. */
+  /** An uninitialised tensor from the pool, for the GPU to write. */
   tensor<D extends DType = 'f32'>(shape: readonly number[], dtype: D = 'f32' as D, label = 'tensor'): Tensor<D> {
+    return this.alloc(shape, dtype, label, false);
+  }
+
+  private alloc<D extends DType>(shape: readonly number[], dtype: D, label: string, hostWrite: boolean): Tensor<D> {
     this.checkAlive();
     checkShape('tensor', label, shape);
     const bytes = numel(shape) * 4;
     if (bytes > this.limits.maxBufferSize) {
       throw new KernelArgError('tensor', label, `[${shape.join(',')}] needs ${bytes} bytes, over maxBufferSize ${this.limits.maxBufferSize}`);
     }
-    const t = new Tensor(this, shape, dtype, this.pool.acquire(bytes, label), label);
+    const t = new Tensor(this, shape, dtype, this.pool.acquire(bytes, label, { hostWrite }), label);
     this.scopes[this.scopes.length - 1]?.add(t);
     return t;
   }
@@ -216,8 +220,8 @@ export class GpuContext {
     if (data.length !== numel(shape)) {
       throw new KernelArgError('fromArray', label, `got ${data.length} values for shape [${shape.join(',')}] (${numel(shape)} elements)`);
     }
-    const t = this.tensor(shape, dtype, label);
-    // A fresh pool buffer is referenced by no unsubmitted command, so writing it now is safe.
+    // A host-write buffer is referenced by no unsubmitted command, so writing it now is safe.
+    const t = this.alloc(shape, dtype, label, true);
     if (data.length) this.device.queue.writeBuffer(t.buffer, 0, toTyped(dtype, data));
     return t;
   }

@@ -11,31 +11,36 @@ export function bucketSize(bytes: number): number {
 export interface PoolStats {
   /** Bytes held by live tensors (bucket sizes). */
   inUse: number;
+  /** Bytes released since the last submit (reusable for GPU-written outputs only). */
+  pending: number;
   /** Bytes of free buffers kept for reuse. */
   free: number;
-  /** Highest inUse + pending seen since creation or resetPeak(). */
+  /** Bytes of every buffer the pool owns: inUse + pending + free (the GPU memory it holds). */
+  allocated: number;
+  /** Highest `allocated` since creation or resetPeak(). */
   peak: number;
   /** createBuffer calls made by the pool so far. */
   created: number;
 }
 
 /**
- * Size-bucketed pool of storage buffers. Released buffers wait in `pending` until the next submit:
- * a buffer still referenced by recorded but unsubmitted commands must not be handed to a
- * `queue.writeBuffer`, which would run before those commands.
+ * Size-bucketed pool of storage buffers. A released buffer may still be referenced by recorded,
+ * unsubmitted commands. Reusing it for a tensor the GPU writes is safe (dispatches run in
+ * recording order), so such outputs take it at once; a `queue.writeBuffer` would run before those
+ * commands, so host uploads (`hostWrite`) only take buffers released before the last submit.
  */
 export class BufferPool {
   private free = new Map<number, GPUBuffer[]>();
-  private pending: GPUBuffer[] = [];
-  private stats: PoolStats = { inUse: 0, free: 0, peak: 0, created: 0 };
+  private pending = new Map<number, GPUBuffer[]>();
+  private stats: PoolStats = { inUse: 0, pending: 0, free: 0, allocated: 0, peak: 0, created: 0 };
 
   constructor(private device: GPUDevice) {}
 
-  acquire(bytes: number, label?: string): GPUBuffer {
+  acquire(bytes: number, label?: string, opts: { hostWrite?: boolean } = {}): GPUBuffer {
     const size = bucketSize(bytes);
-    const list = this.free.get(size);
-    let buf = list?.pop();
+    let buf = this.free.get(size)?.pop();
     if (buf) this.stats.free -= size;
+    else if (!opts.hostWrite && (buf = this.pending.get(size)?.pop())) this.stats.pending -= size;
     else {
       buf = this.device.createBuffer({
         label,
@@ -43,32 +48,31 @@ export class BufferPool {
         usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
       });
       this.stats.created++;
+      this.stats.allocated += size;
+      this.stats.peak = Math.max(this.stats.peak, this.stats.allocated);
     }
     this.stats.inUse += size;
-    this.stats.peak = Math.max(this.stats.peak, this.stats.inUse + this.pendingBytes());
     return buf;
   }
 
   release(buf: GPUBuffer): void {
     this.stats.inUse -= buf.size;
-    this.pending.push(buf);
+    this.stats.pending += buf.size;
+    const list = this.pending.get(buf.size) ?? [];
+    list.push(buf);
+    this.pending.set(buf.size, list);
   }
 
-  /** Called after each queue submit: pending buffers become reusable. */
+  /** Called after each queue submit: pending buffers become reusable by anyone. */
   afterSubmit(): void {
-    for (const buf of this.pending) {
-      const list = this.free.get(buf.size) ?? [];
-      list.push(buf);
-      this.free.set(buf.size, list);
-      this.stats.free += buf.size;
+    for (const [size, bufs] of this.pending) {
+      const list = this.free.get(size) ?? [];
+      list.push(...bufs);
+      this.free.set(size, list);
     }
-    this.pending = [];
-  }
-
-  private pendingBytes(): number {
-    let n = 0;
-    for (const b of this.pending) n += b.size;
-    return n;
+    this.stats.free += this.stats.pending;
+    this.stats.pending = 0;
+    this.pending.clear();
   }
 
   getStats(): PoolStats {
@@ -76,19 +80,22 @@ export class BufferPool {
   }
 
   resetPeak(): void {
-    this.stats.peak = this.stats.inUse;
+    this.stats.peak = this.stats.allocated;
   }
 
   /** Destroys the free buffers (not the pending ones, which may still be in flight). */
   trim(): void {
     for (const list of this.free.values()) for (const b of list) b.destroy();
     this.free.clear();
+    this.stats.allocated -= this.stats.free;
     this.stats.free = 0;
   }
 
   destroy(): void {
     this.trim();
-    for (const b of this.pending) b.destroy();
-    this.pending = [];
+    for (const list of this.pending.values()) for (const b of list) b.destroy();
+    this.pending.clear();
+    this.stats.allocated -= this.stats.pending;
+    this.stats.pending = 0;
   }
 }
