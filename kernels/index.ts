@@ -43,7 +43,7 @@ export { fsqIndicesToCodes, fsqIndicesToCodesRef } from './fsq_codes.js';
 export type { FsqIndicesToCodesOptions } from './fsq_codes.js';
 export { layerNorm, rmsNorm, rowNormRef } from './row_norm.js';
 export type { RowNormOptions } from './row_norm.js';
-export { matmul, linear, matmulRef, chooseMatmulTiles, chunkRows, MATMUL_ACTIVATIONS } from './matmul.js';
+export { matmul, linear, matmulRef, chooseMatmulTiles, choosePackedTile, chunkRows, MATMUL_ACTIVATIONS, PackedMatmulWeight, PACK_PER_CALL_MIN_M } from './matmul.js';
 export type { MatmulActivation, MatmulOptions, MatmulTiles } from './matmul.js';
 export { gatherRows, gatherRowsRef, tableChunks } from './gather_rows.js';
 export type { GatherRowsOptions } from './gather_rows.js';

@@ -1,14 +1,20 @@
 /**
- * matmul: out = act(op(a) @ op(b) + bias) + residual, batched (wgsl/matmul.wgsl, wgsl/matmul_vec4.wgsl),
- * and its M = 1 path matmul_gemv (wgsl/matmul_gemv.wgsl) for nn.Linear weights.
+ * matmul: out = act(op(a) @ op(b) + bias) + residual, batched (wgsl/matmul_packed.wgsl,
+ * wgsl/matmul.wgsl, wgsl/matmul_vec4.wgsl), and its M = 1 path matmul_gemv (wgsl/matmul_gemv.wgsl)
+ * for nn.Linear weights.
  *
  * Layouts (row-major f32): a [..., M, K] (transA: [..., K, M]); b [..., K, N] (transB:
  * [..., N, K]); bias [N]; residual and out [..., M, N]. Batch dims broadcast when one side has
  * batch count 1 or no batch dims; otherwise both batch shapes must be equal. `linear(x, w)` is
  * x [..., K] @ w^T with w [N, K] (PyTorch layout), flattened to M = size / K rows.
- * Two GEMM kernels, picked by chooseMatmulTiles: matmul_vec4 (B's contiguous dim a multiple of 4;
- * uniform A loads, vec4 B loads) and the any-shape matmul; both give each invocation 4x4 outputs
- * in 16 f32 accumulators. GEMV (M = 1, transB, K % 4 == 0) invocations own 4 weight rows each.
+ * The fast GEMM is matmul_packed (conv3d_causal's micro-kernel: 8 rows x 16 columns per
+ * invocation in 128 scalar accumulators, B from a blocked copy with lane-uniform vec4 loads, A
+ * transposed per call so lanes load contiguous floats): used for a PackedMatmulWeight (packed once,
+ * e.g. by the model after loading) at any M, and for a plain B from PACK_PER_CALL_MIN_M rows on,
+ * packing it per call (one read + write of B, ~2% of a 1024^3 product). Below that, two kernels
+ * picked by chooseMatmulTiles: matmul_vec4 (B's contiguous dim a multiple of 4; uniform A loads,
+ * vec4 B loads) and the any-shape matmul; both give each invocation 4x4 outputs in 16 f32
+ * accumulators. GEMV (M = 1, transB, K % 4 == 0) invocations own 4 weight rows each.
  * Weights over maxStorageBufferBindingSize (the 625 MiB [160005, 1024] output projection) are
  * bound as row chunks of a [N, K] b with {buffer, offset, size}, offsets aligned to
  * minStorageBufferOffsetAlignment, one launch per chunk.
@@ -24,7 +30,7 @@ import { type ContextLimits, foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import { type Tensor, numel } from './core/tensor.js';
 import { erfRef } from './unary.js';
-import { matmul as shader, matmul_gemv as gemvShader, matmul_vec4 as vec4Shader } from './wgsl.gen.js';
+import { matmul as shader, matmul_gemv as gemvShader, matmul_packed as packedShader, matmul_vec4 as vec4Shader } from './wgsl.gen.js';
 
 export const MATMUL_ACTIVATIONS = ['none', 'silu', 'relu', 'gelu'] as const;
 export type MatmulActivation = (typeof MATMUL_ACTIVATIONS)[number];
@@ -40,6 +46,13 @@ export interface MatmulOptions {
   out?: Tensor;
   /** Largest storage binding in bytes (tests force chunking with a small value). */
   maxBindingBytes?: number;
+  /** Override matmul_packed's tile (benchmarks): lanes per workgroup, rows per lane. */
+  packedTile?: PackedTile;
+}
+
+export interface PackedTile {
+  wg: number;
+  rm: number;
 }
 
 /**
@@ -83,6 +96,96 @@ export function chunkRows(N: number, K: number, maxBytes: number, alignBytes: nu
   const out: [number, number][] = [];
   for (let n0 = 0; n0 < N; n0 += rows) out.push([n0, Math.min(rows, N - n0)]);
   return out;
+}
+
+/** Width of a packed block of B's columns (the RN of wgsl/matmul_packed.wgsl). */
+const PACK_RN = 16;
+const PACK_WG = 256;
+/**
+ * Rows from which a plain B is packed per call: packing reads and writes B once (~2 K N floats
+ * at ~3.5 GB/s), which the packed kernel's 2-3x win over matmul_vec4 repays from here on.
+ */
+export const PACK_PER_CALL_MIN_M = 64;
+
+/** Workgroup size and rows per invocation of matmul_packed for M rows and `groups` column blocks x batches. */
+export function choosePackedTile(M: number, groups: number): PackedTile {
+  // 8 rows x 16 columns per lane (128 accumulators; conv3d_causal's measured best) unless M is
+  // small: then 8 lanes (one SIMD row) share the rows, so few lanes idle.
+  const rm = Math.min(8, Math.ceil(M / 8));
+  let wg = 32;
+  while (wg > 8 && (wg * rm >= 2 * M || Math.ceil(M / (wg * rm)) * groups < 8)) wg /= 2;
+  return { wg, rm };
+}
+
+/**
+ * op(B) of a matmul (or the weight of a `linear`) packed once into matmul_packed's blocked layout
+ * ([batch][ceil(N/16)][K][16], see the shader), for weights used many times: the packed kernel
+ * reads B with lane-uniform vec4 loads. Holds a copy: re-pack after changing the source.
+ * @example
+ * const pw = PackedMatmulWeight.linear(w);  const y = linear(x, pw, bias);  pw.dispose();
+ */
+export class PackedMatmulWeight {
+  private constructor(
+    readonly packed: Tensor,
+    /** Logical shape of op(B): [..., K, N]. */
+    readonly shape: readonly number[],
+  ) {}
+
+  /** Packs b [..., K, N] (transB: [..., N, K]). */
+  static pack(b: Tensor, o: { transB?: boolean; maxBindingBytes?: number } = {}): PackedMatmulWeight {
+    expectTensor('PackedMatmulWeight', 'b', b, { dtype: 'f32' });
+    if (b.shape.length < 2) throw new KernelArgError('PackedMatmulWeight', 'b', `rank ${b.shape.length} (shape ${fmt(b.shape)}), expected rank >= 2`);
+    const [b0, b1] = b.shape.slice(-2) as [number, number];
+    const [K, N] = o.transB ? [b1, b0] : [b0, b1];
+    const batchShape = b.shape.slice(0, -2);
+    const maxBytes = Math.min(o.maxBindingBytes ?? Infinity, b.ctx.limits.maxStorageBufferBindingSize);
+    return new PackedMatmulWeight(packB(b, o.transB ?? false, numel(batchShape), N, K, maxBytes), [...batchShape, K, N]);
+  }
+
+  /** Packs an nn.Linear weight [N, K] for `linear(x, packed)`. */
+  static linear(weight: Tensor, o: { maxBindingBytes?: number } = {}): PackedMatmulWeight {
+    expectTensor('PackedMatmulWeight', 'weight', weight, { dtype: 'f32', rank: 2 });
+    return PackedMatmulWeight.pack(weight, { ...o, transB: true });
+  }
+
+  get ctx() {
+    return this.packed.ctx;
+  }
+
+  dispose(): void {
+    this.packed.dispose();
+  }
+}
+
+/** Column-block chunks [blk0, blocks) of a packed B so each binding fits maxBytes (unbatched only). */
+function packedChunks(ctx: Tensor['ctx'], N: number, K: number, batch: number, maxBytes: number): [number, number][] {
+  const nblk = Math.ceil(N / PACK_RN);
+  if (batch * nblk * K * PACK_RN * 4 <= maxBytes) return [[0, nblk]];
+  if (batch > 1) throw new KernelArgError('matmul', 'b', `a batched packed B of ${batch * nblk * K * PACK_RN * 4} bytes is over the ${maxBytes}-byte binding limit`);
+  return chunkRows(nblk, K * PACK_RN, maxBytes, ctx.limits.minStorageBufferOffsetAlignment);
+}
+
+function packB(b: Tensor, transB: boolean, batch: number, N: number, K: number, maxBytes: number): Tensor {
+  const ctx = b.ctx;
+  const nblk = Math.ceil(N / PACK_RN);
+  const packed = ctx.tensor([batch * nblk * K * PACK_RN], 'f32', 'matmul.packedB');
+  const chunks = packedChunks(ctx, N, K, batch, maxBytes);
+  const srcFits = b.byteLength <= maxBytes;
+  if (!srcFits && !transB) throw new KernelArgError('matmul', 'b', `${b} is ${b.byteLength} bytes, over the ${maxBytes}-byte binding limit; only an unbatched transB [N, K] weight can be packed in row chunks`);
+  for (const [blk0, blocks] of chunks) {
+    const cols = Math.min(blocks * PACK_RN, N - blk0 * PACK_RN);
+    const blockBytes = K * PACK_RN * 4;
+    // A chunked [N, K] source starts at the same byte offset as its packed blocks.
+    const src = srcFits ? b : { buffer: b.buffer, offset: blk0 * blockBytes, size: cols * K * 4 };
+    const vec4s = batch * Math.ceil(cols / PACK_RN) * K * (PACK_RN / 4);
+    ctx.dispatch(packedShader, {
+      overrides: { WG: PACK_WG, RN: PACK_RN, TRANS_B: Number(transB), PACK: 1 },
+      bindings: { a: src, b: src, bias: src, res: src, out: chunks.length === 1 ? packed : { buffer: packed.buffer, offset: blk0 * blockBytes, size: blocks * blockBytes } },
+      params: { m: batch, n: srcFits ? N : cols, k: K, a_batch: 0, b_batch: 0, out_cols: cols, n_off: srcFits ? blk0 * PACK_RN : 0, has_bias: 0, has_res: 0 },
+      workgroups: foldGrid(Math.ceil(vec4s / PACK_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
+    });
+  }
+  return packed;
 }
 
 interface Plan {
@@ -137,11 +240,15 @@ function checkEpilogue(kernel: string, N: number, outShape: readonly number[], o
  * const c = matmul(ctx.fromArray([1, 2, 3, 4], [2, 2]), ctx.fromArray([1, 0, 0, 1], [2, 2]));
  * await c.read(); // [1, 2, 3, 4]
  */
-export function matmul(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor<'f32'> {
+export function matmul(a: Tensor, b: Tensor | PackedMatmulWeight, o: MatmulOptions = {}): Tensor<'f32'> {
   const kernel = 'matmul';
   expectTensor(kernel, 'a', a, { dtype: 'f32' });
-  expectTensor(kernel, 'b', b, { dtype: 'f32' });
-  sameContext(kernel, { a, b, bias: o.bias, residual: o.residual, out: o.out });
+  const pw = b instanceof PackedMatmulWeight ? b : null;
+  if (pw) {
+    if (pw.packed.disposed) throw new KernelArgError(kernel, 'b', 'the packed weight was disposed');
+    if (o.transB) throw new KernelArgError(kernel, 'transB', 'a PackedMatmulWeight already holds op(B) as [..., K, N]');
+  } else expectTensor(kernel, 'b', b, { dtype: 'f32' });
+  sameContext(kernel, { a, b: pw ? pw.packed : (b as Tensor), bias: o.bias, residual: o.residual, out: o.out });
   const transA = o.transA ?? false;
   const transB = o.transB ?? false;
   const p = plan(kernel, a.shape, b.shape, transA, transB);
@@ -153,14 +260,22 @@ export function matmul(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor<'f32
     if (t && t.byteLength > maxBytes) throw new KernelArgError(kernel, name, `${t} is ${t.byteLength} bytes, over the ${maxBytes}-byte binding limit (only a [N, K] transB weight is chunked)`);
   }
   if (numel(p.outShape) * 4 > maxBytes) throw new KernelArgError(kernel, 'out', `[${p.outShape}] is over the ${maxBytes}-byte binding limit`);
-  const chunked = b.byteLength > maxBytes;
-  if (chunked && (!transB || p.bBatch !== 0)) throw new KernelArgError(kernel, 'b', `${b} is ${b.byteLength} bytes, over the ${maxBytes}-byte binding limit; only an unbatched transB [N, K] weight can be bound in row chunks`);
+  const bt = pw ? pw.packed : (b as Tensor);
+  const chunked = !pw && bt.byteLength > maxBytes;
+  if (chunked && (!transB || p.bBatch !== 0)) throw new KernelArgError(kernel, 'b', `${bt} is ${bt.byteLength} bytes, over the ${maxBytes}-byte binding limit; only an unbatched transB [N, K] weight can be bound in row chunks`);
   if (p.batch > ctx.limits.maxComputeWorkgroupsPerDimension) throw new KernelArgError(kernel, 'a', `batch ${p.batch} exceeds ${ctx.limits.maxComputeWorkgroupsPerDimension}`);
   const dst = outTensor(kernel, a, p.outShape, 'f32', o.out);
-  if (dst.buffer === a.buffer || dst.buffer === b.buffer) throw new KernelArgError(kernel, 'out', 'must not alias a or b');
+  if (dst.buffer === a.buffer || dst.buffer === bt.buffer) throw new KernelArgError(kernel, 'out', 'must not alias a or b');
+  if (pw || (p.M >= PACK_PER_CALL_MIN_M && p.K > 0 && p.N > 0)) {
+    const bBatch = p.bBatch !== 0 ? p.batch : 1;
+    const packed = pw ? pw.packed : packB(bt, transB, bBatch, p.N, p.K, maxBytes);
+    packedMatmul(a, packed, p, bBatch, transA, act, o, dst, maxBytes);
+    if (!pw) packed.dispose();
+    return dst;
+  }
   const tiles = chooseMatmulTiles(p.M, p.N, p.K, ctx.limits, transB, p.batch);
   if (tiles.variant === 'gemv') {
-    gemv(a, b, p.N, p.K, act, o, dst, maxBytes);
+    gemv(a, bt, p.N, p.K, act, o, dst, maxBytes);
     return dst;
   }
   const chunks = chunked ? chunkRows(p.N, p.K, maxBytes, ctx.limits.minStorageBufferOffsetAlignment) : [[0, p.N] as [number, number]];
@@ -170,7 +285,7 @@ export function matmul(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor<'f32
       overrides: { ...(v4 ? { WG: tiles.wg } : { WGX: tiles.wgx, WGY: tiles.wgy }), TRANS_A: Number(transA), TRANS_B: Number(transB), ACT: act },
       bindings: {
         a,
-        b: chunked ? { buffer: b.buffer, offset: n0 * p.K * 4, size: rows * p.K * 4 } : b,
+        b: chunked ? { buffer: bt.buffer, offset: n0 * p.K * 4, size: rows * p.K * 4 } : bt,
         bias: o.bias ?? a,
         res: o.residual ?? a,
         out: dst,
@@ -180,6 +295,45 @@ export function matmul(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor<'f32
     });
   }
   return dst;
+}
+
+/** A [batch][M, K] transposed to [batch][K, M], the layout matmul_packed reads (transA's). */
+function transposeA(a: Tensor, batch: number, M: number, K: number): Tensor {
+  const ctx = a.ctx;
+  const n = batch * K * M;
+  const t = ctx.tensor([n], 'f32', 'matmul.aT');
+  ctx.dispatch(packedShader, {
+    overrides: { WG: PACK_WG, PACK: 2 },
+    bindings: { a, b: a, bias: a, res: a, out: t },
+    params: { m: M, n: batch, k: K, a_batch: 0, b_batch: 0, out_cols: 0, n_off: 0, has_bias: 0, has_res: 0 },
+    workgroups: foldGrid(Math.ceil(n / PACK_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
+  });
+  return t;
+}
+
+function packedMatmul(a: Tensor, packedB: Tensor, p: Plan, bBatch: number, transA: boolean, act: number, o: MatmulOptions, dst: Tensor, maxBytes: number): void {
+  const ctx = a.ctx;
+  const nblk = Math.ceil(p.N / PACK_RN);
+  const at = transA ? a : transposeA(a, p.aBatch !== 0 ? p.batch : 1, p.M, p.K);
+  const chunks = packedChunks(ctx, p.N, p.K, bBatch, maxBytes);
+  const blockBytes = p.K * PACK_RN * 4;
+  const tile = o.packedTile ?? choosePackedTile(p.M, nblk * p.batch);
+  for (const [blk0, blocks] of chunks) {
+    const cols = Math.min(blocks * PACK_RN, p.N - blk0 * PACK_RN);
+    ctx.dispatch(packedShader, {
+      overrides: { WG: tile.wg, RM: tile.rm, RN: PACK_RN, ACT: act },
+      bindings: {
+        a: at,
+        b: chunks.length === 1 ? packedB : { buffer: packedB.buffer, offset: blk0 * blockBytes, size: blocks * blockBytes },
+        bias: o.bias ?? a,
+        res: o.residual ?? a,
+        out: dst,
+      },
+      params: { m: p.M, n: cols, k: p.K, a_batch: p.aBatch, b_batch: bBatch > 1 ? (p.K * nblk * PACK_RN) / 4 : 0, out_cols: p.N, n_off: blk0 * PACK_RN, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 },
+      workgroups: [Math.ceil(cols / PACK_RN), Math.ceil(p.M / (tile.wg * tile.rm)), p.batch],
+    });
+  }
+  if (at !== a) at.dispose();
 }
 
 const GEMV_WG = 64;
@@ -208,19 +362,22 @@ function gemv(x: Tensor, w: Tensor, N: number, K: number, act: number, o: Matmul
  * @example
  * const y = linear(x, w, b, { activation: 'silu' }); // x [19, 1024], w [2816, 1024] -> [19, 2816]
  */
-export function linear(x: Tensor, weight: Tensor, bias?: Tensor, o: Omit<MatmulOptions, 'transA' | 'transB' | 'bias'> = {}): Tensor<'f32'> {
+export function linear(x: Tensor, weight: Tensor | PackedMatmulWeight, bias?: Tensor, o: Omit<MatmulOptions, 'transA' | 'transB' | 'bias'> = {}): Tensor<'f32'> {
   expectTensor('linear', 'x', x, { dtype: 'f32' });
-  expectTensor('linear', 'weight', weight, { dtype: 'f32', rank: 2 });
+  const pw = weight instanceof PackedMatmulWeight ? weight : null;
+  if (pw) {
+    if (pw.shape.length !== 2) throw new KernelArgError('linear', 'weight', `packed from rank ${pw.shape.length} (shape [${pw.shape}]), expected an nn.Linear [N, K] weight`);
+  } else expectTensor('linear', 'weight', weight, { dtype: 'f32', rank: 2 });
   if (x.shape.length < 1) throw new KernelArgError('linear', 'x', 'rank 0, expected [..., K]');
   const K = x.shape[x.shape.length - 1]!;
-  const [N, Kw] = weight.shape as [number, number];
-  if (Kw !== K) throw new KernelArgError('linear', 'weight', `shape [${weight.shape}], expected [N, ${K}] (x is [${x.shape}])`);
+  const [N, Kw] = pw ? [pw.shape[1]!, pw.shape[0]!] : (weight.shape as [number, number]);
+  if (Kw !== K) throw new KernelArgError('linear', 'weight', `shape [${pw ? [N, Kw] : weight.shape}], expected [N, ${K}] (x is [${x.shape}])`);
   const outShape = [...x.shape.slice(0, -1), N];
   if (o.residual) expectTensor('linear', 'residual', o.residual, { dtype: 'f32', shape: outShape });
   if (o.out) expectTensor('linear', 'out', o.out, { dtype: 'f32', shape: outShape });
   const M = K === 0 ? 0 : x.size / K;
   const flat = (t: Tensor | undefined) => t?.reshape([M, N]);
-  const y = matmul(x.reshape([M, K]), weight, { ...o, transB: true, bias, residual: flat(o.residual), out: flat(o.out) });
+  const y = matmul(x.reshape([M, K]), weight, { ...o, transB: !pw, bias, residual: flat(o.residual), out: flat(o.out) });
   return o.out ? (o.out as Tensor<'f32'>) : y.reshape(outShape);
 }
 

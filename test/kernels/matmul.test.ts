@@ -1,5 +1,5 @@
 import test from 'ava';
-import { KernelArgError, MATMUL_ACTIVATIONS, chooseMatmulTiles, chunkRows, linear, matmul, matmulRef } from '../../kernels/index.js';
+import { KernelArgError, MATMUL_ACTIVATIONS, PACK_PER_CALL_MIN_M, PackedMatmulWeight, chooseMatmulTiles, choosePackedTile, chunkRows, linear, matmul, matmulRef } from '../../kernels/index.js';
 import type { GpuContext, MatmulActivation, Tensor } from '../../kernels/index.js';
 import { assertClose } from '../helpers/close.js';
 import { gpu } from '../helpers/gpu.js';
@@ -18,6 +18,8 @@ interface Case {
   activation?: MatmulActivation;
   residual?: boolean;
   maxBindingBytes?: number;
+  /** Pass b as a PackedMatmulWeight. */
+  packed?: boolean;
 }
 
 async function check(t: import('ava').ExecutionContext, ctx: GpuContext, rng: Rng, c: Case, name: string): Promise<void> {
@@ -38,10 +40,11 @@ async function check(t: import('ava').ExecutionContext, ctx: GpuContext, rng: Rn
     residual: residual && ctx.fromArray(residual, ref.shape),
     maxBindingBytes: c.maxBindingBytes,
   };
-  const y = matmul(ts[0]!, ts[1]!, opts);
+  const pw = c.packed ? PackedMatmulWeight.pack(ts[1]!, { transB: c.transB, maxBindingBytes: c.maxBindingBytes }) : undefined;
+  const y = pw ? matmul(ts[0]!, pw, { ...opts, transB: undefined }) : matmul(ts[0]!, ts[1]!, opts);
   t.deepEqual(y.shape, ref.shape, `${name}: output shape`);
   assertClose(t, await y.read(), ref.data, { ...tol(K), shape: ref.shape, name });
-  for (const x of [...ts, y, opts.bias, opts.residual]) x?.dispose();
+  for (const x of [...ts, y, opts.bias, opts.residual, pw]) x?.dispose();
 }
 
 // M, N, K: 1-sized dims, primes, sizes just past a 4-wide block and past a 32/64 tile.
@@ -95,6 +98,57 @@ for (const activation of MATMUL_ACTIVATIONS) {
     await check(t, ctx, rng, { a: [1, 23], b: [37, 23], transB: true, bias: true, activation, residual: true }, `${activation} one row, K % 4 != 0 (tiled)`);
   });
 }
+
+// matmul_packed: a PackedMatmulWeight at any M, or a plain B packed per call from PACK_PER_CALL_MIN_M rows.
+for (const packed of [true, false]) {
+  const m0 = packed ? 0 : PACK_PER_CALL_MIN_M;
+  test(`matmul_packed (${packed ? 'PackedMatmulWeight' : 'per-call packing'}): awkward shapes, transposes, batches, epilogue`, async (t) => {
+    const ctx = await gpu();
+    const rng = Rng.fromString(t.title);
+    // N past one and two 16-column blocks, M past 8 and 64 rows, K = 1, 3, 4 x 8 lanes.
+    const shapes: [number, number, number][] = [[m0 + 1, 1, 1], [m0 + 3, 17, 3], [m0 + 19, 33, 32], [m0 + 65, 16, 7], [m0 + 8, 5, 65]];
+    for (const [M, N, K] of shapes) {
+      for (const [transA, transB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+        const c: Case = { a: transA ? [K, M] : [M, K], b: transB ? [N, K] : [K, N], transA, transB, packed, bias: true, residual: true, activation: 'silu' };
+        await check(t, ctx, rng, c, JSON.stringify(c));
+      }
+    }
+    // Batched b, batched a with a broadcast b, and the reverse.
+    for (const [a, b] of [[[3, m0 + 9, 5], [3, 5, 18]], [[2, m0 + 9, 5], [5, 18]], [[m0 + 9, 5], [2, 5, 18]]] as const) {
+      await check(t, ctx, rng, { a: [...a], b: [...b], packed, bias: true, activation: 'gelu' }, `batch a=[${a}] b=[${b}]`);
+    }
+  });
+}
+
+test('matmul_packed binds an oversized packed weight in aligned block chunks', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  // 200 columns = 13 blocks of 16 x K floats (12.5 KiB at K = 200) under a 64 KiB binding limit
+  // that a and out (65 rows) still fit: 3 or 4 chunks; K = 201 makes blocks of 12864 bytes, of
+  // which only every 4th starts at a 256-byte aligned offset.
+  for (const K of [200, 201]) {
+    const chunks = chunkRows(13, 16 * K, 65536, ctx.limits.minStorageBufferOffsetAlignment).length;
+    t.true(chunks >= 3);
+    for (const packed of [true, false]) {
+      const before = ctx.stats.dispatches;
+      const done = check(t, ctx, rng, { a: [PACK_PER_CALL_MIN_M + 1, K], b: [200, K], packed, transB: true, bias: true, residual: true, activation: 'relu', maxBindingBytes: 65536 }, `chunked K=${K} packed=${packed}`);
+      t.is(ctx.stats.dispatches - before, 2 * chunks + 1, 'packing and product: one launch per chunk each, one transpose of a');
+      await done;
+    }
+  }
+});
+
+test('choosePackedTile: 8x16 blocks for many rows, fewer rows and 8 lanes for few', (t) => {
+  t.deepEqual(choosePackedTile(1024, 64), { wg: 32, rm: 8 });
+  t.deepEqual(choosePackedTile(19, 176), { wg: 8, rm: 3 }, 'one SIMD row of lanes, 3 rows each');
+  t.deepEqual(choosePackedTile(1, 10), { wg: 8, rm: 1 });
+  t.deepEqual(choosePackedTile(256, 1), { wg: 8, rm: 8 }, 'narrow N: smaller workgroups so both cores get work');
+  for (const M of [1, 7, 9, 63, 100, 513, 4096]) {
+    const { wg, rm } = choosePackedTile(M, 8);
+    t.true(rm >= 1 && rm <= 8 && (wg === 8 || wg === 16 || wg === 32), `M=${M}`);
+    t.true(wg * rm < 2 * M || wg === 8, `M=${M}: lanes are not mostly idle`);
+  }
+});
 
 test('matmul random shapes (seeded)', async (t) => {
   const ctx = await gpu();
@@ -183,6 +237,18 @@ test('linear: PyTorch layout, leading dims flattened, decode row through GEMV', 
     t.deepEqual(y.shape, [...xs.slice(0, -1), 17]);
     assertClose(t, await y.read(), ref.data, { ...tol(K), name: `linear x=[${xs}]` });
   }
+  // A packed nn.Linear weight: same results at any M, GEMV-sized rows included.
+  for (const xs of [[1, 32], [19, 33], [2, 3, 33]]) {
+    const K = xs[xs.length - 1]!;
+    const x = rng.array(numel(xs));
+    const w = rng.array(40 * K);
+    const ref = matmulRef(x, [numel(xs) / K, K], w, [40, K], { transB: true, activation: 'relu' });
+    const pw = PackedMatmulWeight.linear(ctx.fromArray(w, [40, K]));
+    const y = linear(ctx.fromArray(x, xs), pw, undefined, { activation: 'relu' });
+    t.deepEqual(y.shape, [...xs.slice(0, -1), 40]);
+    assertClose(t, await y.read(), ref.data, { ...tol(K), name: `linear packed x=[${xs}]` });
+    pw.dispose();
+  }
   const out = ctx.zeros([2, 17]);
   t.is(linear(ctx.fromArray(rng.array(66), [2, 33]), ctx.fromArray(rng.array(17 * 33), [17, 33]), undefined, { out }), out);
 });
@@ -202,4 +268,12 @@ test('matmul: bad inputs are named errors', async (t) => {
   t.throws(() => matmul(a, ctx.zeros([4, 40]), { maxBindingBytes: 512 }), { message: /^matmul: b: .*only an unbatched transB \[N, K\] weight/ });
   t.throws(() => linear(a, ctx.zeros([2, 5])), { message: /^linear: weight: shape \[2,5\], expected \[N, 4\]/ });
   t.throws(() => linear(a, ctx.zeros([2, 4, 1])), { message: /^linear: weight: rank 3/ });
+  const pw = PackedMatmulWeight.pack(ctx.zeros([4, 2]));
+  t.throws(() => matmul(a, pw, { transB: true }), { message: /^matmul: transB: a PackedMatmulWeight already holds op\(B\)/ });
+  t.throws(() => matmul(ctx.zeros([3, 5]), pw), { message: /^matmul: b: shape \[4,2\] has K = 4, but a \[3,5\] has K = 5/ });
+  t.throws(() => linear(ctx.zeros([3, 2]), PackedMatmulWeight.linear(ctx.zeros([2, 5]))), { message: /^linear: weight: shape \[2,5\], expected \[N, 2\]/ });
+  t.throws(() => linear(a, PackedMatmulWeight.pack(ctx.zeros([2, 4, 2]))), { message: /^linear: weight: packed from rank 3/ });
+  t.throws(() => PackedMatmulWeight.pack(ctx.zeros([4])), { message: /^PackedMatmulWeight: b: rank 1/ });
+  pw.dispose();
+  t.throws(() => matmul(a, pw), { message: /^matmul: b: the packed weight was disposed/ });
 });

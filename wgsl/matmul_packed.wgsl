@@ -1,0 +1,162 @@
+// matmul_packed: out[z, m, n_off + n] = act(sum_k A[z, m, k] * B[z, k, n] + bias[n_off + n]) + res[z, m, n_off + n]
+// with A read as A^T and B from a packed copy (PackedMatmulWeight, or packed per call by PACK = 1).
+//
+// The micro-kernel of conv3d_causal applied to GEMM, for lavapipe's SIMD lanes: a workgroup owns
+// RN columns of B (one packed block), so every B load has a lane-uniform address and is one vec4
+// load plus a broadcast; lanes own rows (lane l, slot j -> row m0 + j WG + l), so A loads are
+// per-lane scalar loads (lavapipe runs them lane by lane), RM of them per k for RM x RN FMAs.
+// A is read transposed so the 8 lanes of a SIMD row load 32 contiguous bytes: rows of a plain
+// [M, K] A are K floats apart (4 KiB at K = 1024), which puts every lane's load in the same L1
+// set (measured at 1024^3: 12 GFLOP/s plain, 18 transposed). RM x RN scalar accumulators per
+// invocation (vec4 accumulators spill); RM, RN are override constants so the compiler unrolls
+// the block (RM = 16, 256 accumulators, is not unrolled: 6x slower). Measured and dropped: 4
+// k-steps per trip from a [K/4, M] vec4 A (15 GFLOP/s; fewer per-lane loads but a 512-FMA body).
+// Rows past M are clamped on load and skipped on store; packed columns past N repeat column N-1
+// and are skipped on store. Per output, the sum runs over k in order (fma), as in matmul.wgsl.
+//
+// a:    array<f32>        A^T [batch_a][K][M] (batch stride a_batch; 0 = broadcast)
+// b:    array<vec4<f32>>  packed B [batch_b][ceil(N / RN)][K][RN]: B(k, blk RN + i) at
+//                         (blk K + k) RN + i (batch stride b_batch in vec4s); a chunked launch
+//                         binds blocks from column n_off = blk0 RN on
+// bias: array<f32>        [out_cols]              read only when has_bias != 0
+// res:  array<f32>        [batch, M, out_cols]    read only when has_res != 0
+// out:  array<f32>        [batch, M, out_cols]
+// PACK = 1: out = packed B of columns n_off .. n_off + out_cols of the plain B in `res`
+// (TRANS_B ? [m, n, k] : [m, k, n], m batches, n columns bound), one vec4 per invocation.
+// PACK = 2: out = A^T [n][K][M] of the plain A [n][M, K] in `res`, one element per invocation.
+// ACT: 0 none, 1 silu, 2 relu, 3 gelu (lib/act.wgsl).
+// Dispatch: (ceil(N / RN), ceil(M / (WG RM)), batch) workgroups of WG invocations (column blocks
+// fastest); PACK: one invocation per output element or vec4, workgroups folded into (x, y).
+
+// #include "lib/act.wgsl"
+// #include "lib/grid.wgsl"
+
+override WG: u32 = 32;
+override RM: u32 = 8;   // rows per invocation, <= 16
+override RN: u32 = 16;  // columns per workgroup (packed block width), a multiple of 4, <= 32
+override TRANS_B: bool = false;  // PACK = 1 only: the source layout
+override ACT: u32 = 0;
+override PACK: u32 = 0;
+override R4: u32 = RN / 4u;
+
+struct Params {
+  m: u32,
+  n: u32,
+  k: u32,
+  a_batch: u32,
+  b_batch: u32,
+  out_cols: u32,
+  n_off: u32,
+  has_bias: u32,
+  has_res: u32,
+}
+
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read> res: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(5) var<uniform> params: Params;
+
+fn pack_b(e: u32) {
+  let K = params.k;
+  let per_batch = (params.out_cols + RN - 1u) / RN * K * R4;
+  if (e >= params.m * per_batch) {
+    return;
+  }
+  let z = e / per_batch;
+  let r = e % per_batch;
+  let row = r / R4;  // blk K + k
+  let k = row % K;
+  let c0 = params.n_off + (row / K) * RN + (r % R4) * 4u;
+  for (var q = 0u; q < 4u; q++) {
+    let c = min(c0 + q, params.n_off + params.out_cols - 1u);
+    var s = z * params.n * K;
+    if (TRANS_B) {
+      s += c * K + k;
+    } else {
+      s += k * params.n + c;
+    }
+    out[e * 4u + q] = res[s];
+  }
+}
+
+fn pack_a(e: u32) {
+  // A^T, one element per invocation.
+  let M = params.m;
+  let K = params.k;
+  if (e >= params.n * K * M) {
+    return;
+  }
+  let z = e / (K * M);
+  let k = (e / M) % K;
+  let m = e % M;
+  out[e] = res[(z * M + m) * K + k];
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  if (PACK != 0u) {
+    let e = flat_workgroup(wid, nwg) * WG + lid;
+    if (PACK == 1u) {
+      pack_b(e);
+    } else {
+      pack_a(e);
+    }
+    return;
+  }
+  let M = params.m;
+  let N = params.n;
+  let K = params.k;
+  let m0 = wid.y * WG * RM + lid;
+  var ra: array<u32, 16>;  // A(row j, k) = a[ra[j] + k M]
+  for (var j = 0u; j < RM; j++) {
+    ra[j] = wid.z * params.a_batch + min(m0 + j * WG, M - 1u);
+  }
+  let wb = wid.z * params.b_batch + wid.x * K * R4;
+  var acc: array<f32, 256>;  // acc[i RM + j] = out(row j, column i)
+  for (var e = 0u; e < RM * RN; e++) {
+    acc[e] = 0.0;
+  }
+
+  for (var k = 0u; k < K; k++) {
+    var v: array<f32, 16>;
+    for (var j = 0u; j < RM; j++) {
+      v[j] = a[ra[j] + k * M];
+    }
+    let wk = wb + k * R4;
+    for (var i4 = 0u; i4 < R4; i4++) {
+      let w4 = b[wk + i4];
+      for (var i = 0u; i < 4u; i++) {
+        for (var j = 0u; j < RM; j++) {
+          acc[(i4 * 4u + i) * RM + j] = fma(w4[i], v[j], acc[(i4 * 4u + i) * RM + j]);
+        }
+      }
+    }
+  }
+
+  let cols_out = params.out_cols;
+  for (var i = 0u; i < RN; i++) {
+    let col = wid.x * RN + i;
+    if (col >= N) {
+      break;
+    }
+    let c = params.n_off + col;
+    var bv = 0.0;
+    if (params.has_bias != 0u) {
+      bv = bias[c];
+    }
+    for (var j = 0u; j < RM; j++) {
+      let r = m0 + j * WG;
+      if (r < M) {
+        let o = (wid.z * M + r) * cols_out + c;
+        var y = act4(vec4(acc[i * RM + j] + bv), ACT).x;
+        if (params.has_res != 0u) {
+          y += res[o];
+        }
+        out[o] = y;
+      }
+    }
+  }
+}
