@@ -24,9 +24,11 @@
 // PACK = 1: out = packed B of columns n_off .. n_off + out_cols of the plain B in `res`
 // (TRANS_B ? [m, n, k] : [m, k, n], m batches, n columns bound), one vec4 per invocation.
 // PACK = 2: out = A^T [n][K][M] of the plain A [n][M, K] in `res`, one element per invocation.
+// GEMV = 1: M = 1 and unbatched; `a` is the row x [K].
 // ACT: 0 none, 1 silu, 2 relu, 3 gelu (lib/act.wgsl).
-// Dispatch: (ceil(N / RN), ceil(M / (WG RM)), batch) workgroups of WG invocations (column blocks
-// fastest); PACK: one invocation per output element or vec4, workgroups folded into (x, y).
+// Dispatch: (ceil(N / (CB RN)), ceil(M / (WG RM)), batch) workgroups of WG invocations (column blocks
+// fastest); PACK: one invocation per output element or vec4, GEMV: one per vec4 slot of B;
+// workgroups folded into (x, y).
 
 // #include "lib/act.wgsl"
 // #include "lib/grid.wgsl"
@@ -37,6 +39,8 @@ override RN: u32 = 16;  // columns per workgroup (packed block width), a multipl
 override TRANS_B: bool = false;  // PACK = 1 only: the source layout
 override ACT: u32 = 0;
 override PACK: u32 = 0;
+override GEMV: u32 = 0;  // 1: the M = 1 product (see gemv)
+override CB: u32 = 1;   // packed blocks per workgroup (2 for few rows: RM x 2 RN accumulators)
 override R4: u32 = RN / 4u;
 
 struct Params {
@@ -94,6 +98,40 @@ fn pack_a(e: u32) {
   out[e] = res[(z * M + m) * K + k];
 }
 
+// One row times the packed B (a decode step): invocation e owns the 4 columns of vec4 slot
+// e % R4 of block e / R4, loading them per lane (the 8 lanes of a SIMD row read 2 blocks' 64
+// contiguous bytes per k) and x(k) as a uniform load. Memory-bound like matmul_gemv.
+fn gemv(e: u32) {
+  let N = params.n;
+  let K = params.k;
+  let blk = e / R4;
+  let c0 = blk * RN + (e % R4) * 4u;
+  if (c0 >= N) {
+    return;
+  }
+  let wk = blk * K * R4 + e % R4;
+  var acc = vec4(0.0);
+  for (var k = 0u; k < K; k++) {
+    acc = fma(vec4(a[k]), b[wk + k * R4], acc);
+  }
+  let c = params.n_off + c0;
+  var bv = vec4(0.0);
+  if (params.has_bias != 0u) {
+    let last = params.n_off + N - 1u;
+    bv = vec4(bias[c], bias[min(c + 1u, last)], bias[min(c + 2u, last)], bias[min(c + 3u, last)]);
+  }
+  let v = act4(acc + bv, ACT);
+  for (var q = 0u; q < 4u; q++) {
+    if (c0 + q < N) {
+      var y = v[q];
+      if (params.has_res != 0u) {
+        y += res[c + q];
+      }
+      out[c + q] = y;
+    }
+  }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -106,6 +144,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     return;
   }
+  if (GEMV == 1u) {
+    gemv(flat_workgroup(wid, nwg) * WG + lid);
+    return;
+  }
   let M = params.m;
   let N = params.n;
   let K = params.k;
@@ -114,9 +156,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var j = 0u; j < RM; j++) {
     ra[j] = wid.z * params.a_batch + min(m0 + j * WG, M - 1u);
   }
-  let wb = wid.z * params.b_batch + wid.x * K * R4;
-  var acc: array<f32, 256>;  // acc[i RM + j] = out(row j, column i)
-  for (var e = 0u; e < RM * RN; e++) {
+  let nblk = (N + RN - 1u) / RN;
+  var wb: array<u32, 2>;  // block c of this workgroup starts at b[wb[c]] (past the last: re-read it)
+  for (var c = 0u; c < CB; c++) {
+    wb[c] = wid.z * params.b_batch + min(wid.x * CB + c, nblk - 1u) * K * R4;
+  }
+  var acc: array<f32, 256>;  // acc[(c RN + i) RM + j] = out(row j, column c RN + i)
+  for (var e = 0u; e < RM * RN * CB; e++) {
     acc[e] = 0.0;
   }
 
@@ -125,20 +171,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var j = 0u; j < RM; j++) {
       v[j] = a[ra[j] + k * M];
     }
-    let wk = wb + k * R4;
-    for (var i4 = 0u; i4 < R4; i4++) {
-      let w4 = b[wk + i4];
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < RM; j++) {
-          acc[(i4 * 4u + i) * RM + j] = fma(w4[i], v[j], acc[(i4 * 4u + i) * RM + j]);
+    for (var c = 0u; c < CB; c++) {
+      let wk = wb[c] + k * R4;
+      for (var i4 = 0u; i4 < R4; i4++) {
+        let w4 = b[wk + i4];
+        for (var i = 0u; i < 4u; i++) {
+          let e0 = (c * RN + i4 * 4u + i) * RM;
+          for (var j = 0u; j < RM; j++) {
+            acc[e0 + j] = fma(w4[i], v[j], acc[e0 + j]);
+          }
         }
       }
     }
   }
 
   let cols_out = params.out_cols;
-  for (var i = 0u; i < RN; i++) {
-    let col = wid.x * RN + i;
+  for (var i = 0u; i < RN * CB; i++) {
+    let col = wid.x * RN * CB + i;
     if (col >= N) {
       break;
     }

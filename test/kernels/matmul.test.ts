@@ -120,7 +120,7 @@ for (const packed of [true, false]) {
   });
 }
 
-test('matmul_packed binds an oversized packed weight in aligned block chunks', async (t) => {
+test('matmul_packed (and its GEMV) binds an oversized packed weight in aligned block chunks', async (t) => {
   const ctx = await gpu();
   const rng = Rng.fromString(t.title);
   // 200 columns = 13 blocks of 16 x K floats (12.5 KiB at K = 200) under a 64 KiB binding limit
@@ -129,23 +129,24 @@ test('matmul_packed binds an oversized packed weight in aligned block chunks', a
   for (const K of [200, 201]) {
     const chunks = chunkRows(13, 16 * K, 65536, ctx.limits.minStorageBufferOffsetAlignment).length;
     t.true(chunks >= 3);
-    for (const packed of [true, false]) {
+    // A packed weight at M = 1 (its GEMV: no transpose of a) and at 65 rows; a plain one packed per call.
+    for (const [M, packed] of [[1, true], [PACK_PER_CALL_MIN_M + 1, true], [PACK_PER_CALL_MIN_M + 1, false]] as const) {
       const before = ctx.stats.dispatches;
-      const done = check(t, ctx, rng, { a: [PACK_PER_CALL_MIN_M + 1, K], b: [200, K], packed, transB: true, bias: true, residual: true, activation: 'relu', maxBindingBytes: 65536 }, `chunked K=${K} packed=${packed}`);
-      t.is(ctx.stats.dispatches - before, 2 * chunks + 1, 'packing and product: one launch per chunk each, one transpose of a');
+      const done = check(t, ctx, rng, { a: [M, K], b: [200, K], packed, transB: true, bias: true, residual: true, activation: 'relu', maxBindingBytes: 65536 }, `chunked K=${K} M=${M} packed=${packed}`);
+      t.is(ctx.stats.dispatches - before, 2 * chunks + (M > 1 ? 1 : 0), 'packing and product: one launch per chunk each, one transpose of a');
       await done;
     }
   }
 });
 
-test('choosePackedTile: 8x16 blocks for many rows, fewer rows and 8 lanes for few', (t) => {
-  t.deepEqual(choosePackedTile(1024, 64), { wg: 32, rm: 8 });
-  t.deepEqual(choosePackedTile(19, 176), { wg: 8, rm: 3 }, 'one SIMD row of lanes, 3 rows each');
-  t.deepEqual(choosePackedTile(1, 10), { wg: 8, rm: 1 });
-  t.deepEqual(choosePackedTile(256, 1), { wg: 8, rm: 8 }, 'narrow N: smaller workgroups so both cores get work');
+test('choosePackedTile: 8x16 blocks for many rows, fewer rows, 8 lanes and 32 columns for few', (t) => {
+  t.deepEqual(choosePackedTile(1024, 64), { wg: 32, rm: 8, cb: 1 });
+  t.deepEqual(choosePackedTile(19, 176), { wg: 8, rm: 3, cb: 2 }, 'one SIMD row of lanes, 3 rows and 32 columns each');
+  t.deepEqual(choosePackedTile(1, 10), { wg: 8, rm: 1, cb: 2 });
+  t.deepEqual(choosePackedTile(256, 1), { wg: 8, rm: 8, cb: 1 }, 'narrow N: smaller workgroups so both cores get work');
   for (const M of [1, 7, 9, 63, 100, 513, 4096]) {
-    const { wg, rm } = choosePackedTile(M, 8);
-    t.true(rm >= 1 && rm <= 8 && (wg === 8 || wg === 16 || wg === 32), `M=${M}`);
+    const { wg, rm, cb } = choosePackedTile(M, 8);
+    t.true(rm >= 1 && rm <= 8 && (wg === 8 || wg === 16 || wg === 32) && rm * cb <= 8, `M=${M}`);
     t.true(wg * rm < 2 * M || wg === 8, `M=${M}: lanes are not mostly idle`);
   }
 });
