@@ -27,6 +27,7 @@ import { gatherRows } from '../../../kernels/gather_rows.js';
 import { type SampleOptions, sample } from '../../../kernels/sampling.js';
 import { GraphError, Module, type Param } from '../../graph/module.js';
 import type { WeightSource } from '../../graph/weights.js';
+import { Linear } from './layers.js';
 
 export interface InternLMConfig {
   vocabSize: number;
@@ -43,19 +44,6 @@ export interface InternLMConfig {
 }
 
 export const INTERNLM_DEFAULTS = { rmsNormEps: 1e-6, bias: true, maxPositions: 2048 } as const;
-
-class Linear extends Module {
-  readonly weight: Param;
-  readonly bias: Param | null;
-  constructor(path: string, inF: number, outF: number, bias: boolean) {
-    super(path);
-    this.weight = this.param('weight', [outF, inF]);
-    this.bias = bias ? this.param('bias', [outF]) : null;
-  }
-  forward(x: Tensor, o: { activation?: 'silu'; residual?: Tensor } = {}): Tensor<'f32'> {
-    return linear(x, this.weight.t, this.bias?.t, o);
-  }
-}
 
 class RMSNorm extends Module {
   readonly weight: Param;

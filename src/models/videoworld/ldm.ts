@@ -317,8 +317,8 @@ export class LatentDynamicsModel extends Module {
     this.posG = this.param('encoder.pos_embedding.positional_encoding_gaussian_matrix', [2, D / 2]);
     this.act = this.param('encoder.act.weight', [e.actEmbeddingNum, D]);
     this.qformer = this.child('qformer', new QFormerSep(this.key('encoder.qformer'), D, e.qformerDepth, e.actEmbeddingNum));
-    this.projectIn = this.child('pin', new Linear(this.key('quantizer.project_in'), D, cfg.levels.length));
-    this.projectOut = this.child('pout', new Linear(this.key('quantizer.project_out'), cfg.levels.length, D));
+    this.projectIn = this.child('pin', new Linear(this.key('quantizer.project_in'), D, cfg.levels.length, true, false));
+    this.projectOut = this.child('pout', new Linear(this.key('quantizer.project_out'), cfg.levels.length, D, true, false));
 
     // Decoder: widths follow the config order (channel_residual at running width w builds
     // Residual(2w -> w) and doubles w); execution and key order are reversed (insert(0, ...)).

@@ -219,8 +219,8 @@ export class ImageTokenizer extends Module {
     this.vbackbone = this.child('enc', new VQGAN(this.key('vbackbone'), cfg.encoder, 'encoder'));
     this.require(cfg.encoder.outChannels === cfg.dim && cfg.decoder.inChannels === cfg.dim, `encoder out / decoder in must equal the FSQ dim ${cfg.dim}`);
     this.postEncode = this.child('post', new Conv2d(this.key('post_encode._conv'), cfg.dim, cfg.dim, 1));
-    this.projectIn = this.child('pin', new Linear(this.key('v_token.project_in'), cfg.dim, nl));
-    this.projectOut = this.child('pout', new Linear(this.key('v_token.project_out'), nl, cfg.dim));
+    this.projectIn = this.child('pin', new Linear(this.key('v_token.project_in'), cfg.dim, nl, true, false));
+    this.projectOut = this.child('pout', new Linear(this.key('v_token.project_out'), nl, cfg.dim, true, false));
     this.preDecode = this.child('pre', new Conv2d(this.key('pre_decode._conv'), cfg.dim, cfg.dim, 1));
     this.decoder = this.child('dec', new VQGAN(this.key('v_token_decoder'), cfg.decoder, 'decoder'));
   }
