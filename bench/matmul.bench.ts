@@ -1,8 +1,8 @@
-// matmul and matmul_gemv. Rooflines on lavapipe (2 cores): ~33 GFLOP/s for a register-only FMA
-// shader with scalar accumulators, ~3.5-4 GB/s for the copy kernel (bench/copy.bench.ts).
+// matmul (matmul_packed, matmul_vec4, the any-shape kernel) and matmul_gemv. Rooflines on
+// lavapipe (2 cores): ~33 GFLOP/s for a register-only FMA shader with scalar accumulators, ~3.5-4 GB/s for the copy kernel (bench/copy.bench.ts).
 // Tiled shapes are compute-bound (flops = 2 M N K); the GEMV reads the weight once, so bytes =
 // 4 (N K + K + N) and its roofline is the copy kernel's GB/s.
-import { type Tensor, chooseMatmulTiles, linear, matmul } from '../kernels/index.js';
+import { PACK_PER_CALL_MIN_M, PackedMatmulWeight, type Tensor, chooseMatmulTiles, linear, matmul } from '../kernels/index.js';
 import type { BenchCase } from './harness.js';
 
 /** Fills with a cheap deterministic pattern in [-1, 1] (the 625 MiB weight must not take minutes). */
@@ -36,7 +36,7 @@ function tiled(M: number, N: number, K: number, quick: boolean, transB = false):
   // The kernel chooseMatmulTiles picks (device limits do not change the choice for these shapes).
   const big = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupsPerDimension: 65535 };
   return {
-    kernel: chooseMatmulTiles(M, N, K, big, transB).variant === 'vec4' ? 'matmul_vec4' : 'matmul',
+    kernel: M >= PACK_PER_CALL_MIN_M ? 'matmul_packed' : chooseMatmulTiles(M, N, K, big, transB).variant === 'vec4' ? 'matmul_vec4' : 'matmul',
     shape: `[${M},${K}]x${transB ? `[${N},${K}]^T` : `[${K},${N}]`}`,
     flops: 2 * M * N * K,
     quick,
@@ -50,6 +50,31 @@ function tiled(M: number, N: number, K: number, quick: boolean, transB = false):
         run: () => void matmul(a, b, { transB, out }),
         check: checker(out, av, bv, M, N, K, transB),
         dispose: () => (a.dispose(), b.dispose(), out.dispose()),
+      };
+    },
+  };
+}
+
+/** linear(x [M, K], w [N, K] packed once): the model's path (src/models/videoworld/layers.ts Linear). */
+function packedLinear(M: number, N: number, K: number, quick: boolean): BenchCase {
+  return {
+    kernel: 'matmul_packed',
+    shape: `linear [${M},${K}]x[${N},${K}]^T packed`,
+    flops: 2 * M * N * K,
+    ...(M === 1 ? { bytes: 4 * (N * K + K + N) } : {}),
+    quick,
+    setup: async (ctx) => {
+      const xv = pattern(M * K, 5);
+      const wv = pattern(N * K, 6);
+      const x = ctx.fromArray(xv, [M, K]);
+      const w = ctx.fromArray(wv, [N, K]);
+      const pw = PackedMatmulWeight.linear(w);
+      w.dispose();
+      const out = ctx.tensor([M, N]);
+      return {
+        run: () => void linear(x, pw, undefined, { out }),
+        check: checker(out, xv, wv, M, N, K, true),
+        dispose: () => (x.dispose(), pw.dispose(), out.dispose()),
       };
     },
   };
@@ -86,6 +111,9 @@ export const cases: BenchCase[] = [
   tiled(1024, 1023, 1024, false),
   // The transformer's MLP up-projection over a 19-token prompt, nn.Linear layout.
   tiled(19, 2816, 1024, true, true),
+  packedLinear(19, 2816, 1024, true),
+  packedLinear(1, 2816, 1024, true),
+  packedLinear(1, 16384, 1024, false),
   gemv(16384, 1024, true),
   // The 1024 x 160005 output projection of a decode step: 625 MiB, bound in 5 chunks.
   gemv(160005, 1024, false),
