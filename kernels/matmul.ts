@@ -105,11 +105,12 @@ const PACK_RN = 16;
 const PACK_WG = 256;
 /**
  * Rows from which a plain B is packed per call: packing reads and writes B once (~2 K N floats
- * at ~3.5 GB/s), which the packed kernel's 2-3x win over matmul_vec4 repays from here on.
+ * at ~3.5 GB/s, 2.4 ms for 1024 x 1024), which the packed kernel's 1.6-1.8x over matmul_vec4
+ * repays from about here on (at N = K = 1024 and 64 rows: ~13 ms vs ~8 ms + the packing).
  */
 export const PACK_PER_CALL_MIN_M = 64;
 
-/** Workgroup size and rows per invocation of matmul_packed for M rows and `groups` column blocks x batches. */
+/** matmul_packed's workgroup size, rows per lane and 16-column blocks per workgroup for M rows and `groups` column blocks x batches. */
 export function choosePackedTile(M: number, groups: number): PackedTile {
   // 8 rows x 16 columns per lane (128 accumulators; conv3d_causal's measured best) unless M is
   // small: then 8 lanes (one SIMD row) share the rows, so few lanes idle, and up to 3 rows per
@@ -271,6 +272,7 @@ export function matmul(a: Tensor, b: Tensor | PackedMatmulWeight, o: MatmulOptio
   const dst = outTensor(kernel, a, p.outShape, 'f32', o.out);
   if (dst.buffer === a.buffer || dst.buffer === bt.buffer) throw new KernelArgError(kernel, 'out', 'must not alias a or b');
   if (pw || (p.M >= PACK_PER_CALL_MIN_M && p.K > 0 && p.N > 0)) {
+    if (numel(p.outShape) === 0) return dst;
     const bBatch = p.bBatch !== 0 ? p.batch : 1;
     const packed = pw ? pw.packed : packB(bt, transB, bBatch, p.N, p.K, maxBytes);
     packedMatmul(a, packed, p, bBatch, transA, act, o, dst, maxBytes);
