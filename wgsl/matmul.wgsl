@@ -26,17 +26,7 @@ override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override ACT: u32 = 0;
 
-struct Params {
-  m: u32,
-  n: u32,
-  k: u32,
-  a_batch: u32,
-  b_batch: u32,
-  out_cols: u32,
-  n_off: u32,
-  has_bias: u32,
-  has_res: u32,
-}
+// #include "lib/matmul_params.wgsl"
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;

@@ -43,17 +43,7 @@ override GEMV: u32 = 0;  // 1: the M = 1 product (see gemv)
 override CB: u32 = 1;   // packed blocks per workgroup (2 for few rows: RM x 2 RN accumulators)
 override R4: u32 = RN / 4u;
 
-struct Params {
-  m: u32,
-  n: u32,
-  k: u32,
-  a_batch: u32,
-  b_batch: u32,
-  out_cols: u32,
-  n_off: u32,
-  has_bias: u32,
-  has_res: u32,
-}
+// #include "lib/matmul_params.wgsl"
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
