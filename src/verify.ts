@@ -99,7 +99,8 @@ function ldmConfig(c: Ctor): LdmConfig {
   };
 }
 
-function internlmConfig(c: Ctor): InternLMConfig {
+/** InternLMConfig from a golden file's `ctor` ({config: {...}} as upstream's HF config). */
+export function internlmConfig(c: Ctor): InternLMConfig {
   const k = (c.config ?? c) as Ctor;
   return {
     vocabSize: num(k.vocab_size, 'vocab_size'),

@@ -2,7 +2,8 @@ import test from 'ava';
 import { createNodeContext } from '../../src/node.js';
 import { gpu } from '../helpers/gpu.js';
 import { safetensorsSource } from '../../src/graph/weights.js';
-import { INTERNLM_DEFAULTS, InternLM, type InternLMConfig } from '../../src/models/videoworld/internlm.js';
+import { InternLM } from '../../src/models/videoworld/internlm.js';
+import { internlmConfig } from '../../src/verify.js';
 import { assertClose } from '../helpers/close.js';
 import { loadGolden } from '../helpers/golden.js';
 
@@ -10,27 +11,13 @@ import { loadGolden } from '../helpers/golden.js';
 // f32-vs-f64 gap of these files is ~1e-6).
 const TOL = 1e-4;
 
-function configOf(ctor: string): InternLMConfig {
-  const c = (JSON.parse(ctor) as { config: Record<string, number | boolean | string> }).config;
-  return {
-    vocabSize: c.vocab_size as number,
-    hiddenSize: c.hidden_size as number,
-    intermediateSize: c.intermediate_size as number,
-    numLayers: c.num_hidden_layers as number,
-    numHeads: c.num_attention_heads as number,
-    rmsNormEps: c.rms_norm_eps as number,
-    bias: c.bias as boolean,
-    maxPositions: (c.max_position_embeddings as number) ?? INTERNLM_DEFAULTS.maxPositions,
-  };
-}
-
 const rows = (ids: Int32Array, B: number, L: number) => Array.from({ length: B }, (_, b) => Array.from(ids.subarray(b * L, (b + 1) * L)));
 
 test('internlm: lastOnly logits equal the last row of the full pass; memory does not grow over decode steps', async (t) => {
   const ctx = await createNodeContext(); // own context: pool counters must not see other tests
   t.teardown(() => ctx.destroy());
   const g = await loadGolden('internlm_tiny_lm');
-  const cfg = configOf(g.metadata.ctor!);
+  const cfg = internlmConfig(JSON.parse(g.metadata.ctor!));
   const lm = new InternLM(cfg);
   const report = await lm.load(ctx, safetensorsSource(g));
   t.deepEqual(report.unexpected, []);
@@ -68,7 +55,7 @@ test('internlm: lastOnly logits equal the last row of the full pass; memory does
 test('internlm.generate: greedy tokens from the KV cache equal the argmax of full passes; seeded sampling repeats', async (t) => {
   const ctx = await gpu();
   const g = await loadGolden('internlm_tiny_lm');
-  const cfg = configOf(g.metadata.ctor!);
+  const cfg = internlmConfig(JSON.parse(g.metadata.ctor!));
   const lm = new InternLM(cfg);
   await lm.load(ctx, safetensorsSource(g));
   const prompt = [5, 17, 3, 88];
