@@ -7,14 +7,13 @@
  * sample 3 latent-action tokens, <act_end>, <im_start>, 16 next-board tokens -> decode the next
  * board image. (The move itself is read off the two images; see src/go.)
  */
-import type { GpuContext, SampleOptions, Tensor } from '../../../kernels/index.js';
+import { type GpuContext, type SampleOptions, type Tensor, ropeInvFreq } from '../../../kernels/index.js';
 import { Module, type Param } from '../../graph/module.js';
 import { hinit, hinitSeed } from '../../io/hinit.js';
 import type { WeightSource } from '../../graph/weights.js';
 import { InternLM, type InternLMConfig } from './internlm.js';
 import { GO_TOKENS, type VideoWorldPreset } from './presets.js';
 import { ImageTokenizer } from './tokenizer.js';
-import { ropeInvFreq } from '../../../kernels/index.js';
 
 export interface MoveOptions {
   sampling?: SampleOptions;
