@@ -104,8 +104,7 @@ const ROWS_PER_GROUP = 32;
  * of at least 8 invocations), else 'tiled'.
  */
 export function flashKernel(ctx: GpuContext, HD: number): 'rows' | 'tiled' {
-  const minSubgroup = (ctx.device as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo?.subgroupMinSize ?? 0;
-  return HD <= 64 && ctx.features.has('subgroups') && minSubgroup >= 8 ? 'rows' : 'tiled';
+  return HD <= 64 && ctx.hasSubgroups(8) ? 'rows' : 'tiled';
 }
 
 /**

@@ -1,15 +1,17 @@
 /**
- * matmul: out = act(op(a) @ op(b) + bias) + residual, batched (wgsl/matmul_packed.wgsl,
- * wgsl/matmul.wgsl, wgsl/matmul_vec4.wgsl), and its M = 1 path matmul_gemv (wgsl/matmul_gemv.wgsl)
+ * matmul: out = act(op(a) @ op(b) + bias) + residual, batched (wgsl/matmul_packed_sg.wgsl,
+ * wgsl/matmul_packed.wgsl, wgsl/matmul.wgsl, wgsl/matmul_vec4.wgsl), and its M = 1 path matmul_gemv (wgsl/matmul_gemv.wgsl)
  * for nn.Linear weights.
  *
  * Layouts (row-major f32): a [..., M, K] (transA: [..., K, M]); b [..., K, N] (transB:
  * [..., N, K]); bias [N]; residual and out [..., M, N]. Batch dims broadcast when one side has
  * batch count 1 or no batch dims; otherwise both batch shapes must be equal. `linear(x, w)` is
  * x [..., K] @ w^T with w [N, K] (PyTorch layout), flattened to M = size / K rows.
- * The fast GEMM is matmul_packed (conv3d_causal's micro-kernel: 8 rows x 16 columns per
- * invocation in 128 scalar accumulators, B from a blocked copy with lane-uniform vec4 loads, A
- * transposed per call so lanes load contiguous floats): used for a PackedMatmulWeight (packed once,
+ * The fast GEMM is the packed one: B from a blocked copy (16-column blocks), A transposed and
+ * zero-padded to whole vec4s per call so lanes load contiguous floats, 128 scalar accumulators
+ * per invocation. matmul_packed_sg (4 rows x 32 columns per lane, each step's B loaded once per
+ * subgroup and shared with subgroupBroadcast) where the adapter has subgroups of >= 8, else
+ * matmul_packed (conv3d_causal's 8 x 16 micro-kernel). Used for a PackedMatmulWeight (packed once,
  * e.g. by the model after loading) at any M, and for a plain B from PACK_PER_CALL_MIN_M rows on,
  * packing it per call (one read + write of B, ~2% of a 1024^3 product). Below that, two kernels
  * picked by chooseMatmulTiles: matmul_vec4 (B's contiguous dim a multiple of 4; uniform A loads,
@@ -30,7 +32,7 @@ import { type ContextLimits, foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import { type Tensor, numel } from './core/tensor.js';
 import { erfRef } from './unary.js';
-import { matmul as shader, matmul_gemv as gemvShader, matmul_packed as packedShader, matmul_vec4 as vec4Shader } from './wgsl.gen.js';
+import { matmul as shader, matmul_gemv as gemvShader, matmul_packed as packedShader, matmul_packed_sg as packedSgShader, matmul_vec4 as vec4Shader } from './wgsl.gen.js';
 
 export const MATMUL_ACTIVATIONS = ['none', 'silu', 'relu', 'gelu'] as const;
 export type MatmulActivation = (typeof MATMUL_ACTIVATIONS)[number];
@@ -52,9 +54,12 @@ export interface MatmulOptions {
 
 export interface PackedTile {
   wg: number;
+  /** Rows per invocation (the subgroup kernel: 4). */
   rm: number;
-  /** 16-column blocks per workgroup: 1 or 2. */
+  /** 16-column blocks per workgroup: 1 or 2 (the subgroup kernel: 2). */
   cb: number;
+  /** wgsl/matmul_packed_sg.wgsl (needs ctx.hasSubgroups(8)) instead of wgsl/matmul_packed.wgsl. */
+  subgroup: boolean;
 }
 
 /**
@@ -110,16 +115,21 @@ const PACK_WG = 256;
  */
 export const PACK_PER_CALL_MIN_M = 64;
 
-/** matmul_packed's workgroup size, rows per lane and 16-column blocks per workgroup for M rows and `groups` column blocks x batches. */
-export function choosePackedTile(M: number, groups: number): PackedTile {
-  // 8 rows x 16 columns per lane (128 accumulators; conv3d_causal's measured best) unless M is
-  // small: then 8 lanes (one SIMD row) share the rows, so few lanes idle, and up to 3 rows per
-  // lane take two column blocks (at [19,1024]x[1024,2816]: 9.6 GFLOP/s vs 8.1 with one).
-  const rm = Math.min(8, Math.ceil(M / 8));
-  const cb = rm <= 3 ? 2 : 1;
+/**
+ * The packed GEMM's kernel, workgroup size, rows per lane and 16-column blocks per workgroup for
+ * M rows and `groups` column blocks x batches; `subgroup`: the device can run matmul_packed_sg.
+ */
+export function choosePackedTile(M: number, groups: number, subgroup = false): PackedTile {
+  // matmul_packed_sg: 4 rows x 32 columns per lane (its only tile; at [19,1024]x[1024,2816] it
+  // runs at 16 GFLOP/s vs matmul_packed's 10.5, at 1024^3 23 vs 17). matmul_packed: 8 rows x 16 columns (conv3d_causal's
+  // measured best) unless M is small: then up to 3 rows per lane take two column blocks (at
+  // [19,1024]x[1024,2816]: 9.6 GFLOP/s vs 8.1 with one). Few rows: 8 lanes (one SIMD row) share
+  // them so few lanes idle; otherwise workgroups shrink until both cores get work.
+  const rm = subgroup ? 4 : Math.min(8, Math.ceil(M / 8));
+  const cb = subgroup || rm <= 3 ? 2 : 1;
   let wg = 32;
-  while (wg > 8 && (wg * rm >= 2 * M || Math.ceil(M / (wg * rm)) * groups < 8)) wg /= 2;
-  return { wg, rm, cb };
+  while (wg > 8 && (wg * rm >= 2 * M || Math.ceil(M / (wg * rm)) * Math.ceil(groups / cb) < 8)) wg /= 2;
+  return { wg, rm, cb, subgroup };
 }
 
 /**
@@ -269,6 +279,9 @@ export function matmul(a: Tensor, b: Tensor | PackedMatmulWeight, o: MatmulOptio
   const chunked = !pw && bt.byteLength > maxBytes;
   if (chunked && (!transB || p.bBatch !== 0)) throw new KernelArgError(kernel, 'b', `${bt} is ${bt.byteLength} bytes, over the ${maxBytes}-byte binding limit; only an unbatched transB [N, K] weight can be bound in row chunks`);
   if (p.batch > ctx.limits.maxComputeWorkgroupsPerDimension) throw new KernelArgError(kernel, 'a', `batch ${p.batch} exceeds ${ctx.limits.maxComputeWorkgroupsPerDimension}`);
+  const tile = o.packedTile;
+  if (tile?.subgroup && !ctx.hasSubgroups(8)) throw new KernelArgError(kernel, 'packedTile', `the subgroup kernel needs the 'subgroups' feature and subgroupMinSize >= 8`);
+  if (tile?.subgroup && (tile.rm !== 4 || tile.cb !== 2)) throw new KernelArgError(kernel, 'packedTile', `the subgroup kernel has rm 4 and cb 2, got rm ${tile.rm}, cb ${tile.cb}`);
   const dst = outTensor(kernel, a, p.outShape, 'f32', o.out);
   if (dst.buffer === a.buffer || dst.buffer === bt.buffer) throw new KernelArgError(kernel, 'out', 'must not alias a or b');
   if (pw || (p.M >= PACK_PER_CALL_MIN_M && p.K > 0 && p.N > 0)) {
@@ -303,13 +316,16 @@ export function matmul(a: Tensor, b: Tensor | PackedMatmulWeight, o: MatmulOptio
   return dst;
 }
 
-/** A [batch][M, K] transposed to [batch][K, M], the layout matmul_packed reads (transA's). */
-function transposeA(a: Tensor, batch: number, M: number, K: number): Tensor {
+/** Rows of the A^T that the packed kernels read: M rounded up to whole vec4s. */
+const paddedRows = (M: number) => Math.ceil(M / 4) * 4;
+
+/** A [batch][M, K] (transA: [batch][K, M]) as the zero-padded A^T [batch][K, paddedRows(M)] the packed kernels read. */
+function transposeA(a: Tensor, transA: boolean, batch: number, M: number, K: number): Tensor {
   const ctx = a.ctx;
-  const n = batch * K * M;
+  const n = batch * K * paddedRows(M);
   const t = ctx.tensor([n], 'f32', 'matmul.aT');
   ctx.dispatch(packedShader, {
-    overrides: { WG: PACK_WG, PACK: 2 },
+    overrides: { WG: PACK_WG, PACK: 2, TRANS_A: Number(transA) },
     bindings: { a, b: a, bias: a, res: a, out: t },
     params: { m: M, n: batch, k: K, a_batch: 0, b_batch: 0, out_cols: 0, n_off: 0, has_bias: 0, has_res: 0 },
     workgroups: foldGrid(Math.ceil(n / PACK_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
@@ -333,14 +349,14 @@ function packedMatmul(a: Tensor, packedB: Tensor, p: Plan, bBatch: number, trans
     }
     return;
   }
-  const at = transA ? a : transposeA(a, p.aBatch !== 0 ? p.batch : 1, p.M, p.K);
+  const at = transA && p.M % 4 === 0 ? a : transposeA(a, transA, p.aBatch !== 0 ? p.batch : 1, p.M, p.K);
   const chunks = packedChunks(ctx, p.N, p.K, bBatch, maxBytes);
   const blockBytes = p.K * PACK_RN * 4;
-  const tile = o.packedTile ?? choosePackedTile(p.M, nblk * p.batch);
+  const tile = o.packedTile ?? choosePackedTile(p.M, nblk * p.batch, ctx.hasSubgroups(8));
   for (const [blk0, blocks] of chunks) {
     const cols = Math.min(blocks * PACK_RN, p.N - blk0 * PACK_RN);
-    ctx.dispatch(packedShader, {
-      overrides: { WG: tile.wg, RM: tile.rm, RN: PACK_RN, CB: tile.cb, ACT: act },
+    ctx.dispatch(tile.subgroup ? packedSgShader : packedShader, {
+      overrides: tile.subgroup ? { WG: tile.wg, ACT: act } : { WG: tile.wg, RM: tile.rm, RN: PACK_RN, CB: tile.cb, ACT: act },
       bindings: {
         a: at,
         b: chunks.length === 1 ? packedB : { buffer: packedB.buffer, offset: blk0 * blockBytes, size: blocks * blockBytes },
@@ -348,7 +364,7 @@ function packedMatmul(a: Tensor, packedB: Tensor, p: Plan, bBatch: number, trans
         res: o.residual ?? a,
         out: dst,
       },
-      params: { m: p.M, n: cols, k: p.K, a_batch: p.aBatch, b_batch: bBatch > 1 ? (p.K * nblk * PACK_RN) / 4 : 0, out_cols: p.N, n_off: blk0 * PACK_RN, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 },
+      params: { m: p.M, n: cols, k: p.K, a_batch: p.aBatch !== 0 ? p.K * paddedRows(p.M) : 0, b_batch: bBatch > 1 ? (p.K * nblk * PACK_RN) / 4 : 0, out_cols: p.N, n_off: blk0 * PACK_RN, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 },
       workgroups: [Math.ceil(cols / (PACK_RN * tile.cb)), Math.ceil(p.M / (tile.wg * tile.rm)), p.batch],
     });
   }

@@ -1,10 +1,13 @@
 // matmul_packed: out[z, m, n_off + n] = act(sum_k A[z, m, k] * B[z, k, n] + bias[n_off + n]) + res[z, m, n_off + n]
 // with A read as A^T and B from a packed copy (PackedMatmulWeight, or packed per call by PACK = 1).
+// This file also holds the packing passes and the M = 1 product; matmul_packed_sg.wgsl is the
+// faster GEMM for adapters with subgroups (B loaded once per subgroup, not once per lane).
 //
-// The micro-kernel of conv3d_causal applied to GEMM, for lavapipe's SIMD lanes: a workgroup owns
-// RN columns of B (one packed block), so every B load has a lane-uniform address and is one vec4
-// load plus a broadcast; lanes own rows (lane l, slot j -> row m0 + j WG + l), so A loads are
-// per-lane scalar loads (lavapipe runs them lane by lane), RM of them per k for RM x RN FMAs.
+// The micro-kernel of conv3d_causal applied to GEMM: a workgroup owns RN columns of B (one packed
+// block), so every B load has a lane-uniform address (one load per SIMD row on GPUs; lavapipe
+// (Mesa 25.0) still runs each load in a loop as a branchy lane-by-lane loop, which is what the
+// subgroup kernel saves); lanes own rows (lane l, slot j -> row m0 + j WG + l), RM per-lane A
+// loads per k for RM x RN FMAs.
 // A is read transposed so the 8 lanes of a SIMD row load 32 contiguous bytes: rows of a plain
 // [M, K] A are K floats apart (4 KiB at K = 1024), which puts every lane's load in the same L1
 // set (measured at 1024^3: 12 GFLOP/s plain, 18 transposed). RM x RN scalar accumulators per
@@ -14,7 +17,8 @@
 // Rows past M are clamped on load and skipped on store; packed columns past N repeat column N-1
 // and are skipped on store. Per output, the sum runs over k in order (fma), as in matmul.wgsl.
 //
-// a:    array<f32>        A^T [batch_a][K][M] (batch stride a_batch; 0 = broadcast)
+// a:    array<f32>        A^T [batch_a][K][MP], MP = M rounded up to a multiple of 4 (rows past M
+//                         are zero; matmul_packed_sg reads it as vec4s), batch stride a_batch (0 = broadcast)
 // b:    array<vec4<f32>>  packed B [batch_b][ceil(N / RN)][K][RN]: B(k, blk RN + i) at
 //                         (blk K + k) RN + i (batch stride b_batch in vec4s); a chunked launch
 //                         binds blocks from column n_off = blk0 RN on
@@ -23,20 +27,20 @@
 // out:  array<f32>        [batch, M, out_cols]
 // PACK = 1: out = packed B of columns n_off .. n_off + out_cols of the plain B in `res`
 // (TRANS_B ? [m, n, k] : [m, k, n], m batches, n columns bound), one vec4 per invocation.
-// PACK = 2: out = A^T [n][K][M] of the plain A [n][M, K] in `res`, one element per invocation.
+// PACK = 2: out = A^T [n][K][MP] of A in `res` (TRANS_A ? [n][K, M] : [n][M, K]), one element per invocation.
 // GEMV = 1: M = 1 and unbatched; `a` is the row x [K].
 // ACT: 0 none, 1 silu, 2 relu, 3 gelu (lib/act.wgsl).
 // Dispatch: (ceil(N / (CB RN)), ceil(M / (WG RM)), batch) workgroups of WG invocations (column blocks
 // fastest); PACK: one invocation per output element or vec4, GEMV: one per vec4 slot of B;
 // workgroups folded into (x, y).
 
-// #include "lib/act.wgsl"
 // #include "lib/grid.wgsl"
 
 override WG: u32 = 32;
 override RM: u32 = 8;   // rows per invocation, <= 16
 override RN: u32 = 16;  // columns per workgroup (packed block width), a multiple of 4, <= 32
 override TRANS_B: bool = false;  // PACK = 1 only: the source layout
+override TRANS_A: bool = false;  // PACK = 2 only: the source layout
 override ACT: u32 = 0;
 override PACK: u32 = 0;
 override GEMV: u32 = 0;  // 1: the M = 1 product (see gemv)
@@ -51,6 +55,8 @@ override R4: u32 = RN / 4u;
 @group(0) @binding(3) var<storage, read> res: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;
+
+// #include "lib/matmul_store.wgsl"
 
 fn pack_b(e: u32) {
   let K = params.k;
@@ -76,16 +82,24 @@ fn pack_b(e: u32) {
 }
 
 fn pack_a(e: u32) {
-  // A^T, one element per invocation.
   let M = params.m;
+  let MP = (M + 3u) / 4u * 4u;
   let K = params.k;
-  if (e >= params.n * K * M) {
+  if (e >= params.n * K * MP) {
     return;
   }
-  let z = e / (K * M);
-  let k = (e / M) % K;
-  let m = e % M;
-  out[e] = res[(z * M + m) * K + k];
+  let z = e / (K * MP);
+  let k = (e / MP) % K;
+  let m = e % MP;
+  var v = 0.0;
+  if (m < M) {
+    if (TRANS_A) {
+      v = res[(z * K + k) * M + m];
+    } else {
+      v = res[(z * M + m) * K + k];
+    }
+  }
+  out[e] = v;
 }
 
 // One row times the packed B (a decode step): invocation e owns the 4 columns of vec4 slot
@@ -141,8 +155,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let M = params.m;
   let N = params.n;
   let K = params.k;
+  let MP = (M + 3u) / 4u * 4u;
   let m0 = wid.y * WG * RM + lid;
-  var ra: array<u32, 16>;  // A(row j, k) = a[ra[j] + k M]
+  var ra: array<u32, 16>;  // A(row j, k) = a[ra[j] + k MP]
   for (var j = 0u; j < RM; j++) {
     ra[j] = wid.z * params.a_batch + min(m0 + j * WG, M - 1u);
   }
@@ -159,7 +174,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var k = 0u; k < K; k++) {
     var v: array<f32, 16>;
     for (var j = 0u; j < RM; j++) {
-      v[j] = a[ra[j] + k * M];
+      v[j] = a[ra[j] + k * MP];
     }
     for (var c = 0u; c < CB; c++) {
       let wk = wb[c] + k * R4;
@@ -175,26 +190,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
   }
 
-  let cols_out = params.out_cols;
   for (var i = 0u; i < RN * CB; i++) {
     let col = wid.x * RN * CB + i;
     if (col >= N) {
       break;
     }
-    let c = params.n_off + col;
-    var bv = 0.0;
-    if (params.has_bias != 0u) {
-      bv = bias[c];
-    }
     for (var j = 0u; j < RM; j++) {
       let r = m0 + j * WG;
       if (r < M) {
-        let o = (wid.z * M + r) * cols_out + c;
-        var y = act4(vec4(acc[i * RM + j] + bv), ACT).x;
-        if (params.has_res != 0u) {
-          y += res[o];
-        }
-        out[o] = y;
+        store_out(wid.z, r, params.n_off + col, acc[i * RM + j]);
       }
     }
   }

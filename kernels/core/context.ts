@@ -129,6 +129,16 @@ export class GpuContext {
     };
   }
 
+  /**
+   * True when kernels may use subgroup operations with at least `size` invocations per subgroup
+   * (the 'subgroups' feature and the adapter's subgroupMinSize): the subgroup kernel variants
+   * (attention_rows, matmul_packed_sg) broadcast from lanes 0..7.
+   */
+  hasSubgroups(size = 8): boolean {
+    const min = (this.device as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo?.subgroupMinSize ?? 0;
+    return this.features.has('subgroups') && min >= size;
+  }
+
   /** Adapter info, limits and features, one fact per line. */
   describe(): string[] {
     const lines = [`adapter: ${this.adapterInfo}`];

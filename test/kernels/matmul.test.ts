@@ -20,6 +20,8 @@ interface Case {
   maxBindingBytes?: number;
   /** Pass b as a PackedMatmulWeight. */
   packed?: boolean;
+  /** Force the packed GEMM kernel: matmul_packed_sg (true) or matmul_packed (false). */
+  subgroup?: boolean;
 }
 
 async function check(t: import('ava').ExecutionContext, ctx: GpuContext, rng: Rng, c: Case, name: string): Promise<void> {
@@ -39,6 +41,7 @@ async function check(t: import('ava').ExecutionContext, ctx: GpuContext, rng: Rn
     bias: bias && ctx.fromArray(bias, [N]),
     residual: residual && ctx.fromArray(residual, ref.shape),
     maxBindingBytes: c.maxBindingBytes,
+    packedTile: c.subgroup === undefined ? undefined : choosePackedTile(c.transA ? c.a[c.a.length - 1]! : c.a[c.a.length - 2]!, 8, c.subgroup),
   };
   const pw = c.packed ? PackedMatmulWeight.pack(ts[1]!, { transB: c.transB, maxBindingBytes: c.maxBindingBytes }) : undefined;
   const y = pw ? matmul(ts[0]!, pw, { ...opts, transB: undefined }) : matmul(ts[0]!, ts[1]!, opts);
@@ -100,24 +103,33 @@ for (const activation of MATMUL_ACTIVATIONS) {
 }
 
 // matmul_packed: a PackedMatmulWeight at any M, or a plain B packed per call from PACK_PER_CALL_MIN_M rows.
+// Both GEMM kernels (matmul_packed_sg where the adapter has subgroups of >= 8).
 for (const packed of [true, false]) {
   const m0 = packed ? 0 : PACK_PER_CALL_MIN_M;
-  test(`matmul_packed (${packed ? 'PackedMatmulWeight' : 'per-call packing'}): awkward shapes, transposes, batches, epilogue`, async (t) => {
-    const ctx = await gpu();
-    const rng = Rng.fromString(t.title);
-    // N past one and two 16-column blocks, M past 8 and 64 rows, K = 1, 3, 4 x 8 lanes.
-    const shapes: [number, number, number][] = [[m0 + 1, 1, 1], [m0 + 3, 17, 3], [m0 + 19, 33, 32], [m0 + 65, 16, 7], [m0 + 8, 5, 65]];
-    for (const [M, N, K] of shapes) {
-      for (const [transA, transB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
-        const c: Case = { a: transA ? [K, M] : [M, K], b: transB ? [N, K] : [K, N], transA, transB, packed, bias: true, residual: true, activation: 'silu' };
-        await check(t, ctx, rng, c, JSON.stringify(c));
+  for (const subgroup of [false, true]) {
+    test(`${subgroup ? 'matmul_packed_sg' : 'matmul_packed'} (${packed ? 'PackedMatmulWeight' : 'per-call packing'}): awkward shapes, transposes, batches, epilogue`, async (t) => {
+      const ctx = await gpu();
+      if (subgroup && !ctx.hasSubgroups(8)) {
+        t.log(`${ctx.adapterInfo}: no subgroups of >= 8 invocations; matmul_packed_sg is never used here`);
+        t.pass();
+        return;
       }
-    }
-    // Batched b, batched a with a broadcast b, and the reverse.
-    for (const [a, b] of [[[3, m0 + 9, 5], [3, 5, 18]], [[2, m0 + 9, 5], [5, 18]], [[m0 + 9, 5], [2, 5, 18]]] as const) {
-      await check(t, ctx, rng, { a: [...a], b: [...b], packed, bias: true, activation: 'gelu' }, `batch a=[${a}] b=[${b}]`);
-    }
-  });
+      const rng = Rng.fromString(t.title);
+      // N past one and two 16-column blocks, M past 4, 8 and 64 rows (M % 4 = 1, 3, 0), K = 1, 3, 4 x 8 lanes.
+      const shapes: [number, number, number][] = [[m0 + 1, 1, 1], [m0 + 3, 17, 3], [m0 + 19, 33, 32], [m0 + 65, 16, 7], [m0 + 8, 5, 65], [m0 + 36, 47, 9]];
+      for (const [M, N, K] of shapes) {
+        for (const [transA, transB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+          const c: Case = { a: transA ? [K, M] : [M, K], b: transB ? [N, K] : [K, N], transA, transB, packed, subgroup, bias: true, residual: true, activation: 'silu' };
+          await check(t, ctx, rng, c, JSON.stringify(c));
+        }
+      }
+      // Batched b, batched a with a broadcast b, and the reverse (M % 4 = 1 and 0).
+      for (const [a, b] of [[[3, m0 + 9, 5], [3, 5, 18]], [[2, m0 + 9, 5], [5, 18]], [[m0 + 9, 5], [2, 5, 18]], [[2, 12, m0 + 4], [2, 12, 7]]] as const) {
+        const transA = a[1] === 12;
+        await check(t, ctx, rng, { a: [...a], b: [...b], transA, packed, subgroup, bias: true, activation: 'gelu' }, `batch a=[${a}] b=[${b}] transA=${transA}`);
+      }
+    });
+  }
 }
 
 test('matmul_packed (and its GEMV) binds an oversized packed weight in aligned block chunks', async (t) => {
@@ -139,15 +151,20 @@ test('matmul_packed (and its GEMV) binds an oversized packed weight in aligned b
   }
 });
 
-test('choosePackedTile: 8x16 blocks for many rows, fewer rows, 8 lanes and 32 columns for few', (t) => {
-  t.deepEqual(choosePackedTile(1024, 64), { wg: 32, rm: 8, cb: 1 });
-  t.deepEqual(choosePackedTile(19, 176), { wg: 8, rm: 3, cb: 2 }, 'one SIMD row of lanes, 3 rows and 32 columns each');
-  t.deepEqual(choosePackedTile(1, 10), { wg: 8, rm: 1, cb: 2 });
-  t.deepEqual(choosePackedTile(256, 1), { wg: 8, rm: 8, cb: 1 }, 'narrow N: smaller workgroups so both cores get work');
-  for (const M of [1, 7, 9, 63, 100, 513, 4096]) {
-    const { wg, rm, cb } = choosePackedTile(M, 8);
-    t.true(rm >= 1 && rm <= 8 && (wg === 8 || wg === 16 || wg === 32) && rm * cb <= 8, `M=${M}`);
-    t.true(wg * rm < 2 * M || wg === 8, `M=${M}: lanes are not mostly idle`);
+test('choosePackedTile: 8x16 blocks for many rows, fewer rows, 8 lanes and 32 columns for few; subgroup kernel 4x32', (t) => {
+  t.deepEqual(choosePackedTile(1024, 64), { wg: 32, rm: 8, cb: 1, subgroup: false });
+  t.deepEqual(choosePackedTile(19, 176), { wg: 8, rm: 3, cb: 2, subgroup: false }, 'one SIMD row of lanes, 3 rows and 32 columns each');
+  t.deepEqual(choosePackedTile(1, 10), { wg: 8, rm: 1, cb: 2, subgroup: false });
+  t.deepEqual(choosePackedTile(256, 1), { wg: 8, rm: 8, cb: 1, subgroup: false }, 'narrow N: smaller workgroups so both cores get work');
+  t.deepEqual(choosePackedTile(1024, 64, true), { wg: 32, rm: 4, cb: 2, subgroup: true });
+  t.deepEqual(choosePackedTile(19, 176, true), { wg: 8, rm: 4, cb: 2, subgroup: true });
+  t.deepEqual(choosePackedTile(256, 2, true), { wg: 8, rm: 4, cb: 2, subgroup: true }, 'narrow N: smaller workgroups');
+  for (const subgroup of [false, true]) {
+    for (const M of [1, 7, 9, 63, 100, 513, 4096]) {
+      const { wg, rm, cb } = choosePackedTile(M, 8, subgroup);
+      t.true(rm >= 1 && rm <= 8 && (wg === 8 || wg === 16 || wg === 32) && rm * cb <= 8, `M=${M}`);
+      t.true(wg * rm < 2 * M || wg === 8, `M=${M}: lanes are not mostly idle`);
+    }
   }
 });
 
@@ -268,6 +285,9 @@ test('matmul: bad inputs are named errors', async (t) => {
   t.throws(() => matmul(a, ctx.zeros([4, 2]), { residual: r, out: r }), { message: /^matmul: residual: must not be the out tensor/ });
   t.throws(() => matmul(a, ctx.zeros([4, 40]), { maxBindingBytes: 512 }), { message: /^matmul: b: .*only an unbatched transB \[N, K\] weight/ });
   t.throws(() => linear(a, ctx.zeros([2, 5])), { message: /^linear: weight: shape \[2,5\], expected \[N, 4\]/ });
+  const before = ctx.stats.dispatches;
+  t.throws(() => matmul(ctx.zeros([64, 4]), ctx.zeros([4, 2]), { packedTile: { wg: 8, rm: 8, cb: 1, subgroup: true } }), { message: ctx.hasSubgroups(8) ? /^matmul: packedTile: the subgroup kernel has rm 4 and cb 2, got rm 8, cb 1/ : /^matmul: packedTile: the subgroup kernel needs the 'subgroups' feature/ });
+  t.is(ctx.stats.dispatches, before, 'nothing dispatched');
   t.throws(() => linear(a, ctx.zeros([2, 4, 1])), { message: /^linear: weight: rank 3/ });
   const pw = PackedMatmulWeight.pack(ctx.zeros([4, 2]));
   t.throws(() => matmul(a, pw, { transB: true }), { message: /^matmul: transB: a PackedMatmulWeight already holds op\(B\)/ });

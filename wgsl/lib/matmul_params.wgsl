@@ -1,5 +1,5 @@
-// Shape uniforms shared by the GEMM shaders (matmul, matmul_vec4, matmul_packed); kernels/matmul.ts
-// fills them once for all three.
+// Shape uniforms shared by the GEMM shaders (matmul, matmul_vec4, matmul_packed, matmul_packed_sg);
+// kernels/matmul.ts fills them the same way for all four.
 struct Params {
   m: u32,
   n: u32,
