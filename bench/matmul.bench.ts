@@ -3,6 +3,7 @@
 // Tiled shapes are compute-bound (flops = 2 M N K); the GEMV reads the weight once, so bytes =
 // 4 (N K + K + N) and its roofline is the copy kernel's GB/s.
 import { PACK_PER_CALL_MIN_M, PackedMatmulWeight, type Tensor, chooseMatmulTiles, linear, matmul } from '../kernels/index.js';
+import type { GpuContext } from '../kernels/index.js';
 import type { BenchCase } from './harness.js';
 
 /** Fills with a cheap deterministic pattern in [-1, 1] (the 625 MiB weight must not take minutes). */
@@ -32,6 +33,9 @@ function checker(y: Tensor, av: Float32Array, bv: Float32Array, M: number, N: nu
   };
 }
 
+/** Which packed GEMM ran (the row's kernel id names the family). */
+const packedNote = (ctx: GpuContext) => (ctx.hasSubgroups(8) ? 'GEMM kernel: matmul_packed_sg (subgroups)' : 'GEMM kernel: matmul_packed (no subgroups of >= 8)');
+
 function tiled(M: number, N: number, K: number, quick: boolean, transB = false): BenchCase {
   // The kernel chooseMatmulTiles picks (device limits do not change the choice for these shapes).
   const big = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupsPerDimension: 65535 };
@@ -50,6 +54,7 @@ function tiled(M: number, N: number, K: number, quick: boolean, transB = false):
         run: () => void matmul(a, b, { transB, out }),
         check: checker(out, av, bv, M, N, K, transB),
         dispose: () => (a.dispose(), b.dispose(), out.dispose()),
+        ...(M >= PACK_PER_CALL_MIN_M ? { note: packedNote(ctx) } : {}),
       };
     },
   };
@@ -75,6 +80,7 @@ function packedLinear(M: number, N: number, K: number, quick: boolean): BenchCas
         run: () => void linear(x, pw, undefined, { out }),
         check: checker(out, xv, wv, M, N, K, true),
         dispose: () => (x.dispose(), pw.dispose(), out.dispose()),
+        ...(M > 1 ? { note: packedNote(ctx) } : {}),
       };
     },
   };

@@ -287,9 +287,7 @@ export function matmul(a: Tensor, b: Tensor | PackedMatmulWeight, o: MatmulOptio
   if (pw || (p.M >= PACK_PER_CALL_MIN_M && p.K > 0 && p.N > 0)) {
     if (numel(p.outShape) === 0) return dst;
     const bBatch = p.bBatch !== 0 ? p.batch : 1;
-    const packed = pw ? pw.packed : packB(bt, transB, bBatch, p.N, p.K, maxBytes);
-    packedMatmul(a, packed, p, bBatch, transA, act, o, dst, maxBytes);
-    if (!pw) packed.dispose();
+    packedMatmul(a, pw ? pw.packed : null, bt, transB, p, bBatch, transA, act, o, dst, maxBytes);
     return dst;
   }
   const tiles = chooseMatmulTiles(p.M, p.N, p.K, ctx.limits, transB, p.batch);
@@ -333,9 +331,13 @@ function transposeA(a: Tensor, transA: boolean, batch: number, M: number, K: num
   return t;
 }
 
-function packedMatmul(a: Tensor, packedB: Tensor, p: Plan, bBatch: number, transA: boolean, act: number, o: MatmulOptions, dst: Tensor, maxBytes: number): void {
+/** The packed GEMM (and GEMV) with a packed weight, or a plain b packed here unless the subgroup kernel can read it as it is. */
+function packedMatmul(a: Tensor, weight: Tensor | null, b: Tensor, transB: boolean, p: Plan, bBatch: number, transA: boolean, act: number, o: MatmulOptions, dst: Tensor, maxBytes: number): void {
   const ctx = a.ctx;
   const nblk = Math.ceil(p.N / PACK_RN);
+  const tile = o.packedTile ?? choosePackedTile(p.M, nblk * p.batch, ctx.hasSubgroups(8));
+  const plainB = !weight && tile.subgroup && !transB && p.N % 4 === 0 && p.M > 1 && b.byteLength <= maxBytes;
+  const packedB = weight ?? (plainB ? b : packB(b, transB, bBatch, p.N, p.K, maxBytes));
   if (p.M === 1 && p.batch === 1) {
     // x [1, K] is its own transpose.
     for (const [blk0, blocks] of packedChunks(ctx, p.N, p.K, 1, maxBytes)) {
@@ -347,16 +349,16 @@ function packedMatmul(a: Tensor, packedB: Tensor, p: Plan, bBatch: number, trans
         workgroups: foldGrid(Math.ceil((blocks * PACK_RN) / 4 / GEMV_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
       });
     }
+    if (packedB !== weight) packedB.dispose();
     return;
   }
   const at = transA && p.M % 4 === 0 ? a : transposeA(a, transA, p.aBatch !== 0 ? p.batch : 1, p.M, p.K);
-  const chunks = packedChunks(ctx, p.N, p.K, bBatch, maxBytes);
+  const chunks = plainB ? [[0, nblk] as [number, number]] : packedChunks(ctx, p.N, p.K, bBatch, maxBytes);
   const blockBytes = p.K * PACK_RN * 4;
-  const tile = o.packedTile ?? choosePackedTile(p.M, nblk * p.batch, ctx.hasSubgroups(8));
   for (const [blk0, blocks] of chunks) {
     const cols = Math.min(blocks * PACK_RN, p.N - blk0 * PACK_RN);
     ctx.dispatch(tile.subgroup ? packedSgShader : packedShader, {
-      overrides: tile.subgroup ? { WG: tile.wg, ACT: act } : { WG: tile.wg, RM: tile.rm, RN: PACK_RN, CB: tile.cb, ACT: act },
+      overrides: tile.subgroup ? { WG: tile.wg, ACT: act, PLAIN_B: Number(plainB) } : { WG: tile.wg, RM: tile.rm, RN: PACK_RN, CB: tile.cb, ACT: act },
       bindings: {
         a: at,
         b: chunks.length === 1 ? packedB : { buffer: packedB.buffer, offset: blk0 * blockBytes, size: blocks * blockBytes },
@@ -364,11 +366,12 @@ function packedMatmul(a: Tensor, packedB: Tensor, p: Plan, bBatch: number, trans
         res: o.residual ?? a,
         out: dst,
       },
-      params: { m: p.M, n: cols, k: p.K, a_batch: p.aBatch !== 0 ? p.K * paddedRows(p.M) : 0, b_batch: bBatch > 1 ? (p.K * nblk * PACK_RN) / 4 : 0, out_cols: p.N, n_off: blk0 * PACK_RN, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 },
+      params: { m: p.M, n: cols, k: p.K, a_batch: p.aBatch !== 0 ? p.K * paddedRows(p.M) : 0, b_batch: bBatch > 1 ? (p.K * (plainB ? p.N : nblk * PACK_RN)) / 4 : 0, out_cols: p.N, n_off: blk0 * PACK_RN, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 },
       workgroups: [Math.ceil(cols / (PACK_RN * tile.cb)), Math.ceil(p.M / (tile.wg * tile.rm)), p.batch],
     });
   }
   if (at !== a) at.dispose();
+  if (packedB !== weight && packedB !== b) packedB.dispose();
 }
 
 const GEMV_WG = 64;

@@ -17,7 +17,9 @@
 // past N repeat column N-1 (stores skip them).
 //
 // a:    array<vec4<f32>>  A^T [batch_a][K][MP / 4] (matmul_packed.wgsl's layout), a_batch in floats
-// b:    array<vec4<f32>>  packed B [batch_b][ceil(N / 16)][K][16] (b_batch in vec4s)
+// b:    array<vec4<f32>>  packed B [batch_b][ceil(N / 16)][K][16] (b_batch in vec4s), or with
+//                         PLAIN_B the plain B [batch_b][K, N], N % 4 == 0: a k-row's 32 columns
+//                         are contiguous there too, so a per-call matmul skips the packing pass
 // bias, res, out, params: as in matmul_packed.wgsl
 // Dispatch: (ceil(N / 32), ceil(M / (4 WG)), batch) workgroups of WG invocations.
 
@@ -27,6 +29,7 @@ enable subgroups;
 
 override WG: u32 = 32;
 override ACT: u32 = 0;
+override PLAIN_B: bool = false;
 const RM = 4u;  // rows per invocation
 const CB = 2u;  // packed 16-column blocks per workgroup
 const RN = 16u;
@@ -52,14 +55,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let g = min(wid.y * WG + lid, M4 - 1u);  // this lane's vec4 of each A^T row
   let lane = sid % 8u;
   let nblk = (N + RN - 1u) / RN;
-  let lb = wid.z * params.b_batch + min(wid.x * CB + lane / 4u, nblk - 1u) * K * R4 + lane % 4u;
+  // Lane L's vec4 of k-row k is b[lb + k bs]: columns 4 L .. 4 L + 3 of the workgroup's 32.
+  var lb = wid.z * params.b_batch + min(wid.x * CB + lane / 4u, nblk - 1u) * K * R4 + lane % 4u;
+  var bs = R4;
+  if (PLAIN_B) {
+    bs = N / 4u;
+    lb = wid.z * params.b_batch + min(wid.x * 8u + lane, bs - 1u);
+  }
   var acc: array<f32, 128>;  // acc[(c RN + i) RM + j] = out(row 4 g + j, column c RN + i)
   for (var e = 0u; e < RM * RN * CB; e++) {
     acc[e] = 0.0;
   }
 
   for (var k = 0u; k < K; k++) {
-    let w = b[lb + k * R4];
+    let w = b[lb + k * bs];
     let wl = array<vec4<f32>, 8>(
       subgroupBroadcast(w, 0u), subgroupBroadcast(w, 1u), subgroupBroadcast(w, 2u), subgroupBroadcast(w, 3u),
       subgroupBroadcast(w, 4u), subgroupBroadcast(w, 5u), subgroupBroadcast(w, 6u), subgroupBroadcast(w, 7u));

@@ -115,8 +115,9 @@ for (const packed of [true, false]) {
         return;
       }
       const rng = Rng.fromString(t.title);
-      // N past one and two 16-column blocks, M past 4, 8 and 64 rows (M % 4 = 1, 3, 0), K = 1, 3, 4 x 8 lanes.
-      const shapes: [number, number, number][] = [[m0 + 1, 1, 1], [m0 + 3, 17, 3], [m0 + 19, 33, 32], [m0 + 65, 16, 7], [m0 + 8, 5, 65], [m0 + 36, 47, 9]];
+      // N past one and two 16-column blocks, M past 4, 8 and 64 rows (M % 4 = 1, 3, 0), K = 1, 3, 4 x 8 lanes;
+      // N % 4 == 0 (16, 36: a plain B read as it is by the subgroup kernel per call).
+      const shapes: [number, number, number][] = [[m0 + 1, 1, 1], [m0 + 3, 17, 3], [m0 + 19, 33, 32], [m0 + 65, 16, 7], [m0 + 8, 5, 65], [m0 + 36, 47, 9], [m0 + 5, 36, 10]];
       for (const [M, N, K] of shapes) {
         for (const [transA, transB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
           const c: Case = { a: transA ? [K, M] : [M, K], b: transB ? [N, K] : [K, N], transA, transB, packed, subgroup, bias: true, residual: true, activation: 'silu' };
@@ -124,7 +125,7 @@ for (const packed of [true, false]) {
         }
       }
       // Batched b, batched a with a broadcast b, and the reverse (M % 4 = 1 and 0).
-      for (const [a, b] of [[[3, m0 + 9, 5], [3, 5, 18]], [[2, m0 + 9, 5], [5, 18]], [[m0 + 9, 5], [2, 5, 18]], [[2, 12, m0 + 4], [2, 12, 7]]] as const) {
+      for (const [a, b] of [[[3, m0 + 9, 5], [3, 5, 18]], [[2, m0 + 9, 5], [5, 18]], [[m0 + 9, 5], [2, 5, 18]], [[2, 12, m0 + 4], [2, 12, 7]], [[2, m0 + 5, 6], [2, 6, 20]]] as const) {
         const transA = a[1] === 12;
         await check(t, ctx, rng, { a: [...a], b: [...b], transA, packed, subgroup, bias: true, activation: 'gelu' }, `batch a=[${a}] b=[${b}] transA=${transA}`);
       }
@@ -148,6 +149,28 @@ test('matmul_packed (and its GEMV) binds an oversized packed weight in aligned b
       t.is(ctx.stats.dispatches - before, 2 * chunks + (M > 1 ? 1 : 0), 'packing and product: one launch per chunk each, one transpose of a');
       await done;
     }
+  }
+});
+
+test('matmul_packed_sg reads a plain B (N % 4 == 0) without a packing pass, and a transA A with M % 4 == 0 without a transpose', async (t) => {
+  const ctx = await gpu();
+  if (!ctx.hasSubgroups(8)) {
+    t.log(`${ctx.adapterInfo}: no subgroups of >= 8 invocations`);
+    t.pass();
+    return;
+  }
+  const rng = Rng.fromString(t.title);
+  const M = PACK_PER_CALL_MIN_M + 4;
+  for (const [c, launches] of [
+    [{ a: [M, 9], b: [9, 40] }, 2],
+    [{ a: [9, M], b: [9, 40], transA: true }, 1],
+    [{ a: [9, M], b: [9, 42], transA: true }, 2],
+    [{ a: [9, M], b: [40, 9], transA: true, transB: true }, 2],
+  ] as [Case, number][]) {
+    const before = ctx.stats.dispatches;
+    const done = check(t, ctx, rng, c, JSON.stringify(c));
+    t.is(ctx.stats.dispatches - before, launches, `${JSON.stringify(c)}: launches`);
+    await done;
   }
 });
 
