@@ -58,14 +58,14 @@ interface ConvCase {
 function convCase(c: ConvCase): BenchCase {
   const g = c.twoD ? conv2dGeometry(c.x, c.w) : causalConv3dGeometry(c.x, c.w);
   const k = g.cin * g.kt * g.kh * g.kw;
-  const tile = c.tile ?? convTile(g);
   return {
     kernel: 'conv3d_causal',
-    impl: c.tile ? `ours ${tile.wg}/${tile.rm}x${tile.rn}` : c.prepack ? 'ours prepacked' : 'ours',
+    impl: c.tile ? `ours ${c.tile.wg}/${c.tile.rm}x${c.tile.rn}${c.tile.subgroup ? ' sg' : ''}` : c.prepack ? 'ours prepacked' : 'ours',
     shape: c.shape,
     flops: 2 * g.cout * k * g.b * g.t * g.ho * g.wo,
     quick: c.quick ?? false,
     setup: async (ctx: GpuContext) => {
+      const tile = c.tile ?? convTile(g, ctx.hasSubgroups(8));
       const xv = pattern(numel(c.x), 7);
       const wv = pattern(numel(c.w), 13).map((v) => v / Math.sqrt(k));
       const bv = pattern(g.cout, 3);
@@ -78,6 +78,7 @@ function convCase(c: ConvCase): BenchCase {
         run: () => void (c.twoD ? conv2d(x, pw, { bias, out, tile }) : causalConv3d(x, pw, { bias, out, tile })),
         check: () => spotCheck(out, xv, wv, g, bv),
         dispose: () => (x.dispose(), w.dispose(), bias.dispose(), out.dispose(), pw !== w && pw.dispose()),
+        note: `tile ${tile.wg}/${tile.rm}x${tile.rn}${tile.subgroup ? ', conv3d_causal_sg' : ''}`,
       };
     },
   };
@@ -94,6 +95,9 @@ const TILES: ConvTile[] = [
   { wg: 64, rm: 16, rn: 8 },
   { wg: 32, rm: 24, rn: 8 },
   { wg: 32, rm: 16, rn: 16 },
+  { wg: 32, rm: 32, rn: 4 },
+  { wg: 32, rm: 32, rn: 4, subgroup: true },
+  { wg: 8, rm: 32, rn: 4, subgroup: true },
 ];
 
 export const cases: BenchCase[] = [

@@ -25,7 +25,7 @@ export type { SoftmaxOptions } from './softmax.js';
 export { meanPool, meanPoolRef } from './mean_pool.js';
 export { unary, unaryRef, erfRef, silu, relu, gelu, scale, clamp, UNARY_OPS } from './unary.js';
 export type { UnaryOp, UnaryArgs } from './unary.js';
-export { causalConv3d, conv2d, CausalConv3dStream, convRef, convTolerance, causalConv3dGeometry, conv2dGeometry, CONV_TILE, convTile, PackedConvWeight } from './conv3d_causal.js';
+export { causalConv3d, conv2d, CausalConv3dStream, convRef, convTolerance, causalConv3dGeometry, conv2dGeometry, CONV_TILE, CONV_TILE_SG, convTile, PackedConvWeight } from './conv3d_causal.js';
 export type { CausalConv3dOptions, Conv2dOptions, ConvActivation, ConvEpilogue, ConvWeight, ConvGeometry, ConvRefOptions, ConvTile } from './conv3d_causal.js';
 export { upsampleNearest2x, depthToSpace2x, resampleRef, resampleShape } from './resample.js';
 export type { ResampleMode } from './resample.js';

@@ -26,6 +26,7 @@
 enable subgroups;
 
 // #include "lib/matmul_params.wgsl"
+// #include "lib/spread8.wgsl"
 
 override WG: u32 = 32;
 override ACT: u32 = 0;
@@ -69,9 +70,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
   for (var k = 0u; k < K; k++) {
     let w = b[lb + k * bs];
-    let wl = array<vec4<f32>, 8>(
-      subgroupBroadcast(w, 0u), subgroupBroadcast(w, 1u), subgroupBroadcast(w, 2u), subgroupBroadcast(w, 3u),
-      subgroupBroadcast(w, 4u), subgroupBroadcast(w, 5u), subgroupBroadcast(w, 6u), subgroupBroadcast(w, 7u));
+    let wl = spread8(w);
     let v = a[za + k * M4 + g];
     for (var c = 0u; c < CB; c++) {
       for (var i4 = 0u; i4 < R4; i4++) {

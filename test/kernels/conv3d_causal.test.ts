@@ -1,6 +1,6 @@
 import test from 'ava';
 import {
-  CausalConv3dStream, KernelArgError, PackedConvWeight, causalConv3d, causalConv3dGeometry, conv2d, conv2dGeometry, convRef, convTolerance,
+  CausalConv3dStream, KernelArgError, PackedConvWeight, causalConv3d, causalConv3dGeometry, conv2d, conv2dGeometry, convRef, convTile, convTolerance,
   depthToSpace2x, resampleRef, upsampleNearest2x,
 } from '../../kernels/index.js';
 import type { ConvTile, GpuContext, Tensor } from '../../kernels/index.js';
@@ -53,8 +53,13 @@ for (const [xs, ws, o] of CASES) {
 
 test('causalConv3d: every tile configuration gives the reference', async (t) => {
   const ctx = await gpu();
-  for (const tile of [{ wg: 32, rm: 4, rn: 1 }, { wg: 64, rm: 8, rn: 2 }, { wg: 16, rm: 12, rn: 5 }, { wg: 8, rm: 16, rn: 4 }, { wg: 32, rm: 16, rn: 8 }]) {
+  const tiles: ConvTile[] = [{ wg: 32, rm: 4, rn: 1 }, { wg: 64, rm: 8, rn: 2 }, { wg: 16, rm: 12, rn: 5 }, { wg: 8, rm: 16, rn: 4 }, { wg: 32, rm: 16, rn: 8 }];
+  // conv3d_causal_sg: 32 channels (11 and 37 -> partial blocks), positions past a workgroup.
+  if (ctx.hasSubgroups(8)) tiles.push({ wg: 32, rm: 32, rn: 4, subgroup: true }, { wg: 8, rm: 32, rn: 3, subgroup: true });
+  else t.log(`${ctx.adapterInfo}: no subgroups of >= 8 invocations, conv3d_causal_sg not run`);
+  for (const tile of tiles) {
     await check3d(t, ctx, [1, 5, 2, 9, 7], [11, 5, 3, 3, 3], { bias: true, tile });
+    await check3d(t, ctx, [1, 4, 3, 13, 11], [37, 4, 3, 3, 3], { bias: true, silu: true, residual: true, stride: [1, 2, 2], tile });
   }
 });
 
@@ -182,6 +187,8 @@ test('streaming: chunked pushes are bit-identical to the whole clip', async (t) 
     [[5, 3, 7, 3, 3], [1, 1, 1], [2, 1, 4]],
     [[4, 3, 3, 3, 3], [1, 2, 2], [3, 4]],
     [[4, 3, 1, 1, 1], [1, 1, 1], [5, 2]],
+    // Cout > 16: conv3d_causal_sg where the adapter has subgroups.
+    [[20, 3, 3, 3, 3], [1, 1, 1], [2, 1, 4]],
   ] as [number[], [1, 1, 1] | [1, 2, 2], number[]][]) {
     const w = ctx.fromArray(rng.array(numel(ws)), ws);
     const bias = ctx.fromArray(rng.array(ws[0]!), [ws[0]!]);
@@ -235,6 +242,22 @@ test('PackedConvWeight: prepacked weights give the same bits as per-call packing
     pw.dispose();
     t.throws(() => conv(x, pw), { instanceOf: KernelArgError, message: /weight: the packed weight was disposed/ });
   }
+});
+
+test('conv3d_causal_sg gives the same bits as conv3d_causal; a subgroup tile needs rm 32', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  const x = ctx.fromArray(rng.array(2 * 6 * 3 * 17 * 19), [2, 6, 3, 17, 19]);
+  const w = ctx.fromArray(rng.array(40 * 6 * 27), [40, 6, 3, 3, 3]);
+  t.throws(() => causalConv3d(x, w, { tile: { wg: 32, rm: 16, rn: 4, subgroup: true } }), { instanceOf: KernelArgError, message: /^causalConv3d: tile: the subgroup variant needs rm 32 \(got 16\)/ });
+  if (!ctx.hasSubgroups(8)) {
+    t.log(`${ctx.adapterInfo}: no subgroups of >= 8 invocations`);
+    return;
+  }
+  const a = await causalConv3d(x, w, { tile: { wg: 32, rm: 16, rn: 8 } }).read();
+  const b = await causalConv3d(x, w).read();
+  t.deepEqual(convTile(causalConv3dGeometry(x.shape, w.shape), true), { wg: 32, rm: 32, rn: 4, subgroup: true }, 'the default on this adapter');
+  t.true(a.every((v, i) => v === b[i]), 'bit-identical');
 });
 
 test('conv3d_causal: bad inputs are named errors', async (t) => {
