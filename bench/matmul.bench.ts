@@ -1,5 +1,8 @@
-// matmul (matmul_packed, matmul_vec4, the any-shape kernel) and matmul_gemv. Rooflines on
-// lavapipe (2 cores): ~33 GFLOP/s for a register-only FMA shader with scalar accumulators, ~3.5-4 GB/s for the copy kernel (bench/copy.bench.ts).
+// matmul (matmul_packed_sg where the adapter has subgroups, else matmul_packed; matmul_vec4, the
+// any-shape kernel) and matmul_gemv; each packed row's note says which GEMM ran. Rooflines on
+// lavapipe (2 cores): the ceiling rows of the same run (unrolled scalar FMA ~72-75 GFLOP/s, copy
+// ~3.2-3.4 GB/s). Measured 2026-11-21 (load 1.4-2.9): 512^3 20.3, 1024^3 24.6, 4096x1024x1024
+// 27.8 GFLOP/s with matmul_packed_sg (17.3 at 1024^3 with matmul_packed).
 // Tiled shapes are compute-bound (flops = 2 M N K); the GEMV reads the weight once, so bytes =
 // 4 (N K + K + N) and its roofline is the copy kernel's GB/s.
 import { PACK_PER_CALL_MIN_M, PackedMatmulWeight, type Tensor, chooseMatmulTiles, linear, matmul } from '../kernels/index.js';
