@@ -56,7 +56,7 @@ override R4: u32 = RN / 4u;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;
 
-// #include "lib/matmul_store.wgsl"
+// #include "lib/matmul_tile.wgsl"
 
 fn pack_b(e: u32) {
   let K = params.k;
@@ -179,27 +179,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var c = 0u; c < CB; c++) {
       let wk = wb[c] + k * R4;
       for (var i4 = 0u; i4 < R4; i4++) {
-        let w4 = b[wk + i4];
-        for (var i = 0u; i < 4u; i++) {
-          let e0 = (c * RN + i4 * 4u + i) * RM;
-          for (var j = 0u; j < RM; j++) {
-            acc[e0 + j] = fma(w4[i], v[j], acc[e0 + j]);
-          }
-        }
+        tile_fma(&acc, c, i4, b[wk + i4], v);
       }
     }
   }
 
-  for (var i = 0u; i < RN * CB; i++) {
-    let col = wid.x * RN * CB + i;
-    if (col >= N) {
-      break;
-    }
-    for (var j = 0u; j < RM; j++) {
-      let r = m0 + j * WG;
-      if (r < M) {
-        store_out(wid.z, r, params.n_off + col, acc[i * RM + j]);
-      }
-    }
-  }
+  tile_store(&acc, wid.z, wid.x * RN * CB, m0, WG);
 }

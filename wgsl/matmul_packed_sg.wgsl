@@ -43,7 +43,7 @@ const R4 = 4u;  // vec4s per packed row
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;
 
-// #include "lib/matmul_store.wgsl"
+// #include "lib/matmul_tile.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
@@ -63,7 +63,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     bs = N / 4u;
     lb = wid.z * params.b_batch + min(wid.x * 8u + lane, bs - 1u);
   }
-  var acc: array<f32, 128>;  // acc[(c RN + i) RM + j] = out(row 4 g + j, column c RN + i)
+  var acc: array<f32, 256>;  // row slot j: row 4 g + j (lib/matmul_tile.wgsl)
   for (var e = 0u; e < RM * RN * CB; e++) {
     acc[e] = 0.0;
   }
@@ -71,30 +71,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var k = 0u; k < K; k++) {
     let w = b[lb + k * bs];
     let wl = spread8(w);
-    let v = a[za + k * M4 + g];
+    let a4 = a[za + k * M4 + g];
+    var v: array<f32, 16>;
+    v[0] = a4.x;
+    v[1] = a4.y;
+    v[2] = a4.z;
+    v[3] = a4.w;
     for (var c = 0u; c < CB; c++) {
       for (var i4 = 0u; i4 < R4; i4++) {
-        let w4 = wl[c * R4 + i4];
-        for (var i = 0u; i < 4u; i++) {
-          let e0 = (c * RN + i4 * 4u + i) * RM;
-          for (var j = 0u; j < RM; j++) {
-            acc[e0 + j] = fma(w4[i], v[j], acc[e0 + j]);
-          }
-        }
+        tile_fma(&acc, c, i4, wl[c * R4 + i4], v);
       }
     }
   }
 
-  for (var i = 0u; i < RN * CB; i++) {
-    let col = wid.x * RN * CB + i;
-    if (col >= N) {
-      break;
-    }
-    for (var j = 0u; j < RM; j++) {
-      let r = 4u * (wid.y * WG + lid) + j;
-      if (r < M) {
-        store_out(wid.z, r, params.n_off + col, acc[i * RM + j]);
-      }
-    }
-  }
+  tile_store(&acc, wid.z, wid.x * RN * CB, 4u * (wid.y * WG + lid), 1u);
 }
