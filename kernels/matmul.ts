@@ -317,8 +317,11 @@ export function matmul(a: Tensor, b: Tensor | PackedMatmulWeight, o: MatmulOptio
 /** Rows of the A^T that the packed kernels read: M rounded up to whole vec4s. */
 const paddedRows = (M: number) => Math.ceil(M / 4) * 4;
 
-/** A [batch][M, K] (transA: [batch][K, M]) as the zero-padded A^T [batch][K, paddedRows(M)] the packed kernels read. */
-function transposeA(a: Tensor, transA: boolean, batch: number, M: number, K: number): Tensor {
+/**
+ * A [batch][M, K] (transA: [batch][K, M]) as the zero-padded A^T [batch][K, paddedRows(M)] the
+ * packed kernels read (also vq_lookup_sg's x^T). Internal: not exported from the package.
+ */
+export function transposeA(a: Tensor, transA: boolean, batch: number, M: number, K: number): Tensor {
   const ctx = a.ctx;
   const n = batch * K * paddedRows(M);
   const t = ctx.tensor([n], 'f32', 'matmul.aT');

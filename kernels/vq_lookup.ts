@@ -6,8 +6,11 @@
  * Layouts: x f32 [N, E], codebook f32 [V, E] (row-major), indices i32 [N], codes [N, E] (optional,
  * gathered with gather_rows). ||x_n||² is dropped: it is the same for every v and adding it in
  * f32 would only cost precision. Three launches: code norms [V], partial argmins of a tiled
- * x·cᵀ GEMM over `splits` slices of the codebook (4x4 outputs per invocation, argmin fused into
- * the epilogue, so the [N, V] distance matrix never exists), and a combine over the slices.
+ * x·cᵀ GEMM over `splits` slices of the codebook (argmin fused into the epilogue, so the [N, V]
+ * distance matrix never exists), and a combine over the slices. The partial pass is
+ * wgsl/vq_lookup_sg.wgsl where the adapter has subgroups of >= 8 (matmul_packed_sg's tile over
+ * x^T and the codebook packed as a PackedMatmulWeight, both made per call), else the 4x4 tiled
+ * pass of wgsl/vq_lookup.wgsl; both give the same bits.
  * Rows with NaN input (or distances that overflow f32) return index -1.
  * Tolerance: f32 distances differ from exact ones by at most tau = 2·E·2^-24·(||x||² + ||c_a||² +
  * ||c_b||²) for a pair (a, b) (fma dot-product error bound γ_E·Σ|x c| <= E·u·(||x||²+||c||²)/2,
@@ -20,7 +23,8 @@ import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
 import { gatherRows } from './gather_rows.js';
-import { vq_lookup as shader } from './wgsl.gen.js';
+import { PackedMatmulWeight, transposeA } from './matmul.js';
+import { vq_lookup as shader, vq_lookup_sg as sgShader } from './wgsl.gen.js';
 
 const WGX = 8;
 const WGY = 8;
@@ -33,6 +37,11 @@ export interface VqNearestOptions {
   /** Also return the chosen codebook rows [N, E]. */
   returnCodes?: boolean;
   out?: Tensor;
+  /**
+   * The partial-argmin pass: 'subgroup' (wgsl/vq_lookup_sg.wgsl; the default where the adapter has
+   * subgroups of >= 8 and the packed codebook fits one binding) or 'tiled' (wgsl/vq_lookup.wgsl).
+   */
+  kernel?: 'subgroup' | 'tiled';
 }
 
 /**
@@ -53,10 +62,16 @@ export function vqNearest(x: Tensor, codebook: Tensor, opts: VqNearestOptions = 
   for (const [name, t] of [['x', x], ['codebook', codebook]] as const) {
     if (t.byteLength > maxBind) throw new KernelArgError(K, name, `${t} is ${t.byteLength} bytes, over the ${maxBind}-byte binding limit`);
   }
+  const packedBytes = Math.ceil(V / 16) * 16 * E * 4;
+  const sgOk = ctx.hasSubgroups(8) && packedBytes <= maxBind;
+  if (opts.kernel === 'subgroup' && !sgOk) throw new KernelArgError(K, 'kernel', `'subgroup' needs the 'subgroups' feature, subgroupMinSize >= 8 and a packed codebook (${packedBytes} bytes) within the ${maxBind}-byte binding limit`);
+  if (opts.kernel !== undefined && opts.kernel !== 'subgroup' && opts.kernel !== 'tiled') throw new KernelArgError(K, 'kernel', `'${String(opts.kernel)}' is not one of subgroup, tiled`);
+  const sg = (opts.kernel ?? (sgOk ? 'subgroup' : 'tiled')) === 'subgroup';
   const indices = outTensor(K, x, [N], 'i32', opts.out, 'vq.indices');
   if (N === 0) return { indices, codes: opts.returnCodes ? ctx.tensor([0, E], 'f32', 'vq.codes') : undefined };
-  const rowGroups = Math.ceil(N / (4 * WGY));
-  const colBlock = 4 * WGX;
+  const sgWg = N > 128 ? 32 : 8;
+  const rowGroups = sg ? Math.ceil(N / (4 * sgWg)) : Math.ceil(N / (4 * WGY));
+  const colBlock = sg ? 32 : 4 * WGX;
   // Slices of at most SLICE_BYTES of codebook (reused from cache by every row group), and enough
   // of them to give MIN_WORKGROUPS workgroups when N is small.
   const bySize = Math.ceil((V * E * 4) / SLICE_BYTES);
@@ -72,7 +87,13 @@ export function vqNearest(x: Tensor, codebook: Tensor, opts: VqNearestOptions = 
   const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
   if (rowGroups > maxWg) throw new KernelArgError(K, 'x', `${N} rows need ${rowGroups} row groups, over ${maxWg}`);
   ctx.dispatch(shader, { overrides: { WGX, WGY, PASS: 0 }, bindings, params, workgroups: foldGrid(Math.ceil(V / per), maxWg) });
-  ctx.dispatch(shader, { overrides: { WGX, WGY, PASS: 1 }, bindings, params, workgroups: [rowGroups, slices] });
+  if (sg) {
+    const xt = transposeA(x, false, 1, N, E);
+    const pw = PackedMatmulWeight.linear(codebook);
+    ctx.dispatch(sgShader, { overrides: { WG: sgWg }, bindings: { xt, cbp: pw.packed, cn, part }, params, workgroups: [rowGroups, slices] });
+    xt.dispose();
+    pw.dispose();
+  } else ctx.dispatch(shader, { overrides: { WGX, WGY, PASS: 1 }, bindings, params, workgroups: [rowGroups, slices] });
   ctx.dispatch(shader, { overrides: { WGX, WGY, PASS: 2 }, bindings, params, workgroups: foldGrid(Math.ceil(N / per), maxWg) });
   cn.dispose();
   part.dispose();

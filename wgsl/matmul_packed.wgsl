@@ -56,6 +56,7 @@ override R4: u32 = RN / 4u;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;
 
+// #include "lib/tile_fma.wgsl"
 // #include "lib/matmul_tile.wgsl"
 
 fn pack_b(e: u32) {

@@ -26,7 +26,6 @@
 enable subgroups;
 
 // #include "lib/matmul_params.wgsl"
-// #include "lib/spread8.wgsl"
 
 override WG: u32 = 32;
 override ACT: u32 = 0;
@@ -43,6 +42,7 @@ const R4 = 4u;  // vec4s per packed row
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;
 
+// #include "lib/tile_step_sg.wgsl"
 // #include "lib/matmul_tile.wgsl"
 
 @compute @workgroup_size(WG)
@@ -69,19 +69,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
 
   for (var k = 0u; k < K; k++) {
-    let w = b[lb + k * bs];
-    let wl = spread8(w);
-    let a4 = a[za + k * M4 + g];
-    var v: array<f32, 16>;
-    v[0] = a4.x;
-    v[1] = a4.y;
-    v[2] = a4.z;
-    v[3] = a4.w;
-    for (var c = 0u; c < CB; c++) {
-      for (var i4 = 0u; i4 < R4; i4++) {
-        tile_fma(&acc, c, i4, wl[c * R4 + i4], v);
-      }
-    }
+    tile_step_sg(&acc, b[lb + k * bs], a[za + k * M4 + g]);
   }
 
   tile_store(&acc, wid.z, wid.x * RN * CB, 4u * (wid.y * WG + lid), 1u);

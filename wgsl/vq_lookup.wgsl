@@ -27,13 +27,7 @@ override WGX: u32 = 16;
 override WGY: u32 = 4;
 override PASS: u32 = 1;
 
-struct Params {
-  n: u32,
-  v: u32,
-  e: u32,
-  span: u32,
-  splits: u32,
-}
+// #include "lib/vq_params.wgsl"
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> cb: array<f32>;

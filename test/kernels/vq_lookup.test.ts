@@ -17,9 +17,19 @@ const d2 = (a: Float32Array, ao: number, b: Float32Array, bo: number, E: number)
 };
 const n2 = (a: Float32Array, o: number, E: number) => d2(a, o, new Float32Array(E), 0, E);
 
-/** Runs the lookup and checks it row by row; returns the rows that took a near-tie neighbour. */
+/**
+ * Runs the lookup with each partial-argmin kernel the adapter has (they must agree exactly) and
+ * checks it row by row; returns the rows that took a near-tie neighbour.
+ */
 async function check(t: ExecutionContext, ctx: GpuContext, x: Float32Array, cb: Float32Array, N: number, V: number, E: number, name: string): Promise<number[]> {
-  const { indices, codes } = vqNearest(ctx.fromArray(x, [N, E]), ctx.fromArray(cb, [V, E]), { returnCodes: true });
+  const xt = ctx.fromArray(x, [N, E]);
+  const ct = ctx.fromArray(cb, [V, E]);
+  if (ctx.hasSubgroups(8)) {
+    const sub = await vqNearest(xt, ct, { kernel: 'subgroup' }).indices.read();
+    const tiled = await vqNearest(xt, ct, { kernel: 'tiled' }).indices.read();
+    t.deepEqual([...sub], [...tiled], `${name}: vq_lookup_sg and vq_lookup agree`);
+  }
+  const { indices, codes } = vqNearest(xt, ct, { returnCodes: true });
   const got = await indices.read();
   const ref = vqNearestRef(x, cb, N, V, E);
   const ties = new Map(vqNearTies(x, cb, N, V, E).map((r) => [r.row, r]));
@@ -123,4 +133,6 @@ test('vq_lookup: bad inputs are named errors', async (t) => {
   t.throws(() => vqNearest(ctx.zeros([4, 8], 'i32'), ctx.zeros([10, 8])), { message: /^vq_lookup: x: dtype i32, expected f32/ });
   t.throws(() => vqNearest(ctx.zeros([2, 4, 8]), ctx.zeros([10, 8])), { message: /^vq_lookup: x: rank 3/ });
   t.throws(() => vqNearest(ctx.zeros([4, 8]), ctx.zeros([0, 8])), { message: /^vq_lookup: codebook: needs at least one code/ });
+  t.throws(() => vqNearest(ctx.zeros([4, 8]), ctx.zeros([10, 8]), { kernel: 'fast' as never }), { message: /^vq_lookup: kernel: 'fast' is not one of subgroup, tiled/ });
+  if (!ctx.hasSubgroups(8)) t.throws(() => vqNearest(ctx.zeros([4, 8]), ctx.zeros([10, 8]), { kernel: 'subgroup' }), { message: /^vq_lookup: kernel: 'subgroup' needs the 'subgroups' feature/ });
 });

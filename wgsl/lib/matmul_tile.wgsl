@@ -1,17 +1,8 @@
-// The register tile of the packed GEMM kernels (matmul_packed, matmul_packed_sg): each invocation
-// owns RM row slots x CB RN columns in acc[(c RN + i) RM + j] = out(row slot j, column c RN + i),
-// RM, RN, CB, ACT, params and the bias, res, out bindings being the including shader's.
+// The epilogue of the packed GEMM kernels' register tile (matmul_packed, matmul_packed_sg): each
+// invocation owns RM row slots x CB RN columns in acc[(c RN + i) RM + j] = out(row slot j, column
+// c RN + i) (lib/tile_fma.wgsl); RM, RN, CB, ACT, params and the bias, res, out bindings are the
+// including shader's.
 // #include "lib/act.wgsl"
-
-// Adds w4[i] v[j] to the accumulators of columns c RN + 4 i4 + i, i < 4, of every row slot j.
-fn tile_fma(acc: ptr<function, array<f32, 256>>, c: u32, i4: u32, w4: vec4<f32>, v: array<f32, 16>) {
-  for (var i = 0u; i < 4u; i++) {
-    let e0 = (c * RN + i4 * 4u + i) * RM;
-    for (var j = 0u; j < RM; j++) {
-      (*acc)[e0 + j] = fma(w4[i], v[j], (*acc)[e0 + j]);
-    }
-  }
-}
 
 // out[z, r, n_off + col] = act(acc + bias) + res for the tile's columns col0 + i < params.n and
 // rows r = r0 + j rstep < params.m.
