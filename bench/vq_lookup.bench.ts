@@ -1,7 +1,9 @@
 // vq_lookup: compute-bound (2 N V E flops; the argmin epilogue and the norms are O(N V + V E)).
 // Compared with our matmul on the same [N,E] x [V,E]^T product in the same run (impl 'matmul'),
 // which writes the [N, V] distance-free product that a GEMM-then-argmin lookup would need.
-// Roofline: ~33 GFLOP/s for scalar-accumulator FMA on the 2-core lavapipe machine.
+// Roofline: the fma-scalar ceiling row of the same run (~72 GFLOP/s on the 2-core lavapipe machine).
+// Measured 2026-11-22 (load 2.3-2.9), vq_lookup_sg: V=1024 25.5 GFLOP/s (our matmul 20.5: 124%),
+// V=8192 36.8 (27.9: 132%), V=64000 43.9 (33.0: 133%); the tiled pass before it: 6.6-7.2.
 import { matmul, vqNearTies, vqNearest, vqNearestRef } from '../kernels/index.js';
 import type { BenchCase } from './harness.js';
 
