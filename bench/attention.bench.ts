@@ -4,17 +4,7 @@
 // allocates, to show it is O(L x d) and never L x L.
 import { attention, attentionDecode, attentionFlash, attentionRef, decodeScratchBytes, rope, ropeRef, ropeTable, ropeTableData } from '../kernels/index.js';
 import type { GpuContext, Tensor } from '../kernels/index.js';
-import type { BenchCase } from './harness.js';
-
-function data(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return a;
-}
+import { type BenchCase, pattern } from './harness.js';
 
 /** Checks rows 0, 1 and the last of (b=0, every head) against the double reference. */
 async function checkRows(out: Tensor, qa: Float32Array, ka: Float32Array, va: Float32Array, NH: number, Lq: number, Lk: number, HD: number, kernel: string, causal = false): Promise<void> {
@@ -34,9 +24,9 @@ async function checkRows(out: Tensor, qa: Float32Array, ka: Float32Array, va: Fl
 }
 
 function setupAttention(ctx: GpuContext, NH: number, Lq: number, Lk: number, HD: number, decode: boolean, causal = false, kernel?: 'rows' | 'tiled') {
-  const qa = data(NH * Lq * HD, 1);
-  const ka = data(NH * Lk * HD, 2);
-  const va = data(NH * Lk * HD, 3);
+  const qa = pattern(NH * Lq * HD, 1);
+  const ka = pattern(NH * Lk * HD, 2);
+  const va = pattern(NH * Lk * HD, 3);
   const q = ctx.fromArray(qa, [1, NH, Lq, HD]);
   const k = ctx.fromArray(ka, [1, NH, Lk, HD]);
   const v = ctx.fromArray(va, [1, NH, Lk, HD]);
@@ -83,7 +73,7 @@ export const cases: BenchCase[] = [
     quick: true,
     setup: async (ctx) => {
       const shape = [1, 16, 44, 64] as const;
-      const xa = data(16 * 44 * 64, 4);
+      const xa = pattern(16 * 44 * 64, 4);
       const pos = Int32Array.from({ length: 44 }, (_, i) => i);
       const x = ctx.fromArray(xa, shape);
       const p = ctx.fromArray(pos, [1, 44], 'i32');

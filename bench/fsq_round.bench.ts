@@ -2,19 +2,9 @@
 // same session (row impl 'copy-roofline'); target >= 50% of its GB/s.
 // bytes = inputs read once + outputs written once (weights included, they are tiny).
 import { copy, fsqIndicesToCodes, fsqIndicesToCodesRef, fsqQuantize, fsqQuantizeRef } from '../kernels/index.js';
-import type { BenchCase } from './harness.js';
+import { type BenchCase, pattern } from './harness.js';
 
 const LEVELS = [8, 8, 8, 5, 5, 5];
-
-function pattern(n: number, seed: number, scale = 1): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = (s / 2147483648 - 1) * scale;
-  }
-  return a;
-}
 
 /** fsqQuantize on M channel-last rows of D (D = 6: no projection). */
 function quantize(M: number, D: number, quick: boolean): BenchCase {

@@ -21,6 +21,20 @@ export type BenchRole = 'ours' | 'webgpu-peer' | 'cpu-peer' | 'native-cpu' | 'ce
 /** Thrown by `setup` when an implementation cannot run here; the row then carries the reason. */
 export class Unavailable extends Error {}
 
+/**
+ * Deterministic inputs without an Rng: a 32-bit LCG mapped to [-scale, scale). Cheap enough that
+ * the 625 MiB output-projection weight takes well under a minute.
+ */
+export function pattern(n: number, seed: number, scale = 1): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = (s / 2147483648 - 1) * scale;
+  }
+  return a;
+}
+
 export interface BenchRun {
   /** Records (GPU) or performs (CPU) one run of the case. */
   run: () => void | Promise<void>;

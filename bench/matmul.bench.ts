@@ -7,18 +7,7 @@
 // 4 (N K + K + N) and its roofline is the copy kernel's GB/s.
 import { PACK_PER_CALL_MIN_M, PackedMatmulWeight, type Tensor, chooseMatmulTiles, linear, matmul } from '../kernels/index.js';
 import type { GpuContext } from '../kernels/index.js';
-import type { BenchCase } from './harness.js';
-
-/** Fills with a cheap deterministic pattern in [-1, 1] (the 625 MiB weight must not take minutes). */
-function pattern(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = s / 2147483648 - 1;
-  }
-  return a;
-}
+import { type BenchCase, pattern } from './harness.js';
 
 /** Compares 48 sampled outputs with double-precision dot products (atol 1e-5 sqrt(K) + rtol 1e-5). */
 function checker(y: Tensor, av: Float32Array, bv: Float32Array, M: number, N: number, K: number, transB: boolean, batch = 1) {

@@ -5,17 +5,7 @@
 // Measured 2026-11-22 (load 2.3-2.9), vq_lookup_sg: V=1024 25.5 GFLOP/s (our matmul 20.5: 124%),
 // V=8192 36.8 (27.9: 132%), V=64000 43.9 (33.0: 133%); the tiled pass before it: 6.6-7.2.
 import { matmul, vqNearTies, vqNearest, vqNearestRef } from '../kernels/index.js';
-import type { BenchCase } from './harness.js';
-
-function pattern(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = s / 2147483648 - 1;
-  }
-  return a;
-}
+import { type BenchCase, pattern } from './harness.js';
 
 const N = 4096;
 const E = 256;
