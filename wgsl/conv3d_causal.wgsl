@@ -98,6 +98,34 @@ fn pack_weights(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) {
   }
 }
 
+// One tap (time, row, column) over every input channel: acc[i RN + j] += w(channel i, ci, tap) *
+// src[off[j] + ci cs] (0 where !ok[j]), ci in order; the weights of ci start at w[wk0 + ci wstep].
+fn accumulate(src: ptr<storage, array<f32>, read>, acc: ptr<function, array<f32, 256>>,
+              off: array<u32, 16>, ok: array<bool, 16>, cs: u32, wk0: u32, wstep: u32, lane: u32) {
+  for (var ci = 0u; ci < params.cin; ci++) {
+    var v: array<f32, 16>;
+    for (var j = 0u; j < RN; j++) {
+      v[j] = select(0.0, (*src)[off[j] + ci * cs], ok[j]);
+    }
+    let wk = wk0 + ci * wstep;
+// #if SUBGROUPS
+    let wl = spread8(w[wk + lane]);
+// #endif
+    for (var i4 = 0u; i4 < R4; i4++) {
+// #if SUBGROUPS
+      let w4 = wl[i4];
+// #else
+      let w4 = w[wk + i4];
+// #endif
+      for (var i = 0u; i < 4u; i++) {
+        for (var j = 0u; j < RN; j++) {
+          (*acc)[(i4 * 4u + i) * RN + j] = fma(w4[i], v[j], (*acc)[(i4 * 4u + i) * RN + j]);
+        }
+      }
+    }
+  }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
 // #if SUBGROUPS
@@ -121,6 +149,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   // This workgroup's block of packed weights: K rows of RM channels.
   let wblk = wid.y * cin * kvol * R4;
+// #if SUBGROUPS
+  let lane = sid % 8u;
+// #else
+  let lane = 0u;
+// #endif
   var iy0: array<i32, 16>;
   var ix0: array<i32, 16>;
   var pok: array<bool, 16>;
@@ -156,53 +189,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
           ok[j] = pok[j] && iy >= 0 && iy < i32(params.h) && ix >= 0 && ix < i32(params.w);
           off[j] = fbase + select(0u, u32(iy) * params.w + u32(ix), ok[j]);
         }
-        // The two loops differ only in the buffer they read (WGSL cannot pass a storage buffer).
+        // Frames before 0 come from `past` (streaming), the rest from x.
         if (STREAM == 1u && from_past) {
-          for (var ci = 0u; ci < cin; ci++) {
-            var v: array<f32, 16>;
-            for (var j = 0u; j < RN; j++) {
-              v[j] = select(0.0, past[off[j] + ci * cs], ok[j]);
-            }
-            let wk = wblk + (ci * kvol + tap) * R4;
-// #if SUBGROUPS
-            let wl = spread8(w[wk + sid % 8u]);
-// #endif
-            for (var i4 = 0u; i4 < R4; i4++) {
-// #if SUBGROUPS
-              let w4 = wl[i4];
-// #else
-              let w4 = w[wk + i4];
-// #endif
-              for (var i = 0u; i < 4u; i++) {
-                for (var j = 0u; j < RN; j++) {
-                  acc[(i4 * 4u + i) * RN + j] = fma(w4[i], v[j], acc[(i4 * 4u + i) * RN + j]);
-                }
-              }
-            }
-          }
+          accumulate(&past, &acc, off, ok, cs, wblk + tap * R4, kvol * R4, lane);
         } else {
-          for (var ci = 0u; ci < cin; ci++) {
-            var v: array<f32, 16>;
-            for (var j = 0u; j < RN; j++) {
-              v[j] = select(0.0, x[off[j] + ci * cs], ok[j]);
-            }
-            let wk = wblk + (ci * kvol + tap) * R4;
-// #if SUBGROUPS
-            let wl = spread8(w[wk + sid % 8u]);
-// #endif
-            for (var i4 = 0u; i4 < R4; i4++) {
-// #if SUBGROUPS
-              let w4 = wl[i4];
-// #else
-              let w4 = w[wk + i4];
-// #endif
-              for (var i = 0u; i < 4u; i++) {
-                for (var j = 0u; j < RN; j++) {
-                  acc[(i4 * 4u + i) * RN + j] = fma(w4[i], v[j], acc[(i4 * 4u + i) * RN + j]);
-                }
-              }
-            }
-          }
+          accumulate(&x, &acc, off, ok, cs, wblk + tap * R4, kvol * R4, lane);
         }
       }
     }
