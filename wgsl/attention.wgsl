@@ -25,30 +25,13 @@ override TK: u32 = 16;
 
 const TKMAX = 16u;
 const DPI4MAX = 16u;
-const FMIN = -0x1.fffffep+127f;
 
 override HD4: u32 = HD / 4u;
 override DPI4: u32 = HD4 / DSPLIT;
 override WG: u32 = BQ * DSPLIT;
 override PART: u32 = select(1u, BQ * DSPLIT * TK, DSPLIT > 1u);
 
-struct Params {
-  lq: u32,
-  lk: u32,
-  k_rows: u32,
-  nh: u32,
-  scale: f32,
-  causal: u32,
-  has_mask: u32,
-  mask_stride: u32,
-}
-
-@group(0) @binding(0) var<storage, read> q: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> k: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> v: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> mask: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<vec4<f32>>;
-@group(0) @binding(5) var<uniform> params: Params;
+// #include "lib/attention_io.wgsl"
 
 var<workgroup> ks: array<vec4<f32>, TK * HD4>;
 var<workgroup> vs: array<vec4<f32>, TK * HD4>;

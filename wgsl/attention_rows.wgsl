@@ -30,26 +30,9 @@ override HD: u32 = 64;
 const R = 4u;
 // Keys per softmax rescale (one per lane for the mask broadcast).
 const TK = 8u;
-const FMIN = -0x1.fffffep+127f;
 override HD4: u32 = HD / 4u;
 
-struct Params {
-  lq: u32,
-  lk: u32,
-  k_rows: u32,
-  nh: u32,
-  scale: f32,
-  causal: u32,
-  has_mask: u32,
-  mask_stride: u32,
-}
-
-@group(0) @binding(0) var<storage, read> q: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> k: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> v: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> mask: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<vec4<f32>>;
-@group(0) @binding(5) var<uniform> params: Params;
+// #include "lib/attention_io.wgsl"
 
 // Slices 0..15 of a row, slice L of `a` and 8 + L of `b` held by lane L, given to every lane.
 fn spread(a: vec4<f32>, b: vec4<f32>) -> array<vec4<f32>, 16> {
