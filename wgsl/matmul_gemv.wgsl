@@ -35,6 +35,8 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;
 
+// #include "lib/matmul_store4.wgsl"
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -61,19 +63,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var r = 0u; r < 4u; r++) {
     sums[r] = acc[r].x + acc[r].y + acc[r].z + acc[r].w;
   }
-  let c = params.n_off + row0;
-  if (params.has_bias != 0u) {
-    let last = params.n_off + N - 1u;
-    sums += vec4(bias[c], bias[min(c + 1u, last)], bias[min(c + 2u, last)], bias[min(c + 3u, last)]);
-  }
-  let v = act4(sums, ACT);
-  for (var r = 0u; r < 4u; r++) {
-    if (row0 + r < N) {
-      var y = v[r];
-      if (params.has_res != 0u) {
-        y += res[c + r];
-      }
-      out[c + r] = y;
-    }
-  }
+  // Weight rows are output columns.
+  store4(params.n_off + row0, row0, sums);
 }

@@ -58,6 +58,7 @@ override R4: u32 = RN / 4u;
 
 // #include "lib/tile_fma.wgsl"
 // #include "lib/matmul_tile.wgsl"
+// #include "lib/matmul_store4.wgsl"
 
 fn pack_b(e: u32) {
   let K = params.k;
@@ -119,22 +120,7 @@ fn gemv(e: u32) {
   for (var k = 0u; k < K; k++) {
     acc = fma(vec4(a[k]), b[wk + k * R4], acc);
   }
-  let c = params.n_off + c0;
-  var bv = vec4(0.0);
-  if (params.has_bias != 0u) {
-    let last = params.n_off + N - 1u;
-    bv = vec4(bias[c], bias[min(c + 1u, last)], bias[min(c + 2u, last)], bias[min(c + 3u, last)]);
-  }
-  let v = act4(acc + bv, ACT);
-  for (var q = 0u; q < 4u; q++) {
-    if (c0 + q < N) {
-      var y = v[q];
-      if (params.has_res != 0u) {
-        y += res[c + q];
-      }
-      out[c + q] = y;
-    }
-  }
+  store4(params.n_off + c0, c0, acc);
 }
 
 @compute @workgroup_size(WG)

@@ -33,6 +33,8 @@ override ACT: u32 = 0;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;
 
+// #include "lib/matmul_store4.wgsl"
+
 // A(m, k); uniform across the workgroup because m and k are.
 fn ld_a(base: u32, m: u32, k: u32) -> f32 {
   if (TRANS_A) {
@@ -89,28 +91,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (col0 >= N) {
     return;
   }
-  let cols_out = params.out_cols;
-  let c = params.n_off + col0;
-  var bv = vec4(0.0);
-  if (params.has_bias != 0u) {
-    let last = params.n_off + N - 1u;
-    bv = vec4(bias[c], bias[min(c + 1u, last)], bias[min(c + 2u, last)], bias[min(c + 3u, last)]);
-  }
   for (var i = 0u; i < 4u; i++) {
     let r = row0 + i;
     if (r >= M) {
       break;
     }
-    let v = act4(acc[i] + bv, ACT);
-    let o = (wid.z * M + r) * cols_out + c;
-    for (var j = 0u; j < 4u; j++) {
-      if (col0 + j < N) {
-        var y = v[j];
-        if (params.has_res != 0u) {
-          y += res[o + j];
-        }
-        out[o + j] = y;
-      }
-    }
+    store4((wid.z * M + r) * params.out_cols + params.n_off + col0, col0, acc[i]);
   }
 }
