@@ -44,6 +44,8 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;
 
+// #include "lib/group_chunk.wgsl"
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -51,30 +53,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (w >= params.n_wg) {
     return;
   }
-  let seg = w % params.segs;
-  let r = (w / params.segs) % params.rows;
-  let si = w / (params.segs * params.rows);
-  let g = si % params.groups;
-  let t = (si / params.groups) % params.frames;
-  let b = si / (params.groups * params.frames);
-  let start = seg * params.chunk;
-  let count = min(params.chunk, params.len - start);
-  let base = b * params.batch_stride + t * params.frame_stride + (g * params.rows + r) * params.row_stride + start;
+  let ch = chunk_of(w);
 
-  let mean = stats[3u * si + 1u];
-  var a = inverseSqrt(stats[3u * si + 2u] / stats[3u * si] + params.eps);
+  let mean = stats[3u * ch.si + 1u];
+  var a = inverseSqrt(stats[3u * ch.si + 2u] / stats[3u * ch.si] + params.eps);
   var shift = 0.0;
   if (AFFINE != 0u) {
-    let k = b * params.aff_b + t * params.aff_t + g * params.rows + r;
+    let k = ch.b * params.aff_b + ch.t * params.aff_t + ch.g * params.rows + ch.r;
     a *= select(weight[k], 1.0 + weight[k], AFFINE == 2u);
     shift = bias[k];
   }
-  for (var j = lid; j < count; j += WG) {
+  for (var j = lid; j < ch.count; j += WG) {
     // (x - mean) first: x * a + (shift - mean * a) would cancel when |mean| >> std.
-    var y = (x[base + j] - mean) * a + shift;
+    var y = (x[ch.base + j] - mean) * a + shift;
     if (SILU) {
       y = y / (1.0 + exp(-y));
     }
-    out[base + j] = y;
+    out[ch.base + j] = y;
   }
 }

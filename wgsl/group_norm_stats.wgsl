@@ -42,6 +42,8 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
 
+// #include "lib/group_chunk.wgsl"
+
 const RADIX: u32 = 16u;
 var<workgroup> part: array<vec3<f32>, WG>;
 var<workgroup> part2: array<vec3<f32>, 16>;
@@ -69,19 +71,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (w >= params.n_wg) {
     return;
   }
-  let seg = w % params.segs;
-  let r = (w / params.segs) % params.rows;
-  let si = w / (params.segs * params.rows);
-  let g = si % params.groups;
-  let t = (si / params.groups) % params.frames;
-  let b = si / (params.groups * params.frames);
-  let start = seg * params.chunk;
-  let count = min(params.chunk, params.len - start);
-  let base = b * params.batch_stride + t * params.frame_stride + (g * params.rows + r) * params.row_stride + start;
+  let ch = chunk_of(w);
 
   var acc = vec3(0.0);
-  for (var j = lid; j < count; j += WG) {
-    acc = merge(acc, item(base + j));
+  for (var j = lid; j < ch.count; j += WG) {
+    acc = merge(acc, item(ch.base + j));
   }
   part[lid] = acc;
   workgroupBarrier();
