@@ -7,12 +7,27 @@ import type { Conv2dOptions } from '../../../kernels/index.js';
 import { GraphError, Module, type Param } from '../../graph/module.js';
 
 /**
- * A conv weight in the kernel's packed layout, packed once after loading; the unpacked upload is
- * released so the weights are held once.
+ * A conv layer's weight [cout, cin, k x dims] and bias (under `prefix`), the weight in the kernel's
+ * packed layout, packed once after loading; the unpacked upload is released so the weights are
+ * held once.
  */
 abstract class PackedConv extends Module {
-  abstract readonly weight: Param;
+  readonly weight: Param;
+  readonly bias: Param;
   private packed: PackedConvWeight | null = null;
+
+  constructor(
+    path: string,
+    readonly cin: number,
+    readonly cout: number,
+    readonly k: number,
+    dims: 2 | 3,
+    prefix = '',
+  ) {
+    super(path);
+    this.weight = this.param(`${prefix}weight`, [cout, cin, ...Array<number>(dims).fill(k)]);
+    this.bias = this.param(`${prefix}bias`, [cout]);
+  }
 
   protected override async afterLoad(_ctx: GpuContext): Promise<void> {
     this.packed?.dispose();
@@ -34,17 +49,8 @@ abstract class PackedConv extends Module {
 }
 
 export class Conv2d extends PackedConv {
-  readonly weight: Param;
-  readonly bias: Param;
-  constructor(
-    path: string,
-    readonly cin: number,
-    readonly cout: number,
-    readonly k: number,
-  ) {
-    super(path);
-    this.weight = this.param('weight', [cout, cin, k, k]);
-    this.bias = this.param('bias', [cout]);
+  constructor(path: string, cin: number, cout: number, k: number) {
+    super(path, cin, cout, k, 2);
   }
   forward(x: Tensor, o: Omit<Conv2dOptions, 'bias'> = {}): Tensor<'f32'> {
     this.require(x.shape[1] === this.cin, `Cin=${x.shape[1]}, expected ${this.cin}`);
@@ -54,18 +60,14 @@ export class Conv2d extends PackedConv {
 
 /** CausalConv3d (magvit_v2.py): the nn.Conv3d lives under `.conv`. */
 export class CausalConv3d extends PackedConv {
-  readonly weight: Param;
-  readonly bias: Param;
   constructor(
     path: string,
-    readonly cin: number,
-    readonly cout: number,
-    readonly k: number,
+    cin: number,
+    cout: number,
+    k: number,
     readonly stride: readonly [1, 1, 1] | readonly [1, 2, 2] = [1, 1, 1],
   ) {
-    super(path);
-    this.weight = this.param('conv.weight', [cout, cin, k, k, k]);
-    this.bias = this.param('conv.bias', [cout]);
+    super(path, cin, cout, k, 3, 'conv.');
   }
   forward(x: Tensor, o: { activation?: 'silu'; residual?: Tensor } = {}): Tensor<'f32'> {
     this.require(x.shape[1] === this.cin, `Cin=${x.shape[1]}, expected ${this.cin}`);
