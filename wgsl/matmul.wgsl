@@ -37,12 +37,7 @@ override ACT: u32 = 0;
 
 // #include "lib/matmul_store4.wgsl"
 
-fn ld_a(base: u32, m: u32, k: u32) -> f32 {
-  if (TRANS_A) {
-    return a[base + k * params.m + m];
-  }
-  return a[base + m * params.k + k];
-}
+// #include "lib/matmul_load_a.wgsl"
 
 fn ld_b(base: u32, k: u32, n: u32) -> f32 {
   if (TRANS_B) {

@@ -35,13 +35,8 @@ override ACT: u32 = 0;
 
 // #include "lib/matmul_store4.wgsl"
 
-// A(m, k); uniform across the workgroup because m and k are.
-fn ld_a(base: u32, m: u32, k: u32) -> f32 {
-  if (TRANS_A) {
-    return a[base + k * params.m + m];
-  }
-  return a[base + m * params.k + k];
-}
+// A(m, k): uniform across the workgroup here because m and k are.
+// #include "lib/matmul_load_a.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
