@@ -22,25 +22,37 @@ export function arrayFor(dtype: DType, n: number | ArrayBuffer): Float32Array | 
   return dtype === 'f32' ? new Float32Array(n) : dtype === 'i32' ? new Int32Array(n) : new Uint32Array(n);
 }
 
+interface Storage {
+  buffer: GPUBuffer | null;
+  holds: number;
+  released: boolean;
+}
+
 /**
  * An n-d array in a pooled GPU buffer. Row-major, 4-byte elements. The buffer may be larger than
  * the tensor (pool buckets); `byteLength` is what the tensor owns.
  */
 export class Tensor<D extends DType = DType> {
   readonly size: number;
-  /** Shared by a tensor and its reshape views, so disposing any of them releases the buffer once. */
-  private storage: { buffer: GPUBuffer | null };
+  /**
+   * Shared by a tensor and its reshape views, so disposing any of them releases the buffer once.
+   * `holds` counts live retain() handles: while any exists, a dispose only marks the buffer
+   * `released`, and the last handle returns it to the pool.
+   */
+  private storage: Storage;
+  /** A retain() handle: its dispose drops one hold instead of releasing the buffer. */
+  private hold: 'none' | 'live' | 'dropped' = 'none';
 
   /** Use ctx.tensor / ctx.zeros / ctx.fromArray (or the free functions `fromArray`, `zeros`). */
   constructor(
     readonly ctx: GpuContext,
     readonly shape: readonly number[],
     readonly dtype: D,
-    buffer: GPUBuffer | { buffer: GPUBuffer | null },
+    buffer: GPUBuffer | Storage,
     readonly label = 'tensor',
   ) {
     this.size = numel(shape);
-    this.storage = 'destroy' in buffer ? { buffer } : buffer;
+    this.storage = 'destroy' in buffer ? { buffer, holds: 0, released: false } : buffer;
   }
 
   get byteLength(): number {
@@ -78,10 +90,32 @@ export class Tensor<D extends DType = DType> {
     return new Tensor(this.ctx, shape, this.dtype, this.storage, this.label);
   }
 
-  /** Returns the buffer to the pool. Idempotent. */
+  /**
+   * A handle that keeps the buffer alive through dispose() calls on the tensor and its views
+   * (scopes, a model's own cleanup) until the handle itself is disposed. Autograd tapes hold
+   * saved activations this way.
+   */
+  retain(): Tensor<D> {
+    if (this.disposed) throw new KernelArgError('retain', this.label, 'used after dispose()');
+    this.storage.holds++;
+    const t = new Tensor(this.ctx, this.shape, this.dtype, this.storage, this.label);
+    t.hold = 'live';
+    return t;
+  }
+
+  /** Returns the buffer to the pool (once no retain() handle holds it). Idempotent. */
   dispose(): void {
-    if (this.storage.buffer) this.ctx.pool.release(this.storage.buffer);
-    this.storage.buffer = null;
+    const s = this.storage;
+    if (!s.buffer) return;
+    if (this.hold === 'dropped') return;
+    if (this.hold === 'live') {
+      this.hold = 'dropped';
+      s.holds--;
+    } else s.released = true;
+    if (s.released && s.holds === 0) {
+      this.ctx.pool.release(s.buffer);
+      s.buffer = null;
+    }
   }
 
   toString(): string {

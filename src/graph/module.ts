@@ -19,9 +19,13 @@ export class GraphError extends Error {
 
 export class Param {
   tensor: Tensor<'f32'> | null = null;
+  /** Accumulated gradient (autograd's accumulateGrads); the optimizer reads and clears it. */
+  grad: Tensor<'f32'> | null = null;
   constructor(
     readonly key: string,
     readonly shape: readonly number[],
+    /** False for buffers that are state_dict entries but not parameters (RoPE inv_freq). */
+    readonly trainable = true,
   ) {}
 
   /** The uploaded weight; throws naming the key when load() has not run. */
@@ -53,10 +57,22 @@ export class Module {
     return this.path ? `${this.path}.${name}` : name;
   }
 
+  /**
+   * Training mode: layers keep their weights as plain tensors (the leaves autograd and the
+   * optimizer update) instead of packing them for the inference kernels. Set it before load().
+   */
+  training = false;
+
+  /** Switches this module and every descendant to training (or back to inference) mode. */
+  train(on = true): this {
+    for (const m of this.modules()) m.training = on;
+    return this;
+  }
+
   /** Declares a parameter named like upstream, with its expected shape. */
-  protected param(name: string, shape: readonly number[]): Param {
+  protected param(name: string, shape: readonly number[], trainable = true): Param {
     for (const d of shape) if (!Number.isInteger(d) || d <= 0) throw new GraphError(this.key(name), `invalid parameter shape [${shape.join(',')}]`);
-    const p = new Param(this.key(name), shape);
+    const p = new Param(this.key(name), shape, trainable);
     this.params.set(name, p);
     return p;
   }
@@ -75,6 +91,11 @@ export class Module {
   *namedParams(): Generator<Param> {
     for (const p of this.params.values()) yield p;
     for (const c of this.children.values()) yield* c.namedParams();
+  }
+
+  /** The trainable parameters (what an optimizer updates). */
+  parameters(): Param[] {
+    return [...this.namedParams()].filter((p) => p.trainable);
   }
 
   paramCount(): number {
@@ -128,6 +149,8 @@ export class Module {
     for (const p of this.params.values()) {
       p.tensor?.dispose();
       p.tensor = null;
+      p.grad?.dispose();
+      p.grad = null;
     }
     for (const c of this.children.values()) c.dispose();
   }

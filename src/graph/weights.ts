@@ -1,6 +1,7 @@
 /** Where module parameters come from: a safetensors file, a key-renamed view, or hinit-v1. */
 import { hinit, hinitSeed } from '../io/hinit.js';
 import type { SafetensorsFile } from '../io/safetensors.js';
+import { SeededRng } from './rng.js';
 
 export interface WeightSource {
   keys(): string[];
@@ -36,6 +37,36 @@ export function hinitSource(manifest: Record<string, [number, number, number]>, 
         m[1],
         m[2],
       );
+    },
+  };
+}
+
+/**
+ * Fresh weights for training from scratch, seeded per key (fnv1a32(seed:key) into mulberry32):
+ * matrices and conv kernels U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (torch's Linear/Conv default bound),
+ * embedding tables U(-0.035, 0.035) (std 0.02, InternLM's init), biases 0, norm weights 1, RoPE's
+ * inv_freq its base-10000 values.
+ */
+export function randomInitSource(params: Iterable<{ key: string; shape: readonly number[] }>, seed = 0): WeightSource {
+  const shapes = new Map<string, readonly number[]>();
+  for (const p of params) shapes.set(p.key, p.shape);
+  return {
+    keys: () => [...shapes.keys()],
+    shape: (k) => shapes.get(k),
+    f32: (k) => {
+      const s = shapes.get(k);
+      if (!s) throw new Error(`randomInitSource: no parameter ${k}`);
+      const n = s.reduce((a, b) => a * b, 1);
+      const out = new Float32Array(n);
+      if (k.endsWith('rotary_emb.inv_freq')) {
+        for (let j = 0; j < n; j++) out[j] = Math.fround(1 / Math.fround(10000 ** Math.fround((2 * j) / (2 * n))));
+        return out;
+      }
+      if (s.length === 1) return k.endsWith('bias') ? out : out.fill(1);
+      const rng = new SeededRng(hinitSeed(String(seed), k));
+      const bound = /embed/.test(k) ? 0.02 * Math.sqrt(3) : 1 / Math.sqrt(n / s[0]!);
+      for (let i = 0; i < n; i++) out[i] = (2 * rng.next() - 1) * bound;
+      return out;
     },
   };
 }

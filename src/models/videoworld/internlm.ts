@@ -83,7 +83,7 @@ export class DecoderLayer extends Module {
     this.k = this.child('k', new Linear(this.key('self_attn.k_proj'), H, H, bias));
     this.v = this.child('v', new Linear(this.key('self_attn.v_proj'), H, H, bias));
     this.o = this.child('o', new Linear(this.key('self_attn.o_proj'), H, H, bias));
-    this.invFreq = this.param('self_attn.rotary_emb.inv_freq', [H / cfg.numHeads / 2]);
+    this.invFreq = this.param('self_attn.rotary_emb.inv_freq', [H / cfg.numHeads / 2], false);
     this.gate = this.child('gate', new Linear(this.key('mlp.gate_proj'), H, I, false));
     this.up = this.child('up', new Linear(this.key('mlp.up_proj'), H, I, false));
     this.down = this.child('down', new Linear(this.key('mlp.down_proj'), I, H, false));
