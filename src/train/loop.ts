@@ -17,7 +17,10 @@ export interface TrainOptions<B> {
   optimizer: Optimizer;
   /** Optimizer steps to run (in all, counting resumed ones). */
   steps: number;
-  /** The micro-batch for (step, micro); draw randomness from `rng` only, so the order is seeded. */
+  /**
+   * The micro-batch for (step, micro); draw randomness from `rng` only, so the order is seeded.
+   * Called inside the step's scope: GPU tensors it creates are freed after the step.
+   */
   batch: (step: number, micro: number, rng: SeededRng) => B;
   /** Runs the forward (recorded) and returns the scalar loss, a [1] tensor. */
   loss: (batch: B) => Tensor;
@@ -66,9 +69,9 @@ export async function trainLoop<B>(o: TrainOptions<B>): Promise<TrainResult> {
   while (step < o.steps) {
     let lossSum = 0;
     for (let micro = 0; micro < accum; micro++) {
-      const b = o.batch(step, micro, rng);
       const tape = new Tape(ctx).watchParams(model);
-      const loss = tape.run(() => ctx.scope(() => o.loss(b)));
+      // The batch is made inside the scope too: tensors it uploads are freed with the step.
+      const loss = tape.run(() => ctx.scope(() => o.loss(o.batch(step, micro, rng))));
       const seed = ctx.fromArray([1 / accum], [1]);
       accumulateGrads(params, tape.backward(loss, seed));
       seed.dispose();
