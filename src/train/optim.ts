@@ -9,7 +9,7 @@ import { adamwStep, sgdStep } from '../../kernels/optimizer.js';
 import { sumSquares } from '../../kernels/reduce.js';
 import type { Param } from '../graph/module.js';
 
-export interface AdamWOptions {
+export interface AdamWConfig {
   lr: number;
   beta1?: number;
   beta2?: number;
@@ -17,7 +17,7 @@ export interface AdamWOptions {
   weightDecay?: number;
 }
 
-export interface SgdOptions {
+export interface SgdConfig {
   lr: number;
   momentum?: number;
   weightDecay?: number;
@@ -52,12 +52,12 @@ function zero(params: readonly Param[]): void {
 
 export class AdamW implements Optimizer {
   stepCount = 0;
-  readonly o: Required<AdamWOptions>;
+  readonly o: Required<AdamWConfig>;
   private moments = new Map<Param, { m: Tensor; v: Tensor }>();
 
   constructor(
     readonly params: readonly Param[],
-    o: AdamWOptions,
+    o: AdamWConfig,
   ) {
     checkParams('AdamW', params);
     this.o = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, ...o };
@@ -104,12 +104,12 @@ export class AdamW implements Optimizer {
 
 export class SGD implements Optimizer {
   stepCount = 0;
-  readonly o: Required<SgdOptions>;
+  readonly o: Required<SgdConfig>;
   private buffers = new Map<Param, Tensor>();
 
   constructor(
     readonly params: readonly Param[],
-    o: SgdOptions,
+    o: SgdConfig,
   ) {
     checkParams('SGD', params);
     this.o = { momentum: 0, weightDecay: 0, ...o };
