@@ -1,0 +1,254 @@
+/**
+ * conv_backward: gradients of conv2d / causalConv3d (kernels/conv3d_causal.ts) for an incoming
+ * gradient g = dL/dy, without the bias/activation/residual epilogue (the caller handles SiLU and
+ * residuals; dL/dbias is just the sum of g):
+ *
+ *   dx[b,ci,ti,iy,ix] = sum_{co,a,dy,dx} w[co,ci,a,dy,dx] g[b,co,ti+(KT-1)-a,oy,ox]   (oy*sh = iy+pt-dy, ox*sw = ix+pl-dx)
+ *   dw[co,ci,a,dy,dx] = sum_{b,t,oy,ox} g[b,co,t,oy,ox] x[b,ci,t+a-(KT-1),oy*sh-pt+dy,ox*sw-pl+dx]
+ *   db[co]            = sum_{b,t,oy,ox} g[b,co,t,oy,ox]
+ *
+ * Layouts as the forward: x [B,Cin,T,H,W] (2-D: [B,Cin,H,W]), plain weight [Cout,Cin,KT,KH,KW]
+ * (2-D: [Cout,Cin,KH,KW]), g [B,Cout,T,HO,WO]; dx, dw, db have the shapes of x, weight, [Cout].
+ * Padding (causal frames, spatial zeros per side) is a constant: its gradient is dropped.
+ * dx (wgsl/conv_backward_input.wgsl): a gather per input element over the taps whose output
+ * exists, grouped by stride phase so a workgroup visits only its phase's taps; weights repacked
+ * per call into [Cin blocks][Cout][taps][RC] for lane-uniform vec4 loads; up to 16 channels x 8
+ * positions per invocation.
+ * dw (wgsl/conv_backward_weight.wgsl): implicit GEMM over K = B*T*HO*WO with up to 16 channels x 8
+ * weight columns per invocation, g repacked per call channel-block-innermost so each position's
+ * channels are vec4 loads; K is cut into a shape-determined number of row ranges (split-K: enough
+ * lanes for a real GPU, and summation chains of <= ~4096 terms) whose partial sums a second pass
+ * adds in order. db: one invocation per channel. Every summation order is fixed by the shape
+ * alone, so results are the same bits on every run.
+ * Speed on lavapipe (2 cores, 3x3, 32-128 channels): dx about the forward's GFLOP/s, dw 0.7-1x.
+ * Numerics: f32 FMA accumulation. Tolerance vs convBackwardRef (inputs O(1)): atol = K * 2^-22 +
+ * 1e-6 per tensor, K its reduction length (dx: Cout*KT*KH*KW, dw and db: B*T*HO*WO): a random walk
+ * of K roundings of partial sums of size ~sqrt(K), with a 4x margin (as convTolerance). Goldens:
+ * 1e-4 * max|ref| per tensor.
+ */
+import { expectTensor, sameContext } from './core/check.js';
+import { foldGrid } from './core/context.js';
+import { KernelArgError } from './core/errors.js';
+import type { Tensor } from './core/tensor.js';
+import { type CausalConv3dOptions, type Conv2dOptions, type ConvGeometry, causalConv3dGeometry, conv2dGeometry } from './conv3d_causal.js';
+import { conv_backward_input as inputShader, conv_backward_weight as weightShader } from './wgsl.gen.js';
+
+export interface ConvBackwardFlags {
+  /** Compute dx (default true); false returns dx: null (first layer, frozen input). */
+  input?: boolean;
+  /** Compute db (default true); false returns db: null (a conv without bias). */
+  bias?: boolean;
+}
+export interface Conv2dBackwardOptions extends ConvBackwardFlags {
+  stride?: Conv2dOptions['stride'];
+  padding?: Conv2dOptions['padding'];
+}
+export interface CausalConv3dBackwardOptions extends ConvBackwardFlags {
+  stride?: CausalConv3dOptions['stride'];
+}
+export interface ConvGrads {
+  dx: Tensor<'f32'> | null;
+  dw: Tensor<'f32'>;
+  db: Tensor<'f32'> | null;
+}
+
+const MAX_BLOCK = 16;
+const BLOCK_WG = 32;
+const BLOCK_N = 8;
+const AUX_WG = 64;
+const PACK_WG = 256;
+/** Split-K: aim for this many dW lanes, with at least MIN_SPLIT and at most MAX_CHAIN positions per split. */
+const LANES_TARGET = 8192;
+const MIN_SPLIT = 256;
+const MAX_CHAIN = 4096;
+const MAX_PARTIAL_BYTES = 32 * 2 ** 20;
+
+/** A register block: WG lanes, `m` channels (multiple of 4) x `n` positions or columns per lane. */
+interface Block {
+  wg: number;
+  m: number;
+  n: number;
+}
+/**
+ * Up to 16 channels x 8 items per lane, the items spread evenly over the workgroups (288 columns:
+ * 2 x 32 lanes x 5, not 2 x 32 x 8 with 44% idle); small problems get one 8-lane SIMD row per
+ * workgroup. On lavapipe (measured) 16 x 9 runs as fast as 16 x 8 and 16 x 12 at a third of the
+ * speed, so 8 stays the cap.
+ */
+function block(channels: number, items: number): Block {
+  const m = Math.min(MAX_BLOCK, Math.ceil(channels / 4) * 4);
+  if (items < BLOCK_WG * BLOCK_N) return { wg: 8, m, n: Math.min(BLOCK_N, Math.ceil(items / 8)) };
+  const workgroups = Math.ceil(items / (BLOCK_WG * BLOCK_N));
+  return { wg: BLOCK_WG, m, n: Math.ceil(items / (BLOCK_WG * workgroups)) };
+}
+
+/** Output rows (b, t, oy) per split and the split count for dW; depends on the shape only. */
+export function weightSplits(g: ConvGeometry): { rows: number; nsplit: number } {
+  const ncol = g.cin * g.kt * g.kh * g.kw;
+  const blk = block(g.cout, ncol);
+  const nrows = g.b * g.t * g.ho;
+  const k = nrows * g.wo;
+  const lanes = Math.ceil(ncol / (blk.wg * blk.n)) * blk.wg * Math.ceil(g.cout / blk.m);
+  const want = Math.max(Math.ceil(k / MAX_CHAIN), Math.ceil(LANES_TARGET / lanes));
+  const cap = Math.min(nrows, Math.floor(k / MIN_SPLIT), Math.floor(MAX_PARTIAL_BYTES / (4 * g.cout * ncol)));
+  const rows = Math.ceil(nrows / Math.max(1, Math.min(want, cap)));
+  return { rows, nsplit: Math.ceil(nrows / rows) };
+}
+
+/** Re-raises the forward's geometry errors under the backward kernel's name. */
+function geometry(kernel: string, f: () => ConvGeometry): ConvGeometry {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof KernelArgError) throw new KernelArgError(kernel, e.arg, e.message.slice(`${e.kernel}: ${e.arg}: `.length));
+    throw e;
+  }
+}
+
+/**
+ * Gradients of conv2d(x, weight, { stride, padding }) for the incoming gradient g [B,Cout,HO,WO].
+ * @example
+ * const { dx, dw, db } = conv2dBackward(x, w, gy, { stride: 2, padding: [0, 1, 0, 1] });
+ */
+export function conv2dBackward(x: Tensor, weight: Tensor, g: Tensor, o: Conv2dBackwardOptions = {}): ConvGrads {
+  const k = 'conv2dBackward';
+  expectTensor(k, 'x', x, { dtype: 'f32', rank: 4 });
+  expectTensor(k, 'weight', weight, { dtype: 'f32', rank: 4 });
+  expectTensor(k, 'g', g, { dtype: 'f32', rank: 4 });
+  const geom = geometry(k, () => conv2dGeometry(x.shape, weight.shape, o.stride, o.padding));
+  expectTensor(k, 'g', g, { shape: [geom.b, geom.cout, geom.ho, geom.wo] });
+  return convBackward(k, x, weight, g, geom, o);
+}
+
+/**
+ * Gradients of causalConv3d(x, weight, { stride }) for the incoming gradient g [B,Cout,T,HO,WO]
+ * (whole clips; the causal zero frames get no gradient).
+ * @example
+ * const { dx, dw, db } = causalConv3dBackward(x, w, gy);
+ * const { dw: dwIn } = causalConv3dBackward(video, wIn, gy, { input: false });   // conv_in
+ */
+export function causalConv3dBackward(x: Tensor, weight: Tensor, g: Tensor, o: CausalConv3dBackwardOptions = {}): ConvGrads {
+  const k = 'causalConv3dBackward';
+  expectTensor(k, 'x', x, { dtype: 'f32', rank: 5 });
+  expectTensor(k, 'weight', weight, { dtype: 'f32', rank: 5 });
+  expectTensor(k, 'g', g, { dtype: 'f32', rank: 5 });
+  const geom = geometry(k, () => causalConv3dGeometry(x.shape, weight.shape, o.stride));
+  expectTensor(k, 'g', g, { shape: [geom.b, geom.cout, geom.t, geom.ho, geom.wo] });
+  return convBackward(k, x, weight, g, geom, o);
+}
+
+function convBackward(k: string, x: Tensor, weight: Tensor, g: Tensor, geom: ConvGeometry, o: ConvBackwardFlags): ConvGrads {
+  for (const f of ['input', 'bias'] as const) {
+    if (o[f] !== undefined && typeof o[f] !== 'boolean') throw new KernelArgError(k, f, `expected a boolean, got ${typeof o[f]}`);
+  }
+  if (weight.shape.some((d) => d < 1)) throw new KernelArgError(k, 'weight', `shape [${weight.shape.join(',')}] has an empty dimension`);
+  sameContext(k, { x, weight, g });
+  const ctx = x.ctx;
+  const wantDx = o.input ?? true;
+  const wantDb = o.bias ?? true;
+  const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
+  const kvol = geom.kt * geom.kh * geom.kw;
+  const ncol = geom.cin * kvol;
+  const params = {
+    cin: geom.cin, cout: geom.cout, t: geom.t, h: geom.h, w: geom.w, ho: geom.ho, wo: geom.wo,
+    kt: geom.kt, kh: geom.kh, kw: geom.kw, sh: geom.sh, sw: geom.sw, pt: geom.pt, pl: geom.pl,
+  };
+
+  const phasePositions = Math.ceil(geom.h / geom.sh) * Math.ceil(geom.w / geom.sw);
+  const xb = block(geom.cin, phasePositions);
+  const xGrid = [Math.ceil(phasePositions / (xb.wg * xb.n)), Math.ceil(geom.cin / xb.m), geom.b * geom.t * geom.sh * geom.sw] as const;
+  const wb = block(geom.cout, ncol);
+  const split = weightSplits(geom);
+  const wGrid = [Math.ceil(ncol / (wb.wg * wb.n)), Math.ceil(geom.cout / wb.m), split.nsplit] as const;
+  for (const grid of wantDx ? [xGrid, wGrid] : [wGrid]) {
+    if (grid.some((n) => n > maxWg)) throw new KernelArgError(k, 'x', `grid [${grid.join(',')}] exceeds ${maxWg} workgroups per dimension`);
+  }
+
+  // An empty batch or clip: nothing to gather or reduce, every gradient is zero.
+  const empty = x.size === 0 || g.size === 0;
+  const alloc = (shape: readonly number[], name: string) => (empty ? ctx.zeros(shape, 'f32', `${k}.${name}`) : ctx.tensor(shape, 'f32', `${k}.${name}`));
+  const dx = wantDx ? alloc(x.shape, 'dx') : null;
+  const dw = alloc(weight.shape, 'dw');
+  const db = wantDb ? alloc([geom.cout], 'db') : null;
+  if (empty) return { dx, dw, db };
+
+  if (dx) {
+    const packed = ctx.tensor([Math.ceil(geom.cin / xb.m) * xb.m * geom.cout * kvol], 'f32', `${k}.packedWeight`);
+    ctx.dispatch(inputShader, {
+      overrides: { WG: PACK_WG, RC: xb.m, RP: 1, PACK: 1 },
+      bindings: { g: weight, w: weight, out: packed },
+      params,
+      workgroups: foldGrid(Math.ceil(packed.size / PACK_WG), maxWg),
+    });
+    ctx.dispatch(inputShader, { overrides: { WG: xb.wg, RC: xb.m, RP: xb.n }, bindings: { g, w: packed, out: dx }, params, workgroups: xGrid });
+    packed.dispose();
+  }
+
+  const wparams = { ...params, b: geom.b, rows: split.rows, nsplit: split.nsplit };
+  // Unused bindings of a mode are bound to g (read-only, never read there).
+  const aux = (mode: number, out: Tensor, extra: { part?: Tensor; gp?: Tensor } = {}) =>
+    ctx.dispatch(weightShader, {
+      // RM only shapes the packing (MODE 3); the other modes share one pipeline each.
+      overrides: { WG: AUX_WG, RM: mode === 3 ? wb.m : 4, RN: 1, MODE: mode },
+      bindings: { x, g, gp: g, part: g, ...extra, out },
+      params: wparams,
+      workgroups: foldGrid(Math.ceil(out.size / AUX_WG), maxWg),
+    });
+  const gp = ctx.tensor([geom.b * Math.ceil(geom.cout / wb.m) * wb.m * geom.t * geom.ho * geom.wo], 'f32', `${k}.packedGrad`);
+  aux(3, gp);
+  const part = split.nsplit > 1 ? ctx.tensor([split.nsplit * geom.cout * ncol], 'f32', `${k}.dwPartial`) : dw;
+  ctx.dispatch(weightShader, { overrides: { WG: wb.wg, RM: wb.m, RN: wb.n, MODE: 0 }, bindings: { x, g, gp, part: g, out: part }, params: wparams, workgroups: wGrid });
+  gp.dispose();
+  if (part !== dw) {
+    aux(1, dw, { part });
+    part.dispose();
+  }
+  if (db) aux(2, db);
+  return { dx, dw, db };
+}
+
+/**
+ * CPU reference in doubles for either geometry (2-D: t = kt = 1), written as the transpose of
+ * convRef's loop (a scatter from each output gradient), independent of the kernels' gathers.
+ */
+export function convBackwardRef(x: ArrayLike<number>, w: ArrayLike<number>, g: ArrayLike<number>, geom: ConvGeometry): { dx: Float64Array; dw: Float64Array; db: Float64Array } {
+  const { b: B, cin, cout, t: T, h: H, w: W, kt, kh, kw, ho, wo } = geom;
+  const kvol = kt * kh * kw;
+  const dx = new Float64Array(B * cin * T * H * W);
+  const dw = new Float64Array(cout * cin * kvol);
+  const db = new Float64Array(cout);
+  let n = 0;
+  for (let b = 0; b < B; b++)
+    for (let co = 0; co < cout; co++)
+      for (let t = 0; t < T; t++)
+        for (let oy = 0; oy < ho; oy++)
+          for (let ox = 0; ox < wo; ox++, n++) {
+            const gv = g[n]!;
+            db[co]! += gv;
+            for (let ci = 0; ci < cin; ci++)
+              for (let a = 0; a < kt; a++) {
+                const ti = t + a - (kt - 1);
+                if (ti < 0) continue;
+                for (let dy = 0; dy < kh; dy++) {
+                  const iy = oy * geom.sh - geom.pt + dy;
+                  if (iy < 0 || iy >= H) continue;
+                  for (let ddx = 0; ddx < kw; ddx++) {
+                    const ix = ox * geom.sw - geom.pl + ddx;
+                    if (ix < 0 || ix >= W) continue;
+                    const xi = (((b * cin + ci) * T + ti) * H + iy) * W + ix;
+                    const wi = (co * cin + ci) * kvol + (a * kh + dy) * kw + ddx;
+                    dx[xi]! += w[wi]! * gv;
+                    dw[wi]! += x[xi]! * gv;
+                  }
+                }
+              }
+          }
+  return { dx, dw, db };
+}
+
+/** Comparison tolerances against convBackwardRef per gradient (see the header). */
+export function convBackwardTolerance(geom: ConvGeometry): Record<'dx' | 'dw' | 'db', { atol: number; rtol: number }> {
+  const tol = (k: number) => ({ atol: k * 2 ** -22 + 1e-6, rtol: 0 });
+  const positions = geom.b * geom.t * geom.ho * geom.wo;
+  return { dx: tol(geom.cout * geom.kt * geom.kh * geom.kw), dw: tol(positions), db: tol(positions) };
+}
