@@ -416,16 +416,126 @@ function gpuJsCase(p: Problem, mode: 'webgpu' | 'gpu'): (ctx: GpuContext) => Pro
   };
 }
 
+/**
+ * The weight gradient of causal conv3d (our causalConv3dBackward also computes dx, as TF.js's
+ * gradient does): TF.js runs the two kernels tf.grad of tf.conv3d runs, Conv3DBackpropInputV2 and
+ * Conv3DBackpropFilterV2, on the causally pre-padded input with 'valid' padding, so both compute
+ * the same dx and dw; dw is compared. flops = dx + dw = 2 x the forward's.
+ */
+function conv3dGradProblem(C: number, T: number, H: number, W: number, Co: number, quick: boolean): Problem {
+  const rng = new Rng(C * 37 + T * 5 + H + Co);
+  const xShape = [1, C, T, H, W];
+  const wShape = [Co, C, 3, 3, 3];
+  const x = rng.array(C * T * H * W);
+  const w = rng.array(Co * C * 27, -0.1, 0.1);
+  const gy = rng.array(Co * T * H * W);
+  const geom = fn('causalConv3dGeometry')(xShape, wShape);
+  const compute = () => fn('convBackwardRef')(x, w, gy, geom).dw;
+  const reference = memo(compute);
+  const [Tp, Hp, Wp] = [T + 2, H + 2, W + 2];
+  return {
+    kernel: 'conv_backward',
+    shape: `causal3d dx+dw x[1,${C},${T},${H},${W}] w[${Co},${C},3,3,3]`,
+    quick,
+    flops: 2 * 2 * Co * C * 27 * T * H * W,
+    bytes: 4 * (2 * x.length + 2 * w.length + gy.length),
+    inputs: { x: { data: x, shape: xShape }, w: { data: w, shape: wShape }, g: { data: gy, shape: [1, Co, T, H, W] } },
+    compute,
+    reference,
+    tol: { atol: 4 * fn('convBackwardTolerance')(geom).dw.atol, rtol: 1e-5 },
+    ours: (t, out) => {
+      const r = fn('causalConv3dBackward')(t.x!, t.w!, t.g!, { bias: false });
+      fn('copy')(r.dw, out);
+      r.dx?.dispose();
+      r.dw.dispose();
+    },
+    outShape: wShape,
+    tf: {
+      op: 'tf.grad(conv3d): Conv3DBackpropInputV2 + Conv3DBackpropFilterV2, NDHWC, causally pre-padded, valid',
+      build: (tf) => {
+        const xp = new Float32Array(Tp * Hp * Wp * C);
+        for (let c = 0; c < C; c++)
+          for (let t = 0; t < T; t++)
+            for (let y = 0; y < H; y++) for (let q = 0; q < W; q++) xp[(((t + 2) * Hp + y + 1) * Wp + q + 1) * C + c] = x[((c * T + t) * H + y) * W + q]!;
+        const input = tf.tensor5d(xp, [1, Tp, Hp, Wp, C]);
+        const filter = tf.tidy(() => tf.tensor5d(w, [Co, C, 3, 3, 3]).transpose([2, 3, 4, 1, 0])) as import('@tensorflow/tfjs').Tensor5D;
+        const dy = tf.tidy(() => tf.tensor5d(gy, [1, Co, T, H, W]).transpose([0, 2, 3, 4, 1]));
+        const attrs = { strides: [1, 1, 1], pad: 'valid', dilations: [1, 1, 1] };
+        return {
+          inputs: [input, filter, dy],
+          run: () => {
+            const dx = tf.engine().runKernel('Conv3DBackpropInputV2', { dy, filter }, { ...attrs, inputShape: [1, Tp, Hp, Wp, C] } as never) as TfTensor;
+            dx.dispose();
+            return tf.engine().runKernel('Conv3DBackpropFilterV2', { x: input, dy }, { ...attrs, filterShape: [3, 3, 3, C, Co] } as never) as TfTensor;
+          },
+          compare: (y) => {
+            // TF.js filter layout [KT,KH,KW,Cin,Cout] -> ours [Cout,Cin,KT,KH,KW].
+            const actual = new Float32Array(y.length);
+            for (let co = 0; co < Co; co++) for (let ci = 0; ci < C; ci++) for (let k = 0; k < 27; k++) actual[(co * C + ci) * 27 + k] = y[(k * C + ci) * Co + co]!;
+            return { actual, expected: reference() };
+          },
+        };
+      },
+    },
+  };
+}
+
+/** dA and dB of A[M,K] @ B[K,N] (tf.grad of tf.matMul runs these two matMuls); dB is compared. */
+function matmulGradProblem(M: number, Kd: number, N: number, quick: boolean): Problem {
+  const rng = new Rng(M * 11 + Kd * 3 + N);
+  const a = rng.array(M * Kd);
+  const b = rng.array(Kd * N);
+  const gy = rng.array(M * N);
+  const compute = () => fn('matmulBackwardRef')(a, [M, Kd], b, [Kd, N], gy).db;
+  return {
+    kernel: 'matmul_backward',
+    shape: `dA+dB [${M},${Kd}]x[${Kd},${N}]`,
+    quick,
+    flops: 4 * M * N * Kd,
+    bytes: 4 * 2 * (a.length + b.length + gy.length),
+    inputs: { a: { data: a, shape: [M, Kd] }, b: { data: b, shape: [Kd, N] }, g: { data: gy, shape: [M, N] } },
+    compute,
+    reference: memo(compute),
+    tol: { atol: 4e-5 * Math.sqrt(M), rtol: 1e-5 },
+    ours: (t, out) => {
+      const r = fn('matmulBackward')(t.a!, t.b!, t.g!);
+      fn('copy')(r.db, out);
+      r.da.dispose();
+      r.db.dispose();
+    },
+    outShape: [Kd, N],
+    tf: {
+      op: 'tf.grad(matMul): matMul(dy, b^T) + matMul(a^T, dy)',
+      build: (tf) => {
+        const A = tf.tensor2d(a, [M, Kd]);
+        const B = tf.tensor2d(b, [Kd, N]);
+        const G = tf.tensor2d(gy, [M, N]);
+        return {
+          inputs: [A, B, G],
+          run: () => {
+            tf.matMul(G, B, false, true).dispose();
+            return tf.matMul(A, G, true, false);
+          },
+        };
+      },
+    },
+  };
+}
+
 const problems: Problem[] = [
   matmulProblem(128, 128, 128, true),
   conv3dProblem(8, 3, 8, 8, 8, true),
   attentionProblem(64, 2, 64, true),
   softmaxProblem(64, 1024, true),
+  conv3dGradProblem(8, 3, 8, 8, 8, true),
+  matmulGradProblem(128, 128, 128, true),
   matmulProblem(512, 512, 512, false),
   matmulProblem(1024, 1024, 1024, false),
   conv3dProblem(128, 5, 32, 32, 128, false),
   attentionProblem(1024, 8, 64, false),
   softmaxProblem(8192, 1024, false),
+  conv3dGradProblem(128, 5, 32, 32, 128, false),
+  matmulGradProblem(1024, 1024, 1024, false),
 ];
 
 const impls: { impl: string; role: BenchRole; gpu: boolean; make: (p: Problem) => (ctx: GpuContext) => Promise<BenchRun>; op: (p: Problem) => string | undefined; minSamples?: number }[] = [

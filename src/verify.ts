@@ -9,6 +9,7 @@ import { type GpuContext, KVCache, type Tensor, fourierPe, fsqCodesToIndices, fs
 import { hinitSource, safetensorsSource, type WeightSource } from './graph/weights.js';
 import type { Module } from './graph/module.js';
 import type { SafetensorsFile } from './io/safetensors.js';
+import { verifyGradGolden } from './verify-grad.js';
 import { DecoderLayer, InternLM, type InternLMConfig } from './models/videoworld/internlm.js';
 import { AdaGN, LatentDynamicsModel, type LdmConfig, type LdmLayer, LdmResidual, QFormerSep, SpatialDown, SpatialUp } from './models/videoworld/ldm.js';
 import { CausalConv3d } from './models/videoworld/layers.js';
@@ -317,6 +318,7 @@ function runnerFor(g: SafetensorsFile): Runner {
 
 /** Runs one golden file and compares; never throws for a mismatch (see `pass`). */
 export async function verifyGolden(ctx: GpuContext, g: SafetensorsFile, opts: { tolerance?: number } = {}): Promise<VerifyResult> {
+  if (g.metadata.kind === 'backward') return verifyGradGolden(ctx, g);
   const t0 = performance.now();
   const caseId = g.metadata.case ?? g.source;
   const tolerance = opts.tolerance ?? toleranceFor(caseId, g.metadata.module ?? '');

@@ -10,10 +10,10 @@ import { assertClose } from '../helpers/close.js';
 import { gpu } from '../helpers/gpu.js';
 import { Rng } from '../helpers/rng.js';
 
-test('retain: a held buffer survives dispose() of the tensor and returns to the pool with the last hold', async (t) => {
+test.serial('retain: a held buffer survives dispose() of the tensor and returns to the pool with the last hold', async (t) => {
   const ctx = await gpu();
   await ctx.sync();
-  const before = ctx.pool.stats().inUse;
+  const before = ctx.pool.getStats().inUse;
   const x = ctx.fromArray([1, 2, 3], [3]);
   const h = x.retain();
   x.dispose();
@@ -22,10 +22,10 @@ test('retain: a held buffer survives dispose() of the tensor and returns to the 
   h.dispose();
   h.dispose();
   t.true(h.disposed);
-  t.is(ctx.pool.stats().inUse, before);
+  t.is(ctx.pool.getStats().inUse, before);
 });
 
-test('tape: a tensor used twice gets the sum of its gradients (y = x*x + x -> 2x + 1)', async (t) => {
+test.serial('tape: a tensor used twice gets the sum of its gradients (y = x*x + x -> 2x + 1)', async (t) => {
   const ctx = await gpu();
   const xs = Rng.fromString(t.title).array(7);
   const x = ctx.fromArray(xs, [7]);
@@ -36,7 +36,7 @@ test('tape: a tensor used twice gets the sum of its gradients (y = x*x + x -> 2x
   t.is(tape.pending, 0);
 });
 
-test('tape: slice, reshape, broadcast add and scale route gradients (bias gets the row sum)', async (t) => {
+test.serial('tape: slice, reshape, broadcast add and scale route gradients (bias gets the row sum)', async (t) => {
   const ctx = await gpu();
   const rng = Rng.fromString(t.title);
   const xs = rng.array(12);
@@ -57,7 +57,7 @@ class Tiny extends Module {
   readonly fc = this.child('fc', new Linear('fc', 5, 3));
 }
 
-test('tape: linear + mse gradients match the closed form; noGrad records nothing', async (t) => {
+test.serial('tape: linear + mse gradients match the closed form; noGrad records nothing', async (t) => {
   const ctx = await gpu();
   const rng = Rng.fromString(t.title);
   const m = new Tiny('').train();
@@ -82,8 +82,8 @@ test('tape: linear + mse gradients match the closed form; noGrad records nothing
       for (let k = 0; k < 5; k++) y += xs[i * 5 + k]! * W[o * 5 + k]!;
       const d = y - ts[i * 3 + o]!;
       L += (d * d) / 12;
-      dB[o] += (2 * d) / 12;
-      for (let k = 0; k < 5; k++) dW[o * 5 + k] += ((2 * d) / 12) * xs[i * 5 + k]!;
+      dB[o]! += (2 * d) / 12;
+      for (let k = 0; k < 5; k++) dW[o * 5 + k]! += ((2 * d) / 12) * xs[i * 5 + k]!;
     }
   }
   assertClose(t, await loss.read(), [L], { atol: 1e-6, rtol: 1e-5, name: 'loss' });
@@ -97,24 +97,24 @@ test('tape: linear + mse gradients match the closed form; noGrad records nothing
   m.dispose();
 });
 
-test('tape: backward without a recorded path is a named error; discard() frees saved activations', async (t) => {
+test.serial('tape: backward without a recorded path is a named error; discard() frees saved activations', async (t) => {
   const ctx = await gpu();
   const x = ctx.fromArray([1, 2], [2]);
   const tape = new Tape(ctx);
   const y = tape.run(() => mulOp(x, x));
   t.throws(() => tape.backward(y), { message: /root does not depend on any watched tensor/ });
   await ctx.sync();
-  const before = ctx.pool.stats().inUse;
+  const before = ctx.pool.getStats().inUse;
   tape.watch(x);
   const z = tape.run(() => mulOp(x, x));
   z.dispose();
   t.is(tape.pending, 1);
   tape.discard();
   t.is(tape.pending, 0);
-  t.is(ctx.pool.stats().inUse, before);
+  t.is(ctx.pool.getStats().inUse, before);
 });
 
-test('training: GPU memory does not grow with steps; SGD and AdamW lower the loss; checkpoints resume bit-identically', async (t) => {
+test.serial('training: GPU memory does not grow with steps; SGD and AdamW lower the loss; checkpoints resume bit-identically', async (t) => {
   const ctx = await gpu();
   const rng = Rng.fromString(t.title);
   const xs = rng.array(16 * 5);
@@ -126,6 +126,7 @@ test('training: GPU memory does not grow with steps; SGD and AdamW lower the los
     await m.load(ctx, randomInitSource(m.namedParams(), 4));
     const o = opt === 'sgd' ? new SGD(m.parameters(), { lr: 0.1, momentum: 0.9 }) : new AdamW(m.parameters(), { lr: 0.05 });
     const inUse: number[] = [];
+    const allocated: number[] = [];
     let ckpt: Uint8Array | undefined;
     const { restoreCheckpoint } = await import('../../src/train/checkpoint.js');
     const { parseSafetensors } = await import('../../src/io/safetensors.js');
@@ -138,7 +139,9 @@ test('training: GPU memory does not grow with steps; SGD and AdamW lower the los
       log: () => {},
       onEval: async () => {
         await ctx.sync();
-        inUse.push(ctx.pool.stats().inUse);
+        const st = ctx.pool.getStats();
+        inUse.push(st.inUse);
+        allocated.push(st.allocated);
       },
       evalEvery: 1,
       checkpoint: { every: 3, save: (b, s) => void (s === 3 ? (ckpt = b) : undefined) },
@@ -146,12 +149,13 @@ test('training: GPU memory does not grow with steps; SGD and AdamW lower the los
     const w = await m.fc.weight.t.read();
     m.dispose();
     (o as AdamW | SGD).dispose();
-    return { r, inUse, ckpt, w };
+    return { r, inUse, allocated, ckpt, w };
   };
   for (const kind of ['sgd', 'adamw'] as const) {
     const a = await run(kind, 6);
     t.true(a.r.losses.at(-1)! < a.r.losses[0]!, `${kind}: ${a.r.losses.join(', ')}`);
     t.true(a.inUse.slice(1).every((v) => v === a.inUse[1]), `${kind}: pool bytes in use per step ${a.inUse.join(', ')}`);
+    t.true(a.allocated.slice(1).every((v) => v === a.allocated[1]), `${kind}: pool bytes allocated per step ${a.allocated.join(', ')}`);
     const b = await run(kind, 6, a.ckpt);
     t.deepEqual(b.r.losses, a.r.losses, `${kind}: resumed losses`);
     t.deepEqual([...b.w], [...a.w], `${kind}: resumed weights bit-identical`);

@@ -14,18 +14,14 @@ import {
   KVCache,
   type RopeTable,
   type Tensor,
-  attention,
-  linear,
   mul,
-  permute,
-  rmsNorm,
-  rope,
   ropeInvFreq,
   ropeTable,
 } from '../../../kernels/index.js';
 import { gatherRows } from '../../../kernels/gather_rows.js';
 import { type SampleOptions, sample } from '../../../kernels/sampling.js';
 import { GraphError, Module, type Param } from '../../graph/module.js';
+import { attentionOp, embedding, linear, permuteOp, reshape, rmsNormOp, ropeOp, siluMul } from '../../graph/ops.js';
 import type { WeightSource } from '../../graph/weights.js';
 import { Linear } from './layers.js';
 
@@ -56,7 +52,7 @@ class RMSNorm extends Module {
     this.weight = this.param('weight', [dim]);
   }
   forward(x: Tensor): Tensor<'f32'> {
-    return rmsNorm(x, { weight: this.weight.t, eps: this.eps });
+    return rmsNormOp(x, this.weight.t, this.eps);
   }
 }
 
@@ -96,22 +92,22 @@ export class DecoderLayer extends Module {
     const { B, L } = s;
     const NH = this.cfg.numHeads;
     const HD = this.cfg.hiddenSize / NH;
-    const heads = (t: Tensor) => permute(t.reshape([B, L, NH, HD]), [0, 2, 1, 3]);
+    const heads = (t: Tensor) => permuteOp(reshape(t, [B, L, NH, HD]), [0, 2, 1, 3]);
     const a = this.inNorm.forward(x);
-    const q = rope(heads(this.q.forward(a)), s.positions, table);
-    const k = rope(heads(this.k.forward(a)), s.positions, table);
+    const q = ropeOp(heads(this.q.forward(a)), s.positions, table);
+    const k = ropeOp(heads(this.k.forward(a)), s.positions, table);
     const v = heads(this.v.forward(a));
     let o: Tensor;
     if (cache) {
       cache.append(k, v);
       o = cache.attend(q, { causal: L > 1, mask: s.mask });
     } else {
-      o = attention(q, k, v, { causal: true, mask: s.mask });
+      o = attentionOp(q, k, v, { causal: true, mask: s.mask });
     }
-    const merged = permute(o, [0, 2, 1, 3]).reshape([B * L, NH * HD]);
+    const merged = reshape(permuteOp(o, [0, 2, 1, 3]), [B * L, NH * HD]);
     const h = this.o.forward(merged, { residual: x });
     const m = this.postNorm.forward(h);
-    const act = mul(this.gate.forward(m, { activation: 'silu' }), this.up.forward(m));
+    const act = this.training ? siluMul(this.gate.forward(m), this.up.forward(m)) : mul(this.gate.forward(m, { activation: 'silu' }), this.up.forward(m));
     return this.down.forward(act, { residual: h });
   }
 }
@@ -217,7 +213,7 @@ export class InternLM extends Module {
         ? ctx.fromArray(o.attentionMask.flat().map((m) => (m ? 0 : F32_MIN)), [B, o.attentionMask[0]!.length], 'f32', 'attention_mask')
         : undefined;
       const s: StepInputs = { B, L, positions, mask };
-      let x: Tensor = gatherRows(this.embed.t, Int32Array.from(ids.flat()), { shape: [B * L] });
+      let x: Tensor = embedding(this.embed.t, Int32Array.from(ids.flat()), [B * L]);
       this.layers.forEach((layer, i) => {
         // Each layer's intermediates (and its input) go back to the pool once it is recorded, so
         // activation memory does not grow with depth.
@@ -230,8 +226,7 @@ export class InternLM extends Module {
         const rows = Array.from({ length: B }, (_, b) => b * L + L - 1);
         hN = gatherRows(hN, Int32Array.from(rows), { shape: [B] });
       }
-      const logits = linear(hN, this.lmHead.t);
-      return logits.reshape([B, o.lastOnly ? 1 : L, V]);
+      return reshape(linear(hN, this.lmHead.t), [B, o.lastOnly ? 1 : L, V]);
     });
   }
 

@@ -2,14 +2,14 @@
  * Small parameterised layers shared by the VideoWorld modules. Parameter names are the upstream
  * state_dict names (nn.Conv2d weight/bias, nn.GroupNorm weight/bias, nn.Linear weight/bias).
  */
-import { type GpuContext, PackedConvWeight, PackedMatmulWeight, type Tensor, causalConv3d, conv2d, groupNorm, linear } from '../../../kernels/index.js';
-import type { Conv2dOptions } from '../../../kernels/index.js';
+import { type GpuContext, PackedConvWeight, PackedMatmulWeight, type Tensor } from '../../../kernels/index.js';
 import { GraphError, Module, type Param } from '../../graph/module.js';
+import { type ConvOptions, causalConv3dOp, conv2dOp, groupNormOp, linear } from '../../graph/ops.js';
 
 /**
  * A conv layer's weight [cout, cin, k x dims] and bias (under `prefix`), the weight in the kernel's
  * packed layout, packed once after loading; the unpacked upload is released so the weights are
- * held once.
+ * held once. In training mode the plain weight stays (autograd's leaf; the kernel packs per call).
  */
 abstract class PackedConv extends Module {
   readonly weight: Param;
@@ -31,14 +31,17 @@ abstract class PackedConv extends Module {
 
   protected override async afterLoad(_ctx: GpuContext): Promise<void> {
     this.packed?.dispose();
+    this.packed = null;
+    if (this.training) return;
     this.packed = PackedConvWeight.pack(this.weight.t);
     this.weight.tensor?.dispose();
     this.weight.tensor = null;
   }
 
-  protected get packedWeight(): PackedConvWeight {
-    if (!this.packed) throw new GraphError(this.weight.key, 'weights not loaded (call load() first)');
-    return this.packed;
+  protected get packedWeight(): PackedConvWeight | Tensor {
+    if (this.packed) return this.packed;
+    if (!this.weight.tensor) throw new GraphError(this.weight.key, 'weights not loaded (call load() first)');
+    return this.weight.tensor;
   }
 
   override dispose(): void {
@@ -52,9 +55,9 @@ export class Conv2d extends PackedConv {
   constructor(path: string, cin: number, cout: number, k: number) {
     super(path, cin, cout, k, 2);
   }
-  forward(x: Tensor, o: Omit<Conv2dOptions, 'bias'> = {}): Tensor<'f32'> {
+  forward(x: Tensor, o: ConvOptions = {}): Tensor<'f32'> {
     this.require(x.shape[1] === this.cin, `Cin=${x.shape[1]}, expected ${this.cin}`);
-    return conv2d(x, this.packedWeight, { ...o, bias: this.bias.t });
+    return conv2dOp(x, this.packedWeight, this.bias.t, o);
   }
 }
 
@@ -71,7 +74,7 @@ export class CausalConv3d extends PackedConv {
   }
   forward(x: Tensor, o: { activation?: 'silu'; residual?: Tensor } = {}): Tensor<'f32'> {
     this.require(x.shape[1] === this.cin, `Cin=${x.shape[1]}, expected ${this.cin}`);
-    return causalConv3d(x, this.packedWeight, { ...o, bias: this.bias.t, stride: this.stride });
+    return causalConv3dOp(x, this.packedWeight, this.bias.t, { ...o, stride: this.stride });
   }
 }
 
@@ -91,14 +94,14 @@ export class GroupNorm extends Module {
   }
   forward(x: Tensor, silu = false): Tensor<'f32'> {
     this.require(x.shape[1] === this.channels, `C=${x.shape[1]}, expected ${this.channels}`);
-    return groupNorm(x, { groups: this.groups, eps: this.eps, weight: this.weight.t, bias: this.bias.t, silu });
+    return groupNormOp(x, { groups: this.groups, eps: this.eps, weight: this.weight.t, bias: this.bias.t, silu });
   }
 }
 
 /**
  * nn.Linear. Its weight is packed once after loading (PackedMatmulWeight: matmul_packed's blocked
  * layout, 1.4-1.8x the plain-weight kernels) and the plain copy released, unless `pack` is false
- * for layers whose weight other kernels read directly (the FSQ projections).
+ * for layers whose weight other kernels read directly (the FSQ projections) or the module trains.
  */
 export class Linear extends Module {
   readonly weight: Param;
@@ -117,8 +120,9 @@ export class Linear extends Module {
   }
 
   protected override async afterLoad(_ctx: GpuContext): Promise<void> {
-    if (!this.pack) return;
     this.packed?.dispose();
+    this.packed = null;
+    if (!this.pack || this.training) return;
     this.packed = PackedMatmulWeight.linear(this.weight.t);
     this.weight.tensor?.dispose();
     this.weight.tensor = null;

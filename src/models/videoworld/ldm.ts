@@ -29,6 +29,7 @@ import {
   slice,
 } from '../../../kernels/index.js';
 import { Module, type Param } from '../../graph/module.js';
+import { adaGroupNormOp, depthToSpace2xOp, groupNormFramewiseOp, meanPoolOp, sliceOp } from '../../graph/ops.js';
 import { CausalConv3d, GroupNorm, Linear } from './layers.js';
 
 export type LdmLayer = readonly [kind: 'consecutive_residual' | 'channel_residual' | 'spatial_down' | 'spatial_up' | 'condation', count: number];
@@ -87,7 +88,7 @@ class FramewiseNorm extends Module {
     this.bias = this.param('bias', [frames * channels]);
   }
   forward(x: Tensor): Tensor<'f32'> {
-    return groupNormFramewise(x, { groups: 4, eps: 1e-6, weight: this.weight.t, bias: this.bias.t, silu: true });
+    return groupNormFramewiseOp(x, { groups: 4, eps: 1e-6, weight: this.weight.t, bias: this.bias.t, silu: true });
   }
 }
 
@@ -141,7 +142,7 @@ export class SpatialUp extends Module {
     this.conv = this.child('conv', new CausalConv3d(this.key('net.0'), c, 4 * c, 3));
   }
   forward(x: Tensor): Tensor<'f32'> {
-    return depthToSpace2x(this.conv.forward(x, { activation: 'silu' }));
+    return depthToSpace2xOp(this.conv.forward(x, { activation: 'silu' }));
   }
 }
 
@@ -158,8 +159,8 @@ export class AdaGN extends Module {
   }
   forward(x: Tensor, cond: Tensor): Tensor<'f32'> {
     const C = this.channels;
-    const e = this.linear.forward(meanPool(cond, 2));
-    return adaGroupNorm(x, slice(e, 1, 0, C), slice(e, 1, C, 2 * C), { groups: 32, eps: 1e-5 });
+    const e = this.linear.forward(meanPoolOp(cond, 2));
+    return adaGroupNormOp(x, sliceOp(e, 1, 0, C), sliceOp(e, 1, C, 2 * C), { groups: 32, eps: 1e-5 });
   }
 }
 

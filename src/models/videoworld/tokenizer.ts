@@ -5,8 +5,9 @@
  * go_battle_with_human.py. Keys: vbackbone.*, post_encode._conv.*, v_token.*, pre_decode._conv.*,
  * v_token_decoder.* (go_fsq.pth's generator.* names are mapped by the weight map).
  */
-import { type Tensor, attention, fsqIndicesToCodes, fsqQuantize, linear, permute, slice, upsampleNearest2x } from '../../../kernels/index.js';
+import { type Tensor, fsqIndicesToCodes, fsqQuantize } from '../../../kernels/index.js';
 import { Module, type Param } from '../../graph/module.js';
+import { attentionOp, fsqCodes, linear, permuteOp, reshape, sliceOp, upsampleNearest2xOp } from '../../graph/ops.js';
 import { Conv2d, GroupNorm, Linear } from './layers.js';
 
 /** Residual(in, out): GN-SiLU-Conv3x3-GN-SiLU-Conv3x3 + shortcut (1x1 conv when the width changes). */
@@ -51,12 +52,12 @@ export class VQAttention extends Module {
     const [B, C, H, W] = x.shape as [number, number, number, number];
     this.require(C === this.channels, `C=${C}, expected ${this.channels}`);
     const L = H * W;
-    const tokens = (t: Tensor) => permute(t.reshape([B, C, L]), [0, 2, 1]).reshape([B * L, C]);
+    const tokens = (t: Tensor) => reshape(permuteOp(reshape(t, [B, C, L]), [0, 2, 1]), [B * L, C]);
     const qkv = linear(tokens(this.gn.forward(x)), this.inProj.t, this.inBias.t);
-    const part = (i: number) => slice(qkv, 1, i * C, (i + 1) * C).reshape([B, 1, L, C]);
-    const o = attention(part(0), part(1), part(2));
-    const y = this.out.forward(o.reshape([B * L, C]), { residual: tokens(x) });
-    return permute(y.reshape([B, L, C]), [0, 2, 1]).reshape([B, C, H, W]);
+    const part = (i: number) => reshape(sliceOp(qkv, 1, i * C, (i + 1) * C), [B, 1, L, C]);
+    const o = attentionOp(part(0), part(1), part(2));
+    const y = this.out.forward(reshape(o, [B * L, C]), { residual: tokens(x) });
+    return reshape(permuteOp(reshape(y, [B, L, C]), [0, 2, 1]), [B, C, H, W]);
   }
 }
 
@@ -80,7 +81,7 @@ export class VQUpsample extends Module {
     this.conv = this.child('conv', new Conv2d(this.key('_conv'), c, c, 3));
   }
   forward(x: Tensor): Tensor<'f32'> {
-    return this.conv.forward(upsampleNearest2x(x));
+    return this.conv.forward(upsampleNearest2xOp(x));
   }
 }
 
@@ -233,6 +234,21 @@ export class ImageTokenizer extends Module {
     const { codes, indices } = image.ctx.scope(() => fsqQuantize(postEncode, { levels: this.cfg.levels, projectIn: { weight: this.projectIn.weight.t, bias: this.projectIn.bias!.t } }));
     codes.dispose();
     return { indices, encoderOut, postEncode };
+  }
+
+  /**
+   * The training path: image -> encoder -> FSQ with the straight-through estimator -> decoder,
+   * differentiable end to end (src/graph/ops.ts). Returns the reconstruction and the indices.
+   */
+  reconstruct(image: Tensor): { recon: Tensor<'f32'>; indices: Tensor<'i32'> } {
+    const post = this.postEncode.forward(this.vbackbone.forward(image));
+    const [B, D, h, w] = post.shape as [number, number, number, number];
+    const N = h * w;
+    const u = this.projectIn.forward(reshape(permuteOp(reshape(post, [B, D, N]), [0, 2, 1]), [B * N, D]));
+    const { codes, indices } = fsqCodes(u, this.cfg.levels, false);
+    const z = this.projectOut.forward(codes);
+    const zc = reshape(permuteOp(reshape(z, [B, N, D]), [0, 2, 1]), [B, D, h, w]);
+    return { recon: this.decoder.forward(this.preDecode.forward(zc)), indices: indices.reshape([B, h, w]) };
   }
 
   /** FSQ indices [B, h, w] -> codes after project_out, channel-first [B, dim, h, w]. */
