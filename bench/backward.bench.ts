@@ -20,7 +20,7 @@ import {
 import type { GpuContext, Tensor } from '../kernels/index.js';
 import { mse } from '../src/graph/ops.js';
 import { randomInitSource } from '../src/graph/weights.js';
-import { ImageTokenizer, type TokenizerConfig } from '../src/models/videoworld/tokenizer.js';
+import { ImageTokenizer, SMALL_TOKENIZER } from '../src/models/videoworld/tokenizer.js';
 import { Tape, accumulateGrads } from '../src/graph/autograd.js';
 import { goBoardImages } from '../src/train/go-data.js';
 import { AdamW } from '../src/train/optim.js';
@@ -66,12 +66,6 @@ function keep(f: () => Tensor[]): Pick<Made, 'run' | 'out'> {
 }
 
 const N = 4 << 20;
-const OVERFIT: TokenizerConfig = {
-  encoder: { inChannels: 3, outChannels: 32, width: 32, depth: 1, widthMults: [1, 1, 1], attentionLayer: 2, refineLayer: 3 },
-  decoder: { inChannels: 32, outChannels: 3, width: 32, depth: 1, widthMults: [1, 1, 1], attentionLayer: 0, refineLayer: 0, hiddenChannels: 32 },
-  levels: [8, 8, 8, 5, 5, 5],
-  dim: 32,
-};
 
 export const cases: BenchCase[] = [
   bench('unary_backward', `silu' [${N}]`, { bytes: 12 * N }, true, (ctx) => {
@@ -142,12 +136,12 @@ export const cases: BenchCase[] = [
   }),
   {
     kernel: 'train_step',
-    shape: 'tokenizer (32-wide, 3 levels) fwd+bwd+AdamW, 16 Go boards 32x32',
+    shape: 'SMALL_TOKENIZER fwd+bwd+AdamW, 16 Go boards 16x16',
     quick: true,
     setup: async (ctx) => {
-      const tok = new ImageTokenizer(OVERFIT).train();
+      const tok = new ImageTokenizer(SMALL_TOKENIZER).train();
       await tok.load(ctx, randomInitSource(tok.namedParams(), 1));
-      const x = ctx.fromArray(goBoardImages(16, 32, 7).images, [16, 3, 32, 32]);
+      const x = ctx.fromArray(goBoardImages(16, 16, 7).images, [16, 3, 16, 16]);
       const opt = new AdamW(tok.parameters(), { lr: 1e-3 });
       let loss: Tensor | null = null;
       return {

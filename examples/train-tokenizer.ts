@@ -2,7 +2,7 @@
 // every forward kernel is recorded on an autograd tape, backpropagated through the WGSL backward
 // kernels, and AdamW updates the fp32 weights on the GPU.
 //
-//   npm run example:train                                  # 16 boards at 32x32, until MSE < 1e-3
+//   npm run example:train                                  # 16 boards at 16x16, until MSE < 1e-3
 //   npx tsx examples/train-tokenizer.ts --boards 64 --steps 2000 --out /tmp/tok
 //   npx tsx examples/train-tokenizer.ts --resume /tmp/tok/checkpoint.safetensors
 //
@@ -17,7 +17,7 @@ import { noGrad } from '../src/graph/autograd.js';
 import { mse } from '../src/graph/ops.js';
 import { randomInitSource } from '../src/graph/weights.js';
 import { parseSafetensors } from '../src/io/safetensors.js';
-import { ImageTokenizer, type TokenizerConfig } from '../src/models/videoworld/tokenizer.js';
+import { ImageTokenizer, SMALL_TOKENIZER } from '../src/models/videoworld/tokenizer.js';
 import { createNodeContext } from '../src/node.js';
 import { restoreCheckpoint } from '../src/train/checkpoint.js';
 import { goBoardImages } from '../src/train/go-data.js';
@@ -27,10 +27,10 @@ import { AdamW, warmupCosine } from '../src/train/optim.js';
 const { values } = parseArgs({
   options: {
     boards: { type: 'string', default: '16' },
-    size: { type: 'string', default: '32' },
+    size: { type: 'string', default: '16' },
     batch: { type: 'string', default: '16' },
-    steps: { type: 'string', default: '400' },
-    lr: { type: 'string', default: '2e-3' },
+    steps: { type: 'string', default: '300' },
+    lr: { type: 'string', default: '5e-3' },
     target: { type: 'string', default: '1e-3' },
     seed: { type: 'string', default: '7' },
     out: { type: 'string', default: join(tmpdir(), 'videoworld-train') },
@@ -41,19 +41,12 @@ const [nBoards, size, batch, steps, seed] = ['boards', 'size', 'batch', 'steps',
 const lr = Number(values.lr);
 for (const [k, v] of Object.entries({ boards: nBoards, size, batch, steps, lr })) if (!(v! > 0)) throw new Error(`--${k} must be a number > 0, got ${values[k as 'boards']}`);
 
-/** The tokenizer family at a width that trains in minutes on a CPU adapter (GroupNorm needs widths of 32k). */
-const CONFIG: TokenizerConfig = {
-  encoder: { inChannels: 3, outChannels: 32, width: 32, depth: 1, widthMults: [1, 1, 1], attentionLayer: 2, refineLayer: 3 },
-  decoder: { inChannels: 32, outChannels: 3, width: 32, depth: 1, widthMults: [1, 1, 1], attentionLayer: 0, refineLayer: 0, hiddenChannels: 32 },
-  levels: [8, 8, 8, 5, 5, 5],
-  dim: 32,
-};
 
 mkdirSync(values.out!, { recursive: true });
 const ctx = await createNodeContext();
 const { images } = goBoardImages(nBoards!, size!, seed!);
 const per = 3 * size! * size!;
-const tok = new ImageTokenizer(CONFIG).train();
+const tok = new ImageTokenizer(SMALL_TOKENIZER).train();
 await tok.load(ctx, randomInitSource(tok.namedParams(), seed));
 console.error(`tokenizer: ${tok.paramCount()} parameters, ${nBoards} boards ${size}x${size}, batch ${batch}, up to ${steps} steps`);
 const opt = new AdamW(tok.parameters(), { lr, weightDecay: 0 });

@@ -33,7 +33,7 @@ export { verifyGradGolden, GRAD_TOLERANCE, ADAMW_TOLERANCE } from './verify-grad
 export type { WeightSource } from './graph/weights.js';
 export { InternLM, DecoderLayer, INTERNLM_DEFAULTS } from './models/videoworld/internlm.js';
 export type { InternLMConfig, GenerateOptions, GenerateResult, ForwardOptions, StepInputs } from './models/videoworld/internlm.js';
-export { ImageTokenizer, VQGAN, VQResidual, VQAttention, VQDownsample, VQUpsample, GO_TOKENIZER, TINY_TOKENIZER } from './models/videoworld/tokenizer.js';
+export { ImageTokenizer, VQGAN, VQResidual, VQAttention, VQDownsample, VQUpsample, GO_TOKENIZER, TINY_TOKENIZER, SMALL_TOKENIZER } from './models/videoworld/tokenizer.js';
 export type { TokenizerConfig, VQGANConfig, TokenizerEncoding } from './models/videoworld/tokenizer.js';
 export { LatentDynamicsModel, LdmResidual, AdaGN, QFormer, QFormerSep, SpatialDown, SpatialUp, GO_LDM, TINY_LDM } from './models/videoworld/ldm.js';
 export type { LdmConfig, LdmEncoding, LdmLayer } from './models/videoworld/ldm.js';

@@ -194,6 +194,18 @@ export const TINY_TOKENIZER: TokenizerConfig = {
   dim: 256,
 };
 
+/**
+ * The same family at the smallest width GroupNorm(32) allows, one downsampling (16x16 -> 8x8
+ * tokens), no attention outside the refine blocks: trains in minutes on a CPU adapter (the
+ * overfit test, examples/train-tokenizer.ts, the train_step bench row).
+ */
+export const SMALL_TOKENIZER: TokenizerConfig = {
+  encoder: { inChannels: 3, outChannels: 32, width: 32, depth: 1, widthMults: [1, 1], attentionLayer: 2, refineLayer: 2 },
+  decoder: { inChannels: 32, outChannels: 3, width: 32, depth: 1, widthMults: [1, 1], attentionLayer: 2, refineLayer: 0, hiddenChannels: 32 },
+  levels: [8, 8, 8, 5, 5, 5],
+  dim: 32,
+};
+
 export interface TokenizerEncoding {
   /** int32 [B, h, w] FSQ indices in [0, prod(levels)). */
   indices: Tensor<'i32'>;
