@@ -6,6 +6,8 @@
  * `rotary_emb.inv_freq` can be passed instead). As upstream, the table is built once for max_pos
  * positions: theta rounded to f32 (float32 einsum of arange and inv_freq), cos/sin rounded to f32.
  * positions: i32 [B, L], or [L] shared by the batch; values are clamped into 0..maxPos-1.
+ * ropeBackward applies the transposed rotation (theta -> -theta) to dL/dout: same tables, same
+ * kernel (override INVERSE), so rope's forward pipeline and bits are unchanged.
  * Tolerance vs ropeRef: 1e-6 relative-ish (two f32 products and a sum per element; the tables
  * are the same f32 values on both sides).
  */
@@ -59,25 +61,38 @@ export function ropeTable(ctx: GpuContext, headDim: number, maxPos: number, invF
   return { cos: ctx.fromArray(d.cos, [maxPos, headDim / 2], 'f32', 'rope.cos'), sin: ctx.fromArray(d.sin, [maxPos, headDim / 2], 'f32', 'rope.sin'), headDim, maxPos };
 }
 
-/** out = RoPE(x) for x [B, NH, L, HD] at positions (i32 [B, L] or [L]). */
-export function rope(x: Tensor, positions: Tensor, table: RopeTable, out?: Tensor): Tensor<'f32'> {
-  expectTensor('rope', 'x', x, { dtype: 'f32', rank: 4 });
+/** Validates and records one rotation of x (by -theta when `inverse`) for `kernel`. */
+function rotate(kernel: string, xArg: string, x: Tensor, positions: Tensor, table: RopeTable, inverse: boolean, out?: Tensor): Tensor<'f32'> {
+  expectTensor(kernel, xArg, x, { dtype: 'f32', rank: 4 });
   const [B, NH, L, HD] = x.shape as [number, number, number, number];
-  if (HD !== table.headDim) throw new KernelArgError('rope', 'x', `head dim ${HD}, the table is for ${table.headDim}`);
-  expectTensor('rope', 'positions', positions, { dtype: 'i32', rank: [1, 2] });
+  if (HD !== table.headDim) throw new KernelArgError(kernel, xArg, `head dim ${HD}, the table is for ${table.headDim}`);
+  expectTensor(kernel, 'positions', positions, { dtype: 'i32', rank: [1, 2] });
   const shared = positions.shape.length === 1;
-  expectTensor('rope', 'positions', positions, { shape: shared ? [L] : [B, L] });
-  sameContext('rope', { x, positions, cos: table.cos, out });
-  const dst = outTensor('rope', x, x.shape, 'f32', out);
-  if (dst.buffer === x.buffer) throw new KernelArgError('rope', 'out', 'must not alias x');
+  expectTensor(kernel, 'positions', positions, { shape: shared ? [L] : [B, L] });
+  sameContext(kernel, { [xArg]: x, positions, cos: table.cos, out });
+  const dst = outTensor(kernel, x, x.shape, 'f32', out);
+  if (dst.buffer === x.buffer) throw new KernelArgError(kernel, 'out', `must not alias ${xArg}`);
   const n = (B * NH * L * HD) / 2;
   x.ctx.dispatch(shader, {
-    overrides: { WG },
+    overrides: { WG, INVERSE: Number(inverse) },
     bindings: { x, pos: positions, cos_t: table.cos, sin_t: table.sin, out: dst },
     params: { n, half: HD / 2, l: L, nh: NH, max_pos: table.maxPos, pos_stride_b: shared ? 0 : L },
     workgroups: foldGrid(Math.ceil(n / WG), x.ctx.limits.maxComputeWorkgroupsPerDimension),
   });
   return dst;
+}
+
+/** out = RoPE(x) for x [B, NH, L, HD] at positions (i32 [B, L] or [L]). */
+export function rope(x: Tensor, positions: Tensor, table: RopeTable, out?: Tensor): Tensor<'f32'> {
+  return rotate('rope', 'x', x, positions, table, false, out);
+}
+
+/**
+ * RoPE's backward: dx = R(theta)^T g, the rotation by -theta, for g = dL/dout [B, NH, L, HD]
+ * (same positions and table as the forward).
+ */
+export function ropeBackward(g: Tensor, positions: Tensor, table: RopeTable, out?: Tensor): Tensor<'f32'> {
+  return rotate('rope_backward', 'g', g, positions, table, true, out);
 }
 
 /** CPU reference (f32 tables, products and sums in doubles). */
@@ -103,4 +118,29 @@ export function ropeRef(x: ArrayLike<number>, shape: readonly [number, number, n
     }
   }
   return out;
+}
+
+/** CPU reference of ropeBackward (the transposed rotation; same tables, doubles). */
+export function ropeBackwardRef(g: ArrayLike<number>, shape: readonly [number, number, number, number], positions: ArrayLike<number>, cos: ArrayLike<number>, sin: ArrayLike<number>, maxPos: number): Float64Array {
+  const [B, NH, L, HD] = shape;
+  const half = HD / 2;
+  const shared = positions.length === L;
+  const dx = new Float64Array(B * NH * L * HD);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < NH; h++) {
+      for (let i = 0; i < L; i++) {
+        const p = Math.min(Math.max(positions[(shared ? 0 : b * L) + i]!, 0), maxPos - 1);
+        const e = ((b * NH + h) * L + i) * HD;
+        for (let j = 0; j < half; j++) {
+          const c = cos[p * half + j]!;
+          const s = sin[p * half + j]!;
+          const g1 = g[e + j]!;
+          const g2 = g[e + j + half]!;
+          dx[e + j] = g1 * c + g2 * s;
+          dx[e + j + half] = g2 * c - g1 * s;
+        }
+      }
+    }
+  }
+  return dx;
 }

@@ -4,6 +4,8 @@
 //   out[.., j + half] = x[.., j + half] * c + x[.., j] * s
 // cos_t/sin_t hold cos/sin(p * inv_freq[j]) for p < max_pos (built on the host, see kernels/rope.ts);
 // positions outside 0..max_pos-1 are clamped into it.
+// INVERSE rotates by -theta (s -> -s), the transpose of the rotation: RoPE's backward,
+//   dx[j] = g[j] c + g[j + half] s,  dx[j + half] = g[j + half] c - g[j] s.
 //
 // x, out:       array<f32>  [B, NH, L, HD]
 // pos:          array<i32>  [B, L] (pos_stride_b = L) or [L] shared by the batch (pos_stride_b = 0)
@@ -13,6 +15,7 @@
 // #include "lib/grid.wgsl"
 
 override WG: u32 = 256;
+override INVERSE: bool = false;
 
 struct Params {
   n: u32,
@@ -44,7 +47,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let b = row / (params.l * params.nh);
   let p = u32(clamp(pos[b * params.pos_stride_b + i], 0, i32(params.max_pos) - 1));
   let c = cos_t[p * half + j];
-  let s = sin_t[p * half + j];
+  let sn = sin_t[p * half + j];
+  let s = select(sn, -sn, INVERSE);
   let e = row * 2u * half + j;
   let x1 = x[e];
   let x2 = x[e + half];
