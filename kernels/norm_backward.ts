@@ -27,7 +27,7 @@ import { expectTensor, sameContext } from './core/check.js';
 import { foldGrid, type GpuContext } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
-import { type GroupNormGeometry, groupNormStats } from './group_norm.js';
+import { type GroupNormGeometry, type GroupNormOptions, type GroupNormRefArgs, groupNormStats } from './group_norm.js';
 import { norm_backward_colsum as colsumShader, norm_backward_gn as gnShader, norm_backward_gn_sets as setsShader, norm_backward_rms as rmsShader } from './wgsl.gen.js';
 
 /** Elements per chunk of the GroupNorm passes: 64 per invocation of the 64-wide partial-sum pass. */
@@ -43,27 +43,14 @@ const LINEAR_WG = 64;
 // 32 wide, as row_norm: the tree's barriers dominate short rows on lavapipe.
 const RMS_WG = 32;
 
-export interface GroupNormBackwardOptions {
-  /** Groups (per frame with framewise): default 32, framewise 4. */
-  groups?: number;
-  /** Added to the biased variance; default 1e-6. */
-  eps?: number;
-  /** The forward's affine scale and shift, [C] ([T*C] framewise): give both or neither. */
-  weight?: Tensor;
-  bias?: Tensor;
-  /** The forward applied SiLU after the affine. */
-  silu?: boolean;
-  /** x [B, C, T, H, W] normalised per frame (groupNormFramewise). */
+/** The forward's options (groupNorm / groupNormFramewise), plus which of the two it was. */
+export interface GroupNormBackwardOptions extends GroupNormOptions {
+  /** x [B, C, T, H, W] normalised per frame (groupNormFramewise): 4 groups per frame by default, weight / bias [T*C]. */
   framewise?: boolean;
 }
 
-export interface AdaGroupNormBackwardOptions {
-  /** Default 32. */
-  groups?: number;
-  /** Default 1e-5. */
-  eps?: number;
-  silu?: boolean;
-}
+/** adaGroupNorm's options (groups default 32, eps default 1e-5, silu). */
+export type AdaGroupNormBackwardOptions = Omit<GroupNormOptions, 'weight' | 'bias'>;
 
 export interface GroupNormGrads {
   dx: Tensor<'f32'>;
@@ -259,13 +246,7 @@ export function rmsNormBackward(x: Tensor, weight: Tensor, g: Tensor, o: { eps?:
 
 // ---- CPU references (float64) ------------------------------------------------------------------
 
-interface RefAffine {
-  mode: 1 | 2;
-  weight: ArrayLike<number>;
-  bias: ArrayLike<number>;
-  aff_b: number;
-  aff_t: number;
-}
+type RefAffine = NonNullable<GroupNormRefArgs['affine']>;
 
 /** Doubles; eps rounded to f32 as the shader's uniform (and the forward references). */
 function gnBackwardRefGeom(x: ArrayLike<number>, gy: ArrayLike<number>, g: GroupNormGeometry, epsIn: number, silu: boolean, affine?: RefAffine) {

@@ -49,10 +49,7 @@ struct Params {
 @group(0) @binding(7) var<uniform> params: Params;
 
 // #include "lib/group_chunk.wgsl"
-
-const RADIX: u32 = 16u;
-var<workgroup> part: array<vec2<f32>, WG>;
-var<workgroup> part2: array<vec2<f32>, 16>;
+// #include "lib/norm_backward_sum2.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -99,22 +96,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     return;
   }
 
-  // Radix-16 tree (2 barriers), as group_norm_stats: barriers are what costs on lavapipe.
-  part[lid] = acc;
-  workgroupBarrier();
-  if (lid < WG / RADIX) {
-    var p = part[lid * RADIX];
-    for (var k = 1u; k < RADIX; k++) {
-      p += part[lid * RADIX + k];
-    }
-    part2[lid] = p;
-  }
-  workgroupBarrier();
+  // The chunk's two sums in a fixed order (a radix-16 tree, as group_norm_stats).
+  let p = wg_sum2(acc, lid);
   if (lid == 0u) {
-    var p = part2[0];
-    for (var k = 1u; k < WG / RADIX; k++) {
-      p += part2[k];
-    }
     out[2u * w] = p.x;
     out[2u * w + 1u] = p.y;
   }

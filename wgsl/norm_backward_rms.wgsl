@@ -27,9 +27,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> rstd: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;
 
-const RADIX: u32 = 16u;
-var<workgroup> part: array<vec2<f32>, WG>;
-var<workgroup> part2: array<vec2<f32>, 16>;
+// #include "lib/norm_backward_sum2.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -45,21 +43,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let v = x[base + j];
     acc += vec2(v * v, weight[j] * g[base + j] * v);
   }
-  // Radix-16 tree (2 barriers), as row_norm.wgsl; every invocation reads the total.
-  part[lid] = acc;
-  workgroupBarrier();
-  if (lid < WG / RADIX) {
-    var p = part[lid * RADIX];
-    for (var k = 1u; k < RADIX; k++) {
-      p += part[lid * RADIX + k];
-    }
-    part2[lid] = p;
-  }
-  workgroupBarrier();
-  var total = part2[0];
-  for (var k = 1u; k < WG / RADIX; k++) {
-    total += part2[k];
-  }
+  // The row's two sums in a fixed order (a radix-16 tree, as row_norm.wgsl), in every invocation.
+  let total = wg_sum2(acc, lid);
   let n = f32(d);
   let r = inverseSqrt(total.x / n + params.eps);
   let c = r * r * total.y / n;
