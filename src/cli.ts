@@ -36,6 +36,9 @@ Usage:
       file's inputs on the WebGPU adapter and compares with its outputs. Prints per-output errors
       on stderr and one JSON line last on stdout:
       {"case","max_abs_err","max_rel_err","indices_equal","pass","tolerance"}. Exit 0 only on pass.
+      Backward files (golden/grad/*, metadata kind "backward") run the module in training mode on
+      an autograd tape, backpropagate the stored incoming gradient and compare every input and
+      parameter gradient; there the tolerance bounds max_rel_err (error / max |ref| per tensor).
   videoworld --help
 
 Exit codes: 0 success, 1 unreadable or invalid input, 2 usage error.

@@ -318,7 +318,7 @@ function runnerFor(g: SafetensorsFile): Runner {
 
 /** Runs one golden file and compares; never throws for a mismatch (see `pass`). */
 export async function verifyGolden(ctx: GpuContext, g: SafetensorsFile, opts: { tolerance?: number } = {}): Promise<VerifyResult> {
-  if (g.metadata.kind === 'backward') return verifyGradGolden(ctx, g);
+  if (g.metadata.kind === 'backward') return verifyGradGolden(ctx, g, opts);
   const t0 = performance.now();
   const caseId = g.metadata.case ?? g.source;
   const tolerance = opts.tolerance ?? toleranceFor(caseId, g.metadata.module ?? '');

@@ -4,7 +4,10 @@ import { Module } from '../../src/graph/module.js';
 import { addOp, linear, mse, mulOp, reshape, scaleOp, sliceOp } from '../../src/graph/ops.js';
 import { randomInitSource } from '../../src/graph/weights.js';
 import { Linear } from '../../src/models/videoworld/layers.js';
-import { trainLoop } from '../../src/train/loop.js';
+import { lossCurveSvg, trainLoop } from '../../src/train/loop.js';
+import { restoreCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
+import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
+import { SeededRng } from '../../src/graph/rng.js';
 import { AdamW, SGD } from '../../src/train/optim.js';
 import { assertClose } from '../helpers/close.js';
 import { gpu } from '../helpers/gpu.js';
@@ -128,8 +131,6 @@ test.serial('training: GPU memory does not grow with steps; SGD and AdamW lower 
     const inUse: number[] = [];
     const allocated: number[] = [];
     let ckpt: Uint8Array | undefined;
-    const { restoreCheckpoint } = await import('../../src/train/checkpoint.js');
-    const { parseSafetensors } = await import('../../src/io/safetensors.js');
     const resume = resumeFrom ? restoreCheckpoint(parseSafetensors(resumeFrom), m, o) : undefined;
     const r = await trainLoop({
       ctx, model: m, optimizer: o, steps, seed: 9, resume,
@@ -160,4 +161,32 @@ test.serial('training: GPU memory does not grow with steps; SGD and AdamW lower 
     t.deepEqual(b.r.losses, a.r.losses, `${kind}: resumed losses`);
     t.deepEqual([...b.w], [...a.w], `${kind}: resumed weights bit-identical`);
   }
+});
+
+test.serial('lossCurveSvg draws every finite loss; SeededRng permutations are seeded and complete', (t) => {
+  const svg = lossCurveSvg([1, 0.5, 0.1, NaN, 0.01, 0.001], 'loss');
+  t.regex(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  t.regex(svg, /log-scale loss/);
+  const pts = /points="([^"]*)"/.exec(svg)![1]!.split(' ');
+  t.is(pts.length, 5);
+  for (const p of pts) t.regex(p, /^\d+(\.\d)?,\d+(\.\d)?$/);
+  const a = new SeededRng(5).permutation(20);
+  t.deepEqual([...a].sort((x, y) => x - y), Array.from({ length: 20 }, (_, i) => i));
+  t.deepEqual(new SeededRng(5).permutation(20), a);
+  t.notDeepEqual(new SeededRng(6).permutation(20), a);
+});
+
+test.serial('restoreCheckpoint refuses a file that is not a training checkpoint, or another optimizer', async (t) => {
+  const ctx = await gpu();
+  const m = new Tiny('').train();
+  await m.load(ctx, randomInitSource(m.namedParams(), 4));
+  const sgd = new SGD(m.parameters(), { lr: 0.1 });
+  const adam = new AdamW(m.parameters(), { lr: 0.1 });
+  const bytes = await saveCheckpoint(m, sgd, { step: 3, rng: 7 });
+  t.throws(() => restoreCheckpoint(parseSafetensors(bytes), m, adam), { message: /written by SGD, resuming with AdamW/ });
+  t.throws(() => restoreCheckpoint(parseSafetensors(serializeSafetensors({})), m, sgd), { message: /not a training checkpoint/ });
+  t.is(restoreCheckpoint(parseSafetensors(bytes), m, sgd).step, 3);
+  sgd.dispose();
+  adam.dispose();
+  m.dispose();
 });

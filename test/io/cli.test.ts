@@ -102,3 +102,17 @@ test('cli: verify prints one JSON line last and exits 0 only on pass', async (t)
   t.is((JSON.parse(strict.stdout.trim().split('\n').pop()!) as { pass: boolean }).pass, false);
   t.is((await cli('verify')).code, 2);
 });
+
+test('cli: verify runs a backward golden (gradients vs PyTorch autograd) with the same verdict line', async (t) => {
+  const file = join(GOLDEN_DIR, 'grad', 'grad_falcon_vqgan_upsample_c32.safetensors');
+  const ok = await cli('verify', file);
+  t.is(ok.code, 0, ok.stderr);
+  t.regex(ok.stderr, /grad_param\._conv\.weight: max abs err/);
+  const last = JSON.parse(ok.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+  t.deepEqual(Object.keys(last), ['case', 'max_abs_err', 'max_rel_err', 'indices_equal', 'pass', 'tolerance']);
+  t.is(last.case, 'grad_falcon_vqgan_upsample_c32');
+  t.is(last.pass, true);
+  t.is(last.tolerance, 1e-4);
+  const strict = await cli('verify', file, '--tolerance', '1e-12');
+  t.is(strict.code, 1);
+});
