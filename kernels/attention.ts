@@ -150,20 +150,33 @@ export interface AttentionRefShape {
   kRows?: number;
 }
 
+/** Mask and scale options of attentionRef (and attentionBackwardRef); `maskStride` defaults to Lk. */
+export interface AttentionRefOptions {
+  causal?: boolean;
+  mask?: ArrayLike<number>;
+  maskStride?: number;
+  scale?: number;
+}
+
 /**
- * CPU reference in doubles (max subtracted before exp). Masked scores mirror the f32 semantics:
- * s + mask is rounded to f32 and clamped at F32_MIN, so fully masked rows come out uniform.
+ * The rows of attentionRef, in doubles: calls row(bh, i, s, p) for every head bh = b * NH + h and
+ * query i, with s[j] = the masked, scaled score of key j and p[j] = softmax_j(s) (max subtracted
+ * before exp); s and p are reused between calls. Masked scores mirror the f32 semantics: s + mask
+ * is rounded to f32 and clamped at F32_MIN, so fully masked rows come out uniform. Shared with
+ * attentionBackwardRef, so both references mask identically.
+ * @example
+ * attentionRowsRef(q, k, { B, NH, Lq, Lk, HD }, { causal: true }, (bh, i, s, p) => console.log(bh, i, p));
  */
-export function attentionRef(
-  q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>, sh: AttentionRefShape,
-  o: { causal?: boolean; mask?: ArrayLike<number>; maskStride?: number; scale?: number } = {},
-): Float64Array {
+export function attentionRowsRef(
+  q: ArrayLike<number>, k: ArrayLike<number>, sh: AttentionRefShape, o: AttentionRefOptions,
+  row: (bh: number, i: number, s: Float64Array, p: Float64Array) => void,
+): void {
   const { B, NH, Lq, Lk, HD } = sh;
   const kRows = sh.kRows ?? Lk;
   const scale = o.scale ?? 1 / Math.sqrt(HD);
   const off = Lk - Lq;
-  const out = new Float64Array(B * NH * Lq * HD);
   const s = new Float64Array(Lk);
+  const p = new Float64Array(Lk);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < NH; h++) {
       const bh = b * NH + h;
@@ -185,16 +198,29 @@ export function attentionRef(
         }
         let sum = 0;
         for (let j = 0; j < Lk; j++) {
-          s[j] = Math.exp(s[j]! - mx);
-          sum += s[j]!;
+          p[j] = Math.exp(s[j]! - mx);
+          sum += p[j]!;
         }
-        for (let j = 0; j < Lk; j++) {
-          const p = s[j]! / sum;
-          const vb = (bh * kRows + j) * HD;
-          for (let c = 0; c < HD; c++) out[qb + c] = out[qb + c]! + p * v[vb + c]!;
-        }
+        for (let j = 0; j < Lk; j++) p[j] = p[j]! / sum;
+        row(bh, i, s, p);
       }
     }
   }
+}
+
+/** CPU reference in doubles (attentionRowsRef's softmax rows times v). */
+export function attentionRef(
+  q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>, sh: AttentionRefShape, o: AttentionRefOptions = {},
+): Float64Array {
+  const { B, NH, Lq, Lk, HD } = sh;
+  const kRows = sh.kRows ?? Lk;
+  const out = new Float64Array(B * NH * Lq * HD);
+  attentionRowsRef(q, k, sh, o, (bh, i, _s, p) => {
+    const qb = (bh * Lq + i) * HD;
+    for (let j = 0; j < Lk; j++) {
+      const vb = (bh * kRows + j) * HD;
+      for (let c = 0; c < HD; c++) out[qb + c] = out[qb + c]! + p[j]! * v[vb + c]!;
+    }
+  });
   return out;
 }

@@ -24,7 +24,7 @@
 import { expectTensor, sameContext } from './core/check.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
-import { F32_MIN, attentionShape } from './attention.js';
+import { F32_MIN, attentionRowsRef, attentionShape, type AttentionRefOptions } from './attention.js';
 import { attention_backward_dkv as dkvShader, attention_backward_dq as dqShader } from './wgsl.gen.js';
 
 const K = 'attention_backward';
@@ -111,62 +111,39 @@ export interface AttentionBackwardRefShape {
 }
 
 /**
- * CPU reference in doubles with an explicit softmax per row; scores masked exactly as attentionRef,
- * and a score at F32_MIN (masked) passes no gradient. `maskStride` defaults to Lk.
+ * CPU reference in doubles with an explicit softmax per row (attentionRowsRef, so scores are masked
+ * exactly as attentionRef); a score at F32_MIN (masked) passes no gradient. `maskStride` defaults to Lk.
  */
 export function attentionBackwardRef(
   q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>, gOut: ArrayLike<number>, sh: AttentionBackwardRefShape,
-  o: { causal?: boolean; scale?: number; mask?: ArrayLike<number>; maskStride?: number } = {},
+  o: AttentionRefOptions = {},
 ): { dq: Float64Array; dk: Float64Array; dv: Float64Array } {
   const { B, NH, Lq, Lk, HD } = sh;
   const scale = o.scale ?? 1 / Math.sqrt(HD);
-  const off = Lk - Lq;
   const dq = new Float64Array(B * NH * Lq * HD);
   const dk = new Float64Array(B * NH * Lk * HD);
   const dv = new Float64Array(B * NH * Lk * HD);
-  const s = new Float64Array(Lk);
   const dp = new Float64Array(Lk);
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < NH; h++) {
-      const bh = b * NH + h;
-      for (let i = 0; i < Lq; i++) {
-        const qb = (bh * Lq + i) * HD;
-        let mx = -Infinity;
-        for (let j = 0; j < Lk; j++) {
-          const kb = (bh * Lk + j) * HD;
-          let d = 0;
-          let e = 0;
-          for (let c = 0; c < HD; c++) {
-            d += q[qb + c]! * k[kb + c]!;
-            e += gOut[qb + c]! * v[kb + c]!;
-          }
-          let x = d * scale;
-          if (o.mask) {
-            const mv = o.mask[b * (o.maskStride ?? Lk) + j]!;
-            if (mv !== 0) x = Math.max(Math.fround(x + mv), F32_MIN);
-          }
-          if (o.causal && j > off + i) x = F32_MIN;
-          s[j] = x;
-          dp[j] = e;
-          if (x > mx) mx = x;
-        }
-        let sum = 0;
-        for (let j = 0; j < Lk; j++) sum += Math.exp(s[j]! - mx);
-        // D_i = gOut_i . out_i = sum_j P_ij dP_ij.
-        let D = 0;
-        for (let j = 0; j < Lk; j++) D += (Math.exp(s[j]! - mx) / sum) * dp[j]!;
-        for (let j = 0; j < Lk; j++) {
-          const p = Math.exp(s[j]! - mx) / sum;
-          const ds = s[j]! > F32_MIN ? p * (dp[j]! - D) * scale : 0;
-          const kb = (bh * Lk + j) * HD;
-          for (let c = 0; c < HD; c++) {
-            dq[qb + c] = dq[qb + c]! + ds * k[kb + c]!;
-            dk[kb + c] = dk[kb + c]! + ds * q[qb + c]!;
-            dv[kb + c] = dv[kb + c]! + p * gOut[qb + c]!;
-          }
-        }
+  attentionRowsRef(q, k, sh, o, (bh, i, s, p) => {
+    const qb = (bh * Lq + i) * HD;
+    // dP_ij = gOut_i . v_j and D_i = gOut_i . out_i = sum_j P_ij dP_ij.
+    let D = 0;
+    for (let j = 0; j < Lk; j++) {
+      const kb = (bh * Lk + j) * HD;
+      let e = 0;
+      for (let c = 0; c < HD; c++) e += gOut[qb + c]! * v[kb + c]!;
+      dp[j] = e;
+      D += p[j]! * e;
+    }
+    for (let j = 0; j < Lk; j++) {
+      const ds = s[j]! > F32_MIN ? p[j]! * (dp[j]! - D) * scale : 0;
+      const kb = (bh * Lk + j) * HD;
+      for (let c = 0; c < HD; c++) {
+        dq[qb + c] = dq[qb + c]! + ds * k[kb + c]!;
+        dk[kb + c] = dk[kb + c]! + ds * q[qb + c]!;
+        dv[kb + c] = dv[kb + c]! + p[j]! * gOut[qb + c]!;
       }
     }
-  }
+  });
   return { dq, dk, dv };
 }

@@ -9,58 +9,28 @@
 // k, v, dk, dv:     array<vec4<f32>>  [B, NH, lk, HD]
 // stats:            array<vec4<f32>>  [B, NH, lq]  (m_i, 1 / l_i, D_i, -)
 // mask:             array<f32>        [B, mask_stride] additive (unread when has_mask = 0)
-// Invocation lid owns key row k0 + lid % BK and head-dim vec4s [d4 * (lid / BK), +d4); a tile holds
+// Invocation lid owns key row k0 + lid % BR and head-dim vec4s [d4 * (lid / BR), +d4); a tile holds
 // tq <= 16 queries, tq * hd4 <= CAP. Pipeline constants and uniform loop bounds as in
 // attention_backward_dq.wgsl (few pipelines, no minutes-long unrolled compiles on lavapipe).
-// Dispatch: (ceil(lk / BK), NH, B) workgroups of WG invocations. Without a key mask, causal
+// Dispatch: (ceil(lk / BR), NH, B) workgroups of WG invocations. Without a key mask, causal
 // workgroups start at the first query that sees any of their keys.
 
-override DSPLIT: u32 = 1;
+// #include "lib/attention_backward_common.wgsl"
 
-const WG = 64u;
-const CAP = 256u;
-const TQMAX = 16u;
-const DPI4MAX = 16u;
-const FMIN = -0x1.fffffep+127f;
-
-override BK: u32 = WG / DSPLIT;
-// (r * DSPLIT + slice) * tq + i < WG * tq, and tq <= CAP / hd4 = TQMAX / DSPLIT when DSPLIT > 1.
-override PART: u32 = select(1u, WG * TQMAX / DSPLIT, DSPLIT > 1u);
-
-struct Params {
-  lq: u32,
-  lk: u32,
-  nh: u32,
-  scale: f32,
-  causal: u32,
-  has_mask: u32,
-  mask_stride: u32,
-  hd4: u32,
-  d4: u32,
-  tk: u32,
-}
-
-@group(0) @binding(0) var<storage, read> q: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> k: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> v: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> g: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> stats: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read> mask: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dk: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> dv: array<vec4<f32>>;
-@group(0) @binding(8) var<uniform> params: Params;
 
 // Query tile: q pre-scaled (so dk needs no final scale), gOut, and the rows' stats.
 var<workgroup> qs: array<vec4<f32>, CAP>;
 var<workgroup> gs: array<vec4<f32>, CAP>;
-var<workgroup> st: array<vec4<f32>, TQMAX>;
-// Per-slice partials [BK][DSPLIT][tq] of (score, dP); only used when DSPLIT > 1.
-var<workgroup> part: array<vec2<f32>, PART>;
+var<workgroup> st: array<vec4<f32>, TMAX>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let sl = select(0u, lid / BK, DSPLIT > 1u);
-  let r = lid % BK;
+  let sl = select(0u, lid / BR, DSPLIT > 1u);
+  let r = lid % BR;
   let hd4 = params.hd4;
   let d4 = params.d4;
   // Queries per tile (the shared Params calls it tk).
@@ -69,7 +39,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let bh = b * params.nh + wid.y;
   let lq = params.lq;
   let lk = params.lk;
-  let k0 = wid.x * BK;
+  let k0 = wid.x * BR;
   let kj = k0 + r;
   let key_ok = kj < lk;
   let off = lk - lq;
@@ -86,10 +56,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     ak[c] = vec4<f32>(0.0);
     av[c] = vec4<f32>(0.0);
   }
-  var mv = 0.0;
-  if (params.has_mask != 0u) {
-    mv = mask[b * params.mask_stride + min(kj, lk - 1u)];
-  }
+  let mv = key_mask(b, kj);
 
   // Causal: query i sees key j iff j <= off + i, so queries below k0 - off see none of these keys.
   var i_begin = 0u;
@@ -112,10 +79,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     workgroupBarrier();
 
-    var sd: array<vec2<f32>, TQMAX>;
-    for (var i = 0u; i < tq; i++) {
-      sd[i] = vec2<f32>(0.0);
-    }
+    var sd = zero_scores();  // (score, dP) per query
     for (var c = 0u; c < d4; c++) {
       let kc = kv[c];
       let vc = vv[c];
@@ -124,31 +88,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         sd[i] += vec2<f32>(dot(qs[at], kc), dot(gs[at], vc));
       }
     }
-    if (DSPLIT > 1u) {
-      for (var i = 0u; i < tq; i++) {
-        part[(r * DSPLIT + sl) * tq + i] = sd[i];
-      }
-      workgroupBarrier();
-      for (var i = 0u; i < tq; i++) {
-        var x = vec2<f32>(0.0);
-        for (var u = 0u; u < DSPLIT; u++) {
-          x += part[(r * DSPLIT + u) * tq + i];
-        }
-        sd[i] = x;
-      }
-    }
+    sd = reduce_slices(r, sl, sd);
 
     let n_valid = min(tq, lq - it);
-    var p: array<f32, TQMAX>;
-    var ds: array<f32, TQMAX>;
+    var p: array<f32, TMAX>;
+    var ds: array<f32, TMAX>;
     for (var i = 0u; i < tq; i++) {
-      var x = sd[i].x;
-      if (params.has_mask != 0u) {
-        x = max(x + mv, FMIN);
-      }
-      if (params.causal != 0u && kj > off + it + i) {
-        x = FMIN;
-      }
+      let x = masked(sd[i].x, mv, kj, off + it + i);
       let s = st[i];
       let pi = select(0.0, exp(x - s.x) * s.y, i < n_valid);
       p[i] = pi;

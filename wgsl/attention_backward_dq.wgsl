@@ -15,79 +15,31 @@
 // k, v:                      array<vec4<f32>>  [B, NH, lk, HD]
 // mask:                      array<f32>        [B, mask_stride] additive (unread when has_mask = 0)
 // stats:                     array<vec4<f32>>  [B, NH, lq]
-// Invocation lid owns row q0 + lid % BQ and head-dim vec4s [d4 * (lid / BQ), +d4) of the hd4 in a
+// Invocation lid owns row q0 + lid % BR and head-dim vec4s [d4 * (lid / BR), +d4) of the hd4 in a
 // row: DSPLIT slices of d4 = hd4 / DSPLIT <= 16 (HD = 512 in 64-dim slices keeps private arrays
 // bounded; slice partials meet in workgroup memory). A tile holds tk <= 16 keys, tk * hd4 <= CAP.
 // Only DSPLIT is a pipeline constant, and the head-dim and tile loop bounds are uniforms: lavapipe's
 // compiler fully unrolls constant-trip nested tile loops into minutes of LLVM time per variant; this
 // way a few pipelines serve every shape. With DSPLIT = 1 the slice offset folds to 0, so the
 // workgroup-memory reads have subgroup-uniform addresses (one load, not one per lane).
-// Dispatch: (ceil(lq / BQ), NH, B) workgroups of WG invocations. Without a key mask, causal
+// Dispatch: (ceil(lq / BR), NH, B) workgroups of WG invocations. Without a key mask, causal
 // workgroups stop at the last key any of their rows can see.
 
-override DSPLIT: u32 = 1;
+// #include "lib/attention_backward_common.wgsl"
 
-const WG = 64u;
-const CAP = 256u;
-const TKMAX = 16u;
-const DPI4MAX = 16u;
-const FMIN = -0x1.fffffep+127f;
-
-override BQ: u32 = WG / DSPLIT;
-// (r * DSPLIT + slice) * tk + j < WG * tk, and tk <= CAP / hd4 = TKMAX / DSPLIT when DSPLIT > 1.
-override PART: u32 = select(1u, WG * TKMAX / DSPLIT, DSPLIT > 1u);
-
-struct Params {
-  lq: u32,
-  lk: u32,
-  nh: u32,
-  scale: f32,
-  causal: u32,
-  has_mask: u32,
-  mask_stride: u32,
-  hd4: u32,
-  d4: u32,
-  tk: u32,
-}
-
-@group(0) @binding(0) var<storage, read> q: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> k: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> v: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> out: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> g: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read> mask: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dq: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> stats: array<vec4<f32>>;
-@group(0) @binding(8) var<uniform> params: Params;
 
 var<workgroup> ks: array<vec4<f32>, CAP>;
 var<workgroup> vs: array<vec4<f32>, CAP>;
-var<workgroup> ms: array<f32, TKMAX>;
-// Per-slice partials [BQ][DSPLIT][tk] of (score, dP); only used when DSPLIT > 1.
-var<workgroup> part: array<vec2<f32>, PART>;
+var<workgroup> ms: array<f32, TMAX>;
 
-// Sums the DSPLIT slice partials of row r (fixed slice order). Call from uniform control flow.
-fn reduce_slices(r: u32, sl: u32, a: array<vec2<f32>, TKMAX>) -> array<vec2<f32>, TKMAX> {
-  if (DSPLIT == 1u) {
-    return a;
-  }
-  for (var j = 0u; j < params.tk; j++) {
-    part[(r * DSPLIT + sl) * params.tk + j] = a[j];
-  }
-  workgroupBarrier();
-  var t: array<vec2<f32>, TKMAX>;
-  for (var j = 0u; j < params.tk; j++) {
-    var x = vec2<f32>(0.0);
-    for (var u = 0u; u < DSPLIT; u++) {
-      x += part[(r * DSPLIT + u) * params.tk + j];
-    }
-    t[j] = x;
-  }
-  return t;
-}
-
-// Loads keys kt..kt+tk-1 (zero past lk), their values when `with_v`, and their mask entries.
+// Loads keys kt..kt+tk-1 (zero past lk), their values when `with_v`, and their mask entries,
+// between barriers. Call from uniform control flow.
 fn load_tile(lid: u32, b: u32, kbase: u32, kt: u32, with_v: bool) {
+  workgroupBarrier();
   for (var e = lid; e < params.tk * params.hd4; e += WG) {
     let key = kt + e / params.hd4;
     let ok = key < params.lk;
@@ -98,31 +50,15 @@ fn load_tile(lid: u32, b: u32, kbase: u32, kt: u32, with_v: bool) {
     }
   }
   if (lid < params.tk) {
-    let key = kt + lid;
-    var mv = 0.0;
-    if (params.has_mask != 0u && key < params.lk) {
-      mv = mask[b * params.mask_stride + key];
-    }
-    ms[lid] = mv;
+    ms[lid] = key_mask(b, kt + lid);
   }
-}
-
-// The forward's masked score of query qi and key `key`.
-fn masked(s: f32, mv: f32, key: u32, qpos: u32) -> f32 {
-  var x = s;
-  if (params.has_mask != 0u) {
-    x = max(x + mv, FMIN);
-  }
-  if (params.causal != 0u && key > qpos) {
-    x = FMIN;
-  }
-  return x;
+  workgroupBarrier();
 }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let sl = select(0u, lid / BQ, DSPLIT > 1u);
-  let r = lid % BQ;
+  let sl = select(0u, lid / BR, DSPLIT > 1u);
+  let r = lid % BR;
   let hd4 = params.hd4;
   let d4 = params.d4;
   let tk = params.tk;
@@ -130,7 +66,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let bh = b * params.nh + wid.y;
   let lq = params.lq;
   let lk = params.lk;
-  let q0 = wid.x * BQ;
+  let q0 = wid.x * BR;
   let qi = q0 + r;
   let row_ok = qi < lq;
   let qpos = lk - lq + qi;
@@ -159,7 +95,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
   var k_end = lk;
   if (params.causal != 0u && params.has_mask == 0u) {
-    k_end = min(lk, lk - lq + q0 + BQ);
+    k_end = min(lk, lk - lq + q0 + BR);
   }
   let kbase = bh * lk * hd4;
 
@@ -167,13 +103,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var m = FMIN;
   var l = 0.0;
   for (var kt = 0u; kt < k_end; kt += tk) {
-    workgroupBarrier();
     load_tile(lid, b, kbase, kt, false);
-    workgroupBarrier();
-    var sd: array<vec2<f32>, TKMAX>;
-    for (var j = 0u; j < tk; j++) {
-      sd[j] = vec2<f32>(0.0);
-    }
+    var sd = zero_scores();  // (score, -) per key
     for (var c = 0u; c < d4; c++) {
       let qc = qv[c];
       for (var j = 0u; j < tk; j++) {
@@ -182,7 +113,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     sd = reduce_slices(r, sl, sd);
     let n_valid = min(tk, lk - kt);
-    var s: array<f32, TKMAX>;
+    var s: array<f32, TMAX>;
     var mt = m;
     for (var j = 0u; j < tk; j++) {
       s[j] = masked(sd[j].x, ms[j], kt + j, qpos);
@@ -204,13 +135,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
   // Pass 2: dq.
   for (var kt = 0u; kt < k_end; kt += tk) {
-    workgroupBarrier();
     load_tile(lid, b, kbase, kt, true);
-    workgroupBarrier();
-    var sd: array<vec2<f32>, TKMAX>;
-    for (var j = 0u; j < tk; j++) {
-      sd[j] = vec2<f32>(0.0);
-    }
+    var sd = zero_scores();  // (score, dP) per key
     for (var c = 0u; c < d4; c++) {
       let qc = qv[c];
       let gc = gv[c];
@@ -221,7 +147,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     sd = reduce_slices(r, sl, sd);
     let n_valid = min(tk, lk - kt);
-    var ds: array<f32, TKMAX>;
+    var ds: array<f32, TMAX>;
     for (var j = 0u; j < tk; j++) {
       let x = masked(sd[j].x, ms[j], kt + j, qpos);
       ds[j] = select(0.0, exp(x - m) * inv_l * (sd[j].y - dd), j < n_valid && x > FMIN);
