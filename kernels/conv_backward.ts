@@ -149,16 +149,18 @@ function convBackward(k: string, x: Tensor, weight: Tensor, g: Tensor, geom: Con
   const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
   const kvol = geom.kt * geom.kh * geom.kw;
   const ncol = geom.cin * kvol;
+  const split = weightSplits(geom);
+  // One Params for both shaders (wgsl/lib/conv_backward_params.wgsl).
   const params = {
-    cin: geom.cin, cout: geom.cout, t: geom.t, h: geom.h, w: geom.w, ho: geom.ho, wo: geom.wo,
+    b: geom.b, cin: geom.cin, cout: geom.cout, t: geom.t, h: geom.h, w: geom.w, ho: geom.ho, wo: geom.wo,
     kt: geom.kt, kh: geom.kh, kw: geom.kw, sh: geom.sh, sw: geom.sw, pt: geom.pt, pl: geom.pl,
+    rows: split.rows, nsplit: split.nsplit,
   };
 
   const phasePositions = Math.ceil(geom.h / geom.sh) * Math.ceil(geom.w / geom.sw);
   const xb = block(geom.cin, phasePositions);
   const xGrid = [Math.ceil(phasePositions / (xb.wg * xb.n)), Math.ceil(geom.cin / xb.m), geom.b * geom.t * geom.sh * geom.sw] as const;
   const wb = block(geom.cout, ncol);
-  const split = weightSplits(geom);
   const wGrid = [Math.ceil(ncol / (wb.wg * wb.n)), Math.ceil(geom.cout / wb.m), split.nsplit] as const;
   for (const grid of wantDx ? [xGrid, wGrid] : [wGrid]) {
     if (grid.some((n) => n > maxWg)) throw new KernelArgError(k, 'x', `grid [${grid.join(',')}] exceeds ${maxWg} workgroups per dimension`);
@@ -184,20 +186,19 @@ function convBackward(k: string, x: Tensor, weight: Tensor, g: Tensor, geom: Con
     packed.dispose();
   }
 
-  const wparams = { ...params, b: geom.b, rows: split.rows, nsplit: split.nsplit };
   // Unused bindings of a mode are bound to g (read-only, never read there).
   const aux = (mode: number, out: Tensor, extra: { part?: Tensor; gp?: Tensor } = {}) =>
     ctx.dispatch(weightShader, {
       // RM only shapes the packing (MODE 3); the other modes share one pipeline each.
       overrides: { WG: AUX_WG, RM: mode === 3 ? wb.m : 4, RN: 1, MODE: mode },
       bindings: { x, g, gp: g, part: g, ...extra, out },
-      params: wparams,
+      params,
       workgroups: foldGrid(Math.ceil(out.size / AUX_WG), maxWg),
     });
   const gp = ctx.tensor([geom.b * Math.ceil(geom.cout / wb.m) * wb.m * geom.t * geom.ho * geom.wo], 'f32', `${k}.packedGrad`);
   aux(3, gp);
   const part = split.nsplit > 1 ? ctx.tensor([split.nsplit * geom.cout * ncol], 'f32', `${k}.dwPartial`) : dw;
-  ctx.dispatch(weightShader, { overrides: { WG: wb.wg, RM: wb.m, RN: wb.n, MODE: 0 }, bindings: { x, g, gp, part: g, out: part }, params: wparams, workgroups: wGrid });
+  ctx.dispatch(weightShader, { overrides: { WG: wb.wg, RM: wb.m, RN: wb.n, MODE: 0 }, bindings: { x, g, gp, part: g, out: part }, params, workgroups: wGrid });
   gp.dispose();
   if (part !== dw) {
     aux(1, dw, { part });

@@ -95,8 +95,11 @@ export function ropeBackward(g: Tensor, positions: Tensor, table: RopeTable, out
   return rotate('rope_backward', 'g', g, positions, table, true, out);
 }
 
-/** CPU reference (f32 tables, products and sums in doubles). */
-export function ropeRef(x: ArrayLike<number>, shape: readonly [number, number, number, number], positions: ArrayLike<number>, cos: ArrayLike<number>, sin: ArrayLike<number>, maxPos: number): Float64Array {
+/**
+ * CPU reference (f32 tables, products and sums in doubles): the rotation by theta, or by -theta
+ * (ropeBackward's transposed rotation) when `inverse`.
+ */
+export function ropeRef(x: ArrayLike<number>, shape: readonly [number, number, number, number], positions: ArrayLike<number>, cos: ArrayLike<number>, sin: ArrayLike<number>, maxPos: number, inverse = false): Float64Array {
   const [B, NH, L, HD] = shape;
   const half = HD / 2;
   const shared = positions.length === L;
@@ -108,7 +111,8 @@ export function ropeRef(x: ArrayLike<number>, shape: readonly [number, number, n
         const e = ((b * NH + h) * L + i) * HD;
         for (let j = 0; j < half; j++) {
           const c = cos[p * half + j]!;
-          const s = sin[p * half + j]!;
+          // sin(-theta) = -sin(theta); negating is exact, so both directions keep their bits.
+          const s = inverse ? -sin[p * half + j]! : sin[p * half + j]!;
           const x1 = x[e + j]!;
           const x2 = x[e + j + half]!;
           out[e + j] = x1 * c - x2 * s;
@@ -120,27 +124,7 @@ export function ropeRef(x: ArrayLike<number>, shape: readonly [number, number, n
   return out;
 }
 
-/** CPU reference of ropeBackward (the transposed rotation; same tables, doubles). */
+/** CPU reference of ropeBackward: ropeRef's rotation by -theta (same tables, doubles). */
 export function ropeBackwardRef(g: ArrayLike<number>, shape: readonly [number, number, number, number], positions: ArrayLike<number>, cos: ArrayLike<number>, sin: ArrayLike<number>, maxPos: number): Float64Array {
-  const [B, NH, L, HD] = shape;
-  const half = HD / 2;
-  const shared = positions.length === L;
-  const dx = new Float64Array(B * NH * L * HD);
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < NH; h++) {
-      for (let i = 0; i < L; i++) {
-        const p = Math.min(Math.max(positions[(shared ? 0 : b * L) + i]!, 0), maxPos - 1);
-        const e = ((b * NH + h) * L + i) * HD;
-        for (let j = 0; j < half; j++) {
-          const c = cos[p * half + j]!;
-          const s = sin[p * half + j]!;
-          const g1 = g[e + j]!;
-          const g2 = g[e + j + half]!;
-          dx[e + j] = g1 * c + g2 * s;
-          dx[e + j + half] = g2 * c - g1 * s;
-        }
-      }
-    }
-  }
-  return dx;
+  return ropeRef(g, shape, positions, cos, sin, maxPos, true);
 }

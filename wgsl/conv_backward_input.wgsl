@@ -24,29 +24,17 @@
 // Dispatch: (ceil(ceil(H/sh)*ceil(W/sw) / (WG*RP)), ceil(Cin / RC), B*T*sh*sw); PACK: ceil(n / WG) folded.
 
 // #include "lib/grid.wgsl"
+// #include "lib/conv_backward_params.wgsl"
+// #include "lib/tile_fma.wgsl"
 
 override WG: u32 = 32;
 override RC: u32 = 16;  // input channels per invocation, a multiple of 4
 override RP: u32 = 8;   // positions per invocation, <= 16; RC * RP <= 256
 override PACK: u32 = 0;
 override R4: u32 = RC / 4u;
-
-struct Params {
-  cin: u32,
-  cout: u32,
-  t: u32,
-  h: u32,
-  w: u32,
-  ho: u32,
-  wo: u32,
-  kt: u32,
-  kh: u32,
-  kw: u32,
-  sh: u32,
-  sw: u32,
-  pt: u32,
-  pl: u32,
-}
+// lib/tile_fma.wgsl's names for this tile: RM row slots (the positions), RN columns (the channels).
+override RM: u32 = RP;
+override RN: u32 = RC;
 
 @group(0) @binding(0) var<storage, read> g: array<f32>;
 @group(0) @binding(1) var<storage, read> w: array<vec4<f32>>;
@@ -77,12 +65,7 @@ fn accumulate(acc: ptr<function, array<f32, 256>>, off: array<u32, 16>, ok: arra
     }
     let wk = wk0 + co * wstep;
     for (var i4 = 0u; i4 < R4; i4++) {
-      let w4 = w[wk + i4];
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < RP; j++) {
-          (*acc)[(i4 * 4u + i) * RP + j] = fma(w4[i], v[j], (*acc)[(i4 * 4u + i) * RP + j]);
-        }
-      }
+      tile_fma(acc, 0u, i4, w[wk + i4], v);
     }
   }
 }

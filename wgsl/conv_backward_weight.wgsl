@@ -28,32 +28,13 @@
 // Dispatch: MODE 0 (ceil(N / (WG*RN)), ceil(Cout / RM), nsplit); MODE 1, 2, 3: ceil(n / WG) folded.
 
 // #include "lib/grid.wgsl"
+// #include "lib/conv_backward_params.wgsl"
 
 override WG: u32 = 32;
 override RM: u32 = 16;  // output channels per invocation, a multiple of 4, <= 16
 override RN: u32 = 8;   // columns per invocation, <= 16
 override MODE: u32 = 0;
 override R4: u32 = RM / 4u;
-
-struct Params {
-  b: u32,
-  cin: u32,
-  cout: u32,
-  t: u32,
-  h: u32,
-  w: u32,
-  ho: u32,
-  wo: u32,
-  kt: u32,
-  kh: u32,
-  kw: u32,
-  sh: u32,
-  sw: u32,
-  pt: u32,
-  pl: u32,
-  rows: u32,    // output rows (b, t, oy) per split
-  nsplit: u32,
-}
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> g: array<f32>;

@@ -12,33 +12,10 @@
 // Dispatch: ceil(n / (4 WG)) workgroups, folded into (x, y); 4 consecutive elements per invocation.
 
 // #include "lib/grid.wgsl"
+// #include "lib/fsq_levels.wgsl"
+// #include "lib/fsq_bound.wgsl"
 
 override WG: u32 = 256;
-override NL: u32 = 6;
-override L0: u32 = 2;
-override L1: u32 = 2;
-override L2: u32 = 2;
-override L3: u32 = 2;
-override L4: u32 = 2;
-override L5: u32 = 2;
-override L6: u32 = 2;
-override L7: u32 = 2;
-override H0: f32 = 0.5;
-override H1: f32 = 0.5;
-override H2: f32 = 0.5;
-override H3: f32 = 0.5;
-override H4: f32 = 0.5;
-override H5: f32 = 0.5;
-override H6: f32 = 0.5;
-override H7: f32 = 0.5;
-override SH0: f32 = 0.0;
-override SH1: f32 = 0.0;
-override SH2: f32 = 0.0;
-override SH3: f32 = 0.0;
-override SH4: f32 = 0.0;
-override SH5: f32 = 0.0;
-override SH6: f32 = 0.0;
-override SH7: f32 = 0.0;
 
 struct Params {
   n: u32,
@@ -50,17 +27,17 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> du: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
 
-// (half_l, shift, L div 2) of channel k.
-fn level(k: u32) -> vec3<f32> {
+// (half_l, shift) of channel k.
+fn bound(k: u32) -> vec2<f32> {
   switch k {
-    case 0u: { return vec3(H0, SH0, f32(L0 / 2u)); }
-    case 1u: { return vec3(H1, SH1, f32(L1 / 2u)); }
-    case 2u: { return vec3(H2, SH2, f32(L2 / 2u)); }
-    case 3u: { return vec3(H3, SH3, f32(L3 / 2u)); }
-    case 4u: { return vec3(H4, SH4, f32(L4 / 2u)); }
-    case 5u: { return vec3(H5, SH5, f32(L5 / 2u)); }
-    case 6u: { return vec3(H6, SH6, f32(L6 / 2u)); }
-    default: { return vec3(H7, SH7, f32(L7 / 2u)); }
+    case 0u: { return vec2(H0, SH0); }
+    case 1u: { return vec2(H1, SH1); }
+    case 2u: { return vec2(H2, SH2); }
+    case 3u: { return vec2(H3, SH3); }
+    case 4u: { return vec2(H4, SH4); }
+    case 5u: { return vec2(H5, SH5); }
+    case 6u: { return vec2(H6, SH6); }
+    default: { return vec2(H7, SH7); }
   }
 }
 
@@ -70,10 +47,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let i0 = (flat_workgroup(wid, nwg) * WG + lid) * 4u;
   let n = params.n;
   for (var i = i0; i < min(i0 + 4u, n); i++) {
-    let c = level((i / params.spatial) % NL);
+    let k = (i / params.spatial) % NL;
+    let c = bound(k);
     // |u + shift| > 15 saturates tanh in f32 (y = +-1, gradient 0); the clamp keeps an exp-based
     // tanh away from inf/inf.
     let y = tanh(clamp(u[i] + c.y, -15.0, 15.0));
-    du[i] = g[i] / c.z * c.x * (1.0 - y * y);
+    du[i] = g[i] / f32(fsq_level(k) / 2u) * c.x * (1.0 - y * y);
   }
 }

@@ -15,19 +15,11 @@
 // Dispatch: ceil(M / (R * WG)) workgroups, folded into (x, y).
 
 // #include "lib/grid.wgsl"
+// #include "lib/fsq_levels.wgsl"
 
 override WG: u32 = 64;
 // Rows per invocation (<= RMAX): each weight load serves R rows.
 override R: u32 = 8;
-override NL: u32 = 6;
-override L0: u32 = 2;
-override L1: u32 = 2;
-override L2: u32 = 2;
-override L3: u32 = 2;
-override L4: u32 = 2;
-override L5: u32 = 2;
-override L6: u32 = 2;
-override L7: u32 = 2;
 const RMAX: u32 = 8u;
 
 struct Params {
@@ -45,20 +37,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<storage, read_write> flag: array<atomic<u32>>;
 @group(0) @binding(5) var<uniform> params: Params;
-
-// L_k; k is a constant after unrolling, so this folds to one override.
-fn level(k: u32) -> u32 {
-  switch k {
-    case 0u: { return L0; }
-    case 1u: { return L1; }
-    case 2u: { return L2; }
-    case 3u: { return L3; }
-    case 4u: { return L4; }
-    case 5u: { return L5; }
-    case 6u: { return L6; }
-    default: { return L7; }
-  }
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -88,7 +66,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     var rem = u32(max(idx, 0));
     for (var k = 0u; k < NL; k++) {
-      let L = level(k);
+      let L = fsq_level(k);
       let hw = f32(L / 2u);
       let q = rem / L;
       c[8u * i + k] = (f32(rem - q * L) - hw) / hw;

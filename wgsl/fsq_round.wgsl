@@ -28,33 +28,10 @@
 // Dispatch: ceil(M / (R * WG)) workgroups, folded into (x, y).
 
 // #include "lib/grid.wgsl"
+// #include "lib/fsq_levels.wgsl"
+// #include "lib/fsq_bound.wgsl"
 
 override WG: u32 = 64;
-override NL: u32 = 6;
-override L0: u32 = 2;
-override L1: u32 = 2;
-override L2: u32 = 2;
-override L3: u32 = 2;
-override L4: u32 = 2;
-override L5: u32 = 2;
-override L6: u32 = 2;
-override L7: u32 = 2;
-override H0: f32 = 0.5;
-override H1: f32 = 0.5;
-override H2: f32 = 0.5;
-override H3: f32 = 0.5;
-override H4: f32 = 0.5;
-override H5: f32 = 0.5;
-override H6: f32 = 0.5;
-override H7: f32 = 0.5;
-override SH0: f32 = 0.0;
-override SH1: f32 = 0.0;
-override SH2: f32 = 0.0;
-override SH3: f32 = 0.0;
-override SH4: f32 = 0.0;
-override SH5: f32 = 0.0;
-override SH6: f32 = 0.0;
-override SH7: f32 = 0.0;
 // CONST_THR: the level list's thresholds are compiled in as T0..T47 (when they number <= 48).
 override CONST_THR: bool = false;
 override T0: f32 = 0.0;
