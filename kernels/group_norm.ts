@@ -54,7 +54,8 @@ export interface GroupNormGeometry {
   batch: number;
 }
 
-interface Affine {
+/** The affine step: 0 none, 1 weight/bias per channel (or per frame and channel), 2 AdaGN's (1 + scale), shift per (b, c). */
+export interface GroupNormAffine {
   mode: 0 | 1 | 2;
   weight?: Tensor;
   bias?: Tensor;
@@ -106,20 +107,22 @@ export function adaGroupNorm(x: Tensor, scale: Tensor, shift: Tensor, opts: Omit
   return run(k, x, geom, { mode: 2, weight: scale, bias: shift, aff_b: C, aff_t: 0 }, opts, 1e-5, out);
 }
 
-function groupGeometry(k: string, shape: readonly number[], G: number): GroupNormGeometry {
+/** Geometry of a standard GroupNorm over [B, C, ...spatial] (throws when G does not divide C). */
+export function groupGeometry(k: string, shape: readonly number[], G: number): GroupNormGeometry {
   const [B, C] = shape as [number, number];
   if (!Number.isInteger(G) || G < 1 || C % G) throw new KernelArgError(k, 'groups', `${G} groups do not divide C = ${C} (x [${shape.join(',')}])`);
   const S = shape.slice(2).reduce((a, b) => a * b, 1);
   return { len: S, rows: C / G, row_stride: S, frames: 1, frame_stride: 0, groups: G, batch_stride: C * S, batch: B };
 }
 
-function framewiseGeometry(k: string, shape: readonly number[], G: number): GroupNormGeometry {
+/** Geometry of the frame-wise GroupNorm over [B, C, T, H, W]: per frame, G groups. */
+export function framewiseGeometry(k: string, shape: readonly number[], G: number): GroupNormGeometry {
   const [B, C, T, H, W] = shape as [number, number, number, number, number];
   if (!Number.isInteger(G) || G < 1 || C % G) throw new KernelArgError(k, 'groups', `${G} groups per frame do not divide C = ${C}`);
   return { len: H * W, rows: C / G, row_stride: T * H * W, frames: T, frame_stride: H * W, groups: G, batch_stride: C * T * H * W, batch: B };
 }
 
-function affineOf(k: string, o: GroupNormOptions, shape: number[], aff_b: number, aff_t: number): Affine {
+function affineOf(k: string, o: GroupNormOptions, shape: number[], aff_b: number, aff_t: number): GroupNormAffine {
   if (!o.weight !== !o.bias) throw new KernelArgError(k, o.weight ? 'bias' : 'weight', 'give both weight and bias, or neither');
   if (!o.weight) return { mode: 0, aff_b, aff_t };
   expectTensor(k, 'weight', o.weight, { dtype: 'f32', shape });
@@ -141,7 +144,8 @@ export function groupNormStats(x: Tensor, opts: { groups?: number; framewise?: b
   return stats(k, x, g);
 }
 
-function chunking(g: GroupNormGeometry) {
+/** The sets and the chunked-pass uniforms shared by the statistics, apply and backward passes. */
+export function chunking(g: GroupNormGeometry) {
   const segs = Math.ceil(g.len / CHUNK);
   const sets = g.batch * g.frames * g.groups;
   const params = { len: g.len, rows: g.rows, row_stride: g.row_stride, frames: g.frames, frame_stride: g.frame_stride, groups: g.groups, batch_stride: g.batch_stride, chunk: CHUNK, segs, n_wg: sets * g.rows * segs };
@@ -172,7 +176,7 @@ function stats(k: string, x: Tensor, g: GroupNormGeometry): Tensor<'f32'> {
   return st;
 }
 
-function run(k: string, x: Tensor, g: GroupNormGeometry, aff: Affine, o: GroupNormOptions, defEps: number, out?: Tensor): Tensor<'f32'> {
+function run(k: string, x: Tensor, g: GroupNormGeometry, aff: GroupNormAffine, o: GroupNormOptions, defEps: number, out?: Tensor): Tensor<'f32'> {
   const eps = o.eps ?? defEps;
   if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps)) throw new KernelArgError(k, 'eps', `expected a finite number >= 0, got ${String(eps)}`);
   sameContext(k, { x, weight: aff.weight, bias: aff.bias, out });

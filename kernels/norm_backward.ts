@@ -27,11 +27,9 @@ import { expectTensor, sameContext } from './core/check.js';
 import { foldGrid, type GpuContext } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
-import { type GroupNormGeometry, type GroupNormOptions, type GroupNormRefArgs, groupNormStats } from './group_norm.js';
+import { type GroupNormAffine, type GroupNormGeometry, type GroupNormOptions, type GroupNormRefArgs, chunking, framewiseGeometry, groupGeometry, groupNormStats } from './group_norm.js';
 import { norm_backward_colsum as colsumShader, norm_backward_gn as gnShader, norm_backward_gn_sets as setsShader, norm_backward_rms as rmsShader } from './wgsl.gen.js';
 
-/** Elements per chunk of the GroupNorm passes: 64 per invocation of the 64-wide partial-sum pass. */
-const CHUNK = 4096;
 // Barriers in the partial-sum pass: 64 wide, as group_norm_stats (see group_norm.ts). The dx pass has
 // none and runs 256 wide, 16 elements per invocation, as the forward apply pass.
 const PARTIAL_WG = 64;
@@ -73,14 +71,7 @@ export interface RmsNormGrads {
 }
 
 function geometry(k: string, shape: readonly number[], G: number, framewise: boolean): GroupNormGeometry {
-  const [B, C] = shape as [number, number];
-  if (!Number.isInteger(G) || G < 1 || C % G) throw new KernelArgError(k, 'groups', `${G} groups${framewise ? ' per frame' : ''} do not divide C = ${C} (x [${shape.join(',')}])`);
-  if (framewise) {
-    const [, , T, H, W] = shape as [number, number, number, number, number];
-    return { batch: B, frames: T, groups: G, rows: C / G, len: H * W, row_stride: T * H * W, frame_stride: H * W, batch_stride: C * T * H * W };
-  }
-  const S = shape.slice(2).reduce((a, b) => a * b, 1);
-  return { batch: B, frames: 1, groups: G, rows: C / G, len: S, row_stride: S, frame_stride: 0, batch_stride: C * S };
+  return framewise ? framewiseGeometry(k, shape, G) : groupGeometry(k, shape, G);
 }
 
 function epsOf(k: string, eps: number | undefined, def: number): number {
@@ -95,27 +86,17 @@ function checkInputs(k: string, x: Tensor, g: Tensor, framewise: boolean): void 
   expectTensor(k, 'g', g, { dtype: 'f32', shape: x.shape });
 }
 
-interface AffineArgs {
-  mode: 0 | 1 | 2;
-  weight?: Tensor;
-  bias?: Tensor;
-  aff_b: number;
-  aff_t: number;
-}
-
 /**
  * The GroupNorm passes: dx plus the per-row sums (sum gz, sum gz xhat), [B*T*C] each (row (b, t, c)).
  * x.size > 0.
  */
-function gnBackward(k: string, x: Tensor, g: Tensor, geom: GroupNormGeometry, aff: AffineArgs, silu: boolean, eps: number, framewise: boolean) {
+function gnBackward(k: string, x: Tensor, g: Tensor, geom: GroupNormGeometry, aff: GroupNormAffine, silu: boolean, eps: number, framewise: boolean) {
   const ctx = x.ctx;
   const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
   const st = groupNormStats(x, { groups: geom.groups, framewise });
-  const sets = geom.batch * geom.frames * geom.groups;
-  const segs = Math.ceil(geom.len / CHUNK);
-  const n_wg = sets * geom.rows * segs;
-  const { len, rows, row_stride, frames, frame_stride, groups, batch_stride } = geom;
-  const params = { len, rows, row_stride, frames, frame_stride, groups, batch_stride, chunk: CHUNK, segs, n_wg, aff_b: aff.aff_b, aff_t: aff.aff_t, eps };
+  const { sets, params: chunked } = chunking(geom);
+  const { n_wg, segs } = chunked;
+  const params = { ...chunked, aff_b: aff.aff_b, aff_t: aff.aff_t, eps };
   const overrides = { AFFINE: aff.mode, SILU: silu ? 1 : 0 };
   const weight = aff.weight ?? st;
   const bias = aff.bias ?? st;
@@ -189,7 +170,7 @@ export function groupNormBackward(x: Tensor, g: Tensor, o: GroupNormBackwardOpti
   if (x.size === 0) {
     return { dx: ctx.tensor(x.shape, 'f32', `${k}.dx`), dweight: o.weight ? ctx.zeros([K]) : null, dbias: o.weight ? ctx.zeros([K]) : null };
   }
-  const aff: AffineArgs = o.weight ? { mode: 1, weight: o.weight, bias: o.bias, aff_b: 0, aff_t: framewise ? C : 0 } : { mode: 0, aff_b: 0, aff_t: 0 };
+  const aff: GroupNormAffine = o.weight ? { mode: 1, weight: o.weight, bias: o.bias, aff_b: 0, aff_t: framewise ? C : 0 } : { mode: 0, aff_b: 0, aff_t: 0 };
   const { dx, sumG, sumGx } = gnBackward(k, x, g, geom, aff, !!o.silu, eps, framewise);
   // Row (b, t, c) = b * K + (t * C + c): the affine entry's gradient is a column sum over the batch.
   const dweight = o.weight ? columnSums(ctx, `${k}.dweight`, geom.batch, K, sumGx) : null;
