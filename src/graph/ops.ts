@@ -54,6 +54,7 @@ import { depthToSpace2xBackward, upsampleNearest2xBackward } from '../../kernels
 import { ropeBackward } from '../../kernels/rope.js';
 import { siluMulBackward, unaryBackward } from '../../kernels/unary_backward.js';
 import { type Grad, type Tape, activeTape } from './autograd.js';
+import { GraphError } from './module.js';
 
 type F32 = Tensor<'f32'>;
 
@@ -61,6 +62,14 @@ type F32 = Tensor<'f32'>;
 function tapeFor(ctx: GpuContext, ...inputs: (Tensor | null | undefined)[]): Tape | null {
   const t = activeTape(ctx);
   return t && inputs.some((x) => t.requiresGrad(x)) ? t : null;
+}
+
+/**
+ * For model code that has no backward yet: throws while a tape records on the context, so a
+ * training forward fails loudly instead of silently dropping a gradient path.
+ */
+export function notDifferentiable(ctx: GpuContext, what: string): void {
+  if (activeTape(ctx)) throw new GraphError(what, 'has no backward yet: run it under noGrad(ctx, ...) or outside tape.run()');
 }
 
 const plain = (op: string, w: Tensor | PackedMatmulWeight | PackedConvWeight): Tensor => {

@@ -24,7 +24,7 @@ import {
   slice,
 } from '../../../kernels/index.js';
 import { Module, type Param } from '../../graph/module.js';
-import { adaGroupNormOp, depthToSpace2xOp, groupNormFramewiseOp, meanPoolOp, sliceOp } from '../../graph/ops.js';
+import { adaGroupNormOp, depthToSpace2xOp, groupNormFramewiseOp, meanPoolOp, notDifferentiable, sliceOp } from '../../graph/ops.js';
 import { CausalConv3d, GroupNorm, Linear } from './layers.js';
 
 export type LdmLayer = readonly [kind: 'consecutive_residual' | 'channel_residual' | 'spatial_down' | 'spatial_up' | 'condation', count: number];
@@ -182,6 +182,7 @@ class QAttention extends Module {
   }
   /** q [B, Lq, D], k/v [B, Lk, D] -> q + out(attn) [B, Lq, D] (the residual is fused). */
   forward(q: Tensor, k: Tensor, v: Tensor, residual: Tensor): Tensor<'f32'> {
+    notDifferentiable(q.ctx, this.path || 'query-former attention');
     const [B, Lq] = q.shape as [number, number];
     const Lk = k.shape[1]!;
     const NH = this.heads;
@@ -201,6 +202,7 @@ class LayerNormP extends Module {
     this.bias = this.param('bias', [dim]);
   }
   forward(x: Tensor): Tensor<'f32'> {
+    notDifferentiable(x.ctx, this.path || 'query-former LayerNorm');
     return layerNorm(x, { weight: this.weight.t, bias: this.bias.t, eps: 1e-5 });
   }
 }
@@ -344,6 +346,7 @@ export class LatentDynamicsModel extends Module {
   encode(clip: Tensor): LdmEncoding {
     const e = this.cfg.encoder;
     const ctx = clip.ctx;
+    notDifferentiable(ctx, 'LatentDynamicsModel.encode');
     this.require(clip.shape.length === 5 && clip.shape[1] === 3 && clip.shape[2] === e.frameNum, `clip [${clip.shape.join(',')}], expected [B, 3, ${e.frameNum}, H, W]`);
     const B = clip.shape[0]!;
     const D = this.cfg.dim;
@@ -375,6 +378,7 @@ export class LatentDynamicsModel extends Module {
   /** codes [B, dim, 1, 1, 1] + preEncodeOut [B, dim, 4, h, w] -> clip [B, 3, frameNum, 8h, 8w]. */
   decode(codes: Tensor, preEncodeOut: Tensor): Tensor<'f32'> {
     const ctx = codes.ctx;
+    notDifferentiable(ctx, 'LatentDynamicsModel.decode');
     const [B, D, Tp, H, W] = preEncodeOut.shape as [number, number, number, number, number];
     this.require(codes.shape.length === 5 && codes.shape[0] === B && codes.shape[1] === D, `codes [${codes.shape.join(',')}], expected [${B}, ${D}, 1, 1, 1]`);
     const cond = ctx.scope(() => {

@@ -7,7 +7,7 @@
  */
 import { type Tensor, fsqIndicesToCodes, fsqQuantize } from '../../../kernels/index.js';
 import { Module, type Param } from '../../graph/module.js';
-import { attentionOp, fsqCodes, linear, permuteOp, reshape, sliceOp, upsampleNearest2xOp } from '../../graph/ops.js';
+import { attentionOp, fsqCodes, linear, notDifferentiable, permuteOp, reshape, sliceOp, upsampleNearest2xOp } from '../../graph/ops.js';
 import { Conv2d, GroupNorm, Linear } from './layers.js';
 
 /** Residual(in, out): GN-SiLU-Conv3x3-GN-SiLU-Conv3x3 + shortcut (1x1 conv when the width changes). */
@@ -241,6 +241,7 @@ export class ImageTokenizer extends Module {
   /** image [B, 3, H, W] in [-1, 1] -> FSQ indices [B, H/2^k, W/2^k] (and the intermediate maps). */
   encode(image: Tensor): TokenizerEncoding {
     this.require(image.shape.length === 4 && image.shape[1] === this.cfg.encoder.inChannels, `image [${image.shape.join(',')}], expected [B, ${this.cfg.encoder.inChannels}, H, W]`);
+    notDifferentiable(image.ctx, 'ImageTokenizer.encode (train through reconstruct())');
     const encoderOut = this.vbackbone.forward(image);
     const postEncode = this.postEncode.forward(encoderOut);
     const { codes, indices } = image.ctx.scope(() => fsqQuantize(postEncode, { levels: this.cfg.levels, projectIn: { weight: this.projectIn.weight.t, bias: this.projectIn.bias!.t } }));
@@ -265,6 +266,7 @@ export class ImageTokenizer extends Module {
 
   /** FSQ indices [B, h, w] -> codes after project_out, channel-first [B, dim, h, w]. */
   codes(indices: Tensor | Int32Array, shape?: readonly number[]): Tensor<'f32'> {
+    notDifferentiable(this.projectOut.weight.t.ctx, 'ImageTokenizer.codes (train through reconstruct())');
     return fsqIndicesToCodes(indices, { levels: this.cfg.levels, projectOut: { weight: this.projectOut.weight.t, bias: this.projectOut.bias!.t }, shape, channelFirst: true });
   }
 
