@@ -71,7 +71,7 @@ export type { FsqBackwardOptions } from './fsq_backward.js';
 export { upsampleNearest2xBackward, depthToSpace2xBackward, resampleBackwardRef } from './resample.js';
 export { embeddingBackward, embeddingBackwardRef, embeddingCsr } from './embedding_backward.js';
 export type { EmbeddingBackwardOptions, EmbeddingCsr } from './embedding_backward.js';
-export { attentionBackward, attentionBackwardRef, attentionBackwardTiles } from './attention_backward.js';
+export { attentionBackward, attentionBackwardRef, attentionBackwardTiles, attentionBackwardKernel } from './attention_backward.js';
 export type { AttentionBackwardOptions, AttentionBackwardRefShape, AttentionGrads } from './attention_backward.js';
 export { ropeBackward, ropeBackwardRef } from './rope.js';
 export { groupNormBackward, adaGroupNormBackward, rmsNormBackward, groupNormBackwardRef, adaGroupNormBackwardRef, rmsNormBackwardRef } from './norm_backward.js';

@@ -1,9 +1,11 @@
 // attentionBackward (flash-style recompute) vs attentionBackwardRef, the reference vs central
-// differences of attentionRef, determinism, masked-score gradients and named errors.
+// differences of attentionRef, determinism, masked-score gradients and named errors. Every GPU case
+// runs each kernel pair the adapter can run: 'sg' (HD <= 64 with subgroups) and 'tiled'.
 import test from 'ava';
 import {
   F32_MIN, KernelArgError, attentionBackward, attentionBackwardRef, attentionRef, type GpuContext,
 } from '../../kernels/index.js';
+import { attentionBackwardKernel } from '../../kernels/attention_backward.js';
 import { assertClose } from '../helpers/close.js';
 import { gpu } from '../helpers/gpu.js';
 import { Rng } from '../helpers/rng.js';
@@ -45,14 +47,20 @@ function inputs(ctx: GpuContext, c: Case, rng: Rng) {
   };
 }
 
+type Kernel = 'sg' | 'tiled';
+const kernelsFor = (ctx: GpuContext, HD: number): readonly Kernel[] => (attentionBackwardKernel(ctx, HD) === 'sg' ? ['sg', 'tiled'] : ['tiled']);
+
 // `out` is the reference forward rounded to f32 (what a float32 forward returns, within 2e-5), so
 // the test does not pay the forward kernels' compile time.
 async function run(ctx: GpuContext, c: Case, rng: Rng) {
   const d = inputs(ctx, c, rng);
   const ro = { causal: c.causal, scale: c.scale, mask: d.maskA, maskStride: d.stride };
   const out = ctx.fromArray(Float32Array.from(attentionRef(d.qa, d.ka, d.va, c, ro)), [c.B, c.NH, c.Lq, c.HD]);
-  const gr = attentionBackward(d.q, d.k, d.v, out, d.g, { causal: c.causal, scale: c.scale, mask: d.mask });
-  const got = { dq: await gr.dq.read(), dk: await gr.dk.read(), dv: await gr.dv.read() };
+  const got: Partial<Record<Kernel, { dq: Float32Array; dk: Float32Array; dv: Float32Array }>> = {};
+  for (const kernel of kernelsFor(ctx, c.HD)) {
+    const gr = attentionBackward(d.q, d.k, d.v, out, d.g, { causal: c.causal, scale: c.scale, mask: d.mask, kernel });
+    got[kernel] = { dq: await gr.dq.read(), dk: await gr.dk.read(), dv: await gr.dv.read() };
+  }
   return { d, out, got, ref: attentionBackwardRef(d.qa, d.ka, d.va, d.ga, c, ro) };
 }
 
@@ -81,8 +89,10 @@ for (const c of CASES) {
   test(`attentionBackward ${label(c)}`, async (t) => {
     const ctx = await gpu();
     const { got, ref } = await run(ctx, c, Rng.fromString(t.title));
-    for (const n of ['dq', 'dk', 'dv'] as const) {
-      assertClose(t, got[n], ref[n], { atol: tol(ref[n]), shape: n === 'dq' ? [c.B, c.NH, c.Lq, c.HD] : [c.B, c.NH, c.Lk, c.HD], name: `${t.title} ${n}` });
+    for (const [kernel, gk] of Object.entries(got)) {
+      for (const n of ['dq', 'dk', 'dv'] as const) {
+        assertClose(t, gk[n], ref[n], { atol: tol(ref[n]), shape: n === 'dq' ? [c.B, c.NH, c.Lq, c.HD] : [c.B, c.NH, c.Lk, c.HD], name: `${t.title} ${kernel} ${n}` });
+      }
     }
   });
 }
@@ -94,10 +104,12 @@ test('attentionBackward random shapes (seeded), bitwise deterministic', async (t
     const Lk = rng.int(1, 70);
     const c: Case = { B: rng.int(1, 2), NH: rng.int(1, 2), Lq: rng.int(1, Lk), Lk, HD: rng.pick([4, 12, 32, 64, 128]), causal: rng.next() < 0.5 };
     const { d, out, got, ref } = await run(ctx, c, rng);
-    const again = attentionBackward(d.q, d.k, d.v, out, d.g, { causal: c.causal });
-    for (const g of ['dq', 'dk', 'dv'] as const) {
-      t.deepEqual(await again[g].read(), got[g], `${g} differs between two runs`);
-      assertClose(t, got[g], ref[g], { atol: tol(ref[g]), name: `seed ${rng.seed} #${n} ${label(c)} ${g}` });
+    for (const [kernel, gk] of Object.entries(got) as [Kernel, NonNullable<(typeof got)[Kernel]>][]) {
+      const again = attentionBackward(d.q, d.k, d.v, out, d.g, { causal: c.causal, kernel });
+      for (const g of ['dq', 'dk', 'dv'] as const) {
+        t.deepEqual(await again[g].read(), gk[g], `${kernel} ${g} differs between two runs`);
+        assertClose(t, gk[g], ref[g], { atol: tol(ref[g]), name: `seed ${rng.seed} #${n} ${label(c)} ${kernel} ${g}` });
+      }
     }
   }
 });
@@ -106,12 +118,14 @@ test('attentionBackward: masked keys get exactly zero dk and dv', async (t) => {
   const ctx = await gpu();
   const c: Case = { B: 2, NH: 2, Lq: 9, Lk: 13, HD: 64, masked: [[0, 4, 12], [4, 7]] };
   const { got } = await run(ctx, c, Rng.fromString(t.title));
-  for (let b = 0; b < c.B; b++) {
-    for (let h = 0; h < c.NH; h++) {
-      for (const j of c.masked![b]!) {
-        const at = ((b * c.NH + h) * c.Lk + j) * c.HD;
-        t.true(got.dk.subarray(at, at + c.HD).every((x) => x === 0), `dk[${b},${h},${j}]`);
-        t.true(got.dv.subarray(at, at + c.HD).every((x) => x === 0), `dv[${b},${h},${j}]`);
+  for (const [kernel, gk] of Object.entries(got)) {
+    for (let b = 0; b < c.B; b++) {
+      for (let h = 0; h < c.NH; h++) {
+        for (const j of c.masked![b]!) {
+          const at = ((b * c.NH + h) * c.Lk + j) * c.HD;
+          t.true(gk.dk.subarray(at, at + c.HD).every((x) => x === 0), `${kernel} dk[${b},${h},${j}]`);
+          t.true(gk.dv.subarray(at, at + c.HD).every((x) => x === 0), `${kernel} dv[${b},${h},${j}]`);
+        }
       }
     }
   }
@@ -173,4 +187,9 @@ test('attentionBackward: bad inputs are named errors', async (t) => {
   t.throws(() => attentionBackward(q6, q6, q6, q6, q6), { instanceOf: KernelArgError, message: /^attention_backward: q: head dim 6 unsupported/ });
   const qh = ctx.zeros([1, 1, 1, 2048]);
   t.throws(() => attentionBackward(qh, qh, qh, qh, qh), { instanceOf: KernelArgError, message: /^attention_backward: q: head dim 2048 unsupported: at most 1024/ });
+  const q128 = ctx.zeros([1, 1, 2, 128]);
+  t.throws(() => attentionBackward(q128, q128, q128, q128, q128, { kernel: 'sg' }), { instanceOf: KernelArgError, message: /^attention_backward: kernel: 'sg' needs HD <= 64 \(got 128\)/ });
+  // lavapipe has subgroups of 8: the 'sg' pair is what runs there, and the cases above test it.
+  if (ctx.adapterInfo.includes('llvmpipe')) t.is(attentionBackwardKernel(ctx, 64), 'sg');
+  t.is(attentionBackwardKernel(ctx, 128), 'tiled');
 });
