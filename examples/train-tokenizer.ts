@@ -80,13 +80,21 @@ writeFileSync(join(values.out!, 'loss.svg'), lossCurveSvg(r.losses, `tokenizer r
 const show = Math.min(8, nBoards!);
 const x = ctx.fromArray(images.subarray(0, show * per), [show, 3, size!, size!]);
 const recon = await noGrad(ctx, () => tok.reconstruct(x).recon).read();
-const strip = new Uint8Array(2 * size! * show * size! * 3);
+// Nearest-neighbour zoom so a 16x16 board is visible at a glance.
+const zoom = Math.max(1, Math.floor(128 / size!));
+const [W, H] = [show * size! * zoom, 2 * size! * zoom];
+const strip = new Uint8Array(W * H * 3);
 for (const [row, src] of [images, recon].entries()) {
   for (let b = 0; b < show; b++) {
     const img = denormalizeImage(src.subarray(b * per, (b + 1) * per), size, size);
-    for (let y = 0; y < size!; y++) strip.set(img.data.subarray(y * size! * 3, (y + 1) * size! * 3), ((row * size! + y) * show * size! + b * size!) * 3);
+    for (let y = 0; y < size! * zoom; y++) {
+      for (let x = 0; x < size! * zoom; x++) {
+        const s = (Math.floor(y / zoom) * size! + Math.floor(x / zoom)) * 3;
+        strip.set(img.data.subarray(s, s + 3), ((row * size! * zoom + y) * W + b * size! * zoom + x) * 3);
+      }
+    }
   }
 }
-writeFileSync(join(values.out!, 'recon.png'), encodePng({ width: show * size!, height: 2 * size!, channels: 3, data: strip }));
+writeFileSync(join(values.out!, 'recon.png'), encodePng({ width: W, height: H, channels: 3, data: strip }));
 console.log(JSON.stringify({ steps: r.steps, final_mse: r.losses.at(-1), seconds: Number(r.seconds.toFixed(1)), stopped: r.stoppedAt, out: values.out }));
 ctx.destroy();
