@@ -1,7 +1,7 @@
 import test from 'ava';
 import { Tape, accumulateGrads, noGrad } from '../../src/graph/autograd.js';
 import { Module } from '../../src/graph/module.js';
-import { addOp, linear, mse, mulOp, reshape, scaleOp, sliceOp } from '../../src/graph/ops.js';
+import { addOp, concatOp, linear, meanPoolOp, mse, mulOp, padOp, permuteOp, reshape, scaleOp, sliceOp, subOp } from '../../src/graph/ops.js';
 import { randomInitSource } from '../../src/graph/weights.js';
 import { Linear } from '../../src/models/videoworld/layers.js';
 import { LatentDynamicsModel, TINY_LDM } from '../../src/models/videoworld/ldm.js';
@@ -203,4 +203,25 @@ test.serial('paths without a backward refuse to run under a recording tape inste
   t.throws(() => tape.run(() => ldm.encode(clip)), { message: /LatentDynamicsModel\.encode: has no backward yet: run it under noGrad/ });
   t.throws(() => tape.run(() => tok.encode(image)), { message: /ImageTokenizer\.encode \(train through reconstruct\(\)\): has no backward yet/ });
   t.is(tape.pending, 0);
+});
+
+test.serial('tape: pad, concat, permute, sub and meanPool route gradients', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  const as = rng.array(6);
+  const bs = rng.array(4);
+  const a = ctx.fromArray(as, [2, 3]);
+  const b = ctx.fromArray(bs, [2, 2]);
+  const tape = new Tape(ctx).watch(a, b);
+  // y = meanPool(permute(concat([pad(a, cols +1), b], cols) - 1, [1, 0]) as [1, 6, 2], axis 2): [1, 6]
+  const y = tape.run(() => {
+    const c = concatOp([padOp(a, [[0, 0], [0, 1]]), b], 1); // [2, 6]
+    const d = subOp(c, ctx.fromArray([1], [1]));
+    return meanPoolOp(reshape(permuteOp(d, [1, 0]), [1, 6, 2]), 2); // mean over the 2 rows
+  });
+  const G = rng.array(6);
+  const grads = tape.backward(y, ctx.fromArray(G, [1, 6]));
+  // dy/dc[r, j] = G[j] / 2: a gets columns 0..2, b columns 4..5 (column 3 is the padding).
+  assertClose(t, await grads.get(a)!.read(), [0, 1].flatMap(() => [0, 1, 2].map((j) => G[j]! / 2)), { atol: 1e-7, name: 'da' });
+  assertClose(t, await grads.get(b)!.read(), [0, 1].flatMap(() => [4, 5].map((j) => G[j]! / 2)), { atol: 1e-7, name: 'db' });
 });
