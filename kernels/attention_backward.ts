@@ -109,8 +109,11 @@ export function attentionBackward(q: Tensor, k: Tensor, v: Tensor, out: Tensor, 
   const dk = ctx.tensor(k.shape, 'f32', `${K}.dk`);
   const dv = ctx.tensor(k.shape, 'f32', `${K}.dv`);
   const stats = ctx.tensor([s.B, s.NH, s.Lq, 4], 'f32', `${K}.stats`);
-  const base = { lq: s.Lq, lk: s.Lk, nh: s.NH, scale: s.scale, causal: s.causal ? 1 : 0, has_mask: o.mask ? 1 : 0, mask_stride: o.mask?.shape[1] ?? 0 };
-  const params: Record<string, number> = tiles ? { ...base, hd4: s.HD / 4, d4: s.HD / 4 / tiles.DSPLIT, tk: tiles.tile } : base;
+  // One Params struct for both pairs (lib/attention_backward_io.wgsl); 'sg' reads no hd4, d4, tk.
+  const params = {
+    lq: s.Lq, lk: s.Lk, nh: s.NH, scale: s.scale, causal: s.causal ? 1 : 0, has_mask: o.mask ? 1 : 0, mask_stride: o.mask?.shape[1] ?? 0,
+    hd4: s.HD / 4, d4: s.HD / 4 / (tiles?.DSPLIT ?? 1), tk: tiles?.tile ?? 1,
+  };
   const overrides: Record<string, number> = tiles ? { DSPLIT: tiles.DSPLIT } : { HD: s.HD };
   const mask = o.mask ?? q;
   ctx.dispatch(tiles ? dqShader : sgDqShader, {

@@ -72,9 +72,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let qpos = lk - lq + qi;
   let d0 = sl * d4;
 
-  var qv: array<vec4<f32>, DPI4MAX>;
-  var gv: array<vec4<f32>, DPI4MAX>;
-  var acc: array<vec4<f32>, DPI4MAX>;
+  var qv: array<vec4<f32>, ROW4MAX>;
+  var gv: array<vec4<f32>, ROW4MAX>;
+  var acc: array<vec4<f32>, ROW4MAX>;
   let rb = (bh * lq + min(qi, lq - 1u)) * hd4 + d0;
   var dpart = 0.0;
   for (var c = 0u; c < d4; c++) {
@@ -93,10 +93,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
   }
 
-  var k_end = lk;
-  if (params.causal != 0u && params.has_mask == 0u) {
-    k_end = min(lk, lk - lq + q0 + BR);
-  }
+  let k_end = causal_key_end(q0, BR);
   let kbase = bh * lk * hd4;
 
   // Pass 1: online max and sum, as the forward.

@@ -32,24 +32,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let kj = k0 + lid;
   let off = lk - lq;
 
-  var kv: array<vec4<f32>, 16>;
-  var vv: array<vec4<f32>, 16>;
-  var ak: array<vec4<f32>, 16>;
-  var av: array<vec4<f32>, 16>;
   let rb = (bh * lk + min(kj, lk - 1u)) * HD4;
-  for (var c = 0u; c < HD4; c++) {
-    kv[c] = k[rb + c];
-    vv[c] = v[rb + c];
-    ak[c] = vec4<f32>(0.0);
-    av[c] = vec4<f32>(0.0);
-  }
+  var kv = own_row(&k, rb, HD4);
+  var vv = own_row(&v, rb, HD4);
+  var ak: array<vec4<f32>, ROW4MAX>;  // dk, dv accumulators, zero-initialised
+  var av: array<vec4<f32>, ROW4MAX>;
   let mv = key_mask(b, kj);
-
-  // Causal: query i sees key j iff j <= off + i, so queries below k0 - off see none of these keys.
-  var i_begin = 0u;
-  if (params.causal != 0u && params.has_mask == 0u && k0 > off) {
-    i_begin = k0 - off;
-  }
+  let i_begin = causal_query_begin(k0);
   let qbase = bh * lq * HD4;
   for (var i = i_begin; i < lq; i++) {
     let qr = load_row(&q, qbase + i * HD4, lid);

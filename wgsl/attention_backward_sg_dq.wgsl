@@ -34,22 +34,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let qi = q0 + lid;
   let qpos = lk - lq + qi;
 
-  var qv: array<vec4<f32>, 16>;
-  var gv: array<vec4<f32>, 16>;
-  var acc: array<vec4<f32>, 16>;
   let rb = (bh * lq + min(qi, lq - 1u)) * HD4;
+  var qv = own_row(&q, rb, HD4);
+  var gv = own_row(&g, rb, HD4);
+  var acc: array<vec4<f32>, ROW4MAX>;  // zero-initialised
   var dd = 0.0;
   for (var c = 0u; c < HD4; c++) {
-    qv[c] = q[rb + c];
-    gv[c] = g[rb + c];
-    acc[c] = vec4<f32>(0.0);
     dd += dot(gv[c], out[rb + c]);
   }
 
-  var k_end = lk;
-  if (params.causal != 0u && params.has_mask == 0u) {
-    k_end = min(lk, lk - lq + q0 + 8u);
-  }
+  let k_end = causal_key_end(q0, 8u);
   let kbase = bh * lk * HD4;
   var m = FMIN;
   var l = 0.0;

@@ -8,27 +8,12 @@
 // 8 + L), and handed to every lane with subgroupBroadcast. The sweep loop's bound is a uniform
 // and is not unrolled, and nothing else is: one small pipeline per HD (first compile ~2 s at
 // HD = 64, uncached). A lane per row (not 4 as in attention_rows) keeps that compile short.
-// No workgroup memory, no barriers.
+// No workgroup memory, no barriers. Params, the shared bindings and the masking rules come from
+// lib/attention_backward_io.wgsl.
+// #include "lib/attention_backward_io.wgsl"
+
 override HD: u32 = 64;
 override HD4: u32 = HD / 4u;
-
-const FMIN = -0x1.fffffep+127f;
-
-struct Params {
-  lq: u32,
-  lk: u32,
-  nh: u32,
-  scale: f32,
-  causal: u32,
-  has_mask: u32,
-  mask_stride: u32,
-}
-
-@group(0) @binding(0) var<storage, read> q: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> k: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> v: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read> mask: array<f32>;
-@group(0) @binding(8) var<uniform> params: Params;
 
 // Slices 0..15 of a row, slice L of `a` and 8 + L of `b` held by lane L, given to every lane.
 fn spread(a: vec4<f32>, b: vec4<f32>) -> array<vec4<f32>, 16> {
@@ -44,24 +29,4 @@ fn load_row(t: ptr<storage, array<vec4<f32>>, read>, row: u32, lid: u32) -> arra
   let a = select(vec4<f32>(0.0), (*t)[row + min(lid, HD4 - 1u)], lid < HD4);
   let b = select(vec4<f32>(0.0), (*t)[row + min(lid + 8u, HD4 - 1u)], lid + 8u < HD4);
   return spread(a, b);
-}
-
-// Additive mask entry of key `key` in batch b: 0 without a mask or past lk.
-fn key_mask(b: u32, key: u32) -> f32 {
-  if (params.has_mask != 0u && key < params.lk) {
-    return mask[b * params.mask_stride + key];
-  }
-  return 0.0;
-}
-
-// The forward's masked score of the query at key position qpos and key `key`, mv = key_mask(b, key).
-fn masked(s: f32, mv: f32, key: u32, qpos: u32) -> f32 {
-  var x = s;
-  if (params.has_mask != 0u) {
-    x = max(x + mv, FMIN);
-  }
-  if (params.causal != 0u && key > qpos) {
-    x = FMIN;
-  }
-  return x;
 }
