@@ -76,3 +76,5 @@ export type { AttentionBackwardOptions, AttentionBackwardRefShape, AttentionGrad
 export { ropeBackward, ropeBackwardRef } from './rope.js';
 export { groupNormBackward, adaGroupNormBackward, rmsNormBackward, groupNormBackwardRef, adaGroupNormBackwardRef, rmsNormBackwardRef } from './norm_backward.js';
 export type { GroupNormBackwardOptions, AdaGroupNormBackwardOptions, GroupNormGrads, AdaGroupNormGrads, RmsNormGrads } from './norm_backward.js';
+export { layerNormBackward, layerNormBackwardRef } from './norm_backward.js';
+export type { LayerNormGrads } from './norm_backward.js';

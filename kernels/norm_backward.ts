@@ -10,25 +10,32 @@
  *     over the elements that use that affine entry (batch and spatial; one (b, c) row for AdaGN).
  *   rmsNormBackward       y = w x r, r = rsqrt(mean(x^2) + eps), rows of x [..., D]:
  *     dx = r (w g - x r^2 sum_j(w_j g_j x_j) / D),   dweight = sum_rows g x r.
+ *   layerNormBackward     y = xhat w + b, xhat = (x - mean) rstd, rstd = rsqrt(var + eps) (biased var),
+ *                         rows of x [..., D]; with gw = g w:
+ *     dx = rstd (gw - mean(gw) - xhat mean(gw xhat)),   dweight = sum_rows g xhat,   dbias = sum_rows g.
  * Passes (GroupNorm): groupNormStats' (count, mean, M2) per set; per 4096-element chunk of one channel
  * row the partial sums (sum gz, sum gz xhat); one invocation per set sums them in chunk order per row
  * (AdaGN's dshift / dscale as they are) and weights the rows into the set sums; dx per chunk; the
  * affine gradients as column sums of the [B, K] row sums over the batch. RMSNorm: one workgroup per row
- * (dx and r), then a column reduction in chunks of 128 rows. Every sum runs in a fixed order (strided
+ * (dx and r), then a column reduction in chunks of 128 rows. LayerNorm: one workgroup per row, two
+ * passes as the forward (sums of x and gw, then of the centred c, c^2 and gw c, so a large mean does
+ * not cancel; sum c also corrects the f32 mean's rounding), writing dx and g xhat; then the same
+ * column reduction of g xhat and of g. Every sum runs in a fixed order (strided
  * partial sums, radix-16 trees, sequential merges; no atomics), so results are bitwise reproducible.
  * Numerics: f32 throughout. Tolerance vs the double references, per output tensor:
  * |err| <= 1e-5 scale + 1e-5 |ref|, scale = max|ref| (measured <= 4.3e-7 scale). dx is a difference of
  * O(rstd |w gz|) terms minus set means that are f32 sums of N terms, and the parameter gradients are
  * sums of up to B * S terms of random sign, whose rounding follows the summed magnitudes rather than
  * the (smaller) result: hence a budget relative to the tensor's largest value. RMSNorm's dx cancels
- * outright where x^2 dominates eps (D = 1: dx = r w g eps / (x^2 + eps)), so its scale is max |r w g|.
+ * outright where x^2 dominates eps (D = 1: dx = r w g eps / (x^2 + eps)), so its scale is max |r w g|;
+ * LayerNorm's dx likewise (D = 1: dx = 0), scale max |rstd w g|.
  */
 import { expectTensor, sameContext } from './core/check.js';
 import { foldGrid, type GpuContext } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
 import { type GroupNormAffine, type GroupNormGeometry, type GroupNormOptions, type GroupNormRefArgs, chunking, framewiseGeometry, groupGeometry, groupNormStats } from './group_norm.js';
-import { norm_backward_colsum as colsumShader, norm_backward_gn as gnShader, norm_backward_gn_sets as setsShader, norm_backward_rms as rmsShader } from './wgsl.gen.js';
+import { norm_backward_colsum as colsumShader, norm_backward_gn as gnShader, norm_backward_gn_sets as setsShader, norm_backward_ln as lnShader, norm_backward_rms as rmsShader } from './wgsl.gen.js';
 
 // Barriers in the partial-sum pass: 64 wide, as group_norm_stats (see group_norm.ts). The dx pass has
 // none and runs 256 wide, 16 elements per invocation, as the forward apply pass.
@@ -62,6 +69,14 @@ export interface AdaGroupNormGrads {
   dscale: Tensor<'f32'>;
   /** [B, C] */
   dshift: Tensor<'f32'>;
+}
+
+export interface LayerNormGrads {
+  dx: Tensor<'f32'>;
+  /** [D], when a weight was given. */
+  dweight: Tensor<'f32'> | null;
+  /** [D], when a bias was given. */
+  dbias: Tensor<'f32'> | null;
 }
 
 export interface RmsNormGrads {
@@ -225,6 +240,44 @@ export function rmsNormBackward(x: Tensor, weight: Tensor, g: Tensor, o: { eps?:
   return { dx, dweight };
 }
 
+/**
+ * Backward of layerNorm (y = (x - mean) / sqrt(var + eps) * w + b over the last dim of x [..., D],
+ * weight / bias [D] optional, a bias only with a weight, as the forward). dweight / dbias only when
+ * weight / bias were given.
+ * @example
+ * const { dx, dweight, dbias } = layerNormBackward(q, dy, { weight: ln.w, bias: ln.b });   // eps 1e-5
+ */
+export function layerNormBackward(x: Tensor, g: Tensor, o: { weight?: Tensor; bias?: Tensor; eps?: number } = {}): LayerNormGrads {
+  const k = 'layerNormBackward';
+  expectTensor(k, 'x', x, { dtype: 'f32' });
+  if (x.shape.length < 1) throw new KernelArgError(k, 'x', 'rank 0, expected [..., D]');
+  const D = x.shape[x.shape.length - 1]!;
+  expectTensor(k, 'g', g, { dtype: 'f32', shape: x.shape });
+  if (o.weight) expectTensor(k, 'weight', o.weight, { dtype: 'f32', shape: [D] });
+  if (o.bias) {
+    if (!o.weight) throw new KernelArgError(k, 'bias', 'a bias needs a weight too (as the forward)');
+    expectTensor(k, 'bias', o.bias, { dtype: 'f32', shape: [D] });
+  }
+  const eps = epsOf(k, o.eps, 1e-5);
+  sameContext(k, { x, g, weight: o.weight, bias: o.bias });
+  const ctx = x.ctx;
+  const dx = ctx.tensor(x.shape, 'f32', `${k}.dx`);
+  if (x.size === 0) return { dx, dweight: o.weight ? ctx.zeros([D]) : null, dbias: o.bias ? ctx.zeros([D]) : null };
+  const rows = x.size / D;
+  // Without a weight the shader writes no g xhat: a 1-element stand-in fills the binding.
+  const gxh = ctx.tensor(o.weight ? x.shape : [1], 'f32', `${k}.g_xhat`);
+  ctx.dispatch(lnShader, {
+    overrides: { WG: RMS_WG, WEIGHT: o.weight ? 1 : 0 },
+    bindings: { x, weight: o.weight ?? x, g, dx, gxh },
+    params: { rows, d: D, eps },
+    workgroups: foldGrid(rows, ctx.limits.maxComputeWorkgroupsPerDimension),
+  });
+  const dweight = o.weight ? columnSums(ctx, `${k}.dweight`, rows, D, gxh) : null;
+  gxh.dispose();
+  const dbias = o.bias ? columnSums(ctx, `${k}.dbias`, rows, D, g) : null;
+  return { dx, dweight, dbias };
+}
+
 // ---- CPU references (float64) ------------------------------------------------------------------
 
 type RefAffine = NonNullable<GroupNormRefArgs['affine']>;
@@ -334,4 +387,42 @@ export function rmsNormBackwardRef(x: ArrayLike<number>, D: number, w: ArrayLike
     }
   }
   return { dx, dweight };
+}
+
+/**
+ * Reference for layerNormBackward over rows of D (eps rounded to f32, as rowNormRef); dweight / dbias
+ * when weight / bias are given.
+ */
+export function layerNormBackwardRef(
+  x: ArrayLike<number>,
+  D: number,
+  g: ArrayLike<number>,
+  o: { weight?: ArrayLike<number>; bias?: ArrayLike<number>; eps?: number } = {},
+): { dx: Float64Array; dweight: Float64Array | null; dbias: Float64Array | null } {
+  const e = Math.fround(o.eps ?? 1e-5);
+  const w = o.weight;
+  const dx = new Float64Array(x.length);
+  const dweight = w ? new Float64Array(D) : null;
+  const dbias = o.bias ? new Float64Array(D) : null;
+  const xh = new Float64Array(D);
+  for (let base = 0; base < x.length; base += D) {
+    let mean = 0;
+    for (let j = 0; j < D; j++) mean += x[base + j]!;
+    mean /= D;
+    let q = 0;
+    for (let j = 0; j < D; j++) q += (x[base + j]! - mean) ** 2;
+    const rstd = 1 / Math.sqrt(q / D + e);
+    let s1 = 0;
+    let s2 = 0;
+    for (let j = 0; j < D; j++) {
+      xh[j] = (x[base + j]! - mean) * rstd;
+      const gw = g[base + j]! * (w ? w[j]! : 1);
+      s1 += gw;
+      s2 += gw * xh[j]!;
+      if (dweight) dweight[j] = dweight[j]! + g[base + j]! * xh[j]!;
+      if (dbias) dbias[j] = dbias[j]! + g[base + j]!;
+    }
+    for (let j = 0; j < D; j++) dx[base + j] = rstd * (g[base + j]! * (w ? w[j]! : 1) - s1 / D - (xh[j]! * s2) / D);
+  }
+  return { dx, dweight, dbias };
 }

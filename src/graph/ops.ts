@@ -27,6 +27,7 @@ import {
   gatherRows,
   groupNorm,
   groupNormFramewise,
+  layerNorm,
   linear as linearKernel,
   meanPool,
   mul,
@@ -47,7 +48,7 @@ import { softmaxCrossEntropy } from '../../kernels/cross_entropy.js';
 import { embeddingBackward } from '../../kernels/embedding_backward.js';
 import { fsqBackward } from '../../kernels/fsq_backward.js';
 import { linearBackward } from '../../kernels/matmul_backward.js';
-import { adaGroupNormBackward, groupNormBackward, rmsNormBackward } from '../../kernels/norm_backward.js';
+import { adaGroupNormBackward, groupNormBackward, layerNormBackward, rmsNormBackward } from '../../kernels/norm_backward.js';
 import { reduceSum, sumSquares } from '../../kernels/reduce.js';
 import { depthToSpace2xBackward, upsampleNearest2xBackward } from '../../kernels/resample.js';
 import { ropeBackward } from '../../kernels/rope.js';
@@ -280,6 +281,16 @@ export function adaGroupNormOp(x: Tensor, scaleT: Tensor, shift: Tensor, o: { gr
   tapeFor(x.ctx, x, scaleT, shift)?.record('adaGroupNorm', [x, scaleT, shift], [y], [x, scaleT, shift], ([g]) => {
     const r = adaGroupNormBackward(x, scaleT, shift, g!, o);
     return [r.dx, r.dscale, r.dshift];
+  });
+  return y;
+}
+
+/** LayerNorm over the last dim (the query-former's norms). */
+export function layerNormOp(x: Tensor, o: { weight?: Tensor; bias?: Tensor; eps?: number } = {}): F32 {
+  const y = layerNorm(x, o);
+  tapeFor(x.ctx, x, o.weight, o.bias)?.record('layerNorm', [x, o.weight, o.bias], [y], [x], ([g]) => {
+    const r = layerNormBackward(x, g!, o);
+    return [r.dx, r.dweight, r.dbias];
   });
   return y;
 }

@@ -6,6 +6,8 @@ import {
   adaGroupNormBackwardRef,
   groupNormBackward,
   groupNormBackwardRef,
+  layerNormBackward,
+  layerNormBackwardRef,
   rmsNormBackward,
   rmsNormBackwardRef,
 } from '../../kernels/norm_backward.js';
@@ -27,7 +29,7 @@ function maxAbs(a: ArrayLike<number>): number {
 /** Asserts the tolerance and logs the error relative to `scale` (default max|ref|). */
 function close(t: ExecutionContext, got: ArrayLike<number>, ref: ArrayLike<number>, name: string, shape?: readonly number[], scale = maxAbs(ref)): void {
   const r = assertClose(t, got, ref, { atol: 1e-5 * scale, rtol: 1e-5, shape, name });
-  t.log(`${name}: max abs err / scale ${(r.maxAbs / scale).toExponential(2)}`);
+  t.log(`${name}: max abs err / scale ${(r.maxAbs / (scale || 1)).toExponential(2)}`);
 }
 /** RMSNorm's dx is a difference of terms up to max |r w g| that cancel (D = 1: r w g eps / (x^2 + eps)): its error scale. */
 function rmsScale(x: ArrayLike<number>, D: number, w: ArrayLike<number>, g: ArrayLike<number>, eps = 1e-6): number {
@@ -388,4 +390,149 @@ test('bad input: named KernelArgErrors before anything is dispatched', async (t)
   t.throws(() => rmsNormBackward(ctx.zeros([3, 5]), ctx.zeros([5]), ctx.zeros([5, 3])), { ...is, message: /^rmsNormBackward: g: shape \[5,3\], expected \[3,5\]/ });
   t.throws(() => rmsNormBackward(ctx.zeros([3, 5]), ctx.zeros([5]), ctx.zeros([3, 5]), { eps: Number.NaN }), { ...is, message: /^rmsNormBackward: eps: expected a finite number >= 0/ });
   t.throws(() => rmsNormBackward(ctx.zeros([3, 5]), 'w' as never, ctx.zeros([3, 5])), { ...is, message: /^rmsNormBackward: weight: expected a Tensor, got string/ });
+});
+
+// ---- LayerNorm backward -------------------------------------------------------------------------
+
+/** LayerNorm's dx cancels like RMSNorm's (D = 1: exactly 0): its error scale is max |rstd w g|. */
+function lnScale(x: ArrayLike<number>, D: number, g: ArrayLike<number>, w?: ArrayLike<number>, eps = 1e-5): number {
+  let m = 0;
+  for (let base = 0; base < x.length; base += D) {
+    let mean = 0;
+    for (let j = 0; j < D; j++) mean += x[base + j]!;
+    mean /= D;
+    let q = 0;
+    for (let j = 0; j < D; j++) q += (x[base + j]! - mean) ** 2;
+    const r = 1 / Math.sqrt(q / D + Math.fround(eps));
+    for (let j = 0; j < D; j++) m = Math.max(m, Math.abs(r * (w ? w[j]! : 1) * g[base + j]!));
+  }
+  return m;
+}
+
+type LnAffine = 'none' | 'weight' | 'weight+bias';
+// D = 1, odd, the 32-wide stride, long rows; rows 1..37, and 300 rows (two column-sum levels).
+const LN_CASES: number[][] = [[1, 1], [37, 1], [5, 7], [300, 7], [1, 64], [2, 13, 64], [2, 150, 64], [3, 1000], [37, 1000]];
+for (const shape of LN_CASES) {
+  for (const affine of ['none', 'weight', 'weight+bias'] as LnAffine[]) {
+    test(`layerNormBackward x=[${shape}] ${affine}`, async (t) => {
+      const ctx = await gpu();
+      const rng = Rng.fromString(t.title);
+      const D = shape[shape.length - 1]!;
+      const x = rng.array(numel(shape), -2, 3);
+      const g = rng.array(numel(shape), -1, 1);
+      const w = affine !== 'none' ? rng.array(D, -1.5, 1.5) : undefined;
+      const b = affine === 'weight+bias' ? rng.array(D, -0.5, 0.5) : undefined;
+      const r = layerNormBackward(ctx.fromArray(x, shape), ctx.fromArray(g, shape), { weight: w && ctx.fromArray(w, [D]), bias: b && ctx.fromArray(b, [D]) });
+      const ref = layerNormBackwardRef(x, D, g, { weight: w, bias: b });
+      t.deepEqual(r.dx.shape, shape);
+      close(t, await r.dx.read(), ref.dx, 'dx', shape, lnScale(x, D, g, w));
+      t.is(r.dweight === null, !w);
+      t.is(r.dbias === null, !b);
+      if (w) {
+        t.deepEqual(r.dweight!.shape, [D]);
+        close(t, await r.dweight!.read(), ref.dweight!, 'dweight');
+      }
+      if (b) {
+        t.deepEqual(r.dbias!.shape, [D]);
+        close(t, await r.dbias!.read(), ref.dbias!, 'dbias');
+      }
+    });
+  }
+}
+
+test('layerNormBackward eps 1e-2 with tiny rows (eps dominates the variance)', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  const shape = [9, 33];
+  const x = rng.array(numel(shape), -3e-2, 3e-2);
+  const g = rng.array(numel(shape), -1, 1);
+  const w = rng.array(33, -1, 1);
+  const r = layerNormBackward(ctx.fromArray(x, shape), ctx.fromArray(g, shape), { weight: ctx.fromArray(w, [33]), eps: 1e-2 });
+  const ref = layerNormBackwardRef(x, 33, g, { weight: w, eps: 1e-2 });
+  close(t, await r.dx.read(), ref.dx, 'dx', shape, lnScale(x, 33, g, w, 1e-2));
+  close(t, await r.dweight!.read(), ref.dweight!, 'dweight');
+});
+
+test('layerNormBackward: large mean (|mean| / std = 1000) stays accurate', async (t) => {
+  const ctx = await gpu();
+  const shape = [40, 1000];
+  const D = 1000;
+  const rng = Rng.fromString(t.title);
+  const x = new Float32Array(numel(shape)).map(() => -1000 + rng.normal());
+  const g = rng.array(numel(shape), -1, 1);
+  const w = rng.array(D, 0.5, 1.5);
+  const b = rng.array(D, -0.5, 0.5);
+  const r = layerNormBackward(ctx.fromArray(x, shape), ctx.fromArray(g, shape), { weight: ctx.fromArray(w, [D]), bias: ctx.fromArray(b, [D]) });
+  const ref = layerNormBackwardRef(x, D, g, { weight: w, bias: b });
+  // The same budget as O(1) data: the kernel corrects the f32 mean's rounding (~6e-5 here) by sum(x - mean).
+  close(t, await r.dx.read(), ref.dx, 'dx', shape, lnScale(x, D, g, w));
+  close(t, await r.dweight!.read(), ref.dweight!, 'dweight');
+  close(t, await r.dbias!.read(), ref.dbias!, 'dbias');
+});
+
+test('layerNormBackward is bitwise deterministic', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  const shape = [300, 1000];
+  const x = ctx.fromArray(rng.array(numel(shape), -1, 2), shape);
+  const g = ctx.fromArray(rng.array(numel(shape)), shape);
+  const w = ctx.fromArray(rng.array(1000, 0.5, 1.5), [1000]);
+  const b = ctx.fromArray(rng.array(1000), [1000]);
+  const run = async () => {
+    const r = layerNormBackward(x, g, { weight: w, bias: b });
+    return [await r.dx.read(), await r.dweight!.read(), await r.dbias!.read()];
+  };
+  t.deepEqual(await run(), await run());
+});
+
+test('layerNormBackward: empty inputs give empty dx and zero parameter gradients', async (t) => {
+  const ctx = await gpu();
+  const r = layerNormBackward(ctx.zeros([0, 5]), ctx.zeros([0, 5]), { weight: ctx.zeros([5]), bias: ctx.zeros([5]) });
+  t.deepEqual([r.dx.shape, Array.from(await r.dweight!.read()), Array.from(await r.dbias!.read())], [[0, 5], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0]]);
+  const n = layerNormBackward(ctx.zeros([3, 0]), ctx.zeros([3, 0]));
+  t.true(n.dweight === null && n.dbias === null);
+});
+
+for (const D of [1, 7, 64]) {
+  for (const affine of ['none', 'weight', 'weight+bias'] as LnAffine[]) {
+    test(`finite differences: layerNormBackwardRef vs rowNormRef('layer') D=${D} ${affine}`, (t) => {
+      const rng = Rng.fromString(t.title);
+      const n = 5 * D;
+      const [x, G, w, b] = [f64(n, rng, -2, 2), f64(n, rng), f64(D, rng, -1.5, 1.5), f64(D, rng, -0.5, 0.5)];
+      const o = affine === 'none' ? {} : affine === 'weight' ? { weight: w } : { weight: w, bias: b };
+      const a = layerNormBackwardRef(x, D, G, o);
+      const loss = () => dot(rowNormRef('layer', x, D, o), G);
+      fdCheck(t, 'dx', x, a.dx, loss, rng);
+      t.is(a.dweight === null, affine === 'none');
+      t.is(a.dbias === null, affine !== 'weight+bias');
+      if (a.dweight) fdCheck(t, 'dweight', w, a.dweight, loss, rng);
+      if (a.dbias) fdCheck(t, 'dbias', b, a.dbias, loss, rng);
+    });
+  }
+}
+
+test('finite differences: layerNormBackwardRef with a large mean and eps 1e-3', (t) => {
+  const rng = Rng.fromString(t.title);
+  const D = 16;
+  const [x, G, w, b] = [f64(3 * D, rng, 99, 101), f64(3 * D, rng), f64(D, rng, 0.5, 1.5), f64(D, rng)];
+  const o = { weight: w, bias: b, eps: 1e-3 };
+  const a = layerNormBackwardRef(x, D, G, o);
+  const loss = () => dot(rowNormRef('layer', x, D, o), G);
+  fdCheck(t, 'dx', x, a.dx, loss, rng, 8);
+  fdCheck(t, 'dweight', w, a.dweight!, loss, rng);
+  fdCheck(t, 'dbias', b, a.dbias!, loss, rng);
+});
+
+test('layerNormBackward bad input: named KernelArgErrors', async (t) => {
+  const ctx = await gpu();
+  const is = { instanceOf: KernelArgError };
+  const x = ctx.zeros([3, 5]);
+  t.throws(() => layerNormBackward(x, ctx.zeros([5, 3])), { ...is, message: /^layerNormBackward: g: shape \[5,3\], expected \[3,5\]/ });
+  t.throws(() => layerNormBackward(x, x, { weight: ctx.zeros([4]) }), { ...is, message: /^layerNormBackward: weight: shape \[4\], expected \[5\]/ });
+  t.throws(() => layerNormBackward(x, x, { bias: ctx.zeros([5]) }), { ...is, message: /^layerNormBackward: bias: a bias needs a weight too/ });
+  t.throws(() => layerNormBackward(x, x, { weight: ctx.zeros([5]), bias: ctx.zeros([6]) }), { ...is, message: /^layerNormBackward: bias: shape \[6\], expected \[5\]/ });
+  t.throws(() => layerNormBackward(x, x, { eps: -1 }), { ...is, message: /^layerNormBackward: eps: expected a finite number >= 0/ });
+  t.throws(() => layerNormBackward(ctx.zeros([3, 5], 'i32'), x), { ...is, message: /^layerNormBackward: x: dtype i32, expected f32/ });
+  t.throws(() => layerNormBackward(x, 'g' as never), { ...is, message: /^layerNormBackward: g: expected a Tensor, got string/ });
+  t.throws(() => layerNormBackward(ctx.fromArray([1], []), ctx.fromArray([1], [])), { ...is, message: /^layerNormBackward: x: rank 0, expected \[\.\.\., D\]/ });
 });

@@ -13,18 +13,15 @@ import {
   type GpuContext,
   type Tensor,
   add,
-  attention,
   concat,
   fourierPe,
   fsqIndicesToCodes,
   fsqQuantize,
-  layerNorm,
   pad,
-  permute,
   slice,
 } from '../../../kernels/index.js';
 import { Module, type Param } from '../../graph/module.js';
-import { adaGroupNormOp, depthToSpace2xOp, groupNormFramewiseOp, meanPoolOp, notDifferentiable, sliceOp } from '../../graph/ops.js';
+import { adaGroupNormOp, addOp, attentionOp, concatOp, depthToSpace2xOp, groupNormFramewiseOp, layerNormOp, meanPoolOp, notDifferentiable, permuteOp, reshape, sliceOp } from '../../graph/ops.js';
 import { CausalConv3d, GroupNorm, Linear } from './layers.js';
 
 export type LdmLayer = readonly [kind: 'consecutive_residual' | 'channel_residual' | 'spatial_down' | 'spatial_up' | 'condation', count: number];
@@ -182,13 +179,12 @@ class QAttention extends Module {
   }
   /** q [B, Lq, D], k/v [B, Lk, D] -> q + out(attn) [B, Lq, D] (the residual is fused). */
   forward(q: Tensor, k: Tensor, v: Tensor, residual: Tensor): Tensor<'f32'> {
-    notDifferentiable(q.ctx, this.path || 'query-former attention');
     const [B, Lq] = q.shape as [number, number];
     const Lk = k.shape[1]!;
     const NH = this.heads;
-    const split = (t: Tensor, L: number) => permute(t.reshape([B, L, NH, t.shape[t.shape.length - 1]! / NH]), [0, 2, 1, 3]);
-    const o = attention(split(this.q.forward(q), Lq), split(this.k.forward(k), Lk), split(this.v.forward(v), Lk));
-    const merged = permute(o, [0, 2, 1, 3]).reshape([B, Lq, o.shape[1]! * o.shape[3]!]);
+    const split = (t: Tensor, L: number) => permuteOp(reshape(t, [B, L, NH, t.shape[t.shape.length - 1]! / NH]), [0, 2, 1, 3]);
+    const o = attentionOp(split(this.q.forward(q), Lq), split(this.k.forward(k), Lk), split(this.v.forward(v), Lk));
+    const merged = reshape(permuteOp(o, [0, 2, 1, 3]), [B, Lq, o.shape[1]! * o.shape[3]!]);
     return this.out.forward(merged, { residual });
   }
 }
@@ -202,8 +198,7 @@ class LayerNormP extends Module {
     this.bias = this.param('bias', [dim]);
   }
   forward(x: Tensor): Tensor<'f32'> {
-    notDifferentiable(x.ctx, this.path || 'query-former LayerNorm');
-    return layerNorm(x, { weight: this.weight.t, bias: this.bias.t, eps: 1e-5 });
+    return layerNormOp(x, { weight: this.weight.t, bias: this.bias.t, eps: 1e-5 });
   }
 }
 
@@ -234,7 +229,7 @@ export class QFormer extends Module {
       x = b.norm2.forward(b.attn.forward(x, keysPe, keys, x));
       x = b.norm3.forward(b.lin2.forward(b.lin1.forward(x, { activation: 'relu' }), { residual: x }));
     }
-    return this.finalNorm.forward(this.finalAttn.forward(add(x, x), keysPe, keys, x));
+    return this.finalNorm.forward(this.finalAttn.forward(addOp(x, x), keysPe, keys, x));
   }
 }
 
@@ -254,13 +249,13 @@ export class QFormerSep extends Module {
     const [B, D, T, H, W] = features.shape as [number, number, number, number, number];
     const A = this.qformers.length;
     this.require(queries.shape[1] === A, `${queries.shape[1]} queries for ${A} qformers`);
-    const tokens = (t: Tensor, n: number) => permute(slice(t, 2, 0, n), [0, 2, 3, 4, 1]).reshape([B, n * H * W, D]);
+    const tokens = (t: Tensor, n: number) => reshape(permuteOp(sliceOp(t, 2, 0, n), [0, 2, 3, 4, 1]), [B, n * H * W, D]);
     const outs = this.qformers.map((qf, i) => {
       const n = Math.min(T, QFormerSep.framesFor(i, T, A));
       const keys = tokens(features, n);
-      return qf.forward(slice(queries, 1, i, i + 1), keys, add(keys, tokens(pe, n)));
+      return qf.forward(sliceOp(queries, 1, i, i + 1), keys, addOp(keys, tokens(pe, n)));
     });
-    return outs.length === 1 ? outs[0]! : concat(outs, 1);
+    return outs.length === 1 ? outs[0]! : concatOp(outs, 1);
   }
 }
 
