@@ -35,7 +35,7 @@ export { InternLM, DecoderLayer, INTERNLM_DEFAULTS } from './models/videoworld/i
 export type { InternLMConfig, GenerateOptions, GenerateResult, ForwardOptions, StepInputs } from './models/videoworld/internlm.js';
 export { ImageTokenizer, VQGAN, VQResidual, VQAttention, VQDownsample, VQUpsample, GO_TOKENIZER, TINY_TOKENIZER, SMALL_TOKENIZER } from './models/videoworld/tokenizer.js';
 export type { TokenizerConfig, VQGANConfig, TokenizerEncoding } from './models/videoworld/tokenizer.js';
-export { LatentDynamicsModel, LdmResidual, AdaGN, QFormer, QFormerSep, SpatialDown, SpatialUp, GO_LDM, TINY_LDM } from './models/videoworld/ldm.js';
+export { LatentDynamicsModel, LdmResidual, AdaGN, QFormer, QFormerSep, SpatialDown, SpatialUp, GO_LDM, TINY_LDM, SMALL_LDM } from './models/videoworld/ldm.js';
 export type { LdmConfig, LdmEncoding, LdmLayer } from './models/videoworld/ldm.js';
 export { VideoWorldGo, randomWeights } from './models/videoworld/videoworld.js';
 export type { MoveOptions, MoveResult } from './models/videoworld/videoworld.js';

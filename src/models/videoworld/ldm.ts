@@ -12,16 +12,14 @@
 import {
   type GpuContext,
   type Tensor,
-  add,
   concat,
   fourierPe,
   fsqIndicesToCodes,
   fsqQuantize,
-  pad,
-  slice,
 } from '../../../kernels/index.js';
 import { Module, type Param } from '../../graph/module.js';
-import { adaGroupNormOp, addOp, attentionOp, concatOp, depthToSpace2xOp, groupNormFramewiseOp, layerNormOp, meanPoolOp, notDifferentiable, permuteOp, reshape, sliceOp } from '../../graph/ops.js';
+import { activeTape } from '../../graph/autograd.js';
+import { adaGroupNormOp, addOp, attentionOp, concatOp, depthToSpace2xOp, fsqCodes, groupNormFramewiseOp, layerNormOp, meanPoolOp, padOp, permuteOp, reshape, sliceOp } from '../../graph/ops.js';
 import { CausalConv3d, GroupNorm, Linear } from './layers.js';
 
 export type LdmLayer = readonly [kind: 'consecutive_residual' | 'channel_residual' | 'spatial_down' | 'spatial_up' | 'condation', count: number];
@@ -68,6 +66,17 @@ export const TINY_LDM: LdmConfig = {
   decoder: { initDim: 128, layers: [['spatial_up', 1], ['channel_residual', 1], ['condation', 1], ['channel_residual', 1], ['condation', 1]], timePadding: 3 },
   levels: [8, 8, 8, 5, 5, 5],
   dim: 512,
+};
+
+/**
+ * The same code paths at the smallest widths GroupNorm(32) allows (feature width 64, ~0.48 M
+ * parameters, 32x32 clips of 2 frames): trains in seconds per step on a CPU adapter (tests).
+ */
+export const SMALL_LDM: LdmConfig = {
+  encoder: { initDim: 32, layers: [['spatial_down', 1], ['channel_residual', 1]], preOutLayer: 1, frameNum: 2, timePadding: 3, actEmbeddingNum: 1, qformerDepth: 2, peGrid: 16 },
+  decoder: { initDim: 32, layers: [['spatial_up', 1], ['channel_residual', 1], ['condation', 1]], timePadding: 3 },
+  levels: [8, 8, 8, 5, 5, 5],
+  dim: 64,
 };
 
 /** Frame-wise GroupNorm ("LA norm"): per frame, 4 groups, affine per (frame, channel). */
@@ -307,7 +316,8 @@ export class LatentDynamicsModel extends Module {
     const tail = this.key(`encoder.encoder_layers.${e.layers.length}`);
     this.child('enc_tail_gn', new GroupNorm(`${tail}.0`, D));
     this.child('enc_tail_conv', new Conv3dPlain(`${tail}.2`, D, D));
-    this.posG = this.param('encoder.pos_embedding.positional_encoding_gaussian_matrix', [2, D / 2]);
+    // A registered buffer upstream (SAM's PositionEmbeddingRandom), not a parameter.
+    this.posG = this.param('encoder.pos_embedding.positional_encoding_gaussian_matrix', [2, D / 2], false);
     this.act = this.param('encoder.act.weight', [e.actEmbeddingNum, D]);
     this.qformer = this.child('qformer', new QFormerSep(this.key('encoder.qformer'), D, e.qformerDepth, e.actEmbeddingNum));
     this.projectIn = this.child('pin', new Linear(this.key('quantizer.project_in'), D, cfg.levels.length, true, false));
@@ -337,31 +347,40 @@ export class LatentDynamicsModel extends Module {
     this.convOut = this.child('conv_out', new CausalConv3d(this.key('decoder.conv_out'), cfg.decoder.initDim, 3, 1));
   }
 
-  /** clip [B, 3, frameNum, H, W] in [-1, 1] -> indices, codes, features, pre_encode_out. */
+  /**
+   * clip [B, 3, frameNum, H, W] in [-1, 1] -> indices, codes, features, pre_encode_out. Under a
+   * recording tape the codes come from project_out(FSQ(project_in(features))) with upstream's
+   * straight-through estimator, differentiable end to end; otherwise from the indices (the exact
+   * inference path the goldens check).
+   */
   encode(clip: Tensor): LdmEncoding {
     const e = this.cfg.encoder;
     const ctx = clip.ctx;
-    notDifferentiable(ctx, 'LatentDynamicsModel.encode');
     this.require(clip.shape.length === 5 && clip.shape[1] === 3 && clip.shape[2] === e.frameNum, `clip [${clip.shape.join(',')}], expected [B, 3, ${e.frameNum}, H, W]`);
     const B = clip.shape[0]!;
     const D = this.cfg.dim;
-    let h: Tensor = ctx.scope(() => this.convIn.forward(pad(clip, [[0, 0], [0, 0], [e.timePadding, 0], [0, 0], [0, 0]])));
+    let h: Tensor = ctx.scope(() => this.convIn.forward(padOp(clip, [[0, 0], [0, 0], [e.timePadding, 0], [0, 0], [0, 0]])));
     let preOut: Tensor<'f32'> | null = null;
     const lastOfPreOut = this.encSteps.findLastIndex((s) => s.layer === e.preOutLayer);
     this.encSteps.forEach((s, i) => {
       const next = ctx.scope(() => (s.kind === 'ada' ? s.m.forward(h, h) : s.m.forward(h)));
       h.dispose();
       h = next;
-      if (i === lastOfPreOut) preOut = ctx.scope(() => slice(h, 2, 0, e.timePadding + 1) as Tensor<'f32'>);
+      if (i === lastOfPreOut) preOut = ctx.scope(() => sliceOp(h, 2, 0, e.timePadding + 1));
     });
     this.require(h.shape[3] === e.peGrid && h.shape[4] === e.peGrid, `encoder output ${h.shape[3]}x${h.shape[4]}, the positional encoding grid is ${e.peGrid}x${e.peGrid}`);
     const out = ctx.scope(() => {
-      const real = slice(h, 2, e.timePadding, e.timePadding + e.frameNum);
+      const real = sliceOp(h, 2, e.timePadding, e.timePadding + e.frameNum);
       const pe1 = fourierPe(this.posG.t, e.peGrid, e.peGrid).reshape([1, D, 1, e.peGrid, e.peGrid]);
       const pe = concat(Array.from({ length: B * e.frameNum }, () => pe1), 2).reshape([B, D, e.frameNum, e.peGrid, e.peGrid]);
-      const queries = concat(Array.from({ length: B }, () => this.act.t.reshape([1, e.actEmbeddingNum, D])), 0);
+      const act = reshape(this.act.t, [1, e.actEmbeddingNum, D]);
+      const queries = concatOp(Array.from({ length: B }, () => act), 0);
       const q = this.qformer.forward(real, pe, queries);
-      const features = q.reshape([B, D, 1, 1, 1]);
+      const features = reshape(q, [B, D, 1, 1, 1]);
+      if (activeTape(ctx)) {
+        const { codes: c, indices } = fsqCodes(this.projectIn.forward(reshape(q, [B, D])), this.cfg.levels, false);
+        return { indices: indices.reshape([B, 1, 1, 1]), codes: reshape(this.projectOut.forward(c), [B, D, 1, 1, 1]), features };
+      }
       const { indices } = fsqQuantize(features, { levels: this.cfg.levels, projectIn: { weight: this.projectIn.weight.t, bias: this.projectIn.bias!.t } });
       const codes = fsqIndicesToCodes(indices, { levels: this.cfg.levels, projectOut: { weight: this.projectOut.weight.t, bias: this.projectOut.bias!.t }, channelFirst: true });
       return { indices, codes, features };
@@ -373,12 +392,11 @@ export class LatentDynamicsModel extends Module {
   /** codes [B, dim, 1, 1, 1] + preEncodeOut [B, dim, 4, h, w] -> clip [B, 3, frameNum, 8h, 8w]. */
   decode(codes: Tensor, preEncodeOut: Tensor): Tensor<'f32'> {
     const ctx = codes.ctx;
-    notDifferentiable(ctx, 'LatentDynamicsModel.decode');
     const [B, D, Tp, H, W] = preEncodeOut.shape as [number, number, number, number, number];
     this.require(codes.shape.length === 5 && codes.shape[0] === B && codes.shape[1] === D, `codes [${codes.shape.join(',')}], expected [${B}, ${D}, 1, 1, 1]`);
     const cond = ctx.scope(() => {
-      const codeMap = add(ctx.zeros([B, D, 1, H, W]), codes);
-      return concat([preEncodeOut, codeMap], 2);
+      const codeMap = addOp(ctx.zeros([B, D, 1, H, W]), codes);
+      return concatOp([preEncodeOut, codeMap], 2);
     });
     let h: Tensor = cond;
     for (const s of this.decSteps) {
@@ -386,7 +404,7 @@ export class LatentDynamicsModel extends Module {
       if (h !== cond) h.dispose();
       h = next;
     }
-    const out = ctx.scope(() => slice(this.convOut.forward(h), 2, this.cfg.decoder.timePadding, Tp + 1) as Tensor<'f32'>);
+    const out = ctx.scope(() => sliceOp(this.convOut.forward(h), 2, this.cfg.decoder.timePadding, Tp + 1));
     h.dispose();
     if (h !== cond) cond.dispose();
     return out;
