@@ -4,6 +4,7 @@ import { mse } from '../../src/graph/ops.js';
 import { randomInitSource } from '../../src/graph/weights.js';
 import { LatentDynamicsModel, SMALL_LDM } from '../../src/models/videoworld/ldm.js';
 import { AdamW } from '../../src/train/optim.js';
+import { centralDifference } from '../helpers/fd.js';
 import { gpu } from '../helpers/gpu.js';
 import { Rng } from '../helpers/rng.js';
 
@@ -42,19 +43,8 @@ test.serial('LDM: reconstruction loss backpropagates through every executed bloc
     const p = m.parameters().find((q) => q.key === key)!;
     const gx = await grads.get(p.t)!.read();
     const scale = Math.max(...gx.map(Math.abs));
-    const base = await p.t.read();
     const i = gx.indexOf(gx.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a)));
-    const v = base[i]!;
-    const h = 1e-2;
-    base[i] = v + h;
-    p.t.write(base);
-    const lp = await f();
-    base[i] = v - h;
-    p.t.write(base);
-    const lm = await f();
-    base[i] = v;
-    p.t.write(base);
-    const fd = (lp - lm) / (2 * h);
+    const fd = await centralDifference(p.t, i, 1e-2, f);
     t.true(Math.abs(fd - gx[i]!) <= 2e-2 * scale + 1e-5, `${key}[${i}]: tape ${gx[i]}, central difference ${fd}`);
   }
   accumulateGrads(m.parameters(), grads);
