@@ -43,7 +43,7 @@ import {
   upsampleNearest2x,
 } from '../../kernels/index.js';
 import { attentionBackward } from '../../kernels/attention_backward.js';
-import { causalConv3dBackward, conv2dBackward } from '../../kernels/conv_backward.js';
+import { type ConvGrads, causalConv3dBackward, conv2dBackward } from '../../kernels/conv_backward.js';
 import { softmaxCrossEntropy } from '../../kernels/cross_entropy.js';
 import { embeddingBackward } from '../../kernels/embedding_backward.js';
 import { fsqBackward } from '../../kernels/fsq_backward.js';
@@ -218,33 +218,38 @@ export interface ConvOptions extends Epilogue {
   padding?: number | [number, number, number, number];
 }
 
-export function conv2dOp(x: Tensor, w: Tensor | PackedConvWeight, b: Tensor | null, o: ConvOptions = {}): F32 {
-  const wt = w instanceof PackedConvWeight ? null : w;
-  const t = tapeFor(x.ctx, x, wt, b);
-  const act = o.activation as ConvActivation | undefined;
-  if (!t) return conv2d(x, w, { bias: b ?? undefined, stride: o.stride, padding: o.padding, activation: act, residual: o.residual });
-  const W = plain('conv2d', w);
-  const y = conv2d(x, W, { bias: b ?? undefined, stride: o.stride, padding: o.padding });
-  t.record('conv2d', [x, W, b], [y], [x, W], ([g], [nx, nw, nb]) => {
-    const r = conv2dBackward(x, W, g!, { stride: o.stride, padding: o.padding, input: nx, bias: nb });
+/**
+ * A conv with its epilogue: fused without a tape; while recording, the plain conv (saved x and w)
+ * and the epilogue as recorded ops. `run` is the forward kernel call, `grads` its backward.
+ */
+function convOp(
+  name: string,
+  x: Tensor,
+  w: Tensor | PackedConvWeight,
+  b: Tensor | null,
+  o: Epilogue,
+  run: (w: Tensor | PackedConvWeight, epilogue: { activation?: ConvActivation; residual?: Tensor }) => F32,
+  grads: (w: Tensor, g: Tensor, flags: { input: boolean; bias: boolean }) => ConvGrads,
+): F32 {
+  const t = tapeFor(x.ctx, x, w instanceof PackedConvWeight ? null : w, b);
+  if (!t) return run(w, { activation: o.activation as ConvActivation | undefined, residual: o.residual });
+  const W = plain(name, w);
+  const y = run(W, {});
+  t.record(name, [x, W, b], [y], [x, W], ([g], [nx, nw, nb]) => {
+    const r = grads(W, g!, { input: nx!, bias: nb! });
     if (!nw) r.dw.dispose();
     return [r.dx, nw ? r.dw : null, r.db];
   });
   return epilogue(y, o);
 }
 
+export function conv2dOp(x: Tensor, w: Tensor | PackedConvWeight, b: Tensor | null, o: ConvOptions = {}): F32 {
+  const geo = { stride: o.stride, padding: o.padding };
+  return convOp('conv2d', x, w, b, o, (W, e) => conv2d(x, W, { bias: b ?? undefined, ...geo, ...e }), (W, g, f) => conv2dBackward(x, W, g, { ...geo, ...f }));
+}
+
 export function causalConv3dOp(x: Tensor, w: Tensor | PackedConvWeight, b: Tensor | null, o: Epilogue & { stride?: readonly [1, 1, 1] | readonly [1, 2, 2] } = {}): F32 {
-  const wt = w instanceof PackedConvWeight ? null : w;
-  const t = tapeFor(x.ctx, x, wt, b);
-  if (!t) return causalConv3d(x, w, { bias: b ?? undefined, stride: o.stride, activation: o.activation as ConvActivation | undefined, residual: o.residual });
-  const W = plain('causalConv3d', w);
-  const y = causalConv3d(x, W, { bias: b ?? undefined, stride: o.stride });
-  t.record('causalConv3d', [x, W, b], [y], [x, W], ([g], [nx, nw, nb]) => {
-    const r = causalConv3dBackward(x, W, g!, { stride: o.stride, input: nx, bias: nb });
-    if (!nw) r.dw.dispose();
-    return [r.dx, nw ? r.dw : null, r.db];
-  });
-  return epilogue(y, o);
+  return convOp('causalConv3d', x, w, b, o, (W, e) => causalConv3d(x, W, { bias: b ?? undefined, stride: o.stride, ...e }), (W, g, f) => causalConv3dBackward(x, W, g, { stride: o.stride, ...f }));
 }
 
 // ---- norms ------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 /** Where module parameters come from: a safetensors file, a key-renamed view, or hinit-v1. */
+import { ropeInvFreq } from '../../kernels/index.js';
 import { hinit, hinitSeed } from '../io/hinit.js';
 import type { SafetensorsFile } from '../io/safetensors.js';
 import { SeededRng } from './rng.js';
@@ -58,10 +59,7 @@ export function randomInitSource(params: Iterable<{ key: string; shape: readonly
       if (!s) throw new Error(`randomInitSource: no parameter ${k}`);
       const n = s.reduce((a, b) => a * b, 1);
       const out = new Float32Array(n);
-      if (k.endsWith('rotary_emb.inv_freq')) {
-        for (let j = 0; j < n; j++) out[j] = Math.fround(1 / Math.fround(10000 ** Math.fround((2 * j) / (2 * n))));
-        return out;
-      }
+      if (k.endsWith('rotary_emb.inv_freq')) return ropeInvFreq(2 * n);
       if (s.length === 1) return k.endsWith('bias') ? out : out.fill(1);
       const rng = new SeededRng(hinitSeed(String(seed), k));
       const bound = /embed/.test(k) ? 0.02 * Math.sqrt(3) : 1 / Math.sqrt(n / s[0]!);

@@ -20,6 +20,7 @@ import {
 } from '../../../kernels/index.js';
 import { gatherRows } from '../../../kernels/gather_rows.js';
 import { type SampleOptions, sample } from '../../../kernels/sampling.js';
+import { activeTape } from '../../graph/autograd.js';
 import { GraphError, Module, type Param } from '../../graph/module.js';
 import { attentionOp, embedding, linear, permuteOp, reshape, rmsNormOp, ropeOp, siluMul } from '../../graph/ops.js';
 import type { WeightSource } from '../../graph/weights.js';
@@ -107,7 +108,8 @@ export class DecoderLayer extends Module {
     const merged = reshape(permuteOp(o, [0, 2, 1, 3]), [B * L, NH * HD]);
     const h = this.o.forward(merged, { residual: x });
     const m = this.postNorm.forward(h);
-    const act = this.training ? siluMul(this.gate.forward(m), this.up.forward(m)) : mul(this.gate.forward(m, { activation: 'silu' }), this.up.forward(m));
+    // While recording, SwiGLU's fused backward needs the gate before SiLU; otherwise SiLU is fused into the gate GEMM.
+    const act = activeTape(x.ctx) ? siluMul(this.gate.forward(m), this.up.forward(m)) : mul(this.gate.forward(m, { activation: 'silu' }), this.up.forward(m));
     return this.down.forward(act, { residual: h });
   }
 }
