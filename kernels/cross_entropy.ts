@@ -117,7 +117,8 @@ export function softmaxCrossEntropy(logits: Tensor, targets: Tensor | Int32Array
       workgroups,
     });
   };
-  run(0, WG_RED, [1], 0, 0);
+  // The valid-row count only divides the mean.
+  if (mean) run(0, WG_RED, [1], 0, 0);
   for (const [row0, rows] of chunks) run(1, WG_ROW, rows === 0 ? [0] : foldGrid(rows, ctx.limits.maxComputeWorkgroupsPerDimension), row0, rows);
   run(2, WG_RED, [1], 0, 0);
   stats.dispose();

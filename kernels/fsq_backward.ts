@@ -19,7 +19,7 @@
 import { expectTensor, sameContext } from './core/check.js';
 import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
-import type { Tensor } from './core/tensor.js';
+import { type Tensor, numel } from './core/tensor.js';
 import { fsqPlan } from './fsq_round.js';
 import { fsq_backward as shader } from './wgsl.gen.js';
 
@@ -61,7 +61,7 @@ export function fsqBackward(u: Tensor, g: Tensor, o: FsqBackwardOptions): Tensor
   ctx.dispatch(shader, {
     overrides,
     bindings: { u, g, du },
-    params: { n: u.size, spatial: cf ? u.shape.slice(2).reduce((a, b) => a * b, 1) : 1 },
+    params: { n: u.size, spatial: cf ? numel(u.shape.slice(2)) : 1 },
     workgroups: foldGrid(Math.ceil(u.size / (4 * WG)), ctx.limits.maxComputeWorkgroupsPerDimension),
   });
   return du;

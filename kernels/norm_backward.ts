@@ -34,6 +34,7 @@ import { expectTensor, sameContext } from './core/check.js';
 import { foldGrid, type GpuContext } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
+import { unusedBinding } from './fsq_round.js';
 import { type GroupNormAffine, type GroupNormGeometry, type GroupNormOptions, type GroupNormRefArgs, chunking, framewiseGeometry, groupGeometry, groupNormStats } from './group_norm.js';
 import { norm_backward_colsum as colsumShader, norm_backward_gn as gnShader, norm_backward_gn_sets as setsShader, norm_backward_ln as lnShader, norm_backward_rms as rmsShader } from './wgsl.gen.js';
 
@@ -264,8 +265,8 @@ export function layerNormBackward(x: Tensor, g: Tensor, o: { weight?: Tensor; bi
   const dx = ctx.tensor(x.shape, 'f32', `${k}.dx`);
   if (x.size === 0) return { dx, dweight: o.weight ? ctx.zeros([D]) : null, dbias: o.bias ? ctx.zeros([D]) : null };
   const rows = x.size / D;
-  // Without a weight the shader writes no g xhat: a 1-element stand-in fills the binding.
-  const gxh = ctx.tensor(o.weight ? x.shape : [1], 'f32', `${k}.g_xhat`);
+  // Without a weight the shader writes no g xhat: a cached stand-in fills the binding.
+  const gxh = o.weight ? ctx.tensor(x.shape, 'f32', `${k}.g_xhat`) : unusedBinding(ctx, `${k}.g_xhat`);
   ctx.dispatch(lnShader, {
     overrides: { WG: RMS_WG, WEIGHT: o.weight ? 1 : 0 },
     bindings: { x, weight: o.weight ?? x, g, dx, gxh },
@@ -273,7 +274,7 @@ export function layerNormBackward(x: Tensor, g: Tensor, o: { weight?: Tensor; bi
     workgroups: foldGrid(rows, ctx.limits.maxComputeWorkgroupsPerDimension),
   });
   const dweight = o.weight ? columnSums(ctx, `${k}.dweight`, rows, D, gxh) : null;
-  gxh.dispose();
+  if (o.weight) gxh.dispose();
   const dbias = o.bias ? columnSums(ctx, `${k}.dbias`, rows, D, g) : null;
   return { dx, dweight, dbias };
 }

@@ -23,6 +23,7 @@ import { expectTensor, sameContext } from './core/check.js';
 import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
+import { unusedBinding } from './fsq_round.js';
 import { optimizer as shader } from './wgsl.gen.js';
 
 const WG = 256;
@@ -144,11 +145,8 @@ export function sgdStep(param: Tensor, grad: Tensor, o: SgdOptions): void {
   checkTensors(k, param, { grad, momentumBuf: useBuf ? o.momentumBuf : undefined });
   // Bindings the SGD path never reads still need buffers, distinct from the writable ones.
   const ctx = param.ctx;
-  const m = useBuf ? o.momentumBuf! : ctx.tensor([1], 'f32', 'sgdStep.unused');
-  const v = ctx.tensor([1], 'f32', 'sgdStep.unused');
-  record(param, grad, m, v, 1, useBuf, s);
-  if (!useBuf) m.dispose();
-  v.dispose();
+  const m = useBuf ? o.momentumBuf! : unusedBinding(ctx, `${k}.m`);
+  record(param, grad, m, unusedBinding(ctx, `${k}.v`), 1, useBuf, s);
 }
 
 function record(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, opt: number, momentum: boolean, s: Scalars): void {

@@ -16,7 +16,7 @@
  * taking more than ~32 adds, the error stays within a few ulp of the result (measured 3e-5 to
  * 5e-5 = 2-3 ulp at 70000 terms, sums ~150), about 5x under the bound (2.6e-4 there).
  */
-import { expectInt, expectTensor, sameContext } from './core/check.js';
+import { expectInt, expectTensor, outTensor, sameContext } from './core/check.js';
 import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
@@ -66,8 +66,7 @@ export function reduceSum(x: Tensor, dims: readonly [outer: number, mid: number,
   expectTensor(k, 'x', x, { dtype: 'f32' });
   const [outer, mid, inner] = checkDims(k, x.size, x.shape, dims);
   sameContext(k, { x, out });
-  if (out) expectTensor(k, 'out', out, { dtype: 'f32', shape: [mid] });
-  const dst = (out ?? x.ctx.tensor([mid], 'f32', `${k}.out`)) as Tensor<'f32'>;
+  const dst = outTensor(k, x, [mid], 'f32', out);
   if (dst.buffer === x.buffer) throw new KernelArgError(k, 'out', 'must not share its buffer with x');
   if (mid > 0) record(x, dst, { outer, mid, inner, total: x.size }, 0, false);
   return dst;

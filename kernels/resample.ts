@@ -14,7 +14,7 @@
 import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
-import type { Tensor } from './core/tensor.js';
+import { type Tensor, numel } from './core/tensor.js';
 import { resample as shader } from './wgsl.gen.js';
 
 const WG = 256;
@@ -49,7 +49,7 @@ function resampleBackward(kernel: string, mode: ResampleMode, g: Tensor, out?: T
 /** One dispatch of wgsl/resample.wgsl; `full` is the full-resolution [B, c, (T,) 2H, 2W] shape. */
 function launch(mode: number, x: Tensor, out: Tensor, full: readonly number[]): void {
   const r = full.length;
-  const n = full.reduce((a, b) => a * b, 1);
+  const n = numel(full);
   x.ctx.dispatch(shader, {
     overrides: { WG, MODE: mode },
     bindings: { x, out },
