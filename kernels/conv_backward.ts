@@ -18,8 +18,8 @@
  * weight columns per invocation, g repacked per call channel-block-innermost so each position's
  * channels are vec4 loads; K is cut into a shape-determined number of row ranges (split-K: enough
  * lanes for a real GPU, and summation chains of <= ~4096 terms) whose partial sums a second pass
- * adds in order. db: one invocation per channel. Every summation order is fixed by the shape
- * alone, so results are the same bits on every run.
+ * adds in order. db: reduceSum (reduce.ts) of g over batch and positions. Every summation order is
+ * fixed by the shape alone, so results are the same bits on every run.
  * Speed on lavapipe (2 cores, 3x3, 32-128 channels): dx about the forward's GFLOP/s, dw 0.7-1x.
  * Numerics: f32 FMA accumulation. Tolerance vs convBackwardRef (inputs O(1)): atol = K * 2^-22 +
  * 1e-6 per tensor, K its reduction length (dx: Cout*KT*KH*KW, dw and db: B*T*HO*WO): a random walk
@@ -31,6 +31,7 @@ import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
 import { type CausalConv3dOptions, type Conv2dOptions, type ConvGeometry, causalConv3dGeometry, conv2dGeometry } from './conv3d_causal.js';
+import { reduceSum } from './reduce.js';
 import { conv_backward_input as inputShader, conv_backward_weight as weightShader } from './wgsl.gen.js';
 
 export interface ConvBackwardFlags {
@@ -204,7 +205,7 @@ function convBackward(k: string, x: Tensor, weight: Tensor, g: Tensor, geom: Con
     aux(1, dw, { part });
     part.dispose();
   }
-  if (db) aux(2, db);
+  if (db) reduceSum(g, [geom.b, geom.cout, geom.t * geom.ho * geom.wo], db);
   return { dx, dw, db };
 }
 

@@ -16,16 +16,16 @@
 //      order, each row's ox in order. Writes out[z*Cout*N + co*N + n]: dw itself when there is one
 //      split, else the partial sums of split z.
 //   1  reduce: out[e] = sum_{s < nsplit} part[s*Cout*N + e], s in order. One element per invocation.
-//   2  db: out[co] = sum over b, t, oy*WO+ox in order of g. One channel per invocation.
+// (db is reduce.wgsl's reduceSum of g over [B, Cout, T*HO*WO].)
 // Every order is fixed by the shape (the split count too), so results are the same bits every run.
 //
 // x:    array<f32>        [B, Cin, T, H, W]                     (MODE 0)
-// g:    array<f32>        [B, Cout, T, HO, WO]                  (MODE 2, 3)
+// g:    array<f32>        [B, Cout, T, HO, WO]                  (MODE 3)
 // gp:   array<vec4<f32>>  [B, ceil(Cout/RM), T*HO*WO, RM] packed (MODE 0)
 // part: array<f32>        [nsplit, Cout, N]                     (MODE 1)
-// out:  array<f32>        [nsplit or 1, Cout, N] (MODE 0), [Cout, N] (MODE 1), [Cout] (MODE 2), gp (MODE 3)
+// out:  array<f32>        [nsplit or 1, Cout, N] (MODE 0), [Cout, N] (MODE 1), gp (MODE 3)
 //
-// Dispatch: MODE 0 (ceil(N / (WG*RN)), ceil(Cout / RM), nsplit); MODE 1, 2, 3: ceil(n / WG) folded.
+// Dispatch: MODE 0 (ceil(N / (WG*RN)), ceil(Cout / RM), nsplit); MODE 1, 3: ceil(n / WG) folded.
 
 // #include "lib/grid.wgsl"
 // #include "lib/conv_backward_params.wgsl"
@@ -55,21 +55,6 @@ fn reduce_splits(e: u32) {
   out[e] = s;
 }
 
-fn bias_grad(co: u32) {
-  if (co >= params.cout) {
-    return;
-  }
-  let howo = params.ho * params.wo;
-  var s = 0.0;
-  for (var b = 0u; b < params.b; b++) {
-    let base = (b * params.cout + co) * params.t * howo;
-    for (var p = 0u; p < params.t * howo; p++) {
-      s += g[base + p];
-    }
-  }
-  out[co] = s;
-}
-
 fn pack_g(e: u32) {
   let thw = params.t * params.ho * params.wo;
   let nblk = (params.cout + RM - 1u) / RM;
@@ -87,10 +72,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_index) lid: u32) {
   if (MODE == 1u) {
     reduce_splits(flat_workgroup(wid, nwg) * WG + lid);
-    return;
-  }
-  if (MODE == 2u) {
-    bias_grad(flat_workgroup(wid, nwg) * WG + lid);
     return;
   }
   if (MODE == 3u) {
