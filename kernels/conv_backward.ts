@@ -101,7 +101,7 @@ function geometry(kernel: string, f: () => ConvGeometry): ConvGeometry {
   try {
     return f();
   } catch (e) {
-    if (e instanceof KernelArgError) throw new KernelArgError(kernel, e.arg, e.message.slice(`${e.kernel}: ${e.arg}: `.length));
+    if (e instanceof KernelArgError) throw new KernelArgError(kernel, e.arg, e.detail);
     throw e;
   }
 }

@@ -82,7 +82,7 @@ function rowChunks(R: number, V: number, maxBytes: number, align: number): [numb
     return tableChunks(K, R, V, maxBytes, align);
   } catch (e) {
     if (!(e instanceof KernelArgError)) throw e;
-    throw new KernelArgError(K, 'logits', `rows of ${V} logits cannot be bound in chunks: ${e.message.slice(`${e.kernel}: ${e.arg}: `.length)}`);
+    throw new KernelArgError(K, 'logits', `rows of ${V} logits cannot be bound in chunks: ${e.detail}`);
   }
 }
 

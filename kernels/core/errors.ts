@@ -3,7 +3,8 @@ export class KernelArgError extends Error {
   constructor(
     readonly kernel: string,
     readonly arg: string,
-    detail: string,
+    /** The message without its "kernel: arg: " prefix (for re-raising under another kernel's name). */
+    readonly detail: string,
   ) {
     super(`${kernel}: ${arg}: ${detail}`);
     this.name = 'KernelArgError';
