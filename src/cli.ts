@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `videoworld` command line: inspect and convert checkpoints without Python.
+ * `videoworld` command line: inspect and convert checkpoints without Python; evaluate the Go model.
  *   videoworld inspect <file.pth|file.safetensors>
  *   videoworld convert <in.pth>... <out.safetensors> [--map go_fsq|go_battle|ldm] [--force] [--no-verify]
  *   videoworld verify <golden.safetensors> [--tolerance <x>]
@@ -9,6 +9,8 @@
 import { existsSync } from 'node:fs';
 import { createNodeContext, readSafetensorsFile } from './node.js';
 import { verifyGolden } from './verify.js';
+import { GO_HELP, evalGoCommand } from './apps/go-cli.js';
+import { UsageError } from './apps/usage-error.js';
 import { basename, resolve } from 'node:path';
 import { openPthFile, readSafetensorsHeaderFile, writeSafetensorsStream } from './io/file-node.js';
 import { summarizePy, PyDict } from './io/pickle.js';
@@ -39,12 +41,11 @@ Usage:
       Backward files (golden/grad/*, metadata kind "backward") run the module in training mode on
       an autograd tape, backpropagate the stored incoming gradient and compare every input and
       parameter gradient; there the tolerance bounds max_rel_err (error / max |ref| per tensor).
-  videoworld --help
+${GO_HELP}  videoworld --help
 
 Exit codes: 0 success, 1 unreadable or invalid input, 2 usage error.
 `;
 
-class UsageError extends Error {}
 
 const mb = (n: number) => `${(n / 1e6).toFixed(n < 1e7 ? 2 : 1)} MB`;
 const shapeStr = (s: number[]) => `[${s.join(',')}]`;
@@ -240,6 +241,7 @@ async function main(argv: string[]): Promise<number> {
     if (cmd === 'inspect') await inspect(rest);
     else if (cmd === 'convert') await convert(rest);
     else if (cmd === 'verify') return await verify(rest);
+    else if (cmd === 'eval-go') return await evalGoCommand(rest);
     else throw new UsageError(`unknown command '${cmd}'`);
     return 0;
   } catch (e) {

@@ -79,6 +79,18 @@ export const SMALL_LDM: LdmConfig = {
   dim: 64,
 };
 
+/**
+ * The micro Go model's LDM: 20x20 frame pairs, no time padding (upstream pads 3 frames that a
+ * 2-frame clip does not need, 2.5x the work), one action code of 8*5*5 = 200 (a move is one of 81
+ * points x 2 colours, or a pass).
+ */
+export const MICRO_LDM: LdmConfig = {
+  encoder: { initDim: 32, layers: [['spatial_down', 1], ['channel_residual', 1]], preOutLayer: 1, frameNum: 2, timePadding: 0, actEmbeddingNum: 1, qformerDepth: 2, peGrid: 10 },
+  decoder: { initDim: 32, layers: [['spatial_up', 1], ['channel_residual', 1], ['condation', 1]], timePadding: 0 },
+  levels: [8, 5, 5],
+  dim: 64,
+};
+
 /** Frame-wise GroupNorm ("LA norm"): per frame, 4 groups, affine per (frame, channel). */
 class FramewiseNorm extends Module {
   readonly weight: Param;

@@ -17,11 +17,11 @@ export class VQResidual extends Module {
   readonly gn2: GroupNorm;
   readonly conv2: Conv2d;
   readonly shortcut: Conv2d | null;
-  constructor(path: string, cin: number, cout: number) {
+  constructor(path: string, cin: number, cout: number, norm: NormConfig = UPSTREAM_NORM) {
     super(path);
-    this.gn1 = this.child('gn1', new GroupNorm(this.key('_residual.0'), cin));
+    this.gn1 = this.child('gn1', new GroupNorm(this.key('_residual.0'), cin, norm.groups, norm.eps));
     this.conv1 = this.child('conv1', new Conv2d(this.key('_residual.2'), cin, cout, 3));
-    this.gn2 = this.child('gn2', new GroupNorm(this.key('_residual.3'), cout));
+    this.gn2 = this.child('gn2', new GroupNorm(this.key('_residual.3'), cout, norm.groups, norm.eps));
     this.conv2 = this.child('conv2', new Conv2d(this.key('_residual.5'), cout, cout, 3));
     this.shortcut = cin === cout ? null : this.child('sc', new Conv2d(this.key('_shortcut'), cin, cout, 1));
   }
@@ -41,9 +41,10 @@ export class VQAttention extends Module {
   constructor(
     path: string,
     readonly channels: number,
+    norm: NormConfig = UPSTREAM_NORM,
   ) {
     super(path);
-    this.gn = this.child('gn', new GroupNorm(this.key('_group_norm'), channels));
+    this.gn = this.child('gn', new GroupNorm(this.key('_group_norm'), channels, norm.groups, norm.eps));
     this.inProj = this.param('_multihead_attention.in_proj_weight', [3 * channels, channels]);
     this.inBias = this.param('_multihead_attention.in_proj_bias', [3 * channels]);
     this.out = this.child('out', new Linear(this.key('_multihead_attention.out_proj'), channels, channels));
@@ -97,7 +98,16 @@ export interface VQGANConfig {
   refineLayer: number;
   /** Decoder only: in_conv output width (default width * widthMults[0]). */
   hiddenChannels?: number;
+  /** GroupNorm groups and eps (upstream: 32, 1e-6). */
+  norm?: NormConfig;
 }
+
+export interface NormConfig {
+  groups: number;
+  eps: number;
+}
+
+const UPSTREAM_NORM: NormConfig = { groups: 32, eps: 1e-6 };
 
 /** VQGANEncoder / VQGANDecoder (vqgan.py mixin): in_conv, layers + resamples, refine, projector. */
 export class VQGAN extends Module {
@@ -115,6 +125,7 @@ export class VQGAN extends Module {
   ) {
     super(path);
     const n = cfg.widthMults.length;
+    const norm = cfg.norm ?? UPSTREAM_NORM;
     const widths = cfg.widthMults.map((m) => m * cfg.width);
     const first = cfg.hiddenChannels ?? widths[0]!;
     this.inConv = this.child('in', new Conv2d(this.key('_in_conv'), cfg.inChannels, first, 3));
@@ -126,8 +137,8 @@ export class VQGAN extends Module {
       const residuals: VQResidual[] = [];
       const attentions: VQAttention[] = [];
       for (let j = 0; j < cfg.depth; j++) {
-        residuals.push(this.child(`l${i}r${j}`, new VQResidual(this.key(`_layers.${i}._residuals.${j}`), j === 0 ? c : cout, cout)));
-        if (i === cfg.attentionLayer) attentions.push(this.child(`l${i}a${j}`, new VQAttention(this.key(`_layers.${i}._attentions.${j}`), cout)));
+        residuals.push(this.child(`l${i}r${j}`, new VQResidual(this.key(`_layers.${i}._residuals.${j}`), j === 0 ? c : cout, cout, norm)));
+        if (i === cfg.attentionLayer) attentions.push(this.child(`l${i}a${j}`, new VQAttention(this.key(`_layers.${i}._attentions.${j}`), cout, norm)));
       }
       this.layers.push({ residuals, attentions });
       c = cout;
@@ -137,11 +148,11 @@ export class VQGAN extends Module {
     if (cfg.refineLayer >= n) refineWidth = c;
     this.require(refineWidth > 0, `refineLayer ${cfg.refineLayer} out of range`);
     this.refine = [
-      this.child('ref0', new VQResidual(this.key('_refine.0'), refineWidth, refineWidth)),
-      this.child('ref1', new VQAttention(this.key('_refine.1'), refineWidth)),
-      this.child('ref2', new VQResidual(this.key('_refine.2'), refineWidth, refineWidth)),
+      this.child('ref0', new VQResidual(this.key('_refine.0'), refineWidth, refineWidth, norm)),
+      this.child('ref1', new VQAttention(this.key('_refine.1'), refineWidth, norm)),
+      this.child('ref2', new VQResidual(this.key('_refine.2'), refineWidth, refineWidth, norm)),
     ];
-    this.projGn = this.child('pgn', new GroupNorm(this.key('_projector.0'), c));
+    this.projGn = this.child('pgn', new GroupNorm(this.key('_projector.0'), c, norm.groups, norm.eps));
     this.projConv = this.child('pconv', new Conv2d(this.key('_projector.2'), c, cfg.outChannels, 3));
   }
 
@@ -203,6 +214,20 @@ export const SMALL_TOKENIZER: TokenizerConfig = {
   encoder: { inChannels: 3, outChannels: 32, width: 32, depth: 1, widthMults: [1, 1], attentionLayer: 2, refineLayer: 2 },
   decoder: { inChannels: 32, outChannels: 3, width: 32, depth: 1, widthMults: [1, 1], attentionLayer: 2, refineLayer: 0, hiddenChannels: 32 },
   levels: [8, 8, 8, 5, 5, 5],
+  dim: 32,
+};
+
+/**
+ * The micro Go model's tokenizer: 20x20 grid images (2 px per intersection), two downsamplings to
+ * 5x5 tokens of 2x2 intersections each, FSQ 5^4 = 625 codes (81 board patterns per token, with slack).
+ * GroupNorm over 4 channels with eps 1e-4: at width 32 upstream's GN(32) would normalize single
+ * channels of 5x5 maps, which a board of mostly identical tokens makes near-constant.
+ */
+const MICRO_NORM: NormConfig = { groups: 8, eps: 1e-4 };
+export const MICRO_TOKENIZER: TokenizerConfig = {
+  encoder: { inChannels: 3, outChannels: 32, width: 32, depth: 1, widthMults: [1, 1, 1], attentionLayer: 3, refineLayer: 3, norm: MICRO_NORM },
+  decoder: { inChannels: 32, outChannels: 3, width: 32, depth: 1, widthMults: [1, 1, 1], attentionLayer: 3, refineLayer: 0, hiddenChannels: 32, norm: MICRO_NORM },
+  levels: [5, 5, 5, 5],
   dim: 32,
 };
 

@@ -12,11 +12,14 @@ import { Module, type Param } from '../../graph/module.js';
 import { hinit, hinitSeed } from '../../io/hinit.js';
 import type { WeightSource } from '../../graph/weights.js';
 import { InternLM, type InternLMConfig } from './internlm.js';
-import { GO_TOKENS, type VideoWorldPreset } from './presets.js';
+import type { Colour } from '../../go/board.js';
+import type { GoTokenLayout, VideoWorldPreset } from './presets.js';
 import { ImageTokenizer } from './tokenizer.js';
 
 export interface MoveOptions {
   sampling?: SampleOptions;
+  /** Side to move, for layouts with a side-to-move token (default Black, as upstream). */
+  toPlay?: Colour;
   /** Called with each generated token. */
   onToken?: (id: number, step: number) => void;
 }
@@ -26,7 +29,7 @@ export interface MoveResult {
   boardIndices: Int32Array;
   /** Every generated token id. */
   tokens: number[];
-  /** The 3 latent-action tokens (upstream reads them but does not use them). */
+  /** The latent-action tokens (upstream's 3 are read but not used). */
   actionTokens: number[];
   /** FSQ indices of the predicted next board (short generations padded as upstream does). */
   nextIndices: Int32Array;
@@ -42,11 +45,14 @@ export class VideoWorldGo extends Module {
   constructor(
     readonly preset: VideoWorldPreset,
     transformer: InternLMConfig = preset.transformer,
+    /** The token layout the transformer was trained on (the micro ablation has no action tokens). */
+    readonly tokens: GoTokenLayout = preset.tokens,
   ) {
     super('');
     this.tokenizer = this.child('tokenizer', new ImageTokenizer(preset.tokenizer));
     this.transformer = this.child('llm', new InternLM(transformer, 'neck.llm'));
-    this.require(transformer.vocabSize >= GO_TOKENS.imageOffset + 64000, `vocab ${transformer.vocabSize} cannot hold the image ids (needs ${GO_TOKENS.imageOffset + 64000})`);
+    const codes = preset.tokenizer.levels.reduce((a, b) => a * b, 1);
+    this.require(transformer.vocabSize >= tokens.imageOffset + codes, `vocab ${transformer.vocabSize} cannot hold the image ids (needs ${tokens.imageOffset + codes})`);
   }
 
   /** Board tokens per image (4x4 = 16 for the go preset). */
@@ -55,16 +61,18 @@ export class VideoWorldGo extends Module {
     return (this.preset.imageSize / down) ** 2;
   }
 
-  /** The prompt upstream builds for a board: no BOS, 3 + imageTokens ids. */
-  prompt(boardIndices: ArrayLike<number>): number[] {
-    return [GO_TOKENS.imStart, ...Array.from(boardIndices, (i) => i + GO_TOKENS.imageOffset), GO_TOKENS.imEnd, GO_TOKENS.actStart];
+  /** The prompt for a board: no BOS; upstream's is 3 + imageTokens ids (no side-to-move token). */
+  prompt(boardIndices: ArrayLike<number>, toPlay: Colour = 'b'): number[] {
+    const t = this.tokens;
+    return [t.imStart, ...Array.from(boardIndices, (i) => i + t.imageOffset), t.imEnd, ...(t.toPlay ? [t.toPlay[toPlay]] : []), t.actStart];
   }
 
-  /** Next-board indices from generated tokens, by position as upstream (pad 50260, minus offset, clamp >= 0). */
+  /** Next-board indices from generated tokens, by position as upstream (pad, minus offset, clamp >= 0). */
   nextIndicesFrom(tokens: number[]): Int32Array {
     const n = this.imageTokens;
+    const first = this.tokens.actionTokens + 2;
     const out = new Int32Array(n);
-    for (let i = 0; i < n; i++) out[i] = Math.max(0, (tokens[5 + i] ?? GO_TOKENS.pad) - GO_TOKENS.imageOffset);
+    for (let i = 0; i < n; i++) out[i] = Math.max(0, (tokens[first + i] ?? this.tokens.pad) - this.tokens.imageOffset);
     return out;
   }
 
@@ -80,10 +88,12 @@ export class VideoWorldGo extends Module {
     enc.postEncode.dispose();
     const t1 = performance.now();
     const n = this.imageTokens;
-    const gen = await this.transformer.generate(ctx, this.prompt(boardIndices), {
-      maxNewTokens: n + 9,
+    const t = this.tokens;
+    const gen = await this.transformer.generate(ctx, this.prompt(boardIndices, opts.toPlay), {
+      // Upstream's budget is the next board plus 9; a layout with its own stop token needs exactly its move.
+      maxNewTokens: t.stop === undefined ? n + 9 : t.actionTokens + n + 3,
       sampling: opts.sampling,
-      stopTokens: [GO_TOKENS.eos],
+      stopTokens: [t.eos, ...(t.stop === undefined ? [] : [t.stop])],
       onToken: opts.onToken,
     });
     const t2 = performance.now();
@@ -95,7 +105,7 @@ export class VideoWorldGo extends Module {
     return {
       boardIndices,
       tokens: gen.tokens,
-      actionTokens: gen.tokens.slice(0, 3),
+      actionTokens: gen.tokens.slice(0, t.actionTokens),
       nextIndices,
       nextImage,
       timings: { encodeMs: t1 - t0, prefillMs: gen.prefillMs, decodeMsPerToken: gen.decodeMsPerToken, imageDecodeMs: t3 - t2, totalMs: t3 - t0 },

@@ -1,0 +1,411 @@
+// Trains the micro VideoWorld Go model from scratch on this machine, the way the paper trains its Go
+// model: from videos of games (board frames only, no move labels), in three stages.
+//
+//   npm run train:go-micro                         # everything, then ships weights/go-micro*.safetensors
+//   npm run train:go-micro -- --out /tmp/gm        # resumable: rerun the same command after a stop
+//   npm run train:go-micro -- --no-ldm             # the paper's ablation: no latent-action tokens
+//
+// Stages (each resumes from its checkpoint in --out, finished stages are skipped):
+//   games        reference-player games (MCTS, --playouts per move), a child process running
+//                alongside the tokenizer stage; the held-out games are never trained on
+//   tokenizer    FSQ VQ-GAN on 20x20 grid images of random positions (reconstruction MSE)
+//   tokens       every training position (x --symmetries) -> 25 board tokens
+//   ldm          Latent Dynamics Model on (board, next board) frame pairs -> one latent action code
+//   actions      every training transition -> its LDM code
+//   transformer  InternLM on <board> <side to move> <action code> <next board> sequences
+// Then the shipped files: f16 safetensors with the config and the measured times in the metadata.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { GameRecord } from '../src/go/games.js';
+import { boardPoints, readBoard } from '../src/go/read.js';
+import { denormalizeImage } from '../src/go/render.js';
+import type { GpuContext } from '../kernels/index.js';
+import { noGrad } from '../src/graph/autograd.js';
+import type { Module } from '../src/graph/module.js';
+import { crossEntropy, mse, mulOp, reshape } from '../src/graph/ops.js';
+import { SeededRng } from '../src/graph/rng.js';
+import { randomInitSource } from '../src/graph/weights.js';
+import { floatToHalf, parseSafetensors, serializeSafetensors, type TensorRecord } from '../src/io/safetensors.js';
+import { InternLM } from '../src/models/videoworld/internlm.js';
+import { LatentDynamicsModel } from '../src/models/videoworld/ldm.js';
+import { type GoTokenLayout, PRESETS } from '../src/models/videoworld/presets.js';
+import { ImageTokenizer } from '../src/models/videoworld/tokenizer.js';
+import { createNodeContext } from '../src/node.js';
+import { restoreCheckpoint } from '../src/train/checkpoint.js';
+import { randomPosition } from '../src/train/go-data.js';
+import { type Transition, moveSequence, promptLength, sequenceTargets, transformPoint, transformStones, writeBoardImage } from '../src/train/go-micro.js';
+import { lossCurveSvg, trainLoop } from '../src/train/loop.js';
+import { AdamW, type Optimizer, warmupCosine } from '../src/train/optim.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values: o } = parseArgs({
+  options: {
+    out: { type: 'string', default: join(here, '..', 'runs', 'go-micro') },
+    ship: { type: 'string', default: join(here, '..', 'weights') },
+    seed: { type: 'string', default: '1' },
+    games: { type: 'string', default: '400' },
+    'eval-games': { type: 'string', default: '40' },
+    playouts: { type: 'string', default: '300' },
+    symmetries: { type: 'string', default: '2' },
+    batch: { type: 'string', default: '16' },
+    'tokenizer-steps': { type: 'string', default: '600' },
+    'ldm-steps': { type: 'string', default: '600' },
+    'transformer-steps': { type: 'string', default: '2000' },
+    'no-ldm': { type: 'boolean', default: false },
+    stage: { type: 'string', default: 'all' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (o.help) {
+  console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
+  process.exit(0);
+}
+const num = (k: keyof typeof o, min = 1) => {
+  const v = Number(o[k]);
+  if (!Number.isInteger(v) || v < min) throw new Error(`train-go-micro: --${k} must be an integer >= ${min}, got ${String(o[k])}`);
+  return v;
+};
+const seed = num('seed', 0);
+const batch = num('batch');
+const syms = num('symmetries');
+if (syms > 8) throw new Error(`train-go-micro: --symmetries is at most 8 (the board's symmetries), got ${syms}`);
+const preset = PRESETS.micro;
+const pp = preset.image.kind === 'grid' ? preset.image.pointPixels : 0;
+const S = preset.imageSize;
+const noLdm = o['no-ldm']!;
+const layout: GoTokenLayout = noLdm ? { ...preset.tokens, actionTokens: 0 } : preset.tokens;
+const out = o.out!;
+mkdirSync(out, { recursive: true });
+const file = (name: string) => join(out, name);
+const t00 = performance.now();
+const log = (s: string) => console.error(`[${((performance.now() - t00) / 1000).toFixed(0).padStart(5)} s] ${s}`);
+
+/** Stage bookkeeping: <stage>.done.json holds what the stage measured (resumed runs keep it). */
+function done(stage: string): Record<string, unknown> | null {
+  return existsSync(file(`${stage}.done.json`)) ? (JSON.parse(readFileSync(file(`${stage}.done.json`), 'utf8')) as Record<string, unknown>) : null;
+}
+function finish(stage: string, info: Record<string, unknown>): void {
+  writeFileSync(file(`${stage}.done.json`), `${JSON.stringify(info, null, 1)}\n`);
+  log(`${stage}: done ${JSON.stringify(info)}`);
+}
+
+// ---- games (also the child process's whole job) ----
+const nGames = num('games');
+const nEval = num('eval-games');
+const gameSeed = (split: 'train' | 'eval') => (split === 'train' ? seed * 1000 + 1 : seed * 1000 + 2);
+function gamesFile(): { train: GameRecord[]; eval: GameRecord[] } {
+  return JSON.parse(readFileSync(file('games.json'), 'utf8')) as { train: GameRecord[]; eval: GameRecord[] };
+}
+if (!['all', 'games', 'tokenizer'].includes(o.stage!)) throw new Error(`train-go-micro: --stage must be all, games or tokenizer (the others resume inside 'all'), got ${o.stage}`);
+// Loaded on use: the tokenizer stage does not need the Go engine.
+const goGames = () => import('../src/go/games.js');
+if (o.stage === 'games') {
+  const { generateGames } = await goGames();
+  const t0 = performance.now();
+  const make = (split: 'train' | 'eval', count: number) =>
+    generateGames({
+      count,
+      seed: gameSeed(split),
+      playouts: num('playouts'),
+      onGame: (i) => {
+        if ((i + 1) % 10 === 0 || i + 1 === count) log(`games (${split}): ${i + 1}/${count}, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+      },
+    });
+  const games = { train: make('train', nGames), eval: make('eval', nEval) };
+  writeFileSync(file('games.json'), JSON.stringify(games));
+  finish('games', { train: nGames, eval: nEval, playouts: num('playouts'), moves: games.train.reduce((a, g) => a + g.moves.length, 0), seconds: Math.round((performance.now() - t0) / 1000) });
+  process.exit(0);
+}
+
+function startGames(): Promise<void> {
+  if (done('games') || o.stage === 'tokenizer') return Promise.resolve();
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--stage', 'games', '--out', out, '--seed', String(seed), '--games', String(nGames), '--eval-games', String(nEval), '--playouts', o.playouts!];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`train-go-micro: the games process exited with ${code}`))));
+  });
+}
+
+// ---- shared training plumbing ----
+async function train(ctx: GpuContext, stage: string, model: Module, steps: number, lr: number, batchOf: (rng: SeededRng) => unknown, loss: (b: never) => ReturnType<typeof mse>, init?: () => Promise<void>): Promise<{ losses: number[]; seconds: number }> {
+  const ckpt = file(`${stage}.ckpt.safetensors`);
+  await model.load(ctx, randomInitSource(model.namedParams(), seed + stage.length));
+  await init?.();
+  const opt: Optimizer = new AdamW((model as Module & { parameters(): never }).parameters(), { lr, weightDecay: 0 });
+  const resume = existsSync(ckpt) ? restoreCheckpoint(parseSafetensors(new Uint8Array(readFileSync(ckpt)), ckpt), model, opt) : undefined;
+  if (resume) log(`${stage}: resuming at step ${resume.step}/${steps}`);
+  const prevSeconds = Number(resume?.extra?.seconds ?? 0);
+  const t0 = performance.now();
+  const r = await trainLoop({
+    ctx,
+    model,
+    optimizer: opt,
+    steps,
+    seed: seed + 17 * stage.length,
+    resume,
+    batch: (_s, _m, rng) => batchOf(rng),
+    loss: loss as (b: unknown) => ReturnType<typeof mse>,
+    schedule: warmupCosine({ lr, warmupSteps: Math.min(50, steps / 10), totalSteps: steps, minLr: lr / 20 }),
+    clip: 1,
+    logEvery: 25,
+    log: (l) => log(`${stage}: ${l}`),
+    checkpoint: {
+      every: 100,
+      save: (bytes) => {
+        writeFileSync(`${ckpt}.tmp`, bytes);
+        writeFileSync(ckpt, readFileSync(`${ckpt}.tmp`));
+      },
+    },
+  });
+  opt.dispose();
+  const seconds = prevSeconds + (performance.now() - t0) / 1000;
+  writeFileSync(file(`${stage}-loss.svg`), lossCurveSvg(r.losses, `${stage} loss (${r.losses.length} steps)`));
+  return { losses: r.losses, seconds };
+}
+
+async function f16Records(m: Module, prefix = ''): Promise<Record<string, TensorRecord>> {
+  const recs: Record<string, TensorRecord> = {};
+  for (const p of m.namedParams()) {
+    if (!p.tensor) continue;
+    const f = (await p.tensor.read()) as Float32Array;
+    recs[prefix + p.key] = { dtype: 'F16', shape: [...p.shape], data: Uint16Array.from(f, floatToHalf) };
+  }
+  return recs;
+}
+
+// ---- the pipeline ----
+const gamesDone = startGames();
+const ctx = await createNodeContext();
+log(`adapter: ${ctx.adapterInfo}; out ${out}`);
+try {
+  // Tokenizer: random positions (every local pattern, captures included), rendered on the fly.
+  const tok = new ImageTokenizer(preset.tokenizer).train();
+  const tokSteps = num('tokenizer-steps');
+  const per = 3 * S * S;
+  const randomBoards = (rng: SeededRng, n: number) => {
+    const x = new Float32Array(n * per);
+    for (let i = 0; i < n; i++) writeBoardImage(transformStones(randomPosition(rng, rng.int(90)), rng.int(8)), pp, x, i * per);
+    return x;
+  };
+  if (!done('tokenizer')) {
+    // project_in starts 10x the default scale: at 1/sqrt(dim) every token of a fresh encoder rounds to
+    // the same FSQ code, the decoder sees a constant map and its GroupNorms blow the gradient up (1e29).
+    const init = async () => {
+      const w = tok.projectIn.weight.t;
+      w.write((await w.read()).map((v) => v * 10));
+    };
+    const r = await train(ctx, 'tokenizer', tok, tokSteps, 3e-3, (rng) => ctx.fromArray(randomBoards(rng, batch), [batch, 3, S, S]), (x) => mse(tok.reconstruct(x).recon, x), init);
+    // Board accuracy on fresh random positions (eval-go measures it on held-out game positions).
+    const rng = new SeededRng(seed + 99);
+    let right = 0;
+    let total = 0;
+    for (let k = 0; k < 8; k++) {
+      const boards = Array.from({ length: 32 }, () => randomPosition(rng, rng.int(90)));
+      const x = new Float32Array(32 * per);
+      boards.forEach((b, i) => writeBoardImage(b.stones(), pp, x, i * per));
+      const t = noGrad(ctx, () => ctx.scope(() => tok.reconstruct(ctx.fromArray(x, [32, 3, S, S])).recon));
+      const rec = await t.read();
+      t.dispose();
+      boards.forEach((b, i) => {
+        const got = readBoard(denormalizeImage(rec.subarray(i * per, (i + 1) * per), S, S)).points;
+        boardPoints(b).forEach((p, j) => {
+          total++;
+          if (got[j] === p) right++;
+        });
+      });
+    }
+    finish('tokenizer', { steps: tokSteps, final_mse: r.losses.at(-1), board_accuracy: right / total, seconds: Math.round(r.seconds) });
+  } else {
+    await tok.load(ctx, randomInitSource(tok.namedParams(), 0));
+    restoreCheckpoint(parseSafetensors(new Uint8Array(readFileSync(file('tokenizer.ckpt.safetensors')))), tok, new AdamW(tok.parameters(), { lr: 0 }));
+  }
+
+  if (o.stage === 'tokenizer') process.exit(0);
+  log('waiting for the games process');
+  await gamesDone;
+  const games = gamesFile().train;
+  const { gameStates } = await goGames();
+  // Positions: per game its states; index = stateBase[g] + t.
+  const states = games.map((g) => gameStates(g));
+  const stateBase: number[] = [];
+  let nStates = 0;
+  for (const s of states) {
+    stateBase.push(nStates);
+    nStates += s.length;
+  }
+  const transitions: { g: number; t: number }[] = [];
+  games.forEach((g, gi) => g.moves.forEach((_, t) => transitions.push({ g: gi, t })));
+  const transition = (k: number, sym: number): Transition => {
+    const { g, t } = transitions[k]!;
+    const m = games[g]!.moves[t]!;
+    return { before: states[g]![t]!, after: states[g]![t + 1]!, mover: t % 2 === 0 ? 'b' : 'w', move: m && transformPoint(m, sym) };
+  };
+  log(`${games.length} training games, ${nStates} positions, ${transitions.length} transitions, x${syms} symmetries`);
+
+  // Board tokens of every position under every used symmetry: Int32 [syms][nStates][n].
+  const n = (S / 4) ** 2;
+  if (!done('tokens')) {
+    const t0 = performance.now();
+    const tokens = new Int32Array(syms * nStates * n);
+    const B = 64;
+    for (let sym = 0; sym < syms; sym++) {
+      const flat = states.flat();
+      for (let i = 0; i < nStates; i += B) {
+        const m = Math.min(B, nStates - i);
+        const x = new Float32Array(m * per);
+        for (let j = 0; j < m; j++) writeBoardImage(transformStones(flat[i + j]!, sym), pp, x, j * per);
+        const t = ctx.scope(() => tok.encode(ctx.fromArray(x, [m, 3, S, S])).indices);
+        const ids = await t.read();
+        t.dispose();
+        tokens.set(ids, (sym * nStates + i) * n);
+      }
+      log(`tokens: symmetry ${sym + 1}/${syms}`);
+    }
+    writeFileSync(file('tokens.bin'), tokens);
+    finish('tokens', { positions: nStates, symmetries: syms, seconds: Math.round((performance.now() - t0) / 1000) });
+  }
+  const tokens = new Int32Array(readFileSync(file('tokens.bin')).buffer.slice(0));
+  const boardTokens = (g: number, t: number, sym: number) => tokens.subarray((sym * nStates + stateBase[g]! + t) * n, (sym * nStates + stateBase[g]! + t + 1) * n);
+
+  // LDM: frame pairs -> one latent action code; the loss weighs the changed pixels up (a move is a
+  // few pixels of a 20x20 frame pair and would otherwise drown in the reconstruction of the rest).
+  let actions: Int32Array | null = null;
+  if (!noLdm) {
+    const ldm = new LatentDynamicsModel(preset.ldm).train();
+    const clips = (ks: { k: number; sym: number }[]) => {
+      const x = new Float32Array(ks.length * 2 * per);
+      const w = new Float32Array(ks.length * 2 * per);
+      ks.forEach(({ k, sym }, i) => {
+        const tr = transition(k, sym);
+        writeBoardImage(transformStones(tr.before, sym), pp, x, i * 2 * per, 2, 0);
+        writeBoardImage(transformStones(tr.after, sym), pp, x, i * 2 * per, 2, 1);
+      });
+      const hw = S * S;
+      for (let i = 0; i < ks.length; i++) {
+        for (let c = 0; c < 3; c++) {
+          const base = i * 2 * per + c * 2 * hw;
+          for (let p = 0; p < hw; p++) {
+            const changed = x[base + p] !== x[base + hw + p] ? 4 : 1;
+            w[base + p] = changed;
+            w[base + hw + p] = changed;
+          }
+        }
+      }
+      return { x, w, B: ks.length };
+    };
+    const ldmSteps = num('ldm-steps');
+    if (!done('ldm')) {
+      const r = await train(
+        ctx,
+        'ldm',
+        ldm,
+        ldmSteps,
+        2e-3,
+        (rng) => clips(Array.from({ length: batch }, () => ({ k: rng.int(transitions.length), sym: rng.int(syms) }))),
+        (b: { x: Float32Array; w: Float32Array; B: number }) => {
+          const shape = [b.B, 3, 2, S, S];
+          const x = ctx.fromArray(b.x, shape);
+          const w = ctx.fromArray(b.w, shape);
+          const e = ldm.encode(x);
+          const target = ctx.fromArray(b.x.map((v, i) => v * b.w[i]!), shape);
+          return mse(mulOp(ldm.decode(e.codes, e.preEncodeOut), w), target);
+        },
+      );
+      finish('ldm', { steps: ldmSteps, final_loss: r.losses.at(-1), seconds: Math.round(r.seconds) });
+    } else {
+      await ldm.load(ctx, randomInitSource(ldm.namedParams(), 0));
+      restoreCheckpoint(parseSafetensors(new Uint8Array(readFileSync(file('ldm.ckpt.safetensors')))), ldm, new AdamW(ldm.parameters(), { lr: 0 }));
+    }
+    if (!done('actions')) {
+      const t0 = performance.now();
+      const acts = new Int32Array(syms * transitions.length);
+      const B = 64;
+      for (let sym = 0; sym < syms; sym++) {
+        for (let i = 0; i < transitions.length; i += B) {
+          const ks = Array.from({ length: Math.min(B, transitions.length - i) }, (_, j) => ({ k: i + j, sym }));
+          const c = clips(ks);
+          const t = ctx.scope(() => ldm.encode(ctx.fromArray(c.x, [c.B, 3, 2, S, S])).indices);
+          const ids = await t.read();
+          t.dispose();
+          acts.set(ids, sym * transitions.length + i);
+        }
+        log(`actions: symmetry ${sym + 1}/${syms}`);
+      }
+      writeFileSync(file('actions.bin'), acts);
+      // How much of the move the code carries: the share of transitions whose (move, colour) is the
+      // majority one of their code (1.0 = the code names the move).
+      const byCode = new Map<number, Map<string, number>>();
+      for (let sym = 0; sym < syms; sym++) {
+        transitions.forEach((_, k) => {
+          const tr = transition(k, sym);
+          const key = `${tr.mover}:${tr.move ? `${tr.move.row},${tr.move.col}` : 'pass'}`;
+          const code = acts[sym * transitions.length + k]!;
+          const m = byCode.get(code) ?? new Map<string, number>();
+          m.set(key, (m.get(key) ?? 0) + 1);
+          byCode.set(code, m);
+        });
+      }
+      let majority = 0;
+      for (const m of byCode.values()) majority += Math.max(...m.values());
+      finish('actions', { codes_used: byCode.size, code_purity: majority / acts.length, seconds: Math.round((performance.now() - t0) / 1000) });
+    }
+    actions = new Int32Array(readFileSync(file('actions.bin')).buffer.slice(0));
+    writeFileSync(file('ldm.f16.safetensors'), serializeSafetensors(await f16Records(ldm), { format: 'videoworld-micro-ldm-v1', preset: 'micro' }));
+    ldm.dispose();
+  }
+
+  // Transformer: one move per sequence; the loss covers what the model must generate.
+  const stage = noLdm ? 'transformer-noldm' : 'transformer';
+  const lm = new InternLM(preset.transformer, 'neck.llm').train();
+  const trSteps = num('transformer-steps');
+  const prompt = promptLength(layout, n);
+  const seqOf = (k: number, sym: number) => {
+    const { g, t } = transitions[k]!;
+    const acts = layout.actionTokens ? [actions![sym * transitions.length + k]!] : [];
+    return moveSequence(layout, boardTokens(g, t, sym), acts, boardTokens(g, t + 1, sym), t % 2 === 0 ? 'b' : 'w');
+  };
+  if (!done(stage)) {
+    const V = preset.transformer.vocabSize;
+    const r = await train(
+      ctx,
+      stage,
+      lm,
+      trSteps,
+      2e-3,
+      (rng) => Array.from({ length: batch }, () => seqOf(rng.int(transitions.length), rng.int(syms))),
+      (seqs: number[][]) => {
+        const L = seqs[0]!.length - 1;
+        const logits = lm.forward(ctx, seqs.map((q) => q.slice(0, L)));
+        return crossEntropy(reshape(logits, [seqs.length * L, V]), Int32Array.from(seqs.flatMap((q) => sequenceTargets(q, prompt, -100))), { ignoreIndex: -100 });
+      },
+    );
+    finish(stage, { steps: trSteps, final_loss: r.losses.at(-1), seconds: Math.round(r.seconds) });
+  } else {
+    await lm.load(ctx, randomInitSource(lm.namedParams(), 0));
+    restoreCheckpoint(parseSafetensors(new Uint8Array(readFileSync(file(`${stage}.ckpt.safetensors`)))), lm, new AdamW(lm.parameters(), { lr: 0 }));
+  }
+
+  // Ship: tokenizer + transformer in one f16 file (VideoWorldGo's keys), the LDM beside it.
+  mkdirSync(o.ship!, { recursive: true });
+  const info = Object.fromEntries(['games', 'tokenizer', 'tokens', 'ldm', 'actions', stage].map((s) => [s, done(s)]));
+  const name = noLdm ? 'go-micro-noldm' : 'go-micro';
+  const meta = {
+    format: 'videoworld-micro-v1',
+    preset: 'micro',
+    layout: noLdm ? 'no-ldm' : 'ldm',
+    action_tokens: String(layout.actionTokens),
+    seed: String(seed),
+    training: JSON.stringify(info),
+  };
+  writeFileSync(join(o.ship!, `${name}.safetensors`), serializeSafetensors({ ...(await f16Records(tok)), ...(await f16Records(lm)) }, meta));
+  if (!noLdm) writeFileSync(join(o.ship!, 'go-micro-ldm.safetensors'), readFileSync(file('ldm.f16.safetensors')));
+  const total = Object.values(info).reduce((a, s) => a + Number((s as { seconds?: number } | null)?.seconds ?? 0), 0);
+  log(`shipped ${join(o.ship!, `${name}.safetensors`)}; stage seconds ${total} (the games run alongside the tokenizer), wall ${((performance.now() - t00) / 1000).toFixed(0)} s this run`);
+  writeFileSync(file(`${name}.report.json`), `${JSON.stringify({ ...info, wall_seconds_this_run: Math.round((performance.now() - t00) / 1000) }, null, 1)}\n`);
+} finally {
+  ctx.destroy();
+}

@@ -1,0 +1,65 @@
+/** The Go commands of the `videoworld` CLI (src/cli.ts): eval-go. */
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { createNodeContext } from '../node.js';
+import { evaluateGo } from './go-eval.js';
+import { loadGoModel } from './go-model.js';
+import { UsageError } from './usage-error.js';
+
+export const GO_HELP = `  videoworld eval-go [--weights F[,F]] [--preset micro|tiny|go] [--games N] [--positions N]
+                     [--seed S] [--opponent random|reference] [--tries N] [--playouts N]
+      Plays N games (default 100) as Black and White alternately against a uniformly random
+      legal player or the reference MCTS player (area scoring, komi 7.5, standard rules) and
+      checks the tokenizer on up to --positions (default 500) positions of those games.
+      Progress on stderr; one JSON line last on stdout: {"legal_rate", "win_rate", "games",
+      "positions", "tokenizer_board_accuracy", "seconds", ...}. Default weights: the shipped
+      micro model (weights/go-micro.safetensors).
+`;
+
+function int(v: string | undefined, name: string, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} needs an integer >= ${min}, got '${v}'`);
+  return n;
+}
+
+function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>) {
+  try {
+    return parseArgs({ args, options, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+export async function evalGoCommand(args: string[]): Promise<number> {
+  const v = parse(args, {
+    weights: { type: 'string' },
+    preset: { type: 'string' },
+    games: { type: 'string' },
+    positions: { type: 'string' },
+    seed: { type: 'string' },
+    opponent: { type: 'string' },
+    tries: { type: 'string' },
+    playouts: { type: 'string' },
+  });
+  const opponent = (v.opponent as string | undefined) ?? 'random';
+  if (opponent !== 'random' && opponent !== 'reference') throw new UsageError(`--opponent must be random or reference, got '${opponent}'`);
+  const opts = {
+    games: int(v.games as string, 'games', 0),
+    positions: int(v.positions as string, 'positions', 0),
+    seed: int(v.seed as string, 'seed', 0),
+    tries: int(v.tries as string, 'tries', 1),
+    playouts: int(v.playouts as string, 'playouts', 1),
+    opponent: opponent as 'random' | 'reference',
+  };
+  const ctx = await createNodeContext();
+  try {
+    process.stderr.write(`adapter: ${ctx.adapterInfo}\n`);
+    const loaded = await loadGoModel(ctx, { preset: v.preset as string | undefined, weights: (v.weights as string | undefined)?.split(',') });
+    process.stderr.write(`weights: ${loaded.weightsLabel}\n`);
+    const r = await evaluateGo(ctx, loaded.model, { ...opts, log: (l) => process.stderr.write(`${l}\n`) });
+    process.stdout.write(`${JSON.stringify(r)}\n`);
+    return 0;
+  } finally {
+    ctx.destroy();
+  }
+}

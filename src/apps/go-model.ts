@@ -1,0 +1,78 @@
+/**
+ * Loading a Go model for the examples and the CLI: which preset, which weights, and a label that
+ * says which weights were used (the project's trained micro model, a user's checkpoint, or stand-in
+ * weights whose boards are noise).
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { GpuContext } from '../../kernels/index.js';
+import { safetensorsSource } from '../graph/weights.js';
+import { type PresetName, PRESETS, type GoTokenLayout } from '../models/videoworld/presets.js';
+import { VideoWorldGo, randomWeights } from '../models/videoworld/videoworld.js';
+import { openWeightFiles, readSafetensorsFile } from '../node.js';
+
+/** The trained micro model shipped in the package (weights/go-micro.safetensors). */
+export function shippedWeights(name = 'go-micro'): string {
+  const candidates = [`../../weights/${name}.safetensors`, `../../../weights/${name}.safetensors`].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
+}
+
+export interface GoModelOptions {
+  /** Default: 'micro' (the shipped weights), or what a micro weights file says it is. */
+  preset?: string;
+  /** Checkpoint files: a micro safetensors file, or upstream's go_fsq.pth / go_battle.pth (or converted). */
+  weights?: string[];
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface LoadedGoModel {
+  model: VideoWorldGo;
+  /** Says which weights are in use, for the user's output. */
+  weightsLabel: string;
+  /** False for stand-in weights: the generated boards are noise. */
+  trained: boolean;
+  notes: string[];
+}
+
+export async function loadGoModel(ctx: GpuContext, o: GoModelOptions = {}): Promise<LoadedGoModel> {
+  const files = o.weights?.filter(Boolean) ?? [];
+  let presetName = o.preset;
+  if (presetName !== undefined && !(presetName in PRESETS)) throw new Error(`unknown preset '${presetName}' (one of ${Object.keys(PRESETS).join(', ')})`);
+  if (!files.length && (presetName ?? 'micro') === 'micro') {
+    const shipped = shippedWeights();
+    if (!existsSync(shipped)) throw new Error(`the micro model's weights are missing (${shipped}): run \`npm run train:go-micro\`, or pass --preset tiny|go for stand-in weights`);
+    files.push(shipped);
+  }
+  // A micro weights file carries its layout (with or without latent-action tokens).
+  if (files.length === 1 && files[0]!.endsWith('.safetensors')) {
+    const st = await readSafetensorsFile(files[0]!);
+    if (st.metadata.format === 'videoworld-micro-v1') {
+      if (presetName && presetName !== 'micro') throw new Error(`${files[0]} holds the micro model, not preset '${presetName}'`);
+      const preset = PRESETS.micro;
+      const layout: GoTokenLayout = st.metadata.layout === 'no-ldm' ? { ...preset.tokens, actionTokens: 0 } : preset.tokens;
+      const model = new VideoWorldGo(preset, preset.transformer, layout);
+      await model.load(ctx, safetensorsSource(st), { onProgress: o.onProgress });
+      const shipped = files[0] === shippedWeights() ? 'shipped, ' : '';
+      return { model, weightsLabel: `micro model trained in-project (${shipped}${st.metadata.layout === 'no-ldm' ? 'ablation without latent actions, ' : ''}${files[0]})`, trained: true, notes: [] };
+    }
+  }
+  const preset = PRESETS[(presetName ?? 'go') as PresetName];
+  if (!files.length) {
+    const model = new VideoWorldGo(preset);
+    await model.load(ctx, randomWeights(model), { onProgress: o.onProgress });
+    return { model, weightsLabel: `stand-in weights (hinit-v1, preset ${preset.name}): the generated boards are noise`, trained: false, notes: [] };
+  }
+  const opened = await openWeightFiles(files);
+  try {
+    let transformer = preset.transformer;
+    const inferred = opened.transformer;
+    if (inferred?.numHeads) {
+      transformer = { ...transformer, numLayers: inferred.numLayers, hiddenSize: inferred.hiddenSize, intermediateSize: inferred.intermediateSize, vocabSize: inferred.vocabSize, numHeads: inferred.numHeads, bias: inferred.qkvBias };
+    }
+    const model = new VideoWorldGo(preset, transformer);
+    await model.load(ctx, opened.source, { onProgress: o.onProgress });
+    return { model, weightsLabel: `${files.join(', ')} (preset ${preset.name})`, trained: true, notes: opened.notes };
+  } finally {
+    await opened.close();
+  }
+}

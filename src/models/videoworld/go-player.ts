@@ -1,0 +1,128 @@
+/**
+ * The model as a Go player: the position's board image in, a generated next-board image out, the
+ * move read off it and checked against the game's rules, with upstream's retry loop (a new sample
+ * when the generated board gives no legal move).
+ *
+ * Try 0 samples greedily (the model's most likely move); retries sample at temperature 1 with a
+ * fresh seed, as upstream's loop resamples.
+ */
+import type { GpuContext, SampleOptions } from '../../../kernels/index.js';
+import { type Colour, type Point, gtpName } from '../../go/board.js';
+import type { GoGame } from '../../go/engine.js';
+import { type RasterImage, denormalizeImage, locateNewStone, normalizeImage, renderBoard, battleView, BOARD_IMAGE_SIZE } from '../../go/index.js';
+import { readBoard, readMove, renderGrid } from '../../go/read.js';
+import type { VideoWorldPreset } from './presets.js';
+import type { VideoWorldGo } from './videoworld.js';
+
+/** Box filter (down) or nearest (up) between the 256x256 board and `size`. */
+export function resizeImage(img: RasterImage, size: number): RasterImage {
+  const out = new Uint8Array(size * size * 3);
+  const f = img.width / size;
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      for (let c = 0; c < 3; c++) {
+        if (f <= 1) {
+          out[(y * size + x) * 3 + c] = img.data[(Math.floor(y * f) * img.width + Math.floor(x * f)) * 3 + c]!;
+          continue;
+        }
+        let sum = 0;
+        for (let dy = 0; dy < f; dy++) for (let dx = 0; dx < f; dx++) sum += img.data[((y * f + dy) * img.width + x * f + dx) * 3 + c]!;
+        out[(y * size + x) * 3 + c] = Math.round(sum / (f * f));
+      }
+    }
+  }
+  return { width: size, height: size, channels: 3, data: out };
+}
+
+/** The model's input image of a position (RGB at the preset's size). */
+export function boardImage(preset: VideoWorldPreset, position: Parameters<typeof renderBoard>[0]): RasterImage {
+  if (preset.image.kind === 'grid') return renderGrid(position, preset.image.pointPixels);
+  return resizeImage(renderBoard(position), preset.imageSize);
+}
+
+export type MoveReader = 'grid' | 'upstream';
+
+export interface ModelMoveOptions {
+  /** Generation attempts before giving up (upstream: 10). */
+  tries?: number;
+  /** Seed of the first sampled retry; retry k uses seed + k. */
+  seed?: number;
+  /** 'grid' (default): classify every point and diff; 'upstream': the battle loop's morphology (one new stone). */
+  reader?: MoveReader;
+  onTry?: (t: { attempt: number; tokens: number[]; move: string | null; reason: string | null; ms: number }) => void;
+  /** Called with each generated token (attempt, step). */
+  onToken?: (id: number, step: number, attempt: number) => void;
+}
+
+export interface ModelMoveResult {
+  /** A legal move was read (a point, or a pass when `move` is null). */
+  ok: boolean;
+  move: Point | null;
+  gtp: string | null;
+  tries: number;
+  /** Why each failed attempt failed. */
+  reasons: string[];
+  /** Wall time of the generation attempts (encode, tokens, decode, reading), seconds. */
+  seconds: number;
+  input: RasterImage;
+  /** The generated board of the last attempt. */
+  generated: RasterImage;
+  stagesMs: { encode: number; prefill: number; tokens: number; decode: number; tokensPerSecond: number };
+}
+
+/** One model move for the side to play in `game` (the game is not changed). */
+export async function modelMove(ctx: GpuContext, model: VideoWorldGo, game: GoGame, o: ModelMoveOptions = {}): Promise<ModelMoveResult> {
+  const tries = o.tries ?? 10;
+  if (!Number.isInteger(tries) || tries < 1) throw new RangeError(`modelMove: tries ${tries} (an integer >= 1)`);
+  const preset = model.preset;
+  const S = preset.imageSize;
+  const before = game.board();
+  const mover: Colour = game.toPlay;
+  const input = boardImage(preset, before);
+  const x = normalizeImage(input, 'render');
+  const reasons: string[] = [];
+  const stages = { encode: 0, prefill: 0, tokens: 0, decode: 0, tokensPerSecond: 0 };
+  let generated = input;
+  let generatedTokens = 0;
+  const t0 = performance.now();
+  for (let attempt = 0; attempt < tries; attempt++) {
+    const ta = performance.now();
+    const sampling: SampleOptions = attempt === 0 ? { greedy: true } : { seed: ((o.seed ?? 0) + attempt) >>> 0, temperature: 1 };
+    const image = ctx.fromArray(x, [1, 3, S, S]);
+    const r = await model.move(ctx, image, { sampling, toPlay: mover, onToken: o.onToken && ((id, step) => o.onToken!(id, step, attempt)) });
+    image.dispose();
+    generated = denormalizeImage(await r.nextImage.read(), S, S);
+    r.nextImage.dispose();
+    const n = r.tokens.length;
+    stages.encode += r.timings.encodeMs;
+    stages.prefill += r.timings.prefillMs;
+    stages.tokens += r.timings.decodeMsPerToken * Math.max(0, n - 1);
+    stages.decode += r.timings.imageDecodeMs;
+    generatedTokens += n;
+    let reason: string | null = null;
+    let move: Point | null = null;
+    let gtp: string | null = null;
+    if (o.reader === 'upstream') {
+      const big = (img: RasterImage) => (img.width === BOARD_IMAGE_SIZE ? img : resizeImage(img, BOARD_IMAGE_SIZE));
+      const m = locateNewStone(battleView(renderBoard(before)), big(generated));
+      if (m.ok) [move, gtp] = [{ row: m.row, col: m.col }, m.gtp];
+      else reason = m.error;
+    } else {
+      const m = readMove(before, mover, readBoard(generated));
+      if (m.ok) [move, gtp] = [m.move, m.gtp];
+      else reason = m.error;
+    }
+    if (!reason) {
+      const why = move ? game.whyIllegal(move) : null;
+      if (why) reason = `${gtp} is illegal (${why})`;
+    }
+    o.onTry?.({ attempt, tokens: r.tokens, move: reason ? null : gtp, reason, ms: performance.now() - ta });
+    if (!reason) {
+      stages.tokensPerSecond = stages.tokens > 0 ? (1000 * generatedTokens) / stages.tokens : 0;
+      return { ok: true, move, gtp: move ? gtpName(move.row, move.col) : 'pass', tries: attempt + 1, reasons, seconds: (performance.now() - t0) / 1000, input, generated, stagesMs: stages };
+    }
+    reasons.push(`try ${attempt + 1}: ${reason}`);
+  }
+  stages.tokensPerSecond = stages.tokens > 0 ? (1000 * generatedTokens) / stages.tokens : 0;
+  return { ok: false, move: null, gtp: null, tries, reasons, seconds: (performance.now() - t0) / 1000, input, generated, stagesMs: stages };
+}
