@@ -20,10 +20,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { GameRecord } from '../src/go/games.js';
-import { boardPoints, readBoard } from '../src/go/read.js';
-import { denormalizeImage } from '../src/go/render.js';
+import { tokenizerBoardAccuracy } from '../src/apps/go-eval.js';
 import type { GpuContext } from '../kernels/index.js';
-import { noGrad } from '../src/graph/autograd.js';
 import type { Module } from '../src/graph/module.js';
 import { crossEntropy, mse, mulOp, reshape } from '../src/graph/ops.js';
 import { SeededRng } from '../src/graph/rng.js';
@@ -199,26 +197,10 @@ try {
       w.write((await w.read()).map((v) => v * 10));
     };
     const r = await train(ctx, 'tokenizer', tok, tokSteps, 3e-3, (rng) => ctx.fromArray(randomBoards(rng, batch), [batch, 3, S, S]), (x) => mse(tok.reconstruct(x).recon, x), init);
-    // Board accuracy on fresh random positions (eval-go measures it on held-out game positions).
+    // Board accuracy on fresh random positions (eval-go measures it on positions of its games).
     const rng = new SeededRng(seed + 99);
-    let right = 0;
-    let total = 0;
-    for (let k = 0; k < 8; k++) {
-      const boards = Array.from({ length: 32 }, () => randomPosition(rng, rng.int(90)));
-      const x = new Float32Array(32 * per);
-      boards.forEach((b, i) => writeBoardImage(b.stones(), pp, x, i * per));
-      const t = noGrad(ctx, () => ctx.scope(() => tok.reconstruct(ctx.fromArray(x, [32, 3, S, S])).recon));
-      const rec = await t.read();
-      t.dispose();
-      boards.forEach((b, i) => {
-        const got = readBoard(denormalizeImage(rec.subarray(i * per, (i + 1) * per), S, S)).points;
-        boardPoints(b).forEach((p, j) => {
-          total++;
-          if (got[j] === p) right++;
-        });
-      });
-    }
-    finish('tokenizer', { steps: tokSteps, final_mse: r.losses.at(-1), board_accuracy: right / total, seconds: Math.round(r.seconds) });
+    const acc = await tokenizerBoardAccuracy(ctx, tok, preset, Array.from({ length: 256 }, () => randomPosition(rng, rng.int(90))));
+    finish('tokenizer', { steps: tokSteps, final_mse: r.losses.at(-1), board_accuracy: acc.accuracy, seconds: Math.round(r.seconds) });
   } else {
     await tok.load(ctx, randomInitSource(tok.namedParams(), 0));
     restoreCheckpoint(parseSafetensors(new Uint8Array(readFileSync(file('tokenizer.ckpt.safetensors')))), tok, new AdamW(tok.parameters(), { lr: 0 }));

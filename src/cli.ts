@@ -4,12 +4,14 @@
  *   videoworld inspect <file.pth|file.safetensors>
  *   videoworld convert <in.pth>... <out.safetensors> [--map go_fsq|go_battle|ldm] [--force] [--no-verify]
  *   videoworld verify <golden.safetensors> [--tolerance <x>]
+ *   videoworld eval-go | move | play ...   (the Go model: src/apps/go-cli.ts, src/apps/go-commands.ts)
  * Exit codes: 0 success, 1 a bad or unreadable file, 2 a usage error.
  */
 import { existsSync } from 'node:fs';
 import { createNodeContext, readSafetensorsFile } from './node.js';
 import { verifyGolden } from './verify.js';
 import { GO_HELP, evalGoCommand } from './apps/go-cli.js';
+import { GO_PLAY_HELP, moveCommand, playCommand } from './apps/go-commands.js';
 import { UsageError } from './apps/usage-error.js';
 import { basename, resolve } from 'node:path';
 import { openPthFile, readSafetensorsHeaderFile, writeSafetensorsStream } from './io/file-node.js';
@@ -41,7 +43,7 @@ Usage:
       Backward files (golden/grad/*, metadata kind "backward") run the module in training mode on
       an autograd tape, backpropagate the stored incoming gradient and compare every input and
       parameter gradient; there the tolerance bounds max_rel_err (error / max |ref| per tensor).
-${GO_HELP}  videoworld --help
+${GO_HELP}${GO_PLAY_HELP}  videoworld --help
 
 Exit codes: 0 success, 1 unreadable or invalid input, 2 usage error.
 `;
@@ -242,6 +244,8 @@ async function main(argv: string[]): Promise<number> {
     else if (cmd === 'convert') await convert(rest);
     else if (cmd === 'verify') return await verify(rest);
     else if (cmd === 'eval-go') return await evalGoCommand(rest);
+    else if (cmd === 'move') return await moveCommand(rest);
+    else if (cmd === 'play') return await playCommand(rest);
     else throw new UsageError(`unknown command '${cmd}'`);
     return 0;
   } catch (e) {

@@ -15,6 +15,8 @@ import { type Player, RandomPlayer, ReferencePlayer } from '../go/players.js';
 import { boardPoints, readBoard } from '../go/read.js';
 import { denormalizeImage, normalizeImage } from '../go/render.js';
 import { boardImage, modelMove } from '../models/videoworld/go-player.js';
+import type { VideoWorldPreset } from '../models/videoworld/presets.js';
+import type { ImageTokenizer } from '../models/videoworld/tokenizer.js';
 import type { VideoWorldGo } from '../models/videoworld/videoworld.js';
 
 export interface EvalGoOptions {
@@ -90,7 +92,7 @@ export async function evaluateGo(ctx: GpuContext, model: VideoWorldGo, o: EvalGo
     const done = g + 1;
     log(`game ${done}/${games}: model ${colour === 'b' ? 'Black' : 'White'} vs ${opponent}, ${game.result()} after ${game.moves.length} moves (${score.winner === colour ? 'won' : 'lost'}); legal ${gameLegal}/${gameTurns}; so far won ${wins.b + wins.w}/${done}, legal ${(legal / Math.max(1, turns)).toFixed(3)}, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   }
-  const accuracy = await tokenizerBoardAccuracy(ctx, model, spread(seen, wanted));
+  const accuracy = await tokenizerBoardAccuracy(ctx, model.tokenizer, model.preset, spread(seen, wanted));
   log(`tokenizer: ${accuracy.positions} positions, ${(100 * accuracy.accuracy).toFixed(2)}% of intersections read back`);
   return {
     legal_rate: turns ? legal / turns : 0,
@@ -115,19 +117,19 @@ function spread<T>(xs: T[], n: number): T[] {
 }
 
 /** Share of intersections readBoard recovers from tokenize -> detokenize of each position's image. */
-export async function tokenizerBoardAccuracy(ctx: GpuContext, model: VideoWorldGo, boards: GoBoard[]): Promise<{ accuracy: number; positions: number }> {
-  const S = model.preset.imageSize;
+export async function tokenizerBoardAccuracy(ctx: GpuContext, tokenizer: ImageTokenizer, preset: VideoWorldPreset, boards: GoBoard[]): Promise<{ accuracy: number; positions: number }> {
+  const S = preset.imageSize;
   const per = 3 * S * S;
   let right = 0;
   let total = 0;
   for (let i = 0; i < boards.length; i += 32) {
     const chunk = boards.slice(i, i + 32);
     const x = new Float32Array(chunk.length * per);
-    chunk.forEach((b, j) => x.set(normalizeImage(boardImage(model.preset, b), 'render'), j * per));
+    chunk.forEach((b, j) => x.set(normalizeImage(boardImage(preset, b), 'render'), j * per));
     const img = ctx.scope(() => {
-      const enc = model.tokenizer.encode(ctx.fromArray(x, [chunk.length, 3, S, S]));
+      const enc = tokenizer.encode(ctx.fromArray(x, [chunk.length, 3, S, S]));
       const [, h, w] = enc.indices.shape as [number, number, number];
-      return model.tokenizer.decode(enc.indices, [chunk.length, h, w]);
+      return tokenizer.decode(enc.indices, [chunk.length, h, w]);
     });
     const out = await img.read();
     img.dispose();

@@ -205,12 +205,13 @@ export function readMove(before: GoBoard, mover: Colour, after: BoardReading | R
     const now = reading.points[i]!;
     if (was === now) return;
     const p = { row: Math.floor(i / BOARD_SIZE), col: i % BOARD_SIZE };
-    if (was !== null) removed.push(p);
-    if (now === mover) added.push(p);
-    else if (now !== null) foreign.push(`${gtpName(p.row, p.col)} (${now === 'b' ? 'black' : 'white'})`);
+    if (was !== null && now !== null) foreign.push(`${gtpName(p.row, p.col)} (${was === 'b' ? 'black' : 'white'} became ${now === 'b' ? 'black' : 'white'})`);
+    else if (was !== null) removed.push(p);
+    else if (now === mover) added.push(p);
+    else foreign.push(`${gtpName(p.row, p.col)} (the opponent's colour appeared)`);
   });
   const names = (ps: Point[]) => ps.map((p) => gtpName(p.row, p.col)).join(' ');
-  if (foreign.length) return { ok: false, error: `several stones changed: the opponent's colour appeared at ${foreign.join(', ')}`, added, removed };
+  if (foreign.length) return { ok: false, error: `several stones changed: ${foreign.join(', ')}`, added, removed };
   if (added.length > 1) return { ok: false, error: `several stones changed: ${added.length} new ${mover === 'b' ? 'black' : 'white'} stones (${names(added)})`, added, removed };
   if (added.length === 1) return { ok: true, move: added[0]!, gtp: gtpName(added[0]!.row, added[0]!.col), removed };
   if (removed.length) return { ok: false, error: `no new stone, but ${removed.length} stone(s) vanished (${names(removed)})`, added, removed };

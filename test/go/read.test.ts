@@ -55,7 +55,14 @@ test('readMove: one new stone, a capture, a pass, and what it refuses to guess',
   // The opponent's colour appears.
   const wrong = before.copy();
   wrong.play(0, 0, 'w');
-  t.regex((readMove(before, 'b', renderGrid(wrong, 2)) as { error: string }).error, /opponent's colour appeared at A1/);
+  t.regex((readMove(before, 'b', renderGrid(wrong, 2)) as { error: string }).error, /several stones changed: A1 \(the opponent's colour appeared\)/);
+  // An opponent stone redrawn in the mover's colour is not a move.
+  const flipped = new GoBoard();
+  flipped.play(4, 4, 'b');
+  flipped.play(3, 4, 'b');
+  flipped.play(5, 4, 'b');
+  flipped.play(4, 3, 'b');
+  t.regex((readMove(before, 'b', renderGrid(flipped, 2)) as { error: string }).error, /E5 \(white became black\)/);
   // Stones vanish with no move.
   const gone = new GoBoard();
   t.regex((readMove(before, 'b', renderGrid(gone, 2)) as { error: string }).error, /no new stone, but 4 stone\(s\) vanished/);

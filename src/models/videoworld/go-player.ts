@@ -108,7 +108,9 @@ export async function modelMove(ctx: GpuContext, model: VideoWorldGo, game: GoGa
       if (m.ok) [move, gtp] = [{ row: m.row, col: m.col }, m.gtp];
       else reason = m.error;
     } else {
-      const m = readMove(before, mover, readBoard(generated));
+      // readBoard knows the 256 render and grid images; other sizes (the tiny preset's 32) go through 256.
+      const readable = generated.width === BOARD_IMAGE_SIZE || preset.image.kind === 'grid' ? generated : resizeImage(generated, BOARD_IMAGE_SIZE);
+      const m = readMove(before, mover, readBoard(readable));
       if (m.ok) [move, gtp] = [m.move, m.gtp];
       else reason = m.error;
     }

@@ -1,0 +1,67 @@
+import test from 'ava';
+import { GoBoard } from '../../src/go/board.js';
+import { gameStates } from '../../src/go/games.js';
+import { GoGame } from '../../src/go/engine.js';
+import { RandomPlayer } from '../../src/go/players.js';
+import { readBoard } from '../../src/go/read.js';
+import { denormalizeImage } from '../../src/go/render.js';
+import { MICRO_TOKENS } from '../../src/models/videoworld/presets.js';
+import { moveSequence, promptLength, sequenceTargets, transformPoint, transformStones, writeBoardImage } from '../../src/train/go-micro.js';
+
+test('the 8 symmetries are distinct, 0 is the identity, and each maps the board onto itself', (t) => {
+  const p = { row: 1, col: 3 };
+  const images = new Set(Array.from({ length: 8 }, (_, s) => JSON.stringify(transformPoint(p, s))));
+  t.is(images.size, 8);
+  t.deepEqual(transformPoint(p, 0), p);
+  for (let s = 0; s < 8; s++) {
+    const seen = new Set<string>();
+    for (let r = 0; r < 9; r++) for (let c = 0; c < 9; c++) seen.add(JSON.stringify(transformPoint({ row: r, col: c }, s)));
+    t.is(seen.size, 81);
+  }
+});
+
+test('a transformed game position is the position of the transformed game (rendered and read back)', (t) => {
+  const game = new GoGame();
+  const player = new RandomPlayer(5);
+  for (let i = 0; i < 60 && !game.isOver(); i++) game.play(player.choose(game));
+  const states = gameStates({ moves: [...game.moves] });
+  for (const sym of [0, 3, 5, 7]) {
+    const moved = new GoGame();
+    for (const m of game.moves) moved.play(m && transformPoint(m, sym));
+    const want = transformStones(states.at(-1)!, sym);
+    const x = new Float32Array(1200);
+    writeBoardImage(want, 2, x, 0);
+    const read = readBoard(denormalizeImage(x, 20, 20)).points;
+    const b = moved.board();
+    const truth: (string | null)[] = [];
+    for (let r = 0; r < 9; r++) for (let c = 0; c < 9; c++) truth.push(b.get(r, c));
+    t.deepEqual(read, truth, `symmetry ${sym}`);
+  }
+});
+
+test('moveSequence lays out one move as the battle prompt does, and only the generated part is a target', (t) => {
+  const layout = MICRO_TOKENS;
+  const board = Array.from({ length: 25 }, (_, i) => i);
+  const next = Array.from({ length: 25 }, (_, i) => 600 + i);
+  const seq = moveSequence(layout, board, [7], next, 'w');
+  t.is(seq.length, 25 + 25 + 8);
+  t.is(seq[0], layout.imStart);
+  t.is(seq[26], layout.imEnd);
+  t.is(seq[27], layout.toPlay.w);
+  t.is(seq[28], layout.actStart);
+  t.is(seq[29], 7 + layout.actionOffset);
+  t.is(seq[30], layout.actEnd);
+  t.is(seq[31], layout.imStart);
+  t.is(seq[32], 600 + layout.imageOffset);
+  t.is(seq.at(-1), layout.imEnd);
+  const prompt = promptLength(layout, 25);
+  t.is(prompt, 29);
+  const targets = sequenceTargets(seq, prompt, -100);
+  // The last prompt position (<act_start>) predicts the action code; nothing before it is a target.
+  t.deepEqual(targets.slice(0, prompt - 1), new Array(prompt - 1).fill(-100));
+  t.is(targets[prompt - 1], seq[prompt]);
+  t.throws(() => moveSequence(layout, board, [], next, 'b'), { message: /0 action codes, the layout has 1/ });
+  const ablation = moveSequence({ ...layout, actionTokens: 0 }, board, [], next, 'b');
+  t.is(ablation.length, seq.length - 1);
+  t.true(new GoBoard().isEmpty());
+});
