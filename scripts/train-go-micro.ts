@@ -253,8 +253,10 @@ try {
   const tokens = new Int32Array(readFileSync(file('tokens.bin')).buffer.slice(0));
   const boardTokens = (g: number, t: number, sym: number) => tokens.subarray((sym * nStates + stateBase[g]! + t) * n, (sym * nStates + stateBase[g]! + t + 1) * n);
 
-  // LDM: frame pairs -> one latent action code; the loss weighs the changed pixels up (a move is a
-  // few pixels of a 20x20 frame pair and would otherwise drown in the reconstruction of the rest).
+  // LDM: frame pairs -> one latent action code. The loss weighs the changed pixels up: a move is a
+  // few pixels of a 20x20 frame pair, and with weight 4 the decoder rebuilt the rest from the first
+  // frame and ignored the code (4 codes used).
+  const CHANGE_WEIGHT = Number(process.env.VW_CHANGE_WEIGHT ?? 30);
   let actions: Int32Array | null = null;
   if (!noLdm) {
     const ldm = new LatentDynamicsModel(preset.ldm).train();
@@ -271,7 +273,7 @@ try {
         for (let c = 0; c < 3; c++) {
           const base = i * 2 * per + c * 2 * hw;
           for (let p = 0; p < hw; p++) {
-            const changed = x[base + p] !== x[base + hw + p] ? 4 : 1;
+            const changed = x[base + p] !== x[base + hw + p] ? CHANGE_WEIGHT : 1;
             w[base + p] = changed;
             w[base + hw + p] = changed;
           }
@@ -281,6 +283,12 @@ try {
     };
     const ldmSteps = num('ldm-steps');
     if (!done('ldm')) {
+      // The action query starts at 0.1x its default scale: at std 1 the qformer's output is the
+      // query's own, the same for every clip (3x less spread across clips), and the code collapses.
+      const init = async () => {
+        const w = ldm.act.t;
+        w.write((await w.read()).map((v) => v * Number(process.env.VW_ACT_SCALE ?? 0.1)));
+      };
       const r = await train(
         ctx,
         'ldm',
@@ -296,6 +304,7 @@ try {
           const target = ctx.fromArray(b.x.map((v, i) => v * b.w[i]!), shape);
           return mse(mulOp(ldm.decode(e.codes, e.preEncodeOut), w), target);
         },
+        init,
       );
       finish('ldm', { steps: ldmSteps, final_loss: r.losses.at(-1), seconds: Math.round(r.seconds) });
     } else {

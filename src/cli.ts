@@ -13,6 +13,7 @@ import { verifyGolden } from './verify.js';
 import { GO_HELP, evalGoCommand } from './apps/go-cli.js';
 import { GO_PLAY_HELP, moveCommand, playCommand } from './apps/go-commands.js';
 import { UsageError } from './apps/usage-error.js';
+import { NoAdapterError } from '../kernels/core/errors.js';
 import { basename, resolve } from 'node:path';
 import { openPthFile, readSafetensorsHeaderFile, writeSafetensorsStream } from './io/file-node.js';
 import { summarizePy, PyDict } from './io/pickle.js';
@@ -253,7 +254,8 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`videoworld: ${e.message}\nRun 'videoworld --help' for usage.\n`);
       return 2;
     }
-    if (e instanceof PthError || e instanceof SafetensorsError || e instanceof WeightMapError) {
+    // NoAdapterError: no `webgpu` package or no adapter; its message says what to install.
+    if (e instanceof PthError || e instanceof SafetensorsError || e instanceof WeightMapError || e instanceof NoAdapterError) {
       process.stderr.write(`videoworld: ${e.message}\n`);
       return 1;
     }

@@ -4,6 +4,21 @@ import { BufferPool, bucketSize } from './pool.js';
 import type { ShaderInfo } from './shader-info.js';
 import { type DType, Tensor, checkShape, numel, toTyped } from './tensor.js';
 
+/**
+ * The WebGPU names that this package's public types mention, declared as empty interfaces: they
+ * merge with the full declarations of TypeScript 7's DOM lib or of @webgpu/types where a project
+ * has either, and a project with neither (Node without the DOM lib) still type-checks, the GPU
+ * objects then being opaque.
+ */
+declare global {
+  interface GPU {}
+  interface GPUAdapter {}
+  interface GPUBuffer {}
+  interface GPUComputePassTimestampWrites {}
+  interface GPUComputePipeline {}
+  interface GPUDevice {}
+}
+
 /** The adapter limits a context requests (the adapter's real maxima, not WebGPU's defaults). */
 export interface ContextLimits {
   maxStorageBufferBindingSize: number;

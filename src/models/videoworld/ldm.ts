@@ -82,11 +82,28 @@ export const SMALL_LDM: LdmConfig = {
 /**
  * The micro Go model's LDM: 20x20 frame pairs, no time padding (upstream pads 3 frames that a
  * 2-frame clip does not need, 2.5x the work), one action code of 8*5*5 = 200 (a move is one of 81
- * points x 2 colours, or a pass).
+ * points x 2 colours, or a pass). The decoder starts from 5x5 features of the first frame: convs are
+ * translation-equivariant, so only a map that small lets a few 3x3 layers see the board's edges from
+ * every cell and turn a spatially constant code into an absolute point (at 10x10 the LDM collapsed
+ * to 4 codes).
  */
 export const MICRO_LDM: LdmConfig = {
-  encoder: { initDim: 32, layers: [['spatial_down', 1], ['channel_residual', 1]], preOutLayer: 1, frameNum: 2, timePadding: 0, actEmbeddingNum: 1, qformerDepth: 2, peGrid: 10 },
-  decoder: { initDim: 32, layers: [['spatial_up', 1], ['channel_residual', 1], ['condation', 1]], timePadding: 0 },
+  encoder: {
+    initDim: 32,
+    layers: [['spatial_down', 1], ['channel_residual', 1], ['spatial_down', 1], ['consecutive_residual', 1]],
+    preOutLayer: 3,
+    frameNum: 2,
+    timePadding: 0,
+    actEmbeddingNum: 1,
+    qformerDepth: 2,
+    peGrid: 5,
+  },
+  decoder: {
+    initDim: 32,
+    // Runs last to first: AdaGN, residual and 2x up at 64 channels, then 64 -> 32, AdaGN, 2x up.
+    layers: [['spatial_up', 1], ['condation', 1], ['channel_residual', 1], ['spatial_up', 1], ['consecutive_residual', 1], ['condation', 1]],
+    timePadding: 0,
+  },
   levels: [8, 5, 5],
   dim: 64,
 };

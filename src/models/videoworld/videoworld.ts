@@ -67,12 +67,16 @@ export class VideoWorldGo extends Module {
     return [t.imStart, ...Array.from(boardIndices, (i) => i + t.imageOffset), t.imEnd, ...(t.toPlay ? [t.toPlay[toPlay]] : []), t.actStart];
   }
 
-  /** Next-board indices from generated tokens, by position as upstream (pad, minus offset, clamp >= 0). */
+  /**
+   * Next-board indices from generated tokens, by position as upstream (pad, minus offset, clamp >= 0);
+   * ids past the image codes (an action or special token sampled out of place) clamp to the last code.
+   */
   nextIndicesFrom(tokens: number[]): Int32Array {
     const n = this.imageTokens;
     const first = this.tokens.actionTokens + 2;
+    const codes = this.preset.tokenizer.levels.reduce((a, b) => a * b, 1);
     const out = new Int32Array(n);
-    for (let i = 0; i < n; i++) out[i] = Math.max(0, (tokens[first + i] ?? this.tokens.pad) - this.tokens.imageOffset);
+    for (let i = 0; i < n; i++) out[i] = Math.min(codes - 1, Math.max(0, (tokens[first + i] ?? this.tokens.pad) - this.tokens.imageOffset));
     return out;
   }
 

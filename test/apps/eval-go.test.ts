@@ -1,0 +1,40 @@
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { shippedWeights } from '../../src/apps/go-model.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli.ts'), ...args], { cwd: root, maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+test('eval-go plays games with the shipped micro model and prints the JSON verdict last', async (t) => {
+  t.true(existsSync(shippedWeights()), `the shipped weights ${shippedWeights()} must be in the repository`);
+  const r = await cli(['eval-go', '--games', '2', '--positions', '24', '--seed', '3']);
+  t.is(r.code, 0, r.stderr);
+  const line = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, number>;
+  for (const k of ['legal_rate', 'win_rate', 'games', 'positions', 'tokenizer_board_accuracy', 'seconds']) t.true(k in line, `${k} in ${JSON.stringify(line)}`);
+  t.is(line.games, 2);
+  t.true(line.positions! > 0 && line.positions! <= 24);
+  // A trained model: the tokenizer reads boards back, and the model's boards give legal moves.
+  t.true(line.tokenizer_board_accuracy! > 0.99, JSON.stringify(line));
+  t.true(line.legal_rate! > 0.8, JSON.stringify(line));
+  t.regex(r.stderr, /weights: micro model trained in-project/);
+  t.regex(r.stderr, /game 2\/2: model White vs random/);
+});
+
+test('eval-go rejects bad options with a usage error', async (t) => {
+  const r = await cli(['eval-go', '--opponent', 'gnugo']);
+  t.is(r.code, 2);
+  t.regex(r.stderr, /--opponent must be random or reference, got 'gnugo'/);
+  const g = await cli(['eval-go', '--games', '-1']);
+  t.is(g.code, 2);
+  t.regex(g.stderr, /--games needs an integer >= 0/);
+});
