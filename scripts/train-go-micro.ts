@@ -1,9 +1,13 @@
 // Trains the micro VideoWorld Go model from scratch on this machine, the way the paper trains its Go
 // model: from videos of games (board frames only, no move labels), in three stages.
 //
-//   npm run train:go-micro                         # everything, then ships weights/go-micro*.safetensors
+//   npm run train:go-micro                         # everything, then ships weights/go-micro.safetensors
 //   npm run train:go-micro -- --out /tmp/gm        # resumable: rerun the same command after a stop
-//   npm run train:go-micro -- --no-ldm             # the paper's ablation: no latent-action tokens
+//   npm run train:go-micro -- --ldm                # with the LDM's latent-action tokens (experimental:
+//                                                  # its codes collapse at this scale, see the README)
+//
+// The default skips the ldm and actions stages: that is the paper's "without latent actions" ablation,
+// shipped as the default model until the LDM's codes carry the move.
 //
 // Stages (each resumes from its checkpoint in --out, finished stages are skipped):
 //   games        reference-player games (MCTS, --playouts per move), a child process running
@@ -25,6 +29,7 @@ import type { GpuContext } from '../kernels/index.js';
 import type { Module } from '../src/graph/module.js';
 import { crossEntropy, mse, mulOp, reshape } from '../src/graph/ops.js';
 import { SeededRng } from '../src/graph/rng.js';
+import { noGrad } from '../src/graph/autograd.js';
 import { randomInitSource } from '../src/graph/weights.js';
 import { floatToHalf, parseSafetensors, serializeSafetensors, type TensorRecord } from '../src/io/safetensors.js';
 import { InternLM } from '../src/models/videoworld/internlm.js';
@@ -52,7 +57,7 @@ const { values: o } = parseArgs({
     'tokenizer-steps': { type: 'string', default: '600' },
     'ldm-steps': { type: 'string', default: '600' },
     'transformer-steps': { type: 'string', default: '2000' },
-    'no-ldm': { type: 'boolean', default: false },
+    ldm: { type: 'boolean', default: false },
     stage: { type: 'string', default: 'all' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -73,7 +78,7 @@ if (syms > 8) throw new Error(`train-go-micro: --symmetries is at most 8 (the bo
 const preset = PRESETS.micro;
 const pp = preset.image.kind === 'grid' ? preset.image.pointPixels : 0;
 const S = preset.imageSize;
-const noLdm = o['no-ldm']!;
+const noLdm = !o.ldm;
 const layout: GoTokenLayout = noLdm ? { ...preset.tokens, actionTokens: 0 } : preset.tokens;
 const out = o.out!;
 mkdirSync(out, { recursive: true });
@@ -256,7 +261,7 @@ try {
   // LDM: frame pairs -> one latent action code. The loss weighs the changed pixels up: a move is a
   // few pixels of a 20x20 frame pair, and with weight 4 the decoder rebuilt the rest from the first
   // frame and ignored the code (4 codes used).
-  const CHANGE_WEIGHT = Number(process.env.VW_CHANGE_WEIGHT ?? 30);
+  const CHANGE_WEIGHT = 10;
   let actions: Int32Array | null = null;
   if (!noLdm) {
     const ldm = new LatentDynamicsModel(preset.ldm).train();
@@ -283,11 +288,31 @@ try {
     };
     const ldmSteps = num('ldm-steps');
     if (!done('ldm')) {
-      // The action query starts at 0.1x its default scale: at std 1 the qformer's output is the
-      // query's own, the same for every clip (3x less spread across clips), and the code collapses.
+      // Data-dependent init of project_in (as Glow's ActNorm): the qformer's output is nearly the same
+      // for every clip at init, so every clip got one code, the decoder learned to ignore it and the
+      // code collapsed (1-4 codes used). Centring and scaling FSQ's input over a batch of clips makes
+      // the codes input-dependent from the first step.
       const init = async () => {
-        const w = ldm.act.t;
-        w.write((await w.read()).map((v) => v * Number(process.env.VW_ACT_SCALE ?? 0.1)));
+        const B = 64;
+        const rng = new SeededRng(seed + 5);
+        const c = clips(Array.from({ length: B }, () => ({ k: rng.int(transitions.length), sym: rng.int(syms) })));
+        const u = noGrad(ctx, () => ctx.scope(() => ldm.projectIn.forward(reshape(ldm.encode(ctx.fromArray(c.x, [B, 3, 2, S, S])).features, [B, preset.ldm.dim]))));
+        const uv = await u.read();
+        u.dispose();
+        const L = preset.ldm.levels.length;
+        const w = await ldm.projectIn.weight.t.read();
+        const b = await ldm.projectIn.bias!.t.read();
+        for (let l = 0; l < L; l++) {
+          let mean = 0;
+          for (let i = 0; i < B; i++) mean += uv[i * L + l]! / B;
+          let v = 0;
+          for (let i = 0; i < B; i++) v += (uv[i * L + l]! - mean) ** 2 / B;
+          const inv = 1 / Math.sqrt(v + 1e-12);
+          for (let k = 0; k < preset.ldm.dim; k++) w[l * preset.ldm.dim + k]! *= inv;
+          b[l] = (b[l]! - mean) * inv;
+        }
+        ldm.projectIn.weight.t.write(w);
+        ldm.projectIn.bias!.t.write(b);
       };
       const r = await train(
         ctx,
@@ -383,7 +408,7 @@ try {
   // Ship: tokenizer + transformer in one f16 file (VideoWorldGo's keys), the LDM beside it.
   mkdirSync(o.ship!, { recursive: true });
   const info = Object.fromEntries(['games', 'tokenizer', 'tokens', 'ldm', 'actions', stage].map((s) => [s, done(s)]));
-  const name = noLdm ? 'go-micro-noldm' : 'go-micro';
+  const name = noLdm ? 'go-micro' : 'go-micro-with-ldm';
   const meta = {
     format: 'videoworld-micro-v1',
     preset: 'micro',

@@ -6,9 +6,10 @@ import { loadGoModel } from './go-model.js';
 import { UsageError } from './usage-error.js';
 
 export const GO_HELP = `  videoworld eval-go [--weights F[,F]] [--preset micro|tiny|go] [--games N] [--positions N]
-                     [--seed S] [--opponent random|reference] [--tries N] [--playouts N]
+                     [--seed S] [--opponent random|reference] [--tries N] [--playouts N] [--max-moves N]
       Plays N games (default 100) as Black and White alternately against a uniformly random
-      legal player or the reference MCTS player (area scoring, komi 7.5, standard rules) and
+      legal player or the reference MCTS player (area scoring, komi 7.5, standard rules; a game
+      is scored as it stands after --max-moves moves, default 200) and
       checks the tokenizer on up to --positions (default 500) positions of those games.
       Progress on stderr; one JSON line last on stdout: {"legal_rate", "win_rate", "games",
       "positions", "tokenizer_board_accuracy", "seconds", ...}. Default weights: the shipped
@@ -40,6 +41,7 @@ export async function evalGoCommand(args: string[]): Promise<number> {
     opponent: { type: 'string' },
     tries: { type: 'string' },
     playouts: { type: 'string' },
+    'max-moves': { type: 'string' },
   });
   const opponent = (v.opponent as string | undefined) ?? 'random';
   if (opponent !== 'random' && opponent !== 'reference') throw new UsageError(`--opponent must be random or reference, got '${opponent}'`);
@@ -49,6 +51,7 @@ export async function evalGoCommand(args: string[]): Promise<number> {
     seed: int(v.seed as string, 'seed', 0),
     tries: int(v.tries as string, 'tries', 1),
     playouts: int(v.playouts as string, 'playouts', 1),
+    maxMoves: int(v['max-moves'] as string, 'max-moves', 1),
     opponent: opponent as 'random' | 'reference',
   };
   const ctx = await createNodeContext();

@@ -3,8 +3,9 @@
  * against a uniformly random legal player or the reference MCTS player, and checks the tokenizer on
  * the positions those games reach (never trained on: they come from play against this opponent).
  *
- * legal_rate: share of model turns where a generated board gave a legal move (or a pass) within the
- * retries; a turn without one is played as a pass. win_rate: area scoring with komi.
+ * legal_rate: share of model turns where a generated board gave a legal move (one new stone of the
+ * model's colour, legal under the rules) within the retries; a turn without one is played as a
+ * pass. win_rate: area scoring with komi.
  * tokenizer_board_accuracy: share of intersections read back correctly (readBoard) from
  * tokenize -> detokenize.
  */

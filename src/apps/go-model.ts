@@ -53,7 +53,7 @@ export async function loadGoModel(ctx: GpuContext, o: GoModelOptions = {}): Prom
       const model = new VideoWorldGo(preset, preset.transformer, layout);
       await model.load(ctx, safetensorsSource(st), { onProgress: o.onProgress });
       const shipped = files[0] === shippedWeights() ? 'shipped, ' : '';
-      return { model, weightsLabel: `micro model trained in-project (${shipped}${st.metadata.layout === 'no-ldm' ? 'ablation without latent actions, ' : ''}${files[0]})`, trained: true, notes: [] };
+      return { model, weightsLabel: `micro model trained in-project (${shipped}${st.metadata.layout === 'no-ldm' ? 'without latent actions, ' : ''}${files[0]})`, trained: true, notes: [] };
     }
   }
   const preset = PRESETS[(presetName ?? 'go') as PresetName];

@@ -55,7 +55,7 @@ export interface ModelMoveOptions {
 }
 
 export interface ModelMoveResult {
-  /** A legal move was read (a point, or a pass when `move` is null). */
+  /** A legal move was read; false when no try gave one (the caller decides, e.g. to pass). */
   ok: boolean;
   move: Point | null;
   gtp: string | null;
@@ -111,8 +111,10 @@ export async function modelMove(ctx: GpuContext, model: VideoWorldGo, game: GoGa
       // readBoard knows the 256 render and grid images; other sizes (the tiny preset's 32) go through 256.
       const readable = generated.width === BOARD_IMAGE_SIZE || preset.image.kind === 'grid' ? generated : resizeImage(generated, BOARD_IMAGE_SIZE);
       const m = readMove(before, mover, readBoard(readable));
-      if (m.ok) [move, gtp] = [m.move, m.gtp];
-      else reason = m.error;
+      // As upstream's loop: a board without a new stone is a failed try, not a pass (a model that
+      // copies its input would otherwise "play" every turn by passing).
+      if (m.ok && m.move) [move, gtp] = [m.move, m.gtp];
+      else reason = m.ok ? 'the generated board is unchanged (no new stone)' : m.error;
     }
     if (!reason) {
       const why = move ? game.whyIllegal(move) : null;
