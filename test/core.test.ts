@@ -59,6 +59,12 @@ test('pool: buckets, reuse after submit, no growth across iterations', async (t)
   t.is(bucketSize(1), 256);
   t.is(bucketSize(1000), 1024);
   t.is(bucketSize((1 << 20) + 1), (1 << 21) / 8 * 5);
+  // A bucket past the device's maxBufferSize: the request's own size, so what fits is allocated.
+  const MiB = 1 << 20;
+  t.is(bucketSize(290 * MiB), 320 * MiB);
+  t.is(bucketSize(290 * MiB, 300 * MiB), 290 * MiB);
+  t.is(bucketSize(290 * MiB + 1, 300 * MiB), 290 * MiB + 4);
+  t.is(bucketSize(200 * MiB, 300 * MiB), 224 * MiB);
   const src = ctx.fromArray(new Float32Array(1000).fill(1), [1000]);
   const a0 = copy(src);
   copy(a0).dispose();
@@ -249,4 +255,20 @@ test('pool: GPU-written outputs reuse buffers released in the same submission; u
   t.deepEqual([...(await up.read()).slice(0, 3)], [9, 9, 9]);
   const s = ctx.pool.getStats();
   t.is(s.allocated, s.inUse + s.pending + s.free);
+});
+
+test('a shader that needs a WGSL language extension the implementation lacks is refused by name before dispatch', async (t) => {
+  const ctx = await gpu();
+  t.truthy(ctx.wgslLanguageFeatures, 'Dawn reports wgslLanguageFeatures');
+  const x = ctx.zeros([4], 'u32');
+  const needs: ShaderInfo = { ...FLAT, id: 'needs_extension_test_kernel', requires: ['no_such_wgsl_extension'] };
+  t.throws(() => ctx.dispatch(needs, { bindings: { x }, params: { n: 4 }, workgroups: [4] }), {
+    message: /needs_extension_test_kernel.*no_such_wgsl_extension/,
+  });
+  // The shaders that pass storage pointers to functions say so, and this implementation has it.
+  const gen = await import('../kernels/wgsl.gen.js');
+  const users = gen.SHADER_IDS.filter((id) => (gen[id] as ShaderInfo).requires?.includes('unrestricted_pointer_parameters'));
+  t.true(users.length > 0 && !users.includes('attention_rows'), users.join(', '));
+  t.true(ctx.wgslLanguageFeatures!.has('unrestricted_pointer_parameters'));
+  x.dispose();
 });

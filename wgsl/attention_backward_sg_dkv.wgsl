@@ -10,7 +10,7 @@
 // k, v, dk, dv:     array<vec4<f32>>  [B, NH, lk, HD]
 // stats:            array<vec4<f32>>  [B, NH, lq]  (m_i, 1 / l_i, D_i, -)
 // mask:             array<f32>        [B, mask_stride] additive (unread when has_mask = 0)
-// Dispatch: (ceil(lk / 8), NH, B) workgroups of 8; lane lid owns key row 8 wid.x + lid.
+// Dispatch: (ceil(lk / 8), NH, B) workgroups of 8; invocation lid owns key row 8 wid.x + lid.
 // Without a key mask, causal workgroups start at the first query that sees any of their keys.
 
 enable subgroups;
@@ -23,7 +23,8 @@ enable subgroups;
 @group(0) @binding(7) var<storage, read_write> dv: array<vec4<f32>>;
 
 @compute @workgroup_size(8)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+        @builtin(subgroup_invocation_id) lane: u32) {
   let b = wid.z;
   let bh = b * params.nh + wid.y;
   let lq = params.lq;
@@ -41,8 +42,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let i_begin = causal_query_begin(k0);
   let qbase = bh * lq * HD4;
   for (var i = i_begin; i < lq; i++) {
-    let qr = load_row(&q, qbase + i * HD4, lid);
-    let gr = load_row(&g, qbase + i * HD4, lid);
+    let qr = load_row(&q, qbase + i * HD4, lane);
+    let gr = load_row(&g, qbase + i * HD4, lane);
     let st = stats[bh * lq + i];
     var t = 0.0;
     var dp = 0.0;

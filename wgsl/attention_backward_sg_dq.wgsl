@@ -12,7 +12,7 @@
 // k, v:                      array<vec4<f32>>  [B, NH, lk, HD]
 // mask:                      array<f32>        [B, mask_stride] additive (unread when has_mask = 0)
 // stats:                     array<vec4<f32>>  [B, NH, lq]
-// Dispatch: (ceil(lq / 8), NH, B) workgroups of 8; lane lid owns query row 8 wid.x + lid.
+// Dispatch: (ceil(lq / 8), NH, B) workgroups of 8; invocation lid owns query row 8 wid.x + lid.
 // Without a key mask, causal workgroups stop at the last key any of their rows can see.
 
 enable subgroups;
@@ -25,7 +25,8 @@ enable subgroups;
 @group(0) @binding(7) var<storage, read_write> stats: array<vec4<f32>>;
 
 @compute @workgroup_size(8)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+        @builtin(subgroup_invocation_id) lane: u32) {
   let b = wid.z;
   let bh = b * params.nh + wid.y;
   let lq = params.lq;
@@ -48,8 +49,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var m = FMIN;
   var l = 0.0;
   for (var j = 0u; j < k_end; j++) {
-    let kr = load_row(&k, kbase + j * HD4, lid);
-    let vr = load_row(&v, kbase + j * HD4, lid);
+    let kr = load_row(&k, kbase + j * HD4, lane);
+    let vr = load_row(&v, kbase + j * HD4, lane);
     var t = 0.0;
     var dp = 0.0;
     for (var c = 0u; c < HD4; c++) {

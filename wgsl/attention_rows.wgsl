@@ -12,6 +12,8 @@
 // Dispatch: (ceil(lq / (8 R)), NH, B) workgroups of 8 invocations (one subgroup; the host uses this
 // kernel only when the adapter's subgroupMinSize >= 8). Invocation lid owns query rows
 // q0 + lid + 8 r, r < R: their q (pre-scaled) and acc live in private arrays, R * HD floats each.
+// Key slices and mask values are spread by subgroup lane (subgroup_invocation_id), since how
+// local_invocation_index maps to lanes is unspecified.
 // Why this shape: on lavapipe every load whose address is not a compile-time constant runs as a
 // branchy loop over the 8 SIMD lanes, from storage and workgroup memory alike, so a per-lane vec4
 // load costs ~100x an FMA. Each key row is therefore loaded once per subgroup, spread over the
@@ -50,13 +52,19 @@ fn spread1(x: f32) -> array<f32, 8> {
     subgroupBroadcast(x, 4u), subgroupBroadcast(x, 5u), subgroupBroadcast(x, 6u), subgroupBroadcast(x, 7u));
 }
 
-// Slice c of row `row` (a vec4 index), zero past the head dim.
-fn slice(t: ptr<storage, array<vec4<f32>>, read>, row: u32, c: u32) -> vec4<f32> {
-  return select(vec4<f32>(0.0), (*t)[row + min(c, HD4 - 1u)], c < HD4);
+// Slice c of row `row` (a vec4 index) of k or v, zero past the head dim. Two functions, not one
+// taking a storage pointer: that needs the unrestricted_pointer_parameters language extension.
+fn k_slice(row: u32, c: u32) -> vec4<f32> {
+  return select(vec4<f32>(0.0), k[row + min(c, HD4 - 1u)], c < HD4);
+}
+
+fn v_slice(row: u32, c: u32) -> vec4<f32> {
+  return select(vec4<f32>(0.0), v[row + min(c, HD4 - 1u)], c < HD4);
 }
 
 @compute @workgroup_size(8)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+        @builtin(subgroup_invocation_id) lane: u32) {
   let b = wid.z;
   let bh = b * params.nh + wid.y;
   let lq = params.lq;
@@ -85,12 +93,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let kbase = bh * params.k_rows * HD4;
   for (var kt = 0u; kt < k_end; kt += TK) {
     let n_valid = min(TK, lk - kt);
-    let mine = select(0.0, mask[b * params.mask_stride + min(kt + lid, lk - 1u)], params.has_mask != 0u);
+    // Without a mask the binding is a stand-in (q): never read it.
+    var mine = 0.0;
+    if (params.has_mask != 0u) {
+      mine = mask[b * params.mask_stride + min(kt + lane, lk - 1u)];
+    }
     let ms = spread1(mine);
     var s: array<f32, R * TK>;
     for (var j = 0u; j < TK; j++) {
       let row = kbase + min(kt + j, lk - 1u) * HD4;
-      let kr = spread(slice(&k, row, lid), slice(&k, row, lid + 8u));
+      let kr = spread(k_slice(row, lane), k_slice(row, lane + 8u));
       for (var r = 0u; r < R; r++) {
         var t = 0.0;
         for (var c = 0u; c < HD4; c++) {
@@ -124,7 +136,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     for (var j = 0u; j < TK; j++) {
       let row = kbase + min(kt + j, lk - 1u) * HD4;
-      let vr = spread(slice(&v, row, lid), slice(&v, row, lid + 8u));
+      let vr = spread(v_slice(row, lane), v_slice(row, lane + 8u));
       for (var r = 0u; r < R; r++) {
         let p = s[r * TK + j];
         for (var c = 0u; c < HD4; c++) {

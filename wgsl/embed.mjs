@@ -55,7 +55,9 @@ function reflect(id, src) {
   }
   if (!/@compute/.test(code)) throw new Error(`embed: ${id}: no @compute entry point`);
   const entry = /@compute[^f]*fn\s+(\w+)/.exec(code)[1];
-  return { bindings, overrides, params, entry };
+  // WGSL language extensions the shader needs; the context refuses it by name where one is missing.
+  const requires = /\bfn\s+\w+\s*\([^)]*ptr<\s*storage/.test(code) ? ['unrestricted_pointer_parameters'] : [];
+  return { bindings, overrides, params, entry, requires };
 }
 
 /** Keeps the `// #if NAME` blocks whose NAME is in `defined` (their #else side otherwise). */
@@ -86,7 +88,9 @@ for (const f of files) {
   const variants = [[f.slice(0, -5), new Set()]];
   for (const m of src.matchAll(/^\s*\/\/\s*#variant\s+(\w+)\s+(\w+)\s*$/gm)) variants.push([m[1], new Set([m[2]])]);
   for (const [id, defined] of variants) {
-    const code = select(f, src, defined);
+    // Comments stay in the .wgsl files, not in bundles; lines are kept so compile errors' line
+    // numbers match the expanded source.
+    const code = stripComments(select(f, src, defined)).replace(/[ \t]+$/gm, '');
     const info = reflect(id, code);
     ids.push(id);
     out += `export const ${id}: ShaderInfo = ${JSON.stringify({ id, ...info, code }, null, 1)};\n\n`;

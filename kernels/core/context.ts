@@ -128,6 +128,8 @@ export class GpuContext {
     readonly device: GPUDevice,
     readonly adapterInfo: string,
     private onDestroy?: () => void,
+    /** The implementation's `wgslLanguageFeatures`; null when unknown (a caller's device): not checked. */
+    readonly wgslLanguageFeatures: ReadonlySet<string> | null = null,
   ) {
     this.pool = new BufferPool(device);
     const lim = {} as ContextLimits;
@@ -288,6 +290,8 @@ export class GpuContext {
     let p = this.pipelines.get(key);
     if (p) return p;
     this.checkAlive();
+    const missing = (shader.requires ?? []).filter((f) => this.wgslLanguageFeatures && !this.wgslLanguageFeatures.has(f));
+    if (missing.length) throw new KernelCompileError(shader.id, `needs the WGSL language extension ${missing.join(', ')}, which this WebGPU implementation lacks (wgslLanguageFeatures)`);
     this.device.pushErrorScope('validation');
     let module = this.modules.get(shader.id);
     if (!module) {
@@ -460,7 +464,7 @@ export class GpuContext {
   async readBuffer(buffer: GPUBuffer, offset: number, bytes: number): Promise<ArrayBuffer> {
     this.checkAlive();
     if (bytes === 0) return new ArrayBuffer(0);
-    const size = bucketSize(bytes);
+    const size = bucketSize(bytes, this.limits.maxBufferSize);
     const staging =
       this.staging.get(size)?.pop() ??
       this.device.createBuffer({ label: 'readback', size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
@@ -501,8 +505,8 @@ export async function createContext(options: ContextOptions = {}): Promise<GpuCo
   }
   const hint = options.noAdapterHint ?? 'use a browser with WebGPU enabled';
   let adapter = options.adapter ?? null;
+  const gpu = options.gpu ?? (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (!adapter) {
-    const gpu = options.gpu ?? (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
     if (!gpu) throw new NoAdapterError(`No WebGPU implementation found (navigator.gpu is missing). ${hint}`);
     adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   }
@@ -515,7 +519,8 @@ export async function createContext(options: ContextOptions = {}): Promise<GpuCo
   const device = await adapter.requestDevice({ label: 'videoworld', requiredLimits, requiredFeatures });
   const info = adapter.info;
   const desc = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' / ') || 'unknown adapter';
-  const ctx = new GpuContext(device, desc, options.onDestroy);
+  const lang = (gpu as { wgslLanguageFeatures?: ReadonlySet<string> } | undefined)?.wgslLanguageFeatures;
+  const ctx = new GpuContext(device, desc, options.onDestroy, lang ? new Set(lang) : null);
   if (options.log) for (const l of ctx.describe()) options.log(l);
   return ctx;
 }

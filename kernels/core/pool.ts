@@ -1,11 +1,15 @@
 import { BufferUsage } from './constants.js';
 
-/** Rounds a request up to its bucket: powers of two up to 1 MiB, then steps of 1/8 of a power of two. */
-export function bucketSize(bytes: number): number {
+/**
+ * Rounds a request up to its bucket: powers of two up to 1 MiB, then steps of 1/8 of a power of two.
+ * A bucket past `limit` (the device's maxBufferSize) would fail to allocate although the request
+ * fits: such requests get their own size (rounded up to 4 bytes).
+ */
+export function bucketSize(bytes: number, limit = Infinity): number {
   const b = Math.max(256, Math.ceil(bytes));
-  if (b <= 1 << 20) return 2 ** Math.ceil(Math.log2(b));
-  const step = 2 ** Math.ceil(Math.log2(b)) / 8;
-  return Math.ceil(b / step) * step;
+  const step = b <= 1 << 20 ? 0 : 2 ** Math.ceil(Math.log2(b)) / 8;
+  const bucket = step ? Math.ceil(b / step) * step : 2 ** Math.ceil(Math.log2(b));
+  return bucket > limit && bytes <= limit ? Math.ceil(b / 4) * 4 : bucket;
 }
 
 export interface PoolStats {
@@ -37,7 +41,7 @@ export class BufferPool {
   constructor(private device: GPUDevice) {}
 
   acquire(bytes: number, label?: string, opts: { hostWrite?: boolean } = {}): GPUBuffer {
-    const size = bucketSize(bytes);
+    const size = bucketSize(bytes, Number(this.device.limits.maxBufferSize));
     let buf = this.free.get(size)?.pop();
     if (buf) this.stats.free -= size;
     else if (!opts.hostWrite && (buf = this.pending.get(size)?.pop())) this.stats.pending -= size;

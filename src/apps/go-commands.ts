@@ -27,7 +27,7 @@ export const GO_PLAY_HELP = `  videoworld move [--moves "D6 E5 ..."] [--preset m
       One model move for the position the moves reach (Black first; GTP points A1..J9 without I,
       or pass; default: the empty board). Writes input.png (the 256x256 render) and generated.png
       (the model's next board) into --out (default: a new temp dir). Progress on stderr; one JSON
-      line last on stdout: {"move": "C4" | "pass" | null, "tries", "seconds", "png", "input_png",
+      line last on stdout: {"move": "C4" | null, "tries", "seconds", "png", "input_png",
       "stages_ms", "tokens_per_second", "weights", "reasons" (per failed try)}, with "reason" when
       no legal move came within --tries (default 10); "seconds" is the generation alone, not the
       weight loading. Exit 0 on a move or a clean null, 1 on a bad move list ("move 3 (E5):
@@ -365,7 +365,7 @@ export async function playCommand(args: string[]): Promise<number> {
               say(`${name(opponentOf(human))}: ${r.gtp} (${r.tries} ${r.tries === 1 ? 'try' : 'tries'}, ${r.seconds.toFixed(1)} s)${captured(caps)}`);
             } else {
               game.play(null);
-              say(`${name(opponentOf(human))} passes: ${r.ok ? 'the generated board is unchanged' : noMoveReason(r)} (${r.seconds.toFixed(1)} s)`);
+              say(`${name(opponentOf(human))} passes: ${noMoveReason(r)} (${r.seconds.toFixed(1)} s)`);
             }
             last = r.ok ? r.move : null;
             show();

@@ -25,8 +25,9 @@ fn spread(a: vec4<f32>, b: vec4<f32>) -> array<vec4<f32>, 16> {
 }
 
 // Row `row` (a vec4 index) of t, loaded spread over the lanes and given to every lane; zero past HD.
-fn load_row(t: ptr<storage, array<vec4<f32>>, read>, row: u32, lid: u32) -> array<vec4<f32>, 16> {
-  let a = select(vec4<f32>(0.0), (*t)[row + min(lid, HD4 - 1u)], lid < HD4);
-  let b = select(vec4<f32>(0.0), (*t)[row + min(lid + 8u, HD4 - 1u)], lid + 8u < HD4);
+// `lane` is the subgroup_invocation_id (how local_invocation_index maps to lanes is unspecified).
+fn load_row(t: ptr<storage, array<vec4<f32>>, read>, row: u32, lane: u32) -> array<vec4<f32>, 16> {
+  let a = select(vec4<f32>(0.0), (*t)[row + min(lane, HD4 - 1u)], lane < HD4);
+  let b = select(vec4<f32>(0.0), (*t)[row + min(lane + 8u, HD4 - 1u)], lane + 8u < HD4);
   return spread(a, b);
 }
