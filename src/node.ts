@@ -14,7 +14,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ContextOptions, type GpuContext, createContext } from '../kernels/core/context.js';
+import { type ContextOptions, type GpuContext, type OptionalFeature, createContext } from '../kernels/core/context.js';
 import { NoAdapterError } from '../kernels/core/errors.js';
 import type { WeightSource } from './graph/weights.js';
 import { type TransformerConfig, inferTransformerConfig } from './models/videoworld/infer-config.js';
@@ -30,7 +30,7 @@ export function installDriverCommand(): string {
   return `${root ? '' : 'sudo '}bash ${script}`;
 }
 
-export interface NodeContextOptions extends Pick<ContextOptions, 'log'> {
+export interface NodeContextOptions extends Pick<ContextOptions, 'log' | 'disableFeatures'> {
   /** Dawn toggles passed to `create()`, e.g. 'disable-dawn-features=timestamp_quantization'. */
   dawnFlags?: string[];
   /** An existing Dawn `create()` result to share (e.g. with other WebGPU libraries via navigator.gpu). */
@@ -53,8 +53,10 @@ export async function createNodeContext(options: NodeContextOptions = {}): Promi
     throw new NoAdapterError(`Cannot load the npm package 'webgpu' (Dawn for Node): ${(e as Error).message}. Run: npm install webgpu`);
   }
   let gpu: GPU | null = options.gpu ?? dawn.create(options.dawnFlags ?? []);
+  const disabled = (options.disableFeatures ?? process.env.VIDEOWORLD_DISABLE_FEATURES?.split(',') ?? []).map((f) => f.trim()).filter(Boolean);
   return createContext({
     gpu,
+    disableFeatures: disabled as OptionalFeature[],
     noAdapterHint: hint,
     log: options.log,
     // Dropping the Dawn instance lets Node exit once the device is gone.

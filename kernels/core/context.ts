@@ -58,6 +58,12 @@ export interface ContextOptions {
   log?: (line: string) => void;
   /** Called by destroy() after the device is destroyed (Node: drop the Dawn instance). */
   onDestroy?: () => void;
+  /**
+   * Optional features not to request although the adapter has them: runs the kernels' fallback
+   * variants (e.g. `['subgroups']`, as on an adapter without subgroups). Node: the
+   * VIDEOWORLD_DISABLE_FEATURES environment variable (comma-separated).
+   */
+  disableFeatures?: readonly OptionalFeature[];
 }
 
 /** A storage binding: a whole tensor, or an explicit buffer range (chunked weights). */
@@ -515,7 +521,10 @@ export async function createContext(options: ContextOptions = {}): Promise<GpuCo
   for (const k of LIMIT_NAMES) {
     requiredLimits[k] = Number(adapter.limits[k]);
   }
-  const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter!.features.has(f));
+  for (const f of options.disableFeatures ?? []) {
+    if (!OPTIONAL_FEATURES.includes(f)) throw new RangeError(`createContext: disableFeatures: unknown feature '${f}' (one of ${OPTIONAL_FEATURES.join(', ')})`);
+  }
+  const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter!.features.has(f) && !options.disableFeatures?.includes(f));
   const device = await adapter.requestDevice({ label: 'videoworld', requiredLimits, requiredFeatures });
   const info = adapter.info;
   const desc = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' / ') || 'unknown adapter';

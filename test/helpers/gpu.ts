@@ -16,3 +16,14 @@ export function gpu(): Promise<GpuContext> {
   }
   return shared;
 }
+
+/**
+ * Says loudly (test log and stderr) that a kernel variant did not run on this context, e.g. the
+ * subgroup variants with VIDEOWORLD_DISABLE_FEATURES=subgroups or on an adapter without them.
+ */
+export function notExercised(t: { log: (...v: unknown[]) => void; pass: () => void }, variant: string, why: string): void {
+  const line = `NOT EXERCISED: ${variant}: ${why}`;
+  t.log(line);
+  process.stderr.write(`${line}\n`);
+  t.pass();
+}

@@ -6,7 +6,7 @@ import {
 import type { ConvTile, GpuContext, Tensor } from '../../kernels/index.js';
 import { assertClose } from '../helpers/close.js';
 import { loadGolden } from '../helpers/golden.js';
-import { gpu } from '../helpers/gpu.js';
+import { gpu, notExercised } from '../helpers/gpu.js';
 import { Rng } from '../helpers/rng.js';
 
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -251,7 +251,7 @@ test('conv3d_causal_sg gives the same bits as conv3d_causal; a subgroup tile nee
   const w = ctx.fromArray(rng.array(40 * 6 * 27), [40, 6, 3, 3, 3]);
   t.throws(() => causalConv3d(x, w, { tile: { wg: 32, rm: 16, rn: 4, subgroup: true } }), { instanceOf: KernelArgError, message: /^causalConv3d: tile: the subgroup variant needs rm 32 \(got 16\)/ });
   if (!ctx.hasSubgroups(8)) {
-    t.log(`${ctx.adapterInfo}: no subgroups of >= 8 invocations`);
+    notExercised(t, 'conv3d_causal_sg', `no subgroups of >= 8 on ${ctx.adapterInfo}`);
     return;
   }
   const a = await causalConv3d(x, w, { tile: { wg: 32, rm: 16, rn: 8 } }).read();

@@ -2,7 +2,7 @@ import test from 'ava';
 import { KernelArgError, MATMUL_ACTIVATIONS, PACK_PER_CALL_MIN_M, PackedMatmulWeight, chooseMatmulTiles, choosePackedTile, chunkRows, linear, matmul, matmulRef } from '../../kernels/index.js';
 import type { GpuContext, MatmulActivation, Tensor } from '../../kernels/index.js';
 import { assertClose } from '../helpers/close.js';
-import { gpu } from '../helpers/gpu.js';
+import { gpu, notExercised } from '../helpers/gpu.js';
 import { Rng } from '../helpers/rng.js';
 
 // f32 sums of K products of values in [-1, 1]: rounding grows like sqrt(K) (see kernels/matmul.ts).
@@ -110,8 +110,7 @@ for (const packed of [true, false]) {
     test(`${subgroup ? 'matmul_packed_sg' : 'matmul_packed'} (${packed ? 'PackedMatmulWeight' : 'per-call packing'}): awkward shapes, transposes, batches, epilogue`, async (t) => {
       const ctx = await gpu();
       if (subgroup && !ctx.hasSubgroups(8)) {
-        t.log(`${ctx.adapterInfo}: no subgroups of >= 8 invocations; matmul_packed_sg is never used here`);
-        t.pass();
+        notExercised(t, 'matmul_packed_sg', `no subgroups of >= 8 on ${ctx.adapterInfo}`);
         return;
       }
       const rng = Rng.fromString(t.title);
@@ -155,8 +154,7 @@ test('matmul_packed (and its GEMV) binds an oversized packed weight in aligned b
 test('matmul_packed_sg reads a plain B (N % 4 == 0) without a packing pass, and a transA A with M % 4 == 0 without a transpose', async (t) => {
   const ctx = await gpu();
   if (!ctx.hasSubgroups(8)) {
-    t.log(`${ctx.adapterInfo}: no subgroups of >= 8 invocations`);
-    t.pass();
+    notExercised(t, 'matmul_packed_sg', `no subgroups of >= 8 on ${ctx.adapterInfo}`);
     return;
   }
   const rng = Rng.fromString(t.title);
