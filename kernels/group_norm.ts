@@ -158,7 +158,8 @@ function stats(k: string, x: Tensor, g: GroupNormGeometry): Tensor<'f32'> {
   const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
   const { sets, params } = chunking(g);
   let st = ctx.tensor([params.n_wg, 3], 'f32', `${k}.stats`);
-  ctx.dispatch(statsShader, { overrides: { WG: STATS_WG, PARTIALS: 0 }, bindings: { src: x, dst: st }, params, workgroups: foldGrid(params.n_wg, maxWg) });
+  const unused = { aff_b: 0, aff_t: 0, eps: 0 };
+  ctx.dispatch(statsShader, { overrides: { WG: STATS_WG, PARTIALS: 0 }, bindings: { src: x, dst: st }, params: { ...params, ...unused }, workgroups: foldGrid(params.n_wg, maxWg) });
   // Merge each set's partials (contiguous, `per` of them) until one triple per set is left.
   for (let per = params.n_wg / sets; per > 1; ) {
     const segs = Math.ceil(per / CHUNK);
@@ -166,7 +167,7 @@ function stats(k: string, x: Tensor, g: GroupNormGeometry): Tensor<'f32'> {
     ctx.dispatch(statsShader, {
       overrides: { WG: STATS_WG, PARTIALS: 1 },
       bindings: { src: st, dst: merged },
-      params: { len: per, rows: 1, row_stride: per, frames: 1, frame_stride: 0, groups: sets, batch_stride: 0, chunk: CHUNK, segs, n_wg: sets * segs },
+      params: { len: per, rows: 1, row_stride: per, frames: 1, frame_stride: 0, groups: sets, batch_stride: 0, chunk: CHUNK, segs, n_wg: sets * segs, ...unused },
       workgroups: foldGrid(sets * segs, maxWg),
     });
     st.dispose();

@@ -21,22 +21,6 @@ override WG: u32 = 256;
 override AFFINE: u32 = 1;
 override SILU: bool = false;
 
-struct Params {
-  len: u32,
-  rows: u32,
-  row_stride: u32,
-  frames: u32,
-  frame_stride: u32,
-  groups: u32,
-  batch_stride: u32,
-  chunk: u32,
-  segs: u32,
-  n_wg: u32,
-  aff_b: u32,
-  aff_t: u32,
-  eps: f32,
-}
-
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> stats: array<f32>;
 @group(0) @binding(2) var<storage, read> weight: array<f32>;

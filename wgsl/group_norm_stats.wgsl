@@ -25,19 +25,6 @@
 override WG: u32 = 256;
 override PARTIALS: bool = false;
 
-struct Params {
-  len: u32,
-  rows: u32,
-  row_stride: u32,
-  frames: u32,
-  frame_stride: u32,
-  groups: u32,
-  batch_stride: u32,
-  chunk: u32,
-  segs: u32,
-  n_wg: u32,
-}
-
 @group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;

@@ -1,6 +1,23 @@
-// The set / chunk geometry of group_norm_stats and group_norm (defined in group_norm_stats.wgsl):
-// workgroup w = (set * rows + r) * segs + seg covers `count` elements of row r of set `si`
-// (= (b * frames + t) * groups + g) from x[base]. Uses the including shader's params.
+// The set / chunk geometry of group_norm_stats, group_norm and norm_backward_gn (defined in
+// group_norm_stats.wgsl): workgroup w = (set * rows + r) * segs + seg covers `count` elements of
+// row r of set `si` (= (b * frames + t) * groups + g) from x[base]. One Params for the three: the
+// affine fields and eps are unused by the stats pass. The including shader binds `params`.
+struct Params {
+  len: u32,
+  rows: u32,
+  row_stride: u32,
+  frames: u32,
+  frame_stride: u32,
+  groups: u32,
+  batch_stride: u32,
+  chunk: u32,
+  segs: u32,
+  n_wg: u32,
+  aff_b: u32,
+  aff_t: u32,
+  eps: f32,
+}
+
 struct Chunk {
   si: u32,
   b: u32,
