@@ -1,6 +1,6 @@
 // Backward kernels and the optimizer at model-like shapes, and one training step of a small
 // tokenizer end to end (forward on the tape, backward, AdamW). Conv3d and matmul gradients against
-// TF.js's are in peers.bench.ts (conv_backward, matmul_backward rows). Memory-bound kernels report
+// TF.js's are in peers/peers.bench.ts (conv_backward, matmul_backward rows). Memory-bound kernels report
 // GB/s (roofline: the copy kernel); the conv and attention backward GFLOP/s (FMA ceiling rows).
 import {
   adamwStep,

@@ -71,6 +71,11 @@ export interface BenchCase {
   op?: string;
   /** Fewer benchmark.js samples for runs that take seconds (CPU references). */
   minSamples?: number;
+  /**
+   * Loads a peer library from bench/peers/node_modules (a package of its own, not installed by the
+   * root `npm ci`): bench/run.ts installs it first when a selected case needs it.
+   */
+  needsPeers?: boolean;
   setup: (ctx: GpuContext) => Promise<BenchRun>;
 }
 

@@ -1,11 +1,19 @@
-// npm run bench [-- --filter <regex>] [--quick] [--json]
-// Runs every bench/*.bench.ts case (the ceilings always), prints a table, appends one JSON line per
-// result to bench/results/<date>.jsonl and the run's machine/adapter/versions to <date>.meta.jsonl.
+// npm run bench [-- --filter <regex>] [--quick] [--json] [--no-peer-install]
+// Runs every bench/*.bench.ts and bench/peers/*.bench.ts case (the ceilings always), prints a
+// table, appends one JSON line per result to bench/results/<date>.jsonl and the run's
+// machine/adapter/versions to <date>.meta.jsonl.
+//
+// The peer libraries (TF.js, onnxruntime, gpu.js: ~800 MB) are the package bench/peers, not root
+// devDependencies. When a selected case needs them and bench/peers/node_modules is missing or
+// older than bench/peers/package-lock.json, this runs `bash scripts/setup.sh --peers` (what
+// `npm run bench:peers:install` runs) first; --no-peer-install skips that, and their rows then say
+// what to run. A run whose filter selects no peer case installs nothing.
 //
 // One Dawn instance serves everything: it is installed as navigator.gpu before any case module
 // (and so any peer library) loads, and our context is created on it, so WebGPU peers request the
 // same adapter. Timestamp quantization is turned off so kernel times are not rounded.
-import { appendFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +26,7 @@ const quick = args.includes('--quick');
 const json = args.includes('--json');
 const fi = args.indexOf('--filter');
 const filter = fi >= 0 ? new RegExp(args[fi + 1] ?? '.') : null;
+const peerInstall = !args.includes('--no-peer-install');
 
 const DAWN_FLAGS = ['enable-dawn-features=allow_unsafe_apis', 'disable-dawn-features=timestamp_quantization'];
 Object.assign(globalThis, globals);
@@ -26,9 +35,16 @@ Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: t
 const ctx = await createNodeContext({ gpu });
 
 const here = dirname(fileURLToPath(import.meta.url));
+const peersDir = join(here, 'peers');
+// Sorted by file name across both folders (peers.bench.ts keeps its place between matmul and
+// row_norm), so the first case of a kernel/impl/shape is the same one as before the move.
+const files = [here, peersDir]
+  .flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).map((f) => ({ dir, f })))
+  .sort((a, b) => (a.f < b.f ? -1 : a.f > b.f ? 1 : 0));
 const cases: BenchCase[] = [];
-for (const f of readdirSync(here).filter((f) => f.endsWith('.bench.ts')).sort()) {
-  const mod = (await import(join(here, f))) as { cases: BenchCase[] };
+for (const { dir, f } of files) {
+  // Importing a case module loads no peer library: peers/peers.ts imports them when a case is set up.
+  const mod = (await import(join(dir, f))) as { cases: BenchCase[] };
   cases.push(...mod.cases);
 }
 const key = (c: BenchCase) => `${c.kernel} ${c.impl ?? 'ours'} ${c.shape}`;
@@ -39,12 +55,33 @@ const selected = cases
   // Ceilings first, so a filtered run still has them to compare with.
   .sort((a, b) => Number(roleOf(b) === 'ceiling') - Number(roleOf(a) === 'ceiling'));
 
-function version(pkg: string): string {
-  try {
-    return (JSON.parse(readFileSync(join(here, '..', 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'not installed';
+const log = (s: string) => (json ? process.stderr.write(s + '\n') : console.log(s));
+
+/** bench/peers/node_modules is missing, or older than the lock file (a changed lock reinstalls). */
+function peersStale(): boolean {
+  const installed = join(peersDir, 'node_modules', '.package-lock.json');
+  return !existsSync(installed) || statSync(installed).mtimeMs < statSync(join(peersDir, 'package-lock.json')).mtimeMs;
+}
+if (selected.some((c) => c.needsPeers) && peersStale()) {
+  if (!peerInstall) {
+    log('bench: the peer libraries are not installed or older than bench/peers/package-lock.json (--no-peer-install: left so); install them with `npm run bench:peers:install`');
+  } else {
+    log('bench: the selected cases compare with peer libraries; installing them into bench/peers/node_modules (npm run bench:peers:install)');
+    // With --json, stdout carries only the JSON rows: the installer writes to stderr.
+    const r = spawnSync('bash', [join(here, '..', 'scripts', 'setup.sh'), '--peers'], { stdio: ['ignore', json ? 2 : 1, 2] });
+    if (r.status !== 0) log(`bench: installing the peer libraries failed (${r.error?.message ?? `exit ${r.status}`}); their rows will be unavailable. Retry with \`npm run bench:peers:install\``);
   }
+}
+
+function version(pkg: string): string {
+  for (const dir of [join(here, '..'), peersDir]) {
+    try {
+      return (JSON.parse(readFileSync(join(dir, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      // not in this folder's node_modules
+    }
+  }
+  return 'not installed';
 }
 const runId = new Date().toISOString();
 const meta = {
@@ -66,7 +103,6 @@ const outDir = join(here, 'results');
 mkdirSync(outDir, { recursive: true });
 const day = runId.slice(0, 10);
 const outFile = join(outDir, `${day}.jsonl`);
-const log = (s: string) => (json ? process.stderr.write(s + '\n') : console.log(s));
 const fmt = (x: number | null | undefined, d = 2) => (x === null || x === undefined ? '-' : x.toFixed(d));
 const cols = (xs: string[], widths: number[]) => xs.map((s, i) => s.padEnd(widths[i]!)).join(' ').trimEnd();
 

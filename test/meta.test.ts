@@ -27,7 +27,8 @@ test('kernels/ is browser-safe: no Node built-ins, no process, no imports from s
 test('every wgsl/<id>.wgsl is imported by a kernels/ module that has a test file and a bench entry', (t) => {
   const ids = readdirSync(join(root, 'wgsl')).filter((f) => f.endsWith('.wgsl')).map((f) => f.slice(0, -5));
   t.true(ids.length > 0);
-  const benchSrc = readdirSync(join(root, 'bench')).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join(root, 'bench', f), 'utf8')).join('\n');
+  // bench/peers/ holds the peer comparisons (a package of its own; its node_modules is not read).
+  const benchSrc = ['bench', 'bench/peers'].flatMap((d) => readdirSync(join(root, d)).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join(root, d, f), 'utf8'))).join('\n');
   const modules = readdirSync(join(root, 'kernels')).filter((f) => f.endsWith('.ts') && f !== 'wgsl.gen.ts' && f !== 'index.ts');
   const kernelTests = tsFiles('test/kernels').map((f) => readFileSync(join(root, f), 'utf8')).join('\n');
   for (const id of ids) {

@@ -2,12 +2,16 @@
  * The peer libraries, loaded lazily and once per process, all on the Dawn instance that
  * bench/run.ts installs as `navigator.gpu` (the one our GpuContext uses), so every WebGPU figure
  * comes from the same adapter. Each loader throws `Unavailable` with the reason when its peer
- * cannot run here.
+ * cannot run here (not installed: it names the install command).
+ *
+ * They resolve from bench/peers/node_modules (this folder's package.json, installed by
+ * `npm run bench:peers:install`, never by the root `npm ci`); `webgpu` and our own modules resolve
+ * from the repository root as usual.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { BufferUsage, MapMode } from '../kernels/core/constants.js';
-import { Unavailable } from './harness.js';
+import { BufferUsage, MapMode } from '../../kernels/core/constants.js';
+import { Unavailable } from '../harness.js';
 
 const require = createRequire(import.meta.url);
 
@@ -26,8 +30,16 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
   return () => (p ??= load());
 }
 
+/** The command that installs the peer libraries (bench/peers/package.json) into bench/peers/node_modules. */
+export const INSTALL_PEERS = 'npm run bench:peers:install';
+
 async function loadError(name: string, e: unknown): Promise<never> {
-  throw e instanceof Unavailable ? e : new Unavailable(`${name} failed to load: ${(e as Error).message ?? String(e)}`);
+  if (e instanceof Unavailable) throw e;
+  const code = (e as { code?: string }).code;
+  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+    throw new Unavailable(`${name} is not installed (bench/peers/node_modules): run \`${INSTALL_PEERS}\``);
+  }
+  throw new Unavailable(`${name} failed to load: ${(e as Error).message ?? String(e)}`);
 }
 
 export type OrtWeb = typeof import('onnxruntime-web');

@@ -8,18 +8,21 @@
  *   gpujs-webgpu  gpu.js in its 'webgpu' mode (matmul: the README kernel; it has no op library)
  *   gpujs         gpu.js in its default 'gpu' mode, reporting the backend it fell back to
  *   ort-node      native onnxruntime on the CPU (both cores): the ceiling of this machine
+ * The peer libraries are a package of their own (bench/peers/package.json), installed by
+ * `npm run bench:peers:install`, which bench/run.ts runs when a selected case needs them.
  * Peer rows carry our kernel id and the shape string of our kernel's own bench file, so the
- * harness links them to our row (the runner keeps the first case of each kernel/impl/shape, so
- * where bench/<id>.bench.ts already times ours at that shape, its row is the one compared).
+ * harness links them to our row (the runner keeps the first case of each kernel/impl/shape, in
+ * the order of the file names, so where bench/<id>.bench.ts sorts before peers.bench.ts and
+ * already times ours at that shape, its row is the one compared).
  * Every implementation is checked against the CPU reference (computed once per shape) before it
  * is timed.
  */
-import { compareClose } from '../test/helpers/close.js';
-import { Rng } from '../test/helpers/rng.js';
-import * as K from '../kernels/index.js';
-import type { GpuContext, Tensor } from '../kernels/index.js';
-import { type BenchCase, type BenchRole, type BenchRun, Unavailable } from './harness.js';
-import { type OnnxGraph, encodeModel } from './onnx.js';
+import { compareClose } from '../../test/helpers/close.js';
+import { Rng } from '../../test/helpers/rng.js';
+import * as K from '../../kernels/index.js';
+import type { GpuContext, Tensor } from '../../kernels/index.js';
+import { type BenchCase, type BenchRole, type BenchRun, Unavailable } from '../harness.js';
+import { type OnnxGraph, encodeModel } from '../onnx.js';
 import { type GpuJsKernel, gpuBuffer, gpuJs, ortNode, ortWeb, ortWebSessionOptions, readGpuBuffer, tfjs } from './peers.js';
 
 type TfTensor = import('@tensorflow/tfjs').Tensor;
@@ -538,13 +541,14 @@ const problems: Problem[] = [
   matmulGradProblem(1024, 1024, 1024, false),
 ];
 
-const impls: { impl: string; role: BenchRole; gpu: boolean; make: (p: Problem) => (ctx: GpuContext) => Promise<BenchRun>; op: (p: Problem) => string | undefined; minSamples?: number }[] = [
+// needsPeers: the implementation loads a library from bench/peers/node_modules.
+const impls: { impl: string; role: BenchRole; gpu: boolean; make: (p: Problem) => (ctx: GpuContext) => Promise<BenchRun>; op: (p: Problem) => string | undefined; minSamples?: number; needsPeers?: boolean }[] = [
   { impl: 'ours', role: 'ours', gpu: true, make: ours, op: () => undefined },
-  { impl: 'ort-web', role: 'webgpu-peer', gpu: true, make: ortWebCase, op: (p) => p.onnx?.op },
-  { impl: 'tfjs-webgpu', role: 'webgpu-peer', gpu: true, make: tfCase, op: (p) => p.tf?.op },
-  { impl: 'gpujs-webgpu', role: 'webgpu-peer', gpu: false, make: (p) => gpuJsCase(p, 'webgpu'), op: (p) => (p.gpujs ? 'createKernel (README matmul)' : undefined) },
-  { impl: 'gpujs', role: 'cpu-peer', gpu: false, make: (p) => gpuJsCase(p, 'gpu'), op: (p) => (p.gpujs ? 'createKernel (README matmul)' : undefined), minSamples: 3 },
-  { impl: 'ort-node', role: 'native-cpu', gpu: false, make: ortNodeCase, op: (p) => p.onnx?.op },
+  { impl: 'ort-web', role: 'webgpu-peer', gpu: true, make: ortWebCase, op: (p) => p.onnx?.op, needsPeers: true },
+  { impl: 'tfjs-webgpu', role: 'webgpu-peer', gpu: true, make: tfCase, op: (p) => p.tf?.op, needsPeers: true },
+  { impl: 'gpujs-webgpu', role: 'webgpu-peer', gpu: false, make: (p) => gpuJsCase(p, 'webgpu'), op: (p) => (p.gpujs ? 'createKernel (README matmul)' : undefined), needsPeers: true },
+  { impl: 'gpujs', role: 'cpu-peer', gpu: false, make: (p) => gpuJsCase(p, 'gpu'), op: (p) => (p.gpujs ? 'createKernel (README matmul)' : undefined), minSamples: 3, needsPeers: true },
+  { impl: 'ort-node', role: 'native-cpu', gpu: false, make: ortNodeCase, op: (p) => p.onnx?.op, needsPeers: true },
   { impl: 'cpu-ref', role: 'cpu-peer', gpu: false, make: cpuRef, op: () => 'our CPU reference (doubles)', minSamples: 3 },
 ];
 
@@ -560,6 +564,7 @@ export const cases: BenchCase[] = problems.flatMap((p) =>
     quick: p.quick,
     gpu: i.gpu,
     minSamples: i.minSamples,
+    needsPeers: i.needsPeers,
     setup: i.make(p),
   })),
 );
