@@ -39,9 +39,10 @@ export function attentionDecode(q: Tensor, k: Tensor, v: Tensor, o: AttentionOpt
   const direct = nsplit === 1;
   // The partials buffer; a single chunk writes `out` directly but the binding must still exist.
   const part = ctx.tensor(direct ? [4] : [s.B * s.NH, nsplit, s.HD + 4], 'f32', 'attention_decode.part');
+  // The flash kernels' Params (lib/attention_io.wgsl); the shader derives nsplit from lk.
   const params = {
-    lk: s.Lk, k_rows: s.kRows, nh: s.NH, nsplit, scale: s.scale,
-    has_mask: o.mask ? 1 : 0, mask_stride: o.mask?.shape[1] ?? 0, direct: direct ? 1 : 0,
+    lq: 1, lk: s.Lk, k_rows: s.kRows, nh: s.NH, scale: s.scale, causal: 0,
+    has_mask: o.mask ? 1 : 0, mask_stride: o.mask?.shape[1] ?? 0,
   };
   const bindings = { q, k, v, mask: o.mask ?? q, part, out: dst };
   ctx.dispatch(shader, { overrides: { HD: s.HD, PHASE: 0, WG, CH: DECODE_CHUNK }, bindings, params, workgroups: [nsplit, s.NH, s.B] });

@@ -9,8 +9,10 @@
 // q:    array<vec4<f32>>  [B, NH, 1, HD]
 // k, v: array<vec4<f32>>  [B, NH, k_rows, HD]; rows 0..lk-1 are the keys
 // mask: array<f32>        [B, mask_stride] (bound but unread when has_mask = 0)
-// part: array<vec4<f32>>  [B*NH, nsplit, HD/4 + 1]: a_c, then (m_c, l_c, 0, 0)
+// part: array<vec4<f32>>  [B*NH, nsplit, HD/4 + 1]: a_c, then (m_c, l_c, 0, 0); nsplit = ceil(lk / CH)
 // out:  array<vec4<f32>>  [B, NH, 1, HD]
+// Bindings and Params of the flash kernels (lib/attention_io.wgsl); lq (1) and causal (a single
+// query is the last position) are not read.
 // Dispatch: PHASE 0 (nsplit, NH, B) workgroups, PHASE 1 (1, NH, B); WG invocations each.
 // PHASE 0: invocation lid scores keys lid, lid + WG, ... of its chunk (one K row each); for P.V
 // invocation lid = g * HD4 + d4 sums dims d4 over keys g, g + G, ... and the G partials are added.
@@ -22,65 +24,36 @@ override CH: u32 = 256;
 override HD4: u32 = HD / 4u;
 override G: u32 = max(1u, WG / HD4);
 
-const FMIN = -0x1.fffffep+127f;
+// #include "lib/attention_io.wgsl"
+// #include "lib/wg_reduce.wgsl"
 
-struct Params {
-  lk: u32,
-  k_rows: u32,
-  nh: u32,
-  nsplit: u32,
-  scale: f32,
-  has_mask: u32,
-  mask_stride: u32,
-  direct: u32,
-}
-
-@group(0) @binding(0) var<storage, read> q: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> k: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> v: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> mask: array<f32>;
-@group(0) @binding(4) var<storage, read_write> part: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> out: array<vec4<f32>>;
-@group(0) @binding(6) var<uniform> params: Params;
+@group(0) @binding(6) var<storage, read_write> part: array<vec4<f32>>;
 
 var<workgroup> qs: array<vec4<f32>, HD4>;
 var<workgroup> sc: array<f32, CH>;
-var<workgroup> red: array<f32, WG>;
 var<workgroup> pacc: array<vec4<f32>, WG>;
-
-fn reduce(x: f32, lid: u32, is_max: bool) -> f32 {
-  red[lid] = x;
-  for (var w = WG / 2u; w > 0u; w /= 2u) {
-    workgroupBarrier();
-    if (lid < w) {
-      red[lid] = select(red[lid] + red[lid + w], max(red[lid], red[lid + w]), is_max);
-    }
-  }
-  workgroupBarrier();
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let b = wid.z;
   let bh = b * params.nh + wid.y;
   let slot = HD4 + 1u;
+  let nsplit = (params.lk + CH - 1u) / CH;
+  let direct = nsplit == 1u;
   if (PHASE == 1u) {
-    let pb = bh * params.nsplit * slot;
+    let pb = bh * nsplit * slot;
     var mx = FMIN;
-    for (var c = 0u; c < params.nsplit; c++) {
+    for (var c = 0u; c < nsplit; c++) {
       mx = max(mx, part[pb + c * slot + HD4].x);
     }
     var l = 0.0;
-    for (var c = 0u; c < params.nsplit; c++) {
+    for (var c = 0u; c < nsplit; c++) {
       let ml = part[pb + c * slot + HD4];
       l += exp(ml.x - mx) * ml.y;
     }
     for (var d4 = lid; d4 < HD4; d4 += WG) {
       var a = vec4<f32>(0.0);
-      for (var c = 0u; c < params.nsplit; c++) {
+      for (var c = 0u; c < nsplit; c++) {
         a += exp(part[pb + c * slot + HD4].x - mx) * part[pb + c * slot + d4];
       }
       out[bh * HD4 + d4] = a / l;
@@ -110,14 +83,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     sc[j] = s;
     mloc = max(mloc, s);
   }
-  let m = reduce(mloc, lid, true);
+  let m = wg_max(mloc, lid);
   var lloc = 0.0;
   for (var j = lid; j < n; j += WG) {
     let p = exp(sc[j] - m);
     sc[j] = p;
     lloc += p;
   }
-  let l = reduce(lloc, lid, false);
+  let l = wg_sum(lloc, lid);
 
   let g = lid / HD4;
   let d4 = lid % HD4;
@@ -135,15 +108,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       for (var u = 1u; u < G; u++) {
         a += pacc[u * HD4 + d4];
       }
-      if (params.direct != 0u) {
+      if (direct) {
         out[bh * HD4 + d] = a / l;
       } else {
-        part[(bh * params.nsplit + wid.x) * slot + d] = a;
+        part[(bh * nsplit + wid.x) * slot + d] = a;
       }
     }
     workgroupBarrier();
   }
-  if (params.direct == 0u && lid == 0u) {
-    part[(bh * params.nsplit + wid.x) * slot + HD4] = vec4<f32>(m, l, 0.0, 0.0);
+  if (!direct && lid == 0u) {
+    part[(bh * nsplit + wid.x) * slot + HD4] = vec4<f32>(m, l, 0.0, 0.0);
   }
 }
