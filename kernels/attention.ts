@@ -100,11 +100,11 @@ export function flashTiles(HD: number, Lq: number, maxWorkgroupBytes: number): {
 const ROWS_PER_GROUP = 32;
 
 /**
- * 'rows' when the device can run wgsl/attention_rows.wgsl for this head dim (HD <= 64, subgroups
- * of at least 8 invocations), else 'tiled'.
+ * 'rows' (wgsl/attention_rows.wgsl) for HD <= 64 where the tuning table picks the CPU subgroup
+ * variants and the adapter has subgroups of >= 8 (ctx.useCpuSubgroupVariants()), else 'tiled'.
  */
 export function flashKernel(ctx: GpuContext, HD: number): 'rows' | 'tiled' {
-  return HD <= 64 && ctx.hasSubgroups(8) ? 'rows' : 'tiled';
+  return HD <= 64 && ctx.useCpuSubgroupVariants() ? 'rows' : 'tiled';
 }
 
 /**

@@ -77,11 +77,11 @@ export function attentionBackwardTiles(HD: number): { DSPLIT: number; rowsPerGro
 const SG_ROWS = 8;
 
 /**
- * 'sg' (wgsl/attention_backward_sg_*.wgsl) where the adapter can run it (HD <= 64, subgroups of
- * at least 8 invocations), else 'tiled' (wgsl/attention_backward_dq.wgsl, _dkv.wgsl).
+ * 'sg' (wgsl/attention_backward_sg_*.wgsl) for HD <= 64 where ctx.useCpuSubgroupVariants(), else
+ * 'tiled' (wgsl/attention_backward_dq.wgsl, _dkv.wgsl).
  */
 export function attentionBackwardKernel(ctx: GpuContext, HD: number): 'sg' | 'tiled' {
-  return HD <= 64 && ctx.hasSubgroups(8) ? 'sg' : 'tiled';
+  return HD <= 64 && ctx.useCpuSubgroupVariants() ? 'sg' : 'tiled';
 }
 
 /**

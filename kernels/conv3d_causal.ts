@@ -108,7 +108,7 @@ export class PackedConvWeight {
   /** Packs `weight` for blocks of `rm` output channels (default: what the kernel picks for its Cout). */
   static pack(weight: Tensor, rm?: number): PackedConvWeight {
     expectTensor('PackedConvWeight', 'weight', weight, { dtype: 'f32', rank: [4, 5] });
-    rm ??= packRm(weight.shape[0]!, weight.ctx.hasSubgroups(8));
+    rm ??= packRm(weight.shape[0]!, weight.ctx.useCpuSubgroupVariants());
     if (rm % 4 !== 0 || rm < 4) throw new KernelArgError('PackedConvWeight', 'rm', `${rm}: must be a positive multiple of 4`);
     return new PackedConvWeight(packWeight(weight, rm), weight.shape, rm);
   }
@@ -257,7 +257,7 @@ function convDispatch(k: string, x: Tensor, weight: ConvWeight, g: ConvGeometry,
   const wt = pw ? pw.packed : (weight as Tensor);
   sameContext(k, { x, weight: wt, bias: o.bias, residual: o.residual, pastFrames, out: o.out });
   const subgroup = x.ctx.hasSubgroups(8);
-  const tile = o.tile ?? convTile(g, subgroup, pw?.rm);
+  const tile = o.tile ?? convTile(g, x.ctx.useCpuSubgroupVariants(), pw?.rm);
   if (pw && tile.rm !== pw.rm) throw new KernelArgError(k, 'tile', `rm ${tile.rm} differs from the packed weight's ${pw.rm}`);
   if (tile.rm % 4 !== 0 || tile.rm < 4 || tile.rn < 1 || tile.rn > 16 || tile.rm * tile.rn > 256) throw new KernelArgError(k, 'tile', `rm ${tile.rm}, rn ${tile.rn}: rm must be a multiple of 4, rn 1..16, rm*rn <= 256`);
   if (tile.subgroup && (tile.rm !== CONV_TILE_SG.rm || !subgroup)) throw new KernelArgError(k, 'tile', `the subgroup variant needs rm ${CONV_TILE_SG.rm} (got ${tile.rm}), the 'subgroups' feature and subgroupMinSize >= 8`);

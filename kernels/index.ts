@@ -9,6 +9,7 @@
  * console.log(await add(a, b).read());            // Float32Array [11, 22, 33]
  */
 export { createContext, foldGrid, GpuContext } from './core/context.js';
+export { adapterClass, TUNING_TABLE, type AdapterClass, type KernelTuning } from './core/tuning.js';
 export type { Binding, ContextLimits, ContextOptions, DispatchSpec, OptionalFeature } from './core/context.js';
 export { DeviceError, KernelArgError, KernelCompileError, NoAdapterError } from './core/errors.js';
 export { Tensor, numel, DTYPES } from './core/tensor.js';

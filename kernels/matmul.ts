@@ -290,7 +290,7 @@ export function matmul(a: Tensor, b: Tensor | PackedMatmulWeight, o: MatmulOptio
     packedMatmul(a, pw ? pw.packed : null, bt, transB, p, bBatch, transA, act, o, dst, maxBytes);
     return dst;
   }
-  const tiles = chooseMatmulTiles(p.M, p.N, p.K, ctx.limits, transB, p.batch);
+  const tiles = chooseMatmulTiles(p.M, p.N, p.K, ctx.limits, transB, p.batch, ctx.tuning.matmulMinWorkgroups);
   if (tiles.variant === 'gemv') {
     gemv(a, bt, p.N, p.K, act, o, dst, maxBytes);
     return dst;
@@ -338,7 +338,7 @@ export function transposeA(a: Tensor, transA: boolean, batch: number, M: number,
 function packedMatmul(a: Tensor, weight: Tensor | null, b: Tensor, transB: boolean, p: Plan, bBatch: number, transA: boolean, act: number, o: MatmulOptions, dst: Tensor, maxBytes: number): void {
   const ctx = a.ctx;
   const nblk = Math.ceil(p.N / PACK_RN);
-  const tile = o.packedTile ?? choosePackedTile(p.M, nblk * p.batch, ctx.hasSubgroups(8));
+  const tile = o.packedTile ?? choosePackedTile(p.M, nblk * p.batch, ctx.useCpuSubgroupVariants());
   const plainB = !weight && tile.subgroup && !transB && p.N % 4 === 0 && p.M > 1 && b.byteLength <= maxBytes;
   const packedB = weight ?? (plainB ? b : packB(b, transB, bBatch, p.N, p.K, maxBytes));
   if (p.M === 1 && p.batch === 1) {

@@ -28,8 +28,6 @@ import { vq_lookup as shader, vq_lookup_sg as sgShader } from './wgsl.gen.js';
 
 const WGX = 8;
 const WGY = 8;
-/** Enough workgroups to keep every lavapipe thread busy when N alone gives too few. */
-const MIN_WORKGROUPS = 16;
 /** Codebook bytes per slice: small enough to stay in a core's L2 while every row group reads it. */
 const SLICE_BYTES = 256 * 1024;
 
@@ -66,16 +64,16 @@ export function vqNearest(x: Tensor, codebook: Tensor, opts: VqNearestOptions = 
   const sgOk = ctx.hasSubgroups(8) && packedBytes <= maxBind;
   if (opts.kernel === 'subgroup' && !sgOk) throw new KernelArgError(K, 'kernel', `'subgroup' needs the 'subgroups' feature, subgroupMinSize >= 8 and a packed codebook (${packedBytes} bytes) within the ${maxBind}-byte binding limit`);
   if (opts.kernel !== undefined && opts.kernel !== 'subgroup' && opts.kernel !== 'tiled') throw new KernelArgError(K, 'kernel', `'${String(opts.kernel)}' is not one of subgroup, tiled`);
-  const sg = (opts.kernel ?? (sgOk ? 'subgroup' : 'tiled')) === 'subgroup';
+  const sg = (opts.kernel ?? (sgOk && ctx.useCpuSubgroupVariants() ? 'subgroup' : 'tiled')) === 'subgroup';
   const indices = outTensor(K, x, [N], 'i32', opts.out, 'vq.indices');
   if (N === 0) return { indices, codes: opts.returnCodes ? ctx.tensor([0, E], 'f32', 'vq.codes') : undefined };
   const sgWg = N > 128 ? 32 : 8;
   const rowGroups = sg ? Math.ceil(N / (4 * sgWg)) : Math.ceil(N / (4 * WGY));
   const colBlock = sg ? 32 : 4 * WGX;
   // Slices of at most SLICE_BYTES of codebook (reused from cache by every row group), and enough
-  // of them to give MIN_WORKGROUPS workgroups when N is small.
+  // of them to give the tuning table's vqMinWorkgroups when N is small.
   const bySize = Math.ceil((V * E * 4) / SLICE_BYTES);
-  const byCount = Math.ceil(MIN_WORKGROUPS / rowGroups);
+  const byCount = Math.ceil(ctx.tuning.vqMinWorkgroups / rowGroups);
   const splits = Math.min(Math.ceil(V / colBlock), Math.max(1, bySize, byCount), ctx.limits.maxComputeWorkgroupsPerDimension);
   const span = Math.ceil(V / splits / colBlock) * colBlock;
   const slices = Math.ceil(V / span);

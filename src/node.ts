@@ -30,7 +30,7 @@ export function installDriverCommand(): string {
   return `${root ? '' : 'sudo '}bash ${script}`;
 }
 
-export interface NodeContextOptions extends Pick<ContextOptions, 'log' | 'disableFeatures'> {
+export interface NodeContextOptions extends Pick<ContextOptions, 'log' | 'disableFeatures' | 'adapterClass'> {
   /** Dawn toggles passed to `create()`, e.g. 'disable-dawn-features=timestamp_quantization'. */
   dawnFlags?: string[];
   /** An existing Dawn `create()` result to share (e.g. with other WebGPU libraries via navigator.gpu). */
@@ -57,6 +57,7 @@ export async function createNodeContext(options: NodeContextOptions = {}): Promi
   return createContext({
     gpu,
     disableFeatures: disabled as OptionalFeature[],
+    adapterClass: options.adapterClass ?? (process.env.VIDEOWORLD_ADAPTER_CLASS as ContextOptions['adapterClass']),
     noAdapterHint: hint,
     log: options.log,
     // Dropping the Dawn instance lets Node exit once the device is gone.

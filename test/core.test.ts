@@ -1,5 +1,5 @@
 import test from 'ava';
-import { DeviceError, KernelArgError, KernelCompileError, bucketSize, copy, foldGrid, type ShaderInfo } from '../kernels/index.js';
+import { DeviceError, KernelArgError, KernelCompileError, TUNING_TABLE, adapterClass, bucketSize, copy, flashKernel, foldGrid, type ShaderInfo } from '../kernels/index.js';
 import { createNodeContext } from '../src/node.js';
 import { gpu } from './helpers/gpu.js';
 
@@ -271,4 +271,21 @@ test('a shader that needs a WGSL language extension the implementation lacks is 
   t.true(users.length > 0 && !users.includes('attention_rows'), users.join(', '));
   t.true(ctx.wgslLanguageFeatures!.has('unrestricted_pointer_parameters'));
   x.dispose();
+});
+
+test('tuning table: adapter classes, the CPU subgroup variants only where picked, overrides checked and restorable', async (t) => {
+  t.is(adapterClass('mesa / software / llvmpipe-llvm-15 / llvmpipe: Mesa 25.0.7'), 'lavapipe');
+  t.is(adapterClass('google / swiftshader / SwiftShader Device (Subzero)'), 'swiftshader');
+  t.is(adapterClass('nvidia / ampere / NVIDIA H100'), 'gpu');
+  for (const [cls, e] of Object.entries(TUNING_TABLE)) t.true(e.why.length > 20, `${cls} says why`);
+  const ctx = await gpu();
+  t.deepEqual(ctx.tuning, TUNING_TABLE[ctx.adapterClass].tuning);
+  const prev = ctx.tune({ cpuSubgroupVariants: false });
+  t.false(ctx.useCpuSubgroupVariants());
+  t.is(flashKernel(ctx, 64), 'tiled');
+  ctx.tune(prev);
+  t.is(flashKernel(ctx, 64), ctx.useCpuSubgroupVariants() ? 'rows' : 'tiled');
+  t.throws(() => ctx.tune({ matmulMinWorkgroups: 0 }), { message: /tune: matmulMinWorkgroups must be an integer >= 1, got 0/ });
+  t.throws(() => ctx.tune({ nope: true } as never), { message: /tune: unknown key 'nope'/ });
+  t.regex(ctx.describe()[1]!, new RegExp(`^tuning: ${ctx.adapterClass} `));
 });

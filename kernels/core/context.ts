@@ -1,6 +1,7 @@
 import { BufferUsage, MapMode, ShaderStage } from './constants.js';
 import { DeviceError, KernelArgError, KernelCompileError, NoAdapterError } from './errors.js';
 import { BufferPool, bucketSize } from './pool.js';
+import { type AdapterClass, type KernelTuning, TUNING_TABLE, adapterClass, checkTuning } from './tuning.js';
 import type { ShaderInfo } from './shader-info.js';
 import { type DType, Tensor, checkShape, numel, toTyped } from './tensor.js';
 
@@ -64,6 +65,11 @@ export interface ContextOptions {
    * VIDEOWORLD_DISABLE_FEATURES environment variable (comma-separated).
    */
   disableFeatures?: readonly OptionalFeature[];
+  /**
+   * The tuning table's entry to use instead of the adapter's own class (kernels/core/tuning.ts).
+   * Node: the VIDEOWORLD_ADAPTER_CLASS environment variable.
+   */
+  adapterClass?: AdapterClass;
 }
 
 /** A storage binding: a whole tensor, or an explicit buffer range (chunked weights). */
@@ -106,6 +112,12 @@ export class GpuContext {
   readonly pool: BufferPool;
   readonly limits: ContextLimits;
   readonly features: ReadonlySet<OptionalFeature>;
+  /** The adapter's class in the tuning table (kernels/core/tuning.ts). */
+  readonly adapterClass: AdapterClass;
+  /** Variants and grid sizes the kernels use here: the table's entry, or what `tune` set. */
+  get tuning(): Readonly<KernelTuning> {
+    return this.tuned;
+  }
   /** Counters for tests and benchmarks. */
   readonly stats = { dispatches: 0, submits: 0, pipelines: 0, shaderModules: 0 };
   /**
@@ -129,6 +141,7 @@ export class GpuContext {
   private destroyed = false;
   private scopes: Set<Tensor>[] = [];
   private constants = new Map<string, Tensor>();
+  private tuned: KernelTuning;
 
   constructor(
     readonly device: GPUDevice,
@@ -136,12 +149,17 @@ export class GpuContext {
     private onDestroy?: () => void,
     /** The implementation's `wgslLanguageFeatures`; null when unknown (a caller's device): not checked. */
     readonly wgslLanguageFeatures: ReadonlySet<string> | null = null,
+    /** The tuning table's entry to use; default: the class of `adapterInfo`. */
+    cls?: AdapterClass,
   ) {
     this.pool = new BufferPool(device);
     const lim = {} as ContextLimits;
     for (const k of LIMIT_NAMES) lim[k] = Number(device.limits[k]);
     this.limits = lim;
     this.features = new Set(OPTIONAL_FEATURES.filter((f) => device.features.has(f)));
+    if (cls !== undefined && !(cls in TUNING_TABLE)) throw new RangeError(`adapterClass '${String(cls)}': one of ${Object.keys(TUNING_TABLE).join(', ')}`);
+    this.adapterClass = cls ?? adapterClass(adapterInfo);
+    this.tuned = { ...TUNING_TABLE[this.adapterClass].tuning };
     this.lostPromise = device.lost.then((info) => {
       if (!this.destroyed) this.lostInfo = `GPU device lost (${info.reason}): ${info.message}`;
       throw new DeviceError(this.lostInfo ?? 'GPU device destroyed');
@@ -162,9 +180,22 @@ export class GpuContext {
     return this.features.has('subgroups') && min >= size;
   }
 
+  /** The CPU-SIMD subgroup variants, where the tuning table picks them and the adapter can run them. */
+  useCpuSubgroupVariants(): boolean {
+    return this.tuned.cpuSubgroupVariants && this.hasSubgroups(8);
+  }
+
+  /** Overrides tuning entries (benchmarks, tests); returns the previous values, to restore them. */
+  tune(t: Partial<KernelTuning>): KernelTuning {
+    checkTuning(t);
+    const prev = { ...this.tuned };
+    this.tuned = { ...this.tuned, ...t };
+    return prev;
+  }
+
   /** Adapter info, limits and features, one fact per line. */
   describe(): string[] {
-    const lines = [`adapter: ${this.adapterInfo}`];
+    const lines = [`adapter: ${this.adapterInfo}`, `tuning: ${this.adapterClass} ${JSON.stringify(this.tuned)}`];
     for (const k of LIMIT_NAMES) lines.push(`limit ${k}: ${this.limits[k]}`);
     lines.push(`features: ${[...this.features].join(', ') || '(none of ' + OPTIONAL_FEATURES.join(', ') + ')'}`);
     return lines;
@@ -505,7 +536,8 @@ export class GpuContext {
  */
 export async function createContext(options: ContextOptions = {}): Promise<GpuContext> {
   if (options.device) {
-    const ctx = new GpuContext(options.device, 'caller-provided device', options.onDestroy);
+    const own = (options.device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+    const ctx = new GpuContext(options.device, own ? describeAdapter(own) : 'caller-provided device', options.onDestroy, null, options.adapterClass);
     if (options.log) for (const l of ctx.describe()) options.log(l);
     return ctx;
   }
@@ -526,10 +558,13 @@ export async function createContext(options: ContextOptions = {}): Promise<GpuCo
   }
   const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter!.features.has(f) && !options.disableFeatures?.includes(f));
   const device = await adapter.requestDevice({ label: 'videoworld', requiredLimits, requiredFeatures });
-  const info = adapter.info;
-  const desc = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' / ') || 'unknown adapter';
+  const desc = describeAdapter(adapter.info);
   const lang = (gpu as { wgslLanguageFeatures?: ReadonlySet<string> } | undefined)?.wgslLanguageFeatures;
-  const ctx = new GpuContext(device, desc, options.onDestroy, lang ? new Set(lang) : null);
+  const ctx = new GpuContext(device, desc, options.onDestroy, lang ? new Set(lang) : null, options.adapterClass);
   if (options.log) for (const l of ctx.describe()) options.log(l);
   return ctx;
+}
+
+function describeAdapter(info: GPUAdapterInfo | undefined): string {
+  return [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' / ') || 'unknown adapter';
 }

@@ -236,15 +236,17 @@ test('PackedConvWeight: prepacked weights give the same bits as per-call packing
     const b = await conv(x, pw).read();
     const c = await conv(x, PackedConvWeight.pack(w, 4), { tile: { wg: 8, rm: 4, rn: 3 } }).read();
     t.deepEqual([...b], [...a]);
-    // A different channel block sums in the same order, so even that is bit-identical.
-    t.deepEqual([...c], [...a]);
+    // A different tile (another pipeline) sums in the same order, but WGSL does not promise the
+    // same fusion of a * b + c across pipelines: a few ulps of the largest output.
+    const scale = a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    t.true(c.every((v, i) => Math.abs(v - a[i]!) <= 1e-6 * scale), 'another tile agrees');
     t.throws(() => conv(x, pw, { tile: { wg: 8, rm: 8, rn: 2 } }), { instanceOf: KernelArgError, message: /tile: rm 8 differs from the packed weight's/ });
     pw.dispose();
     t.throws(() => conv(x, pw), { instanceOf: KernelArgError, message: /weight: the packed weight was disposed/ });
   }
 });
 
-test('conv3d_causal_sg gives the same bits as conv3d_causal; a subgroup tile needs rm 32', async (t) => {
+test('conv3d_causal_sg agrees with conv3d_causal; a subgroup tile needs rm 32', async (t) => {
   const ctx = await gpu();
   const rng = Rng.fromString(t.title);
   const x = ctx.fromArray(rng.array(2 * 6 * 3 * 17 * 19), [2, 6, 3, 17, 19]);
@@ -255,9 +257,14 @@ test('conv3d_causal_sg gives the same bits as conv3d_causal; a subgroup tile nee
     return;
   }
   const a = await causalConv3d(x, w, { tile: { wg: 32, rm: 16, rn: 8 } }).read();
-  const b = await causalConv3d(x, w).read();
-  t.deepEqual(convTile(causalConv3dGeometry(x.shape, w.shape), true), { wg: 32, rm: 32, rn: 4, subgroup: true }, 'the default on this adapter');
-  t.true(a.every((v, i) => v === b[i]), 'bit-identical');
+  const b = await causalConv3d(x, w, { tile: { wg: 32, rm: 32, rn: 4, subgroup: true } }).read();
+  t.deepEqual(convTile(causalConv3dGeometry(x.shape, w.shape), true), { wg: 32, rm: 32, rn: 4, subgroup: true }, 'the subgroup default');
+  // Same sums in the same order, but WGSL does not promise how a * b + c is fused, so not bits:
+  // within a few ulps of the largest output.
+  const scale = a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const diff = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+  t.true(diff <= 1e-6 * scale, `max diff ${diff} vs max |out| ${scale}`);
+  if (!ctx.useCpuSubgroupVariants()) notExercised(t, 'conv3d_causal_sg as the default', `the tuning table picks the tiled variant on ${ctx.adapterClass}`);
 });
 
 test('conv3d_causal: bad inputs are named errors', async (t) => {
