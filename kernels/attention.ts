@@ -16,7 +16,7 @@
  * Two prefill kernels (flashKernel picks): 'rows' (attention_rows.wgsl: invocations own 4 query
  * rows with all their head dims in registers, key rows are loaded once per 8-lane subgroup and
  * spread with subgroupBroadcast; needs HD <= 64, the 'subgroups' feature and subgroupMinSize >= 8;
- * ~10x the 'tiled' kernel on lavapipe at S = 1024, 8 x 64: 5.49 vs 0.56 GFLOP/s in one bench run;
+ * far faster than 'tiled' on lavapipe (figures: bench/README.md, Design measurements: attention);
  * first compile per HD is slow, see the shader header) and 'tiled' (attention.wgsl: one row per
  * invocation, K/V tiles in workgroup memory, HD split in 64-dim slices, so HD = 512 works).
  * Lq = 1 goes to the split-K decode kernel (attention_decode.ts).

@@ -9,10 +9,8 @@
  *   gives dq and the row statistics (m_i, 1 / l_i, D_i) in one online-softmax sweep over the keys,
  *   wgsl/attention_backward_sg_dkv.wgsl dk and dv per key row; one row per lane in registers, the
  *   other side's rows loaded once per 8-lane subgroup and shared with subgroupBroadcast, no
- *   barriers (lib/attention_backward_sg.wgsl says why). One pipeline pair per HD, first compile
- *   ~2 s each at HD = 64 on lavapipe. Causal B=1 NH=4 L=256 HD=64 on lavapipe (2 cores, same
- *   process, medians): 11.4 ms vs 71.8 ms for 'tiled' (5.9 vs 0.94 GFLOP/s, counting
- *   8 HD flops per visible (query, key) pair); B*NH=16 L=64 HD=32: 2.7 vs 20.7 ms.
+ *   barriers (lib/attention_backward_sg.wgsl says why). One pipeline pair per HD; far faster than
+ *   'tiled' on lavapipe (figures: bench/README.md, Design measurements: attention_backward).
  * - 'tiled' (any adapter, HD up to 1024): wgsl/attention_backward_dq.wgsl (per query row: pass 1
  *   recomputes the row's max m_i and sum l_i of exp and D_i into a [B, NH, Lq] scratch, pass 2
  *   gives dq) and wgsl/attention_backward_dkv.wgsl (pass 3, per key row: dk, dv). Head dims above

@@ -11,11 +11,11 @@
  * Implicit GEMM (M = Cout, N = positions, K = Cin*KT*KH*KW) with scalar register blocking (16
  * channels x 8 positions per invocation; on adapters with subgroups of >= 8 and Cout > 16 the
  * conv3d_causal_sg variant: 32 channels x 4 positions, each step's weights loaded once per subgroup
- * and spread with subgroupBroadcast, 1.4x faster on lavapipe, same bits); no im2col or padded
+ * and spread with subgroupBroadcast, faster on lavapipe, same bits); no im2col or padded
  * copy. Weights are read in a packed layout: repacked on every call from a plain tensor, or once
  * with PackedConvWeight.pack() (which packs for the variant the device will run).
  * Epilogue order: bias, then SiLU, then the residual add. Pipelines: one per (tile, activation,
- * streaming) variant, ~1 s each to compile on lavapipe.
+ * streaming) variant (figures: bench/README.md, Design measurements: conv3d_causal).
  * Numerics: f32 FMA accumulation in a fixed order (time tap, row tap, column tap, ci) that does not
  * depend on the grid, so chunked streaming is bit-identical to the whole clip.
  * Tolerance (vs the double reference): atol = K * 2^-22 (+1e-6), K = Cin*KT*KH*KW: a random walk of
@@ -39,13 +39,13 @@ export interface ConvTile {
 }
 /**
  * Best of the configurations measured on lavapipe (bench/conv3d_causal.bench.ts tile sweep): more
- * accumulators keep winning up to 128-192 per invocation (16x8: 2x the 4x4 block); at 256 the
- * shader compiler stops unrolling and throughput drops 6x.
+ * accumulators keep winning up to 128-192 per invocation; at 256 the shader compiler stops
+ * unrolling (figures: bench/README.md, Design measurements: conv3d_causal).
  */
 export const CONV_TILE: ConvTile = { wg: 32, rm: 16, rn: 8 };
 /**
  * The subgroup variant's tile: 32 channels (one packed row is 8 vec4s, one per lane of a subgroup)
- * x 4 positions, 128 accumulators. Headline shape: 36 GFLOP/s vs CONV_TILE's 25.
+ * x 4 positions, 128 accumulators.
  */
 export const CONV_TILE_SG: ConvTile = { wg: 32, rm: 32, rn: 4, subgroup: true };
 
@@ -92,7 +92,7 @@ const packRm = (cout: number, subgroup: boolean) => (subgroup && cout > CONV_TIL
 /**
  * Weights repacked once into the kernel's layout ([ceil(Cout/rm)][Cin*KT*KH*KW][rm], see the
  * shader), for layers run many times: a plain weight tensor is repacked on every call, which costs
- * about one weight read + write (~40% of a 512-channel 3x3 conv at 4x4, under 2% at 32x32).
+ * about one weight read + write: much of a conv's time on small frames, little on large ones.
  * Holds a copy: re-pack after changing the source weights.
  * @example
  * const pw = PackedConvWeight.pack(w);  const y = conv2d(x, pw, { bias });  pw.dispose();

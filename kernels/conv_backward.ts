@@ -20,7 +20,7 @@
  * lanes for a real GPU, and summation chains of <= ~4096 terms) whose partial sums a second pass
  * adds in order. db: reduceSum (reduce.ts) of g over batch and positions. Every summation order is
  * fixed by the shape alone, so results are the same bits on every run.
- * Speed on lavapipe (2 cores, 3x3, 32-128 channels): dx about the forward's GFLOP/s, dw 0.7-1x.
+ * Speed against the forward: bench/README.md, Design measurements: conv_backward.
  * Numerics: f32 FMA accumulation. Tolerance vs convBackwardRef (inputs O(1)): atol = K * 2^-22 +
  * 1e-6 per tensor, K its reduction length (dx: Cout*KT*KH*KW, dw and db: B*T*HO*WO): a random walk
  * of K roundings of partial sums of size ~sqrt(K), with a 4x margin (as convTolerance). Goldens:
@@ -73,8 +73,8 @@ interface Block {
 /**
  * Up to 16 channels x 8 items per lane, the items spread evenly over the workgroups (288 columns:
  * 2 x 32 lanes x 5, not 2 x 32 x 8 with 44% idle); small problems get one 8-lane SIMD row per
- * workgroup. On lavapipe (measured) 16 x 9 runs as fast as 16 x 8 and 16 x 12 at a third of the
- * speed, so 8 stays the cap.
+ * workgroup. On lavapipe wider blocks than 16 x 8 stop paying (16 x 12 is much slower), so 8
+ * stays the cap (figures: bench/README.md, Design measurements: conv_backward).
  */
 function block(channels: number, items: number): Block {
   const m = Math.min(MAX_BLOCK, Math.ceil(channels / 4) * 4);

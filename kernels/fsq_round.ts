@@ -8,7 +8,7 @@
  * half_l = (L−1)(1+1e-3)/2, offset = 0.5 for even L, shift = atanh(offset/half_l): computed here in
  * float32 exactly as torch does (checked against the golden's aux/half_l, aux/shift) and compiled
  * into the pipeline as override constants (one pipeline per level list): on lavapipe every storage
- * load is a per-lane gather, and loading per-level constants per row measured ~3x slower.
+ * load is a per-lane gather, and loading per-level constants per row measured slower.
  * u -> q is a monotone step function of the float32 u, so the host finds its L−1 thresholds by
  * bisection over float32 with `fsqBound` (upstream's float32 arithmetic, tanh correctly rounded to
  * f32), and digit = #{thresholds <= u} is bit-exact with torch for every u, exact .5 ties included.
@@ -34,7 +34,10 @@ import type { Tensor } from './core/tensor.js';
 import { fsq_round as shader } from './wgsl.gen.js';
 
 const WG = 256;
-/** Rows per invocation (R in wgsl/fsq_round.wgsl), with and without the fused projection (measured). */
+/**
+ * Rows per invocation (R in wgsl/fsq_round.wgsl), with and without the fused projection
+ * (figures: bench/README.md, Design measurements: fsq_round).
+ */
 const ROWS_PROJ = 8;
 const ROWS_PLAIN = 4;
 /** Level lists with at most this many thresholds (T0..T47 in the shader) compile them in. */

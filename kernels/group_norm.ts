@@ -11,7 +11,7 @@
  *
  * Passes: (1) one workgroup per 4096-element chunk of one channel row reduces it to (count, mean,
  * M2): Welford's update per invocation, then Chan's merge in a radix-16 tree (workgroups of 64: on
- * lavapipe a barrier walks every SIMD group, and 256-wide workgroups made this pass 3x slower);
+ * lavapipe a barrier walks every SIMD group, and 256-wide workgroups made this pass slower);
  * (2) while a set has more than one chunk, the same shader merges the partials; (3) one workgroup
  * per chunk normalises: y = (x - mean) rsqrt(M2/N + eps) w' + b'. Biased variance, as torch. All
  * f32; neither Welford nor the merge cancels when |mean| >> std (unlike E[x^2] - E[x]^2).
@@ -25,7 +25,7 @@ import type { Tensor } from './core/tensor.js';
 import { group_norm as applyShader, group_norm_stats as statsShader } from './wgsl.gen.js';
 
 const WG = 256;
-// The statistics shader has barriers: 64 wide is 3x faster than 256 on lavapipe (see header).
+// The statistics shader has barriers: 64 wide beats 256 on lavapipe (see header, bench/README.md).
 const STATS_WG = 64;
 /** Elements per statistics/apply workgroup: 64 per stats invocation, 16 per apply invocation. */
 const CHUNK = 4096;

@@ -13,7 +13,7 @@
  * subgroup and shared with subgroupBroadcast) where the adapter has subgroups of >= 8, else
  * matmul_packed (conv3d_causal's 8 x 16 micro-kernel). Used for a PackedMatmulWeight (packed once,
  * e.g. by the model after loading) at any M, and for a plain B from PACK_PER_CALL_MIN_M rows on,
- * packing it per call (one read + write of B, ~2% of a 1024^3 product). Below that, two kernels
+ * packing it per call (one read + write of B, cheap next to the product). Below that, two kernels
  * picked by chooseMatmulTiles: matmul_vec4 (B's contiguous dim a multiple of 4; uniform A loads,
  * vec4 B loads) and the any-shape matmul; both give each invocation 4x4 outputs in 16 f32
  * accumulators. GEMV (M = 1, transB, K % 4 == 0) invocations own 4 weight rows each.
@@ -72,7 +72,7 @@ export type MatmulTiles = { variant: 'gemv' } | { variant: 'vec4'; wg: number } 
 
 /**
  * Kernel and workgroup shape for an [M, K] x [K, N] product (B^T [N, K] when transB). Prefers
- * the vec4 kernel (2-3x the tiled one on lavapipe, where per-lane loads dominate) whenever B's
+ * the vec4 kernel (faster than the tiled one on lavapipe, where per-lane loads dominate) whenever B's
  * contiguous dim allows vec4 loads (and its grid of M/4 row groups fits). Shrinks workgroups until the grid has `minWorkgroups`
  * (two per lavapipe thread keeps both cores busy). The tiled shape uses as few rows as M needs.
  */
@@ -109,9 +109,9 @@ export function chunkRows(N: number, K: number, maxBytes: number, alignBytes: nu
 const PACK_RN = 16;
 const PACK_WG = 256;
 /**
- * Rows from which a plain B is packed per call: packing reads and writes B once (~2 K N floats
- * at ~3.5 GB/s, 2.4 ms for 1024 x 1024), which the packed kernel's 1.6-1.8x over matmul_vec4
- * repays from about here on (at N = K = 1024 and 64 rows: ~13 ms vs ~8 ms + the packing).
+ * Rows from which a plain B is packed per call: packing reads and writes B once (~2 K N floats),
+ * which the packed kernel's speed-up over matmul_vec4 repays from about here on (figures:
+ * bench/README.md, Design measurements: matmul).
  */
 export const PACK_PER_CALL_MIN_M = 64;
 
@@ -120,10 +120,10 @@ export const PACK_PER_CALL_MIN_M = 64;
  * M rows and `groups` column blocks x batches; `subgroup`: the device can run matmul_packed_sg.
  */
 export function choosePackedTile(M: number, groups: number, subgroup = false): PackedTile {
-  // matmul_packed_sg: 4 rows x 32 columns per lane (its only tile; at [19,1024]x[1024,2816] it
-  // runs at 16 GFLOP/s vs matmul_packed's 10.5, at 1024^3 23 vs 17). matmul_packed: 8 rows x 16 columns (conv3d_causal's
-  // measured best) unless M is small: then up to 3 rows per lane take two column blocks (at
-  // [19,1024]x[1024,2816]: 9.6 GFLOP/s vs 8.1 with one). Few rows: 8 lanes (one SIMD row) share
+  // matmul_packed_sg: 4 rows x 32 columns per lane (its only tile, faster than matmul_packed).
+  // matmul_packed: 8 rows x 16 columns (conv3d_causal's measured best) unless M is small: then up
+  // to 3 rows per lane take two column blocks, which beats one there (figures: bench/README.md,
+  // Design measurements: matmul). Few rows: 8 lanes (one SIMD row) share
   // them so few lanes idle; otherwise workgroups shrink until both cores get work.
   const rm = subgroup ? 4 : Math.min(8, Math.ceil(M / 8));
   const cb = subgroup || rm <= 3 ? 2 : 1;

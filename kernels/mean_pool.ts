@@ -14,7 +14,7 @@ import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
 import { mean_pool as shader } from './wgsl.gen.js';
 
-// 32 wide: fewer SIMD groups per barrier on lavapipe ([1,512,5,16,16]: 0.05 GB/s at 256, 0.29 at 32).
+// 32 wide: fewer SIMD groups per barrier on lavapipe (figures: bench/README.md, Design measurements).
 const WG = 32;
 
 function plan(kernel: string, shape: readonly number[], startAxis: number): { rows: number; n: number } {

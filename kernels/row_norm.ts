@@ -15,8 +15,8 @@ import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
 import { row_norm as shader } from './wgsl.gen.js';
 
-// 32 wide: the two barriers per reduction cost less on lavapipe with fewer SIMD groups (measured
-// 0.38-0.68 of copy at [4096,1024] vs 0.29-0.42 with 64 and 0.26-0.34 with 128, on a loaded machine).
+// 32 wide: the two barriers per reduction cost less on lavapipe with fewer SIMD groups (figures:
+// bench/README.md, Design measurements).
 const WG = 32;
 
 export interface RowNormOptions {

@@ -20,9 +20,9 @@
 // lanes (lane L holds 16-byte slices L and 8 + L), and handed to every lane with subgroupBroadcast
 // (a register extract + splat); each broadcast value then feeds R rows' FMAs. Loops over TK, R and
 // HD/4 have constant trip counts and index private arrays, so they are fully unrolled and the
-// arrays become registers. R = 4 is the speed / LLVM compile-time balance: R = 2 runs at 0.74x
-// (S = 1024), while compile time grows with R * HD (HD = 64: 51 s, HD = 32: 25 s, HD = 16: 7 s,
-// measured at load average 11.6 on 2 shared cores), paid once per HD: Mesa's shader cache keeps it.
+// arrays become registers. R = 4 is the speed / LLVM compile-time balance: smaller R runs slower,
+// while compile time grows with R * HD, paid once per HD: Mesa's shader cache keeps it (figures:
+// bench/README.md, Design measurements: attention).
 
 enable subgroups;
 

@@ -33,7 +33,7 @@
 // 8 vec4s of weights a (ci, tap) step needs are loaded once per subgroup, one per lane, and spread
 // with subgroupBroadcast instead of each lane loading all of them. On lavapipe every load inside
 // these loops runs lane by lane even at a uniform address, so this cuts the loads per 128 FMAs from
-// 4 vec4 + 8 scalar per lane to 1 vec4 + 4 scalar: 36 GFLOP/s vs 25 on the bench's headline shape.
+// 4 vec4 + 8 scalar per lane to 1 vec4 + 4 scalar (figures: bench/README.md, Design measurements).
 // Same summation order, so both variants give bit-identical results.
 //
 // Dispatch: (ceil(HO*WO / (WG*RN)), ceil(Cout / RM), B*T); PACK: ceil(n / (4 WG)) folded, n = ceil(Cout/RM)*RM*K.
@@ -51,7 +51,7 @@ override RN: u32 = 8;   // output positions per invocation, <= 16; RM * RN <= 25
 override ACT: u32 = 0;  // 0 none, 1 SiLU (applied after bias, before the residual add)
 override PACK: u32 = 0; // 1: the weight-packing pass instead of the convolution
 // 1: frames before 0 may come from `past`. The 0 variant compiles without that copy of the inner
-// loop, which halves the pipeline's compile time (~1-2 s on lavapipe for the 16x8 block).
+// loop, which shortens the pipeline's compile (figures: bench/README.md, Design measurements).
 override STREAM: u32 = 0;
 override R4: u32 = RM / 4u;
 

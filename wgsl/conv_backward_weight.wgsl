@@ -10,7 +10,7 @@
 //   3  pack g for MODE 0: gp[((b*ceil(Cout/RM) + blk)*T*HO*WO + p)*RM + i] = g[b, blk*RM + i, p]
 //      (channels past Cout repeat the last one), one element per invocation. On lavapipe every
 //      load runs lane by lane even at a lane-uniform address, so the RM gradients of a position
-//      as RM/4 vec4 loads instead of RM scalar ones make dW ~1.1-1.2x faster (measured).
+//      as RM/4 vec4 loads instead of RM scalar ones make dW faster (figures: bench/README.md).
 //   0  dW. Each invocation owns RM channels x RN columns (lane l, slot j -> column c0 + j*WG + l)
 //      and sums gp x x over the output rows (b, t, oy) of split wid.z, r in [z*rows, (z+1)*rows), in
 //      order, each row's ox in order. Writes out[z*Cout*N + co*N + n]: dw itself when there is one

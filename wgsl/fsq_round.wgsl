@@ -9,7 +9,7 @@
 // thresholds by bisection over float32 with upstream's float32 arithmetic; digit_k =
 // #{ j : u_k >= thr_k[j] } is then bit-exact with torch for every u, including values on .5.
 //   CONST_THR (<= 48 thresholds, e.g. [8,8,8,5,5,5] has 33): thresholds compiled in as T0..T47,
-//     digit = L_k - 1 register compares (2x faster than the tanh below).
+//     digit = L_k - 1 register compares (faster than the tanh below).
 //   otherwise: WGSL tanh + round, which alone is NOT exact (tanh is a few ulp off, and
 //     `t * half_l - offset` may become an fma; both flip values lying exactly on .5), so wherever
 //     the GPU's bound is within DELTA of a .5 boundary one threshold from `tab` decides.
@@ -154,7 +154,7 @@ fn level(slot: u32, L: u32, half_l: f32, shift: f32, u: f32, o: u32) -> u32 {
 }
 
 // Rows per invocation (R <= RMAX): each weight load serves R rows (on lavapipe loads, not FMAs,
-// bound the projection; R = 8 measured 2x faster than R = 2 at D = 256).
+// bound the projection; figures: bench/README.md, Design measurements: fsq_round).
 override R: u32 = 8;
 const RMAX: u32 = 8u;
 

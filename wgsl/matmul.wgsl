@@ -5,9 +5,9 @@
 // accumulators (on lavapipe an invocation is one SIMD lane). Per step of 4 along K it loads a 4x4
 // block of A and of B (32 loads for 64 FMAs) straight from storage: lavapipe runs a per-lane load
 // from workgroup memory as the same loop over the 8 lanes as one from storage, so staging tiles
-// in workgroup memory only added stores and barriers (measured at 512^3: 3-4 GFLOP/s staged vs
-// 6-11 direct). Out-of-range rows and columns are clamped on load (the loop has no branches) and
-// skipped on store. K % 4 leftovers run a scalar tail.
+// in workgroup memory only added stores and barriers and ran slower (figures: bench/README.md,
+// Design measurements: matmul). Out-of-range rows and columns are clamped on load (the loop has
+// no branches) and skipped on store. K % 4 leftovers run a scalar tail.
 //
 // a:    array<f32>  TRANS_A ? [batch_a, K, M] : [batch_a, M, K]   (batch stride a_batch; 0 = broadcast)
 // b:    array<f32>  TRANS_B ? [batch_b, N, K] : [batch_b, K, N]   (batch stride b_batch; 0 = broadcast)

@@ -10,10 +10,10 @@
 // loads per k for RM x RN FMAs.
 // A is read transposed so the 8 lanes of a SIMD row load 32 contiguous bytes: rows of a plain
 // [M, K] A are K floats apart (4 KiB at K = 1024), which puts every lane's load in the same L1
-// set (measured at 1024^3: 12 GFLOP/s plain, 18 transposed). RM x RN scalar accumulators per
-// invocation (vec4 accumulators spill); RM, RN are override constants so the compiler unrolls
-// the block (RM = 16, 256 accumulators, is not unrolled: 6x slower). Measured and dropped: 4
-// k-steps per trip from a [K/4, M] vec4 A (15 GFLOP/s; fewer per-lane loads but a 512-FMA body).
+// set. RM x RN scalar accumulators per invocation (vec4 accumulators spill); RM, RN are override
+// constants so the compiler unrolls the block (RM = 16, 256 accumulators, is not unrolled).
+// Measured and dropped: 4 k-steps per trip from a [K/4, M] vec4 A (fewer per-lane loads but a
+// 512-FMA body). Figures: bench/README.md, Design measurements: matmul.
 // Rows past M are clamped on load and skipped on store; packed columns past N repeat column N-1
 // and are skipped on store. Per output, the sum runs over k in order (fma), as in matmul.wgsl.
 //

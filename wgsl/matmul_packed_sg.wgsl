@@ -4,15 +4,15 @@
 //
 // Why a second kernel: on lavapipe (Mesa 25.0) every storage load inside a loop runs as a branchy
 // loop over the 8 SIMD lanes (a mask test, a bounds check and a scalar load per lane), even when
-// every lane reads the same address. At 1024^3, of matmul_packed's ~127 ms about 45 ms were its
-// lane-uniform B loads, 26 ms the A loads and 61 ms the FMAs (measured by removing each). Here the
+// every lane reads the same address, and matmul_packed's lane-uniform B loads took a large share
+// of its time (measured by removing each load; figures: bench/README.md). Here the
 // 8 vec4s of B that one step needs are loaded once per subgroup, one vec4 per lane, and handed to
 // every lane with subgroupBroadcast (a register extract and splat): 8x fewer B loads.
 // Each lane owns 4 rows (one vec4 of A^T: rows 4 (wid.y WG + l) + q) and the workgroup's 32
 // columns (two packed 16-column blocks; lane L loads block L / 4, slot L % 4 of each k-row):
-// 128 scalar accumulators, in loops with constant trip counts that unroll. Measured at 1024^3:
-// 23.7 GFLOP/s; 8 rows x 16 columns (two k-rows of one block per load) 19.5; 4 x 64 (256
-// accumulators) is not unrolled and runs at 3.2.
+// 128 scalar accumulators, in loops with constant trip counts that unroll. Measured against
+// 8 rows x 16 columns (two k-rows of one block per load, slower) and 4 x 64 (256 accumulators,
+// not unrolled, far slower): bench/README.md, Design measurements: matmul.
 // Edges: A^T rows past M are zero and rows past MP are clamped (stores skip both); packed columns
 // past N repeat column N-1 (stores skip them).
 //

@@ -6,8 +6,8 @@
 // an override, so head-dim loops unroll and the arrays are registers), and each row of the other
 // side is loaded once per subgroup, spread over the lanes (lane L holds 16-byte slices L and
 // 8 + L), and handed to every lane with subgroupBroadcast. The sweep loop's bound is a uniform
-// and is not unrolled, and nothing else is: one small pipeline per HD (first compile ~2 s at
-// HD = 64, uncached). A lane per row (not 4 as in attention_rows) keeps that compile short.
+// and is not unrolled, and nothing else is: one small pipeline per HD. A lane per row (not 4 as
+// in attention_rows) keeps its first compile short (figures: bench/README.md, Design measurements).
 // No workgroup memory, no barriers. Params, the shared bindings and the masking rules come from
 // lib/attention_backward_io.wgsl.
 // #include "lib/attention_backward_io.wgsl"
