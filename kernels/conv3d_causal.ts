@@ -20,6 +20,9 @@
  * depend on the grid, so chunked streaming is bit-identical to the whole clip.
  * Tolerance (vs the double reference): atol = K * 2^-22 (+1e-6), K = Cin*KT*KH*KW: a random walk of
  * K roundings of partial sums of size ~sqrt(K) for O(1) inputs, with a 4x margin. Goldens: 1e-4.
+ *
+ * line budget: the family's two front ends (causalConv3d, conv2d: one shader), its weight packing
+ * and the streaming wrapper share the geometry, checks and dispatch below.
  */
 import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { foldGrid } from './core/context.js';

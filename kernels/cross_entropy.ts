@@ -26,8 +26,7 @@ import { expectInt, expectTensor, sameContext } from './core/check.js';
 import { type GpuContext, foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import { Tensor } from './core/tensor.js';
-import { unusedBinding } from './fsq_round.js';
-import { tableChunks } from './gather_rows.js';
+import { tableChunks, unusedBinding } from './core/bindings.js';
 import { cross_entropy as shader } from './wgsl.gen.js';
 
 const K = 'softmax_cross_entropy';

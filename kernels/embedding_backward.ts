@@ -20,8 +20,7 @@ import { expectInt, expectTensor, outTensor, sameContext } from './core/check.js
 import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
-import { unusedBinding } from './fsq_round.js';
-import { tableChunks } from './gather_rows.js';
+import { tableChunks, unusedBinding } from './core/bindings.js';
 import { embedding_backward as shader } from './wgsl.gen.js';
 
 const WG = 64;

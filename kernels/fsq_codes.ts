@@ -19,7 +19,8 @@ import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { type GpuContext, foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import { Tensor } from './core/tensor.js';
-import { type Linear, type LinearData, expectLinear, fsqPlan, unusedBinding } from './fsq_round.js';
+import { type Linear, type LinearData, expectLinear, fsqPlan } from './fsq_round.js';
+import { indexTensor, unusedBinding } from './core/bindings.js';
 import { fsq_codes as shader } from './wgsl.gen.js';
 
 const WG = 64;
@@ -27,22 +28,6 @@ const WG = 64;
 const ROWS_PROJ = 8;
 const ROWS_PLAIN = 4;
 const f32 = Math.fround;
-
-/**
- * Resolves an index argument: a GPU i32 tensor as is, or host ints validated against [0, limit)
- * (first offender named) and uploaded.
- */
-export function indexTensor(kernel: string, ids: Tensor | Int32Array, limit: number, ctx: GpuContext | undefined, shape?: readonly number[]): Tensor {
-  if (ids instanceof Tensor) {
-    expectTensor(kernel, 'indices', ids, { dtype: 'i32' });
-    return ids;
-  }
-  if (!(ids instanceof Int32Array)) throw new KernelArgError(kernel, 'indices', 'expected an i32 Tensor or an Int32Array');
-  if (!ctx) throw new KernelArgError(kernel, 'ctx', 'host indices need a GpuContext (pass opts.ctx)');
-  const bad = ids.findIndex((v) => v < 0 || v >= limit);
-  if (bad >= 0) throw new KernelArgError(kernel, 'indices', `index ${ids[bad]} at position ${bad} is out of range [0, ${limit})`);
-  return ctx.fromArray(ids, shape ?? [ids.length], 'i32', `${kernel}.indices`);
-}
 
 export interface FsqIndicesToCodesOptions {
   levels: readonly number[];

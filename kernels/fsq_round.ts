@@ -26,11 +26,15 @@
  * Tolerance: indices and codes exact vs `fsqQuantizeRef` given the same u. u = project_in(z) is an
  * f32 dot product (sequential fma over D): within ~1e-6 relative of torch's sgemm, so an index may
  * differ from the reference only where the reference's bounded value is within ~1e-4 of a .5 boundary.
+ *
+ * line budget: the FSQ plan (levels, thresholds, index table) that fsq_codes and fsq_backward
+ * build on lives here with the rounding pass.
  */
 import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { type GpuContext, foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
+import { unusedBinding } from './core/bindings.js';
 import { fsq_round as shader } from './wgsl.gen.js';
 
 const WG = 256;
@@ -148,11 +152,6 @@ export function fsqTable(ctx: GpuContext, plan: FsqPlan): Tensor {
     });
     return ctx.fromArray(tab, [tab.length], 'u32', `fsq.tab[${key}]`);
   });
-}
-
-/** A 16-byte zeroed buffer standing in for an unused binding (one per role, so none alias). */
-export function unusedBinding(ctx: GpuContext, role: string): Tensor {
-  return ctx.constant(`unused.${role}`, () => ctx.zeros([4], 'u32', `unused.${role}`));
 }
 
 /** Checks a Linear's weight [rows, cols] and bias [rows]. */

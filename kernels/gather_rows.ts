@@ -12,10 +12,8 @@
  */
 import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { type GpuContext, foldGrid } from './core/context.js';
-import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
-import { indexTensor } from './fsq_codes.js';
-import { unusedBinding } from './fsq_round.js';
+import { indexTensor, tableChunks, unusedBinding } from './core/bindings.js';
 import { gather_rows as shader } from './wgsl.gen.js';
 
 const WG = 64;
@@ -28,20 +26,6 @@ export interface GatherRowsOptions {
   out?: Tensor;
   /** Largest storage binding in bytes (internal: tests force chunking with a small value). */
   maxBindingBytes?: number;
-}
-
-/** Row chunks [first row, row count) of a [V, D] f32 table, each within maxBytes at an aligned offset. */
-export function tableChunks(kernel: string, V: number, D: number, maxBytes: number, alignBytes: number): [number, number][] {
-  const rowBytes = D * 4;
-  if (V * rowBytes <= maxBytes) return [[0, V]];
-  // Chunk starts must be multiples of `step` rows for the byte offset to be aligned.
-  const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
-  const step = alignBytes / gcd(rowBytes, alignBytes);
-  const rows = Math.floor(maxBytes / rowBytes / step) * step;
-  if (rows < 1) throw new KernelArgError(kernel, 'table', `an aligned group of ${step} rows of ${rowBytes} bytes exceeds the ${maxBytes}-byte binding limit`);
-  const out: [number, number][] = [];
-  for (let r = 0; r < V; r += rows) out.push([r, Math.min(rows, V - r)]);
-  return out;
 }
 
 /**

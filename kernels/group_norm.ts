@@ -19,7 +19,7 @@
  * terms per chunk); with |mean| = M >> std the f32 rounding of x and mean alone costs ~M * 6e-8 / std.
  */
 import { expectTensor, outTensor, sameContext } from './core/check.js';
-import { foldGrid } from './core/context.js';
+import { foldGrid, type GpuContext } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
 import { group_norm as applyShader, group_norm_stats as statsShader } from './wgsl.gen.js';
@@ -153,22 +153,29 @@ export function chunking(g: GroupNormGeometry) {
 }
 
 /** Passes 1 and 2: a [sets, 3] tensor of (count, mean, M2). */
+/** LANE_CHUNKS and the grid of a pass over `n` chunks of rows of `len` elements (lib/group_chunk.wgsl). */
+export function chunkGrid(ctx: GpuContext, n: number, len: number, wg: number): { LANE_CHUNKS: number; workgroups: ReturnType<typeof foldGrid> } {
+  const lane = len <= ctx.tuning.normLaneLen;
+  return { LANE_CHUNKS: lane ? 1 : 0, workgroups: foldGrid(lane ? Math.ceil(n / wg) : n, ctx.limits.maxComputeWorkgroupsPerDimension) };
+}
+
 function stats(k: string, x: Tensor, g: GroupNormGeometry): Tensor<'f32'> {
   const ctx = x.ctx;
-  const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
   const { sets, params } = chunking(g);
   let st = ctx.tensor([params.n_wg, 3], 'f32', `${k}.stats`);
   const unused = { aff_b: 0, aff_t: 0, eps: 0 };
-  ctx.dispatch(statsShader, { overrides: { WG: STATS_WG, PARTIALS: 0 }, bindings: { src: x, dst: st }, params: { ...params, ...unused }, workgroups: foldGrid(params.n_wg, maxWg) });
+  const first = chunkGrid(ctx, params.n_wg, g.len, STATS_WG);
+  ctx.dispatch(statsShader, { overrides: { WG: STATS_WG, PARTIALS: 0, LANE_CHUNKS: first.LANE_CHUNKS }, bindings: { src: x, dst: st }, params: { ...params, ...unused }, workgroups: first.workgroups });
   // Merge each set's partials (contiguous, `per` of them) until one triple per set is left.
   for (let per = params.n_wg / sets; per > 1; ) {
     const segs = Math.ceil(per / CHUNK);
     const merged = ctx.tensor([sets * segs, 3], 'f32', `${k}.stats`);
+    const grid = chunkGrid(ctx, sets * segs, per, STATS_WG);
     ctx.dispatch(statsShader, {
-      overrides: { WG: STATS_WG, PARTIALS: 1 },
+      overrides: { WG: STATS_WG, PARTIALS: 1, LANE_CHUNKS: grid.LANE_CHUNKS },
       bindings: { src: st, dst: merged },
       params: { len: per, rows: 1, row_stride: per, frames: 1, frame_stride: 0, groups: sets, batch_stride: 0, chunk: CHUNK, segs, n_wg: sets * segs, ...unused },
-      workgroups: foldGrid(sets * segs, maxWg),
+      workgroups: grid.workgroups,
     });
     st.dispose();
     st = merged;
@@ -186,11 +193,12 @@ function run(k: string, x: Tensor, g: GroupNormGeometry, aff: GroupNormAffine, o
   if (x.size === 0) return dst;
   const st = stats(k, x, g);
   const { params } = chunking(g);
+  const grid = chunkGrid(x.ctx, params.n_wg, g.len, WG);
   x.ctx.dispatch(applyShader, {
-    overrides: { WG, AFFINE: aff.mode, SILU: o.silu ? 1 : 0 },
+    overrides: { WG, AFFINE: aff.mode, SILU: o.silu ? 1 : 0, LANE_CHUNKS: grid.LANE_CHUNKS },
     bindings: { x, stats: st, weight: aff.weight ?? st, bias: aff.bias ?? st, out: dst },
     params: { ...params, aff_b: aff.aff_b, aff_t: aff.aff_t, eps },
-    workgroups: foldGrid(params.n_wg, x.ctx.limits.maxComputeWorkgroupsPerDimension),
+    workgroups: grid.workgroups,
   });
   st.dispose();
   return dst;

@@ -26,12 +26,15 @@
  * add up to ~2^-24 * K / 4 (1.5e-5 at K = 1024), so the bound keeps a 10x margin up to K = 1e4
  * while an indexing bug gives O(0.1) errors. The rtol covers a residual's magnitude and the
  * few-ulp exp/erf of the activations.
+ *
+ * line budget: five shader variants (tiled, vec4, packed, subgroup-packed, GEMV) behind one entry,
+ * with the weight packing and the chunking of bindings over the storage-binding limit they share.
  */
 import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { type ContextLimits, foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import { type Tensor, numel } from './core/tensor.js';
-import { erfRef } from './unary.js';
+import { erfRef } from './core/ref_math.js';
 import { matmul as shader, matmul_gemv as gemvShader, matmul_packed as packedShader, matmul_packed_sg as packedSgShader, matmul_vec4 as vec4Shader } from './wgsl.gen.js';
 
 export const MATMUL_ACTIVATIONS = ['none', 'silu', 'relu', 'gelu'] as const;

@@ -29,13 +29,16 @@
  * the (smaller) result: hence a budget relative to the tensor's largest value. RMSNorm's dx cancels
  * outright where x^2 dominates eps (D = 1: dx = r w g eps / (x^2 + eps)), so its scale is max |r w g|;
  * LayerNorm's dx likewise (D = 1: dx = 0), scale max |rstd w g|.
+ *
+ * line budget: the backwards of three norm families (GroupNorm with its frame-wise and adaptive
+ * forms, LayerNorm, RMSNorm) share the column-sum pass, the checks and the references.
  */
 import { expectTensor, sameContext } from './core/check.js';
 import { foldGrid, type GpuContext } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
-import { unusedBinding } from './fsq_round.js';
-import { type GroupNormAffine, type GroupNormGeometry, type GroupNormOptions, type GroupNormRefArgs, chunking, framewiseGeometry, groupGeometry, groupNormStats } from './group_norm.js';
+import { unusedBinding } from './core/bindings.js';
+import { type GroupNormAffine, type GroupNormGeometry, type GroupNormOptions, type GroupNormRefArgs, chunkGrid, chunking, framewiseGeometry, groupGeometry, groupNormStats } from './group_norm.js';
 import { norm_backward_colsum as colsumShader, norm_backward_gn as gnShader, norm_backward_gn_sets as setsShader, norm_backward_ln as lnShader, norm_backward_rms as rmsShader } from './wgsl.gen.js';
 
 // Barriers in the partial-sum pass: 64 wide, as group_norm_stats (see group_norm.ts). The dx pass has
@@ -118,7 +121,8 @@ function gnBackward(k: string, x: Tensor, g: Tensor, geom: GroupNormGeometry, af
   const bias = aff.bias ?? st;
 
   const part = ctx.tensor([n_wg, 2], 'f32', `${k}.partials`);
-  ctx.dispatch(gnShader, { overrides: { ...overrides, WG: PARTIAL_WG, DX: 0 }, bindings: { x, g, stats: st, weight, bias, set_sums: st, out: part }, params, workgroups: foldGrid(n_wg, maxWg) });
+  const partGrid = chunkGrid(ctx, n_wg, geom.len, PARTIAL_WG);
+  ctx.dispatch(gnShader, { overrides: { ...overrides, WG: PARTIAL_WG, DX: 0, LANE_CHUNKS: partGrid.LANE_CHUNKS }, bindings: { x, g, stats: st, weight, bias, set_sums: st, out: part }, params, workgroups: partGrid.workgroups });
   const nrows = sets * geom.rows;
   const sumG = ctx.tensor([nrows], 'f32', `${k}.sum_g`);
   const sumGx = ctx.tensor([nrows], 'f32', `${k}.sum_gx`);
@@ -131,7 +135,8 @@ function gnBackward(k: string, x: Tensor, g: Tensor, geom: GroupNormGeometry, af
   });
   part.dispose();
   const dx = ctx.tensor(x.shape, 'f32', `${k}.dx`);
-  ctx.dispatch(gnShader, { overrides: { ...overrides, WG: DX_WG, DX: 1 }, bindings: { x, g, stats: st, weight, bias, set_sums: setSums, out: dx }, params, workgroups: foldGrid(n_wg, maxWg) });
+  const dxGrid = chunkGrid(ctx, n_wg, geom.len, DX_WG);
+  ctx.dispatch(gnShader, { overrides: { ...overrides, WG: DX_WG, DX: 1, LANE_CHUNKS: dxGrid.LANE_CHUNKS }, bindings: { x, g, stats: st, weight, bias, set_sums: setSums, out: dx }, params, workgroups: dxGrid.workgroups });
   st.dispose();
   setSums.dispose();
   return { dx, sumG, sumGx };

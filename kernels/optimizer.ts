@@ -23,7 +23,7 @@ import { expectTensor, sameContext } from './core/check.js';
 import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
-import { unusedBinding } from './fsq_round.js';
+import { unusedBinding } from './core/bindings.js';
 import { optimizer as shader } from './wgsl.gen.js';
 
 const WG = 256;

@@ -15,6 +15,7 @@ import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
+import { erfRef } from './core/ref_math.js';
 import { unary as shader } from './wgsl.gen.js';
 
 export const UNARY_OPS = ['silu', 'relu', 'gelu', 'scale', 'clamp'] as const;
@@ -80,23 +81,6 @@ export const gelu = (x: Tensor, out?: Tensor) => unary('gelu', x, {}, out);
 export const scale = (x: Tensor, alpha: number, beta = 0, out?: Tensor) => unary('scale', x, { alpha, beta }, out);
 /** min(max(x, lo), hi). */
 export const clamp = (x: Tensor, lo: number, hi: number, out?: Tensor) => unary('clamp', x, { alpha: lo, beta: hi }, out);
-
-/**
- * erf in doubles: erf(x) = 2/sqrt(pi) e^(-x^2) sum_n 2^n x^(2n+1) / (1*3*...*(2n+1)), a series of
- * positive terms (no cancellation, relative error ~1e-15); |x| >= 6 gives +-1 (erfc(6) = 2e-17).
- */
-export function erfRef(x: number): number {
-  const ax = Math.abs(x);
-  if (Number.isNaN(x)) return NaN;
-  if (ax >= 6) return Math.sign(x);
-  let term = ax;
-  let sum = ax;
-  for (let n = 1; term > 1e-17 * sum; n++) {
-    term *= (2 * ax * ax) / (2 * n + 1);
-    sum += term;
-  }
-  return Math.sign(x) * Math.min(1, (2 / Math.sqrt(Math.PI)) * Math.exp(-ax * ax) * sum);
-}
 
 /** CPU reference in doubles (the inputs are f32 values; outputs are not rounded). */
 export function unaryRef(op: UnaryOp, x: ArrayLike<number>, args: UnaryArgs = {}): Float64Array {

@@ -20,8 +20,8 @@ import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { type Binding, foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
-import { unusedBinding } from './fsq_round.js';
-import { erfRef } from './unary.js';
+import { unusedBinding } from './core/bindings.js';
+import { erfRef } from './core/ref_math.js';
 import { unary_backward as shader } from './wgsl.gen.js';
 
 export const UNARY_BACKWARD_OPS = ['silu', 'relu', 'gelu', 'scale', 'tanh'] as const;

@@ -21,6 +21,14 @@ if [ ! -d node_modules/webgpu ] || [ ! -x node_modules/.bin/tsx ]; then
   echo "setup: installing npm dependencies (npm ci)"
   npm ci --no-audit --no-fund
 fi
+# The webgpu package ships Dawn for five platforms (132 MB); this checkout needs its own (~21 MB).
+# npm ci brings the others back.
+dawn="$(node -p "process.platform === 'darwin' ? 'darwin-universal' : process.platform + '-' + process.arch")"
+if [ -f "node_modules/webgpu/dist/$dawn/dawn.node" ]; then
+  for d in node_modules/webgpu/dist/*/; do
+    [ "$(basename "$d")" = "$dawn" ] || rm -rf "$d"
+  done
+fi
 if ! node scripts/probe-adapter.mjs >/dev/null 2>&1; then
   echo "setup: no WebGPU adapter found; installing Mesa lavapipe (scripts/install-webgpu-driver.sh)"
   bash scripts/install-webgpu-driver.sh

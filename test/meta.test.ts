@@ -22,24 +22,42 @@ test('kernels/ is browser-safe: no Node built-ins, no process, no imports from s
   }
 });
 
-// A kernel family is one module; its shader variants (matmul_vec4, attention_rows, ...) are
-// covered by the family's test and bench files.
-test('every wgsl/<id>.wgsl is imported by a kernels/ module that has a test file and a bench entry', (t) => {
+// A kernel family is one module with a test file of its own (test/kernels/<stem>.test.ts); its
+// shader variants (matmul_vec4, attention_rows, ...) are covered by that file and a bench entry.
+const kernelModules = () => readdirSync(join(root, 'kernels')).filter((f) => f.endsWith('.ts') && f !== 'wgsl.gen.ts' && f !== 'index.ts');
+
+test('every kernels/<family>.ts has test/kernels/<family>.test.ts', (t) => {
+  const modules = kernelModules();
+  t.true(modules.length > 20);
+  for (const f of modules) t.true(existsSync(join(root, 'test/kernels', f.replace(/\.ts$/, '.test.ts'))), `kernels/${f}: no test/kernels/${f.replace(/\.ts$/, '.test.ts')}`);
+});
+
+test('every wgsl/<id>.wgsl is imported by a kernels/ module that has a bench entry', (t) => {
   const ids = readdirSync(join(root, 'wgsl')).filter((f) => f.endsWith('.wgsl')).map((f) => f.slice(0, -5));
   t.true(ids.length > 0);
   // bench/peers/ holds the peer comparisons (a package of its own; its node_modules is not read).
   const benchSrc = ['bench', 'bench/peers'].flatMap((d) => readdirSync(join(root, d)).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join(root, d, f), 'utf8'))).join('\n');
-  const modules = readdirSync(join(root, 'kernels')).filter((f) => f.endsWith('.ts') && f !== 'wgsl.gen.ts' && f !== 'index.ts');
-  const kernelTests = tsFiles('test/kernels').map((f) => readFileSync(join(root, f), 'utf8')).join('\n');
+  const modules = kernelModules();
   for (const id of ids) {
     const importsShader = new RegExp(`import \\{[^}]*\\b${id}\\b[^}]*\\} from '\\./wgsl\\.gen\\.js'`);
     const mod = modules.find((f) => importsShader.test(readFileSync(join(root, 'kernels', f), 'utf8')));
     t.truthy(mod, `${id}: no kernels/*.ts module imports its shader`);
     if (!mod) continue;
     const stem = mod.slice(0, -3);
-    const camel = stem.replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
-    t.true(existsSync(join(root, 'test/kernels', `${stem}.test.ts`)) || kernelTests.includes(camel), `${id}: no test/kernels/${stem}.test.ts and no kernel test calls ${camel}`);
     t.true([id, stem].some((k) => benchSrc.includes(`'${k}'`) || benchSrc.includes(`"${k}"`)), `${id}: no bench case with kernel '${id}' or '${stem}'`);
+  }
+});
+
+// style.md 2.4: a kernel module runs 100-300 lines, a shader stays under 250 (ggml's median ~130);
+// a file over budget says why in a comment that starts with "line budget:".
+test('line budgets: kernels/*.ts <= 300 lines, wgsl/**/*.wgsl <= 250, or a "line budget:" comment', (t) => {
+  const wgsl = (dir: string): string[] => readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? wgsl(join(dir, e.name)) : e.name.endsWith('.wgsl') ? [join(dir, e.name)] : []));
+  const files: [string, number][] = [...kernelModules().map((f) => [join('kernels', f), 300] as [string, number]), ...wgsl('wgsl').map((f) => [f, 250] as [string, number])];
+  for (const [f, budget] of files) {
+    const src = readFileSync(join(root, f), 'utf8');
+    const lines = src.split('\n').length - (src.endsWith('\n') ? 1 : 0);
+    if (lines > budget) t.regex(src, /(\/\/|\*) line budget: \S/, `${f}: ${lines} lines (budget ${budget}) and no "line budget:" comment saying why`);
+    else t.pass();
   }
 });
 

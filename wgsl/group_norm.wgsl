@@ -13,13 +13,14 @@
 // weight: array<f32>  affine scale (any f32 tensor when AFFINE = 0: not read)
 // bias:   array<f32>  affine shift (likewise)
 // out:    array<f32>  same layout as x
-// Dispatch: sets * rows * segs workgroups, folded into (x, y).
+// Dispatch: sets * rows * segs workgroups (LANE_CHUNKS: / WG, rounded up), folded into (x, y).
 
 // #include "lib/grid.wgsl"
 
 override WG: u32 = 256;
 override AFFINE: u32 = 1;
 override SILU: bool = false;
+override LANE_CHUNKS: bool = false;
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> stats: array<f32>;
@@ -33,11 +34,11 @@ override SILU: bool = false;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let w = flat_workgroup(wid, nwg);
-  if (w >= params.n_wg) {
+  let wk = walk_of(flat_workgroup(wid, nwg), lid);
+  if (!wk.live) {
     return;
   }
-  let ch = chunk_of(w);
+  let ch = chunk_of(wk.c);
 
   let mean = stats[3u * ch.si + 1u];
   var a = inverseSqrt(stats[3u * ch.si + 2u] / stats[3u * ch.si] + params.eps);
@@ -47,7 +48,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     a *= select(weight[k], 1.0 + weight[k], AFFINE == 2u);
     shift = bias[k];
   }
-  for (var j = lid; j < ch.count; j += WG) {
+  for (var j = wk.first; j < ch.count; j += wk.step) {
     // (x - mean) first: x * a + (shift - mean * a) would cancel when |mean| >> std.
     var y = (x[ch.base + j] - mean) * a + shift;
     if (SILU) {

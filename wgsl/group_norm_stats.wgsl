@@ -18,12 +18,14 @@
 //
 // src: array<f32>  elements [B, C, ...] or triples [sets, len, 3]
 // dst: array<f32>  [sets * rows * segs, 3]  (count, mean, M2)
-// Dispatch: sets * rows * segs workgroups, folded into (x, y). WG: a power of two, 16..256.
+// Dispatch: sets * rows * segs workgroups (LANE_CHUNKS: / WG, rounded up), folded into (x, y).
+// WG: a power of two, 16..256.
 
 // #include "lib/grid.wgsl"
 
 override WG: u32 = 256;
 override PARTIALS: bool = false;
+override LANE_CHUNKS: bool = false;
 
 @group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var<storage, read_write> dst: array<f32>;
@@ -55,14 +57,24 @@ fn item(i: u32) -> vec3<f32> {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let w = flat_workgroup(wid, nwg);
-  if (w >= params.n_wg) {
+  if (!workgroup_live(w)) {
     return;
   }
-  let ch = chunk_of(w);
+  let wk = walk_of(w, lid);
+  let ch = chunk_of(min(wk.c, params.n_wg - 1u));
+  let count = select(0u, ch.count, wk.live);
 
   var acc = vec3(0.0);
-  for (var j = lid; j < ch.count; j += WG) {
+  for (var j = wk.first; j < count; j += wk.step) {
     acc = merge(acc, item(ch.base + j));
+  }
+  if (LANE_CHUNKS) {
+    if (wk.live) {
+      dst[3u * wk.c] = acc.x;
+      dst[3u * wk.c + 1u] = acc.y;
+      dst[3u * wk.c + 2u] = acc.z;
+    }
+    return;
   }
   part[lid] = acc;
   workgroupBarrier();

@@ -14,7 +14,8 @@
 // weight:   array<f32>  affine scale (any f32 tensor when AFFINE = 0: not read); bias likewise
 // set_sums: array<f32>  [sets, 2]  (S1, S2); DX = true only (any f32 tensor otherwise)
 // out:      array<f32>  DX = false: [n_wg, 2] partial sums; DX = true: dx, the layout of x
-// Dispatch: n_wg = sets * rows * segs workgroups, folded into (x, y). WG: a power of two, 16..256.
+// Dispatch: n_wg = sets * rows * segs workgroups (LANE_CHUNKS: / WG, rounded up), folded into
+// (x, y). WG: a power of two, 16..256.
 
 // #include "lib/grid.wgsl"
 
@@ -22,6 +23,7 @@ override WG: u32 = 64;
 override AFFINE: u32 = 1;
 override SILU: bool = false;
 override DX: bool = false;
+override LANE_CHUNKS: bool = false;
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> g: array<f32>;
@@ -39,10 +41,12 @@ override DX: bool = false;
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let w = flat_workgroup(wid, nwg);
-  if (w >= params.n_wg) {
+  if (!workgroup_live(w)) {
     return;
   }
-  let ch = chunk_of(w);
+  let wk = walk_of(w, lid);
+  let ch = chunk_of(min(wk.c, params.n_wg - 1u));
+  let count = select(0u, ch.count, wk.live);
 
   let n = stats[3u * ch.si];
   let mean = stats[3u * ch.si + 1u];
@@ -62,7 +66,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     m2 = set_sums[2u * ch.si + 1u] / n;
   }
   var acc = vec2(0.0);
-  for (var j = lid; j < ch.count; j += WG) {
+  for (var j = wk.first; j < count; j += wk.step) {
     let xh = (x[ch.base + j] - mean) * rstd;
     var gz = g[ch.base + j];
     if (SILU) {
@@ -80,6 +84,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     return;
   }
 
+  if (LANE_CHUNKS) {
+    if (wk.live) {
+      out[2u * wk.c] = acc.x;
+      out[2u * wk.c + 1u] = acc.y;
+    }
+    return;
+  }
   // The chunk's two sums in a fixed order (a radix-16 tree, as group_norm_stats).
   let p = wg_sum2(acc, lid);
   if (lid == 0u) {

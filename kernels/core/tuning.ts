@@ -24,20 +24,25 @@ export interface KernelTuning {
   matmulMinWorkgroups: number;
   /** Workgroups a vq_lookup grid should reach when N is small (codebook columns are split). */
   vqMinWorkgroups: number;
+  /**
+   * GroupNorm passes over rows of at most this many elements give each row to one invocation
+   * instead of a workgroup (lib/group_chunk.wgsl): small maps over a large batch.
+   */
+  normLaneLen: number;
 }
 
 export const TUNING_TABLE: Readonly<Record<AdapterClass, { why: string; tuning: Readonly<KernelTuning> }>> = {
   lavapipe: {
     why: "Mesa's llvmpipe: 8-lane SIMD per CPU core; a load whose address is not a compile-time constant runs as a loop over the lanes, so the broadcast variants win (2-6x); a few workgroups per core suffice",
-    tuning: { cpuSubgroupVariants: true, matmulMinWorkgroups: 4, vqMinWorkgroups: 16 },
+    tuning: { cpuSubgroupVariants: true, matmulMinWorkgroups: 4, vqMinWorkgroups: 16, normLaneLen: 64 },
   },
   swiftshader: {
     why: "Chromium's CPU adapter: subgroups of 4, too narrow for the broadcast variants",
-    tuning: { cpuSubgroupVariants: false, matmulMinWorkgroups: 4, vqMinWorkgroups: 16 },
+    tuning: { cpuSubgroupVariants: false, matmulMinWorkgroups: 4, vqMinWorkgroups: 16, normLaneLen: 64 },
   },
   gpu: {
     why: 'any other adapter: the portable tiled variants (the CPU variants would spill registers on a GPU); grid sizes not yet measured on GPUs',
-    tuning: { cpuSubgroupVariants: false, matmulMinWorkgroups: 4, vqMinWorkgroups: 16 },
+    tuning: { cpuSubgroupVariants: false, matmulMinWorkgroups: 4, vqMinWorkgroups: 16, normLaneLen: 32 },
   },
 };
 

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { KernelArgError } from '../../kernels/core/errors.js';
 import { type SoftmaxCrossEntropyOptions, softmaxCrossEntropy, softmaxCrossEntropyRef } from '../../kernels/cross_entropy.js';
-import { tableChunks } from '../../kernels/gather_rows.js';
+import { tableChunks } from '../../kernels/core/bindings.js';
 import { assertClose } from '../helpers/close.js';
 import { loadGolden } from '../helpers/golden.js';
 import { gpu } from '../helpers/gpu.js';

@@ -5,7 +5,8 @@
 import test from 'ava';
 import { KernelArgError } from '../../kernels/index.js';
 import { embeddingBackward, embeddingBackwardRef, embeddingCsr } from '../../kernels/embedding_backward.js';
-import { gatherRowsRef, tableChunks } from '../../kernels/gather_rows.js';
+import { gatherRowsRef } from '../../kernels/gather_rows.js';
+import { tableChunks } from '../../kernels/core/bindings.js';
 import { assertClose } from '../helpers/close.js';
 import { gpu } from '../helpers/gpu.js';
 import { Rng } from '../helpers/rng.js';

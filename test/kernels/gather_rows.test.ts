@@ -2,7 +2,8 @@
 // fake binding limit (the real case is a 625 MiB table over a 128 MiB binding).
 import test from 'ava';
 import { KernelArgError } from '../../kernels/index.js';
-import { gatherRows, gatherRowsRef, tableChunks } from '../../kernels/gather_rows.js';
+import { gatherRows, gatherRowsRef } from '../../kernels/gather_rows.js';
+import { tableChunks } from '../../kernels/core/bindings.js';
 import { assertEqualInts } from '../helpers/close.js';
 import { gpu } from '../helpers/gpu.js';
 import { Rng } from '../helpers/rng.js';

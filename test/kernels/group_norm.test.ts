@@ -134,6 +134,33 @@ test('adaGroupNorm random (scale, shift per batch and channel)', async (t) => {
   }
 });
 
+// The tuning table's normLaneLen picks one invocation per row (short rows) or one workgroup per
+// chunk; both must hold on every shape, whatever this adapter's entry picks by default.
+for (const [name, normLaneLen] of [['workgroup per chunk', 1], ['lane per chunk', 1 << 20]] as const) {
+  test.serial(`groupNorm, groupNormFramewise, groupNormStats with ${name} (normLaneLen ${normLaneLen})`, async (t) => {
+    const ctx = await gpu();
+    const prev = ctx.tune({ normLaneLen });
+    try {
+      const rng = Rng.fromString(t.title);
+      // The patch encoder's 1x1 maps over a batch of 200, 9x9 rows, rows over one 4096-element chunk.
+      for (const [shape, groups] of [[[200, 32, 1, 1], 2], [[3, 8, 9, 9], 4], [[1, 4, 4100], 2]] as [number[], number][]) {
+        const C = shape[1]!;
+        const x = rng.array(numel(shape), -2, 3);
+        const w = rng.array(C, 0.5, 1.5);
+        const b = rng.array(C, -0.5, 0.5);
+        const y = groupNorm(ctx.fromArray(x, shape), { groups, weight: ctx.fromArray(w, [C]), bias: ctx.fromArray(b, [C]), silu: true });
+        assertClose(t, await y.read(), groupNormRef(x, shape, { groups, weight: w, bias: b, silu: true }), { ...TOL, shape, name: `[${shape}]` });
+      }
+      const shape = [2, 8, 3, 4, 5];
+      const x = rng.array(numel(shape), -2, 3);
+      const y = groupNormFramewise(ctx.fromArray(x, shape), { groups: 4 });
+      assertClose(t, await y.read(), groupNormFramewiseRef(x, shape, { groups: 4 }), { ...TOL, shape, name: 'framewise' });
+    } finally {
+      ctx.tune(prev);
+    }
+  });
+}
+
 test('groupNorm family random shapes (seeded)', async (t) => {
   const ctx = await gpu();
   const rng = Rng.fromString(t.title);

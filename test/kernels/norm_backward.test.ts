@@ -87,6 +87,31 @@ for (const [shape, groups] of GN_CASES) {
   }
 }
 
+// Both GroupNorm pass layouts of the tuning table's normLaneLen (see group_norm.test.ts).
+for (const [name, normLaneLen] of [['workgroup per chunk', 1], ['lane per chunk', 1 << 20]] as const) {
+  test.serial(`groupNormBackward with ${name} (normLaneLen ${normLaneLen})`, async (t) => {
+    const ctx = await gpu();
+    const prev = ctx.tune({ normLaneLen });
+    try {
+      const rng = Rng.fromString(t.title);
+      for (const [shape, groups] of [[[200, 32, 1, 1], 2], [[3, 8, 9, 9], 4], [[1, 4, 4100], 2]] as [number[], number][]) {
+        const C = shape[1]!;
+        const x = rng.array(numel(shape), -2, 3);
+        const g = rng.array(numel(shape), -1, 1);
+        const w = rng.array(C, 0.5, 1.5);
+        const b = rng.array(C, -0.5, 0.5);
+        const r = groupNormBackward(ctx.fromArray(x, shape), ctx.fromArray(g, shape), { groups, silu: true, weight: ctx.fromArray(w, [C]), bias: ctx.fromArray(b, [C]) });
+        const ref = groupNormBackwardRef(x, shape, g, { groups, silu: true, weight: w, bias: b });
+        close(t, await r.dx.read(), ref.dx, 'dx', shape);
+        close(t, await r.dweight!.read(), ref.dweight!, 'dweight');
+        close(t, await r.dbias!.read(), ref.dbias!, 'dbias');
+      }
+    } finally {
+      ctx.tune(prev);
+    }
+  });
+}
+
 // Frame-wise (LA) norm, 4 groups per frame: T = 1..5, one pixel per frame, odd sizes, H*W over a chunk.
 const LA_CASES: number[][] = [
   [1, 8, 1, 3, 5],

@@ -1,0 +1,43 @@
+/**
+ * Binding helpers shared by kernel families: a stand-in for an unused binding, row chunks of a
+ * table too large for one binding, and index arguments given as a tensor or as host ints.
+ */
+import { expectTensor } from './check.js';
+import type { GpuContext } from './context.js';
+import { KernelArgError } from './errors.js';
+import { Tensor } from './tensor.js';
+
+/** A 16-byte zeroed buffer standing in for an unused binding (one per role, so none alias). */
+export function unusedBinding(ctx: GpuContext, role: string): Tensor {
+  return ctx.constant(`unused.${role}`, () => ctx.zeros([4], 'u32', `unused.${role}`));
+}
+
+/** Row chunks [first row, row count) of a [V, D] f32 table, each within maxBytes at an aligned offset. */
+export function tableChunks(kernel: string, V: number, D: number, maxBytes: number, alignBytes: number): [number, number][] {
+  const rowBytes = D * 4;
+  if (V * rowBytes <= maxBytes) return [[0, V]];
+  // Chunk starts must be multiples of `step` rows for the byte offset to be aligned.
+  const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+  const step = alignBytes / gcd(rowBytes, alignBytes);
+  const rows = Math.floor(maxBytes / rowBytes / step) * step;
+  if (rows < 1) throw new KernelArgError(kernel, 'table', `an aligned group of ${step} rows of ${rowBytes} bytes exceeds the ${maxBytes}-byte binding limit`);
+  const out: [number, number][] = [];
+  for (let r = 0; r < V; r += rows) out.push([r, Math.min(rows, V - r)]);
+  return out;
+}
+
+/**
+ * Resolves an index argument: a GPU i32 tensor as is, or host ints validated against [0, limit)
+ * (first offender named) and uploaded.
+ */
+export function indexTensor(kernel: string, ids: Tensor | Int32Array, limit: number, ctx: GpuContext | undefined, shape?: readonly number[]): Tensor {
+  if (ids instanceof Tensor) {
+    expectTensor(kernel, 'indices', ids, { dtype: 'i32' });
+    return ids;
+  }
+  if (!(ids instanceof Int32Array)) throw new KernelArgError(kernel, 'indices', 'expected an i32 Tensor or an Int32Array');
+  if (!ctx) throw new KernelArgError(kernel, 'ctx', 'host indices need a GpuContext (pass opts.ctx)');
+  const bad = ids.findIndex((v) => v < 0 || v >= limit);
+  if (bad >= 0) throw new KernelArgError(kernel, 'indices', `index ${ids[bad]} at position ${bad} is out of range [0, ${limit})`);
+  return ctx.fromArray(ids, shape ?? [ids.length], 'i32', `${kernel}.indices`);
+}
