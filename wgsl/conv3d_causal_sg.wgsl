@@ -1,0 +1,29 @@
+// conv3d_causal_sg: conv3d_causal (same math, layouts, bindings and summation order; see
+// conv3d_causal.wgsl) for adapters with subgroups of >= 8 invocations, RM = 32, RN = 4.
+// The 8 vec4s of weights a (ci, tap) step needs are loaded once per subgroup, one per lane, and spread
+// with subgroupBroadcast instead of each lane loading all of them. On lavapipe every load inside
+// these loops runs lane by lane even at a uniform address, so this cuts the loads per 128 FMAs from
+// 4 vec4 + 8 scalar per lane to 1 vec4 + 4 scalar (figures: bench/README.md, Design measurements).
+// Same summation order, so both variants give bit-identical results.
+//
+// Dispatch: (ceil(HO*WO / (WG*RN)), ceil(Cout / RM), B*T); PACK: ceil(n / (4 WG)) folded, n = ceil(Cout/RM)*RM*K.
+
+enable subgroups;
+// #include "lib/spread8.wgsl"
+// #include "lib/grid.wgsl"
+// #include "lib/conv3d_body.wgsl"
+
+// Lane L < 8 loads weight vec4 L of the step; every lane gets all 8.
+fn weights_of(wk: u32, lane: u32) -> array<vec4<f32>, 8> {
+  return spread8(w[wk + lane]);
+}
+
+fn weight4(wl: array<vec4<f32>, 8>, wk: u32, i4: u32) -> vec4<f32> {
+  return wl[i4];
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(subgroup_invocation_id) sid: u32, @builtin(local_invocation_index) lid: u32) {
+  conv_main(wid, nwg, lid, sid % 8u);
+}
