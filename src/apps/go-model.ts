@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { GpuContext } from '../../kernels/index.js';
 import { safetensorsSource } from '../graph/weights.js';
-import { type PresetName, PRESETS, type GoTokenLayout } from '../models/videoworld/presets.js';
+import { type PresetName, PRESETS, type GoTokenLayout, MICRO_WEIGHTS_FORMAT } from '../models/videoworld/presets.js';
 import { VideoWorldGo, randomWeights } from '../models/videoworld/videoworld.js';
 import { openWeightFiles, readSafetensorsFile } from '../node.js';
 
@@ -47,6 +47,9 @@ export async function loadGoModel(ctx: GpuContext, o: GoModelOptions = {}): Prom
   if (files.length === 1 && files[0]!.endsWith('.safetensors')) {
     const st = await readSafetensorsFile(files[0]!);
     if (st.metadata.format === 'videoworld-micro-v1') {
+      throw new Error(`${files[0]} holds micro weights of format ${st.metadata.format}; this version reads ${MICRO_WEIGHTS_FORMAT} (its tokenizer encodes patch by patch): retrain with \`npm run train:go-micro\``);
+    }
+    if (st.metadata.format === MICRO_WEIGHTS_FORMAT) {
       if (presetName && presetName !== 'micro') throw new Error(`${files[0]} holds the micro model, not preset '${presetName}'`);
       const preset = PRESETS.micro;
       const layout: GoTokenLayout = st.metadata.layout === 'no-ldm' ? { ...preset.tokens, actionTokens: 0 } : preset.tokens;

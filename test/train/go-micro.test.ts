@@ -5,7 +5,12 @@ import { GoGame } from '../../src/go/engine.js';
 import { RandomPlayer } from '../../src/go/players.js';
 import { readBoard } from '../../src/go/read.js';
 import { denormalizeImage } from '../../src/go/render.js';
-import { MICRO_TOKENS } from '../../src/models/videoworld/presets.js';
+import { MICRO_TOKENS, PRESETS } from '../../src/models/videoworld/presets.js';
+import { ImageTokenizer } from '../../src/models/videoworld/tokenizer.js';
+import { randomInitSource } from '../../src/graph/weights.js';
+import { SeededRng } from '../../src/graph/rng.js';
+import { assertClose } from '../helpers/close.js';
+import { gpu } from '../helpers/gpu.js';
 import { moveSequence, promptLength, sequenceTargets, transformPoint, transformStones, writeBoardImage } from '../../src/train/go-micro.js';
 
 test('the 8 symmetries are distinct, 0 is the identity, and each maps the board onto itself', (t) => {
@@ -64,4 +69,33 @@ test('moveSequence lays out one move as the battle prompt does, and only the gen
   const ablation = moveSequence({ ...layout, actionTokens: 0 }, board, [], next, 'b');
   t.is(ablation.length, seq.length - 1);
   t.true(new GoBoard().isEmpty());
+});
+
+test('patch encoder: a token depends on its own 4x4 patch only, and equals the patch encoded alone', async (t) => {
+  const ctx = await gpu();
+  const cfg = PRESETS.micro.tokenizer;
+  t.true(cfg.patchEncoder);
+  const tok = new ImageTokenizer(cfg);
+  await tok.load(ctx, randomInitSource(tok.namedParams(), 7));
+  const whole = new ImageTokenizer({ ...cfg, patchEncoder: false });
+  await whole.load(ctx, randomInitSource(whole.namedParams(), 7));
+  const rng = new SeededRng(3);
+  const S = 20;
+  const x = Float32Array.from({ length: 3 * S * S }, () => rng.next() * 2 - 1);
+  const enc = async (img: Float32Array) => tok.encode(ctx.fromArray(img, [1, 3, S, S])).encoderOut.read();
+  const a = await enc(x);
+  // Change one pixel of patch (row 2, col 3): only that token's features move.
+  const y = x.slice();
+  y[1 * S * S + (2 * 4 + 1) * S + 3 * 4 + 2]! += 1;
+  const b = await enc(y);
+  const D = cfg.dim;
+  for (let p = 0; p < 25; p++) {
+    const moved = Array.from({ length: D }, (_, d) => a[d * 25 + p] !== b[d * 25 + p]).some(Boolean);
+    t.is(moved, p === 2 * 5 + 3, `token ${p}`);
+  }
+  // Token (1, 4) equals its 4x4 patch run through the same encoder as a whole image.
+  const patch = new Float32Array(3 * 16);
+  for (let c = 0; c < 3; c++) for (let r = 0; r < 4; r++) for (let q = 0; q < 4; q++) patch[c * 16 + r * 4 + q] = x[c * S * S + (4 + r) * S + 16 + q]!;
+  const alone = await whole.encode(ctx.fromArray(patch, [1, 3, 4, 4])).encoderOut.read();
+  assertClose(t, Array.from({ length: D }, (_, d) => a[d * 25 + 9]!), alone, { atol: 1e-5, rtol: 1e-5, name: 'patch alone' });
 });

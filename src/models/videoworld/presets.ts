@@ -68,6 +68,12 @@ export interface VideoWorldPreset {
 const MICRO_IMAGE_CODES = MICRO_TOKENIZER.levels.reduce((a, b) => a * b, 1);
 const MICRO_ACTION_CODES = MICRO_LDM.levels.reduce((a, b) => a * b, 1);
 
+/**
+ * The safetensors metadata `format` of micro model files. v2: the patch encoder (MICRO_TOKENIZER);
+ * v1 files were trained with the whole-image encoder and read as noise under v2.
+ */
+export const MICRO_WEIGHTS_FORMAT = 'videoworld-micro-v2';
+
 /** The micro model's vocabulary: 8 specials, then the image codes, then the LDM's action codes. */
 export const MICRO_TOKENS = {
   pad: 0,

@@ -187,6 +187,13 @@ export interface TokenizerConfig {
   levels: readonly number[];
   /** FSQ dim (post_encode / pre_decode width). */
   dim: number;
+  /**
+   * Encode each token's pixel patch on its own (as a batch of patches, zero-padded at the patch's
+   * edge) instead of the whole image: a token then depends on its patch alone, so a change inside
+   * one patch changes one token. Not in upstream; the micro model uses it so that a move changes
+   * the one token of its 2x2 intersections and the transformer copies the rest.
+   */
+  patchEncoder?: boolean;
 }
 
 /** The Go image tokenizer: width 128, encoder mults (1,1,1,2,2,4,4) depth 2, decoder (4,4,2,2,1,1,1) depth 3. */
@@ -220,15 +227,19 @@ export const SMALL_TOKENIZER: TokenizerConfig = {
 /**
  * The micro Go model's tokenizer: 20x20 grid images (2 px per intersection), two downsamplings to
  * 5x5 tokens of 2x2 intersections each, FSQ 5^4 = 625 codes (81 board patterns per token, with slack).
- * GroupNorm over 4 channels with eps 1e-4: at width 32 upstream's GN(32) would normalize single
- * channels of 5x5 maps, which a board of mostly identical tokens makes near-constant.
+ * The encoder sees one 4x4 patch at a time (patchEncoder): with the whole image, a move changed 0-6
+ * tokens (median 2-3 over 161 game moves) and the transformer could not learn the edits.
+ * GroupNorm with eps 1e-4 over 4 channels in the decoder (upstream's GN(32) would normalize single
+ * channels of 5x5 maps, near-constant on a board of mostly identical tokens) and over 16 in the
+ * encoder, whose last stages are 1x1.
  */
 const MICRO_NORM: NormConfig = { groups: 8, eps: 1e-4 };
 export const MICRO_TOKENIZER: TokenizerConfig = {
-  encoder: { inChannels: 3, outChannels: 32, width: 32, depth: 1, widthMults: [1, 1, 1], attentionLayer: 3, refineLayer: 3, norm: MICRO_NORM },
+  encoder: { inChannels: 3, outChannels: 32, width: 32, depth: 1, widthMults: [1, 1, 1], attentionLayer: 3, refineLayer: 3, norm: { groups: 2, eps: 1e-4 } },
   decoder: { inChannels: 32, outChannels: 3, width: 32, depth: 1, widthMults: [1, 1, 1], attentionLayer: 3, refineLayer: 0, hiddenChannels: 32, norm: MICRO_NORM },
   levels: [5, 5, 5, 5],
   dim: 32,
+  patchEncoder: true,
 };
 
 export interface TokenizerEncoding {
@@ -267,7 +278,7 @@ export class ImageTokenizer extends Module {
   encode(image: Tensor): TokenizerEncoding {
     this.require(image.shape.length === 4 && image.shape[1] === this.cfg.encoder.inChannels, `image [${image.shape.join(',')}], expected [B, ${this.cfg.encoder.inChannels}, H, W]`);
     notDifferentiable(image.ctx, 'ImageTokenizer.encode (train through reconstruct())');
-    const encoderOut = this.vbackbone.forward(image);
+    const encoderOut = this.encoder(image);
     const postEncode = this.postEncode.forward(encoderOut);
     const { codes, indices } = image.ctx.scope(() => fsqQuantize(postEncode, { levels: this.cfg.levels, projectIn: { weight: this.projectIn.weight.t, bias: this.projectIn.bias!.t } }));
     codes.dispose();
@@ -279,7 +290,7 @@ export class ImageTokenizer extends Module {
    * differentiable end to end (src/graph/ops.ts). Returns the reconstruction and the indices.
    */
   reconstruct(image: Tensor): { recon: Tensor<'f32'>; indices: Tensor<'i32'> } {
-    const post = this.postEncode.forward(this.vbackbone.forward(image));
+    const post = this.postEncode.forward(this.encoder(image));
     const [B, D, h, w] = post.shape as [number, number, number, number];
     const N = h * w;
     const u = this.projectIn.forward(reshape(permuteOp(reshape(post, [B, D, N]), [0, 2, 1]), [B * N, D]));
@@ -287,6 +298,23 @@ export class ImageTokenizer extends Module {
     const z = this.projectOut.forward(codes);
     const zc = reshape(permuteOp(reshape(z, [B, N, D]), [0, 2, 1]), [B, D, h, w]);
     return { recon: this.decoder.forward(this.preDecode.forward(zc)), indices: indices.reshape([B, h, w]) };
+  }
+
+  /** The VQGAN encoder's output [B, dim, h, w], patch by patch under patchEncoder. */
+  private encoder(image: Tensor): Tensor<'f32'> {
+    if (!this.cfg.patchEncoder) return this.vbackbone.forward(image);
+    const [B, C, H, W] = image.shape as [number, number, number, number];
+    const p = 2 ** (this.cfg.encoder.widthMults.length - 1);
+    this.require(H % p === 0 && W % p === 0, `patchEncoder: image ${H}x${W} is not a whole number of ${p}x${p} patches`);
+    const [h, w] = [H / p, W / p];
+    const ctx = image.ctx;
+    const patches = ctx.scope(() => reshape(permuteOp(reshape(image, [B, C, h, p, w, p]), [0, 2, 4, 1, 3, 5]), [B * h * w, C, p, p]));
+    const out = this.vbackbone.forward(patches);
+    patches.dispose();
+    const D = out.shape[1]!;
+    const y = ctx.scope(() => permuteOp(reshape(out, [B, h, w, D]), [0, 3, 1, 2]));
+    out.dispose();
+    return y;
   }
 
   /** FSQ indices [B, h, w] -> codes after project_out, channel-first [B, dim, h, w]. */
