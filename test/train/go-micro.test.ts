@@ -7,6 +7,7 @@ import { readBoard } from '../../src/go/read.js';
 import { denormalizeImage } from '../../src/go/render.js';
 import { MICRO_TOKENS, PRESETS } from '../../src/models/videoworld/presets.js';
 import { ImageTokenizer } from '../../src/models/videoworld/tokenizer.js';
+import { VideoWorldGo, randomWeights } from '../../src/models/videoworld/videoworld.js';
 import { randomInitSource } from '../../src/graph/weights.js';
 import { SeededRng } from '../../src/graph/rng.js';
 import { assertClose } from '../helpers/close.js';
@@ -98,4 +99,24 @@ test('patch encoder: a token depends on its own 4x4 patch only, and equals the p
   for (let c = 0; c < 3; c++) for (let r = 0; r < 4; r++) for (let q = 0; q < 4; q++) patch[c * 16 + r * 4 + q] = x[c * S * S + (4 + r) * S + 16 + q]!;
   const alone = await whole.encode(ctx.fromArray(patch, [1, 3, 4, 4])).encoderOut.read();
   assertClose(t, Array.from({ length: D }, (_, d) => a[d * 25 + 9]!), alone, { atol: 1e-5, rtol: 1e-5, name: 'patch alone' });
+});
+
+test('requireChange: the generated board differs from the input, copied up to the first change', async (t) => {
+  const ctx = await gpu();
+  const preset = PRESETS.micro;
+  const model = new VideoWorldGo(preset, preset.transformer, { ...preset.tokens, actionTokens: 0 });
+  await model.load(ctx, randomWeights(model, 'require-change-test'));
+  const S = preset.imageSize;
+  const image = ctx.fromArray(Float32Array.from({ length: 3 * S * S }, (_, i) => ((i * 37) % 11) / 5 - 1), [1, 3, S, S]);
+  for (const sampling of [{ greedy: true }, { seed: 5, temperature: 1 }]) {
+    const r = await model.move(ctx, image, { sampling, toPlay: 'w', requireChange: true });
+    r.nextImage.dispose();
+    const first = r.nextIndices.findIndex((v, i) => v !== r.boardIndices[i]);
+    t.true(first >= 0, `${JSON.stringify(sampling)}: the board changed`);
+    t.deepEqual(r.tokens.slice(0, 2), [preset.tokens.actEnd, preset.tokens.imStart]);
+  }
+  const withActions = new VideoWorldGo(preset);
+  const firstChange = (withActions as unknown as { firstChange: (...a: unknown[]) => Promise<number[]> }).firstChange.bind(withActions);
+  await t.throwsAsync(() => firstChange(ctx, [], new Int32Array(25), {}), { message: /requireChange needs a layout without action tokens/ });
+  image.dispose();
 });

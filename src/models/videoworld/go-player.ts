@@ -4,7 +4,8 @@
  * when the generated board gives no legal move).
  *
  * Try 0 samples greedily (the model's most likely move); retries sample at temperature 1 with a
- * fresh seed, as upstream's loop resamples.
+ * fresh seed, as upstream's loop resamples. For the micro model the board is generated conditioned
+ * on changing (requireChange): decoded token by token, greedy copies the whole board.
  */
 import type { GpuContext, SampleOptions } from '../../../kernels/index.js';
 import { type Colour, type Point, gtpName } from '../../go/board.js';
@@ -49,6 +50,11 @@ export interface ModelMoveOptions {
   seed?: number;
   /** 'grid' (default): classify every point and diff; 'upstream': the battle loop's morphology (one new stone). */
   reader?: MoveReader;
+  /**
+   * Generate boards that differ from the input (VideoWorldGo MoveOptions.requireChange). Default:
+   * on for layouts without action tokens (the micro model), off otherwise (upstream's loop).
+   */
+  requireChange?: boolean;
   onTry?: (t: { attempt: number; tokens: number[]; move: string | null; reason: string | null; ms: number }) => void;
   /** Called with each generated token (attempt, step). */
   onToken?: (id: number, step: number, attempt: number) => void;
@@ -75,6 +81,7 @@ export async function modelMove(ctx: GpuContext, model: VideoWorldGo, game: GoGa
   const tries = o.tries ?? 10;
   if (!Number.isInteger(tries) || tries < 1) throw new RangeError(`modelMove: tries ${tries} (an integer >= 1)`);
   const preset = model.preset;
+  const requireChange = o.requireChange ?? model.tokens.actionTokens === 0;
   const S = preset.imageSize;
   const before = game.board();
   const mover: Colour = game.toPlay;
@@ -89,7 +96,7 @@ export async function modelMove(ctx: GpuContext, model: VideoWorldGo, game: GoGa
     const ta = performance.now();
     const sampling: SampleOptions = attempt === 0 ? { greedy: true } : { seed: ((o.seed ?? 0) + attempt) >>> 0, temperature: 1 };
     const image = ctx.fromArray(x, [1, 3, S, S]);
-    const r = await model.move(ctx, image, { sampling, toPlay: mover, onToken: o.onToken && ((id, step) => o.onToken!(id, step, attempt)) });
+    const r = await model.move(ctx, image, { sampling, toPlay: mover, requireChange, onToken: o.onToken && ((id, step) => o.onToken!(id, step, attempt)) });
     image.dispose();
     generated = denormalizeImage(await r.nextImage.read(), S, S);
     r.nextImage.dispose();

@@ -7,7 +7,7 @@
  * sample 3 latent-action tokens, <act_end>, <im_start>, 16 next-board tokens -> decode the next
  * board image. (The move itself is read off the two images; see src/go.)
  */
-import { type GpuContext, type SampleOptions, type Tensor, ropeInvFreq } from '../../../kernels/index.js';
+import { type GpuContext, type SampleOptions, type Tensor, ropeInvFreq, sampleRef } from '../../../kernels/index.js';
 import { Module, type Param } from '../../graph/module.js';
 import { hinit, hinitSeed } from '../../io/hinit.js';
 import type { WeightSource } from '../../graph/weights.js';
@@ -22,6 +22,15 @@ export interface MoveOptions {
   toPlay?: Colour;
   /** Called with each generated token. */
   onToken?: (id: number, step: number) => void;
+  /**
+   * Sample the next board conditioned on its differing from the input board (layouts without
+   * action tokens): the model's own first-change distribution from one teacher-forced pass over
+   * an unchanged board, P(first change at i) = P(not copy at i | copies before) * prod P(copy
+   * before), picks where (argmax when greedy), the token there is drawn without the copy, the rest
+   * is generated as usual. Per-token greedy decoding copies the board: at each single position a
+   * copy is the likeliest token, although some position must change.
+   */
+  requireChange?: boolean;
 }
 
 export interface MoveResult {
@@ -80,6 +89,37 @@ export class VideoWorldGo extends Module {
     return out;
   }
 
+  /** See MoveOptions.requireChange: the generated tokens up to and including the first changed board token. */
+  private async firstChange(ctx: GpuContext, prompt: number[], board: Int32Array, sampling: SampleOptions): Promise<number[]> {
+    const t = this.tokens;
+    this.require(t.actionTokens === 0, `requireChange needs a layout without action tokens (this one has ${t.actionTokens})`);
+    const ids = Array.from(board, (i) => i + t.imageOffset);
+    const copy = [t.actEnd, t.imStart, ...ids];
+    const V = this.transformer.cfg.vocabSize;
+    const logits = this.transformer.forward(ctx, [[...prompt, ...copy.slice(0, -1)]]);
+    const all = await logits.read();
+    logits.dispose();
+    // Row r of `all` predicts token r + 1; board token i is copy[2 + i], predicted by row prompt.length + 1 + i.
+    const row = (i: number) => all.subarray((prompt.length + 1 + i) * V, (prompt.length + 2 + i) * V);
+    const logFirst = new Float64Array(ids.length);
+    let logCopies = 0;
+    ids.forEach((id, i) => {
+      const r = row(i);
+      let max = -Infinity;
+      for (const v of r) max = Math.max(max, v);
+      let z = 0;
+      for (const v of r) z += Math.exp(v - max);
+      const logCopy = r[id]! - max - Math.log(z);
+      logFirst[i] = logCopies + Math.log(Math.max(1e-30, -Math.expm1(logCopy)));
+      logCopies += logCopy;
+    });
+    const [at] = sampleRef(logFirst, ids.length, sampling);
+    const r = Float64Array.from(row(at!));
+    r[ids[at!]!] = -Infinity;
+    const [id] = sampleRef(r, V, { ...sampling, step: ((sampling.step ?? 0) + 1) >>> 0 });
+    return [...copy.slice(0, 2 + at!), id!];
+  }
+
   /** One model move: image [1, 3, S, S] in [-1, 1] -> generated tokens and the predicted next board. */
   async move(ctx: GpuContext, image: Tensor, opts: MoveOptions = {}): Promise<MoveResult> {
     const S = this.preset.imageSize;
@@ -93,13 +133,17 @@ export class VideoWorldGo extends Module {
     const t1 = performance.now();
     const n = this.imageTokens;
     const t = this.tokens;
-    const gen = await this.transformer.generate(ctx, this.prompt(boardIndices, opts.toPlay), {
+    const prompt = this.prompt(boardIndices, opts.toPlay);
+    const head = opts.requireChange ? await this.firstChange(ctx, prompt, boardIndices, opts.sampling ?? {}) : [];
+    head.forEach((id, step) => opts.onToken?.(id, step));
+    const gen = await this.transformer.generate(ctx, [...prompt, ...head], {
       // Upstream's budget is the next board plus 9; a layout with its own stop token needs exactly its move.
-      maxNewTokens: t.stop === undefined ? n + 9 : t.actionTokens + n + 3,
+      maxNewTokens: (t.stop === undefined ? n + 9 : t.actionTokens + n + 3) - head.length,
       sampling: opts.sampling,
       stopTokens: [t.eos, ...(t.stop === undefined ? [] : [t.stop])],
-      onToken: opts.onToken,
+      onToken: opts.onToken && ((id, step) => opts.onToken!(id, step + head.length)),
     });
+    gen.tokens = [...head, ...gen.tokens];
     const t2 = performance.now();
     const nextIndices = this.nextIndicesFrom(gen.tokens);
     const side = Math.sqrt(n);
