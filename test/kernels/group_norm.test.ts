@@ -16,6 +16,7 @@ import {
 import { assertClose } from '../helpers/close.js';
 import { loadGolden } from '../helpers/golden.js';
 import { gpu } from '../helpers/gpu.js';
+import { NORM_LAYOUTS, NORM_LAYOUT_CASES } from '../helpers/norm-layouts.js';
 import { Rng } from '../helpers/rng.js';
 
 // kernels/group_norm.ts: O(1) data within atol 2e-6 + rtol 2e-6 of the double reference.
@@ -136,14 +137,13 @@ test('adaGroupNorm random (scale, shift per batch and channel)', async (t) => {
 
 // The tuning table's normLaneLen picks one invocation per row (short rows) or one workgroup per
 // chunk; both must hold on every shape, whatever this adapter's entry picks by default.
-for (const [name, normLaneLen] of [['workgroup per chunk', 1], ['lane per chunk', 1 << 20]] as const) {
+for (const [name, normLaneLen] of NORM_LAYOUTS) {
   test.serial(`groupNorm, groupNormFramewise, groupNormStats with ${name} (normLaneLen ${normLaneLen})`, async (t) => {
     const ctx = await gpu();
     const prev = ctx.tune({ normLaneLen });
     try {
       const rng = Rng.fromString(t.title);
-      // The patch encoder's 1x1 maps over a batch of 200, 9x9 rows, rows over one 4096-element chunk.
-      for (const [shape, groups] of [[[200, 32, 1, 1], 2], [[3, 8, 9, 9], 4], [[1, 4, 4100], 2]] as [number[], number][]) {
+      for (const [shape, groups] of NORM_LAYOUT_CASES) {
         const C = shape[1]!;
         const x = rng.array(numel(shape), -2, 3);
         const w = rng.array(C, 0.5, 1.5);

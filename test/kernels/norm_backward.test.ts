@@ -15,6 +15,7 @@ import { rowNormRef } from '../../kernels/row_norm.js';
 import { assertClose } from '../helpers/close.js';
 import { loadGolden } from '../helpers/golden.js';
 import { gpu } from '../helpers/gpu.js';
+import { NORM_LAYOUTS, NORM_LAYOUT_CASES } from '../helpers/norm-layouts.js';
 import { Rng } from '../helpers/rng.js';
 
 // kernels/norm_backward.ts: per output tensor |err| <= 1e-5 scale + 1e-5 |ref|, scale = max|ref| (f32
@@ -88,13 +89,13 @@ for (const [shape, groups] of GN_CASES) {
 }
 
 // Both GroupNorm pass layouts of the tuning table's normLaneLen (see group_norm.test.ts).
-for (const [name, normLaneLen] of [['workgroup per chunk', 1], ['lane per chunk', 1 << 20]] as const) {
+for (const [name, normLaneLen] of NORM_LAYOUTS) {
   test.serial(`groupNormBackward with ${name} (normLaneLen ${normLaneLen})`, async (t) => {
     const ctx = await gpu();
     const prev = ctx.tune({ normLaneLen });
     try {
       const rng = Rng.fromString(t.title);
-      for (const [shape, groups] of [[[200, 32, 1, 1], 2], [[3, 8, 9, 9], 4], [[1, 4, 4100], 2]] as [number[], number][]) {
+      for (const [shape, groups] of NORM_LAYOUT_CASES) {
         const C = shape[1]!;
         const x = rng.array(numel(shape), -2, 3);
         const g = rng.array(numel(shape), -1, 1);
