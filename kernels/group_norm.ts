@@ -152,13 +152,13 @@ export function chunking(g: GroupNormGeometry) {
   return { sets, params };
 }
 
-/** Passes 1 and 2: a [sets, 3] tensor of (count, mean, M2). */
 /** LANE_CHUNKS and the grid of a pass over `n` chunks of rows of `len` elements (lib/group_chunk.wgsl). */
 export function chunkGrid(ctx: GpuContext, n: number, len: number, wg: number): { LANE_CHUNKS: number; workgroups: ReturnType<typeof foldGrid> } {
   const lane = len <= ctx.tuning.normLaneLen;
   return { LANE_CHUNKS: lane ? 1 : 0, workgroups: foldGrid(lane ? Math.ceil(n / wg) : n, ctx.limits.maxComputeWorkgroupsPerDimension) };
 }
 
+/** Passes 1 and 2: a [sets, 3] tensor of (count, mean, M2). */
 function stats(k: string, x: Tensor, g: GroupNormGeometry): Tensor<'f32'> {
   const ctx = x.ctx;
   const { sets, params } = chunking(g);

@@ -7,7 +7,7 @@
  * sample 3 latent-action tokens, <act_end>, <im_start>, 16 next-board tokens -> decode the next
  * board image. (The move itself is read off the two images; see src/go.)
  */
-import { type GpuContext, type SampleOptions, type Tensor, ropeInvFreq, sampleRef } from '../../../kernels/index.js';
+import { type GpuContext, type SampleOptions, type Tensor, ropeInvFreq, sampleRef, softmaxRef } from '../../../kernels/index.js';
 import { Module, type Param } from '../../graph/module.js';
 import { hinit, hinitSeed } from '../../io/hinit.js';
 import type { WeightSource } from '../../graph/weights.js';
@@ -104,14 +104,9 @@ export class VideoWorldGo extends Module {
     const logFirst = new Float64Array(ids.length);
     let logCopies = 0;
     ids.forEach((id, i) => {
-      const r = row(i);
-      let max = -Infinity;
-      for (const v of r) max = Math.max(max, v);
-      let z = 0;
-      for (const v of r) z += Math.exp(v - max);
-      const logCopy = r[id]! - max - Math.log(z);
-      logFirst[i] = logCopies + Math.log(Math.max(1e-30, -Math.expm1(logCopy)));
-      logCopies += logCopy;
+      const copyP = softmaxRef(row(i), V)[id]!;
+      logFirst[i] = logCopies + Math.log(Math.max(1e-30, 1 - copyP));
+      logCopies += Math.log(copyP);
     });
     const [at] = sampleRef(logFirst, ids.length, sampling);
     const r = Float64Array.from(row(at!));
