@@ -10,8 +10,10 @@
 // shipped as the default model until the LDM's codes carry the move.
 //
 // Stages (each resumes from its checkpoint in --out, finished stages are skipped):
-//   games        reference-player games (MCTS, --playouts per move), a child process running
-//                alongside the tokenizer stage; the held-out games are never trained on
+//   games        reference-player games (MCTS, --playouts per move): --games of self-play and
+//                --random-games against a uniformly random player (only the reference player's
+//                moves become transitions), a child process running alongside the tokenizer stage;
+//                the held-out games are never trained on
 //   tokenizer    FSQ VQ-GAN on 20x20 grid images of random positions (reconstruction MSE)
 //   tokens       every training position (x --symmetries) -> 25 board tokens
 //   ldm          Latent Dynamics Model on (board, next board) frame pairs -> one latent action code
@@ -50,13 +52,14 @@ const { values: o } = parseArgs({
     ship: { type: 'string', default: join(here, '..', 'weights') },
     seed: { type: 'string', default: '1' },
     games: { type: 'string', default: '400' },
+    'random-games': { type: 'string', default: '300' },
     'eval-games': { type: 'string', default: '40' },
     playouts: { type: 'string', default: '300' },
     symmetries: { type: 'string', default: '2' },
     batch: { type: 'string', default: '16' },
     'tokenizer-steps': { type: 'string', default: '600' },
     'ldm-steps': { type: 'string', default: '600' },
-    'transformer-steps': { type: 'string', default: '2000' },
+    'transformer-steps': { type: 'string', default: '3000' },
     ldm: { type: 'boolean', default: false },
     stage: { type: 'string', default: 'all' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -97,8 +100,9 @@ function finish(stage: string, info: Record<string, unknown>): void {
 
 // ---- games (also the child process's whole job) ----
 const nGames = num('games');
+const nRandomGames = num('random-games', 0);
 const nEval = num('eval-games');
-const gameSeed = (split: 'train' | 'eval') => (split === 'train' ? seed * 1000 + 1 : seed * 1000 + 2);
+const gameSeed = (split: 'train' | 'eval' | 'random') => seed * 1000 + { train: 1, eval: 2, random: 3 }[split];
 function gamesFile(): { train: GameRecord[]; eval: GameRecord[] } {
   return JSON.parse(readFileSync(file('games.json'), 'utf8')) as { train: GameRecord[]; eval: GameRecord[] };
 }
@@ -108,24 +112,25 @@ const goGames = () => import('../src/go/games.js');
 if (o.stage === 'games') {
   const { generateGames } = await goGames();
   const t0 = performance.now();
-  const make = (split: 'train' | 'eval', count: number) =>
+  const make = (split: 'train' | 'eval' | 'random', count: number) =>
     generateGames({
       count,
       seed: gameSeed(split),
       playouts: num('playouts'),
+      vsRandom: split === 'random',
       onGame: (i) => {
         if ((i + 1) % 10 === 0 || i + 1 === count) log(`games (${split}): ${i + 1}/${count}, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
       },
     });
-  const games = { train: make('train', nGames), eval: make('eval', nEval) };
+  const games = { train: [...make('train', nGames), ...make('random', nRandomGames)], eval: make('eval', nEval) };
   writeFileSync(file('games.json'), JSON.stringify(games));
-  finish('games', { train: nGames, eval: nEval, playouts: num('playouts'), moves: games.train.reduce((a, g) => a + g.moves.length, 0), seconds: Math.round((performance.now() - t0) / 1000) });
+  finish('games', { train: nGames, random: nRandomGames, eval: nEval, playouts: num('playouts'), moves: games.train.reduce((a, g) => a + g.moves.length, 0), seconds: Math.round((performance.now() - t0) / 1000) });
   process.exit(0);
 }
 
 function startGames(): Promise<void> {
   if (done('games') || o.stage === 'tokenizer') return Promise.resolve();
-  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--stage', 'games', '--out', out, '--seed', String(seed), '--games', String(nGames), '--eval-games', String(nEval), '--playouts', o.playouts!];
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--stage', 'games', '--out', out, '--seed', String(seed), '--games', String(nGames), '--random-games', String(nRandomGames), '--eval-games', String(nEval), '--playouts', o.playouts!];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.on('error', reject);
@@ -227,7 +232,8 @@ try {
     nStates += s.length;
   }
   const transitions: { g: number; t: number }[] = [];
-  games.forEach((g, gi) => g.moves.forEach((_, t) => transitions.push({ g: gi, t })));
+  // The random player's moves are positions to answer, not moves to learn.
+  games.forEach((g, gi) => g.moves.forEach((_, t) => g.random !== (t % 2 === 0 ? 'b' : 'w') && transitions.push({ g: gi, t })));
   const transition = (k: number, sym: number): Transition => {
     const { g, t } = transitions[k]!;
     const m = games[g]!.moves[t]!;

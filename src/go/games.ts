@@ -1,14 +1,16 @@
-/** Self-play games of the reference player: the move lists the training videos are rendered from. */
+/** Games of the reference player (self-play or against a random player): the move lists the training videos are rendered from. */
 
 import type { Colour, GoBoard, Point } from './board.js';
 import { GoGame, type Rules } from './engine.js';
-import { ReferencePlayer } from './players.js';
+import { RandomPlayer, ReferencePlayer } from './players.js';
 
 export interface GameRecord {
   moves: (Point | null)[];
   result: { winner: Colour; margin: number };
   /** The seed of the game's player: `playGame({ seed })` replays it. */
   seed: number;
+  /** The colour of a uniformly random legal player (RandomPlayer, same seed); absent in self-play. */
+  random?: Colour;
 }
 
 export interface PlayGameOptions {
@@ -18,20 +20,27 @@ export interface PlayGameOptions {
   komi?: number;
   /** Safety cap on the number of moves (passes included), default 150; the position is then scored as it stands. */
   maxMoves?: number;
+  /** The colour a uniformly random legal player takes (default: none, the reference player plays both). */
+  random?: Colour;
 }
 
-/** One game of a ReferencePlayer against itself, scored by area with the given komi. */
+/** One game of a ReferencePlayer against itself or a random player, scored by area with the given komi. */
 export function playGame(o: PlayGameOptions): GameRecord {
   const maxMoves = o.maxMoves ?? 150;
   if (!Number.isInteger(maxMoves) || maxMoves < 0) throw new RangeError(`playGame: maxMoves ${maxMoves} (an integer >= 0)`);
   const game = new GoGame({ rules: o.rules, komi: o.komi });
   const player = new ReferencePlayer({ seed: o.seed, playouts: o.playouts });
-  while (!game.isOver() && game.moves.length < maxMoves) game.play(player.choose(game));
+  const random = o.random && new RandomPlayer(o.seed);
+  while (!game.isOver() && game.moves.length < maxMoves) game.play((random && game.toPlay === o.random ? random : player).choose(game));
   const { winner, margin } = game.score();
-  return { moves: [...game.moves], result: { winner, margin }, seed: o.seed };
+  return { moves: [...game.moves], result: { winner, margin }, seed: o.seed, ...(o.random ? { random: o.random } : {}) };
 }
 
-/** `count` self-play games; game i uses seed (seed * 1000003 + i) >>> 0. */
+/**
+ * `count` games; game i uses seed (seed * 1000003 + i) >>> 0. With `vsRandom` the reference player
+ * meets a random player, Black in even games and White in odd ones (positions the reference player's
+ * self-play never reaches: what a model playing a weak opponent sees).
+ */
 export function generateGames(o: {
   count: number;
   seed: number;
@@ -39,13 +48,15 @@ export function generateGames(o: {
   rules?: Rules;
   komi?: number;
   maxMoves?: number;
+  vsRandom?: boolean;
   onGame?: (i: number, game: GameRecord) => void;
 }): GameRecord[] {
   if (!Number.isInteger(o.count) || o.count < 0) throw new RangeError(`generateGames: count ${o.count} (an integer >= 0)`);
   if (!Number.isFinite(o.seed)) throw new RangeError(`generateGames: seed ${o.seed} is not a finite number`);
   const out: GameRecord[] = [];
   for (let i = 0; i < o.count; i++) {
-    const rec = playGame({ seed: (Math.imul(o.seed >>> 0, 1000003) + i) >>> 0, playouts: o.playouts, rules: o.rules, komi: o.komi, maxMoves: o.maxMoves });
+    const random: Colour | undefined = o.vsRandom ? (i % 2 === 0 ? 'w' : 'b') : undefined;
+    const rec = playGame({ seed: (Math.imul(o.seed >>> 0, 1000003) + i) >>> 0, playouts: o.playouts, rules: o.rules, komi: o.komi, maxMoves: o.maxMoves, random });
     o.onGame?.(i, rec);
     out.push(rec);
   }

@@ -120,3 +120,35 @@ test('requireChange: the generated board differs from the input, copied up to th
   await t.throwsAsync(() => firstChange(ctx, [], new Int32Array(25), {}), { message: /requireChange needs a layout without action tokens/ });
   image.dispose();
 });
+
+test('changeRank: ranked first changes are distinct, and the copy-drafted board equals token-by-token greedy decoding', async (t) => {
+  const ctx = await gpu();
+  const preset = PRESETS.micro;
+  const layout = { ...preset.tokens, actionTokens: 0 };
+  const model = new VideoWorldGo(preset, preset.transformer, layout);
+  await model.load(ctx, randomWeights(model, 'change-rank-test'));
+  const S = preset.imageSize;
+  const image = ctx.fromArray(Float32Array.from({ length: 3 * S * S }, (_, i) => ((i * 29) % 13) / 6 - 1), [1, 3, S, S]);
+  const firstChange = (model as unknown as { firstChange: (...a: unknown[]) => Promise<number[]> }).firstChange.bind(model);
+  const heads = new Set<string>();
+  let redrafts = 0;
+  for (const rank of [0, 1, 2, 7]) {
+    const seen: number[] = [];
+    const r = await model.move(ctx, image, { toPlay: 'b', requireChange: true, changeRank: rank, onToken: (id) => seen.push(id) });
+    r.nextImage.dispose();
+    t.deepEqual(seen, r.tokens, 'onToken sees every token');
+    const prompt = model.prompt(r.boardIndices, 'b');
+    const head = await firstChange(ctx, prompt, r.boardIndices, { greedy: true }, rank);
+    heads.add(head.join(','));
+    t.deepEqual(r.tokens.slice(0, head.length), head);
+    const rest = r.tokens.length - head.length;
+    const ref = await model.transformer.generate(ctx, [...prompt, ...head], { maxNewTokens: rest, sampling: { greedy: true } });
+    t.deepEqual(r.tokens.slice(head.length), ref.tokens, `rank ${rank}`);
+    // Every token after the head that is not the input board's is a redraft.
+    redrafts += r.tokens.slice(head.length, head.length + r.boardIndices.length - (head.length - 2)).filter((id, j) => id !== r.boardIndices[head.length - 2 + j]! + layout.imageOffset).length;
+  }
+  t.is(heads.size, 4, 'each rank is a different first change');
+  t.true(redrafts > 0, 'random weights disagree with the draft somewhere (the redraft path ran)');
+  await t.throwsAsync(() => model.move(ctx, image, { changeRank: 0 }), { message: /changeRank needs requireChange/ });
+  image.dispose();
+});

@@ -5,7 +5,9 @@
  *
  * Try 0 samples greedily (the model's most likely move); retries sample at temperature 1 with a
  * fresh seed, as upstream's loop resamples. For the micro model the board is generated conditioned
- * on changing (requireChange): decoded token by token, greedy copies the whole board.
+ * on changing (requireChange: decoded token by token, greedy copies the whole board), and try k takes
+ * the k-th likeliest first change with the rest of the board greedy (changeRank), so no two tries
+ * repeat a board and a retry does not corrupt the board's other stones.
  */
 import type { GpuContext, SampleOptions } from '../../../kernels/index.js';
 import { type Colour, type Point, gtpName } from '../../go/board.js';
@@ -96,14 +98,15 @@ export async function modelMove(ctx: GpuContext, model: VideoWorldGo, game: GoGa
     const ta = performance.now();
     const sampling: SampleOptions = attempt === 0 ? { greedy: true } : { seed: ((o.seed ?? 0) + attempt) >>> 0, temperature: 1 };
     const image = ctx.fromArray(x, [1, 3, S, S]);
-    const r = await model.move(ctx, image, { sampling, toPlay: mover, requireChange, onToken: o.onToken && ((id, step) => o.onToken!(id, step, attempt)) });
+    const changeRank = requireChange ? attempt : undefined;
+    const r = await model.move(ctx, image, { sampling, toPlay: mover, requireChange, changeRank, onToken: o.onToken && ((id, step) => o.onToken!(id, step, attempt)) });
     image.dispose();
     generated = denormalizeImage(await r.nextImage.read(), S, S);
     r.nextImage.dispose();
     const n = r.tokens.length;
     stages.encode += r.timings.encodeMs;
     stages.prefill += r.timings.prefillMs;
-    stages.tokens += r.timings.decodeMsPerToken * Math.max(0, n - 1);
+    stages.tokens += r.timings.totalMs - r.timings.encodeMs - r.timings.prefillMs - r.timings.imageDecodeMs;
     stages.decode += r.timings.imageDecodeMs;
     generatedTokens += n;
     let reason: string | null = null;

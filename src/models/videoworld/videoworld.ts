@@ -11,7 +11,7 @@ import { type GpuContext, type SampleOptions, type Tensor, ropeInvFreq, sampleRe
 import { Module, type Param } from '../../graph/module.js';
 import { hinit, hinitSeed } from '../../io/hinit.js';
 import type { WeightSource } from '../../graph/weights.js';
-import { InternLM, type InternLMConfig } from './internlm.js';
+import { type GenerateResult, InternLM, type InternLMConfig } from './internlm.js';
 import type { Colour } from '../../go/board.js';
 import type { GoTokenLayout, VideoWorldPreset } from './presets.js';
 import { ImageTokenizer } from './tokenizer.js';
@@ -31,6 +31,13 @@ export interface MoveOptions {
    * copy is the likeliest token, although some position must change.
    */
   requireChange?: boolean;
+  /**
+   * With requireChange: the rank-th likeliest first change (0: the likeliest), ranked by its joint
+   * probability prod P(copy before) * P(token at i), instead of one drawn by `sampling`; the rest of
+   * the board is decoded greedily. A player's retries walk down this list, so no two tries repeat a
+   * board head (sampled retries redraw likely failures and corrupt the rest of the board).
+   */
+  changeRank?: number;
 }
 
 export interface MoveResult {
@@ -90,7 +97,7 @@ export class VideoWorldGo extends Module {
   }
 
   /** See MoveOptions.requireChange: the generated tokens up to and including the first changed board token. */
-  private async firstChange(ctx: GpuContext, prompt: number[], board: Int32Array, sampling: SampleOptions): Promise<number[]> {
+  private async firstChange(ctx: GpuContext, prompt: number[], board: Int32Array, sampling: SampleOptions, rank?: number): Promise<number[]> {
     const t = this.tokens;
     this.require(t.actionTokens === 0, `requireChange needs a layout without action tokens (this one has ${t.actionTokens})`);
     const ids = Array.from(board, (i) => i + t.imageOffset);
@@ -102,17 +109,50 @@ export class VideoWorldGo extends Module {
     // Row r of `all` predicts token r + 1; board token i is copy[2 + i], predicted by row prompt.length + 1 + i.
     const row = (i: number) => all.subarray((prompt.length + 1 + i) * V, (prompt.length + 2 + i) * V);
     const logFirst = new Float64Array(ids.length);
+    const ranked: { at: number; id: number; logP: number }[] = [];
     let logCopies = 0;
     ids.forEach((id, i) => {
-      const copyP = softmaxRef(row(i), V)[id]!;
-      logFirst[i] = logCopies + Math.log(Math.max(1e-30, 1 - copyP));
-      logCopies += Math.log(copyP);
+      const p = softmaxRef(row(i), V);
+      logFirst[i] = logCopies + Math.log(Math.max(1e-30, 1 - p[id]!));
+      if (rank !== undefined) p.forEach((pv, v) => v !== id && pv > 0 && ranked.push({ at: i, id: v, logP: logCopies + Math.log(pv) }));
+      logCopies += Math.log(p[id]!);
     });
+    if (rank !== undefined) {
+      this.require(Number.isInteger(rank) && rank >= 0 && rank < ranked.length, `changeRank ${rank}: an integer in [0, ${ranked.length})`);
+      const { at, id } = ranked.sort((a, b) => b.logP - a.logP || a.at - b.at || a.id - b.id)[rank]!;
+      return [...copy.slice(0, 2 + at), id];
+    }
     const [at] = sampleRef(logFirst, ids.length, sampling);
     const r = Float64Array.from(row(at!));
     r[ids[at!]!] = -Infinity;
     const [id] = sampleRef(r, V, { ...sampling, step: ((sampling.step ?? 0) + 1) >>> 0 });
     return [...copy.slice(0, 2 + at!), id!];
+  }
+
+  /**
+   * Greedy decoding with the input board as the draft (speculative decoding whose draft is a copy):
+   * one forward checks every drafted token, the first the model disagrees with is replaced by its
+   * argmax and drafting resumes after it, so a move that changes k tokens takes k + 1 passes instead
+   * of one per token. Ends with the draft (the board, <im_end>, the stop token).
+   */
+  private async copyDraftGreedy(ctx: GpuContext, prefix: number[], draft: number[], onToken?: (id: number, step: number) => void): Promise<GenerateResult> {
+    const V = this.transformer.cfg.vocabSize;
+    const tokens: number[] = [];
+    const t0 = performance.now();
+    while (tokens.length < draft.length) {
+      const logits = this.transformer.forward(ctx, [[...prefix, ...tokens, ...draft.slice(tokens.length)]]);
+      const all = await logits.read();
+      logits.dispose();
+      // Row r predicts token r + 1: drafted token j is predicted by row prefix.length - 1 + j.
+      for (let j = tokens.length; j < draft.length; j++) {
+        const [id] = sampleRef(all.subarray((prefix.length - 1 + j) * V, (prefix.length + j) * V), V, { greedy: true });
+        tokens.push(id!);
+        onToken?.(id!, j);
+        if (id !== draft[j]) break;
+      }
+    }
+    // No prefill of its own: the passes' time is spread over the tokens they gave.
+    return { tokens, stoppedBy: 'stop', prefillMs: 0, decodeMsPerToken: (performance.now() - t0) / tokens.length };
   }
 
   /** One model move: image [1, 3, S, S] in [-1, 1] -> generated tokens and the predicted next board. */
@@ -129,14 +169,20 @@ export class VideoWorldGo extends Module {
     const n = this.imageTokens;
     const t = this.tokens;
     const prompt = this.prompt(boardIndices, opts.toPlay);
-    const head = opts.requireChange ? await this.firstChange(ctx, prompt, boardIndices, opts.sampling ?? {}) : [];
+    this.require(opts.changeRank === undefined || opts.requireChange === true, 'changeRank needs requireChange');
+    const sampling: SampleOptions | undefined = opts.changeRank === undefined ? opts.sampling : { greedy: true };
+    const head = opts.requireChange ? await this.firstChange(ctx, prompt, boardIndices, sampling ?? {}, opts.changeRank) : [];
+    const headMs = performance.now() - t1;
     head.forEach((id, step) => opts.onToken?.(id, step));
-    const gen = await this.transformer.generate(ctx, [...prompt, ...head], {
+    const onToken = opts.onToken && ((id: number, step: number) => opts.onToken!(id, step + head.length));
+    // head = <act_end> <im_start> board[0 .. at) changed-token: the draft copies board[at + 1 ..].
+    const draft = () => [...Array.from(boardIndices.subarray(head.length - 2), (i) => i + t.imageOffset), t.imEnd, t.stop ?? t.eos];
+    const gen = opts.requireChange && sampling?.greedy ? await this.copyDraftGreedy(ctx, [...prompt, ...head], draft(), onToken) : await this.transformer.generate(ctx, [...prompt, ...head], {
       // Upstream's budget is the next board plus 9; a layout with its own stop token needs exactly its move.
       maxNewTokens: (t.stop === undefined ? n + 9 : t.actionTokens + n + 3) - head.length,
-      sampling: opts.sampling,
+      sampling,
       stopTokens: [t.eos, ...(t.stop === undefined ? [] : [t.stop])],
-      onToken: opts.onToken && ((id, step) => opts.onToken!(id, step + head.length)),
+      onToken,
     });
     gen.tokens = [...head, ...gen.tokens];
     const t2 = performance.now();
@@ -151,7 +197,7 @@ export class VideoWorldGo extends Module {
       actionTokens: gen.tokens.slice(0, t.actionTokens),
       nextIndices,
       nextImage,
-      timings: { encodeMs: t1 - t0, prefillMs: gen.prefillMs, decodeMsPerToken: gen.decodeMsPerToken, imageDecodeMs: t3 - t2, totalMs: t3 - t0 },
+      timings: { encodeMs: t1 - t0, prefillMs: headMs + gen.prefillMs, decodeMsPerToken: gen.decodeMsPerToken, imageDecodeMs: t3 - t2, totalMs: t3 - t0 },
     };
   }
 }
