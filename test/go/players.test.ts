@@ -84,3 +84,18 @@ test('generateGames: seeded, diverse, states from the empty board', (t) => {
   t.deepEqual(states.at(-1)!.stones(), GoGame.fromMoves(games[0]!.moves).board().stones());
   for (const g of games) t.true(g.moves.length <= 40);
 });
+
+test('games against the random player: its colour alternates, it plays the RandomPlayer of the game seed, and the record replays', (t) => {
+  const games = generateGames({ count: 2, seed: 4, playouts: 16, maxMoves: 24, vsRandom: true });
+  t.deepEqual(games.map((g) => g.random), ['w', 'b']);
+  for (const rec of games) {
+    const random = new RandomPlayer(rec.seed);
+    const game = new GoGame();
+    rec.moves.forEach((m) => {
+      if (game.toPlay === rec.random) t.deepEqual(m, random.choose(game));
+      game.play(m);
+    });
+    t.deepEqual(playGame({ seed: rec.seed, playouts: 16, maxMoves: 24, random: rec.random }), rec);
+  }
+  t.is(generateGames({ count: 1, seed: 4, playouts: 16, maxMoves: 4 })[0]!.random, undefined);
+});
