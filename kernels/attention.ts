@@ -24,66 +24,13 @@
  * products of length HD and sums of Lk probabilities; the error is dominated by exp and the
  * 1/l division, ~1e-6 relative per term).
  */
-import { expectInt, expectTensor, outTensor, sameContext } from './core/check.js';
+import { type AttentionOptions, attentionShape, F32_MIN } from './core/attention_shape.js';
+import { expectInt, expectTensor, outTensor } from './core/check.js';
 import { KernelArgError } from './core/errors.js';
 import type { GpuContext } from './core/context.js';
 import type { Tensor } from './core/tensor.js';
 import { attention as shader, attention_rows as rowsShader } from './wgsl.gen.js';
 import { attentionDecode } from './attention_decode.js';
-
-/** float32's most negative finite value: upstream's masked score (torch.finfo(float32).min). */
-export const F32_MIN = -3.4028234663852886e38;
-
-export interface AttentionOptions {
-  /** Mask key j for query i when j > (kvLength - Lq) + i. */
-  causal?: boolean;
-  /** Additive key mask [B, M], M >= kvLength: 0 keeps a key, finfo(f32).min removes it. */
-  mask?: Tensor;
-  /** Score scale; default 1/sqrt(HD). */
-  scale?: number;
-  /** Number of valid key rows per (b, h) in k/v; default k.shape[2]. */
-  kvLength?: number;
-  out?: Tensor;
-}
-
-export interface AttentionShape {
-  B: number;
-  NH: number;
-  Lq: number;
-  HD: number;
-  /** Rows per (b, h) in the k/v buffers. */
-  kRows: number;
-  /** Valid keys. */
-  Lk: number;
-  scale: number;
-  causal: boolean;
-}
-
-/** Validates q/k/v/mask/out for `kernel` and returns the problem shape (throws KernelArgError). */
-export function attentionShape(kernel: string, q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions): AttentionShape {
-  expectTensor(kernel, 'q', q, { dtype: 'f32', rank: 4 });
-  const [B, NH, Lq, HD] = q.shape as [number, number, number, number];
-  expectTensor(kernel, 'k', k, { dtype: 'f32', rank: 4 });
-  expectTensor(kernel, 'k', k, { shape: [B, NH, null, HD] });
-  expectTensor(kernel, 'v', v, { dtype: 'f32', shape: k.shape });
-  sameContext(kernel, { q, k, v, mask: o.mask, out: o.out });
-  if (HD % 4 !== 0 || (HD > 64 && HD % 64 !== 0)) {
-    throw new KernelArgError(kernel, 'q', `head dim ${HD} unsupported: must be a multiple of 4 up to 64, or a multiple of 64`);
-  }
-  const kRows = k.shape[2]!;
-  const Lk = o.kvLength === undefined ? kRows : expectInt(kernel, 'kvLength', o.kvLength, 1);
-  if (Lk < 1 || Lk > kRows) throw new KernelArgError(kernel, 'kvLength', `${Lk} keys requested, k/v hold ${kRows} rows (need 1..${kRows})`);
-  if (Lq < 1) throw new KernelArgError(kernel, 'q', `shape [${q.shape}] has no query rows`);
-  const causal = o.causal ?? false;
-  if (causal && Lq > Lk) throw new KernelArgError(kernel, 'causal', `${Lq} queries over ${Lk} keys: causal queries are the last Lq key positions, so Lq <= Lk`);
-  if (o.mask !== undefined) {
-    expectTensor(kernel, 'mask', o.mask, { dtype: 'f32', rank: 2 });
-    if (o.mask.shape[0] !== B || o.mask.shape[1]! < Lk) throw new KernelArgError(kernel, 'mask', `shape [${o.mask.shape}], expected [${B}, >=${Lk}] (additive key mask)`);
-  }
-  const scale = o.scale ?? 1 / Math.sqrt(HD);
-  if (!Number.isFinite(scale)) throw new KernelArgError(kernel, 'scale', `expected a finite number, got ${scale}`);
-  return { B, NH, Lq, HD, kRows, Lk, scale, causal };
-}
 
 /** Tile choice for the flash kernel: HD split in 64-dim slices, the largest key tile that fits. */
 export function flashTiles(HD: number, Lq: number, maxWorkgroupBytes: number): { DSPLIT: number; BQ: number; TK: number } {
@@ -223,4 +170,72 @@ export function attentionRef(
     }
   });
   return out;
+}
+
+export interface KVCacheShape {
+  batch: number;
+  heads: number;
+  maxLength: number;
+  headDim: number;
+}
+
+/**
+ * One layer's KV cache: k and v preallocated as [B, NH, maxLength, HD]; `append` copies new rows in
+ * place (B*NH buffer copies, recorded in order with the dispatches) and `attend` runs attention over
+ * the rows written so far. Keys are stored as given (InternLM: after RoPE).
+ */
+export class KVCache {
+  readonly k: Tensor<'f32'>;
+  readonly v: Tensor<'f32'>;
+  readonly shape: KVCacheShape;
+  private len = 0;
+
+  constructor(ctx: GpuContext, shape: KVCacheShape, label = 'kv_cache') {
+    const { batch, heads, maxLength, headDim } = shape;
+    for (const [n, x] of Object.entries(shape)) expectInt('kv_cache', n, x, 1);
+    this.shape = { ...shape };
+    this.k = ctx.zeros([batch, heads, maxLength, headDim], 'f32', `${label}.k`);
+    this.v = ctx.zeros([batch, heads, maxLength, headDim], 'f32', `${label}.v`);
+  }
+
+  /** Number of positions written. */
+  get length(): number {
+    return this.len;
+  }
+
+  /** Appends k, v [B, NH, L, HD] at positions length..length+L-1. */
+  append(k: Tensor, v: Tensor): void {
+    const { batch: B, heads: NH, maxLength, headDim: HD } = this.shape;
+    expectTensor('kv_cache', 'k', k, { dtype: 'f32', rank: 4 });
+    expectTensor('kv_cache', 'k', k, { shape: [B, NH, null, HD] });
+    expectTensor('kv_cache', 'v', v, { dtype: 'f32', shape: k.shape });
+    const L = k.shape[2]!;
+    if (this.len + L > maxLength) throw new KernelArgError('kv_cache', 'k', `appending ${L} positions to ${this.len} exceeds maxLength ${maxLength}`);
+    if (k.ctx !== this.k.ctx || v.ctx !== this.k.ctx) throw new KernelArgError('kv_cache', 'k', 'belongs to a different GpuContext');
+    const ctx = this.k.ctx;
+    const rowBytes = HD * 4;
+    for (let bh = 0; bh < B * NH; bh++) {
+      const src = bh * L * rowBytes;
+      const dst = (bh * maxLength + this.len) * rowBytes;
+      ctx.copyBuffer(k.buffer, src, this.k.buffer, dst, L * rowBytes);
+      ctx.copyBuffer(v.buffer, src, this.v.buffer, dst, L * rowBytes);
+    }
+    this.len += L;
+  }
+
+  /** attention(q, cached k, cached v) over the `length` rows written; q [B, NH, Lq, HD]. */
+  attend(q: Tensor, o: Omit<AttentionOptions, 'kvLength'> = {}): Tensor<'f32'> {
+    if (this.len === 0) throw new KernelArgError('kv_cache', 'q', 'the cache is empty: append keys first');
+    return attention(q, this.k, this.v, { ...o, kvLength: this.len });
+  }
+
+  /** Forgets the written rows (the buffers are kept). */
+  reset(): void {
+    this.len = 0;
+  }
+
+  dispose(): void {
+    this.k.dispose();
+    this.v.dispose();
+  }
 }

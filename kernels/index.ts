@@ -32,10 +32,11 @@ export { causalConv3d, conv2d, CausalConv3dStream, convRef, convTolerance, causa
 export type { CausalConv3dOptions, Conv2dOptions, ConvActivation, ConvEpilogue, ConvWeight, ConvGeometry, ConvRefOptions, ConvTile } from './conv3d_causal.js';
 export { upsampleNearest2x, depthToSpace2x, resampleRef, resampleShape } from './resample.js';
 export type { ResampleMode } from './resample.js';
-export { attention, attentionFlash, attentionRef, attentionShape, flashKernel, flashTiles, F32_MIN } from './attention.js';
-export type { AttentionOptions, AttentionRefShape, AttentionShape } from './attention.js';
-export { attentionDecode, decodeScratchBytes, DECODE_CHUNK, KVCache } from './attention_decode.js';
-export type { KVCacheShape } from './attention_decode.js';
+export { attention, attentionFlash, attentionRef, flashKernel, flashTiles, KVCache } from './attention.js';
+export type { AttentionRefShape, KVCacheShape } from './attention.js';
+export { attentionShape, F32_MIN } from './core/attention_shape.js';
+export type { AttentionOptions, AttentionShape } from './core/attention_shape.js';
+export { attentionDecode, decodeScratchBytes, DECODE_CHUNK } from './attention_decode.js';
 export { rope, ropeRef, ropeTable, ropeTableData, ropeInvFreq } from './rope.js';
 export type { RopeTable } from './rope.js';
 export { groupNorm, groupNormFramewise, adaGroupNorm, groupNormStats, groupNormRef, groupNormFramewiseRef, adaGroupNormRef, groupNormRefGeom } from './group_norm.js';
