@@ -7,6 +7,7 @@
 // 4 (N K + K + N) and its roofline is the copy kernel's GB/s.
 import { PACK_PER_CALL_MIN_M, PackedMatmulWeight, type Tensor, chooseMatmulTiles, linear, matmul } from '../kernels/index.js';
 import type { GpuContext } from '../kernels/index.js';
+import { packBlocks, packBlocksRef, packedBlocksSize, transposePadded, transposePaddedRef } from '../kernels/pack.js';
 import { type BenchCase, pattern } from './harness.js';
 
 /** Compares 48 sampled outputs with double-precision dot products (atol 1e-5 sqrt(K) + rtol 1e-5). */
@@ -100,6 +101,38 @@ function gemv(N: number, K: number, quick: boolean): BenchCase {
   };
 }
 
+/** The packing passes before a packed GEMM (kernels/pack.ts): data movement, checked exactly. */
+function packing(kernel: 'pack_blocks' | 'pack_transposed', rows: number, cols: number): BenchCase {
+  const blocks = { batch: 1, n: rows, k: cols, r: 16, trans: true };
+  const outFloats = kernel === 'pack_blocks' ? packedBlocksSize(blocks) : cols * Math.ceil(rows / 4) * 4;
+  return {
+    kernel,
+    shape: kernel === 'pack_blocks' ? `nn.Linear weight [${rows},${cols}] -> blocks of 16` : `A [${rows},${cols}] -> A^T padded`,
+    bytes: 4 * (rows * cols + outFloats),
+    quick: true,
+    setup: async (ctx) => {
+      const v = pattern(rows * cols, 9);
+      const src = ctx.fromArray(v, [rows, cols]);
+      let out = ctx.tensor([outFloats]);
+      const run = () => {
+        if (kernel === 'pack_blocks') return packBlocks(ctx, src, out, blocks);
+        out.dispose();
+        out = transposePadded(src, false, 1, rows, cols);
+      };
+      return {
+        run,
+        check: async () => {
+          const got = await out.read();
+          const want = kernel === 'pack_blocks' ? packBlocksRef(v, blocks) : transposePaddedRef(v, false, 1, rows, cols);
+          const bad = want.findIndex((w, i) => got[i] !== w);
+          if (bad >= 0) throw new Error(`${kernel} bench: element ${bad} is ${got[bad]}, expected ${want[bad]}`);
+        },
+        dispose: () => (src.dispose(), out.dispose()),
+      };
+    },
+  };
+}
+
 export const cases: BenchCase[] = [
   tiled(512, 512, 512, true),
   tiled(1024, 1024, 1024, true),
@@ -115,4 +148,6 @@ export const cases: BenchCase[] = [
   gemv(16384, 1024, true),
   // The 1024 x 160005 output projection of a decode step: 625 MiB, bound in 5 chunks.
   gemv(160005, 1024, false),
+  packing('pack_blocks', 2816, 1024),
+  packing('pack_transposed', 19, 1024),
 ];

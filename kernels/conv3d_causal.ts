@@ -29,6 +29,7 @@ import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
 import { conv3d_causal as shader, conv3d_causal_sg as sgShader } from './wgsl.gen.js';
+import { packBlocks, packedBlocksSize } from './pack.js';
 
 const ID = 'conv3d_causal';
 export type ConvActivation = 'none' | 'silu';
@@ -65,7 +66,6 @@ export function convTile(g: ConvGeometry, subgroup = false, rm = packRm(g.cout, 
   return base;
 }
 const KERNEL_SIZES = [1, 3, 5, 7];
-const PACK_WG = 256;
 
 export interface ConvEpilogue {
   bias?: Tensor;
@@ -127,18 +127,12 @@ export class PackedConvWeight {
 
 export type ConvWeight = Tensor | PackedConvWeight;
 
+/** The weight as column blocks of rm output channels: [ceil(Cout/rm)][Cin*KT*KH*KW][rm]. */
 function packWeight(weight: Tensor, rm: number): Tensor {
-  const [cout = 0, cin = 0] = weight.shape;
-  const [kt, kh, kw] = weight.shape.length === 5 ? weight.shape.slice(2) : [1, ...weight.shape.slice(2)];
-  const size = Math.ceil(cout / rm) * rm * cin * kt! * kh! * kw!;
-  const packed = weight.ctx.tensor([size], 'f32', `${ID}.packedWeight`);
-  const params = { cin, cout, t: 0, h: 0, w: 0, past: 0, ho: 0, wo: 0, kt: kt!, kh: kh!, kw: kw!, sh: 0, sw: 0, ph: 0, pw: 0, has_bias: 0, has_res: 0 };
-  weight.ctx.dispatch(shader, {
-    overrides: { WG: PACK_WG, RM: rm, PACK: 1 },
-    bindings: { x: weight, past: weight, w: weight, bias: weight, res: weight, out: packed },
-    params,
-    workgroups: foldGrid(Math.ceil(size / (4 * PACK_WG)), weight.ctx.limits.maxComputeWorkgroupsPerDimension),
-  });
+  const [cout = 0] = weight.shape;
+  const blocks = { batch: 1, n: cout, k: weight.size / cout, r: rm, trans: true };
+  const packed = weight.ctx.tensor([packedBlocksSize(blocks)], 'f32', `${ID}.packedWeight`);
+  packBlocks(weight.ctx, weight, packed, blocks);
   return packed;
 }
 

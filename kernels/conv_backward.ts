@@ -32,6 +32,7 @@ import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
 import { type CausalConv3dOptions, type Conv2dOptions, type ConvGeometry, causalConv3dGeometry, conv2dGeometry } from './conv3d_causal.js';
 import { reduceSum } from './reduce.js';
+import { packBlocks, packedBlocksSize } from './pack.js';
 import { conv_backward_input as inputShader, conv_backward_weight as weightShader } from './wgsl.gen.js';
 
 export interface ConvBackwardFlags {
@@ -57,7 +58,6 @@ const MAX_BLOCK = 16;
 const BLOCK_WG = 32;
 const BLOCK_N = 8;
 const AUX_WG = 64;
-const PACK_WG = 256;
 /** Split-K: aim for this many dW lanes, with at least MIN_SPLIT and at most MAX_CHAIN positions per split. */
 const LANES_TARGET = 8192;
 const MIN_SPLIT = 256;
@@ -176,33 +176,29 @@ function convBackward(k: string, x: Tensor, weight: Tensor, g: Tensor, geom: Con
   if (empty) return { dx, dw, db };
 
   if (dx) {
-    const packed = ctx.tensor([Math.ceil(geom.cin / xb.m) * xb.m * geom.cout * kvol], 'f32', `${k}.packedWeight`);
-    ctx.dispatch(inputShader, {
-      overrides: { WG: PACK_WG, RC: xb.m, RP: 1, PACK: 1 },
-      bindings: { g: weight, w: weight, out: packed },
-      params,
-      workgroups: foldGrid(Math.ceil(packed.size / PACK_WG), maxWg),
-    });
+    // Per output channel, blocks of RC input channels: [Cout][ceil(Cin/RC)][kvol][RC].
+    const blocks = { batch: geom.cout, n: geom.cin, k: kvol, r: xb.m, trans: true };
+    const packed = ctx.tensor([packedBlocksSize(blocks)], 'f32', `${k}.packedWeight`);
+    packBlocks(ctx, weight, packed, blocks);
     ctx.dispatch(inputShader, { overrides: { WG: xb.wg, RC: xb.m, RP: xb.n }, bindings: { g, w: packed, out: dx }, params, workgroups: xGrid });
     packed.dispose();
   }
 
-  // Unused bindings of a mode are bound to g (read-only, never read there).
-  const aux = (mode: number, out: Tensor, extra: { part?: Tensor; gp?: Tensor } = {}) =>
-    ctx.dispatch(weightShader, {
-      // RM only shapes the packing (MODE 3); the other modes share one pipeline each.
-      overrides: { WG: AUX_WG, RM: mode === 3 ? wb.m : 4, RN: 1, MODE: mode },
-      bindings: { x, g, gp: g, part: g, ...extra, out },
-      params,
-      workgroups: foldGrid(Math.ceil(out.size / AUX_WG), maxWg),
-    });
-  const gp = ctx.tensor([geom.b * Math.ceil(geom.cout / wb.m) * wb.m * geom.t * geom.ho * geom.wo], 'f32', `${k}.packedGrad`);
-  aux(3, gp);
+  // g per batch in blocks of RM output channels: [B][ceil(Cout/RM)][T*HO*WO][RM].
+  const gBlocks = { batch: geom.b, n: geom.cout, k: geom.t * geom.ho * geom.wo, r: wb.m, trans: true };
+  const gp = ctx.tensor([packedBlocksSize(gBlocks)], 'f32', `${k}.packedGrad`);
+  packBlocks(ctx, g, gp, gBlocks);
   const part = split.nsplit > 1 ? ctx.tensor([split.nsplit * geom.cout * ncol], 'f32', `${k}.dwPartial`) : dw;
-  ctx.dispatch(weightShader, { overrides: { WG: wb.wg, RM: wb.m, RN: wb.n, MODE: 0 }, bindings: { x, g, gp, part: g, out: part }, params, workgroups: wGrid });
+  // Unused bindings of a mode are bound to gp (read-only, never read there).
+  ctx.dispatch(weightShader, { overrides: { WG: wb.wg, RM: wb.m, RN: wb.n, MODE: 0 }, bindings: { x, gp, part: gp, out: part }, params, workgroups: wGrid });
   gp.dispose();
   if (part !== dw) {
-    aux(1, dw, { part });
+    ctx.dispatch(weightShader, {
+      overrides: { WG: AUX_WG, RM: 4, RN: 1, MODE: 1 },
+      bindings: { x: part, gp: part, part, out: dw },
+      params,
+      workgroups: foldGrid(Math.ceil(dw.size / AUX_WG), maxWg),
+    });
     part.dispose();
   }
   if (db) reduceSum(g, [geom.b, geom.cout, geom.t * geom.ho * geom.wo], db);

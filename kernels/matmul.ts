@@ -35,6 +35,7 @@ import { type ContextLimits, foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import { type Tensor, numel } from './core/tensor.js';
 import { erfRef } from './core/ref_math.js';
+import { packBlocks, paddedRows, transposePadded } from './pack.js';
 import { matmul as shader, matmul_gemv as gemvShader, matmul_packed as packedShader, matmul_packed_sg as packedSgShader, matmul_vec4 as vec4Shader } from './wgsl.gen.js';
 
 export const MATMUL_ACTIVATIONS = ['none', 'silu', 'relu', 'gelu'] as const;
@@ -110,7 +111,6 @@ export function chunkRows(N: number, K: number, maxBytes: number, alignBytes: nu
 
 /** Width of a packed block of B's columns (the RN of wgsl/matmul_packed.wgsl). */
 const PACK_RN = 16;
-const PACK_WG = 256;
 /**
  * Rows from which a plain B is packed per call: packing reads and writes B once (~2 K N floats),
  * which the packed kernel's speed-up over matmul_vec4 repays from about here on (figures:
@@ -195,13 +195,8 @@ function packB(b: Tensor, transB: boolean, batch: number, N: number, K: number, 
     const blockBytes = K * PACK_RN * 4;
     // A chunked [N, K] source starts at the same byte offset as its packed blocks.
     const src = srcFits ? b : { buffer: b.buffer, offset: blk0 * blockBytes, size: cols * K * 4 };
-    const vec4s = batch * Math.ceil(cols / PACK_RN) * K * (PACK_RN / 4);
-    ctx.dispatch(packedShader, {
-      overrides: { WG: PACK_WG, RN: PACK_RN, TRANS_B: Number(transB), PACK: 1 },
-      bindings: { a: src, b: src, bias: src, res: src, out: chunks.length === 1 ? packed : { buffer: packed.buffer, offset: blk0 * blockBytes, size: blocks * blockBytes } },
-      params: { m: batch, n: srcFits ? N : cols, k: K, a_batch: 0, b_batch: 0, out_cols: cols, n_off: srcFits ? blk0 * PACK_RN : 0, has_bias: 0, has_res: 0 },
-      workgroups: foldGrid(Math.ceil(vec4s / PACK_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
-    });
+    const out = chunks.length === 1 ? packed : { buffer: packed.buffer, offset: blk0 * blockBytes, size: blocks * blockBytes };
+    packBlocks(ctx, src, out, { batch, n: srcFits ? N : cols, k: K, r: PACK_RN, trans: transB, nOff: srcFits ? blk0 * PACK_RN : 0, cols });
   }
   return packed;
 }
@@ -317,26 +312,6 @@ export function matmul(a: Tensor, b: Tensor | PackedMatmulWeight, o: MatmulOptio
   return dst;
 }
 
-/** Rows of the A^T that the packed kernels read: M rounded up to whole vec4s. */
-const paddedRows = (M: number) => Math.ceil(M / 4) * 4;
-
-/**
- * A [batch][M, K] (transA: [batch][K, M]) as the zero-padded A^T [batch][K, paddedRows(M)] the
- * packed kernels read (also vq_lookup_sg's x^T). Internal: not exported from the package.
- */
-export function transposeA(a: Tensor, transA: boolean, batch: number, M: number, K: number): Tensor {
-  const ctx = a.ctx;
-  const n = batch * K * paddedRows(M);
-  const t = ctx.tensor([n], 'f32', 'matmul.aT');
-  ctx.dispatch(packedShader, {
-    overrides: { WG: PACK_WG, PACK: 2, TRANS_A: Number(transA) },
-    bindings: { a, b: a, bias: a, res: a, out: t },
-    params: { m: M, n: batch, k: K, a_batch: 0, b_batch: 0, out_cols: 0, n_off: 0, has_bias: 0, has_res: 0 },
-    workgroups: foldGrid(Math.ceil(n / PACK_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
-  });
-  return t;
-}
-
 /** The packed GEMM (and GEMV) with a packed weight, or a plain b packed here unless the subgroup kernel can read it as it is. */
 function packedMatmul(a: Tensor, weight: Tensor | null, b: Tensor, transB: boolean, p: Plan, bBatch: number, transA: boolean, act: number, o: MatmulOptions, dst: Tensor, maxBytes: number): void {
   const ctx = a.ctx;
@@ -358,7 +333,7 @@ function packedMatmul(a: Tensor, weight: Tensor | null, b: Tensor, transB: boole
     if (packedB !== weight) packedB.dispose();
     return;
   }
-  const at = transA && p.M % 4 === 0 ? a : transposeA(a, transA, p.aBatch !== 0 ? p.batch : 1, p.M, p.K);
+  const at = transA && p.M % 4 === 0 ? a : transposePadded(a, transA, p.aBatch !== 0 ? p.batch : 1, p.M, p.K);
   const chunks = plainB ? [[0, nblk] as [number, number]] : packedChunks(ctx, p.N, p.K, bBatch, maxBytes);
   const blockBytes = p.K * PACK_RN * 4;
   for (const [blk0, blocks] of chunks) {

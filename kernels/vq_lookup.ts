@@ -9,7 +9,7 @@
  * x·cᵀ GEMM over `splits` slices of the codebook (argmin fused into the epilogue, so the [N, V]
  * distance matrix never exists), and a combine over the slices. The partial pass is
  * wgsl/vq_lookup_sg.wgsl where the adapter has subgroups of >= 8 (matmul_packed_sg's tile over
- * x^T and the codebook packed as a PackedMatmulWeight, both made per call), else the 4x4 tiled
+ * x^T and the codebook in column blocks (kernels/pack.ts), both made per call), else the 4x4 tiled
  * pass of wgsl/vq_lookup.wgsl; both give the same bits.
  * Rows with NaN input (or distances that overflow f32) return index -1.
  * Tolerance: f32 distances differ from exact ones by at most tau = 2·E·2^-24·(||x||² + ||c_a||² +
@@ -23,7 +23,7 @@ import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
 import { gatherRows } from './gather_rows.js';
-import { PackedMatmulWeight, transposeA } from './matmul.js';
+import { packBlocks, packedBlocksSize, transposePadded } from './pack.js';
 import { vq_lookup as shader, vq_lookup_sg as sgShader } from './wgsl.gen.js';
 
 const WGX = 8;
@@ -86,11 +86,14 @@ export function vqNearest(x: Tensor, codebook: Tensor, opts: VqNearestOptions = 
   if (rowGroups > maxWg) throw new KernelArgError(K, 'x', `${N} rows need ${rowGroups} row groups, over ${maxWg}`);
   ctx.dispatch(shader, { overrides: { WGX, WGY, PASS: 0 }, bindings, params, workgroups: foldGrid(Math.ceil(V / per), maxWg) });
   if (sg) {
-    const xt = transposeA(x, false, 1, N, E);
-    const pw = PackedMatmulWeight.linear(codebook);
-    ctx.dispatch(sgShader, { overrides: { WG: sgWg }, bindings: { xt, cbp: pw.packed, cn, part }, params, workgroups: [rowGroups, slices] });
+    const xt = transposePadded(x, false, 1, N, E);
+    // Blocks of RN = 16 codes (vq_lookup_sg.wgsl).
+    const blocks = { batch: 1, n: V, k: E, r: 16, trans: true };
+    const cbp = ctx.tensor([packedBlocksSize(blocks)], 'f32', 'vq.packedCodebook');
+    packBlocks(ctx, codebook, cbp, blocks);
+    ctx.dispatch(sgShader, { overrides: { WG: sgWg }, bindings: { xt, cbp, cn, part }, params, workgroups: [rowGroups, slices] });
     xt.dispose();
-    pw.dispose();
+    cbp.dispose();
   } else ctx.dispatch(shader, { overrides: { WGX, WGY, PASS: 1 }, bindings, params, workgroups: [rowGroups, slices] });
   ctx.dispatch(shader, { overrides: { WGX, WGY, PASS: 2 }, bindings, params, workgroups: foldGrid(Math.ceil(N / per), maxWg) });
   cn.dispose();

@@ -13,9 +13,7 @@
 // past: array<f32>  [B, Cin, past, H, W]  (any read-only buffer when past = 0)
 // w:    array<vec4<f32>>  packed [ceil(Cout/RM), Cin, KT, KH, KW, RM]: channel co = blk*RM + i of
 //       row k at (blk*K + k)*RM + i, so one workgroup's RM weights of a k are R4 vec4 loads;
-//       channels past Cout repeat the last one (their results are dropped).
-//       PACK = 1 reads the plain [Cout, Cin, KT, KH, KW] weights from `w` and writes the packed
-//       layout to `out`, one vec4 per invocation, grid folded into (x, y).
+//       channels past Cout repeat the last one (their results are dropped); made by pack_blocks.
 // bias: array<f32>  [Cout]                 (read only when has_bias = 1)
 // res:  array<f32>  [B, Cout, T, HO, WO]   (read only when has_res = 1)
 // out:  array<f32>  [B, Cout, T, HO, WO]
@@ -29,7 +27,7 @@
 // (time tap, row tap, column tap, then ci), independent of the grid, so a chunked (streaming) pass
 // is bit-identical to the whole-clip pass.
 //
-// Dispatch: (ceil(HO*WO / (WG*RN)), ceil(Cout / RM), B*T); PACK: ceil(n / (4 WG)) folded, n = ceil(Cout/RM)*RM*K.
+// Dispatch: (ceil(HO*WO / (WG*RN)), ceil(Cout / RM), B*T).
 
 // #include "lib/grid.wgsl"
 // #include "lib/conv3d_body.wgsl"

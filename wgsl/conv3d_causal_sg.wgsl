@@ -6,7 +6,7 @@
 // 4 vec4 + 8 scalar per lane to 1 vec4 + 4 scalar (figures: bench/README.md, Design measurements).
 // Same summation order, so both variants give bit-identical results.
 //
-// Dispatch: (ceil(HO*WO / (WG*RN)), ceil(Cout / RM), B*T); PACK: ceil(n / (4 WG)) folded, n = ceil(Cout/RM)*RM*K.
+// Dispatch: (ceil(HO*WO / (WG*RN)), ceil(Cout / RM), B*T).
 
 enable subgroups;
 // #include "lib/spread8.wgsl"

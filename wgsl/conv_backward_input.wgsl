@@ -10,18 +10,17 @@
 // and only the taps that exist are visited (a stride-2 3x3 visits 1-4 taps per pixel, not 9).
 //
 // g:   array<f32>        [B, Cout, T, HO, WO]
-// w:   array<vec4<f32>>  packed [ceil(Cin/RC), Cout, KT, KH, KW, RC]: input channel ci = blk*RC + i of
-//      (co, tap) at ((blk*Cout + co)*kvol + tap)*RC + i (zero past Cin), so a workgroup's RC
-//      weights of one (co, tap) are R4 lane-uniform vec4 loads.
-//      PACK = 1 reads the plain [Cout, Cin, KT, KH, KW] weights from `w` and writes the packed
-//      layout to `out`, one element per invocation, grid folded into (x, y).
+// w:   array<vec4<f32>>  packed [Cout, ceil(Cin/RC), KT, KH, KW, RC] (pack_blocks, a batch per co):
+//      input channel ci = blk*RC + i of (co, tap) at ((co*nblk + blk)*kvol + tap)*RC + i (past
+//      Cin: repeats, never stored), so a workgroup's RC weights of one (co, tap) are R4
+//      lane-uniform vec4 loads.
 // out: array<f32>        [B, Cin, T, H, W]; every element is written (0 where no window reads it).
 //
 // Register blocking: RC input channels x RP positions of one phase per invocation (lane l, slot j
 // -> phase position p0 + j*WG + l). Summation order per element: time tap, row tap, column tap,
 // then co, independent of the grid.
 //
-// Dispatch: (ceil(ceil(H/sh)*ceil(W/sw) / (WG*RP)), ceil(Cin / RC), B*T*sh*sw); PACK: ceil(n / WG) folded.
+// Dispatch: (ceil(ceil(H/sh)*ceil(W/sw) / (WG*RP)), ceil(Cin / RC), B*T*sh*sw).
 
 // #include "lib/grid.wgsl"
 // #include "lib/conv_backward_params.wgsl"
@@ -30,7 +29,6 @@
 override WG: u32 = 32;
 override RC: u32 = 16;  // input channels per invocation, a multiple of 4
 override RP: u32 = 8;   // positions per invocation, <= 16; RC * RP <= 256
-override PACK: u32 = 0;
 override R4: u32 = RC / 4u;
 // lib/tile_fma.wgsl's names for this tile: RM row slots (the positions), RN columns (the channels).
 override RM: u32 = RP;
@@ -40,19 +38,6 @@ override RN: u32 = RC;
 @group(0) @binding(1) var<storage, read> w: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
-
-fn pack_weights(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) {
-  let kvol = params.kt * params.kh * params.kw;
-  let e = flat_workgroup(wid, nwg) * WG + lid;
-  if (e >= (params.cin + RC - 1u) / RC * RC * params.cout * kvol) {
-    return;
-  }
-  let r = e / RC;
-  let ci = (r / kvol / params.cout) * RC + e % RC;
-  let co = (r / kvol) % params.cout;
-  let s = (co * params.cin + ci) * kvol + r % kvol;
-  out[e] = select(0.0, w[s / 4u][s % 4u], ci < params.cin);
-}
 
 // One tap over every output channel: acc[i RP + j] += w(ci0 + i, co, tap) * g[off[j] + co cs]
 // (0 where !ok[j]), co in order; the weights of co start at w[wk0 + co wstep].
@@ -73,10 +58,6 @@ fn accumulate(acc: ptr<function, array<f32, 256>>, off: array<u32, 16>, ok: arra
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  if (PACK == 1u) {
-    pack_weights(wid, nwg, lid);
-    return;
-  }
   let sh = params.sh;
   let sw = params.sw;
   let nt = params.t;
@@ -106,7 +87,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     acc[k] = 0.0;
   }
 
-  let wblk = wid.y * params.cout * kvol * R4;
+  let wblk = wid.y * kvol * R4;
+  let wco = (params.cin + RC - 1u) / RC * kvol * R4;  // from one co to the next
   let cs = nt * howo;
   for (var a = 0u; a < params.kt; a++) {
     let tg = ti + params.kt - 1u - a;
@@ -128,7 +110,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
           off[j] = gbase + select(0u, u32(oy) * params.wo + u32(ox), ok[j]);
         }
         let tap = (a * params.kh + dy) * params.kw + dx;
-        accumulate(&acc, off, ok, cs, wblk + tap * R4, kvol * R4);
+        accumulate(&acc, off, ok, cs, wblk + tap * R4, wco);
       }
     }
   }

@@ -6,11 +6,10 @@
 //
 // GEMM view: M = Cout, N = Cin*KT*KH*KW (column n = ci*kvol + tap, the weight's own layout),
 // K = B*T*HO*WO. Padding reads are zeros, so taps over padding add nothing (the padded zeros get
-// no gradient). MODE (override):
-//   3  pack g for MODE 0: gp[((b*ceil(Cout/RM) + blk)*T*HO*WO + p)*RM + i] = g[b, blk*RM + i, p]
-//      (channels past Cout repeat the last one), one element per invocation. On lavapipe every
-//      load runs lane by lane even at a lane-uniform address, so the RM gradients of a position
-//      as RM/4 vec4 loads instead of RM scalar ones make dW faster (figures: bench/README.md).
+// no gradient). g is read packed, gp[((b*ceil(Cout/RM) + blk)*T*HO*WO + p)*RM + i] = g[b, blk*RM + i, p]
+// (pack_blocks; channels past Cout repeat the last one): on lavapipe every load runs lane by lane
+// even at a lane-uniform address, so the RM gradients of a position as RM/4 vec4 loads instead of
+// RM scalar ones make dW faster (figures: bench/README.md). MODE (override):
 //   0  dW. Each invocation owns RM channels x RN columns (lane l, slot j -> column c0 + j*WG + l)
 //      and sums gp x x over the output rows (b, t, oy) of split wid.z, r in [z*rows, (z+1)*rows), in
 //      order, each row's ox in order. Writes out[z*Cout*N + co*N + n]: dw itself when there is one
@@ -20,12 +19,11 @@
 // Every order is fixed by the shape (the split count too), so results are the same bits every run.
 //
 // x:    array<f32>        [B, Cin, T, H, W]                     (MODE 0)
-// g:    array<f32>        [B, Cout, T, HO, WO]                  (MODE 3)
 // gp:   array<vec4<f32>>  [B, ceil(Cout/RM), T*HO*WO, RM] packed (MODE 0)
 // part: array<f32>        [nsplit, Cout, N]                     (MODE 1)
-// out:  array<f32>        [nsplit or 1, Cout, N] (MODE 0), [Cout, N] (MODE 1), gp (MODE 3)
+// out:  array<f32>        [nsplit or 1, Cout, N] (MODE 0), [Cout, N] (MODE 1)
 //
-// Dispatch: MODE 0 (ceil(N / (WG*RN)), ceil(Cout / RM), nsplit); MODE 1, 3: ceil(n / WG) folded.
+// Dispatch: MODE 0 (ceil(N / (WG*RN)), ceil(Cout / RM), nsplit); MODE 1: ceil(n / WG) folded.
 
 // #include "lib/grid.wgsl"
 // #include "lib/conv_backward_params.wgsl"
@@ -37,11 +35,10 @@ override MODE: u32 = 0;
 override R4: u32 = RM / 4u;
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<storage, read> gp: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> part: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
-@group(0) @binding(5) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> gp: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> part: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<uniform> params: Params;
 
 fn reduce_splits(e: u32) {
   let n = params.cout * params.cin * params.kt * params.kh * params.kw;
@@ -55,27 +52,11 @@ fn reduce_splits(e: u32) {
   out[e] = s;
 }
 
-fn pack_g(e: u32) {
-  let thw = params.t * params.ho * params.wo;
-  let nblk = (params.cout + RM - 1u) / RM;
-  if (e >= params.b * nblk * RM * thw) {
-    return;
-  }
-  let r = e / RM;
-  let p = r % thw;
-  let co = min((r / thw) % nblk * RM + e % RM, params.cout - 1u);
-  out[e] = g[(r / thw / nblk * params.cout + co) * thw + p];
-}
-
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   if (MODE == 1u) {
     reduce_splits(flat_workgroup(wid, nwg) * WG + lid);
-    return;
-  }
-  if (MODE == 3u) {
-    pack_g(flat_workgroup(wid, nwg) * WG + lid);
     return;
   }
   let nt = params.t;

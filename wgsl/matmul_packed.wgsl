@@ -1,7 +1,7 @@
 // matmul_packed: out[z, m, n_off + n] = act(sum_k A[z, m, k] * B[z, k, n] + bias[n_off + n]) + res[z, m, n_off + n]
-// with A read as A^T and B from a packed copy (PackedMatmulWeight, or packed per call by PACK = 1).
-// This file also holds the packing passes and the M = 1 product; matmul_packed_sg.wgsl is the
-// faster GEMM for adapters with subgroups (B loaded once per subgroup, not once per lane).
+// with A read as A^T (made by pack_transposed) and B from a packed copy (pack_blocks: a
+// PackedMatmulWeight, or packed per call). This file also holds the M = 1 product;
+// matmul_packed_sg.wgsl is the faster GEMM for adapters with subgroups (B loaded once per subgroup, not once per lane).
 //
 // The micro-kernel of conv3d_causal applied to GEMM: a workgroup owns RN columns of B (one packed
 // block), so every B load has a lane-uniform address (one load per SIMD row on GPUs; lavapipe
@@ -25,13 +25,10 @@
 // bias: array<f32>        [out_cols]              read only when has_bias != 0
 // res:  array<f32>        [batch, M, out_cols]    read only when has_res != 0
 // out:  array<f32>        [batch, M, out_cols]
-// PACK = 1: out = packed B of columns n_off .. n_off + out_cols of the plain B in `res`
-// (TRANS_B ? [m, n, k] : [m, k, n], m batches, n columns bound), one vec4 per invocation.
-// PACK = 2: out = A^T [n][K][MP] of A in `res` (TRANS_A ? [n][K, M] : [n][M, K]), one element per invocation.
 // GEMV = 1: M = 1 and unbatched; `a` is the row x [K].
 // ACT: 0 none, 1 silu, 2 relu, 3 gelu (lib/act.wgsl).
 // Dispatch: (ceil(N / (CB RN)), ceil(M / (WG RM)), batch) workgroups of WG invocations (column blocks
-// fastest); PACK: one invocation per output element or vec4, GEMV: one per vec4 slot of B;
+// fastest); GEMV: one invocation per vec4 slot of B;
 // workgroups folded into (x, y).
 
 // #include "lib/grid.wgsl"
@@ -39,10 +36,7 @@
 override WG: u32 = 32;
 override RM: u32 = 8;   // rows per invocation, <= 16
 override RN: u32 = 16;  // columns per workgroup (packed block width), a multiple of 4, <= 32
-override TRANS_B: bool = false;  // PACK = 1 only: the source layout
-override TRANS_A: bool = false;  // PACK = 2 only: the source layout
 override ACT: u32 = 0;
-override PACK: u32 = 0;
 override GEMV: u32 = 0;  // 1: the M = 1 product (see gemv)
 override CB: u32 = 1;   // packed blocks per workgroup (2 for few rows: RM x 2 RN accumulators)
 override R4: u32 = RN / 4u;
@@ -59,50 +53,6 @@ override R4: u32 = RN / 4u;
 // #include "lib/tile_fma.wgsl"
 // #include "lib/matmul_tile.wgsl"
 // #include "lib/matmul_store4.wgsl"
-
-fn pack_b(e: u32) {
-  let K = params.k;
-  let per_batch = (params.out_cols + RN - 1u) / RN * K * R4;
-  if (e >= params.m * per_batch) {
-    return;
-  }
-  let z = e / per_batch;
-  let r = e % per_batch;
-  let row = r / R4;  // blk K + k
-  let k = row % K;
-  let c0 = params.n_off + (row / K) * RN + (r % R4) * 4u;
-  for (var q = 0u; q < 4u; q++) {
-    let c = min(c0 + q, params.n_off + params.out_cols - 1u);
-    var s = z * params.n * K;
-    if (TRANS_B) {
-      s += c * K + k;
-    } else {
-      s += k * params.n + c;
-    }
-    out[e * 4u + q] = res[s];
-  }
-}
-
-fn pack_a(e: u32) {
-  let M = params.m;
-  let MP = (M + 3u) / 4u * 4u;
-  let K = params.k;
-  if (e >= params.n * K * MP) {
-    return;
-  }
-  let z = e / (K * MP);
-  let k = (e / MP) % K;
-  let m = e % MP;
-  var v = 0.0;
-  if (m < M) {
-    if (TRANS_A) {
-      v = res[(z * K + k) * M + m];
-    } else {
-      v = res[(z * M + m) * K + k];
-    }
-  }
-  out[e] = v;
-}
 
 // One row times the packed B (a decode step): invocation e owns the 4 columns of vec4 slot
 // e % R4 of block e / R4, loading them per lane (the 8 lanes of a SIMD row read 2 blocks' 64
@@ -126,15 +76,6 @@ fn gemv(e: u32) {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  if (PACK != 0u) {
-    let e = flat_workgroup(wid, nwg) * WG + lid;
-    if (PACK == 1u) {
-      pack_b(e);
-    } else {
-      pack_a(e);
-    }
-    return;
-  }
   if (GEMV == 1u) {
     gemv(flat_workgroup(wid, nwg) * WG + lid);
     return;

@@ -1,5 +1,5 @@
 // The body of conv3d_causal and conv3d_causal_sg (see conv3d_causal.wgsl for the math, layouts and
-// blocking): overrides, Params, bindings, the packing pass and conv_main. The including shader
+// blocking): overrides, Params, bindings and conv_main. The including shader
 // defines how a (ci, tap) step gets its R4 weight vec4s:
 //   fn weights_of(wk: u32, lane: u32) -> array<vec4<f32>, 8>   what the subgroup holds for step wk
 //   fn weight4(wl: array<vec4<f32>, 8>, wk: u32, i4: u32) -> vec4<f32>   channels 4 i4 .. 4 i4 + 3
@@ -9,7 +9,6 @@ override WG: u32 = 32;
 override RM: u32 = 16;  // output channels per invocation, a multiple of 4
 override RN: u32 = 8;   // output positions per invocation, <= 16; RM * RN <= 256
 override ACT: u32 = 0;  // 0 none, 1 SiLU (applied after bias, before the residual add)
-override PACK: u32 = 0; // 1: the weight-packing pass instead of the convolution
 // 1: frames before 0 may come from `past`. The 0 variant compiles without that copy of the inner
 // loop, which shortens the pipeline's compile (figures: bench/README.md, Design measurements).
 override STREAM: u32 = 0;
@@ -43,21 +42,6 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 @group(0) @binding(6) var<uniform> params: Params;
 
-fn pack_weights(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) {
-  // One vec4 of the packed layout (4 channels of one row k) per invocation.
-  let k = params.cin * params.kt * params.kh * params.kw;
-  let e = flat_workgroup(wid, nwg) * WG + lid;
-  if (e >= (params.cout + RM - 1u) / RM * R4 * k) {
-    return;
-  }
-  let r = e / R4;
-  let c0 = (r / k) * RM + (e % R4) * 4u;
-  for (var q = 0u; q < 4u; q++) {
-    let s = min(c0 + q, params.cout - 1u) * k + r % k;
-    out[e * 4u + q] = w[s / 4u][s % 4u];
-  }
-}
-
 // One tap (time, row, column) over every input channel: acc[i RN + j] += w(channel i, ci, tap) *
 // src[off[j] + ci cs] (0 where !ok[j]), ci in order; the weights of ci start at w[wk0 + ci wstep].
 fn accumulate(src: ptr<storage, array<f32>, read>, acc: ptr<function, array<f32, 256>>,
@@ -80,7 +64,7 @@ fn accumulate(src: ptr<storage, array<f32>, read>, acc: ptr<function, array<f32,
   }
 }
 
-// The convolution (or, PACK = 1, the packing pass) of one invocation; `lane` in 0..7 picks the
+// The convolution of one invocation; `lane` in 0..7 picks the
 // weight vec4 this invocation loads for the subgroup variant's spread (0 otherwise).
 fn conv_main(wid: vec3<u32>, nwg: vec3<u32>, lid: u32, lane: u32) {
   let cin = params.cin;
@@ -93,11 +77,6 @@ fn conv_main(wid: vec3<u32>, nwg: vec3<u32>, lid: u32, lane: u32) {
   let t = wid.z % nt;
   let co0 = wid.y * RM;
   let p0 = wid.x * WG * RN + lid;
-
-  if (PACK == 1u) {
-    pack_weights(wid, nwg, lid);
-    return;
-  }
   // This workgroup's block of packed weights: K rows of RM channels.
   let wblk = wid.y * cin * kvol * R4;
   var iy0: array<i32, 16>;
