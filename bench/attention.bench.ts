@@ -2,7 +2,8 @@
 // unmasked half), the split-K decode step (one query row, bytes = the K and V rows read; tokens/s
 // = 1000 / ms), and rope (bytes = x read + out written). Shapes carry the scratch bytes each call
 // allocates, to show it is O(L x d) and never L x L.
-import { attention, attentionDecode, attentionFlash, attentionRef, decodeScratchBytes, rope, ropeRef, ropeTable, ropeTableData } from '../kernels/index.js';
+import { attention, attentionDecode, attentionFlash, attentionRef, rope, ropeRef, ropeTable, ropeTableData } from '../kernels/index.js';
+import { decodeScratchBytes } from '../kernels/internal.js';
 import type { GpuContext, Tensor } from '../kernels/index.js';
 import { type BenchCase, pattern } from './harness.js';
 

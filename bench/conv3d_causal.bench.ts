@@ -25,8 +25,10 @@
 //     the same run).
 //   Tokenizer 512 channels at 4x4 (load 2.9, min of 5): per-call packing 24.3 ms (3.1 GFLOP/s),
 //     PackedConvWeight 11.2 ms (6.7 GFLOP/s): the weights (9.4 MB) dominate at this size.
-import { PackedConvWeight, convTile, matmul, causalConv3d, causalConv3dGeometry, conv2d, conv2dGeometry, convRef, depthToSpace2x, resampleRef, upsampleNearest2x } from '../kernels/index.js';
-import type { ConvGeometry, ConvTile, GpuContext, Tensor } from '../kernels/index.js';
+import { PackedConvWeight, matmul, causalConv3d, causalConv3dGeometry, conv2d, conv2dGeometry, convRef, depthToSpace2x, resampleRef, upsampleNearest2x } from '../kernels/index.js';
+import { convTile } from '../kernels/internal.js';
+import type { ConvGeometry, GpuContext, Tensor } from '../kernels/index.js';
+import type { ConvTile } from '../kernels/internal.js';
 import type { BenchCase } from './harness.js';
 
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);

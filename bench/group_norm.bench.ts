@@ -1,7 +1,8 @@
 // GroupNorm family at the LDM decoder/encoder shapes. Memory-bound: bytes = read x + write y
 // (8 per element); the statistics pass reads x once more, so the ideal is ~2/3 of the copy kernel.
 // group_norm_stats alone: bytes = read x (4 per element).
-import { type GpuContext, type KernelTuning, type Tensor, adaGroupNorm, adaGroupNormRef, groupNorm, groupNormFramewise, groupNormFramewiseRef, groupNormRef, groupNormStats } from '../kernels/index.js';
+import { type GpuContext, type Tensor, adaGroupNorm, adaGroupNormRef, groupNorm, groupNormFramewise, groupNormFramewiseRef, groupNormRef, groupNormStats } from '../kernels/index.js';
+import { type KernelTuning } from '../kernels/internal.js';
 import { compareClose } from '../test/helpers/close.js';
 import type { BenchCase, BenchRun } from './harness.js';
 

@@ -4,7 +4,8 @@
 // Roofline: the fma-scalar ceiling row of the same run (~72 GFLOP/s on the 2-core lavapipe machine).
 // Measured 2026-11-22 (load 2.3-2.9), vq_lookup_sg: V=1024 25.5 GFLOP/s (our matmul 20.5: 124%),
 // V=8192 36.8 (27.9: 132%), V=64000 43.9 (33.0: 133%); the tiled pass before it: 6.6-7.2.
-import { matmul, vqNearTies, vqNearest, vqNearestRef } from '../kernels/index.js';
+import { matmul, vqNearest, vqNearestRef } from '../kernels/index.js';
+import { vqNearTies } from '../kernels/internal.js';
 import { type BenchCase, pattern } from './harness.js';
 
 const N = 4096;

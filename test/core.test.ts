@@ -1,5 +1,6 @@
 import test from 'ava';
-import { DeviceError, KernelArgError, KernelCompileError, TUNING_TABLE, adapterClass, bucketSize, copy, flashKernel, foldGrid, type ShaderInfo } from '../kernels/index.js';
+import { DeviceError, KernelArgError, KernelCompileError, copy, foldGrid, type ShaderInfo } from '../kernels/index.js';
+import { TUNING_TABLE, adapterClass, bucketSize, flashKernel } from '../kernels/internal.js';
 import { createNodeContext } from '../src/node.js';
 import { gpu } from './helpers/gpu.js';
 

@@ -19,7 +19,8 @@
  */
 import { compareClose } from '../../test/helpers/close.js';
 import { Rng } from '../../test/helpers/rng.js';
-import * as K from '../../kernels/index.js';
+import * as kernels from '../../kernels/index.js';
+import * as internal from '../../kernels/internal.js';
 import type { GpuContext, Tensor } from '../../kernels/index.js';
 import { type BenchCase, type BenchRole, type BenchRun, Unavailable } from '../harness.js';
 import { type OnnxGraph, encodeModel } from '../onnx.js';
@@ -50,6 +51,8 @@ interface Problem {
   gpujs?: string;
 }
 
+const K = { ...kernels, ...internal };
+
 function memo<T>(f: () => T): () => T {
   let v: { x: T } | null = null;
   return () => (v ??= { x: f() }).x;
@@ -58,7 +61,7 @@ function memo<T>(f: () => T): () => T {
 /** Our kernel function or reference, looked up at run time so a missing one is a row, not a crash. */
 function fn<N extends keyof typeof K>(name: N): (typeof K)[N] {
   const f = (K as Record<string, unknown>)[name];
-  if (typeof f !== 'function') throw new Unavailable(`kernels/index.ts does not export \`${name}\` yet`);
+  if (typeof f !== 'function') throw new Unavailable(`kernels/index.ts (or internal.ts) does not export \`${name}\` yet`);
   return f as (typeof K)[N];
 }
 

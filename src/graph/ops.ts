@@ -6,42 +6,8 @@
  * backward needs the pre-activation (linear/conv + SiLU) run unfused; GroupNorm + SiLU stays
  * fused (its backward recomputes the pre-activation from the input).
  */
-import {
-  type ConvActivation,
-  type GpuContext,
-  KernelArgError,
-  PackedConvWeight,
-  PackedMatmulWeight,
-  type RopeTable,
-  type Tensor,
-  adaGroupNorm,
-  add,
-  attention,
-  binary,
-  broadcastPlan,
-  causalConv3d,
-  concat,
-  conv2d,
-  depthToSpace2x,
-  fsqQuantize,
-  gatherRows,
-  groupNorm,
-  groupNormFramewise,
-  layerNorm,
-  linear as linearKernel,
-  meanPool,
-  mul,
-  pad,
-  permute,
-  rmsNorm,
-  rope,
-  scale,
-  silu as siluKernel,
-  slice,
-  sub,
-  unary,
-  upsampleNearest2x,
-} from '../../kernels/index.js';
+import { type ConvActivation, type GpuContext, KernelArgError, PackedConvWeight, PackedMatmulWeight, type RopeTable, type Tensor, adaGroupNorm, add, attention, binary, causalConv3d, concat, conv2d, depthToSpace2x, fsqQuantize, gatherRows, groupNorm, groupNormFramewise, layerNorm, linear as linearKernel, meanPool, mul, pad, permute, rmsNorm, rope, scale, silu as siluKernel, slice, sub, unary, upsampleNearest2x } from '../../kernels/index.js';
+import { broadcastPlan } from '../../kernels/internal.js';
 import { attentionBackward } from '../../kernels/attention_backward.js';
 import { type ConvGrads, causalConv3dBackward, conv2dBackward } from '../../kernels/conv_backward.js';
 import { softmaxCrossEntropy } from '../../kernels/cross_entropy.js';

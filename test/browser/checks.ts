@@ -3,14 +3,8 @@
  * few cases per kernel family, each against the same float64 CPU reference and tolerance as the
  * family's ava test in test/kernels/. Browser-safe: no Node built-ins, no ava.
  */
-import {
-  type GpuContext, adamwStep, adamwStepRef, argmax, argmaxRef, attention, attentionBackward, attentionBackwardRef, attentionRef, binary, binaryRef,
-  causalConv3d, causalConv3dGeometry, concat, concatRef, convRef, convTolerance, copy, copyRef, fsqIndicesToCodes, fsqIndicesToCodesRef, fsqQuantize,
-  fsqQuantizeRef, gatherRows, gatherRowsRef, groupNorm, groupNormRef, linearBackward, linearBackwardRef, matmul, matmulRef, permute, permuteRef,
-  reduceSum, reduceSumRef, rmsNorm, rmsNormBackward, rmsNormBackwardRef, rope, ropeRef, ropeTable, ropeTableData, rowNormRef, sample, sampleRef,
-  sampleScoresRef, softmax, softmaxCrossEntropy, softmaxCrossEntropyRef, softmaxRef, unary, unaryRef, upsampleNearest2x, resampleRef, vqNearTies,
-  vqNearest, vqNearestRef,
-} from '../../kernels/index.js';
+import { type GpuContext, adamwStep, adamwStepRef, argmax, argmaxRef, attention, attentionBackward, attentionBackwardRef, attentionRef, binary, binaryRef, causalConv3d, causalConv3dGeometry, concat, concatRef, convRef, copy, copyRef, fsqIndicesToCodes, fsqIndicesToCodesRef, fsqQuantize, fsqQuantizeRef, gatherRows, gatherRowsRef, groupNorm, groupNormRef, linearBackward, linearBackwardRef, matmul, matmulRef, permute, permuteRef, reduceSum, reduceSumRef, rmsNorm, rmsNormBackward, rmsNormBackwardRef, rope, ropeRef, ropeTable, ropeTableData, rowNormRef, sample, sampleRef, softmax, softmaxCrossEntropy, softmaxCrossEntropyRef, softmaxRef, unary, unaryRef, upsampleNearest2x, resampleRef, vqNearest, vqNearestRef } from '../../kernels/index.js';
+import { convTolerance, sampleScoresRef, vqNearTies } from '../../kernels/internal.js';
 import { compareClose } from '../helpers/close.js';
 import { Rng } from '../helpers/rng.js';
 import type { TinyMoveResult } from './tiny-move.js';

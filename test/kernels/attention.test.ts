@@ -1,10 +1,8 @@
 // attention (flash; decode where it must agree with flash) and rope vs their double references,
 // and the attention cores of four goldens (surrounding projections/norms on the CPU in doubles).
 import test from 'ava';
-import {
-  F32_MIN, KVCache, KernelArgError, attention, attentionDecode, attentionFlash, attentionRef,
-  flashKernel, rope, ropeRef, ropeTable, ropeTableData, type GpuContext,
-} from '../../kernels/index.js';
+import { F32_MIN, KVCache, KernelArgError, attention, attentionDecode, attentionFlash, attentionRef, rope, ropeRef, ropeTable, ropeTableData, type GpuContext } from '../../kernels/index.js';
+import { flashKernel } from '../../kernels/internal.js';
 import { assertClose } from '../helpers/close.js';
 import { loadGolden } from '../helpers/golden.js';
 import { gpu, notExercised } from '../helpers/gpu.js';

@@ -1,7 +1,8 @@
 // attention_decode (split-K over the keys of one query) and KVCache vs the double reference and the
 // flash pass.
 import test from 'ava';
-import { DECODE_CHUNK, KVCache, KernelArgError, attentionDecode, attentionFlash, attentionRef, decodeScratchBytes } from '../../kernels/index.js';
+import { KVCache, KernelArgError, attentionDecode, attentionFlash, attentionRef } from '../../kernels/index.js';
+import { DECODE_CHUNK, decodeScratchBytes } from '../../kernels/internal.js';
 import { type Case, upload } from '../helpers/attention.js';
 import { assertClose } from '../helpers/close.js';
 import { gpu } from '../helpers/gpu.js';

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { BINARY_OPS, KernelArgError, binary, binaryRef, broadcastPlan } from '../../kernels/index.js';
+import { BINARY_OPS, KernelArgError, binary, binaryRef } from '../../kernels/index.js';
+import { broadcastPlan } from '../../kernels/internal.js';
 import { assertClose } from '../helpers/close.js';
 import { gpu } from '../helpers/gpu.js';
 import { Rng } from '../helpers/rng.js';

@@ -1,9 +1,8 @@
 import test from 'ava';
-import {
-  CausalConv3dStream, KernelArgError, PackedConvWeight, causalConv3d, causalConv3dGeometry, conv2d, conv2dGeometry, convRef, convTile, convTolerance,
-  depthToSpace2x, resampleRef, upsampleNearest2x,
-} from '../../kernels/index.js';
-import type { ConvTile, GpuContext, Tensor } from '../../kernels/index.js';
+import { CausalConv3dStream, KernelArgError, PackedConvWeight, causalConv3d, causalConv3dGeometry, conv2d, conv2dGeometry, convRef, depthToSpace2x, resampleRef, upsampleNearest2x } from '../../kernels/index.js';
+import { convTile, convTolerance } from '../../kernels/internal.js';
+import type { GpuContext, Tensor } from '../../kernels/index.js';
+import type { ConvTile } from '../../kernels/internal.js';
 import { assertClose } from '../helpers/close.js';
 import { loadGolden } from '../helpers/golden.js';
 import { gpu, notExercised } from '../helpers/gpu.js';

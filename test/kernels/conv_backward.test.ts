@@ -1,7 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
-import {
-  KernelArgError, causalConv3dBackward, causalConv3dGeometry, conv2dBackward, conv2dGeometry, convBackwardRef, convBackwardTolerance, convRef, weightSplits,
-} from '../../kernels/index.js';
+import { KernelArgError, causalConv3dBackward, causalConv3dGeometry, conv2dBackward, conv2dGeometry, convBackwardRef, convRef } from '../../kernels/index.js';
+import { convBackwardTolerance, weightSplits } from '../../kernels/internal.js';
 import type { Conv2dBackwardOptions, ConvGeometry, ConvGrads, GpuContext } from '../../kernels/index.js';
 import { assertClose } from '../helpers/close.js';
 import { loadGolden } from '../helpers/golden.js';

@@ -1,6 +1,7 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import { KernelArgError, argmax, argmaxRef, sample, sampleRef, sampleScoresRef, sampleTokens } from '../../kernels/index.js';
+import { KernelArgError, argmax, argmaxRef, sample, sampleRef, sampleTokens } from '../../kernels/index.js';
+import { sampleScoresRef } from '../../kernels/internal.js';
 import type { SampleOptions } from '../../kernels/index.js';
 import { assertEqualInts } from '../helpers/close.js';
 import { gpu } from '../helpers/gpu.js';
