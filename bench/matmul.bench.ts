@@ -1,11 +1,12 @@
 // matmul (matmul_packed_sg where the adapter has subgroups, else matmul_packed; matmul_vec4, the
-// any-shape kernel) and matmul_gemv; each packed row's note says which GEMM ran. Rooflines on
+// any-shape kernel) and matmul_gemv (one row times a packed weight); each packed row's note says which GEMM ran. Rooflines on
 // lavapipe (2 cores): the ceiling rows of the same run (unrolled scalar FMA ~72-75 GFLOP/s, copy
 // ~3.2-3.4 GB/s). Measured 2026-11-21 (load 1.4-2.9): 512^3 20.3, 1024^3 24.6, 4096x1024x1024
 // 27.8 GFLOP/s with matmul_packed_sg (17.3 at 1024^3 with matmul_packed).
 // Tiled shapes are compute-bound (flops = 2 M N K); the GEMV reads the weight once, so bytes =
 // 4 (N K + K + N) and its roofline is the copy kernel's GB/s.
-import { PACK_PER_CALL_MIN_M, PackedMatmulWeight, type Tensor, chooseMatmulTiles, linear, matmul } from '../kernels/index.js';
+import { PackedMatmulWeight, type Tensor, linear, matmul } from '../kernels/index.js';
+import { PACK_PER_CALL_MIN_M, chooseMatmulTiles } from '../kernels/internal.js';
 import type { GpuContext } from '../kernels/index.js';
 import { packBlocks, packBlocksRef, packedBlocksSize, transposePadded, transposePaddedRef } from '../kernels/pack.js';
 import { type BenchCase, pattern } from './harness.js';
@@ -56,7 +57,7 @@ function tiled(M: number, N: number, K: number, quick: boolean, transB = false):
 /** linear(x [M, K], w [N, K] packed once): the model's path (src/models/videoworld/layers.ts Linear). */
 function packedLinear(M: number, N: number, K: number, quick: boolean): BenchCase {
   return {
-    kernel: 'matmul_packed',
+    kernel: M === 1 ? 'matmul_gemv' : 'matmul_packed',
     shape: `linear [${M},${K}]x[${N},${K}]^T packed`,
     flops: 2 * M * N * K,
     ...(M === 1 ? { bytes: 4 * (N * K + K + N) } : {}),
@@ -79,10 +80,11 @@ function packedLinear(M: number, N: number, K: number, quick: boolean): BenchCas
   };
 }
 
-function gemv(N: number, K: number, quick: boolean): BenchCase {
+/** One row times a plain nn.Linear weight (not packed: the any-row kernels). */
+function plainRow(N: number, K: number, quick: boolean): BenchCase {
   return {
-    kernel: 'matmul_gemv',
-    shape: `linear [1,${K}]x[${N},${K}]^T`,
+    kernel: chooseMatmulTiles(1, N, K, { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupsPerDimension: 65535 }, true).variant === 'vec4' ? 'matmul_vec4' : 'matmul',
+    shape: `linear [1,${K}]x[${N},${K}]^T plain`,
     flops: 2 * N * K,
     bytes: 4 * (N * K + K + N),
     quick,
@@ -144,10 +146,11 @@ export const cases: BenchCase[] = [
   tiled(19, 2816, 1024, true, true),
   packedLinear(19, 2816, 1024, true),
   packedLinear(1, 2816, 1024, true),
-  packedLinear(1, 16384, 1024, false),
-  gemv(16384, 1024, true),
+  packedLinear(1, 16384, 1024, true),
+  plainRow(16384, 1024, true),
   // The 1024 x 160005 output projection of a decode step: 625 MiB, bound in 5 chunks.
-  gemv(160005, 1024, false),
+  packedLinear(1, 160005, 1024, false),
+  plainRow(160005, 1024, false),
   packing('pack_blocks', 2816, 1024),
   packing('pack_transposed', 19, 1024),
 ];

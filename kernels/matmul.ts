@@ -1,7 +1,7 @@
 /**
  * matmul: out = act(op(a) @ op(b) + bias) + residual, batched (wgsl/matmul_packed_sg.wgsl,
- * wgsl/matmul_packed.wgsl, wgsl/matmul.wgsl, wgsl/matmul_vec4.wgsl), and its M = 1 path matmul_gemv (wgsl/matmul_gemv.wgsl)
- * for nn.Linear weights.
+ * wgsl/matmul_packed.wgsl, wgsl/matmul.wgsl, wgsl/matmul_vec4.wgsl), and the packed weights' M = 1
+ * path matmul_gemv (wgsl/matmul_gemv.wgsl).
  *
  * Layouts (row-major f32): a [..., M, K] (transA: [..., K, M]); b [..., K, N] (transB:
  * [..., N, K]); bias [N]; residual and out [..., M, N]. Batch dims broadcast when one side has
@@ -16,7 +16,8 @@
  * packing it per call (one read + write of B, cheap next to the product). Below that, two kernels
  * picked by chooseMatmulTiles: matmul_vec4 (B's contiguous dim a multiple of 4; uniform A loads,
  * vec4 B loads) and the any-shape matmul; both give each invocation 4x4 outputs in 16 f32
- * accumulators. GEMV (M = 1, transB, K % 4 == 0) invocations own 4 weight rows each.
+ * accumulators. One row times a PackedMatmulWeight (a decode step) is the GEMV: invocations own 4
+ * packed columns each and stream the weight once.
  * Weights over maxStorageBufferBindingSize (the 625 MiB [160005, 1024] output projection) are
  * bound as row chunks of a [N, K] b with {buffer, offset, size}, offsets aligned to
  * minStorageBufferOffsetAlignment, one launch per chunk.
@@ -69,10 +70,9 @@ export interface PackedTile {
 /**
  * 'vec4' (wgsl/matmul_vec4.wgsl): workgroups of `wg` lanes own 4 rows x 4 wg columns; needs the
  * vec4 dim of B to be a multiple of 4. 'tiled' (wgsl/matmul.wgsl): any shape, wgx x wgy
- * invocations owning 4x4 outputs each. 'gemv' (wgsl/matmul_gemv.wgsl): one unbatched row times
- * an nn.Linear weight with K % 4 == 0.
+ * invocations owning 4x4 outputs each.
  */
-export type MatmulTiles = { variant: 'gemv' } | { variant: 'vec4'; wg: number } | { variant: 'tiled'; wgx: number; wgy: number };
+export type MatmulTiles = { variant: 'vec4'; wg: number } | { variant: 'tiled'; wgx: number; wgy: number };
 
 /**
  * Kernel and workgroup shape for an [M, K] x [K, N] product (B^T [N, K] when transB). Prefers
@@ -81,7 +81,6 @@ export type MatmulTiles = { variant: 'gemv' } | { variant: 'vec4'; wg: number } 
  * (two per lavapipe thread keeps both cores busy). The tiled shape uses as few rows as M needs.
  */
 export function chooseMatmulTiles(M: number, N: number, K: number, limits: Pick<ContextLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX' | 'maxComputeWorkgroupsPerDimension'>, transB = false, batch = 1, minWorkgroups = 4): MatmulTiles {
-  if (M === 1 && batch === 1 && transB && K % 4 === 0) return { variant: 'gemv' };
   const maxInv = Math.min(64, limits.maxComputeInvocationsPerWorkgroup);
   if ((transB ? K : N) % 4 === 0 && Math.ceil(M / 4) <= limits.maxComputeWorkgroupsPerDimension) {
     let wg = Math.min(16, maxInv, limits.maxComputeWorkgroupSizeX);
@@ -289,10 +288,6 @@ export function matmul(a: Tensor, b: Tensor | PackedMatmulWeight, o: MatmulOptio
     return dst;
   }
   const tiles = chooseMatmulTiles(p.M, p.N, p.K, ctx.limits, transB, p.batch, ctx.tuning.matmulMinWorkgroups);
-  if (tiles.variant === 'gemv') {
-    gemv(a, bt, p.N, p.K, act, o, dst, maxBytes);
-    return dst;
-  }
   const chunks = chunked ? chunkRows(p.N, p.K, maxBytes, ctx.limits.minStorageBufferOffsetAlignment) : [[0, p.N] as [number, number]];
   const v4 = tiles.variant === 'vec4';
   for (const [n0, rows] of chunks) {
@@ -323,10 +318,10 @@ function packedMatmul(a: Tensor, weight: Tensor | null, b: Tensor, transB: boole
     // x [1, K] is its own transpose.
     for (const [blk0, blocks] of packedChunks(ctx, p.N, p.K, 1, maxBytes)) {
       const blockBytes = p.K * PACK_RN * 4;
-      ctx.dispatch(packedShader, {
-        overrides: { WG: GEMV_WG, RN: PACK_RN, GEMV: 1, ACT: act },
-        bindings: { a, b: { buffer: packedB.buffer, offset: blk0 * blockBytes, size: blocks * blockBytes }, bias: o.bias ?? a, res: o.residual ?? a, out: dst },
-        params: { m: 1, n: Math.min(blocks * PACK_RN, p.N - blk0 * PACK_RN), k: p.K, a_batch: 0, b_batch: 0, out_cols: p.N, n_off: blk0 * PACK_RN, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 },
+      ctx.dispatch(gemvShader, {
+        overrides: { WG: GEMV_WG, RN: PACK_RN, ACT: act },
+        bindings: { x: a, b: { buffer: packedB.buffer, offset: blk0 * blockBytes, size: blocks * blockBytes }, bias: o.bias ?? a, res: o.residual ?? a, out: dst },
+        params: { n: Math.min(blocks * PACK_RN, p.N - blk0 * PACK_RN), k: p.K, n_off: blk0 * PACK_RN, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 },
         workgroups: foldGrid(Math.ceil((blocks * PACK_RN) / 4 / GEMV_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
       });
     }
@@ -357,27 +352,9 @@ function packedMatmul(a: Tensor, weight: Tensor | null, b: Tensor, transB: boole
 
 const GEMV_WG = 64;
 
-function gemv(x: Tensor, w: Tensor, N: number, K: number, act: number, o: MatmulOptions, dst: Tensor, maxBytes: number): void {
-  const ctx = x.ctx;
-  for (const [n0, rows] of chunkRows(N, K, maxBytes, ctx.limits.minStorageBufferOffsetAlignment)) {
-    ctx.dispatch(gemvShader, {
-      overrides: { WG: GEMV_WG, ACT: act },
-      bindings: {
-        x,
-        w: rows === N ? w : { buffer: w.buffer, offset: n0 * K * 4, size: rows * K * 4 },
-        bias: o.bias ?? x,
-        res: o.residual ?? x,
-        out: dst,
-      },
-      params: { n: rows, k: K, n_off: n0, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 },
-      workgroups: foldGrid(Math.ceil(rows / (4 * GEMV_WG)), ctx.limits.maxComputeWorkgroupsPerDimension),
-    });
-  }
-}
-
 /**
  * nn.Linear: act(x @ weight^T + bias) + residual with x [..., K], weight [N, K]; out [..., N].
- * One row (a decode step) with K % 4 == 0 takes the GEMV path.
+ * One row (a decode step) times a PackedMatmulWeight takes the GEMV path: pack weights used more than once.
  * @example
  * const y = linear(x, w, b, { activation: 'silu' }); // x [19, 1024], w [2816, 1024] -> [19, 2816]
  */

@@ -1,7 +1,7 @@
 // matmul_packed: out[z, m, n_off + n] = act(sum_k A[z, m, k] * B[z, k, n] + bias[n_off + n]) + res[z, m, n_off + n]
 // with A read as A^T (made by pack_transposed) and B from a packed copy (pack_blocks: a
-// PackedMatmulWeight, or packed per call). This file also holds the M = 1 product;
-// matmul_packed_sg.wgsl is the faster GEMM for adapters with subgroups (B loaded once per subgroup, not once per lane).
+// PackedMatmulWeight, or packed per call); matmul_gemv.wgsl is its M = 1 product and
+// matmul_packed_sg.wgsl the faster GEMM for adapters with subgroups (B loaded once per subgroup, not once per lane).
 //
 // The micro-kernel of conv3d_causal applied to GEMM: a workgroup owns RN columns of B (one packed
 // block), so every B load has a lane-uniform address (one load per SIMD row on GPUs; lavapipe
@@ -25,19 +25,14 @@
 // bias: array<f32>        [out_cols]              read only when has_bias != 0
 // res:  array<f32>        [batch, M, out_cols]    read only when has_res != 0
 // out:  array<f32>        [batch, M, out_cols]
-// GEMV = 1: M = 1 and unbatched; `a` is the row x [K].
 // ACT: 0 none, 1 silu, 2 relu, 3 gelu (lib/act.wgsl).
 // Dispatch: (ceil(N / (CB RN)), ceil(M / (WG RM)), batch) workgroups of WG invocations (column blocks
-// fastest); GEMV: one invocation per vec4 slot of B;
-// workgroups folded into (x, y).
-
-// #include "lib/grid.wgsl"
+// fastest).
 
 override WG: u32 = 32;
 override RM: u32 = 8;   // rows per invocation, <= 16
 override RN: u32 = 16;  // columns per workgroup (packed block width), a multiple of 4, <= 32
 override ACT: u32 = 0;
-override GEMV: u32 = 0;  // 1: the M = 1 product (see gemv)
 override CB: u32 = 1;   // packed blocks per workgroup (2 for few rows: RM x 2 RN accumulators)
 override R4: u32 = RN / 4u;
 
@@ -52,34 +47,9 @@ override R4: u32 = RN / 4u;
 
 // #include "lib/tile_fma.wgsl"
 // #include "lib/matmul_tile.wgsl"
-// #include "lib/matmul_store4.wgsl"
-
-// One row times the packed B (a decode step): invocation e owns the 4 columns of vec4 slot
-// e % R4 of block e / R4, loading them per lane (the 8 lanes of a SIMD row read 2 blocks' 64
-// contiguous bytes per k) and x(k) as a uniform load. Memory-bound like matmul_gemv.
-fn gemv(e: u32) {
-  let N = params.n;
-  let K = params.k;
-  let blk = e / R4;
-  let c0 = blk * RN + (e % R4) * 4u;
-  if (c0 >= N) {
-    return;
-  }
-  let wk = blk * K * R4 + e % R4;
-  var acc = vec4(0.0);
-  for (var k = 0u; k < K; k++) {
-    acc = fma(vec4(a[k]), b[wk + k * R4], acc);
-  }
-  store4(params.n_off + c0, c0, acc);
-}
 
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-  if (GEMV == 1u) {
-    gemv(flat_workgroup(wid, nwg) * WG + lid);
-    return;
-  }
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let M = params.m;
   let N = params.n;
   let K = params.k;

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { KernelArgError, MATMUL_ACTIVATIONS, PACK_PER_CALL_MIN_M, PackedMatmulWeight, chooseMatmulTiles, choosePackedTile, chunkRows, linear, matmul, matmulRef } from '../../kernels/index.js';
+import { KernelArgError, MATMUL_ACTIVATIONS, PackedMatmulWeight, linear, matmul, matmulRef } from '../../kernels/index.js';
+import { PACK_PER_CALL_MIN_M, chooseMatmulTiles, choosePackedTile, chunkRows } from '../../kernels/internal.js';
 import type { GpuContext, MatmulActivation, Tensor } from '../../kernels/index.js';
 import { assertClose } from '../helpers/close.js';
 import { gpu, notExercised } from '../helpers/gpu.js';
@@ -97,7 +98,8 @@ for (const activation of MATMUL_ACTIVATIONS) {
     const rng = Rng.fromString(t.title);
     await check(t, ctx, rng, { a: [2, 17, 33], b: [33, 19], bias: true, activation, residual: true }, `${activation} bias+res`);
     await check(t, ctx, rng, { a: [5, 9], b: [6, 9], transB: true, bias: true, activation }, `${activation} bias`);
-    await check(t, ctx, rng, { a: [1, 24], b: [37, 24], transB: true, bias: true, activation, residual: true }, `${activation} gemv`);
+    await check(t, ctx, rng, { a: [1, 24], b: [37, 24], transB: true, bias: true, activation, residual: true }, `${activation} one row, plain weight (vec4)`);
+    await check(t, ctx, rng, { a: [1, 24], b: [37, 24], transB: true, packed: true, bias: true, activation, residual: true }, `${activation} one row, packed weight (gemv)`);
     await check(t, ctx, rng, { a: [1, 23], b: [37, 23], transB: true, bias: true, activation, residual: true }, `${activation} one row, K % 4 != 0 (tiled)`);
   });
 }
@@ -202,13 +204,13 @@ test('matmul random shapes (seeded)', async (t) => {
   }
 });
 
-test('matmul and gemv bind an oversized [N, K] weight in aligned row chunks', async (t) => {
+test('matmul binds an oversized plain [N, K] weight in aligned row chunks', async (t) => {
   const ctx = await gpu();
   const rng = Rng.fromString(t.title);
   // 301 rows of 80 bytes under a 4 KiB "binding limit": 7 chunks of <= 48 rows at 256-byte
   // alignment, 6 of 51 rows where the device allows 16-byte offsets.
   t.is(chunkRows(301, 20, 4096, 256).length, 7);
-  // K = 20 runs matmul_vec4 (and matmul_gemv for one row), K = 21 the any-shape kernel.
+  // K = 20 runs matmul_vec4, K = 21 the any-shape kernel (one row too: the GEMV reads packed weights).
   for (const K of [20, 21]) {
     const chunks = chunkRows(301, K, 4096, ctx.limits.minStorageBufferOffsetAlignment).length;
     t.true(chunks >= 6);
@@ -238,7 +240,7 @@ test('chunkRows: aligned offsets, bindings under the limit, rows covered once', 
   t.throws(() => chunkRows(10, 1000, 1000, 256), { instanceOf: KernelArgError, message: /^matmul: b: / });
 });
 
-test('chooseMatmulTiles: gemv for decode rows, vec4 kernel when B allows, rows follow M, enough workgroups', (t) => {
+test('chooseMatmulTiles: vec4 kernel when B allows, rows follow M, enough workgroups', (t) => {
   const limits = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupsPerDimension: 65535 };
   t.deepEqual(chooseMatmulTiles(1024, 1024, 1024, limits), { variant: 'vec4', wg: 16 });
   t.deepEqual(chooseMatmulTiles(19, 2816, 1024, limits, true), { variant: 'vec4', wg: 16 });
@@ -246,8 +248,7 @@ test('chooseMatmulTiles: gemv for decode rows, vec4 kernel when B allows, rows f
   t.deepEqual(chooseMatmulTiles(8, 6, 64, limits, true), { variant: 'vec4', wg: 4 }); // transB: K % 4 decides
   t.deepEqual(chooseMatmulTiles(8, 64, 63, limits, true).variant, 'tiled');
   t.deepEqual(chooseMatmulTiles(300000, 64, 64, limits).variant, 'tiled', 'M / 4 row groups over the grid limit');
-  t.deepEqual(chooseMatmulTiles(1, 160005, 1024, limits, true), { variant: 'gemv' });
-  t.deepEqual(chooseMatmulTiles(1, 160005, 1024, limits, true, 2).variant, 'vec4', 'batched rows are no GEMV');
+  t.deepEqual(chooseMatmulTiles(1, 160005, 1024, limits, true), { variant: 'vec4', wg: 16 }, 'one row of a plain weight');
   t.deepEqual(chooseMatmulTiles(1, 160005, 1023, limits, true), { variant: 'tiled', wgx: 64, wgy: 1 });
   t.deepEqual(chooseMatmulTiles(5, 63, 64, limits), { variant: 'tiled', wgx: 4, wgy: 2 }); // 2 row groups x 4 column groups
   for (const [M, N, K] of [[1, 1, 1], [19, 2817, 1024], [1023, 1023, 1024], [3, 5, 7], [512, 17, 64]] as const) {

@@ -1,4 +1,4 @@
-// The 4-column epilogue of matmul, matmul_vec4, matmul_gemv and matmul_packed's GEMV: columns
+// The 4-column epilogue of matmul, matmul_vec4 and matmul_gemv: columns
 // col0 + j < params.n (j < 4) of one output row starting at out[o]:
 //   out[o + j] = act(acc[j] + bias[c + j]) + res[o + j],  c = params.n_off + col0.
 // Uses the including shader's bias, res, out, params (n, n_off, has_bias, has_res), ACT and act4

@@ -12,6 +12,7 @@ import {
   F32_MIN,
   type GpuContext,
   KVCache,
+  PackedMatmulWeight,
   type RopeTable,
   type Tensor,
   mul,
@@ -157,6 +158,8 @@ export class InternLM extends Module {
   readonly layers: DecoderLayer[];
   readonly norm: RMSNorm;
   readonly lmHead: Param;
+  /** The output projection packed after loading (its decode-step GEMV reads packed weights), unless training. */
+  private lmHeadPacked: PackedMatmulWeight | null = null;
   private table: RopeTable | null = null;
 
   constructor(
@@ -188,6 +191,12 @@ export class InternLM extends Module {
     this.table?.cos.dispose();
     this.table?.sin.dispose();
     this.table = ropeTable(ctx, this.headDim, this.cfg.maxPositions, maxDiff > 1e-6 ? expected : inv);
+    this.lmHeadPacked?.dispose();
+    this.lmHeadPacked = null;
+    if (this.training) return;
+    this.lmHeadPacked = PackedMatmulWeight.linear(this.lmHead.t);
+    this.lmHead.tensor?.dispose();
+    this.lmHead.tensor = null;
   }
 
   /** One KV cache per layer, preallocated for maxLength positions. */
@@ -231,7 +240,7 @@ export class InternLM extends Module {
         const rows = Array.from({ length: B }, (_, b) => b * L + L - 1);
         hN = gatherRows(hN, Int32Array.from(rows), { shape: [B] });
       }
-      return reshape(linear(hN, this.lmHead.t), [B, o.lastOnly ? 1 : L, V]);
+      return reshape(linear(hN, this.lmHeadPacked ?? this.lmHead.t), [B, o.lastOnly ? 1 : L, V]);
     });
   }
 
@@ -279,6 +288,8 @@ export class InternLM extends Module {
 
   override dispose(): void {
     super.dispose();
+    this.lmHeadPacked?.dispose();
+    this.lmHeadPacked = null;
     this.table?.cos.dispose();
     this.table?.sin.dispose();
     this.table = null;
