@@ -4,8 +4,8 @@
  * the positions those games reach (never trained on: they come from play against this opponent).
  *
  * legal_rate: share of model turns where a generated board gave a legal move (one new stone of the
- * model's colour, legal under the rules) within the retries; a turn without one is played as a
- * pass. win_rate: area scoring with komi.
+ * model's colour, legal under the rules) within the retries, or the model passed (its unchanged
+ * board the likelier outcome, see modelMove's passAt); a turn without either is played as a pass. win_rate: area scoring with komi.
  * tokenizer_board_accuracy: share of intersections read back correctly (readBoard) from
  * tokenize -> detokenize.
  */
@@ -47,7 +47,10 @@ export interface EvalGoResult {
   wins_as_black: number;
   wins_as_white: number;
   mean_tries: number;
+  /** Turns played as a pass: the model's own (modelMove's passAt) plus turns without a legal move. */
   model_passes: number;
+  /** Of those, the model's own passes (counted as legal turns). */
+  model_chosen_passes: number;
 }
 
 export async function evaluateGo(ctx: GpuContext, model: VideoWorldGo, o: EvalGoOptions = {}): Promise<EvalGoResult> {
@@ -63,6 +66,7 @@ export async function evaluateGo(ctx: GpuContext, model: VideoWorldGo, o: EvalGo
   let legal = 0;
   let tries = 0;
   let passes = 0;
+  let chosenPasses = 0;
   const wins: Record<Colour, number> = { b: 0, w: 0 };
   const seen: GoBoard[] = [];
   for (let g = 0; g < games; g++) {
@@ -84,6 +88,7 @@ export async function evaluateGo(ctx: GpuContext, model: VideoWorldGo, o: EvalGo
       tries += r.tries;
       if (r.ok) gameLegal++;
       if (r.move === null) passes++;
+      if (r.ok && r.move === null) chosenPasses++;
       game.play(r.ok ? r.move : null);
     }
     turns += gameTurns;
@@ -108,6 +113,7 @@ export async function evaluateGo(ctx: GpuContext, model: VideoWorldGo, o: EvalGo
     wins_as_white: wins.w,
     mean_tries: turns ? tries / turns : 0,
     model_passes: passes,
+    model_chosen_passes: chosenPasses,
   };
 }
 

@@ -44,3 +44,23 @@ test('eval-go rejects bad options with a usage error', async (t) => {
   t.is(h.code, 2);
   t.regex(h.stderr, /--positions needs an integer >= 0, got 'many'/);
 });
+
+test('modelMove passes when the model finds the unchanged board likely enough (passAt), and plays otherwise', async (t) => {
+  const { gpu } = await import('../helpers/gpu.js');
+  const { loadGoModel } = await import('../../src/apps/go-model.js');
+  const { modelMove } = await import('../../src/models/videoworld/go-player.js');
+  const { GoGame } = await import('../../src/go/engine.js');
+  const ctx = await gpu();
+  const { model } = await loadGoModel(ctx);
+  const game = new GoGame();
+  for (const m of [{ row: 2, col: 2 }, { row: 6, col: 6 }]) game.play(m);
+  const played = await modelMove(ctx, model, game, { passAt: 1 });
+  t.true(played.ok && played.move !== null, 'passAt 1: a stone');
+  const p = played.unchangedProbability!;
+  t.true(p > 0 && p < 1, `P(unchanged) ${p}`);
+  // Greedy decoding is deterministic: at a threshold of exactly that probability the model passes.
+  const passed = await modelMove(ctx, model, game, { passAt: p });
+  t.deepEqual([passed.ok, passed.move, passed.gtp, passed.tries], [true, null, 'pass', 1]);
+  t.is(game.moves.length, 2, 'the game is not changed');
+  await t.throwsAsync(() => modelMove(ctx, model, game, { passAt: 0 }), { message: /passAt 0/ });
+});

@@ -116,7 +116,7 @@ test('requireChange: the generated board differs from the input, copied up to th
     t.deepEqual(r.tokens.slice(0, 2), [preset.tokens.actEnd, preset.tokens.imStart]);
   }
   const withActions = new VideoWorldGo(preset);
-  const firstChange = (withActions as unknown as { firstChange: (...a: unknown[]) => Promise<number[]> }).firstChange.bind(withActions);
+  const firstChange = (withActions as unknown as { firstChange: (...a: unknown[]) => Promise<unknown> }).firstChange.bind(withActions);
   await t.throwsAsync(() => firstChange(ctx, [], new Int32Array(25), {}), { message: /requireChange needs a layout without action tokens/ });
   image.dispose();
 });
@@ -129,7 +129,7 @@ test('changeRank: ranked first changes are distinct, and the copy-drafted board 
   await model.load(ctx, randomWeights(model, 'change-rank-test'));
   const S = preset.imageSize;
   const image = ctx.fromArray(Float32Array.from({ length: 3 * S * S }, (_, i) => ((i * 29) % 13) / 6 - 1), [1, 3, S, S]);
-  const firstChange = (model as unknown as { firstChange: (...a: unknown[]) => Promise<number[]> }).firstChange.bind(model);
+  const firstChange = (model as unknown as { firstChange: (...a: unknown[]) => Promise<{ head: number[] }> }).firstChange.bind(model);
   const heads = new Set<string>();
   let redrafts = 0;
   for (const rank of [0, 1, 2, 7]) {
@@ -138,7 +138,7 @@ test('changeRank: ranked first changes are distinct, and the copy-drafted board 
     r.nextImage.dispose();
     t.deepEqual(seen, r.tokens, 'onToken sees every token');
     const prompt = model.prompt(r.boardIndices, 'b');
-    const head = await firstChange(ctx, prompt, r.boardIndices, { greedy: true }, rank);
+    const { head } = await firstChange(ctx, prompt, r.boardIndices, { greedy: true }, rank);
     heads.add(head.join(','));
     t.deepEqual(r.tokens.slice(0, head.length), head);
     const rest = r.tokens.length - head.length;

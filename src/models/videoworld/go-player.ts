@@ -57,13 +57,20 @@ export interface ModelMoveOptions {
    * on for layouts without action tokens (the micro model), off otherwise (upstream's loop).
    */
   requireChange?: boolean;
+  /**
+   * With requireChange: pass when the model's probability that the board stays unchanged is at least
+   * this on the first try (default 0.5: an unchanged board is then likelier than every change
+   * together). The training games' passes repeat the position, so this is the model's own pass; without it,
+   * a board generated to change every turn fills the player's own eyes at the end of a game.
+   */
+  passAt?: number;
   onTry?: (t: { attempt: number; tokens: number[]; move: string | null; reason: string | null; ms: number }) => void;
   /** Called with each generated token (attempt, step). */
   onToken?: (id: number, step: number, attempt: number) => void;
 }
 
 export interface ModelMoveResult {
-  /** A legal move was read; false when no try gave one (the caller decides, e.g. to pass). */
+  /** A legal move was read, or the model passed (move null); false when no try gave one (the caller decides, e.g. to pass). */
   ok: boolean;
   move: Point | null;
   gtp: string | null;
@@ -76,6 +83,8 @@ export interface ModelMoveResult {
   /** The generated board of the last attempt. */
   generated: RasterImage;
   stagesMs: { encode: number; prefill: number; tokens: number; decode: number; tokensPerSecond: number };
+  /** With requireChange: the model's probability that the board stays as it is (VideoWorldGo MoveResult). */
+  unchangedProbability?: number;
 }
 
 /** One model move for the side to play in `game` (the game is not changed). */
@@ -84,6 +93,8 @@ export async function modelMove(ctx: GpuContext, model: VideoWorldGo, game: GoGa
   if (!Number.isInteger(tries) || tries < 1) throw new RangeError(`modelMove: tries ${tries} (an integer >= 1)`);
   const preset = model.preset;
   const requireChange = o.requireChange ?? model.tokens.actionTokens === 0;
+  const passAt = o.passAt ?? 0.5;
+  if (!(passAt > 0 && passAt <= 1)) throw new RangeError(`modelMove: passAt ${passAt} (a probability in (0, 1]; 1 never passes unless certain)`);
   const S = preset.imageSize;
   const before = game.board();
   const mover: Colour = game.toPlay;
@@ -93,6 +104,7 @@ export async function modelMove(ctx: GpuContext, model: VideoWorldGo, game: GoGa
   const stages = { encode: 0, prefill: 0, tokens: 0, decode: 0, tokensPerSecond: 0 };
   let generated = input;
   let generatedTokens = 0;
+  let unchanged: number | undefined;
   const t0 = performance.now();
   for (let attempt = 0; attempt < tries; attempt++) {
     const ta = performance.now();
@@ -103,12 +115,17 @@ export async function modelMove(ctx: GpuContext, model: VideoWorldGo, game: GoGa
     image.dispose();
     generated = denormalizeImage(await r.nextImage.read(), S, S);
     r.nextImage.dispose();
+    unchanged ??= r.unchangedProbability;
     const n = r.tokens.length;
     stages.encode += r.timings.encodeMs;
     stages.prefill += r.timings.prefillMs;
     stages.tokens += r.timings.totalMs - r.timings.encodeMs - r.timings.prefillMs - r.timings.imageDecodeMs;
     stages.decode += r.timings.imageDecodeMs;
     generatedTokens += n;
+    if (attempt === 0 && requireChange && (unchanged ?? 0) >= passAt) {
+      o.onTry?.({ attempt, tokens: r.tokens, move: 'pass', reason: null, ms: performance.now() - ta });
+      return { ok: true, move: null, gtp: 'pass', tries: 1, reasons, seconds: (performance.now() - t0) / 1000, input, generated: input, stagesMs: stages, unchangedProbability: unchanged };
+    }
     let reason: string | null = null;
     let move: Point | null = null;
     let gtp: string | null = null;
@@ -133,10 +150,10 @@ export async function modelMove(ctx: GpuContext, model: VideoWorldGo, game: GoGa
     o.onTry?.({ attempt, tokens: r.tokens, move: reason ? null : gtp, reason, ms: performance.now() - ta });
     if (!reason) {
       stages.tokensPerSecond = stages.tokens > 0 ? (1000 * generatedTokens) / stages.tokens : 0;
-      return { ok: true, move, gtp: move ? gtpName(move.row, move.col) : 'pass', tries: attempt + 1, reasons, seconds: (performance.now() - t0) / 1000, input, generated, stagesMs: stages };
+      return { ok: true, move, gtp: move ? gtpName(move.row, move.col) : 'pass', tries: attempt + 1, reasons, seconds: (performance.now() - t0) / 1000, input, generated, stagesMs: stages, unchangedProbability: unchanged };
     }
     reasons.push(`try ${attempt + 1}: ${reason}`);
   }
   stages.tokensPerSecond = stages.tokens > 0 ? (1000 * generatedTokens) / stages.tokens : 0;
-  return { ok: false, move: null, gtp: null, tries, reasons, seconds: (performance.now() - t0) / 1000, input, generated, stagesMs: stages };
+  return { ok: false, move: null, gtp: null, tries, reasons, seconds: (performance.now() - t0) / 1000, input, generated, stagesMs: stages, unchangedProbability: unchanged };
 }

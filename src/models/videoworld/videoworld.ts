@@ -51,6 +51,11 @@ export interface MoveResult {
   nextIndices: Int32Array;
   /** The predicted next board [1, 3, H, W], unbounded; see toUint8Image. */
   nextImage: Tensor<'f32'>;
+  /**
+   * With requireChange: the model's probability that the next board is the input board unchanged
+   * (its pass: the training games' passes repeat the position), prod over positions of P(copy).
+   */
+  unchangedProbability?: number;
   timings: { encodeMs: number; prefillMs: number; decodeMsPerToken: number; imageDecodeMs: number; totalMs: number };
 }
 
@@ -96,8 +101,11 @@ export class VideoWorldGo extends Module {
     return out;
   }
 
-  /** See MoveOptions.requireChange: the generated tokens up to and including the first changed board token. */
-  private async firstChange(ctx: GpuContext, prompt: number[], board: Int32Array, sampling: SampleOptions, rank?: number): Promise<number[]> {
+  /**
+   * See MoveOptions.requireChange: the generated tokens up to and including the first changed board
+   * token, and the model's probability that the next board is the input board unchanged.
+   */
+  private async firstChange(ctx: GpuContext, prompt: number[], board: Int32Array, sampling: SampleOptions, rank?: number): Promise<{ head: number[]; unchanged: number }> {
     const t = this.tokens;
     this.require(t.actionTokens === 0, `requireChange needs a layout without action tokens (this one has ${t.actionTokens})`);
     const ids = Array.from(board, (i) => i + t.imageOffset);
@@ -120,13 +128,13 @@ export class VideoWorldGo extends Module {
     if (rank !== undefined) {
       this.require(Number.isInteger(rank) && rank >= 0 && rank < ranked.length, `changeRank ${rank}: an integer in [0, ${ranked.length})`);
       const { at, id } = ranked.sort((a, b) => b.logP - a.logP || a.at - b.at || a.id - b.id)[rank]!;
-      return [...copy.slice(0, 2 + at), id];
+      return { head: [...copy.slice(0, 2 + at), id], unchanged: Math.exp(logCopies) };
     }
     const [at] = sampleRef(logFirst, ids.length, sampling);
     const r = Float64Array.from(row(at!));
     r[ids[at!]!] = -Infinity;
     const [id] = sampleRef(r, V, { ...sampling, step: ((sampling.step ?? 0) + 1) >>> 0 });
-    return [...copy.slice(0, 2 + at!), id!];
+    return { head: [...copy.slice(0, 2 + at!), id!], unchanged: Math.exp(logCopies) };
   }
 
   /**
@@ -171,7 +179,8 @@ export class VideoWorldGo extends Module {
     const prompt = this.prompt(boardIndices, opts.toPlay);
     this.require(opts.changeRank === undefined || opts.requireChange === true, 'changeRank needs requireChange');
     const sampling: SampleOptions | undefined = opts.changeRank === undefined ? opts.sampling : { greedy: true };
-    const head = opts.requireChange ? await this.firstChange(ctx, prompt, boardIndices, sampling ?? {}, opts.changeRank) : [];
+    const first = opts.requireChange ? await this.firstChange(ctx, prompt, boardIndices, sampling ?? {}, opts.changeRank) : null;
+    const head = first?.head ?? [];
     const headMs = performance.now() - t1;
     head.forEach((id, step) => opts.onToken?.(id, step));
     const onToken = opts.onToken && ((id: number, step: number) => opts.onToken!(id, step + head.length));
@@ -194,6 +203,7 @@ export class VideoWorldGo extends Module {
     return {
       boardIndices,
       tokens: gen.tokens,
+      ...(first ? { unchangedProbability: first.unchanged } : {}),
       actionTokens: gen.tokens.slice(0, t.actionTokens),
       nextIndices,
       nextImage,
