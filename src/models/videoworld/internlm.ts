@@ -25,7 +25,7 @@ import { activeTape } from '../../graph/autograd.js';
 import { GraphError, Module, type Param } from '../../graph/module.js';
 import { attentionOp, embedding, linear, permuteOp, reshape, rmsNormOp, ropeOp, siluMul } from '../../graph/ops.js';
 import type { WeightSource } from '../../graph/weights.js';
-import { Linear } from './layers.js';
+import { Linear, packInPlace } from './layers.js';
 
 export interface InternLMConfig {
   vocabSize: number;
@@ -194,9 +194,7 @@ export class InternLM extends Module {
     this.lmHeadPacked?.dispose();
     this.lmHeadPacked = null;
     if (this.training) return;
-    this.lmHeadPacked = PackedMatmulWeight.linear(this.lmHead.t);
-    this.lmHead.tensor?.dispose();
-    this.lmHead.tensor = null;
+    this.lmHeadPacked = packInPlace(this.lmHead, (w) => PackedMatmulWeight.linear(w));
   }
 
   /** One KV cache per layer, preallocated for maxLength positions. */

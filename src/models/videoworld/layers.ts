@@ -33,9 +33,7 @@ abstract class PackedConv extends Module {
     this.packed?.dispose();
     this.packed = null;
     if (this.training) return;
-    this.packed = PackedConvWeight.pack(this.weight.t);
-    this.weight.tensor?.dispose();
-    this.weight.tensor = null;
+    this.packed = packInPlace(this.weight, (w) => PackedConvWeight.pack(w));
   }
 
   protected get packedWeight(): PackedConvWeight | Tensor {
@@ -49,6 +47,14 @@ abstract class PackedConv extends Module {
     this.packed?.dispose();
     this.packed = null;
   }
+}
+
+/** A loaded weight's packed copy, the plain one released (inference only: training reads the plain one). */
+export function packInPlace<P>(weight: Param, pack: (w: Tensor) => P): P {
+  const packed = pack(weight.t);
+  weight.tensor?.dispose();
+  weight.tensor = null;
+  return packed;
 }
 
 export class Conv2d extends PackedConv {
@@ -123,9 +129,7 @@ export class Linear extends Module {
     this.packed?.dispose();
     this.packed = null;
     if (!this.pack || this.training) return;
-    this.packed = PackedMatmulWeight.linear(this.weight.t);
-    this.weight.tensor?.dispose();
-    this.weight.tensor = null;
+    this.packed = packInPlace(this.weight, (w) => PackedMatmulWeight.linear(w));
   }
 
   forward(x: Tensor, o: { activation?: 'silu' | 'relu'; residual?: Tensor } = {}): Tensor<'f32'> {
