@@ -7,10 +7,12 @@ import { UsageError } from './usage-error.js';
 
 export const GO_HELP = `  videoworld eval-go [--weights F[,F]] [--preset micro|tiny|go] [--games N] [--positions N]
                      [--seed S] [--opponent random|reference] [--tries N] [--playouts N] [--max-moves N]
+                     [--pass-at P]
       Plays N games (default 100) as Black and White alternately against a uniformly random
       legal player or the reference MCTS player (area scoring, komi 7.5, standard rules; a game
       is scored as it stands after --max-moves moves, default 200) and
-      checks the tokenizer on up to --positions (default 500) positions of those games.
+      checks the tokenizer on up to --positions (default 500) positions of those games. The model
+      passes when its probability of an unchanged board is at least --pass-at (default 0.5).
       Progress on stderr; one JSON line last on stdout: {"legal_rate", "win_rate", "games",
       "positions", "tokenizer_board_accuracy", "seconds", ...}. Default weights: the shipped
       micro model (weights/go-micro.safetensors).
@@ -42,7 +44,10 @@ export async function evalGoCommand(args: string[]): Promise<number> {
     tries: { type: 'string' },
     playouts: { type: 'string' },
     'max-moves': { type: 'string' },
+    'pass-at': { type: 'string' },
   });
+  const passAt = v['pass-at'] === undefined ? undefined : Number(v['pass-at']);
+  if (passAt !== undefined && !(passAt > 0 && passAt <= 1)) throw new UsageError(`--pass-at needs a probability in (0, 1], got '${String(v['pass-at'])}'`);
   const opponent = (v.opponent as string | undefined) ?? 'random';
   if (opponent !== 'random' && opponent !== 'reference') throw new UsageError(`--opponent must be random or reference, got '${opponent}'`);
   const opts = {
@@ -53,6 +58,7 @@ export async function evalGoCommand(args: string[]): Promise<number> {
     playouts: int(v.playouts as string, 'playouts', 1),
     maxMoves: int(v['max-moves'] as string, 'max-moves', 1),
     opponent: opponent as 'random' | 'reference',
+    passAt,
   };
   const ctx = await createNodeContext();
   try {

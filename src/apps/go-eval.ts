@@ -28,6 +28,8 @@ export interface EvalGoOptions {
   /** Reference opponent's playouts per move (default 300, as the training games). */
   playouts?: number;
   tries?: number;
+  /** modelMove's passAt (default 0.5). */
+  passAt?: number;
   rules?: Rules;
   komi?: number;
   /** Moves (both sides, passes included) after which a game is scored as it stands. */
@@ -83,7 +85,7 @@ export async function evaluateGo(ctx: GpuContext, model: VideoWorldGo, o: EvalGo
         continue;
       }
       seen.push(game.board());
-      const r = await modelMove(ctx, model, game, { tries: o.tries ?? 10, seed: (gameSeed * 131 + game.moves.length) >>> 0 });
+      const r = await modelMove(ctx, model, game, { tries: o.tries ?? 10, passAt: o.passAt, seed: (gameSeed * 131 + game.moves.length) >>> 0 });
       gameTurns++;
       tries += r.tries;
       if (r.ok) gameLegal++;

@@ -43,6 +43,9 @@ test('eval-go rejects bad options with a usage error', async (t) => {
   const h = await cli(['eval-go', '--positions', 'many']);
   t.is(h.code, 2);
   t.regex(h.stderr, /--positions needs an integer >= 0, got 'many'/);
+  const p = await cli(['eval-go', '--pass-at', '1.5']);
+  t.is(p.code, 2);
+  t.regex(p.stderr, /--pass-at needs a probability in \(0, 1\], got '1.5'/);
 });
 
 test('modelMove passes when the model finds the unchanged board likely enough (passAt), and plays otherwise', async (t) => {
