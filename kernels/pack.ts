@@ -41,16 +41,17 @@ function blocksShape(p: PackBlocksShape): Required<PackBlocksShape> {
   return { ...p, nOff, cols };
 }
 
+const floats = (s: Required<PackBlocksShape>) => s.batch * Math.ceil(s.cols / s.r) * s.k * s.r;
+
 /** Floats packBlocks writes: batch * ceil(cols / r) * k * r. */
 export function packedBlocksSize(p: PackBlocksShape): number {
-  const s = blocksShape(p);
-  return s.batch * Math.ceil(s.cols / s.r) * s.k * s.r;
+  return floats(blocksShape(p));
 }
 
 /** Packs `src` into `out` (packedBlocksSize floats). */
 export function packBlocks(ctx: GpuContext, src: Binding, out: Binding, p: PackBlocksShape): void {
   const s = blocksShape(p);
-  const vec4s = packedBlocksSize(s) / 4;
+  const vec4s = floats(s) / 4;
   ctx.dispatch(blocksShader, {
     overrides: { WG, R: s.r, TRANS: Number(s.trans) },
     bindings: { src, out },
@@ -63,7 +64,7 @@ export function packBlocks(ctx: GpuContext, src: Binding, out: Binding, p: PackB
 export function packBlocksRef(src: ArrayLike<number>, p: PackBlocksShape): Float32Array {
   const s = blocksShape(p);
   const nblk = Math.ceil(s.cols / s.r);
-  const out = new Float32Array(packedBlocksSize(s));
+  const out = new Float32Array(floats(s));
   for (let z = 0; z < s.batch; z++) {
     for (let b = 0; b < nblk; b++) {
       for (let k = 0; k < s.k; k++) {

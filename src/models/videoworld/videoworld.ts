@@ -185,8 +185,8 @@ export class VideoWorldGo extends Module {
     head.forEach((id, step) => opts.onToken?.(id, step));
     const onToken = opts.onToken && ((id: number, step: number) => opts.onToken!(id, step + head.length));
     // head = <act_end> <im_start> board[0 .. at) changed-token: the draft copies board[at + 1 ..].
-    const draft = () => [...Array.from(boardIndices.subarray(head.length - 2), (i) => i + t.imageOffset), t.imEnd, t.stop ?? t.eos];
-    const gen = opts.requireChange && sampling?.greedy ? await this.copyDraftGreedy(ctx, [...prompt, ...head], draft(), onToken) : await this.transformer.generate(ctx, [...prompt, ...head], {
+    const drafted = first && sampling?.greedy;
+    const gen = drafted ? await this.copyDraftGreedy(ctx, [...prompt, ...head], [...Array.from(boardIndices.subarray(head.length - 2), (i) => i + t.imageOffset), t.imEnd, t.stop ?? t.eos], onToken) : await this.transformer.generate(ctx, [...prompt, ...head], {
       // Upstream's budget is the next board plus 9; a layout with its own stop token needs exactly its move.
       maxNewTokens: (t.stop === undefined ? n + 9 : t.actionTokens + n + 3) - head.length,
       sampling,
