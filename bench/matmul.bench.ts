@@ -153,4 +153,6 @@ export const cases: BenchCase[] = [
   plainRow(160005, 1024, false),
   packing('pack_blocks', 2816, 1024),
   packing('pack_transposed', 19, 1024),
+  // The micro transformer's training activations (16 sequences x 56 tokens, MLP width).
+  packing('pack_transposed', 896, 344),
 ];

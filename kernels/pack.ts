@@ -88,13 +88,13 @@ export function transposePadded(a: Tensor, trans: boolean, batch: number, M: num
   if (a.dtype !== 'f32') throw new KernelArgError(k, 'a', `dtype ${a.dtype}, expected f32`);
   if (a.size < batch * M * K) throw new KernelArgError(k, 'a', `${a.size} elements, expected at least ${batch} x ${M} x ${K}`);
   const ctx = a.ctx;
-  const n = batch * K * paddedRows(M);
-  const out = ctx.tensor([n], 'f32', 'pack_transposed.out');
+  const out = ctx.tensor([batch * K * paddedRows(M)], 'f32', 'pack_transposed.out');
+  const blocks = batch * Math.ceil(K / 4) * (paddedRows(M) / 4);
   ctx.dispatch(transposedShader, {
     overrides: { WG, TRANS: Number(trans) },
     bindings: { src: a, out },
     params: { batch, m: M, k: K },
-    workgroups: foldGrid(Math.ceil(n / WG), ctx.limits.maxComputeWorkgroupsPerDimension),
+    workgroups: foldGrid(Math.ceil(blocks / WG), ctx.limits.maxComputeWorkgroupsPerDimension),
   });
   return out;
 }

@@ -15,7 +15,7 @@
 //                moves become transitions), a child process running alongside the tokenizer stage;
 //                the held-out games are never trained on
 //   tokenizer    FSQ VQ-GAN on 20x20 grid images of random positions (reconstruction MSE)
-//   tokens       every training position (x --symmetries) -> 25 board tokens
+//   tokens       every training position (x --symmetries) -> 25 board tokens (by a table of patch codes)
 //   ldm          Latent Dynamics Model on (board, next board) frame pairs -> one latent action code
 //   actions      every training transition -> its LDM code
 //   transformer  InternLM on <board> <side to move> <action code> <next board> sequences
@@ -41,7 +41,7 @@ import { ImageTokenizer } from '../src/models/videoworld/tokenizer.js';
 import { createNodeContext } from '../src/node.js';
 import { restoreCheckpoint } from '../src/train/checkpoint.js';
 import { randomPosition } from '../src/train/go-data.js';
-import { type Transition, moveSequence, promptLength, sequenceTargets, transformPoint, transformStones, writeBoardImage } from '../src/train/go-micro.js';
+import { BoardTokenTable, type Transition, moveSequence, promptLength, sequenceTargets, transformPoint, transformStones, writeBoardImage } from '../src/train/go-micro.js';
 import { lossCurveSvg, trainLoop } from '../src/train/loop.js';
 import { AdamW, type Optimizer, warmupCosine } from '../src/train/optim.js';
 
@@ -241,27 +241,38 @@ try {
   };
   log(`${games.length} training games, ${nStates} positions, ${transitions.length} transitions, x${syms} symmetries`);
 
-  // Board tokens of every position under every used symmetry: Int32 [syms][nStates][n].
+  // Board tokens of every position under every used symmetry: Int32 [syms][nStates][n], looked up in
+  // a table of every patch pattern (the patch encoder's tokens depend on their own patch alone),
+  // checked against the encoder itself on a sample of positions.
   const n = (S / 4) ** 2;
   if (!done('tokens')) {
     const t0 = performance.now();
-    const tokens = new Int32Array(syms * nStates * n);
-    const B = 64;
-    for (let sym = 0; sym < syms; sym++) {
-      const flat = states.flat();
-      for (let i = 0; i < nStates; i += B) {
-        const m = Math.min(B, nStates - i);
-        const x = new Float32Array(m * per);
-        for (let j = 0; j < m; j++) writeBoardImage(transformStones(flat[i + j]!, sym), pp, x, j * per);
-        const t = ctx.scope(() => tok.encode(ctx.fromArray(x, [m, 3, S, S])).indices);
-        const ids = await t.read();
+    const encode = async (x: Float32Array, m: number) => {
+      const out = new Int32Array(m * n);
+      for (let i = 0; i < m; i += 64) {
+        const b = Math.min(64, m - i);
+        const t = ctx.scope(() => tok.encode(ctx.fromArray(x.subarray(i * per, (i + b) * per), [b, 3, S, S])).indices);
+        out.set(await t.read(), i * n);
         t.dispose();
-        tokens.set(ids, (sym * nStates + i) * n);
       }
-      log(`tokens: symmetry ${sym + 1}/${syms}`);
-    }
+      return out;
+    };
+    const table = await BoardTokenTable.build(encode, S, pp, 4);
+    const flat = states.flat();
+    const tokens = new Int32Array(syms * nStates * n);
+    for (let sym = 0; sym < syms; sym++) for (let i = 0; i < nStates; i++) tokens.set(table.tokens(transformStones(flat[i]!, sym)), (sym * nStates + i) * n);
+    const rng = new SeededRng(seed + 7);
+    const sample = Array.from({ length: 256 }, () => ({ i: rng.int(nStates), sym: rng.int(syms) }));
+    const x = new Float32Array(sample.length * per);
+    sample.forEach(({ i, sym }, j) => writeBoardImage(transformStones(flat[i]!, sym), pp, x, j * per));
+    const direct = await encode(x, sample.length);
+    sample.forEach(({ i, sym }, j) => {
+      const want = direct.subarray(j * n, (j + 1) * n);
+      const got = tokens.subarray((sym * nStates + i) * n, (sym * nStates + i + 1) * n);
+      if (got.some((v, k) => v !== want[k])) throw new Error(`train-go-micro: the token table disagrees with the encoder on position ${i} (symmetry ${sym}): ${got.join(',')} vs ${want.join(',')}`);
+    });
     writeFileSync(file('tokens.bin'), tokens);
-    finish('tokens', { positions: nStates, symmetries: syms, seconds: Math.round((performance.now() - t0) / 1000) });
+    finish('tokens', { positions: nStates, symmetries: syms, checked: sample.length, seconds: Math.round((performance.now() - t0) / 1000) });
   }
   const tokens = new Int32Array(readFileSync(file('tokens.bin')).buffer.slice(0));
   const boardTokens = (g: number, t: number, sym: number) => tokens.subarray((sym * nStates + stateBase[g]! + t) * n, (sym * nStates + stateBase[g]! + t + 1) * n);

@@ -73,3 +73,59 @@ export function promptLength(layout: GoTokenLayout, boardTokens: number): number
 export function sequenceTargets(seq: readonly number[], prompt: number, ignore: number): number[] {
   return seq.slice(1).map((t, i) => (i + 1 < prompt ? ignore : t));
 }
+
+/**
+ * Board tokens by table, for a patch encoder (TokenizerConfig.patchEncoder): each token is its
+ * patch's code alone, so a position's tokens are a lookup of (token, the states of the token's
+ * q x q points) in a table of every state pattern, encoded once instead of every position.
+ * q = points per token side (patch pixels / point pixels); patterns are base 3 over the q x q
+ * points in row-major image order (0 empty, 1 black, 2 white).
+ */
+export class BoardTokenTable {
+  /** codes[pattern * tokens + token]. */
+  private constructor(
+    readonly q: number,
+    readonly side: number,
+    private readonly codes: Int32Array,
+  ) {}
+
+  /** Encodes the 3^(q*q) pattern images with `encode` (images [n, 3, S, S] -> indices [n * tokens]). */
+  static async build(encode: (images: Float32Array, n: number) => Promise<Int32Array>, imageSize: number, pointPixels: number, patch: number): Promise<BoardTokenTable> {
+    const q = patch / pointPixels;
+    const side = imageSize / patch;
+    if (!Number.isInteger(q) || !Number.isInteger(side)) throw new RangeError(`BoardTokenTable: a ${patch}-pixel patch is not a whole number of ${pointPixels}-pixel points, or ${imageSize} not of patches`);
+    const patterns = 3 ** (q * q);
+    const per = 3 * imageSize * imageSize;
+    const images = new Float32Array(patterns * per);
+    for (let k = 0; k < patterns; k++) {
+      // Image k: pattern k in every token (points off the board left out).
+      const stones: Stone[] = [];
+      for (let row = 0; row < BOARD_SIZE; row++) {
+        for (let col = 0; col < BOARD_SIZE; col++) {
+          const s = Math.floor(k / 3 ** digit(q, row, col)) % 3;
+          if (s) stones.push({ row, col, colour: s === 1 ? 'b' : 'w' });
+        }
+      }
+      writeBoardImage(stones, pointPixels, images, k * per);
+    }
+    const codes = await encode(images, patterns);
+    if (codes.length !== patterns * side * side) throw new RangeError(`BoardTokenTable: encode gave ${codes.length} indices, expected ${patterns} x ${side * side}`);
+    return new BoardTokenTable(q, side, codes);
+  }
+
+  /** The tokens of a position (row-major, as the tokenizer's indices). */
+  tokens(stones: Iterable<Stone>): Int32Array {
+    const n = this.side * this.side;
+    const pattern = new Int32Array(n);
+    for (const s of stones) pattern[tokenOf(this.q, this.side, s.row, s.col)]! += (s.colour === 'b' ? 1 : 2) * 3 ** digit(this.q, s.row, s.col);
+    return pattern.map((k, t) => this.codes[k * n + t]!);
+  }
+}
+
+/** Image rows run from the board's top (row BOARD_SIZE - 1) down; a point's token and its digit in the token's pattern. */
+function tokenOf(q: number, side: number, row: number, col: number): number {
+  return Math.floor((BOARD_SIZE - 1 - row) / q) * side + Math.floor(col / q);
+}
+function digit(q: number, row: number, col: number): number {
+  return ((BOARD_SIZE - 1 - row) % q) * q + (col % q);
+}

@@ -12,7 +12,8 @@ import { randomInitSource } from '../../src/graph/weights.js';
 import { SeededRng } from '../../src/graph/rng.js';
 import { assertClose } from '../helpers/close.js';
 import { gpu } from '../helpers/gpu.js';
-import { moveSequence, promptLength, sequenceTargets, transformPoint, transformStones, writeBoardImage } from '../../src/train/go-micro.js';
+import { BoardTokenTable, moveSequence, promptLength, sequenceTargets, transformPoint, transformStones, writeBoardImage } from '../../src/train/go-micro.js';
+import { randomPosition } from '../../src/train/go-data.js';
 
 test('the 8 symmetries are distinct, 0 is the identity, and each maps the board onto itself', (t) => {
   const p = { row: 1, col: 3 };
@@ -99,6 +100,34 @@ test('patch encoder: a token depends on its own 4x4 patch only, and equals the p
   for (let c = 0; c < 3; c++) for (let r = 0; r < 4; r++) for (let q = 0; q < 4; q++) patch[c * 16 + r * 4 + q] = x[c * S * S + (4 + r) * S + 16 + q]!;
   const alone = await whole.encode(ctx.fromArray(patch, [1, 3, 4, 4])).encoderOut.read();
   assertClose(t, Array.from({ length: D }, (_, d) => a[d * 25 + 9]!), alone, { atol: 1e-5, rtol: 1e-5, name: 'patch alone' });
+});
+
+test('BoardTokenTable: a position\'s tokens by table equal the patch encoder\'s', async (t) => {
+  const ctx = await gpu();
+  const preset = PRESETS.micro;
+  const tok = new ImageTokenizer(preset.tokenizer);
+  await tok.load(ctx, randomInitSource(tok.namedParams(), 11));
+  // A fresh encoder rounds every patch to one code (see the trainer): scale FSQ's input up.
+  const w = tok.projectIn.weight.t;
+  w.write((await w.read()).map((v) => v * 30));
+  const S = preset.imageSize;
+  const encode = async (x: Float32Array, n: number) => {
+    const ids = tok.encode(ctx.fromArray(x, [n, 3, S, S])).indices;
+    const v = await ids.read();
+    ids.dispose();
+    return v;
+  };
+  const table = await BoardTokenTable.build(encode, S, 2, 4);
+  const rng = new SeededRng(4);
+  const n = 12;
+  const positions = Array.from({ length: n }, (_, i) => transformStones(randomPosition(rng, i * 12), i % 8));
+  const x = new Float32Array(n * 3 * S * S);
+  positions.forEach((p, i) => writeBoardImage(p, 2, x, i * 3 * S * S));
+  const direct = await encode(x, n);
+  const byTable = positions.map((p) => Array.from(table.tokens(p)));
+  t.deepEqual(byTable.flat(), Array.from(direct));
+  t.true(new Set(byTable.flat()).size >= 20, `codes used: ${new Set(byTable.flat()).size} (random weights still tell patterns apart)`);
+  await t.throwsAsync(() => BoardTokenTable.build(encode, S, 3, 4), { message: /not a whole number/ });
 });
 
 test('requireChange: the generated board differs from the input, copied up to the first change', async (t) => {
