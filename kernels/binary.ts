@@ -56,7 +56,7 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor, out?: Tensor): Tensor
   const { bDiv, bLen } = broadcastPlan('binary', a.shape, b.shape);
   const dst = outTensor('binary', a, a.shape, 'f32', out);
   a.ctx.dispatch(shader, {
-    overrides: { WG, OP: code },
+    overrides: { WG, OP: code, SAME: Number(bDiv === 1 && bLen === a.size) },
     bindings: { a, b, out: dst },
     params: { n: a.size, b_div: bDiv, b_len: bLen },
     workgroups: foldGrid(Math.ceil(a.size / (4 * WG)), a.ctx.limits.maxComputeWorkgroupsPerDimension),

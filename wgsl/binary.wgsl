@@ -6,13 +6,15 @@
 // a:   array<f32>  [n]
 // b:   array<f32>  [b_len]
 // out: array<f32>  [n]
-// OP: 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min.
+// OP: 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min. SAME: b has a's shape, read at i (the b index's
+// division and modulo are scalar on CPU adapters and cost more than the loads).
 // Dispatch: ceil(n / (4 * WG)) workgroups, folded into (x, y).
 
 // #include "lib/grid.wgsl"
 
 override WG: u32 = 256;
 override OP: u32 = 0;
+override SAME: bool = false;
 
 struct Params {
   n: u32,
@@ -43,7 +45,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var k = 0u; k < 4u; k++) {
     let i = base + k;
     if (i < params.n) {
-      out[i] = apply(a[i], b[(i / params.b_div) % params.b_len]);
+      let j = select((i / params.b_div) % params.b_len, i, SAME);
+      out[i] = apply(a[i], b[j]);
     }
   }
 }
