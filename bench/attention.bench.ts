@@ -3,7 +3,7 @@
 // = 1000 / ms), and rope (bytes = x read + out written). Shapes carry the scratch bytes each call
 // allocates, to show it is O(L x d) and never L x L.
 import { attention, attentionDecode, attentionFlash, attentionRef, rope, ropeRef, ropeTable, ropeTableData } from '../kernels/index.js';
-import { decodeScratchBytes } from '../kernels/internal.js';
+import { decodeScratchBytes, withKnobs } from '../kernels/internal.js';
 import type { GpuContext, Tensor } from '../kernels/index.js';
 import { type BenchCase, pattern } from './harness.js';
 
@@ -34,7 +34,7 @@ function setupAttention(ctx: GpuContext, NH: number, Lq: number, Lk: number, HD:
   const out = ctx.tensor([1, NH, Lq, HD]);
   const name = decode ? 'attention_decode' : 'attention';
   return {
-    run: () => void (decode ? attentionDecode(q, k, v, { out }) : kernel ? attentionFlash(q, k, v, { out, causal, kernel }) : attention(q, k, v, { out, causal })),
+    run: () => void (decode ? attentionDecode(q, k, v, { out }) : kernel ? withKnobs({ attention: kernel }, () => attentionFlash(q, k, v, { out, causal })) : attention(q, k, v, { out, causal })),
     check: () => checkRows(out, qa, ka, va, NH, Lq, Lk, HD, name, causal),
     dispose: () => [q, k, v, out].forEach((t) => t.dispose()),
   };

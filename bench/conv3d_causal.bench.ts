@@ -28,7 +28,7 @@
 import { PackedConvWeight, matmul, causalConv3d, causalConv3dGeometry, conv2d, conv2dGeometry, convRef, depthToSpace2x, resampleRef, upsampleNearest2x } from '../kernels/index.js';
 import { convTile } from '../kernels/internal.js';
 import type { ConvGeometry, GpuContext, Tensor } from '../kernels/index.js';
-import type { ConvTile } from '../kernels/internal.js';
+import { type ConvTile, withKnobs } from '../kernels/internal.js';
 import type { BenchCase } from './harness.js';
 
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -80,7 +80,7 @@ function convCase(c: ConvCase): BenchCase {
       const out = ctx.tensor(c.twoD ? [g.b, g.cout, g.ho, g.wo] : [g.b, g.cout, g.t, g.ho, g.wo]);
       const pw = c.prepack ? PackedConvWeight.pack(w, tile.rm) : w;
       return {
-        run: () => void (c.twoD ? conv2d(x, pw, { bias, out, tile }) : causalConv3d(x, pw, { bias, out, tile })),
+        run: () => void withKnobs({ convTile: tile }, () => (c.twoD ? conv2d(x, pw, { bias, out }) : causalConv3d(x, pw, { bias, out }))),
         check: () => spotCheck(out, xv, wv, g, bv),
         dispose: () => (x.dispose(), w.dispose(), bias.dispose(), out.dispose(), pw !== w && pw.dispose()),
         note: `tile ${tile.wg}/${tile.rm}x${tile.rn}${tile.subgroup ? ', conv3d_causal_sg' : ''}`,

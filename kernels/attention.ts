@@ -24,6 +24,7 @@
  * products of length HD and sums of Lk probabilities; the error is dominated by exp and the
  * 1/l division, ~1e-6 relative per term).
  */
+import { knobs } from './core/knobs.js';
 import { type AttentionOptions, attentionShape, F32_MIN } from './core/attention_shape.js';
 import { expectInt, expectTensor, outTensor } from './core/check.js';
 import { KernelArgError } from './core/errors.js';
@@ -55,14 +56,14 @@ export function flashKernel(ctx: GpuContext, HD: number): 'rows' | 'tiled' {
 }
 
 /**
- * The flash (prefill) kernel for any Lq, including Lq = 1; `kernel` forces one of the two
- * (default: flashKernel's choice).
+ * The flash (prefill) kernel for any Lq, including Lq = 1 (the `attention` knob forces one of the
+ * two; default: flashKernel's choice).
  */
-export function attentionFlash(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions & { kernel?: 'rows' | 'tiled' } = {}): Tensor<'f32'> {
+export function attentionFlash(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions = {}): Tensor<'f32'> {
   const s = attentionShape('attention', q, k, v, o);
   const ctx = q.ctx;
-  const kernel = o.kernel ?? flashKernel(ctx, s.HD);
-  if (kernel === 'rows' && flashKernel(ctx, s.HD) !== 'rows') throw new KernelArgError('attention', 'kernel', `'rows' needs HD <= 64 (got ${s.HD}), the 'subgroups' feature and subgroupMinSize >= 8`);
+  const kernel = knobs().attention ?? flashKernel(ctx, s.HD);
+  if (kernel === 'rows' && flashKernel(ctx, s.HD) !== 'rows') throw new KernelArgError('attention', 'knobs.attention', `'rows' needs HD <= 64 (got ${s.HD}), the 'subgroups' feature and subgroupMinSize >= 8`);
   const rows = kernel === 'rows';
   const tiles = rows ? null : flashTiles(s.HD, s.Lq, ctx.limits.maxComputeWorkgroupStorageSize);
   const groups = Math.ceil(s.Lq / (tiles ? tiles.BQ : ROWS_PER_GROUP));

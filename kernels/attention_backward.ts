@@ -27,6 +27,7 @@
  * of length HD, exp, and sums over up to 300 keys or queries, ~1e-7 relative per term); the bound
  * is per tensor, not per element, because dP - D cancels where gOut is nearly parallel to out.
  */
+import { knobs } from './core/knobs.js';
 import { expectTensor, sameContext } from './core/check.js';
 import { KernelArgError } from './core/errors.js';
 import type { GpuContext } from './core/context.js';
@@ -47,8 +48,6 @@ export interface AttentionBackwardOptions {
   scale?: number;
   /** Additive key mask [B, M], M >= Lk, as the forward. */
   mask?: Tensor;
-  /** Force a kernel pair (tests, benchmarks); default attentionBackwardKernel's choice. */
-  kernel?: 'sg' | 'tiled';
 }
 
 export interface AttentionGrads {
@@ -95,8 +94,8 @@ export function attentionBackward(q: Tensor, k: Tensor, v: Tensor, out: Tensor, 
   expectTensor(K, 'gOut', gOut, { dtype: 'f32', shape: q.shape });
   sameContext(K, { q, out, gOut });
   const ctx = q.ctx;
-  const kernel = o.kernel ?? attentionBackwardKernel(ctx, s.HD);
-  if (kernel === 'sg' && attentionBackwardKernel(ctx, s.HD) !== 'sg') throw new KernelArgError(K, 'kernel', `'sg' needs HD <= 64 (got ${s.HD}), the 'subgroups' feature and subgroupMinSize >= 8`);
+  const kernel = knobs().attentionBackward ?? attentionBackwardKernel(ctx, s.HD);
+  if (kernel === 'sg' && attentionBackwardKernel(ctx, s.HD) !== 'sg') throw new KernelArgError(K, 'knobs.attentionBackward', `'sg' needs HD <= 64 (got ${s.HD}), the 'subgroups' feature and subgroupMinSize >= 8`);
   const tiles = kernel === 'tiled' ? attentionBackwardTiles(s.HD) : null;
   const rowsPerGroup = tiles ? tiles.rowsPerGroup : SG_ROWS;
   const groupsQ = Math.ceil(s.Lq / rowsPerGroup);

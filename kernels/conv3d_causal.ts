@@ -24,6 +24,7 @@
  * line budget: the family's two front ends (causalConv3d, conv2d: one shader), its weight packing
  * and the streaming wrapper share the geometry, checks and dispatch below.
  */
+import { type ConvTile, knobs } from './core/knobs.js';
 import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
@@ -34,13 +35,6 @@ import { packBlocks, packedBlocksSize } from './pack.js';
 const ID = 'conv3d_causal';
 export type ConvActivation = 'none' | 'silu';
 /** Workgroup size and register block (rm output channels, a multiple of 4, x rn positions per invocation). */
-export interface ConvTile {
-  wg: number;
-  rm: number;
-  rn: number;
-  /** The conv3d_causal_sg variant (rm 32; needs ctx.hasSubgroups(8)): weights spread by subgroupBroadcast. */
-  subgroup?: boolean;
-}
 /**
  * Best of the configurations measured on lavapipe (bench/conv3d_causal.bench.ts tile sweep): more
  * accumulators keep winning up to 128-192 per invocation; at 256 the shader compiler stops
@@ -73,8 +67,6 @@ export interface ConvEpilogue {
   /** Added after the activation; same shape as the output. Must not be `out`. */
   residual?: Tensor;
   out?: Tensor;
-  /** Override the register tiling (benchmarks). */
-  tile?: ConvTile;
 }
 
 export interface CausalConv3dOptions extends ConvEpilogue {
@@ -254,10 +246,10 @@ function convDispatch(k: string, x: Tensor, weight: ConvWeight, g: ConvGeometry,
   const wt = pw ? pw.packed : (weight as Tensor);
   sameContext(k, { x, weight: wt, bias: o.bias, residual: o.residual, pastFrames, out: o.out });
   const subgroup = x.ctx.hasSubgroups(8);
-  const tile = o.tile ?? convTile(g, x.ctx.useCpuSubgroupVariants(), pw?.rm);
-  if (pw && tile.rm !== pw.rm) throw new KernelArgError(k, 'tile', `rm ${tile.rm} differs from the packed weight's ${pw.rm}`);
-  if (tile.rm % 4 !== 0 || tile.rm < 4 || tile.rn < 1 || tile.rn > 16 || tile.rm * tile.rn > 256) throw new KernelArgError(k, 'tile', `rm ${tile.rm}, rn ${tile.rn}: rm must be a multiple of 4, rn 1..16, rm*rn <= 256`);
-  if (tile.subgroup && (tile.rm !== CONV_TILE_SG.rm || !subgroup)) throw new KernelArgError(k, 'tile', `the subgroup variant needs rm ${CONV_TILE_SG.rm} (got ${tile.rm}), the 'subgroups' feature and subgroupMinSize >= 8`);
+  const tile = knobs().convTile ?? convTile(g, x.ctx.useCpuSubgroupVariants(), pw?.rm);
+  if (pw && tile.rm !== pw.rm) throw new KernelArgError(k, 'knobs.convTile', `rm ${tile.rm} differs from the packed weight's ${pw.rm}`);
+  if (tile.rm % 4 !== 0 || tile.rm < 4 || tile.rn < 1 || tile.rn > 16 || tile.rm * tile.rn > 256) throw new KernelArgError(k, 'knobs.convTile', `rm ${tile.rm}, rn ${tile.rn}: rm must be a multiple of 4, rn 1..16, rm*rn <= 256`);
+  if (tile.subgroup && (tile.rm !== CONV_TILE_SG.rm || !subgroup)) throw new KernelArgError(k, 'knobs.convTile', `the subgroup variant needs rm ${CONV_TILE_SG.rm} (got ${tile.rm}), the 'subgroups' feature and subgroupMinSize >= 8`);
   const maxWg = x.ctx.limits.maxComputeWorkgroupsPerDimension;
   const workgroups = [Math.ceil((g.ho * g.wo) / (tile.wg * tile.rn)), Math.ceil(g.cout / tile.rm), g.b * g.t] as const;
   if (workgroups.some((n) => n > maxWg)) throw new KernelArgError(k, 'x', `grid [${workgroups.join(',')}] exceeds ${maxWg} workgroups per dimension`);
@@ -300,7 +292,7 @@ export class CausalConv3dStream {
     readonly opts: Omit<CausalConv3dOptions, 'pastFrames' | 'out' | 'residual'> = {},
   ) {
     expectTensor('CausalConv3dStream', 'weight', weight, { dtype: 'f32', rank: 5 });
-    this.weight = PackedConvWeight.pack(weight, opts.tile?.rm);
+    this.weight = PackedConvWeight.pack(weight, knobs().convTile?.rm);
   }
 
   /** Frames held for the next chunk (0..KT-1). */

@@ -22,7 +22,8 @@
  * ~log2(R) ulp); dlogits atol 1e-6 * max|ref| (softmax entries to a few ulp, p - 1 on the target
  * column to one ulp of 1, times the f32 1 / count). The golden (torch, 7 x 11) is held to the same.
  */
-import { expectInt, expectTensor, sameContext } from './core/check.js';
+import { bindingLimit } from './core/knobs.js';
+import { expectTensor, sameContext } from './core/check.js';
 import { type GpuContext, foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import { Tensor } from './core/tensor.js';
@@ -42,8 +43,6 @@ export interface SoftmaxCrossEntropyOptions {
   reduction?: 'mean' | 'sum';
   /** Compute dlogits (default true). */
   grad?: boolean;
-  /** Largest storage binding in bytes (internal: tests force chunking with a small value). */
-  maxBindingBytes?: number;
 }
 
 export interface SoftmaxCrossEntropyResult {
@@ -97,7 +96,7 @@ export function softmaxCrossEntropy(logits: Tensor, targets: Tensor | Int32Array
   const { ignoreIndex, mean } = options(o);
   const grad = o.grad ?? true;
   const ctx = logits.ctx;
-  const maxBytes = o.maxBindingBytes === undefined ? ctx.limits.maxStorageBufferBindingSize : expectInt(K, 'maxBindingBytes', o.maxBindingBytes, 16);
+  const maxBytes = bindingLimit(ctx.limits.maxStorageBufferBindingSize);
   const chunks = rowChunks(R, V, maxBytes, ctx.limits.minStorageBufferOffsetAlignment);
   if (targets instanceof Tensor) sameContext(K, { logits, targets });
   const tt = targetTensor(ctx, targets, R, V, ignoreIndex);

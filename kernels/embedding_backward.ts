@@ -16,6 +16,7 @@
  * Tolerance vs the float64 reference: an id occurring k times is a sequential float32 sum of k
  * rows, |err| <= (k - 1) 2^-24 sum|g| <= k (k - 1) 2^-24 max|g| (rows occurring once are exact).
  */
+import { bindingLimit } from './core/knobs.js';
 import { expectInt, expectTensor, outTensor, sameContext } from './core/check.js';
 import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
@@ -28,8 +29,6 @@ const WG = 64;
 export interface EmbeddingBackwardOptions {
   /** [vocab, D] f32; every element is overwritten. */
   out?: Tensor;
-  /** Largest storage binding in bytes (internal: tests force chunking with a small value). */
-  maxBindingBytes?: number;
 }
 
 /** Positions grouped by id, ids ascending, positions ascending within an id. */
@@ -91,7 +90,7 @@ export function embeddingBackward(ids: Int32Array, g: Tensor, vocab: number, o: 
   if (ids.length !== N) throw new KernelArgError(K, 'ids', `${ids.length} ids for ${N} rows of g [${g.shape.join(',')}]`);
   sameContext(K, { g, out: o.out });
   const ctx = g.ctx;
-  const chunks = tableChunks(K, vocab, D, o.maxBindingBytes ?? ctx.limits.maxStorageBufferBindingSize, ctx.limits.minStorageBufferOffsetAlignment);
+  const chunks = tableChunks(K, vocab, D, bindingLimit(ctx.limits.maxStorageBufferBindingSize), ctx.limits.minStorageBufferOffsetAlignment);
   const csr = embeddingCsr(K, ids, vocab);
   const out = o.out ? outTensor(K, g, [vocab, D], 'f32', o.out) : ctx.zeros([vocab, D], 'f32', 'embedding_backward.out');
   if (out.buffer === g.buffer) throw new KernelArgError(K, 'out', 'aliases g');

@@ -10,6 +10,7 @@
  * ids give a NaN row and are counted into `outOfRange` (a zeroed u32 [1]) when given.
  * Tolerance: exact (a copy).
  */
+import { bindingLimit } from './core/knobs.js';
 import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { type GpuContext, foldGrid } from './core/context.js';
 import type { Tensor } from './core/tensor.js';
@@ -24,8 +25,6 @@ export interface GatherRowsOptions {
   /** Zeroed u32 [1]: incremented once per out-of-range GPU id. */
   outOfRange?: Tensor;
   out?: Tensor;
-  /** Largest storage binding in bytes (internal: tests force chunking with a small value). */
-  maxBindingBytes?: number;
 }
 
 /**
@@ -39,7 +38,7 @@ export function gatherRows(table: Tensor, ids: Tensor | Int32Array, opts: Gather
   const [V, D] = table.shape as [number, number];
   if (opts.outOfRange !== undefined) expectTensor(K, 'outOfRange', opts.outOfRange, { dtype: 'u32', shape: [1] });
   const ctx: GpuContext = table.ctx;
-  const maxBytes = opts.maxBindingBytes ?? ctx.limits.maxStorageBufferBindingSize;
+  const maxBytes = bindingLimit(ctx.limits.maxStorageBufferBindingSize);
   const chunks = tableChunks(K, V, D, maxBytes, ctx.limits.minStorageBufferOffsetAlignment);
   const idt = indexTensor(K, ids, V, ctx, opts.shape);
   sameContext(K, { table, ids: idt, outOfRange: opts.outOfRange, out: opts.out });

@@ -7,14 +7,18 @@
  * const a = ctx.fromArray([1, 2, 3], [3]);
  * const b = ctx.fromArray([10, 20, 30], [3]);
  * console.log(await add(a, b).read());            // Float32Array [11, 22, 33]
+ *
+ * @module videoworld-webgpu/kernels
  */
 export { createContext, foldGrid, GpuContext } from './core/context.js';
 export type { Binding, ContextLimits, ContextOptions, DispatchSpec, OptionalFeature } from './core/context.js';
 export { DeviceError, KernelArgError, KernelCompileError, NoAdapterError } from './core/errors.js';
 export { Tensor, numel } from './core/tensor.js';
-export type { DType, TypedArrayOf } from './core/tensor.js';
+export type { DType, Storage, TypedArrayOf } from './core/tensor.js';
 export { expectTensor, outTensor, sameContext, expectInt } from './core/check.js';
-export type { ShaderInfo } from './core/shader-info.js';
+export type { ParamField, ShaderBinding, ShaderInfo } from './core/shader-info.js';
+export type { TensorExpectation } from './core/check.js';
+export type { AdapterClass, KernelTuning } from './core/tuning.js';
 export { BufferPool } from './core/pool.js';
 export type { PoolStats } from './core/pool.js';
 export { erfRef } from './core/ref_math.js';
@@ -31,7 +35,7 @@ export type { CausalConv3dOptions, Conv2dOptions, ConvActivation, ConvEpilogue, 
 export { upsampleNearest2x, depthToSpace2x, resampleRef, resampleShape } from './resample.js';
 export type { ResampleMode } from './resample.js';
 export { attention, attentionFlash, attentionRef, KVCache } from './attention.js';
-export type { AttentionRefShape, KVCacheShape } from './attention.js';
+export type { AttentionRefOptions, AttentionRefShape, KVCacheShape } from './attention.js';
 export { attentionShape, F32_MIN } from './core/attention_shape.js';
 export type { AttentionOptions, AttentionShape } from './core/attention_shape.js';
 export { attentionDecode } from './attention_decode.js';

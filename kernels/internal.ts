@@ -1,8 +1,10 @@
 /**
- * videoworld-webgpu/kernels/internal: the tuning knobs, tile choosers, binding-chunk planners and
+ * videoworld-webgpu/kernels/internal: the per-call knobs (withKnobs), tile choosers, binding-chunk planners and
  * test tolerances behind the kernels. For benchmarks, tests and people writing kernels on this
  * core; not needed to call the kernels, and not held to the main entry's stability.
  */
+export { withKnobs, knobs } from './core/knobs.js';
+export type { Knobs, ConvTile, PackedTile } from './core/knobs.js';
 export { adapterClass, TUNING_TABLE } from './core/tuning.js';
 export type { AdapterClass, KernelTuning } from './core/tuning.js';
 export { DTYPES } from './core/tensor.js';
@@ -10,7 +12,6 @@ export { bucketSize } from './core/pool.js';
 export { tableChunks } from './core/bindings.js';
 export { broadcastPlan } from './binary.js';
 export { convTolerance, CONV_TILE, CONV_TILE_SG, convTile } from './conv3d_causal.js';
-export type { ConvTile } from './conv3d_causal.js';
 export { flashKernel, flashTiles } from './attention.js';
 export { decodeScratchBytes, DECODE_CHUNK } from './attention_decode.js';
 export { fsqPlan } from './fsq_round.js';

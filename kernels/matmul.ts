@@ -34,6 +34,7 @@
 import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { type ContextLimits, foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
+import { type PackedTile, bindingLimit, knobs } from './core/knobs.js';
 import { type Tensor, numel } from './core/tensor.js';
 import { erfRef } from './core/ref_math.js';
 import { packBlocks, paddedRows, transposePadded } from './pack.js';
@@ -51,21 +52,8 @@ export interface MatmulOptions {
   /** Output-shaped, added after the activation. Must not be `out`. */
   residual?: Tensor;
   out?: Tensor;
-  /** Largest storage binding in bytes (tests force chunking with a small value). */
-  maxBindingBytes?: number;
-  /** Override matmul_packed's tile (benchmarks). */
-  packedTile?: PackedTile;
 }
 
-export interface PackedTile {
-  wg: number;
-  /** Rows per invocation (the subgroup kernel: 4). */
-  rm: number;
-  /** 16-column blocks per workgroup: 1 or 2 (the subgroup kernel: 2). */
-  cb: number;
-  /** wgsl/matmul_packed_sg.wgsl (needs ctx.hasSubgroups(8)) instead of wgsl/matmul_packed.wgsl. */
-  subgroup: boolean;
-}
 
 /**
  * 'vec4' (wgsl/matmul_vec4.wgsl): workgroups of `wg` lanes own 4 rows x 4 wg columns; needs the
@@ -149,20 +137,20 @@ export class PackedMatmulWeight {
   ) {}
 
   /** Packs b [..., K, N] (transB: [..., N, K]). */
-  static pack(b: Tensor, o: { transB?: boolean; maxBindingBytes?: number } = {}): PackedMatmulWeight {
+  static pack(b: Tensor, o: { transB?: boolean } = {}): PackedMatmulWeight {
     expectTensor('PackedMatmulWeight', 'b', b, { dtype: 'f32' });
     if (b.shape.length < 2) throw new KernelArgError('PackedMatmulWeight', 'b', `rank ${b.shape.length} (shape ${fmt(b.shape)}), expected rank >= 2`);
     const [b0, b1] = b.shape.slice(-2) as [number, number];
     const [K, N] = o.transB ? [b1, b0] : [b0, b1];
     const batchShape = b.shape.slice(0, -2);
-    const maxBytes = Math.min(o.maxBindingBytes ?? Infinity, b.ctx.limits.maxStorageBufferBindingSize);
+    const maxBytes = bindingLimit(b.ctx.limits.maxStorageBufferBindingSize);
     return new PackedMatmulWeight(packB(b, o.transB ?? false, numel(batchShape), N, K, maxBytes), [...batchShape, K, N]);
   }
 
   /** Packs an nn.Linear weight [N, K] for `linear(x, packed)`. */
-  static linear(weight: Tensor, o: { maxBindingBytes?: number } = {}): PackedMatmulWeight {
+  static linear(weight: Tensor): PackedMatmulWeight {
     expectTensor('PackedMatmulWeight', 'weight', weight, { dtype: 'f32', rank: 2 });
-    return PackedMatmulWeight.pack(weight, { ...o, transB: true });
+    return PackedMatmulWeight.pack(weight, { transB: true });
   }
 
   get ctx() {
@@ -267,7 +255,7 @@ export function matmul(a: Tensor, b: Tensor | PackedMatmulWeight, o: MatmulOptio
   const act = ACT_CODE(kernel, o.activation);
   checkEpilogue(kernel, p.N, p.outShape, o);
   const ctx = a.ctx;
-  const maxBytes = Math.min(o.maxBindingBytes ?? Infinity, ctx.limits.maxStorageBufferBindingSize);
+  const maxBytes = bindingLimit(ctx.limits.maxStorageBufferBindingSize);
   for (const [name, t] of [['a', a], ['residual', o.residual]] as const) {
     if (t && t.byteLength > maxBytes) throw new KernelArgError(kernel, name, `${t} is ${t.byteLength} bytes, over the ${maxBytes}-byte binding limit (only a [N, K] transB weight is chunked)`);
   }
@@ -276,9 +264,9 @@ export function matmul(a: Tensor, b: Tensor | PackedMatmulWeight, o: MatmulOptio
   const chunked = !pw && bt.byteLength > maxBytes;
   if (chunked && (!transB || p.bBatch !== 0)) throw new KernelArgError(kernel, 'b', `${bt} is ${bt.byteLength} bytes, over the ${maxBytes}-byte binding limit; only an unbatched transB [N, K] weight can be bound in row chunks`);
   if (p.batch > ctx.limits.maxComputeWorkgroupsPerDimension) throw new KernelArgError(kernel, 'a', `batch ${p.batch} exceeds ${ctx.limits.maxComputeWorkgroupsPerDimension}`);
-  const tile = o.packedTile;
-  if (tile?.subgroup && !ctx.hasSubgroups(8)) throw new KernelArgError(kernel, 'packedTile', `the subgroup kernel needs the 'subgroups' feature and subgroupMinSize >= 8`);
-  if (tile?.subgroup && (tile.rm !== 4 || tile.cb !== 2)) throw new KernelArgError(kernel, 'packedTile', `the subgroup kernel has rm 4 and cb 2, got rm ${tile.rm}, cb ${tile.cb}`);
+  const tile = knobs().packedTile;
+  if (tile?.subgroup && !ctx.hasSubgroups(8)) throw new KernelArgError(kernel, 'knobs.packedTile', `the subgroup kernel needs the 'subgroups' feature and subgroupMinSize >= 8`);
+  if (tile?.subgroup && (tile.rm !== 4 || tile.cb !== 2)) throw new KernelArgError(kernel, 'knobs.packedTile', `the subgroup kernel has rm 4 and cb 2, got rm ${tile.rm}, cb ${tile.cb}`);
   const dst = outTensor(kernel, a, p.outShape, 'f32', o.out);
   if (dst.buffer === a.buffer || dst.buffer === bt.buffer) throw new KernelArgError(kernel, 'out', 'must not alias a or b');
   if (pw || (p.M >= PACK_PER_CALL_MIN_M && p.K > 0 && p.N > 0)) {
@@ -311,7 +299,7 @@ export function matmul(a: Tensor, b: Tensor | PackedMatmulWeight, o: MatmulOptio
 function packedMatmul(a: Tensor, weight: Tensor | null, b: Tensor, transB: boolean, p: Plan, bBatch: number, transA: boolean, act: number, o: MatmulOptions, dst: Tensor, maxBytes: number): void {
   const ctx = a.ctx;
   const nblk = Math.ceil(p.N / PACK_RN);
-  const tile = o.packedTile ?? choosePackedTile(p.M, nblk * p.batch, ctx.useCpuSubgroupVariants());
+  const tile = knobs().packedTile ?? choosePackedTile(p.M, nblk * p.batch, ctx.useCpuSubgroupVariants());
   const plainB = !weight && tile.subgroup && !transB && p.N % 4 === 0 && p.M > 1 && b.byteLength <= maxBytes;
   const packedB = weight ?? (plainB ? b : packB(b, transB, bBatch, p.N, p.K, maxBytes));
   if (p.M === 1 && p.batch === 1) {

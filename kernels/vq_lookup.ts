@@ -18,6 +18,7 @@
  * two best float64 distances are within tau of each other; `vqNearTies` lists those rows.
  * Exactly equal f32 distances (duplicated codes) always resolve to the lowest index.
  */
+import { knobs } from './core/knobs.js';
 import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
@@ -35,11 +36,6 @@ export interface VqNearestOptions {
   /** Also return the chosen codebook rows [N, E]. */
   returnCodes?: boolean;
   out?: Tensor;
-  /**
-   * The partial-argmin pass: 'subgroup' (wgsl/vq_lookup_sg.wgsl; the default where the adapter has
-   * subgroups of >= 8 and the packed codebook fits one binding) or 'tiled' (wgsl/vq_lookup.wgsl).
-   */
-  kernel?: 'subgroup' | 'tiled';
 }
 
 /**
@@ -62,9 +58,12 @@ export function vqNearest(x: Tensor, codebook: Tensor, opts: VqNearestOptions = 
   }
   const packedBytes = Math.ceil(V / 16) * 16 * E * 4;
   const sgOk = ctx.hasSubgroups(8) && packedBytes <= maxBind;
-  if (opts.kernel === 'subgroup' && !sgOk) throw new KernelArgError(K, 'kernel', `'subgroup' needs the 'subgroups' feature, subgroupMinSize >= 8 and a packed codebook (${packedBytes} bytes) within the ${maxBind}-byte binding limit`);
-  if (opts.kernel !== undefined && opts.kernel !== 'subgroup' && opts.kernel !== 'tiled') throw new KernelArgError(K, 'kernel', `'${String(opts.kernel)}' is not one of subgroup, tiled`);
-  const sg = (opts.kernel ?? (sgOk && ctx.useCpuSubgroupVariants() ? 'subgroup' : 'tiled')) === 'subgroup';
+  // The partial-argmin pass: wgsl/vq_lookup_sg.wgsl where the adapter has subgroups of >= 8 and the
+  // packed codebook fits one binding, else wgsl/vq_lookup.wgsl (the vqLookup knob forces one).
+  const forced = knobs().vqLookup;
+  if (forced === 'subgroup' && !sgOk) throw new KernelArgError(K, 'knobs.vqLookup', `'subgroup' needs the 'subgroups' feature, subgroupMinSize >= 8 and a packed codebook (${packedBytes} bytes) within the ${maxBind}-byte binding limit`);
+  if (forced !== undefined && forced !== 'subgroup' && forced !== 'tiled') throw new KernelArgError(K, 'knobs.vqLookup', `'${String(forced)}' is not one of subgroup, tiled`);
+  const sg = (forced ?? (sgOk && ctx.useCpuSubgroupVariants() ? 'subgroup' : 'tiled')) === 'subgroup';
   const indices = outTensor(K, x, [N], 'i32', opts.out, 'vq.indices');
   if (N === 0) return { indices, codes: opts.returnCodes ? ctx.tensor([0, E], 'f32', 'vq.codes') : undefined };
   const sgWg = N > 128 ? 32 : 8;

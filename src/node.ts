@@ -8,6 +8,8 @@
  * const ctx = await createNodeContext();
  * console.log(await add(ctx.fromArray([1, 2], [2]), ctx.fromArray([3, 4], [2])).read());
  * ctx.destroy(); // lets the process exit
+ *
+ * @module videoworld-webgpu/node
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';

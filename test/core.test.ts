@@ -1,6 +1,6 @@
 import test from 'ava';
-import { DeviceError, KernelArgError, KernelCompileError, copy, foldGrid, type ShaderInfo } from '../kernels/index.js';
-import { TUNING_TABLE, adapterClass, bucketSize, flashKernel } from '../kernels/internal.js';
+import { DeviceError, KernelArgError, KernelCompileError, copy, foldGrid, matmul, type ShaderInfo } from '../kernels/index.js';
+import { TUNING_TABLE, adapterClass, bucketSize, flashKernel, knobs, withKnobs } from '../kernels/internal.js';
 import { createNodeContext } from '../src/node.js';
 import { gpu } from './helpers/gpu.js';
 
@@ -289,4 +289,23 @@ test('tuning table: adapter classes, the CPU subgroup variants only where picked
   t.throws(() => ctx.tune({ matmulMinWorkgroups: 0 }), { message: /tune: matmulMinWorkgroups must be an integer >= 1, got 0/ });
   t.throws(() => ctx.tune({ nope: true } as never), { message: /tune: unknown key 'nope'/ });
   t.regex(ctx.describe()[1]!, new RegExp(`^tuning: ${ctx.adapterClass} `));
+});
+
+// Serial: its matmul compiles pipelines, which the pipeline-cache count above must not see.
+test.serial('knobs: withKnobs scopes per-call overrides, restores them, checks them, and refuses async work', async (t) => {
+  const ctx = await gpu();
+  t.deepEqual(knobs(), {});
+  const inner = withKnobs({ maxBindingBytes: 4096 }, () => withKnobs({ attention: 'tiled' }, () => ({ ...knobs() })));
+  t.deepEqual(inner, { maxBindingBytes: 4096, attention: 'tiled' }, 'nested scopes merge');
+  t.deepEqual(knobs(), {}, 'restored after the scope');
+  t.throws(() => withKnobs({ vqLookup: 'tiled' }, () => {
+    throw new Error('boom');
+  }), { message: 'boom' });
+  t.deepEqual(knobs(), {}, 'restored after a throw');
+  t.throws(() => withKnobs({ maxBindingBytes: 0 }, () => 1), { message: /withKnobs: maxBindingBytes 0 \(an integer >= 1\)/ });
+  t.throws(() => withKnobs({}, async () => 1), { message: /withKnobs: fn returned a promise/ });
+  // A knob reaches the kernel: 64-byte bindings make a 4 x 40 plain B unbindable.
+  const a = ctx.zeros([3, 4]);
+  t.throws(() => withKnobs({ maxBindingBytes: 64 }, () => matmul(a, ctx.zeros([4, 40]))), { instanceOf: KernelArgError, message: /over the 64-byte binding limit/ });
+  t.notThrows(() => matmul(a, ctx.zeros([4, 40])).dispose(), 'and leaves it after the scope');
 });

@@ -62,6 +62,26 @@ test('line budgets: kernels/*.ts <= 300 lines, wgsl/**/*.wgsl <= 250, or a "line
   }
 });
 
+// docs/api is generated (npm run docs) and committed; an export it lacks means it is stale.
+test('the API reference (docs/api) documents every export of the package entries', async (t) => {
+  const entries: [string, string, Record<string, unknown>][] = [
+    ['kernels/index.ts', 'docs/api/videoworld-webgpu/kernels.md', await import('../kernels/index.js')],
+    ['src/index.ts', 'docs/api/videoworld-webgpu/README.md', await import('../src/index.js')],
+    ['src/node.ts', 'docs/api/videoworld-webgpu/node.md', await import('../src/node.js')],
+  ];
+  for (const [entry, doc, mod] of entries) {
+    t.true(existsSync(join(root, doc)), `${doc} is missing: run npm run docs`);
+    const md = readFileSync(join(root, doc), 'utf8');
+    const headings = new Set([...md.matchAll(/^#{2,4} ([\w\\]+)(?:\(\))?$/gm)].map((m) => m[1]!.replaceAll('\\', '')));
+    for (const m of md.matchAll(/\[(\w+)\]\(namespaces\//g)) headings.add(m[1]!);
+    const types = [...readFileSync(join(root, entry), 'utf8').matchAll(/^export type \{([^}]*)\}/gm)].flatMap((m) => m[1]!.split(',').map((n) => n.trim().split(/\s+as\s+/).pop()!));
+    const names = [...Object.keys(mod), ...types].filter(Boolean);
+    t.true(names.length > 20, `${entry}: ${names.length} exports`);
+    const missing = names.filter((n) => !headings.has(n));
+    t.deepEqual(missing, [], `${doc} lacks ${missing.join(', ')}: run npm run docs`);
+  }
+});
+
 test('no adapter: NoAdapterError carrying the install command', async (t) => {
   const fakeGpu = { requestAdapter: async () => null } as unknown as GPU;
   const cmd = installDriverCommand();

@@ -43,8 +43,9 @@ const LIMIT_NAMES: (keyof ContextLimits)[] = [
   'minStorageBufferOffsetAlignment',
   'minUniformBufferOffsetAlignment',
 ];
-const OPTIONAL_FEATURES = ['timestamp-query', 'shader-f16', 'subgroups'] as const;
-export type OptionalFeature = (typeof OPTIONAL_FEATURES)[number];
+/** Features requested when the adapter has them. */
+export type OptionalFeature = 'timestamp-query' | 'shader-f16' | 'subgroups';
+const OPTIONAL_FEATURES: readonly OptionalFeature[] = ['timestamp-query', 'shader-f16', 'subgroups'];
 
 export interface ContextOptions {
   /** Use this device as is (a browser app's own device). Its limits are whatever it was created with. */

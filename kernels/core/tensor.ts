@@ -22,7 +22,8 @@ export function arrayFor(dtype: DType, n: number | ArrayBuffer): Float32Array | 
   return dtype === 'f32' ? new Float32Array(n) : dtype === 'i32' ? new Int32Array(n) : new Uint32Array(n);
 }
 
-interface Storage {
+/** The GPU buffer behind a tensor (pooled: released back to the pool when its last view is disposed). */
+export interface Storage {
   buffer: GPUBuffer | null;
   holds: number;
   released: boolean;

@@ -34,7 +34,7 @@ export {
 export type { NormalizeMode } from './render.js';
 export { bandThreshold, contourArea, contourMoments, diffGray, findExternalContours, locateNewStone, morph2x2 } from './extract.js';
 export type { ContourMoments, ContourPoint, LocateDebug, LocateFailure, LocateOptions, LocateResult, Mask } from './extract.js';
-export { GoGame } from './engine.js';
+export { GoGame, FastBoard } from './engine.js';
 export type { GoGameOptions, Rules, Score } from './engine.js';
 export { RandomPlayer, ReferencePlayer } from './players.js';
 export type { Player, ReferencePlayerOptions, SearchInfo } from './players.js';

@@ -22,7 +22,8 @@ import { siluMulBackward, unaryBackward } from '../../kernels/unary_backward.js'
 import { type Grad, type Tape, activeTape } from './autograd.js';
 import { GraphError } from './module.js';
 
-type F32 = Tensor<'f32'>;
+/** An f32 tensor (what every op returns). */
+export type F32 = Tensor<'f32'>;
 
 /** The recording tape when one of `inputs` needs a gradient, else null (plain inference call). */
 function tapeFor(ctx: GpuContext, ...inputs: (Tensor | null | undefined)[]): Tape | null {

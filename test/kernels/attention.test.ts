@@ -2,7 +2,7 @@
 // and the attention cores of four goldens (surrounding projections/norms on the CPU in doubles).
 import test from 'ava';
 import { F32_MIN, KVCache, KernelArgError, attention, attentionDecode, attentionFlash, attentionRef, rope, ropeRef, ropeTable, ropeTableData, type GpuContext } from '../../kernels/index.js';
-import { flashKernel } from '../../kernels/internal.js';
+import { flashKernel, withKnobs } from '../../kernels/internal.js';
 import { assertClose } from '../helpers/close.js';
 import { loadGolden } from '../helpers/golden.js';
 import { gpu, notExercised } from '../helpers/gpu.js';
@@ -37,7 +37,7 @@ for (const c of FLASH_CASES) {
     const d = upload(ctx, c, Rng.fromString(t.title));
     const ref = attentionRef(d.qa, d.ka, d.va, c, { causal: c.causal, scale: c.scale });
     for (const kernel of kernelsFor(ctx, c.HD)) {
-      const o = await attentionFlash(d.q, d.k, d.v, { causal: c.causal, scale: c.scale, kernel }).read();
+      const o = await withKnobs({ attention: kernel }, () => attentionFlash(d.q, d.k, d.v, { causal: c.causal, scale: c.scale })).read();
       assertClose(t, o, ref, { atol: ATOL, shape: [c.B, c.NH, c.Lq, c.HD], name: `${t.title} (${kernel})` });
     }
   });
@@ -52,7 +52,7 @@ test('attention flash: the rows kernel is chosen for HD <= 64 where the tuning t
   }
   t.is(flashKernel(ctx, 128), 'tiled');
   const d = upload(ctx, { B: 1, NH: 1, Lq: 2, Lk: 2, HD: 128 }, new Rng(1));
-  t.throws(() => attentionFlash(d.q, d.k, d.v, { kernel: 'rows' }), { instanceOf: KernelArgError, message: /attention: kernel: 'rows' needs HD <= 64 \(got 128\)/ });
+  t.throws(() => withKnobs({ attention: 'rows' }, () => attentionFlash(d.q, d.k, d.v)), { instanceOf: KernelArgError, message: /attention: knobs.attention: 'rows' needs HD <= 64 \(got 128\)/ });
 });
 
 test('attention random shapes (seeded), flash and auto-routed', async (t) => {
@@ -77,7 +77,7 @@ test('attention masks: padded keys, fully masked rows are finite uniform average
   for (let j = 0; j < c.Lk; j++) maskA[2 * c.Lk + j] = F32_MIN;
   const mask = ctx.fromArray(maskA, [c.B, c.Lk]);
   for (const [causal, kernel] of kernelsFor(ctx, c.HD).flatMap((kn) => [[false, kn], [true, kn]] as const)) {
-    const o = await attentionFlash(d.q, d.k, d.v, { causal, mask, kernel }).read();
+    const o = await withKnobs({ attention: kernel }, () => attentionFlash(d.q, d.k, d.v, { causal, mask })).read();
     t.true(o.every(Number.isFinite), 'no NaN/inf');
     const ref = attentionRef(d.qa, d.ka, d.va, c, { causal, mask: maskA });
     assertClose(t, o, ref, { atol: ATOL, shape: [c.B, c.NH, c.Lq, c.HD], name: `flash causal=${causal} (${kernel})` });

@@ -5,7 +5,7 @@ import test from 'ava';
 import {
   F32_MIN, KernelArgError, attentionBackward, attentionBackwardRef, attentionRef, type GpuContext,
 } from '../../kernels/index.js';
-import { attentionBackwardKernel } from '../../kernels/attention_backward.js';
+import { attentionBackwardKernel, withKnobs } from '../../kernels/internal.js';
 import { assertClose } from '../helpers/close.js';
 import { gpu, notExercised } from '../helpers/gpu.js';
 import { Rng } from '../helpers/rng.js';
@@ -58,7 +58,7 @@ async function run(ctx: GpuContext, c: Case, rng: Rng) {
   const out = ctx.fromArray(Float32Array.from(attentionRef(d.qa, d.ka, d.va, c, ro)), [c.B, c.NH, c.Lq, c.HD]);
   const got: Partial<Record<Kernel, { dq: Float32Array; dk: Float32Array; dv: Float32Array }>> = {};
   for (const kernel of kernelsFor(ctx, c.HD)) {
-    const gr = attentionBackward(d.q, d.k, d.v, out, d.g, { causal: c.causal, scale: c.scale, mask: d.mask, kernel });
+    const gr = withKnobs({ attentionBackward: kernel }, () => attentionBackward(d.q, d.k, d.v, out, d.g, { causal: c.causal, scale: c.scale, mask: d.mask }));
     got[kernel] = { dq: await gr.dq.read(), dk: await gr.dk.read(), dv: await gr.dv.read() };
   }
   return { d, out, got, ref: attentionBackwardRef(d.qa, d.ka, d.va, d.ga, c, ro) };
@@ -105,7 +105,7 @@ test('attentionBackward random shapes (seeded), bitwise deterministic', async (t
     const c: Case = { B: rng.int(1, 2), NH: rng.int(1, 2), Lq: rng.int(1, Lk), Lk, HD: rng.pick([4, 12, 32, 64, 128]), causal: rng.next() < 0.5 };
     const { d, out, got, ref } = await run(ctx, c, rng);
     for (const [kernel, gk] of Object.entries(got) as [Kernel, NonNullable<(typeof got)[Kernel]>][]) {
-      const again = attentionBackward(d.q, d.k, d.v, out, d.g, { causal: c.causal, kernel });
+      const again = withKnobs({ attentionBackward: kernel }, () => attentionBackward(d.q, d.k, d.v, out, d.g, { causal: c.causal }));
       for (const g of ['dq', 'dk', 'dv'] as const) {
         t.deepEqual(await again[g].read(), gk[g], `${kernel} ${g} differs between two runs`);
         assertClose(t, gk[g], ref[g], { atol: tol(ref[g]), name: `seed ${rng.seed} #${n} ${label(c)} ${kernel} ${g}` });
@@ -188,7 +188,7 @@ test('attentionBackward: bad inputs are named errors', async (t) => {
   const qh = ctx.zeros([1, 1, 1, 2048]);
   t.throws(() => attentionBackward(qh, qh, qh, qh, qh), { instanceOf: KernelArgError, message: /^attention_backward: q: head dim 2048 unsupported: at most 1024/ });
   const q128 = ctx.zeros([1, 1, 2, 128]);
-  t.throws(() => attentionBackward(q128, q128, q128, q128, q128, { kernel: 'sg' }), { instanceOf: KernelArgError, message: /^attention_backward: kernel: 'sg' needs HD <= 64 \(got 128\)/ });
+  t.throws(() => withKnobs({ attentionBackward: 'sg' }, () => attentionBackward(q128, q128, q128, q128, q128)), { instanceOf: KernelArgError, message: /^attention_backward: knobs.attentionBackward: 'sg' needs HD <= 64 \(got 128\)/ });
   // With subgroups of >= 8 (lavapipe) the 'sg' pair is what runs, and the cases above test it.
   if (ctx.useCpuSubgroupVariants()) t.is(attentionBackwardKernel(ctx, 64), 'sg');
   else {

@@ -2,7 +2,7 @@ import test from 'ava';
 import { CausalConv3dStream, KernelArgError, PackedConvWeight, causalConv3d, causalConv3dGeometry, conv2d, conv2dGeometry, convRef, depthToSpace2x, resampleRef, upsampleNearest2x } from '../../kernels/index.js';
 import { convTile, convTolerance } from '../../kernels/internal.js';
 import type { GpuContext, Tensor } from '../../kernels/index.js';
-import type { ConvTile } from '../../kernels/internal.js';
+import { type ConvTile, withKnobs } from '../../kernels/internal.js';
 import { assertClose } from '../helpers/close.js';
 import { loadGolden } from '../helpers/golden.js';
 import { gpu, notExercised } from '../helpers/gpu.js';
@@ -20,10 +20,12 @@ async function check3d(t: import('ava').ExecutionContext, ctx: GpuContext, xs: n
   const bias = o.bias ? rng.array(ws[0]!) : undefined;
   const oshape = [g.b, g.cout, g.t, g.ho, g.wo];
   const res = o.residual ? rng.array(numel(oshape)) : undefined;
-  const y = causalConv3d(ctx.fromArray(x, xs), ctx.fromArray(w, ws), {
-    stride: o.stride, bias: bias && ctx.fromArray(bias, [ws[0]!]), residual: res && ctx.fromArray(res, oshape),
-    activation: o.silu ? 'silu' : 'none', tile: o.tile,
-  });
+  const y = withKnobs({ convTile: o.tile }, () =>
+    causalConv3d(ctx.fromArray(x, xs), ctx.fromArray(w, ws), {
+      stride: o.stride, bias: bias && ctx.fromArray(bias, [ws[0]!]), residual: res && ctx.fromArray(res, oshape),
+      activation: o.silu ? 'silu' : 'none',
+    }),
+  );
   t.deepEqual(y.shape, oshape);
   const ref = convRef(x, w, g, { bias, residual: res, activation: o.silu ? 'silu' : 'none' });
   assertClose(t, await y.read(), ref, { ...convTolerance(g), shape: oshape, name: `x=[${xs}] w=[${ws}] ${JSON.stringify(o)}` });
@@ -233,13 +235,13 @@ test('PackedConvWeight: prepacked weights give the same bits as per-call packing
     const a = await conv(x, w).read();
     const pw = PackedConvWeight.pack(w);
     const b = await conv(x, pw).read();
-    const c = await conv(x, PackedConvWeight.pack(w, 4), { tile: { wg: 8, rm: 4, rn: 3 } }).read();
+    const c = await withKnobs({ convTile: { wg: 8, rm: 4, rn: 3 } }, () => conv(x, PackedConvWeight.pack(w, 4))).read();
     t.deepEqual([...b], [...a]);
     // A different tile (another pipeline) sums in the same order, but WGSL does not promise the
     // same fusion of a * b + c across pipelines: a few ulps of the largest output.
     const scale = a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     t.true(c.every((v, i) => Math.abs(v - a[i]!) <= 1e-6 * scale), 'another tile agrees');
-    t.throws(() => conv(x, pw, { tile: { wg: 8, rm: 8, rn: 2 } }), { instanceOf: KernelArgError, message: /tile: rm 8 differs from the packed weight's/ });
+    t.throws(() => withKnobs({ convTile: { wg: 8, rm: 8, rn: 2 } }, () => conv(x, pw)), { instanceOf: KernelArgError, message: /knobs.convTile: rm 8 differs from the packed weight's/ });
     pw.dispose();
     t.throws(() => conv(x, pw), { instanceOf: KernelArgError, message: /weight: the packed weight was disposed/ });
   }
@@ -250,13 +252,13 @@ test('conv3d_causal_sg agrees with conv3d_causal; a subgroup tile needs rm 32', 
   const rng = Rng.fromString(t.title);
   const x = ctx.fromArray(rng.array(2 * 6 * 3 * 17 * 19), [2, 6, 3, 17, 19]);
   const w = ctx.fromArray(rng.array(40 * 6 * 27), [40, 6, 3, 3, 3]);
-  t.throws(() => causalConv3d(x, w, { tile: { wg: 32, rm: 16, rn: 4, subgroup: true } }), { instanceOf: KernelArgError, message: /^causalConv3d: tile: the subgroup variant needs rm 32 \(got 16\)/ });
+  t.throws(() => withKnobs({ convTile: { wg: 32, rm: 16, rn: 4, subgroup: true } }, () => causalConv3d(x, w)), { instanceOf: KernelArgError, message: /^causalConv3d: knobs.convTile: the subgroup variant needs rm 32 \(got 16\)/ });
   if (!ctx.hasSubgroups(8)) {
     notExercised(t, 'conv3d_causal_sg', `no subgroups of >= 8 on ${ctx.adapterInfo}`);
     return;
   }
-  const a = await causalConv3d(x, w, { tile: { wg: 32, rm: 16, rn: 8 } }).read();
-  const b = await causalConv3d(x, w, { tile: { wg: 32, rm: 32, rn: 4, subgroup: true } }).read();
+  const a = await withKnobs({ convTile: { wg: 32, rm: 16, rn: 8 } }, () => causalConv3d(x, w)).read();
+  const b = await withKnobs({ convTile: { wg: 32, rm: 32, rn: 4, subgroup: true } }, () => causalConv3d(x, w)).read();
   t.deepEqual(convTile(causalConv3dGeometry(x.shape, w.shape), true), { wg: 32, rm: 32, rn: 4, subgroup: true }, 'the subgroup default');
   // Same sums in the same order, but WGSL does not promise how a * b + c is fused, so not bits:
   // within a few ulps of the largest output.

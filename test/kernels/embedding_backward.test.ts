@@ -7,6 +7,7 @@ import { KernelArgError } from '../../kernels/index.js';
 import { embeddingBackward, embeddingBackwardRef, embeddingCsr } from '../../kernels/embedding_backward.js';
 import { gatherRowsRef } from '../../kernels/gather_rows.js';
 import { tableChunks } from '../../kernels/core/bindings.js';
+import { withKnobs } from '../../kernels/internal.js';
 import { assertClose } from '../helpers/close.js';
 import { gpu } from '../helpers/gpu.js';
 import { Rng } from '../helpers/rng.js';
@@ -38,10 +39,10 @@ for (const [vocab, D, N, hi, limit] of CASES) {
     const rng = Rng.fromString(t.title);
     const ids = Int32Array.from({ length: N }, (_, i) => (i === 0 ? hi - 1 : rng.int(0, hi - 1)));
     const g = rng.array(N * D);
-    const opts = { maxBindingBytes: limit || undefined };
+    const knobs = { maxBindingBytes: limit || undefined };
     if (limit) t.true(tableChunks('embedding_backward', vocab, D, limit, ctx.limits.minStorageBufferOffsetAlignment).length > 2);
     const gt = ctx.fromArray(g, [N, D]);
-    const out = embeddingBackward(ids, gt, vocab, opts);
+    const out = withKnobs(knobs, () => embeddingBackward(ids, gt, vocab));
     t.deepEqual(out.shape, [vocab, D]);
     const got = await out.read();
     const counts = new Map<number, number>();
@@ -54,9 +55,9 @@ for (const [vocab, D, N, hi, limit] of CASES) {
       if (!counts.has(v)) t.true(got.subarray(v * D, (v + 1) * D).every((x) => Object.is(x, 0)), `row ${v}`);
     }
     // Same bits on a second run, and into a caller's NaN-filled table.
-    t.deepEqual(await embeddingBackward(ids, gt, vocab, opts).read(), got);
+    t.deepEqual(await withKnobs(knobs, () => embeddingBackward(ids, gt, vocab)).read(), got);
     const into = ctx.fromArray(new Float32Array(vocab * D).fill(NaN), [vocab, D]);
-    t.is(embeddingBackward(ids, gt, vocab, { ...opts, out: into }), into);
+    t.is(withKnobs(knobs, () => embeddingBackward(ids, gt, vocab, { out: into })), into);
     t.deepEqual(await into.read(), got);
     // The position-order float32 sum exactly (a compiler that reassociated float adds would differ).
     t.deepEqual(got, sequentialF32(ids, g, vocab, D));
@@ -105,7 +106,7 @@ test('embedding_backward: bad inputs are named errors, thrown before anything is
   const E = { instanceOf: KernelArgError };
   const before = ctx.stats.dispatches;
   t.throws(() => embeddingBackward(Int32Array.from([0, 10, 2]), g, 10), { ...E, message: /^embedding_backward: ids: id 10 at position 1 is out of range \[0, 10\)/ });
-  t.throws(() => embeddingBackward(Int32Array.from([0, 1, -1]), g, 10, { maxBindingBytes: 64 }), { ...E, message: /^embedding_backward: ids: id -1 at position 2 is out of range \[0, 10\)/ });
+  t.throws(() => withKnobs({ maxBindingBytes: 64 }, () => embeddingBackward(Int32Array.from([0, 1, -1]), g, 10)), { ...E, message: /^embedding_backward: ids: id -1 at position 2 is out of range \[0, 10\)/ });
   t.is(ctx.stats.dispatches, before);
   t.throws(() => embeddingBackward([0, 1, 2] as unknown as Int32Array, g, 10), { ...E, message: /^embedding_backward: ids: expected an Int32Array/ });
   t.throws(() => embeddingBackward(Int32Array.from([0, 1]), g, 10), { ...E, message: /^embedding_backward: ids: 2 ids for 3 rows of g \[3,4\]/ });
@@ -115,6 +116,6 @@ test('embedding_backward: bad inputs are named errors, thrown before anything is
   t.throws(() => embeddingBackward(Int32Array.from([0, 1, 2]), g, 2.5), { ...E, message: /^embedding_backward: vocab: expected an integer >= 1, got 2\.5/ });
   t.throws(() => embeddingBackward(Int32Array.from([0, 1, 2]), g, 10, { out: ctx.zeros([10, 5]) }), { ...E, message: /^embedding_backward: out: shape \[10,5\], expected \[10,4\]/ });
   t.throws(() => embeddingBackward(Int32Array.from([0, 1, 2]), g, 3, { out: g }), { ...E, message: /^embedding_backward: out: aliases g/ });
-  t.throws(() => embeddingBackward(Int32Array.from([0, 1, 2]), g, 10, { maxBindingBytes: 8 }), { ...E, message: /^embedding_backward: table: an aligned group of \d+ rows of 16 bytes exceeds the 8-byte binding limit/ });
+  t.throws(() => withKnobs({ maxBindingBytes: 8 }, () => embeddingBackward(Int32Array.from([0, 1, 2]), g, 10)), { ...E, message: /^embedding_backward: table: an aligned group of \d+ rows of 16 bytes exceeds the 8-byte binding limit/ });
   t.is(ctx.stats.dispatches, before);
 });

@@ -4,6 +4,7 @@ import test from 'ava';
 import { KernelArgError } from '../../kernels/index.js';
 import { gatherRows, gatherRowsRef } from '../../kernels/gather_rows.js';
 import { tableChunks } from '../../kernels/core/bindings.js';
+import { withKnobs } from '../../kernels/internal.js';
 import { assertEqualInts } from '../helpers/close.js';
 import { gpu } from '../helpers/gpu.js';
 import { Rng } from '../helpers/rng.js';
@@ -24,14 +25,14 @@ for (const [V, D, shape, limit] of CASES) {
     const n = shape.reduce((a, b) => a * b, 1);
     const table = rng.array(V * D);
     const ids = Int32Array.from({ length: n }, (_, i) => (i === 0 ? V - 1 : i === 1 ? 0 : rng.int(0, V - 1)));
-    const opts = { maxBindingBytes: limit || undefined };
+    const knobs = { maxBindingBytes: limit || undefined };
     const chunks = tableChunks('gather_rows', V, D, limit || Infinity, ctx.limits.minStorageBufferOffsetAlignment);
     if (limit) t.true(chunks.length > 2, `${chunks.length} chunks`);
     const tt = ctx.fromArray(table, [V, D]);
-    const out = gatherRows(tt, ctx.fromArray(ids, shape, 'i32'), opts);
+    const out = withKnobs(knobs, () => gatherRows(tt, ctx.fromArray(ids, shape, 'i32')));
     t.deepEqual(out.shape, [...shape, D]);
     assertEqualInts(t, await out.read(), gatherRowsRef(table, V, D, ids), { name: t.title, shape: [n, D] });
-    const fromHost = gatherRows(tt, ids, { ...opts, shape });
+    const fromHost = withKnobs(knobs, () => gatherRows(tt, ids, { shape }));
     assertEqualInts(t, await fromHost.read(), gatherRowsRef(table, V, D, ids), { name: `${t.title} (host ids)` });
   });
 }
@@ -57,10 +58,10 @@ test('gather_rows: bad inputs are named errors; GPU ids out of range give NaN ro
   t.throws(() => gatherRows(table, Int32Array.from([3, 10])), { instanceOf: KernelArgError, message: /^gather_rows: indices: index 10 at position 1 is out of range \[0, 10\)/ });
   t.throws(() => gatherRows(table, ctx.zeros([3], 'f32')), { message: /^gather_rows: indices: dtype f32, expected i32/ });
   t.throws(() => gatherRows(ctx.zeros([40]), Int32Array.from([0])), { message: /^gather_rows: table: rank 1/ });
-  t.throws(() => gatherRows(table, Int32Array.from([0]), { maxBindingBytes: 8 }), { message: /^gather_rows: table: an aligned group of \d+ rows of 16 bytes exceeds the 8-byte binding limit/ });
+  t.throws(() => withKnobs({ maxBindingBytes: 8 }, () => gatherRows(table, Int32Array.from([0]))), { message: /^gather_rows: table: an aligned group of \d+ rows of 16 bytes exceeds the 8-byte binding limit/ });
   const flag = ctx.zeros([1], 'u32');
   const ids = [2, -1, 10, 9];
-  const out = await gatherRows(table, ctx.fromArray(ids, [4], 'i32'), { outOfRange: flag, maxBindingBytes: 48 }).read();
+  const out = await withKnobs({ maxBindingBytes: 48 }, () => gatherRows(table, ctx.fromArray(ids, [4], 'i32'), { outOfRange: flag })).read();
   t.deepEqual([...(await flag.read())], [2]);
   t.deepEqual([...out].map(Number.isNaN), [...gatherRowsRef(Float32Array.from({ length: 40 }, (_, i) => i), 10, 4, ids)].map(Number.isNaN));
   t.deepEqual([...out.subarray(0, 4), ...out.subarray(12)], [8, 9, 10, 11, 36, 37, 38, 39]);

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { KernelArgError, MATMUL_ACTIVATIONS, PackedMatmulWeight, linear, matmul, matmulRef } from '../../kernels/index.js';
-import { PACK_PER_CALL_MIN_M, chooseMatmulTiles, choosePackedTile, chunkRows } from '../../kernels/internal.js';
+import { PACK_PER_CALL_MIN_M, chooseMatmulTiles, choosePackedTile, chunkRows, withKnobs } from '../../kernels/internal.js';
 import type { GpuContext, MatmulActivation, Tensor } from '../../kernels/index.js';
 import { assertClose } from '../helpers/close.js';
 import { gpu, notExercised } from '../helpers/gpu.js';
@@ -41,11 +41,13 @@ async function check(t: import('ava').ExecutionContext, ctx: GpuContext, rng: Rn
     activation: c.activation,
     bias: bias && ctx.fromArray(bias, [N]),
     residual: residual && ctx.fromArray(residual, ref.shape),
+  };
+  const knobs = {
     maxBindingBytes: c.maxBindingBytes,
     packedTile: c.subgroup === undefined ? undefined : choosePackedTile(c.transA ? c.a[c.a.length - 1]! : c.a[c.a.length - 2]!, 8, c.subgroup),
   };
-  const pw = c.packed ? PackedMatmulWeight.pack(ts[1]!, { transB: c.transB, maxBindingBytes: c.maxBindingBytes }) : undefined;
-  const y = pw ? matmul(ts[0]!, pw, { ...opts, transB: undefined }) : matmul(ts[0]!, ts[1]!, opts);
+  const pw = c.packed ? withKnobs(knobs, () => PackedMatmulWeight.pack(ts[1]!, { transB: c.transB })) : undefined;
+  const y = withKnobs(knobs, () => (pw ? matmul(ts[0]!, pw, { ...opts, transB: undefined }) : matmul(ts[0]!, ts[1]!, opts)));
   t.deepEqual(y.shape, ref.shape, `${name}: output shape`);
   assertClose(t, await y.read(), ref.data, { ...tol(K), shape: ref.shape, name });
   for (const x of [...ts, y, opts.bias, opts.residual, pw]) x?.dispose();
@@ -305,10 +307,10 @@ test('matmul: bad inputs are named errors', async (t) => {
   t.throws(() => matmul(a, ctx.zeros([4, 2]), { out: ctx.zeros([2, 3]) }), { message: /^matmul: out: shape \[2,3\], expected \[3,2\]/ });
   const r = ctx.zeros([3, 2]);
   t.throws(() => matmul(a, ctx.zeros([4, 2]), { residual: r, out: r }), { message: /^matmul: residual: must not be the out tensor/ });
-  t.throws(() => matmul(a, ctx.zeros([4, 40]), { maxBindingBytes: 512 }), { message: /^matmul: b: .*only an unbatched transB \[N, K\] weight/ });
+  t.throws(() => withKnobs({ maxBindingBytes: 512 }, () => matmul(a, ctx.zeros([4, 40]))), { message: /^matmul: b: .*only an unbatched transB \[N, K\] weight/ });
   t.throws(() => linear(a, ctx.zeros([2, 5])), { message: /^linear: weight: shape \[2,5\], expected \[N, 4\]/ });
   const before = ctx.stats.dispatches;
-  t.throws(() => matmul(ctx.zeros([64, 4]), ctx.zeros([4, 2]), { packedTile: { wg: 8, rm: 8, cb: 1, subgroup: true } }), { message: ctx.hasSubgroups(8) ? /^matmul: packedTile: the subgroup kernel has rm 4 and cb 2, got rm 8, cb 1/ : /^matmul: packedTile: the subgroup kernel needs the 'subgroups' feature/ });
+  t.throws(() => withKnobs({ packedTile: { wg: 8, rm: 8, cb: 1, subgroup: true } }, () => matmul(ctx.zeros([64, 4]), ctx.zeros([4, 2]))), { message: ctx.hasSubgroups(8) ? /^matmul: knobs.packedTile: the subgroup kernel has rm 4 and cb 2, got rm 8, cb 1/ : /^matmul: knobs.packedTile: the subgroup kernel needs the 'subgroups' feature/ });
   t.is(ctx.stats.dispatches, before, 'nothing dispatched');
   t.throws(() => linear(a, ctx.zeros([2, 4, 1])), { message: /^linear: weight: rank 3/ });
   const pw = PackedMatmulWeight.pack(ctx.zeros([4, 2]));

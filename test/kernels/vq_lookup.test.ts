@@ -6,6 +6,7 @@ import type { ExecutionContext } from 'ava';
 import type { GpuContext } from '../../kernels/index.js';
 import { KernelArgError } from '../../kernels/index.js';
 import { vqNearTies, vqNearest, vqNearestRef, vqTieTolerance } from '../../kernels/vq_lookup.js';
+import { withKnobs } from '../../kernels/internal.js';
 import { assertEqualInts } from '../helpers/close.js';
 import { gpu, notExercised } from '../helpers/gpu.js';
 import { Rng } from '../helpers/rng.js';
@@ -25,8 +26,8 @@ async function check(t: ExecutionContext, ctx: GpuContext, x: Float32Array, cb: 
   const xt = ctx.fromArray(x, [N, E]);
   const ct = ctx.fromArray(cb, [V, E]);
   if (ctx.hasSubgroups(8)) {
-    const sub = await vqNearest(xt, ct, { kernel: 'subgroup' }).indices.read();
-    const tiled = await vqNearest(xt, ct, { kernel: 'tiled' }).indices.read();
+    const sub = await withKnobs({ vqLookup: 'subgroup' }, () => vqNearest(xt, ct)).indices.read();
+    const tiled = await withKnobs({ vqLookup: 'tiled' }, () => vqNearest(xt, ct)).indices.read();
     t.deepEqual([...sub], [...tiled], `${name}: vq_lookup_sg and vq_lookup agree`);
   } else notExercised(t, 'vq_lookup_sg', `no subgroups of >= 8 on ${ctx.adapterInfo}`);
   const { indices, codes } = vqNearest(xt, ct, { returnCodes: true });
@@ -133,6 +134,6 @@ test('vq_lookup: bad inputs are named errors', async (t) => {
   t.throws(() => vqNearest(ctx.zeros([4, 8], 'i32'), ctx.zeros([10, 8])), { message: /^vq_lookup: x: dtype i32, expected f32/ });
   t.throws(() => vqNearest(ctx.zeros([2, 4, 8]), ctx.zeros([10, 8])), { message: /^vq_lookup: x: rank 3/ });
   t.throws(() => vqNearest(ctx.zeros([4, 8]), ctx.zeros([0, 8])), { message: /^vq_lookup: codebook: needs at least one code/ });
-  t.throws(() => vqNearest(ctx.zeros([4, 8]), ctx.zeros([10, 8]), { kernel: 'fast' as never }), { message: /^vq_lookup: kernel: 'fast' is not one of subgroup, tiled/ });
-  if (!ctx.hasSubgroups(8)) t.throws(() => vqNearest(ctx.zeros([4, 8]), ctx.zeros([10, 8]), { kernel: 'subgroup' }), { message: /^vq_lookup: kernel: 'subgroup' needs the 'subgroups' feature/ });
+  t.throws(() => withKnobs({ vqLookup: 'fast' as never }, () => vqNearest(ctx.zeros([4, 8]), ctx.zeros([10, 8]))), { message: /^vq_lookup: knobs.vqLookup: 'fast' is not one of subgroup, tiled/ });
+  if (!ctx.hasSubgroups(8)) t.throws(() => withKnobs({ vqLookup: 'subgroup' }, () => vqNearest(ctx.zeros([4, 8]), ctx.zeros([10, 8]))), { message: /^vq_lookup: knobs.vqLookup: 'subgroup' needs the 'subgroups' feature/ });
 });

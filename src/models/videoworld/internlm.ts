@@ -43,7 +43,7 @@ export interface InternLMConfig {
 
 export const INTERNLM_DEFAULTS = { rmsNormEps: 1e-6, bias: true, maxPositions: 2048 } as const;
 
-class RMSNorm extends Module {
+export class RMSNorm extends Module {
   readonly weight: Param;
   constructor(
     path: string,

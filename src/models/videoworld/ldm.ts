@@ -109,7 +109,7 @@ export const MICRO_LDM: LdmConfig = {
 };
 
 /** Frame-wise GroupNorm ("LA norm"): per frame, 4 groups, affine per (frame, channel). */
-class FramewiseNorm extends Module {
+export class FramewiseNorm extends Module {
   readonly weight: Param;
   readonly bias: Param;
   constructor(path: string, channels: number, frames: number) {
@@ -198,7 +198,7 @@ export class AdaGN extends Module {
 type Step = { layer: number } & ({ kind: 'res' | 'down' | 'up'; m: Module & { forward(x: Tensor): Tensor<'f32'> } } | { kind: 'ada'; m: AdaGN });
 
 /** Attention with q/k/v projections to dim/2, 4 heads (qformer.py Attention, downsample_rate 2). */
-class QAttention extends Module {
+export class QAttention extends Module {
   readonly q: Linear;
   readonly k: Linear;
   readonly v: Linear;
@@ -227,7 +227,7 @@ class QAttention extends Module {
   }
 }
 
-class LayerNormP extends Module {
+export class LayerNormP extends Module {
   readonly weight: Param;
   readonly bias: Param;
   constructor(path: string, dim: number) {
@@ -310,12 +310,14 @@ export interface LdmEncoding {
 
 export class LatentDynamicsModel extends Module {
   readonly convIn: CausalConv3d;
+  /** @internal */
   readonly encSteps: Step[] = [];
   readonly posG: Param;
   readonly act: Param;
   readonly qformer: QFormerSep;
   readonly projectIn: Linear;
   readonly projectOut: Linear;
+  /** @internal */
   readonly decSteps: Step[] = [];
   readonly convOut: CausalConv3d;
 
