@@ -64,9 +64,13 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor, out?: Tensor): Tensor
   return dst;
 }
 
+/** a + b, b broadcast against a (see binary). */
 export const add = (a: Tensor, b: Tensor, out?: Tensor) => binary('add', a, b, out);
+/** a - b, b broadcast against a. */
 export const sub = (a: Tensor, b: Tensor, out?: Tensor) => binary('sub', a, b, out);
+/** a * b, b broadcast against a. */
 export const mul = (a: Tensor, b: Tensor, out?: Tensor) => binary('mul', a, b, out);
+/** a / b, b broadcast against a. */
 export const div = (a: Tensor, b: Tensor, out?: Tensor) => binary('div', a, b, out);
 
 /** CPU reference (each result rounded to f32, as the shader computes it). */

@@ -74,8 +74,11 @@ function unaryConstants(op: UnaryOp, args: UnaryArgs): [number, number] {
   return [lo, hi];
 }
 
+/** x * sigmoid(x). */
 export const silu = (x: Tensor, out?: Tensor) => unary('silu', x, {}, out);
+/** max(x, 0). */
 export const relu = (x: Tensor, out?: Tensor) => unary('relu', x, {}, out);
+/** GELU (exact, erf form, as torch's default). */
 export const gelu = (x: Tensor, out?: Tensor) => unary('gelu', x, {}, out);
 /** x * alpha + beta. */
 export const scale = (x: Tensor, alpha: number, beta = 0, out?: Tensor) => unary('scale', x, { alpha, beta }, out);

@@ -32,6 +32,7 @@ export function installDriverCommand(): string {
   return `${root ? '' : 'sudo '}bash ${script}`;
 }
 
+/** createNodeContext's options: the context's (log, disabled features, adapter class), Dawn toggles, or a Dawn GPU to share. */
 export interface NodeContextOptions extends Pick<ContextOptions, 'log' | 'disableFeatures' | 'adapterClass'> {
   /** Dawn toggles passed to `create()`, e.g. 'disable-dawn-features=timestamp_quantization'. */
   dawnFlags?: string[];
@@ -80,6 +81,7 @@ export async function writeSafetensorsFile(path: string, tensors: Record<string,
   await writeFile(path, serializeSafetensors(tensors, metadata));
 }
 
+/** Weight files opened for streaming (openWeightFiles): a WeightSource over them, closed when done. */
 export interface WeightFiles {
   /** Every tensor of the files under our (upstream battle-model) names; later files win. */
   source: WeightSource;

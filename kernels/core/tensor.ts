@@ -5,6 +5,7 @@ export type DType = 'f32' | 'i32' | 'u32';
 export type TypedArrayOf<D extends DType> = D extends 'f32' ? Float32Array : D extends 'i32' ? Int32Array : Uint32Array;
 export const DTYPES: readonly DType[] = ['f32', 'i32', 'u32'];
 
+/** The number of elements of a shape (1 for []). */
 export function numel(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;

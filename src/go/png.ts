@@ -51,6 +51,7 @@ function paeth(a: number, b: number, c: number): number {
   return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
+/** Decodes PNG bytes (8-bit RGB/RGBA/grey, non-interlaced) to a raster; PngError names what is unsupported. */
 export function decodePng(bytes: Uint8Array): RasterImage {
   if (bytes.length < 8 || SIGNATURE.some((v, i) => bytes[i] !== v)) throw new PngError('not-png', 'missing the 8-byte PNG signature');
   let width = 0;
@@ -141,6 +142,7 @@ function chunk(type: string, body: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Encodes an 8-bit raster (grey, grey+alpha, RGB or RGBA) as PNG bytes (zlib by fflate, one row filter for every row). */
 export function encodePng(img: RasterImage, opts: EncodePngOptions = {}): Uint8Array {
   const { width, height, channels, data } = img;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) throw new RangeError(`encodePng: size ${width}x${height}`);

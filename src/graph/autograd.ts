@@ -52,6 +52,10 @@ export function noGrad<R>(ctx: GpuContext, fn: () => R): R {
   }
 }
 
+/**
+ * The autograd tape: differentiable ops record their backward functions while a tape is active
+ * (trainLoop opens one per step); `backward` runs them in reverse and returns parameter gradients.
+ */
 export class Tape {
   private nodes: Node[] = [];
   private requires = new Set<Tensor>();

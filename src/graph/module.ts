@@ -17,6 +17,7 @@ export class GraphError extends Error {
   }
 }
 
+/** One parameter (or buffer) of a Module: its state_dict key, shape, GPU tensor once loaded, and gradient. */
 export class Param {
   tensor: Tensor<'f32'> | null = null;
   /** Accumulated gradient (autograd's accumulateGrads); the optimizer reads and clears it. */
@@ -46,6 +47,10 @@ export interface LoadReport {
   bytes: number;
 }
 
+/**
+ * A node of the model graph: parameters under upstream's state_dict keys and child modules.
+ * `load()` uploads every parameter from a WeightSource (safetensors, .pth, random init).
+ */
 export class Module {
   readonly params = new Map<string, Param>();
   readonly children = new Map<string, Module>();

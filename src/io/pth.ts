@@ -164,6 +164,7 @@ export interface PthOptions {
   limits?: Partial<PickleLimits>;
 }
 
+/** A PyTorch `torch.save` checkpoint read without Python (openPth): its tensors, lazily decoded. */
 export class PthCheckpoint {
   constructor(
     readonly source: string,

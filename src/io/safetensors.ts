@@ -36,6 +36,7 @@ export class SafetensorsError extends Error {
   }
 }
 
+/** A parsed safetensors file: its header entries and views of the tensor bytes (parseSafetensors). */
 export class SafetensorsFile {
   constructor(
     readonly source: string,

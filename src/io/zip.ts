@@ -80,6 +80,7 @@ function u64(dv: DataView, at: number, what: string, fail: (d: string) => PthErr
   return Number(v);
 }
 
+/** A zip archive's central directory and entries, read from a ByteSource (what `.pth` files are). */
 export class ZipArchive {
   private readonly dataStarts = new Map<string, number>();
 

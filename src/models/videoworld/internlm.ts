@@ -43,6 +43,7 @@ export interface InternLMConfig {
 
 export const INTERNLM_DEFAULTS = { rmsNormEps: 1e-6, bias: true, maxPositions: 2048 } as const;
 
+/** RMSNorm with a learned scale (InternLM's). */
 export class RMSNorm extends Module {
   readonly weight: Param;
   constructor(
@@ -58,6 +59,7 @@ export class RMSNorm extends Module {
   }
 }
 
+/** One transformer block: x + attn(rmsnorm(x)), then + mlp(rmsnorm(.)). */
 export class DecoderLayer extends Module {
   readonly q: Linear;
   readonly k: Linear;
@@ -153,6 +155,14 @@ export interface GenerateResult {
   decodeMsPerToken: number;
 }
 
+/**
+ * The InternLM-style decoder-only transformer (RMSNorm, RoPE, SwiGLU, a KV cache for generation),
+ * weights under upstream's keys.
+ * @example
+ * const lm = new InternLM(PRESETS.tiny.transformer, 'neck.llm');
+ * const logits = lm.forward(ctx, [[1, 2, 3]]);                       // [1, 3, vocab]
+ * const { tokens } = await lm.generate(ctx, [1, 2, 3], { maxNewTokens: 4, sampling: { greedy: true } });
+ */
 export class InternLM extends Module {
   readonly embed: Param;
   readonly layers: DecoderLayer[];

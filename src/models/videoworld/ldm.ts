@@ -308,6 +308,14 @@ export interface LdmEncoding {
   preEncodeOut: Tensor<'f32'>;
 }
 
+/**
+ * The Latent Dynamics Model: a causal 3D-conv encoder and query attention compress a clip's change
+ * into FSQ latent-action codes; the adaptive decoder rebuilds the later frames from them.
+ * @example
+ * const ldm = new LatentDynamicsModel(TINY_LDM);
+ * const e = ldm.encode(clip);                       // clip [B, 3, T, S, S] -> e.indices, e.codes
+ * const frames = ldm.decode(e.codes, e.preEncodeOut);
+ */
 export class LatentDynamicsModel extends Module {
   readonly convIn: CausalConv3d;
   /** @internal */

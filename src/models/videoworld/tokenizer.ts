@@ -251,6 +251,13 @@ export interface TokenizerEncoding {
   postEncode: Tensor<'f32'>;
 }
 
+/**
+ * The FSQ VQ-GAN image tokenizer: encode an image to FSQ indices, decode indices to an image.
+ * @example
+ * const tok = new ImageTokenizer(TINY_TOKENIZER);
+ * const { indices } = tok.encode(image);            // image [B, 3, S, S] -> i32 [B, h, w]
+ * const recon = tok.decode(indices);                // [B, 3, S, S]
+ */
 export class ImageTokenizer extends Module {
   readonly vbackbone: VQGAN;
   readonly postEncode: Conv2d;

@@ -59,6 +59,15 @@ export interface MoveResult {
   timings: { encodeMs: number; prefillMs: number; decodeMsPerToken: number; imageDecodeMs: number; totalMs: number };
 }
 
+/**
+ * The VideoWorld Go model: the image tokenizer and the transformer (the LDM is separate), one move
+ * = board image -> tokens -> transformer continuation -> next board image.
+ * @example
+ * const model = new VideoWorldGo(PRESETS.tiny);
+ * await model.load(ctx, randomWeights(model));
+ * const r = await model.move(ctx, image);            // image [1, 3, S, S] in [-1, 1]
+ * const next = await r.nextImage.read();             // the predicted next board
+ */
 export class VideoWorldGo extends Module {
   readonly tokenizer: ImageTokenizer;
   readonly transformer: InternLM;

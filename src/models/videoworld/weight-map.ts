@@ -145,6 +145,7 @@ export function formatKeyReport(r: KeyReport, limit = 50): string {
   return lines.join('\n');
 }
 
+/** Thrown when checkpoint keys do not match the model's: carries the KeyReport (formatKeyReport prints it). */
 export class WeightMapError extends Error {
   constructor(
     message: string,
