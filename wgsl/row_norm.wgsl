@@ -28,31 +28,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
 
-const RADIX: u32 = 16u;
-var<workgroup> part: array<f32, WG>;
-var<workgroup> part2: array<f32, 16>;
-
-// Workgroup sum of v; every invocation gets the total. A radix-16 tree (2 barriers): on lavapipe
-// each barrier switches through every SIMD group of the workgroup, so a binary tree costs more.
-// Safe to call back to back: part is only rewritten after every invocation has passed the
-// barrier that follows its last read of part, and likewise for part2.
-fn workgroup_sum(v: f32, lid: u32) -> f32 {
-  part[lid] = v;
-  workgroupBarrier();
-  if (lid < WG / RADIX) {
-    var p = 0.0;
-    for (var k = 0u; k < RADIX; k++) {
-      p += part[lid * RADIX + k];
-    }
-    part2[lid] = p;
-  }
-  workgroupBarrier();
-  var total = 0.0;
-  for (var k = 0u; k < WG / RADIX; k++) {
-    total += part2[k];
-  }
-  return total;
-}
+// #include "lib/wg_reduce.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -70,14 +46,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var j = lid; j < d; j += WG) {
       s += x[base + j];
     }
-    mean = workgroup_sum(s, lid) / n;
+    mean = wg_sum(s, lid) / n;
   }
   var q = 0.0;
   for (var j = lid; j < d; j += WG) {
     let v = x[base + j] - mean;
     q += v * v;
   }
-  let rstd = inverseSqrt(workgroup_sum(q, lid) / n + params.eps);
+  let rstd = inverseSqrt(wg_sum(q, lid) / n + params.eps);
   for (var j = lid; j < d; j += WG) {
     var y = (x[base + j] - mean) * rstd;
     if (AFFINE >= 1u) {
