@@ -1,4 +1,7 @@
 // npm run bench:model [-- --preset go|tiny] [--stages encode,decode,ldm,prefill,decode-token] [--json]
+// npm run bench:model -- --cold [--preset go|tiny] [--shader-cache]: a fresh process's first move
+// after the weight upload (Mesa's on-disk shader cache off, so every pipeline compiles, as on a
+// fresh machine; --shader-cache keeps it: a later launch on the same machine), then the same move warm.
 // End-to-end stage timings of the VideoWorld Go model on the adapter, with peak GPU memory per
 // stage (pool high-water mark, weights included) and GFLOP/s against the spec's FLOP counts
 // (videoworld-spec 8.2: image encoder 116.0, decoder 198.0, transformer prefill of 19 tokens
@@ -13,14 +16,18 @@ import { LatentDynamicsModel } from '../src/models/videoworld/ldm.js';
 import { PRESETS } from '../src/models/videoworld/presets.js';
 import { VideoWorldGo, randomWeights } from '../src/models/videoworld/videoworld.js';
 import { createNodeContext } from '../src/node.js';
+import type { Tensor } from '../kernels/index.js';
+import { BufferUsage, MapMode } from '../kernels/core/constants.js';
 
-const { values } = parseArgs({ options: { preset: { type: 'string', default: 'tiny' }, stages: { type: 'string', default: 'encode,decode,prefill,decode-token,ldm' }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { preset: { type: 'string', default: 'tiny' }, stages: { type: 'string', default: 'encode,decode,prefill,decode-token,ldm' }, json: { type: 'boolean', default: false }, cold: { type: 'boolean', default: false }, 'shader-cache': { type: 'boolean', default: false } } });
 const preset = PRESETS[values.preset as 'go' | 'tiny'];
 if (!preset) throw new Error(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`);
 const stages = new Set(values.stages!.split(','));
 // Spec FLOP counts are for the go sizes; the tiny preset reports times only.
 const GFLOP: Record<string, number> = preset.name === 'go' ? { encode: 116.0, decode: 198.0, prefill: 12.1, 'decode-token': 0.944, ldm: 1610 } : {};
 
+// Read when the driver loads, i.e. by createNodeContext below.
+if (values.cold && !values['shader-cache']) process.env.MESA_SHADER_CACHE_DISABLE = 'true';
 const ctx = await createNodeContext();
 const rows: Record<string, unknown>[] = [];
 const MiB = (b: number) => b / 2 ** 20;
@@ -48,15 +55,61 @@ async function stage(name: string, run: () => Promise<unknown>, reps = 1): Promi
   log(`${name.padEnd(13)} ${ms.toFixed(0).padStart(8)} ms  ${gflop ? (gflop / (ms / 1000)).toFixed(2).padStart(7) + ' GFLOP/s' : '              '}  peak ${MiB(s.peak).toFixed(0)} MiB (live after: ${MiB(s.inUse).toFixed(0)} MiB)`);
 }
 
-try {
-  log(`adapter: ${ctx.adapterInfo}; preset ${preset.name}; load average ${loadavg()[0]!.toFixed(2)}`);
-  const model = new VideoWorldGo(preset);
-  const t0 = performance.now();
-  await model.load(ctx, randomWeights(model));
-  const weightsMiB = MiB(model.paramCount() * 4);
-  log(`weights: ${(model.paramCount() / 1e6).toFixed(1)} M params = ${weightsMiB.toFixed(0)} MiB, uploaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  const S = preset.imageSize;
-  const image = ctx.fromArray(new Float32Array(3 * S * S).map((_, i) => Math.sin(i) * 0.9), [1, 3, S, S]);
+/**
+ * GPU time of each pipeline's first dispatch from now on, each in its own timestamped pass: on
+ * lavapipe a shader is JIT-compiled when it first runs (creating the pipeline takes milliseconds),
+ * so this is where a cold start goes. read() stops recording and resolves the timestamps.
+ */
+function timeFirstDispatches(): { read(): Promise<{ key: string; ms: number }[]> } {
+  if (!ctx.features.has('timestamp-query')) throw new Error('bench:model --cold: the adapter has no timestamp-query');
+  const MAX = 1024;
+  const querySet = ctx.device.createQuerySet({ type: 'timestamp', count: 2 * MAX });
+  const seen = new Set<string>();
+  const keys: string[] = [];
+  let pending: string | null = null;
+  const dispatch = ctx.dispatch.bind(ctx);
+  const endPass = () => (ctx as unknown as { endPass(): void }).endPass();
+  ctx.passTimestamps = () => {
+    if (pending === null || keys.length === MAX) return undefined;
+    keys.push(pending);
+    return { querySet, beginningOfPassWriteIndex: 2 * keys.length - 2, endOfPassWriteIndex: 2 * keys.length - 1 };
+  };
+  ctx.dispatch = (shader, spec) => {
+    const key = `${shader.id} ${JSON.stringify(spec.overrides ?? {})}`;
+    if (seen.has(key)) return dispatch(shader, spec);
+    seen.add(key);
+    endPass();
+    pending = key;
+    try {
+      dispatch(shader, spec);
+      endPass();
+    } finally {
+      pending = null;
+    }
+  };
+  return {
+    async read() {
+      ctx.dispatch = dispatch;
+      ctx.passTimestamps = null;
+      await ctx.sync();
+      const n = keys.length;
+      const resolved = ctx.device.createBuffer({ size: 16 * n, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
+      const readback = ctx.device.createBuffer({ size: 16 * n, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+      const enc = ctx.device.createCommandEncoder();
+      enc.resolveQuerySet(querySet, 0, 2 * n, resolved, 0);
+      enc.copyBufferToBuffer(resolved, 0, readback, 0, 16 * n);
+      ctx.device.queue.submit([enc.finish()]);
+      await readback.mapAsync(MapMode.READ);
+      const t = new BigUint64Array(readback.getMappedRange().slice(0));
+      readback.unmap();
+      for (const b of [resolved, readback, querySet]) b.destroy();
+      return keys.map((key, i) => ({ key, ms: Number(t[2 * i + 1]! - t[2 * i]!) / 1e6 }));
+    },
+  };
+}
+
+/** The per-stage timings of the tokenizer and transformer (the default mode). */
+async function stageTimings(model: VideoWorldGo, image: Tensor): Promise<void> {
   const n = model.imageTokens;
   const side = Math.sqrt(n);
   const ids = Int32Array.from({ length: n }, (_, i) => (i * 7919) % 64000);
@@ -87,8 +140,43 @@ try {
     logits.dispose();
   }, 8);
   for (const c of caches) c.dispose();
+}
+
+try {
+  log(`adapter: ${ctx.adapterInfo}; preset ${preset.name}; load average ${loadavg()[0]!.toFixed(2)}`);
+  const model = new VideoWorldGo(preset);
+  const t0 = performance.now();
+  await model.load(ctx, randomWeights(model));
+  const weightsMiB = MiB(model.paramCount() * 4);
+  log(`weights: ${(model.paramCount() / 1e6).toFixed(1)} M params = ${weightsMiB.toFixed(0)} MiB, stand-ins generated on the host and uploaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const uploadS = (performance.now() - t0) / 1000;
+  const S = preset.imageSize;
+  const image = ctx.fromArray(new Float32Array(3 * S * S).map((_, i) => Math.sin(i) * 0.9), [1, 3, S, S]);
+  if (values.cold) {
+    const firstRuns = timeFirstDispatches();
+    // One battle attempt (encode, prefill, the generated tokens, decode), cold then warm.
+    const once = async () => {
+      const p0 = ctx.stats.pipelines;
+      const m0 = performance.now();
+      const r = await model.move(ctx, image, { sampling: { greedy: true } });
+      await r.nextImage.read();
+      r.nextImage.dispose();
+      return { s: (performance.now() - m0) / 1000, pipelines: ctx.stats.pipelines - p0, tokens: r.tokens.length };
+    };
+    const cold = await once();
+    const compiles = (await firstRuns.read()).sort((a, b) => b.ms - a.ms);
+    const warm = await once();
+    const compileS = compiles.reduce((a, c) => a + c.ms, 0) / 1000;
+    const row = { bench: 'model', preset: preset.name, stage: 'cold-start', compile_s: compileS, slowest_compiles: compiles.slice(0, 8), shader_cache: values['shader-cache'], upload_s: uploadS, first_move_s: cold.s, pipelines_compiled: cold.pipelines, warm_move_s: warm.s, tokens: cold.tokens, cold_total_s: uploadS + cold.s, loadavg: loadavg()[0], adapter: ctx.adapterInfo, date: new Date().toISOString() };
+    rows.push(row);
+    if (values.json) console.log(JSON.stringify(row));
+    log(`cold start (${values['shader-cache'] ? "Mesa's shader cache kept" : 'no shader cache'}): weights uploaded in ${uploadS.toFixed(1)} s; first move ${cold.s.toFixed(1)} s (${cold.pipelines} pipelines, their first dispatches ${compileS.toFixed(1)} s, ${cold.tokens} tokens); the same move warm ${warm.s.toFixed(1)} s; upload + first move ${(uploadS + cold.s).toFixed(1)} s`);
+    for (const c of compiles.slice(0, 8)) log(`  first dispatch ${(c.ms / 1000).toFixed(1).padStart(6)} s  ${c.key.length > 100 ? `${c.key.slice(0, 100)}...` : c.key}`);
+  } else {
+    await stageTimings(model, image);
+  }
   model.dispose();
-  if (stages.has('ldm')) {
+  if (stages.has('ldm') && !values.cold) {
     const ldm = new LatentDynamicsModel(preset.ldm);
     await ldm.load(ctx, randomWeights(ldm));
     log(`LDM weights: ${(ldm.paramCount() / 1e6).toFixed(1)} M params = ${MiB(ldm.paramCount() * 4).toFixed(0)} MiB`);
