@@ -13,12 +13,13 @@
  * -inf, so a fully masked row is the uniform average of its keys, as upstream computes it.
  * Numerics: online softmax in f32 (running max, sum and output per row, rescaled once per key
  * tile); nothing of size Lq x Lk is allocated (scratch: one K and one V tile per workgroup).
- * Two prefill kernels (flashKernel picks): 'rows' (attention_rows.wgsl: invocations own 4 query
+ * Prefill kernels (flashKernel picks): 'rows' (attention_rows.wgsl: invocations own 4 query
  * rows with all their head dims in registers, key rows are loaded once per 8-lane subgroup and
  * spread with subgroupBroadcast; needs HD <= 64, the 'subgroups' feature and subgroupMinSize >= 8;
  * far faster than 'tiled' on lavapipe (figures: bench/README.md, Design measurements: attention);
  * first compile per HD is slow, see the shader header) and 'tiled' (attention.wgsl: one row per
- * invocation, K/V tiles in workgroup memory, HD split in 64-dim slices, so HD = 512 works).
+ * invocation, K/V tiles in workgroup memory, HD split in 64-dim slices, so HD = 512 works); on CPU
+ * adapters wide unmasked heads (the tokenizer's HD 512) run unfused: two matmuls and a softmax.
  * Lq = 1 goes to the split-K decode kernel (attention_decode.ts).
  * Tolerance vs the double reference: 2e-5 absolute for O(1) inputs and Lk <= 300 (f32 dot
  * products of length HD and sums of Lk probabilities; the error is dominated by exp and the
@@ -32,6 +33,8 @@ import type { GpuContext } from './core/context.js';
 import type { Tensor } from './core/tensor.js';
 import { attention as shader, attention_rows as rowsShader } from './wgsl.gen.js';
 import { attentionDecode } from './attention_decode.js';
+import { matmul } from './matmul.js';
+import { softmax } from './softmax.js';
 
 /** Tile choice for the flash kernel: HD split in 64-dim slices, the largest key tile that fits. */
 export function flashTiles(HD: number, Lq: number, maxWorkgroupBytes: number): { DSPLIT: number; BQ: number; TK: number } {
@@ -49,10 +52,27 @@ const ROWS_PER_GROUP = 32;
 
 /**
  * 'rows' (wgsl/attention_rows.wgsl) for HD <= 64 where the tuning table picks the CPU subgroup
- * variants and the adapter has subgroups of >= 8 (ctx.useCpuSubgroupVariants()), else 'tiled'.
+ * variants and the adapter has subgroups of >= 8 (ctx.useCpuSubgroupVariants()); 'unfused' (two
+ * matmuls and a softmax) for wider heads where the table says so and the call can (`unfusable`: no
+ * mask, no causal mask, k/v of exactly Lk rows, scores within UNFUSED_MAX_BYTES); else 'tiled'.
  */
-export function flashKernel(ctx: GpuContext, HD: number): 'rows' | 'tiled' {
-  return HD <= 64 && ctx.useCpuSubgroupVariants() ? 'rows' : 'tiled';
+export function flashKernel(ctx: GpuContext, HD: number, unfusable = false): 'rows' | 'tiled' | 'unfused' {
+  if (HD <= 64 && ctx.useCpuSubgroupVariants()) return 'rows';
+  return HD > 64 && unfusable && ctx.tuning.wideAttentionUnfused ? 'unfused' : 'tiled';
+}
+
+/** Largest score matrix (B * NH * Lq * Lk f32) the unfused path allocates. */
+const UNFUSED_MAX_BYTES = 64 * 2 ** 20;
+
+/** softmax(scale q k^T) v as two batched matmuls and a softmax (see flashKernel). */
+function attentionUnfused(q: Tensor, k: Tensor, v: Tensor, s: ReturnType<typeof attentionShape>, dst: Tensor): Tensor<'f32'> {
+  const BH = s.B * s.NH;
+  const scores = matmul(q.reshape([BH, s.Lq, s.HD]), k.reshape([BH, s.Lk, s.HD]), { transB: true });
+  const p = softmax(scores, { temperature: 1 / s.scale });
+  scores.dispose();
+  matmul(p, v.reshape([BH, s.Lk, s.HD]), { out: dst.reshape([BH, s.Lq, s.HD]) });
+  p.dispose();
+  return dst as Tensor<'f32'>;
 }
 
 /**
@@ -62,8 +82,13 @@ export function flashKernel(ctx: GpuContext, HD: number): 'rows' | 'tiled' {
 export function attentionFlash(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions = {}): Tensor<'f32'> {
   const s = attentionShape('attention', q, k, v, o);
   const ctx = q.ctx;
-  const kernel = knobs().attention ?? flashKernel(ctx, s.HD);
+  const unfusable = !o.mask && !s.causal && s.kRows === s.Lk && 4 * s.B * s.NH * s.Lq * s.Lk <= Math.min(UNFUSED_MAX_BYTES, ctx.limits.maxStorageBufferBindingSize);
+  const kernel = knobs().attention ?? flashKernel(ctx, s.HD, unfusable);
   if (kernel === 'rows' && flashKernel(ctx, s.HD) !== 'rows') throw new KernelArgError('attention', 'knobs.attention', `'rows' needs HD <= 64 (got ${s.HD}), the 'subgroups' feature and subgroupMinSize >= 8`);
+  if (kernel === 'unfused') {
+    if (!unfusable) throw new KernelArgError('attention', 'knobs.attention', `'unfused' needs no mask, no causal mask, k/v of exactly Lk rows and scores within ${UNFUSED_MAX_BYTES} bytes`);
+    return attentionUnfused(q, k, v, s, outTensor('attention', q, q.shape, 'f32', o.out));
+  }
   const rows = kernel === 'rows';
   const tiles = rows ? null : flashTiles(s.HD, s.Lq, ctx.limits.maxComputeWorkgroupStorageSize);
   const groups = Math.ceil(s.Lq / (tiles ? tiles.BQ : ROWS_PER_GROUP));

@@ -34,7 +34,7 @@ export interface Knobs {
   /** causalConv3d's and conv2d's register tile. */
   convTile?: ConvTile;
   /** attentionFlash's kernel (default: flashKernel's choice). */
-  attention?: 'rows' | 'tiled';
+  attention?: 'rows' | 'tiled' | 'unfused';
   /** attentionBackward's kernel pair (default: attentionBackwardKernel's choice). */
   attentionBackward?: 'sg' | 'tiled';
   /** vqNearest's partial-argmin pass (default: 'subgroup' where the adapter suits it). */

@@ -29,20 +29,26 @@ export interface KernelTuning {
    * instead of a workgroup (lib/group_chunk.wgsl): small maps over a large batch.
    */
   normLaneLen: number;
+  /**
+   * Attention with head dim > 64, no mask and no causal mask runs as two matmuls and a softmax
+   * (scores of at most 64 MiB) instead of the tiled flash kernel, whose first dispatch at HD 512
+   * (the tokenizer's) JIT-compiles for ~57 s on lavapipe (bench:model --cold).
+   */
+  wideAttentionUnfused: boolean;
 }
 
 export const TUNING_TABLE: Readonly<Record<AdapterClass, { why: string; tuning: Readonly<KernelTuning> }>> = {
   lavapipe: {
     why: "Mesa's llvmpipe: 8-lane SIMD per CPU core; a load whose address is not a compile-time constant runs as a loop over the lanes, so the broadcast variants win (2-6x); a few workgroups per core suffice",
-    tuning: { cpuSubgroupVariants: true, matmulMinWorkgroups: 4, vqMinWorkgroups: 16, normLaneLen: 64 },
+    tuning: { cpuSubgroupVariants: true, matmulMinWorkgroups: 4, vqMinWorkgroups: 16, normLaneLen: 64, wideAttentionUnfused: true },
   },
   swiftshader: {
     why: "Chromium's CPU adapter: subgroups of 4, too narrow for the broadcast variants",
-    tuning: { cpuSubgroupVariants: false, matmulMinWorkgroups: 4, vqMinWorkgroups: 16, normLaneLen: 64 },
+    tuning: { cpuSubgroupVariants: false, matmulMinWorkgroups: 4, vqMinWorkgroups: 16, normLaneLen: 64, wideAttentionUnfused: true },
   },
   gpu: {
     why: 'any other adapter: the portable tiled variants (the CPU variants would spill registers on a GPU); grid sizes not yet measured on GPUs',
-    tuning: { cpuSubgroupVariants: false, matmulMinWorkgroups: 4, vqMinWorkgroups: 16, normLaneLen: 32 },
+    tuning: { cpuSubgroupVariants: false, matmulMinWorkgroups: 4, vqMinWorkgroups: 16, normLaneLen: 32, wideAttentionUnfused: false },
   },
 };
 

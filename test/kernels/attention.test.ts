@@ -28,15 +28,15 @@ const FLASH_CASES: Case[] = [
   { B: 1, NH: 3, Lq: 5, Lk: 33, HD: 8, scale: 0.7 },
 ];
 
-/** Both prefill kernels where the device runs 'rows' for this head dim, else 'tiled' alone. */
-const kernelsFor = (ctx: GpuContext, HD: number) => (flashKernel(ctx, HD) === 'rows' ? (['rows', 'tiled'] as const) : (['tiled'] as const));
+/** Every prefill kernel the call can run: 'rows' where the device runs it for this head dim, 'tiled', and 'unfused' without masks. */
+const kernelsFor = (ctx: GpuContext, HD: number, plain = false) => [...(flashKernel(ctx, HD) === 'rows' ? (['rows'] as const) : []), 'tiled' as const, ...(plain ? (['unfused'] as const) : [])];
 
 for (const c of FLASH_CASES) {
   test(`attention flash B${c.B} NH${c.NH} Lq${c.Lq} Lk${c.Lk} HD${c.HD}${c.causal ? ' causal' : ''}`, async (t) => {
     const ctx = await gpu();
     const d = upload(ctx, c, Rng.fromString(t.title));
     const ref = attentionRef(d.qa, d.ka, d.va, c, { causal: c.causal, scale: c.scale });
-    for (const kernel of kernelsFor(ctx, c.HD)) {
+    for (const kernel of kernelsFor(ctx, c.HD, !c.causal)) {
       const o = await withKnobs({ attention: kernel }, () => attentionFlash(d.q, d.k, d.v, { causal: c.causal, scale: c.scale })).read();
       assertClose(t, o, ref, { atol: ATOL, shape: [c.B, c.NH, c.Lq, c.HD], name: `${t.title} (${kernel})` });
     }
@@ -51,8 +51,12 @@ test('attention flash: the rows kernel is chosen for HD <= 64 where the tuning t
     notExercised(t, 'attention_rows', `not picked on ${ctx.adapterClass} (${ctx.adapterInfo})`);
   }
   t.is(flashKernel(ctx, 128), 'tiled');
+  t.is(flashKernel(ctx, 512, true), ctx.tuning.wideAttentionUnfused ? 'unfused' : 'tiled', 'wide unmasked heads: two matmuls and a softmax where the table says so');
+  t.is(flashKernel(ctx, 64, true), ctx.useCpuSubgroupVariants() ? 'rows' : 'tiled', 'not for HD <= 64');
   const d = upload(ctx, { B: 1, NH: 1, Lq: 2, Lk: 2, HD: 128 }, new Rng(1));
   t.throws(() => withKnobs({ attention: 'rows' }, () => attentionFlash(d.q, d.k, d.v)), { instanceOf: KernelArgError, message: /attention: knobs.attention: 'rows' needs HD <= 64 \(got 128\)/ });
+  t.throws(() => withKnobs({ attention: 'unfused' }, () => attentionFlash(d.q, d.k, d.v, { causal: true })), { instanceOf: KernelArgError, message: /attention: knobs.attention: 'unfused' needs no mask, no causal mask/ });
+  t.throws(() => withKnobs({ attention: 'unfused' }, () => attentionFlash(d.q, d.k, d.v, { kvLength: 1 })), { instanceOf: KernelArgError, message: /'unfused' needs .*k\/v of exactly Lk rows/ });
 });
 
 test('attention random shapes (seeded), flash and auto-routed', async (t) => {
