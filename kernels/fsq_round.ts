@@ -33,6 +33,7 @@
 import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { type GpuContext, foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
+import { knobs } from './core/knobs.js';
 import type { Tensor } from './core/tensor.js';
 import { unusedBinding } from './core/bindings.js';
 import { fsq_round as shader } from './wgsl.gen.js';
@@ -180,8 +181,6 @@ export interface FsqQuantizeOptions {
   /** Channels in dim 1 (NCHW / NCDHW). Default: rank >= 4, as upstream. */
   channelFirst?: boolean;
   out?: { codes?: Tensor; indices?: Tensor };
-  /** Internal (tests): false forces the tanh + threshold-fallback path used for long level lists. */
-  constThresholds?: boolean;
 }
 
 /**
@@ -203,7 +202,7 @@ export function fsqQuantize(z: Tensor, opts: FsqQuantizeOptions): { codes: Tenso
   const idxShape = cf ? [...lay.lead, ...lay.space] : lay.lead;
   const codes = outTensor(K, z, codesShape, 'f32', opts.out?.codes, 'fsq.codes');
   const indices = outTensor(K, z, idxShape, 'i32', opts.out?.indices, 'fsq.indices');
-  dispatchRound(z, lay, plan, opts.projectIn, codes, indices, false, opts.constThresholds ?? true);
+  dispatchRound(z, lay, plan, opts.projectIn, codes, indices, false, knobs().fsqConstThresholds ?? true);
   return { codes, indices };
 }
 

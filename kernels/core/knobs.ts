@@ -37,6 +37,8 @@ export interface Knobs {
   attention?: 'rows' | 'tiled' | 'unfused';
   /** attentionBackward's kernel pair (default: attentionBackwardKernel's choice). */
   attentionBackward?: 'sg' | 'tiled';
+  /** fsqQuantize: false forces the tanh + threshold-fallback path of long level lists (default: thresholds compiled in where they number <= 48). */
+  fsqConstThresholds?: boolean;
   /** vqNearest's partial-argmin pass (default: 'subgroup' where the adapter suits it). */
   vqLookup?: 'subgroup' | 'tiled';
 }

@@ -7,6 +7,7 @@ import type { GpuContext } from '../../kernels/index.js';
 import { KernelArgError } from '../../kernels/index.js';
 import { fsqIndicesToCodes, fsqIndicesToCodesRef } from '../../kernels/fsq_codes.js';
 import { fsqBound, fsqCodesToIndices, fsqCodesToIndicesRef, fsqPlan, fsqQuantize, fsqQuantizeRef, roundHalfEven } from '../../kernels/fsq_round.js';
+import { withKnobs } from '../../kernels/internal.js';
 import { assertClose, assertEqualInts } from '../helpers/close.js';
 import { loadGolden } from '../helpers/golden.js';
 import { gpu } from '../helpers/gpu.js';
@@ -42,7 +43,7 @@ test('fsq_nodim golden: indices, codes, codes_from_indices, indices_from_codes e
   assertEqualInts(t, ref.indices, g.i32('out/indices'), { name: 'ref indices' });
   // Both shader paths: thresholds compiled in, and WGSL tanh with the exact decision near .5.
   for (const constThresholds of [true, false]) {
-    const { codes, indices } = fsqQuantize(ctx.fromArray(z, [2, 8, 6]), { levels: LEVELS, constThresholds });
+    const { codes, indices } = withKnobs({ fsqConstThresholds: constThresholds }, () => fsqQuantize(ctx.fromArray(z, [2, 8, 6]), { levels: LEVELS }));
     t.deepEqual(indices.shape, [2, 8]);
     assertEqualInts(t, await indices.read(), g.i32('out/indices'), { name: `indices (constThresholds ${constThresholds})`, shape: [2, 8] });
     assertEqualInts(t, await codes.read(), g.f32('out/out'), { name: `codes (constThresholds ${constThresholds})`, shape: [2, 8, 6] });
