@@ -134,14 +134,35 @@ async function timeEach(run: () => void | Promise<void>, wait: () => Promise<voi
 const MAX_PASSES = 512;
 
 /**
+ * The durations (ms) of the first `passes` passes timestamped into `querySet` (pass i wrote 2i and
+ * 2i + 1), once the work that wrote them has been submitted.
+ */
+export async function passDurationsMs(ctx: GpuContext, querySet: GPUQuerySet, passes: number): Promise<number[]> {
+  const dev = ctx.device;
+  const resolved = dev.createBuffer({ label: 'timestamps', size: 16 * passes, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
+  const readback = dev.createBuffer({ label: 'timestamps readback', size: 16 * passes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+  try {
+    const enc = dev.createCommandEncoder({ label: 'timestamps' });
+    enc.resolveQuerySet(querySet, 0, 2 * passes, resolved, 0);
+    enc.copyBufferToBuffer(resolved, 0, readback, 0, 16 * passes);
+    dev.queue.submit([enc.finish()]);
+    await readback.mapAsync(MapMode.READ);
+    const t = new BigUint64Array(readback.getMappedRange().slice(0));
+    readback.unmap();
+    return Array.from({ length: passes }, (_, i) => Number(t[2 * i + 1]! - t[2 * i]!) / 1e6);
+  } finally {
+    resolved.destroy();
+    readback.destroy();
+  }
+}
+
+/**
  * Median kernel-only ms per run over `cycles` cycles of `reps` runs, from timestamps written at the
  * beginning and end of every compute pass our context records; null when a run records no pass.
  */
 async function timestampKernelMs(ctx: GpuContext, run: () => void | Promise<void>, reps: number, cycles: number): Promise<number | null> {
   const dev = ctx.device;
   const querySet = dev.createQuerySet({ type: 'timestamp', count: 2 * MAX_PASSES });
-  const resolved = dev.createBuffer({ label: 'timestamps', size: 16 * MAX_PASSES, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
-  const readback = dev.createBuffer({ label: 'timestamps readback', size: 16 * MAX_PASSES, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
   const perRun: number[] = [];
   try {
     for (let c = 0; c < cycles; c++) {
@@ -159,24 +180,13 @@ async function timestampKernelMs(ctx: GpuContext, run: () => void | Promise<void
       ctx.submit();
       ctx.passTimestamps = null;
       if (overflow || passes === 0) return null;
-      const enc = dev.createCommandEncoder({ label: 'timestamps' });
-      enc.resolveQuerySet(querySet, 0, 2 * passes, resolved, 0);
-      enc.copyBufferToBuffer(resolved, 0, readback, 0, 16 * passes);
-      dev.queue.submit([enc.finish()]);
-      await readback.mapAsync(MapMode.READ, 0, 16 * passes);
-      const t = new BigUint64Array(readback.getMappedRange(0, 16 * passes).slice(0));
-      readback.unmap();
-      let ns = 0;
-      for (let i = 0; i < passes; i++) ns += Number(t[2 * i + 1]! - t[2 * i]!);
-      perRun.push(ns / 1e6 / reps);
+      perRun.push((await passDurationsMs(ctx, querySet, passes)).reduce((a, x) => a + x, 0) / reps);
     }
     await ctx.sync();
     return median(perRun);
   } finally {
     ctx.passTimestamps = null;
     querySet.destroy();
-    resolved.destroy();
-    readback.destroy();
   }
 }
 

@@ -17,7 +17,7 @@ import { PRESETS } from '../src/models/videoworld/presets.js';
 import { VideoWorldGo, randomWeights } from '../src/models/videoworld/videoworld.js';
 import { createNodeContext } from '../src/node.js';
 import type { Tensor } from '../kernels/index.js';
-import { BufferUsage, MapMode } from '../kernels/core/constants.js';
+import { passDurationsMs } from './harness.js';
 
 const { values } = parseArgs({ options: { preset: { type: 'string', default: 'tiny' }, stages: { type: 'string', default: 'encode,decode,prefill,decode-token,ldm' }, json: { type: 'boolean', default: false }, cold: { type: 'boolean', default: false }, 'shader-cache': { type: 'boolean', default: false } } });
 const preset = PRESETS[values.preset as 'go' | 'tiny'];
@@ -92,18 +92,9 @@ function timeFirstDispatches(): { read(): Promise<{ key: string; ms: number }[]>
       ctx.dispatch = dispatch;
       ctx.passTimestamps = null;
       await ctx.sync();
-      const n = keys.length;
-      const resolved = ctx.device.createBuffer({ size: 16 * n, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
-      const readback = ctx.device.createBuffer({ size: 16 * n, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
-      const enc = ctx.device.createCommandEncoder();
-      enc.resolveQuerySet(querySet, 0, 2 * n, resolved, 0);
-      enc.copyBufferToBuffer(resolved, 0, readback, 0, 16 * n);
-      ctx.device.queue.submit([enc.finish()]);
-      await readback.mapAsync(MapMode.READ);
-      const t = new BigUint64Array(readback.getMappedRange().slice(0));
-      readback.unmap();
-      for (const b of [resolved, readback, querySet]) b.destroy();
-      return keys.map((key, i) => ({ key, ms: Number(t[2 * i + 1]! - t[2 * i]!) / 1e6 }));
+      const ms = await passDurationsMs(ctx, querySet, keys.length);
+      querySet.destroy();
+      return keys.map((key, i) => ({ key, ms: ms[i]! }));
     },
   };
 }
