@@ -40,7 +40,8 @@ export const GO_PLAY_HELP = `  videoworld move [--moves "D6 E5 ..."] [--preset m
       generated board as PNG into --out (default: a new temp dir). A model turn with no legal
       move within --tries is a pass.
       --reader grid (default) classifies every intersection of the generated board and diffs the
-      positions; upstream is the battle loop's morphology (one new stone). --rules standard
+      positions (a board on which only opponent stones vanished reads as the one legal move that
+      captures exactly them); upstream is the battle loop's morphology (one new stone). --rules standard
       (default: no suicide, positional superko) or upstream (suicide allowed, no ko).
 `;
 
@@ -209,7 +210,7 @@ async function thinkingMove(ctx: GpuContext, loaded: LoadedGoModel, game: GoGame
     },
     onTry: (t) => {
       const rate = count > 1 && last > first ? ((count - 1) * 1000) / (last - first) : 0;
-      log(`  try ${t.attempt + 1}/${o.tries}: ${t.tokens.length} tokens (${rate.toFixed(1)} tokens/s), ${(t.ms / 1000).toFixed(1)} s: ${t.move ?? t.reason}`);
+      log(`  try ${t.attempt + 1}/${o.tries}: ${t.tokens.length} tokens (${rate.toFixed(1)} tokens/s), ${(t.ms / 1000).toFixed(1)} s: ${t.move ? `${t.move}${t.impliedCapture ? ' (a capture shown without its capturing stone)' : ''}` : t.reason}`);
     },
   });
   const s = r.stagesMs;

@@ -30,6 +30,8 @@ export interface EvalGoOptions {
   tries?: number;
   /** modelMove's passAt (default 0.5). */
   passAt?: number;
+  /** modelMove's inferCaptures (default true). */
+  inferCaptures?: boolean;
   rules?: Rules;
   komi?: number;
   /** Moves (both sides, passes included) after which a game is scored as it stands. */
@@ -53,6 +55,8 @@ export interface EvalGoResult {
   model_passes: number;
   /** Of those, the model's own passes (counted as legal turns). */
   model_chosen_passes: number;
+  /** Model moves read from a capture shown without its capturing stone (modelMove's inferCaptures). */
+  implied_captures: number;
 }
 
 export async function evaluateGo(ctx: GpuContext, model: VideoWorldGo, o: EvalGoOptions = {}): Promise<EvalGoResult> {
@@ -69,6 +73,7 @@ export async function evaluateGo(ctx: GpuContext, model: VideoWorldGo, o: EvalGo
   let tries = 0;
   let passes = 0;
   let chosenPasses = 0;
+  let implied = 0;
   const wins: Record<Colour, number> = { b: 0, w: 0 };
   const seen: GoBoard[] = [];
   for (let g = 0; g < games; g++) {
@@ -85,12 +90,13 @@ export async function evaluateGo(ctx: GpuContext, model: VideoWorldGo, o: EvalGo
         continue;
       }
       seen.push(game.board());
-      const r = await modelMove(ctx, model, game, { tries: o.tries ?? 10, passAt: o.passAt, seed: (gameSeed * 131 + game.moves.length) >>> 0 });
+      const r = await modelMove(ctx, model, game, { tries: o.tries ?? 10, passAt: o.passAt, inferCaptures: o.inferCaptures, seed: (gameSeed * 131 + game.moves.length) >>> 0 });
       gameTurns++;
       tries += r.tries;
       if (r.ok) gameLegal++;
       if (r.move === null) passes++;
       if (r.ok && r.move === null) chosenPasses++;
+      if (r.impliedCapture) implied++;
       game.play(r.ok ? r.move : null);
     }
     turns += gameTurns;
@@ -116,6 +122,7 @@ export async function evaluateGo(ctx: GpuContext, model: VideoWorldGo, o: EvalGo
     mean_tries: turns ? tries / turns : 0,
     model_passes: passes,
     model_chosen_passes: chosenPasses,
+    implied_captures: implied,
   };
 }
 

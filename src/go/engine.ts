@@ -617,6 +617,39 @@ export class GoGame {
     return out;
   }
 
+  /**
+   * The one legal move of the side to play that captures exactly `stones` (the opponent's), or null
+   * when none or several do. Reads a generated board that shows a capture's result but not the
+   * capturing stone (see modelMove).
+   */
+  captureMove(stones: readonly Point[]): Point | null {
+    if (stones.length === 0 || this.isOver()) return null;
+    const opp = COLOUR_CODE[this.toPlay === 'b' ? 'w' : 'b'];
+    const want = new Set<number>();
+    for (const q of stones) {
+      if (!this.onBoard(q) || this.b.color[this.b.point(q.row, q.col)] !== opp) return null;
+      want.add(q.row * this.side + q.col);
+    }
+    // The capturing stone is a liberty of a captured stone.
+    const candidates = new Map<number, Point>();
+    for (const q of stones) {
+      for (const [dr, dc] of [[-1, 0], [1, 0], [0, -1], [0, 1]] as const) {
+        const n = { row: q.row + dr, col: q.col + dc };
+        if (this.onBoard(n) && this.b.color[this.b.point(n.row, n.col)] === EMPTY) candidates.set(n.row * this.side + n.col, n);
+      }
+    }
+    let found: Point | null = null;
+    for (const p of candidates.values()) {
+      if (this.whyIllegal(p) !== null) continue;
+      const { captures } = this.play(p);
+      this.undo();
+      if (captures.length !== want.size || !captures.every((c) => want.has(c.row * this.side + c.col))) continue;
+      if (found) return null;
+      found = p;
+    }
+    return found;
+  }
+
   /** Plays p (null = pass) for the side to move; the captured stones in row-major order. */
   play(p: Point | null): { captures: Point[] } {
     const colour = this.toPlay;

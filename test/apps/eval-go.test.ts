@@ -67,3 +67,23 @@ test('modelMove passes when the model finds the unchanged board likely enough (p
   t.is(game.moves.length, 2, 'the game is not changed');
   await t.throwsAsync(() => modelMove(ctx, model, game, { passAt: 0 }), { message: /passAt 0/ });
 });
+
+test('modelMove reads a capture shown without its capturing stone as that capture (inferCaptures)', async (t) => {
+  const { gpu } = await import('../helpers/gpu.js');
+  const { loadGoModel } = await import('../../src/apps/go-model.js');
+  const { modelMove } = await import('../../src/models/videoworld/go-player.js');
+  const { GoGame } = await import('../../src/go/engine.js');
+  const ctx = await gpu();
+  const { model } = await loadGoModel(ctx);
+  // Move 48 of an eval game (White to play): black E5 has one liberty, E6; the model's likeliest
+  // board removes E5 but leaves E6 empty.
+  const moves = [[4,1],[4,2],[7,0],[7,1],[1,4],[2,4],[2,7],[3,3],[5,7],[5,6],[3,6],[4,6],[4,0],[3,7],[7,3],[3,5],[5,4],[5,3],[1,3],[1,5],[6,7],[7,4],[4,5],[4,7],[1,2],[6,4],[0,3],[5,5],[2,1],[6,6],[7,2],[6,3],[4,4],[3,4],[2,6],[2,5],[8,1],[6,5],[5,1],[6,1],[3,2],[4,3],[7,8],[5,0],[4,4],[4,5],[3,0]] as const;
+  const game = GoGame.fromMoves(moves.map(([row, col]) => ({ row, col })));
+  const strict = await modelMove(ctx, model, game, { tries: 1, inferCaptures: false });
+  t.false(strict.ok);
+  t.regex(strict.reasons[0] ?? '', /no new stone, but 1 stone\(s\) vanished \(E5\)/);
+  const read = await modelMove(ctx, model, game, { tries: 1 });
+  t.deepEqual([read.ok, read.gtp, read.impliedCapture], [true, 'E6', true]);
+  t.deepEqual(game.captureMove([{ row: 4, col: 4 }]), read.move);
+  t.is(game.moves.length, moves.length, 'the game is not changed');
+});

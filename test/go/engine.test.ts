@@ -6,7 +6,7 @@ import { SeededRng } from '../../src/graph/rng.js';
 const P = (row: number, col: number): Point => ({ row, col });
 
 /**
- * A game whose position is the diagram (top line = row 8), built by alternating moves with single
+ * A game whose position is the diagram (last line = row 0; omitted top rows are empty), built by alternating moves with single
  * passes where one colour has more stones (never two passes in a row, so the game stays open).
  */
 function gameFrom(rows: string[], opts: ConstructorParameters<typeof GoGame>[0] = {}): GoGame {
@@ -55,6 +55,42 @@ test('captures: a stone, a group on the edge, the capture counts', (t) => {
   t.deepEqual(h.play(P(0, 3)).captures, [P(0, 1), P(0, 2)]);
   t.deepEqual(h.captures, { b: 2, w: 0 });
   t.is(h.key().slice(0, 9), 'X..X.....');
+});
+
+test('captureMove: the one legal move that captures exactly the given stones, the game unchanged', (t) => {
+  const h = gameFrom([
+    '. . . . X O X . .',
+    '. X X . . . . . .',
+    'X O O . . . . . .',
+  ]);
+  h.play(P(8, 8));
+  t.is(h.toPlay, 'b');
+  const key = h.key();
+  const n = h.moves.length;
+  t.deepEqual(h.captureMove([P(0, 1), P(0, 2)]), P(0, 3));
+  t.deepEqual(h.captureMove([P(0, 2), P(0, 1)]), P(0, 3));
+  t.is(h.captureMove([P(0, 1)]), null, 'part of a group: no move captures only it');
+  t.is(h.captureMove([P(2, 5)]), null, 'two liberties: not capturable in one move');
+  t.is(h.captureMove([P(0, 1), P(0, 2), P(8, 8)]), null, 'stones of two groups no one move captures');
+  t.is(h.captureMove([P(1, 1)]), null, "the mover's own stone");
+  t.is(h.captureMove([P(4, 4)]), null, 'an empty point');
+  t.is(h.captureMove([]), null);
+  t.is(h.key(), key);
+  t.is(h.moves.length, n);
+  t.is(h.toPlay, 'b');
+  // Ko: the recapture is illegal, so no move captures the stone.
+  const k = gameFrom([
+    '. X O . . . . . .',
+    'X O . O . . . . .',
+    '. X O . . . . . .',
+  ]);
+  if (k.toPlay === 'w') k.play(P(8, 8));
+  k.play(P(1, 2));
+  t.is(k.get(1, 1), null, 'black took the ko');
+  t.is(k.captureMove([P(1, 2)]), null);
+  k.play(P(8, 0));
+  k.play(P(8, 1));
+  t.deepEqual(k.captureMove([P(1, 2)]), P(1, 1), 'after a ko threat exchange the recapture is legal');
 });
 
 test('standard rules reject suicide (single stone and group) and name the move', (t) => {

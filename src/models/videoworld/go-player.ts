@@ -8,6 +8,10 @@
  * on changing (requireChange: decoded token by token, greedy copies the whole board), and try k takes
  * the k-th likeliest first change with the rest of the board greedy (changeRank), so no two tries
  * repeat a board and a retry does not corrupt the board's other stones.
+ *
+ * A board whose only change is that opponent stones vanished reads as the capture that removes
+ * exactly them, when one legal move does (inferCaptures): the micro model's likeliest change is often
+ * a capture whose capturing stone lies in another token, which greedy decoding then leaves out.
  */
 import type { GpuContext, SampleOptions } from '../../../kernels/index.js';
 import { type Colour, type Point, gtpName } from '../../go/board.js';
@@ -64,7 +68,12 @@ export interface ModelMoveOptions {
    * a board generated to change every turn fills the player's own eyes at the end of a game.
    */
   passAt?: number;
-  onTry?: (t: { attempt: number; tokens: number[]; move: string | null; reason: string | null; ms: number }) => void;
+  /**
+   * Grid reader: read a board on which only opponent stones vanished as the one legal move that
+   * captures exactly those stones (default true; false: such a board is a failed try, as upstream's reader).
+   */
+  inferCaptures?: boolean;
+  onTry?: (t: { attempt: number; tokens: number[]; move: string | null; reason: string | null; ms: number; impliedCapture?: boolean }) => void;
   /** Called with each generated token (attempt, step). */
   onToken?: (id: number, step: number, attempt: number) => void;
 }
@@ -75,6 +84,8 @@ export interface ModelMoveResult {
   move: Point | null;
   gtp: string | null;
   tries: number;
+  /** The move was read from a capture shown without its capturing stone (inferCaptures). */
+  impliedCapture: boolean;
   /** Why each failed attempt failed. */
   reasons: string[];
   /** Wall time of the generation attempts (encode, tokens, decode, reading), seconds. */
@@ -124,11 +135,12 @@ export async function modelMove(ctx: GpuContext, model: VideoWorldGo, game: GoGa
     generatedTokens += n;
     if (attempt === 0 && requireChange && (unchanged ?? 0) >= passAt) {
       o.onTry?.({ attempt, tokens: r.tokens, move: 'pass', reason: null, ms: performance.now() - ta });
-      return { ok: true, move: null, gtp: 'pass', tries: 1, reasons, seconds: (performance.now() - t0) / 1000, input, generated: input, stagesMs: stages, unchangedProbability: unchanged };
+      return { ok: true, move: null, gtp: 'pass', tries: 1, impliedCapture: false, reasons, seconds: (performance.now() - t0) / 1000, input, generated: input, stagesMs: stages, unchangedProbability: unchanged };
     }
     let reason: string | null = null;
     let move: Point | null = null;
     let gtp: string | null = null;
+    let implied = false;
     if (o.reader === 'upstream') {
       const big = (img: RasterImage) => (img.width === BOARD_IMAGE_SIZE ? img : resizeImage(img, BOARD_IMAGE_SIZE));
       const m = locateNewStone(battleView(renderBoard(before)), big(generated));
@@ -140,20 +152,22 @@ export async function modelMove(ctx: GpuContext, model: VideoWorldGo, game: GoGa
       const m = readMove(before, mover, readBoard(readable));
       // As upstream's loop: a board without a new stone is a failed try, not a pass (a model that
       // copies its input would otherwise "play" every turn by passing).
+      const capture = !m.ok && o.inferCaptures !== false && m.added.length === 0 && m.removed.length > 0 ? game.captureMove(m.removed) : null;
       if (m.ok && m.move) [move, gtp] = [m.move, m.gtp];
+      else if (capture) [move, gtp, implied] = [capture, gtpName(capture.row, capture.col), true];
       else reason = m.ok ? 'the generated board is unchanged (no new stone)' : m.error;
     }
     if (!reason) {
       const why = move ? game.whyIllegal(move) : null;
       if (why) reason = `${gtp} is illegal (${why})`;
     }
-    o.onTry?.({ attempt, tokens: r.tokens, move: reason ? null : gtp, reason, ms: performance.now() - ta });
+    o.onTry?.({ attempt, tokens: r.tokens, move: reason ? null : gtp, reason, ms: performance.now() - ta, impliedCapture: implied });
     if (!reason) {
       stages.tokensPerSecond = stages.tokens > 0 ? (1000 * generatedTokens) / stages.tokens : 0;
-      return { ok: true, move, gtp: move ? gtpName(move.row, move.col) : 'pass', tries: attempt + 1, reasons, seconds: (performance.now() - t0) / 1000, input, generated, stagesMs: stages, unchangedProbability: unchanged };
+      return { ok: true, move, gtp: move ? gtpName(move.row, move.col) : 'pass', tries: attempt + 1, impliedCapture: implied, reasons, seconds: (performance.now() - t0) / 1000, input, generated, stagesMs: stages, unchangedProbability: unchanged };
     }
     reasons.push(`try ${attempt + 1}: ${reason}`);
   }
   stages.tokensPerSecond = stages.tokens > 0 ? (1000 * generatedTokens) / stages.tokens : 0;
-  return { ok: false, move: null, gtp: null, tries, reasons, seconds: (performance.now() - t0) / 1000, input, generated, stagesMs: stages, unchangedProbability: unchanged };
+  return { ok: false, move: null, gtp: null, tries, impliedCapture: false, reasons, seconds: (performance.now() - t0) / 1000, input, generated, stagesMs: stages, unchangedProbability: unchanged };
 }
