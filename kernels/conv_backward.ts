@@ -18,7 +18,7 @@
  * weight columns per invocation, g repacked per call channel-block-innermost so each position's
  * channels are vec4 loads; K is cut into a shape-determined number of row ranges (split-K: enough
  * lanes for a real GPU, and summation chains of <= ~4096 terms) whose partial sums a second pass
- * adds in order. db: reduceSum (reduce.ts) of g over batch and positions. Every summation order is
+ * adds (reduceSum). db: reduceSum (reduce.ts) of g over batch and positions. Every summation order is
  * fixed by the shape alone, so results are the same bits on every run.
  * Speed against the forward: bench/README.md, Design measurements: conv_backward.
  * Numerics: f32 FMA accumulation. Tolerance vs convBackwardRef (inputs O(1)): atol = K * 2^-22 +
@@ -27,7 +27,6 @@
  * 1e-4 * max|ref| per tensor.
  */
 import { expectTensor, sameContext } from './core/check.js';
-import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
 import { type CausalConv3dOptions, type Conv2dOptions, type ConvGeometry, causalConv3dGeometry, conv2dGeometry } from './conv3d_causal.js';
@@ -57,7 +56,6 @@ export interface ConvGrads {
 const MAX_BLOCK = 16;
 const BLOCK_WG = 32;
 const BLOCK_N = 8;
-const AUX_WG = 64;
 /** Split-K: aim for this many dW lanes, with at least MIN_SPLIT and at most MAX_CHAIN positions per split. */
 const LANES_TARGET = 8192;
 const MIN_SPLIT = 256;
@@ -189,16 +187,10 @@ function convBackward(k: string, x: Tensor, weight: Tensor, g: Tensor, geom: Con
   const gp = ctx.tensor([packedBlocksSize(gBlocks)], 'f32', `${k}.packedGrad`);
   packBlocks(ctx, g, gp, gBlocks);
   const part = split.nsplit > 1 ? ctx.tensor([split.nsplit * geom.cout * ncol], 'f32', `${k}.dwPartial`) : dw;
-  // Unused bindings of a mode are bound to gp (read-only, never read there).
-  ctx.dispatch(weightShader, { overrides: { WG: wb.wg, RM: wb.m, RN: wb.n, MODE: 0 }, bindings: { x, gp, part: gp, out: part }, params, workgroups: wGrid });
+  ctx.dispatch(weightShader, { overrides: { WG: wb.wg, RM: wb.m, RN: wb.n }, bindings: { x, gp, out: part }, params, workgroups: wGrid });
   gp.dispose();
   if (part !== dw) {
-    ctx.dispatch(weightShader, {
-      overrides: { WG: AUX_WG, RM: 4, RN: 1, MODE: 1 },
-      bindings: { x: part, gp: part, part, out: dw },
-      params,
-      workgroups: foldGrid(Math.ceil(dw.size / AUX_WG), maxWg),
-    });
+    reduceSum(part, [split.nsplit, dw.size, 1], dw.reshape([dw.size]));
     part.dispose();
   }
   if (db) reduceSum(g, [geom.b, geom.cout, geom.t * geom.ho * geom.wo], db);

@@ -9,56 +9,33 @@
 // no gradient). g is read packed, gp[((b*ceil(Cout/RM) + blk)*T*HO*WO + p)*RM + i] = g[b, blk*RM + i, p]
 // (pack_blocks; channels past Cout repeat the last one): on lavapipe every load runs lane by lane
 // even at a lane-uniform address, so the RM gradients of a position as RM/4 vec4 loads instead of
-// RM scalar ones make dW faster (figures: bench/README.md). MODE (override):
-//   0  dW. Each invocation owns RM channels x RN columns (lane l, slot j -> column c0 + j*WG + l)
-//      and sums gp x x over the output rows (b, t, oy) of split wid.z, r in [z*rows, (z+1)*rows), in
-//      order, each row's ox in order. Writes out[z*Cout*N + co*N + n]: dw itself when there is one
-//      split, else the partial sums of split z.
-//   1  reduce: out[e] = sum_{s < nsplit} part[s*Cout*N + e], s in order. One element per invocation.
-// (db is reduce.wgsl's reduceSum of g over [B, Cout, T*HO*WO].)
+// RM scalar ones make dW faster (figures: bench/README.md).
+// Each invocation owns RM channels x RN columns (lane l, slot j -> column c0 + j*WG + l) and sums
+// gp x x over the output rows (b, t, oy) of split wid.z, r in [z*rows, (z+1)*rows), in order, each
+// row's ox in order. Writes out[z*Cout*N + co*N + n]: dw itself when there is one split, else the
+// partial sums of split z, which reduce.wgsl's reduceSum adds (as it sums db from g).
 // Every order is fixed by the shape (the split count too), so results are the same bits every run.
 //
-// x:    array<f32>        [B, Cin, T, H, W]                     (MODE 0)
-// gp:   array<vec4<f32>>  [B, ceil(Cout/RM), T*HO*WO, RM] packed (MODE 0)
-// part: array<f32>        [nsplit, Cout, N]                     (MODE 1)
-// out:  array<f32>        [nsplit or 1, Cout, N] (MODE 0), [Cout, N] (MODE 1)
+// x:    array<f32>        [B, Cin, T, H, W]
+// gp:   array<vec4<f32>>  [B, ceil(Cout/RM), T*HO*WO, RM] packed
+// out:  array<f32>        [nsplit or 1, Cout, N]
 //
-// Dispatch: MODE 0 (ceil(N / (WG*RN)), ceil(Cout / RM), nsplit); MODE 1: ceil(n / WG) folded.
+// Dispatch: (ceil(N / (WG*RN)), ceil(Cout / RM), nsplit).
 
-// #include "lib/grid.wgsl"
 // #include "lib/conv_backward_params.wgsl"
 
 override WG: u32 = 32;
 override RM: u32 = 16;  // output channels per invocation, a multiple of 4, <= 16
 override RN: u32 = 8;   // columns per invocation, <= 16
-override MODE: u32 = 0;
 override R4: u32 = RM / 4u;
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> gp: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> part: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
-@group(0) @binding(4) var<uniform> params: Params;
-
-fn reduce_splits(e: u32) {
-  let n = params.cout * params.cin * params.kt * params.kh * params.kw;
-  if (e >= n) {
-    return;
-  }
-  var s = 0.0;
-  for (var k = 0u; k < params.nsplit; k++) {
-    s += part[k * n + e];
-  }
-  out[e] = s;
-}
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<uniform> params: Params;
 
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-  if (MODE == 1u) {
-    reduce_splits(flat_workgroup(wid, nwg) * WG + lid);
-    return;
-  }
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let nt = params.t;
   let hw = params.h * params.w;
   let howo = params.ho * params.wo;
