@@ -1,6 +1,6 @@
 /**
- * conv3d_causal: causal 3-D convolution (MAGVIT-v2 `CausalConv3d`) and, as the same kernel with
- * T = KT = 1, the 2-D convolutions of the VQGAN image tokenizer (wgsl/conv3d_causal.wgsl).
+ * conv3d_causal: causal 3-D convolution (MAGVIT-v2 `CausalConv3d`), wgsl/conv3d_causal.wgsl; the
+ * 2-D convolutions of the VQGAN image tokenizer run the same kernel with T = KT = 1 (kernels/conv2d.ts).
  *
  *   y[b,co,t,oy,ox] = act(bias[co] + sum_{ci,a,dy,dx} w[co,ci,a,dy,dx] * x[b,ci,t+a-(KT-1),oy*sh-pt+dy,ox*sw-pl+dx]) + residual
  *
@@ -21,8 +21,8 @@
  * Tolerance (vs the double reference): atol = K * 2^-22 (+1e-6), K = Cin*KT*KH*KW: a random walk of
  * K roundings of partial sums of size ~sqrt(K) for O(1) inputs, with a 4x margin. Goldens: 1e-4.
  *
- * line budget: the family's two front ends (causalConv3d, conv2d: one shader), its weight packing
- * and the streaming wrapper share the geometry, checks and dispatch below.
+ * line budget: the kernel, its weight packing and the streaming wrapper share the geometry, checks
+ * and dispatch below (conv2d reuses them).
  */
 import { type ConvTile, knobs } from './core/knobs.js';
 import { expectTensor, outTensor, sameContext } from './core/check.js';
@@ -75,12 +75,6 @@ export interface CausalConv3dOptions extends ConvEpilogue {
   pastFrames?: Tensor;
 }
 
-export interface Conv2dOptions extends ConvEpilogue {
-  stride?: number | readonly [number, number];
-  /** [top, bottom, left, right] zero padding; a number pads all sides. Default KH//2, KW//2. */
-  padding?: number | readonly [number, number, number, number];
-}
-
 /** The channel block convTile uses for `cout` output channels (also the default packing). */
 const packRm = (cout: number, subgroup: boolean) => (subgroup && cout > CONV_TILE.rm ? CONV_TILE_SG.rm : Math.min(CONV_TILE.rm, Math.ceil(cout / 4) * 4));
 
@@ -128,11 +122,15 @@ function packWeight(weight: Tensor, rm: number): Tensor {
   return packed;
 }
 
-function expectWeight(kernel: string, weight: unknown, rank: number): asserts weight is ConvWeight {
+/** Checks a plain or packed conv weight of `rank` and its kernel sizes (1, 3, 5, 7). */
+export function expectConvWeight(kernel: string, weight: unknown, rank: number): asserts weight is ConvWeight {
   if (weight instanceof PackedConvWeight) {
     if (weight.packed.disposed) throw new KernelArgError(kernel, 'weight', 'the packed weight was disposed');
     if (weight.shape.length !== rank) throw new KernelArgError(kernel, 'weight', `packed from rank ${weight.shape.length} (shape [${weight.shape.join(',')}]), expected rank ${rank}`);
   } else expectTensor(kernel, 'weight', weight, { dtype: 'f32', rank });
+  for (const k of weight.shape.slice(2)) {
+    if (!KERNEL_SIZES.includes(k)) throw new KernelArgError(kernel, 'weight', `kernel size ${k} in [${weight.shape.join(',')}] is not supported (kernel sizes ${KERNEL_SIZES.join(', ')})`);
+  }
 }
 
 /** Everything the kernel needs besides the tensors. */
@@ -156,13 +154,8 @@ export interface ConvGeometry {
   wo: number;
 }
 
-function kernelDims(kernel: string, weight: ConvWeight, dims: number[]): void {
-  for (const k of dims) {
-    if (!KERNEL_SIZES.includes(k)) throw new KernelArgError(kernel, 'weight', `kernel size ${k} in [${weight.shape.join(',')}] is not supported (kernel sizes ${KERNEL_SIZES.join(', ')})`);
-  }
-}
-
-function outSize(kernel: string, n: number, k: number, p0: number, p1: number, s: number): number {
+/** Output size along one axis; throws when the padded input is smaller than the kernel. */
+export function convOutSize(kernel: string, n: number, k: number, p0: number, p1: number, s: number): number {
   const o = Math.floor((n + p0 + p1 - k) / s) + 1;
   if (o < 1) throw new KernelArgError(kernel, 'x', `spatial size ${n} with padding ${p0}+${p1} is smaller than the kernel ${k}`);
   return o;
@@ -180,7 +173,7 @@ export function causalConv3dGeometry(xShape: readonly number[], wShape: readonly
   const sh = stride[1]!;
   const ph = kh >> 1;
   const pw = kw >> 1;
-  return { b, cin, cout, t, h, w, kt, kh, kw, sh, sw: sh, pt: ph, pb: ph, pl: pw, pr: pw, ho: outSize(k, h, kh, ph, ph, sh), wo: outSize(k, w, kw, pw, pw, sh) };
+  return { b, cin, cout, t, h, w, kt, kh, kw, sh, sw: sh, pt: ph, pb: ph, pl: pw, pr: pw, ho: convOutSize(k, h, kh, ph, ph, sh), wo: convOutSize(k, w, kw, pw, pw, sh) };
 }
 
 /**
@@ -192,8 +185,7 @@ export function causalConv3dGeometry(xShape: readonly number[], wShape: readonly
 export function causalConv3d(x: Tensor, weight: ConvWeight, opts: CausalConv3dOptions = {}): Tensor<'f32'> {
   const k = 'causalConv3d';
   expectTensor(k, 'x', x, { dtype: 'f32', rank: 5 });
-  expectWeight(k, weight, 5);
-  kernelDims(k, weight, weight.shape.slice(2));
+  expectConvWeight(k, weight, 5);
   const g = causalConv3dGeometry(x.shape, weight.shape, opts.stride);
   let past = 0;
   if (opts.pastFrames !== undefined) {
@@ -205,37 +197,8 @@ export function causalConv3d(x: Tensor, weight: ConvWeight, opts: CausalConv3dOp
   return convDispatch(k, x, weight, g, past, opts, opts.pastFrames);
 }
 
-/** Validates conv2d arguments and returns the geometry (T = KT = 1). */
-export function conv2dGeometry(xShape: readonly number[], wShape: readonly number[], stride: Conv2dOptions['stride'] = 1, padding?: Conv2dOptions['padding']): ConvGeometry {
-  const k = 'conv2d';
-  const [b = 0, cin = 0, h = 0, w = 0] = xShape;
-  const [cout = 0, wcin = 0, kh = 0, kw = 0] = wShape;
-  if (wcin !== cin) throw new KernelArgError(k, 'weight', `shape [${wShape.join(',')}] has Cin ${wcin}, x [${xShape.join(',')}] has Cin ${cin}`);
-  const [sh, sw] = typeof stride === 'number' ? [stride, stride] : stride;
-  for (const s of [sh, sw]) if (s !== 1 && s !== 2) throw new KernelArgError(k, 'stride', `${JSON.stringify(stride)} is not supported (strides 1 or 2)`);
-  const [pt, pb, pl, pr] = padding === undefined ? [kh >> 1, kh >> 1, kw >> 1, kw >> 1] : typeof padding === 'number' ? [padding, padding, padding, padding] : padding;
-  for (const p of [pt, pb, pl, pr]) {
-    if (!Number.isInteger(p) || p! < 0 || p! >= Math.max(kh, kw)) throw new KernelArgError(k, 'padding', `${JSON.stringify(padding)}: each side must be an integer in 0..kernel-1`);
-  }
-  return { b, cin, cout, t: 1, h, w, kt: 1, kh, kw, sh: sh!, sw: sw!, pt: pt!, pb: pb!, pl: pl!, pr: pr!, ho: outSize(k, h, kh, pt!, pb!, sh!), wo: outSize(k, w, kw, pl!, pr!, sw!) };
-}
-
-/**
- * 2-D convolution of x [B,Cin,H,W] with weight [Cout,Cin,KH,KW] (NCHW), per-side zero padding.
- * @example
- * const y = conv2d(x, w, { bias });                                       // 3x3 pad 1 (default KH//2)
- * const d = conv2d(x, w, { bias, stride: 2, padding: [0, 1, 0, 1] });    // VQGAN Downsample
- */
-export function conv2d(x: Tensor, weight: ConvWeight, opts: Conv2dOptions = {}): Tensor<'f32'> {
-  const k = 'conv2d';
-  expectTensor(k, 'x', x, { dtype: 'f32', rank: 4 });
-  expectWeight(k, weight, 4);
-  kernelDims(k, weight, weight.shape.slice(2));
-  const g = conv2dGeometry(x.shape, weight.shape, opts.stride, opts.padding);
-  return convDispatch(k, x, weight, g, 0, opts, undefined);
-}
-
-function convDispatch(k: string, x: Tensor, weight: ConvWeight, g: ConvGeometry, past: number, o: ConvEpilogue, pastFrames: Tensor | undefined): Tensor<'f32'> {
+/** Validates the epilogue and dispatches conv3d_causal(_sg) for a checked geometry (conv2d: T = KT = 1). */
+export function convDispatch(k: string, x: Tensor, weight: ConvWeight, g: ConvGeometry, past: number, o: ConvEpilogue, pastFrames: Tensor | undefined): Tensor<'f32'> {
   const rank5 = x.shape.length === 5;
   const outShape = rank5 ? [g.b, g.cout, g.t, g.ho, g.wo] : [g.b, g.cout, g.ho, g.wo];
   const act = o.activation ?? 'none';

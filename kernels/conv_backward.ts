@@ -1,5 +1,5 @@
 /**
- * conv_backward: gradients of conv2d / causalConv3d (kernels/conv3d_causal.ts) for an incoming
+ * conv_backward: gradients of conv2d / causalConv3d (kernels/conv2d.ts, kernels/conv3d_causal.ts) for an incoming
  * gradient g = dL/dy, without the bias/activation/residual epilogue (the caller handles SiLU and
  * residuals; dL/dbias is just the sum of g):
  *
@@ -29,7 +29,8 @@
 import { expectTensor, sameContext } from './core/check.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
-import { type CausalConv3dOptions, type Conv2dOptions, type ConvGeometry, causalConv3dGeometry, conv2dGeometry } from './conv3d_causal.js';
+import { type Conv2dOptions, conv2dGeometry } from './conv2d.js';
+import { type CausalConv3dOptions, type ConvGeometry, causalConv3dGeometry } from './conv3d_causal.js';
 import { reduceSum } from './reduce.js';
 import { packBlocks, packedBlocksSize } from './pack.js';
 import { conv_backward_input as inputShader, conv_backward_weight as weightShader } from './wgsl.gen.js';

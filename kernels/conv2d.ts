@@ -1,0 +1,47 @@
+/**
+ * conv2d: the 2-D convolutions of the VQGAN image tokenizer, NCHW, with per-side zero padding. The
+ * causal 3-D convolution's kernel runs them with T = KT = 1 (kernels/conv3d_causal.ts,
+ * wgsl/conv3d_causal.wgsl): the same tiles, packed weights (PackedConvWeight), epilogue (bias, then
+ * SiLU, then the residual add) and tolerance (atol = Cin*KH*KW * 2^-22 + 1e-6; goldens 1e-4).
+ *
+ *   y[b,co,oy,ox] = act(bias[co] + sum_{ci,dy,dx} w[co,ci,dy,dx] * x[b,ci,oy*sh-pt+dy,ox*sw-pl+dx]) + residual
+ */
+import { expectTensor } from './core/check.js';
+import { KernelArgError } from './core/errors.js';
+import type { Tensor } from './core/tensor.js';
+import { type ConvEpilogue, type ConvGeometry, type ConvWeight, convDispatch, convOutSize, expectConvWeight } from './conv3d_causal.js';
+
+export interface Conv2dOptions extends ConvEpilogue {
+  stride?: number | readonly [number, number];
+  /** [top, bottom, left, right] zero padding; a number pads all sides. Default KH//2, KW//2. */
+  padding?: number | readonly [number, number, number, number];
+}
+
+/** Validates conv2d arguments and returns the geometry (T = KT = 1). */
+export function conv2dGeometry(xShape: readonly number[], wShape: readonly number[], stride: Conv2dOptions['stride'] = 1, padding?: Conv2dOptions['padding']): ConvGeometry {
+  const k = 'conv2d';
+  const [b = 0, cin = 0, h = 0, w = 0] = xShape;
+  const [cout = 0, wcin = 0, kh = 0, kw = 0] = wShape;
+  if (wcin !== cin) throw new KernelArgError(k, 'weight', `shape [${wShape.join(',')}] has Cin ${wcin}, x [${xShape.join(',')}] has Cin ${cin}`);
+  const [sh, sw] = typeof stride === 'number' ? [stride, stride] : stride;
+  for (const s of [sh, sw]) if (s !== 1 && s !== 2) throw new KernelArgError(k, 'stride', `${JSON.stringify(stride)} is not supported (strides 1 or 2)`);
+  const [pt, pb, pl, pr] = padding === undefined ? [kh >> 1, kh >> 1, kw >> 1, kw >> 1] : typeof padding === 'number' ? [padding, padding, padding, padding] : padding;
+  for (const p of [pt, pb, pl, pr]) {
+    if (!Number.isInteger(p) || p! < 0 || p! >= Math.max(kh, kw)) throw new KernelArgError(k, 'padding', `${JSON.stringify(padding)}: each side must be an integer in 0..kernel-1`);
+  }
+  return { b, cin, cout, t: 1, h, w, kt: 1, kh, kw, sh: sh!, sw: sw!, pt: pt!, pb: pb!, pl: pl!, pr: pr!, ho: convOutSize(k, h, kh, pt!, pb!, sh!), wo: convOutSize(k, w, kw, pl!, pr!, sw!) };
+}
+
+/**
+ * 2-D convolution of x [B,Cin,H,W] with weight [Cout,Cin,KH,KW] (NCHW), per-side zero padding.
+ * @example
+ * const y = conv2d(x, w, { bias });                                       // 3x3 pad 1 (default KH//2)
+ * const d = conv2d(x, w, { bias, stride: 2, padding: [0, 1, 0, 1] });    // VQGAN Downsample
+ */
+export function conv2d(x: Tensor, weight: ConvWeight, opts: Conv2dOptions = {}): Tensor<'f32'> {
+  const k = 'conv2d';
+  expectTensor(k, 'x', x, { dtype: 'f32', rank: 4 });
+  expectConvWeight(k, weight, 4);
+  const g = conv2dGeometry(x.shape, weight.shape, opts.stride, opts.padding);
+  return convDispatch(k, x, weight, g, 0, opts, undefined);
+}
