@@ -7,7 +7,7 @@ import { UsageError } from './usage-error.js';
 
 export const GO_HELP = `  videoworld eval-go [--weights F[,F]] [--preset micro|tiny|go] [--games N] [--positions N]
                      [--seed S] [--opponent random|reference] [--tries N] [--playouts N] [--max-moves N]
-                     [--pass-at P] [--no-implied-captures]
+                     [--pass-at P] [--no-implied-captures] [--eye-fills]
       Plays N games (default 100) as Black and White alternately against a uniformly random
       legal player or the reference MCTS player (area scoring, komi 7.5, standard rules; a game
       is scored as it stands after --max-moves moves, default 200) and
@@ -15,6 +15,7 @@ export const GO_HELP = `  videoworld eval-go [--weights F[,F]] [--preset micro|t
       passes when its probability of an unchanged board is at least --pass-at (default 0.5). A
       generated board on which only opponent stones vanished reads as the one legal move that
       captures exactly them (counted in implied_captures); --no-implied-captures makes it a failed try.
+      A move into the model's own single-point eye is a failed try unless --eye-fills.
       Progress on stderr; one JSON line last on stdout: {"legal_rate", "win_rate", "games",
       "positions", "tokenizer_board_accuracy", "seconds", ...}. Default weights: the shipped
       micro model (weights/go-micro.safetensors).
@@ -48,6 +49,7 @@ export async function evalGoCommand(args: string[]): Promise<number> {
     'max-moves': { type: 'string' },
     'pass-at': { type: 'string' },
     'no-implied-captures': { type: 'boolean' },
+    'eye-fills': { type: 'boolean' },
   });
   const passAt = v['pass-at'] === undefined ? undefined : Number(v['pass-at']);
   if (passAt !== undefined && !(passAt > 0 && passAt <= 1)) throw new UsageError(`--pass-at needs a probability in (0, 1], got '${String(v['pass-at'])}'`);
@@ -63,6 +65,7 @@ export async function evalGoCommand(args: string[]): Promise<number> {
     opponent: opponent as 'random' | 'reference',
     passAt,
     inferCaptures: !v['no-implied-captures'],
+    eyeFills: Boolean(v['eye-fills']),
   };
   const ctx = await createNodeContext();
   try {

@@ -41,7 +41,8 @@ export const GO_PLAY_HELP = `  videoworld move [--moves "D6 E5 ..."] [--preset m
       move within --tries is a pass.
       --reader grid (default) classifies every intersection of the generated board and diffs the
       positions (a board on which only opponent stones vanished reads as the one legal move that
-      captures exactly them); upstream is the battle loop's morphology (one new stone). --rules standard
+      captures exactly them; a move into the model's own single-point eye is a failed try);
+      upstream is the battle loop's morphology (one new stone). --rules standard
       (default: no suicide, positional superko) or upstream (suicide allowed, no ko).
 `;
 

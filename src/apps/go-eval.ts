@@ -4,7 +4,8 @@
  * the positions those games reach (never trained on: they come from play against this opponent).
  *
  * legal_rate: share of model turns where a generated board gave a legal move (one new stone of the
- * model's colour, legal under the rules) within the retries, or the model passed (its unchanged
+ * model's colour, legal under the rules and not into its own single-point eye, or a capture read
+ * from vanished stones: modelMove) within the retries, or the model passed (its unchanged
  * board the likelier outcome, see modelMove's passAt); a turn without either is played as a pass. win_rate: area scoring with komi.
  * tokenizer_board_accuracy: share of intersections read back correctly (readBoard) from
  * tokenize -> detokenize.
@@ -32,6 +33,8 @@ export interface EvalGoOptions {
   passAt?: number;
   /** modelMove's inferCaptures (default true). */
   inferCaptures?: boolean;
+  /** modelMove's eyeFills (default false). */
+  eyeFills?: boolean;
   rules?: Rules;
   komi?: number;
   /** Moves (both sides, passes included) after which a game is scored as it stands. */
@@ -90,7 +93,7 @@ export async function evaluateGo(ctx: GpuContext, model: VideoWorldGo, o: EvalGo
         continue;
       }
       seen.push(game.board());
-      const r = await modelMove(ctx, model, game, { tries: o.tries ?? 10, passAt: o.passAt, inferCaptures: o.inferCaptures, seed: (gameSeed * 131 + game.moves.length) >>> 0 });
+      const r = await modelMove(ctx, model, game, { tries: o.tries ?? 10, passAt: o.passAt, inferCaptures: o.inferCaptures, eyeFills: o.eyeFills, seed: (gameSeed * 131 + game.moves.length) >>> 0 });
       gameTurns++;
       tries += r.tries;
       if (r.ok) gameLegal++;

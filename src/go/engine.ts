@@ -617,6 +617,13 @@ export class GoGame {
     return out;
   }
 
+  /** Whether empty p is a single-point eye of the side to play (FastBoard.isEye: the reference player never fills one). */
+  isOwnEye(p: Point): boolean {
+    if (!this.onBoard(p)) return false;
+    const at = this.b.point(p.row, p.col);
+    return this.b.color[at] === EMPTY && this.b.isEye(at, COLOUR_CODE[this.toPlay]);
+  }
+
   /**
    * The one legal move of the side to play that captures exactly `stones` (the opponent's), or null
    * when none or several do. Reads a generated board that shows a capture's result but not the

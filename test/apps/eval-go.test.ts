@@ -87,3 +87,23 @@ test('modelMove reads a capture shown without its capturing stone as that captur
   t.deepEqual(game.captureMove([{ row: 4, col: 4 }]), read.move);
   t.is(game.moves.length, moves.length, 'the game is not changed');
 });
+
+test('modelMove: a move into the mover\'s own single-point eye is a failed try unless eyeFills', async (t) => {
+  const { gpu } = await import('../helpers/gpu.js');
+  const { loadGoModel } = await import('../../src/apps/go-model.js');
+  const { modelMove } = await import('../../src/models/videoworld/go-player.js');
+  const { GoGame } = await import('../../src/go/engine.js');
+  const ctx = await gpu();
+  const { model } = await loadGoModel(ctx);
+  // Move 138 of an eval game (White to play; two letters a move, column then row, '..' a pass):
+  // the model's likeliest change (passAt 1: no pass) is J3, an eye of its own.
+  const enc = 'ebecehfhibfbdbdcbhcbcichaadhhidgeadficdahbhcahgbhgbigaggfggfgdgeidhdbafdeigcfediddaicefibcegbeffbbccaehfbgbfafcieheiefgideigeehhcgiiedcfacagheiecdbhiacgcahadafafccbhbccadibicdceciddcccabgdcb..bdccfeeeae..dbdcaccbaabcedebdabebaadddafcadeabcdfcbb..eaabacdbecdaaabacaddeddadb..';
+  const moves = Array.from({ length: enc.length / 2 }, (_, i) => (enc[2 * i] === '.' ? null : { row: enc.charCodeAt(2 * i + 1) - 97, col: enc.charCodeAt(2 * i) - 97 }));
+  const game = GoGame.fromMoves(moves);
+  const filled = await modelMove(ctx, model, game, { tries: 1, passAt: 1, eyeFills: true });
+  t.deepEqual([filled.ok, filled.gtp], [true, 'J3']);
+  t.true(game.isOwnEye(filled.move!));
+  const refused = await modelMove(ctx, model, game, { tries: 1, passAt: 1 });
+  t.false(refused.ok);
+  t.deepEqual(refused.reasons, ['try 1: J3 fills its own eye']);
+});

@@ -93,6 +93,24 @@ test('captureMove: the one legal move that captures exactly the given stones, th
   t.deepEqual(k.captureMove([P(1, 2)]), P(1, 1), 'after a ko threat exchange the recapture is legal');
 });
 
+test('isOwnEye: single-point eyes of the side to play (at most one opposing diagonal, none on the edge)', (t) => {
+  const g = gameFrom([
+    '. X . X O . . . .',
+    'X . X . X O . . .',
+    '. X . X . X . . .',
+  ]);
+  if (g.toPlay !== 'b') g.play(P(8, 8));
+  t.true(g.isOwnEye(P(1, 1)), 'surrounded, no opposing diagonal');
+  t.true(g.isOwnEye(P(0, 0)), 'corner');
+  t.true(g.isOwnEye(P(0, 2)), 'edge, no opposing diagonal');
+  t.true(g.isOwnEye(P(1, 3)), 'one opposing diagonal (E3) inside the board');
+  t.false(g.isOwnEye(P(0, 4)), 'one opposing diagonal (F2) on the edge');
+  t.false(g.isOwnEye(P(2, 0)), 'an empty neighbour');
+  t.false(g.isOwnEye(P(2, 1)), 'occupied');
+  g.play(P(8, 0));
+  t.false(g.isOwnEye(P(1, 1)), "White to play: Black's eye is not White's");
+});
+
 test('standard rules reject suicide (single stone and group) and name the move', (t) => {
   const g = gameFrom([
     '. . . . . . . . .',

@@ -12,6 +12,9 @@
  * A board whose only change is that opponent stones vanished reads as the capture that removes
  * exactly them, when one legal move does (inferCaptures): the micro model's likeliest change is often
  * a capture whose capturing stone lies in another token, which greedy decoding then leaves out.
+ * A move into the mover's own single-point eye is a failed try (eyeFills false): the reference
+ * player whose games the micro model learned from never plays one, and a model's low-ranked retries
+ * that do fill their eyes give whole groups away.
  */
 import type { GpuContext, SampleOptions } from '../../../kernels/index.js';
 import { type Colour, type Point, gtpName } from '../../go/board.js';
@@ -73,6 +76,8 @@ export interface ModelMoveOptions {
    * captures exactly those stones (default true; false: such a board is a failed try, as upstream's reader).
    */
   inferCaptures?: boolean;
+  /** Accept a move into the mover's own single-point eye (default false: a failed try). */
+  eyeFills?: boolean;
   onTry?: (t: { attempt: number; tokens: number[]; move: string | null; reason: string | null; ms: number; impliedCapture?: boolean }) => void;
   /** Called with each generated token (attempt, step). */
   onToken?: (id: number, step: number, attempt: number) => void;
@@ -160,6 +165,7 @@ export async function modelMove(ctx: GpuContext, model: VideoWorldGo, game: GoGa
     if (!reason) {
       const why = move ? game.whyIllegal(move) : null;
       if (why) reason = `${gtp} is illegal (${why})`;
+      else if (move && !o.eyeFills && game.isOwnEye(move)) reason = `${gtp} fills its own eye`;
     }
     o.onTry?.({ attempt, tokens: r.tokens, move: reason ? null : gtp, reason, ms: performance.now() - ta, impliedCapture: implied });
     if (!reason) {
