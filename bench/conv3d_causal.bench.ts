@@ -29,11 +29,9 @@ import { PackedConvWeight, matmul, causalConv3d, causalConv3dGeometry, conv2d, c
 import { convTile } from '../kernels/internal.js';
 import type { ConvGeometry, GpuContext, Tensor } from '../kernels/index.js';
 import { type ConvTile, withKnobs } from '../kernels/internal.js';
-import type { BenchCase } from './harness.js';
+import { type BenchCase, pattern } from './harness.js';
 
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-/** Deterministic O(1) values without an Rng: a fixed quasi-random pattern. */
-const pattern = (n: number, k: number) => Float32Array.from({ length: n }, (_, i) => ((i * k) % 97) / 48.5 - 1);
 
 /** Checks a few hundred output elements (spread over the tensor) against the double reference. */
 async function spotCheck(y: Tensor, x: Float32Array, w: Float32Array, g: ConvGeometry, bias: Float32Array): Promise<void> {
