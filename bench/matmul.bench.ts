@@ -7,7 +7,8 @@
 // 4 (N K + K + N) and its roofline is the copy kernel's GB/s.
 import { PackedMatmulWeight, type Tensor, linear, matmul } from '../kernels/index.js';
 import { PACK_PER_CALL_MIN_M, chooseMatmulTiles } from '../kernels/internal.js';
-import type { GpuContext } from '../kernels/index.js';
+import type { GpuContext, WeightDtype } from '../kernels/index.js';
+import { f16Round, halfToFloat } from '../kernels/core/ref_math.js';
 import { packBlocks, packBlocksRef, packedBlocksSize, transposePadded, transposePaddedRef } from '../kernels/pack.js';
 import { type BenchCase, pattern } from './harness.js';
 
@@ -54,25 +55,26 @@ function tiled(M: number, N: number, K: number, quick: boolean, transB = false):
   };
 }
 
-/** linear(x [M, K], w [N, K] packed once): the model's path (src/models/videoworld/layers.ts Linear). */
-function packedLinear(M: number, N: number, K: number, quick: boolean): BenchCase {
+/** linear(x [M, K], w [N, K] packed once, stored as dtype): the model's path (src/models/videoworld/layers.ts Linear). */
+function packedLinear(M: number, N: number, K: number, quick: boolean, dtype: WeightDtype = 'f32'): BenchCase {
+  const f16 = dtype === 'f16';
   return {
-    kernel: M === 1 ? 'matmul_gemv' : 'matmul_packed',
-    shape: `linear [${M},${K}]x[${N},${K}]^T packed`,
+    kernel: `${M === 1 ? 'matmul_gemv' : 'matmul_packed'}${f16 ? '_f16' : ''}`,
+    shape: `linear [${M},${K}]x[${N},${K}]^T packed${f16 ? ' f16' : ''}`,
     flops: 2 * M * N * K,
-    ...(M === 1 ? { bytes: 4 * (N * K + K + N) } : {}),
+    ...(M === 1 ? { bytes: (f16 ? 2 : 4) * N * K + 4 * (K + N) } : {}),
     quick,
     setup: async (ctx) => {
       const xv = pattern(M * K, 5);
       const wv = pattern(N * K, 6);
       const x = ctx.fromArray(xv, [M, K]);
       const w = ctx.fromArray(wv, [N, K]);
-      const pw = PackedMatmulWeight.linear(w);
+      const pw = PackedMatmulWeight.linear(w, { dtype });
       w.dispose();
       const out = ctx.tensor([M, N]);
       return {
         run: () => void linear(x, pw, undefined, { out }),
-        check: checker(out, xv, wv, M, N, K, true),
+        check: checker(out, xv, f16 ? wv.map(f16Round) : wv, M, N, K, true),
         dispose: () => (x.dispose(), pw.dispose(), out.dispose()),
         ...(M > 1 ? { note: packedNote(ctx) } : {}),
       };
@@ -104,28 +106,31 @@ function plainRow(N: number, K: number, quick: boolean): BenchCase {
 }
 
 /** The packing passes before a packed GEMM (kernels/pack.ts): data movement, checked exactly. */
-function packing(kernel: 'pack_blocks' | 'pack_transposed', rows: number, cols: number): BenchCase {
-  const blocks = { batch: 1, n: rows, k: cols, r: 16, trans: true };
-  const outFloats = kernel === 'pack_blocks' ? packedBlocksSize(blocks) : cols * Math.ceil(rows / 4) * 4;
+function packing(kernel: 'pack_blocks' | 'pack_blocks_f16' | 'pack_transposed', rows: number, cols: number): BenchCase {
+  const f16 = kernel === 'pack_blocks_f16';
+  const toBlocks = kernel !== 'pack_transposed';
+  const blocks = { batch: 1, n: rows, k: cols, r: 16, trans: true, f16 };
+  const outFloats = toBlocks ? packedBlocksSize(blocks) : cols * Math.ceil(rows / 4) * 4;
   return {
     kernel,
-    shape: kernel === 'pack_blocks' ? `nn.Linear weight [${rows},${cols}] -> blocks of 16` : `A [${rows},${cols}] -> A^T padded`,
-    bytes: 4 * (rows * cols + outFloats),
+    shape: toBlocks ? `nn.Linear weight [${rows},${cols}] -> blocks of 16${f16 ? ' (f16)' : ''}` : `A [${rows},${cols}] -> A^T padded`,
+    bytes: 4 * rows * cols + (f16 ? 2 : 4) * outFloats,
     quick: true,
     setup: async (ctx) => {
       const v = pattern(rows * cols, 9);
       const src = ctx.fromArray(v, [rows, cols]);
-      let out = ctx.tensor([outFloats]);
+      let out = f16 ? ctx.tensor([outFloats / 2], 'u32') : ctx.tensor([outFloats]);
       const run = () => {
-        if (kernel === 'pack_blocks') return packBlocks(ctx, src, out, blocks);
+        if (toBlocks) return packBlocks(ctx, src, out, blocks);
         out.dispose();
         out = transposePadded(src, false, 1, rows, cols);
       };
       return {
         run,
         check: async () => {
-          const got = await out.read();
-          const want = kernel === 'pack_blocks' ? packBlocksRef(v, blocks) : transposePaddedRef(v, false, 1, rows, cols);
+          const raw = await out.read();
+          const got = f16 ? Float32Array.from({ length: raw.length * 2 }, (_, i) => halfToFloat((raw[i >> 1]! >>> (16 * (i & 1))) & 0xffff)) : raw;
+          const want = toBlocks ? packBlocksRef(v, blocks) : transposePaddedRef(v, false, 1, rows, cols);
           const bad = want.findIndex((w, i) => got[i] !== w);
           if (bad >= 0) throw new Error(`${kernel} bench: element ${bad} is ${got[bad]}, expected ${want[bad]}`);
         },
@@ -147,11 +152,15 @@ export const cases: BenchCase[] = [
   packedLinear(19, 2816, 1024, true),
   packedLinear(1, 2816, 1024, true),
   packedLinear(1, 16384, 1024, true),
+  packedLinear(1, 16384, 1024, true, 'f16'),
+  packedLinear(19, 2816, 1024, true, 'f16'),
   plainRow(16384, 1024, true),
   // The 1024 x 160005 output projection of a decode step: 625 MiB, bound in 5 chunks.
   packedLinear(1, 160005, 1024, false),
+  packedLinear(1, 160005, 1024, false, 'f16'),
   plainRow(160005, 1024, false),
   packing('pack_blocks', 2816, 1024),
+  packing('pack_blocks_f16', 2816, 1024),
   packing('pack_transposed', 19, 1024),
   // The micro transformer's training activations (16 sequences x 56 tokens, MLP width).
   packing('pack_transposed', 896, 344),

@@ -21,6 +21,9 @@
  * Weights over maxStorageBufferBindingSize (the 625 MiB [160005, 1024] output projection) are
  * bound as row chunks of a [N, K] b with {buffer, offset, size}, offsets aligned to
  * minStorageBufferOffsetAlignment, one launch per chunk.
+ * A PackedMatmulWeight of dtype 'f16' stores its blocks as f16 pairs (pack_blocks_f16; half the
+ * bytes a decode step streams) and the *_f16 shaders widen them to f32 on load: every product,
+ * sum and epilogue is f32, so the result is the f32 result for the weight rounded to f16.
  * Numerics: f32 products and sums (fma), sequential over K per output; epilogue in f32.
  * Tolerance vs the double reference: atol 1e-5 * sqrt(K) + rtol 1e-5, for |a|, |b| <= 1. Each
  * fma rounds a partial sum of size ~sqrt(k/9) by up to half an ulp; K such errors of random sign
@@ -38,7 +41,7 @@ import { type PackedTile, bindingLimit, knobs } from './core/knobs.js';
 import { type Tensor, numel } from './core/tensor.js';
 import { erfRef } from './core/ref_math.js';
 import { packBlocks, paddedRows, transposePadded } from './pack.js';
-import { matmul as shader, matmul_gemv as gemvShader, matmul_packed as packedShader, matmul_packed_sg as packedSgShader, matmul_vec4 as vec4Shader } from './wgsl.gen.js';
+import { matmul as shader, matmul_gemv as gemvShader, matmul_gemv_f16 as gemvF16Shader, matmul_packed as packedShader, matmul_packed_f16 as packedF16Shader, matmul_packed_sg as packedSgShader, matmul_packed_sg_f16 as packedSgF16Shader, matmul_vec4 as vec4Shader } from './wgsl.gen.js';
 
 export const MATMUL_ACTIVATIONS = ['none', 'silu', 'relu', 'gelu'] as const;
 export type MatmulActivation = (typeof MATMUL_ACTIVATIONS)[number];
@@ -134,23 +137,27 @@ export class PackedMatmulWeight {
     readonly packed: Tensor,
     /** Logical shape of op(B): [..., K, N]. */
     readonly shape: readonly number[],
+    /** Storage of the packed copy: 'f32', or 'f16' (half the bytes; the math stays f32). */
+    readonly dtype: WeightDtype,
   ) {}
 
-  /** Packs b [..., K, N] (transB: [..., N, K]). */
-  static pack(b: Tensor, o: { transB?: boolean } = {}): PackedMatmulWeight {
+  /** Packs b [..., K, N] (transB: [..., N, K]), stored as `dtype` (default 'f32'). */
+  static pack(b: Tensor, o: { transB?: boolean; dtype?: WeightDtype } = {}): PackedMatmulWeight {
     expectTensor('PackedMatmulWeight', 'b', b, { dtype: 'f32' });
+    const dtype = o.dtype ?? 'f32';
+    if (dtype !== 'f32' && dtype !== 'f16') throw new KernelArgError('PackedMatmulWeight', 'dtype', `'${String(dtype)}' is not one of f32, f16`);
     if (b.shape.length < 2) throw new KernelArgError('PackedMatmulWeight', 'b', `rank ${b.shape.length} (shape ${fmt(b.shape)}), expected rank >= 2`);
     const [b0, b1] = b.shape.slice(-2) as [number, number];
     const [K, N] = o.transB ? [b1, b0] : [b0, b1];
     const batchShape = b.shape.slice(0, -2);
     const maxBytes = bindingLimit(b.ctx.limits.maxStorageBufferBindingSize);
-    return new PackedMatmulWeight(packB(b, o.transB ?? false, numel(batchShape), N, K, maxBytes), [...batchShape, K, N]);
+    return new PackedMatmulWeight(packB(b, o.transB ?? false, numel(batchShape), N, K, maxBytes, dtype === 'f16'), [...batchShape, K, N], dtype);
   }
 
   /** Packs an nn.Linear weight [N, K] for `linear(x, packed)`. */
-  static linear(weight: Tensor): PackedMatmulWeight {
+  static linear(weight: Tensor, o: { dtype?: WeightDtype } = {}): PackedMatmulWeight {
     expectTensor('PackedMatmulWeight', 'weight', weight, { dtype: 'f32', rank: 2 });
-    return PackedMatmulWeight.pack(weight, { transB: true });
+    return PackedMatmulWeight.pack(weight, { transB: true, dtype: o.dtype });
   }
 
   get ctx() {
@@ -162,28 +169,36 @@ export class PackedMatmulWeight {
   }
 }
 
+/** Storage of a PackedMatmulWeight. */
+export type WeightDtype = 'f32' | 'f16';
+
 /** Column-block chunks [blk0, blocks) of a packed B so each binding fits maxBytes (unbatched only). */
-function packedChunks(ctx: Tensor['ctx'], N: number, K: number, batch: number, maxBytes: number): [number, number][] {
+function packedChunks(ctx: Tensor['ctx'], N: number, K: number, batch: number, maxBytes: number, f16: boolean, alignMul = 1): [number, number][] {
   const nblk = Math.ceil(N / PACK_RN);
-  if (batch * nblk * K * PACK_RN * 4 <= maxBytes) return [[0, nblk]];
-  if (batch > 1) throw new KernelArgError('matmul', 'b', `a batched packed B of ${batch * nblk * K * PACK_RN * 4} bytes is over the ${maxBytes}-byte binding limit`);
-  return chunkRows(nblk, K * PACK_RN, maxBytes, ctx.limits.minStorageBufferOffsetAlignment);
+  const blockBytes = K * PACK_RN * (f16 ? 2 : 4);
+  if (batch * nblk * blockBytes <= maxBytes) return [[0, nblk]];
+  if (batch > 1) throw new KernelArgError('matmul', 'b', `a batched packed B of ${batch * nblk * blockBytes} bytes is over the ${maxBytes}-byte binding limit`);
+  // chunkRows counts rows of 4-byte elements: a block is blockBytes / 4 of them.
+  return chunkRows(nblk, blockBytes / 4, maxBytes, alignMul * ctx.limits.minStorageBufferOffsetAlignment);
 }
 
-function packB(b: Tensor, transB: boolean, batch: number, N: number, K: number, maxBytes: number): Tensor {
+function packB(b: Tensor, transB: boolean, batch: number, N: number, K: number, maxBytes: number, f16 = false): Tensor {
   const ctx = b.ctx;
   const nblk = Math.ceil(N / PACK_RN);
-  const packed = ctx.tensor([batch * nblk * K * PACK_RN], 'f32', 'matmul.packedB');
-  const chunks = packedChunks(ctx, N, K, batch, maxBytes);
+  const packed = f16 ? ctx.tensor([(batch * nblk * K * PACK_RN) / 2], 'u32', 'matmul.packedB16') : ctx.tensor([batch * nblk * K * PACK_RN], 'f32', 'matmul.packedB');
+  // Packing binds f32 source rows: with f16 blocks it goes by the source's chunks, at offsets whose
+  // halves (the packed chunks) are aligned too.
+  const chunks = packedChunks(ctx, N, K, batch, maxBytes, false, f16 ? 2 : 1);
   const srcFits = b.byteLength <= maxBytes;
   if (!srcFits && !transB) throw new KernelArgError('matmul', 'b', `${b} is ${b.byteLength} bytes, over the ${maxBytes}-byte binding limit; only an unbatched transB [N, K] weight can be packed in row chunks`);
   for (const [blk0, blocks] of chunks) {
     const cols = Math.min(blocks * PACK_RN, N - blk0 * PACK_RN);
     const blockBytes = K * PACK_RN * 4;
-    // A chunked [N, K] source starts at the same byte offset as its packed blocks.
+    const outBlockBytes = f16 ? blockBytes / 2 : blockBytes;
+    // A chunked [N, K] source starts at the same byte offset as its f32 packed blocks.
     const src = srcFits ? b : { buffer: b.buffer, offset: blk0 * blockBytes, size: cols * K * 4 };
-    const out = chunks.length === 1 ? packed : { buffer: packed.buffer, offset: blk0 * blockBytes, size: blocks * blockBytes };
-    packBlocks(ctx, src, out, { batch, n: srcFits ? N : cols, k: K, r: PACK_RN, trans: transB, nOff: srcFits ? blk0 * PACK_RN : 0, cols });
+    const out = chunks.length === 1 ? packed : { buffer: packed.buffer, offset: blk0 * outBlockBytes, size: blocks * outBlockBytes };
+    packBlocks(ctx, src, out, { batch, n: srcFits ? N : cols, k: K, r: PACK_RN, trans: transB, nOff: srcFits ? blk0 * PACK_RN : 0, cols, f16 });
   }
   return packed;
 }
@@ -272,7 +287,7 @@ export function matmul(a: Tensor, b: Tensor | PackedMatmulWeight, o: MatmulOptio
   if (pw || (p.M >= PACK_PER_CALL_MIN_M && p.K > 0 && p.N > 0)) {
     if (numel(p.outShape) === 0) return dst;
     const bBatch = p.bBatch !== 0 ? p.batch : 1;
-    packedMatmul(a, pw ? pw.packed : null, bt, transB, p, bBatch, transA, act, o, dst, maxBytes);
+    packedMatmul(a, pw, bt, transB, p, bBatch, transA, act, o, dst, maxBytes);
     return dst;
   }
   const tiles = chooseMatmulTiles(p.M, p.N, p.K, ctx.limits, transB, p.batch, ctx.tuning.matmulMinWorkgroups);
@@ -296,17 +311,19 @@ export function matmul(a: Tensor, b: Tensor | PackedMatmulWeight, o: MatmulOptio
 }
 
 /** The packed GEMM (and GEMV) with a packed weight, or a plain b packed here unless the subgroup kernel can read it as it is. */
-function packedMatmul(a: Tensor, weight: Tensor | null, b: Tensor, transB: boolean, p: Plan, bBatch: number, transA: boolean, act: number, o: MatmulOptions, dst: Tensor, maxBytes: number): void {
+function packedMatmul(a: Tensor, pw: PackedMatmulWeight | null, b: Tensor, transB: boolean, p: Plan, bBatch: number, transA: boolean, act: number, o: MatmulOptions, dst: Tensor, maxBytes: number): void {
   const ctx = a.ctx;
+  const weight = pw?.packed ?? null;
+  const f16 = pw?.dtype === 'f16';
   const nblk = Math.ceil(p.N / PACK_RN);
   const tile = knobs().packedTile ?? choosePackedTile(p.M, nblk * p.batch, ctx.useCpuSubgroupVariants());
   const plainB = !weight && tile.subgroup && !transB && p.N % 4 === 0 && p.M > 1 && b.byteLength <= maxBytes;
   const packedB = weight ?? (plainB ? b : packB(b, transB, bBatch, p.N, p.K, maxBytes));
+  const blockBytes = p.K * PACK_RN * (f16 ? 2 : 4);
   if (p.M === 1 && p.batch === 1) {
     // x [1, K] is its own transpose.
-    for (const [blk0, blocks] of packedChunks(ctx, p.N, p.K, 1, maxBytes)) {
-      const blockBytes = p.K * PACK_RN * 4;
-      ctx.dispatch(gemvShader, {
+    for (const [blk0, blocks] of packedChunks(ctx, p.N, p.K, 1, maxBytes, f16)) {
+      ctx.dispatch(f16 ? gemvF16Shader : gemvShader, {
         overrides: { WG: GEMV_WG, RN: PACK_RN, ACT: act },
         bindings: { x: a, b: { buffer: packedB.buffer, offset: blk0 * blockBytes, size: blocks * blockBytes }, bias: o.bias ?? a, res: o.residual ?? a, out: dst },
         params: { n: Math.min(blocks * PACK_RN, p.N - blk0 * PACK_RN), k: p.K, n_off: blk0 * PACK_RN, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 },
@@ -317,11 +334,10 @@ function packedMatmul(a: Tensor, weight: Tensor | null, b: Tensor, transB: boole
     return;
   }
   const at = transA && p.M % 4 === 0 ? a : transposePadded(a, transA, p.aBatch !== 0 ? p.batch : 1, p.M, p.K);
-  const chunks = plainB ? [[0, nblk] as [number, number]] : packedChunks(ctx, p.N, p.K, bBatch, maxBytes);
-  const blockBytes = p.K * PACK_RN * 4;
+  const chunks = plainB ? [[0, nblk] as [number, number]] : packedChunks(ctx, p.N, p.K, bBatch, maxBytes, f16);
   for (const [blk0, blocks] of chunks) {
     const cols = Math.min(blocks * PACK_RN, p.N - blk0 * PACK_RN);
-    ctx.dispatch(tile.subgroup ? packedSgShader : packedShader, {
+    ctx.dispatch(tile.subgroup ? (f16 ? packedSgF16Shader : packedSgShader) : f16 ? packedF16Shader : packedShader, {
       overrides: tile.subgroup ? { WG: tile.wg, ACT: act, PLAIN_B: Number(plainB) } : { WG: tile.wg, RM: tile.rm, RN: PACK_RN, CB: tile.cb, ACT: act },
       bindings: {
         a: at,
@@ -330,6 +346,7 @@ function packedMatmul(a: Tensor, weight: Tensor | null, b: Tensor, transB: boole
         res: o.residual ?? a,
         out: dst,
       },
+      // b_batch counts vec4s of columns (one vec2<u32> each when f16).
       params: { m: p.M, n: cols, k: p.K, a_batch: p.aBatch !== 0 ? p.K * paddedRows(p.M) : 0, b_batch: bBatch > 1 ? (p.K * (plainB ? p.N : nblk * PACK_RN)) / 4 : 0, out_cols: p.N, n_off: blk0 * PACK_RN, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 },
       workgroups: [Math.ceil(cols / (PACK_RN * tile.cb)), Math.ceil(p.M / (tile.wg * tile.rm)), p.batch],
     });

@@ -13,8 +13,9 @@
 import { expectInt } from './core/check.js';
 import { type Binding, type GpuContext, foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
+import { f16Round } from './core/ref_math.js';
 import type { Tensor } from './core/tensor.js';
-import { pack_blocks as blocksShader, pack_transposed as transposedShader } from './wgsl.gen.js';
+import { pack_blocks as blocksShader, pack_blocks_f16 as blocksF16Shader, pack_transposed as transposedShader } from './wgsl.gen.js';
 
 const WG = 256;
 
@@ -29,6 +30,8 @@ export interface PackBlocksShape {
   /** First column packed (default 0) and how many (default n - nOff). */
   nOff?: number;
   cols?: number;
+  /** Store the blocks as f16 pairs in u32s (pack_blocks_f16; `out` then holds half the bytes). */
+  f16?: boolean;
 }
 
 function blocksShape(p: PackBlocksShape): Required<PackBlocksShape> {
@@ -38,7 +41,7 @@ function blocksShape(p: PackBlocksShape): Required<PackBlocksShape> {
   const nOff = expectInt(K, 'nOff', p.nOff ?? 0);
   const cols = expectInt(K, 'cols', p.cols ?? p.n - nOff, 1);
   if (nOff + cols > p.n) throw new KernelArgError(K, 'cols', `columns ${nOff}..${nOff + cols - 1} of a source with ${p.n}`);
-  return { ...p, nOff, cols };
+  return { ...p, nOff, cols, f16: p.f16 ?? false };
 }
 
 const floats = (s: Required<PackBlocksShape>) => s.batch * Math.ceil(s.cols / s.r) * s.k * s.r;
@@ -48,11 +51,11 @@ export function packedBlocksSize(p: PackBlocksShape): number {
   return floats(blocksShape(p));
 }
 
-/** Packs `src` into `out` (packedBlocksSize floats). */
+/** Packs `src` into `out` (packedBlocksSize elements: f32, or f16 pairs in u32s). */
 export function packBlocks(ctx: GpuContext, src: Binding, out: Binding, p: PackBlocksShape): void {
   const s = blocksShape(p);
   const vec4s = floats(s) / 4;
-  ctx.dispatch(blocksShader, {
+  ctx.dispatch(s.f16 ? blocksF16Shader : blocksShader, {
     overrides: { WG, R: s.r, TRANS: Number(s.trans) },
     bindings: { src, out },
     params: { batch: s.batch, n: s.n, k: s.k, cols: s.cols, n_off: s.nOff },
@@ -60,7 +63,7 @@ export function packBlocks(ctx: GpuContext, src: Binding, out: Binding, p: PackB
   });
 }
 
-/** CPU reference of packBlocks. */
+/** CPU reference of packBlocks: the values the readers see (f16: rounded to the nearest half). */
 export function packBlocksRef(src: ArrayLike<number>, p: PackBlocksShape): Float32Array {
   const s = blocksShape(p);
   const nblk = Math.ceil(s.cols / s.r);
@@ -70,7 +73,8 @@ export function packBlocksRef(src: ArrayLike<number>, p: PackBlocksShape): Float
       for (let k = 0; k < s.k; k++) {
         for (let i = 0; i < s.r; i++) {
           const c = s.nOff + Math.min(b * s.r + i, s.cols - 1);
-          out[((z * nblk + b) * s.k + k) * s.r + i] = src[z * s.n * s.k + (s.trans ? c * s.k + k : k * s.n + c)]!;
+          const v = src[z * s.n * s.k + (s.trans ? c * s.k + k : k * s.n + c)]!;
+          out[((z * nblk + b) * s.k + k) * s.r + i] = s.f16 ? f16Round(v) : v;
         }
       }
     }

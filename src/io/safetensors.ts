@@ -5,6 +5,9 @@
  * byte counts that match the shape, and no overlapping tensors.
  */
 
+import { floatToHalf, halfToFloat } from '../../kernels/core/ref_math.js';
+
+export { floatToHalf, halfToFloat };
 export const SAFETENSORS_DTYPES = {
   F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
 } as const;
@@ -124,42 +127,6 @@ export function elementReader(dtype: SafetensorsDType, dv: DataView): (i: number
     case 'U8':
     case 'BOOL': return (i) => dv.getUint8(i);
   }
-}
-
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
-
-const f32Scratch = new Float32Array(1);
-const u32Scratch = new Uint32Array(f32Scratch.buffer);
-
-/** IEEE half bits of a float, rounded to nearest even (overflow to infinity, NaN kept). */
-export function floatToHalf(x: number): number {
-  f32Scratch[0] = x;
-  const f = u32Scratch[0]!;
-  const sign = (f >>> 16) & 0x8000;
-  const exp = (f >>> 23) & 0xff;
-  let mant = f & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    const half = mant >>> shift;
-    const rest = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    return sign | (half + (rest > mid || (rest === mid && (half & 1)) ? 1 : 0));
-  }
-  const half = (e << 10) | (mant >>> 13);
-  const rest = mant & 0x1fff;
-  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && (half & 1)) ? 1 : 0));
 }
 
 export function bf16ToFloat(b: number): number {

@@ -1,7 +1,8 @@
 import test from 'ava';
 import { KernelArgError, MATMUL_ACTIVATIONS, PackedMatmulWeight, linear, matmul, matmulRef } from '../../kernels/index.js';
 import { PACK_PER_CALL_MIN_M, chooseMatmulTiles, choosePackedTile, chunkRows, withKnobs } from '../../kernels/internal.js';
-import type { GpuContext, MatmulActivation, Tensor } from '../../kernels/index.js';
+import type { GpuContext, MatmulActivation, Tensor, WeightDtype } from '../../kernels/index.js';
+import { f16Round } from '../../kernels/core/ref_math.js';
 import { assertClose } from '../helpers/close.js';
 import { gpu, notExercised } from '../helpers/gpu.js';
 import { Rng } from '../helpers/rng.js';
@@ -23,6 +24,8 @@ interface Case {
   packed?: boolean;
   /** Force the packed GEMM kernel: matmul_packed_sg (true) or matmul_packed (false). */
   subgroup?: boolean;
+  /** Storage of the PackedMatmulWeight (the reference then uses b rounded to f16). */
+  dtype?: WeightDtype;
 }
 
 async function check(t: import('ava').ExecutionContext, ctx: GpuContext, rng: Rng, c: Case, name: string): Promise<void> {
@@ -31,9 +34,10 @@ async function check(t: import('ava').ExecutionContext, ctx: GpuContext, rng: Rn
   const N = c.transB ? c.b[c.b.length - 2]! : c.b[c.b.length - 1]!;
   const K = c.transA ? c.a[c.a.length - 2]! : c.a[c.a.length - 1]!;
   const bias = c.bias ? rng.array(N) : undefined;
-  const ref0 = matmulRef(a, c.a, b, c.b, { transA: c.transA, transB: c.transB });
+  const bRef = c.dtype === 'f16' ? b.map(f16Round) : b;
+  const ref0 = matmulRef(a, c.a, bRef, c.b, { transA: c.transA, transB: c.transB });
   const residual = c.residual ? rng.array(ref0.data.length, -4, 4) : undefined;
-  const ref = matmulRef(a, c.a, b, c.b, { transA: c.transA, transB: c.transB, bias, activation: c.activation, residual });
+  const ref = matmulRef(a, c.a, bRef, c.b, { transA: c.transA, transB: c.transB, bias, activation: c.activation, residual });
   const ts: Tensor[] = [ctx.fromArray(a, c.a), ctx.fromArray(b, c.b)];
   const opts = {
     transA: c.transA,
@@ -46,7 +50,7 @@ async function check(t: import('ava').ExecutionContext, ctx: GpuContext, rng: Rn
     maxBindingBytes: c.maxBindingBytes,
     packedTile: c.subgroup === undefined ? undefined : choosePackedTile(c.transA ? c.a[c.a.length - 1]! : c.a[c.a.length - 2]!, 8, c.subgroup),
   };
-  const pw = c.packed ? withKnobs(knobs, () => PackedMatmulWeight.pack(ts[1]!, { transB: c.transB })) : undefined;
+  const pw = c.packed ? withKnobs(knobs, () => PackedMatmulWeight.pack(ts[1]!, { transB: c.transB, dtype: c.dtype })) : undefined;
   const y = withKnobs(knobs, () => (pw ? matmul(ts[0]!, pw, { ...opts, transB: undefined }) : matmul(ts[0]!, ts[1]!, opts)));
   t.deepEqual(y.shape, ref.shape, `${name}: output shape`);
   assertClose(t, await y.read(), ref.data, { ...tol(K), shape: ref.shape, name });
@@ -153,6 +157,40 @@ test('matmul_packed (and its GEMV) binds an oversized packed weight in aligned b
       await done;
     }
   }
+});
+
+test('f16 PackedMatmulWeight: GEMV, matmul_packed and matmul_packed_sg give the f32 result for the f16-rounded weight', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  const kernels: boolean[] = [false];
+  if (ctx.hasSubgroups(8)) kernels.push(true);
+  else notExercised(t, 'matmul_packed_sg_f16', `no subgroups of >= 8 on ${ctx.adapterInfo}`);
+  for (const subgroup of kernels) {
+    for (const [M, N, K] of [[1, 1, 1], [1, 47, 33], [3, 17, 3], [19, 33, 32], [65, 16, 7]] as const) {
+      for (const transB of [false, true]) {
+        const c: Case = { a: [M, K], b: transB ? [N, K] : [K, N], transB, packed: true, dtype: 'f16', subgroup, bias: true, residual: true, activation: 'silu' };
+        await check(t, ctx, rng, c, JSON.stringify(c));
+      }
+    }
+    await check(t, ctx, rng, { a: [2, 9, 5], b: [2, 5, 18], packed: true, dtype: 'f16', subgroup, bias: true }, `f16 batched, subgroup ${subgroup}`);
+    await check(t, ctx, rng, { a: [2, 12, 5], b: [12, 18], transA: true, packed: true, dtype: 'f16', subgroup }, `f16 transA broadcast, subgroup ${subgroup}`);
+  }
+  // Chunked bindings: 13 blocks of 16 x 201 halves (6432 bytes) under a 16 KiB limit.
+  // Packing goes by the f32 source's chunks (at offsets aligned for the halves), the product by the halves'.
+  const align = ctx.limits.minStorageBufferOffsetAlignment;
+  const packChunks = chunkRows(13, 16 * 201, 16384, 2 * align).length;
+  const productChunks = chunkRows(13, 8 * 201, 16384, align).length;
+  t.true(packChunks > productChunks && productChunks > 1, `${packChunks} packing, ${productChunks} product chunks`);
+  for (const M of [1, 9]) {
+    const before = ctx.stats.dispatches;
+    const done = check(t, ctx, rng, { a: [M, 201], b: [200, 201], transB: true, packed: true, dtype: 'f16', bias: true, maxBindingBytes: 16384 }, `f16 chunked M=${M}`);
+    t.is(ctx.stats.dispatches - before, packChunks + productChunks + (M > 1 ? 1 : 0));
+    await done;
+  }
+  const pw = PackedMatmulWeight.linear(ctx.zeros([40, 64]), { dtype: 'f16' });
+  t.is(pw.dtype, 'f16');
+  t.is(pw.packed.byteLength, 3 * 16 * 64 * 2, 'ceil(40 / 16) blocks of 16 x 64 halves: half the bytes of the f32 blocks');
+  t.throws(() => PackedMatmulWeight.pack(ctx.zeros([4, 2]), { dtype: 'bf16' as never }), { instanceOf: KernelArgError, message: /^PackedMatmulWeight: dtype: 'bf16' is not one of f32, f16/ });
 });
 
 test('matmul_packed_sg reads a plain B (N % 4 == 0) without a packing pass, and a transA A with M % 4 == 0 without a transpose', async (t) => {

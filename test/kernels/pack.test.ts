@@ -3,6 +3,7 @@
 // columns packed from a slice of the source as matmul does for weights over the binding limit.
 import test from 'ava';
 import { KernelArgError } from '../../kernels/index.js';
+import { halfToFloat } from '../../kernels/core/ref_math.js';
 import { type PackBlocksShape, packBlocks, packBlocksRef, packedBlocksSize, paddedRows, transposePadded, transposePaddedRef } from '../../kernels/pack.js';
 import { assertEqualInts } from '../helpers/close.js';
 import { gpu } from '../helpers/gpu.js';
@@ -26,6 +27,23 @@ for (const p of BLOCKS) {
     const want = packBlocksRef(src, p);
     t.is(want.length, p.batch * Math.ceil((p.cols ?? p.n) / p.r) * p.k * p.r);
     assertEqualInts(t, await out.read(), want, { name: t.title });
+  });
+}
+
+for (const p of [BLOCKS[1]!, BLOCKS[2]!, BLOCKS[3]!]) {
+  test(`pack_blocks_f16 ${JSON.stringify(p)}`, async (t) => {
+    const ctx = await gpu();
+    // Values over several binades, ties and a value past the f16 range (infinity).
+    const src = Rng.fromString(t.title).array(p.batch * p.n * p.k).map((v, i) => (i === 3 ? 70000 : i === 5 ? 1 + 2 ** -11 : v * 2 ** ((i % 9) - 4)));
+    const q = { ...p, f16: true };
+    const out = ctx.tensor([packedBlocksSize(q) / 2], 'u32');
+    packBlocks(ctx, ctx.fromArray(src, [src.length]), out, q);
+    const bits = await out.read();
+    const got = Float32Array.from({ length: bits.length * 2 }, (_, i) => halfToFloat((bits[i >> 1]! >>> (16 * (i & 1))) & 0xffff));
+    const want = packBlocksRef(src, q);
+    t.true(want.includes(Infinity) && want.includes(1), 'the overflow and the tie (1 + 2^-11 -> 1) are packed');
+    // Bit patterns, not differences: the infinity must match too.
+    t.deepEqual(Array.from(got), Array.from(want));
   });
 }
 
