@@ -1,4 +1,4 @@
-// npm run bench:model [-- --preset go|tiny] [--stages encode,decode,ldm,prefill,decode-token] [--json]
+// npm run bench:model [-- --preset go|tiny] [--stages encode,decode,ldm,prefill,decode-token] [--dtype f32|f16] [--json]
 // npm run bench:model -- --cold [--preset go|tiny] [--shader-cache]: a fresh process's first move
 // after the weight upload (Mesa's on-disk shader cache off, so every pipeline compiles, as on a
 // fresh machine; --shader-cache keeps it: a later launch on the same machine), then the same move warm.
@@ -16,12 +16,14 @@ import { LatentDynamicsModel } from '../src/models/videoworld/ldm.js';
 import { PRESETS } from '../src/models/videoworld/presets.js';
 import { VideoWorldGo, randomWeights } from '../src/models/videoworld/videoworld.js';
 import { createNodeContext } from '../src/node.js';
-import type { Tensor } from '../kernels/index.js';
+import type { Tensor, WeightDtype } from '../kernels/index.js';
 import { passDurationsMs } from './harness.js';
 
-const { values } = parseArgs({ options: { preset: { type: 'string', default: 'tiny' }, stages: { type: 'string', default: 'encode,decode,prefill,decode-token,ldm' }, json: { type: 'boolean', default: false }, cold: { type: 'boolean', default: false }, 'shader-cache': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { preset: { type: 'string', default: 'tiny' }, stages: { type: 'string', default: 'encode,decode,prefill,decode-token,ldm' }, json: { type: 'boolean', default: false }, cold: { type: 'boolean', default: false }, 'shader-cache': { type: 'boolean', default: false }, dtype: { type: 'string', default: 'f32' } } });
 const preset = PRESETS[values.preset as 'go' | 'tiny'];
 if (!preset) throw new Error(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`);
+const dtype = values.dtype as WeightDtype;
+if (dtype !== 'f32' && dtype !== 'f16') throw new Error(`--dtype must be f32 or f16, got '${values.dtype}'`);
 const stages = new Set(values.stages!.split(','));
 // Spec FLOP counts are for the go sizes; the tiny preset reports times only.
 const GFLOP: Record<string, number> = preset.name === 'go' ? { encode: 116.0, decode: 198.0, prefill: 12.1, 'decode-token': 0.944, ldm: 1610 } : {};
@@ -49,7 +51,7 @@ async function stage(name: string, run: () => Promise<unknown>, reps = 1): Promi
   const ms = times[times.length >> 1]!;
   const s = ctx.pool.getStats();
   const gflop = GFLOP[name];
-  const row = { bench: 'model', preset: preset.name, stage: name, ms_median: ms, runs: reps, gflops: gflop ? gflop / (ms / 1000) : null, peak_mib: MiB(s.peak), live_mib: MiB(s.inUse), loadavg: loadavg()[0], adapter: ctx.adapterInfo, date: new Date().toISOString() };
+  const row = { bench: 'model', preset: preset.name, dtype, stage: name, ms_median: ms, runs: reps, gflops: gflop ? gflop / (ms / 1000) : null, peak_mib: MiB(s.peak), live_mib: MiB(s.inUse), loadavg: loadavg()[0], adapter: ctx.adapterInfo, date: new Date().toISOString() };
   rows.push(row);
   if (values.json) console.log(JSON.stringify(row));
   log(`${name.padEnd(13)} ${ms.toFixed(0).padStart(8)} ms  ${gflop ? (gflop / (ms / 1000)).toFixed(2).padStart(7) + ' GFLOP/s' : '              '}  peak ${MiB(s.peak).toFixed(0)} MiB (live after: ${MiB(s.inUse).toFixed(0)} MiB)`);
@@ -134,13 +136,15 @@ async function stageTimings(model: VideoWorldGo, image: Tensor): Promise<void> {
 }
 
 try {
-  log(`adapter: ${ctx.adapterInfo}; preset ${preset.name}; load average ${loadavg()[0]!.toFixed(2)}`);
-  const model = new VideoWorldGo(preset);
+  log(`adapter: ${ctx.adapterInfo}; preset ${preset.name}; matmul weights ${dtype}; load average ${loadavg()[0]!.toFixed(2)}`);
+  const model = new VideoWorldGo(preset).withWeightDtype(dtype);
   const t0 = performance.now();
   await model.load(ctx, randomWeights(model));
   const weightsMiB = MiB(model.paramCount() * 4);
   log(`weights: ${(model.paramCount() / 1e6).toFixed(1)} M params = ${weightsMiB.toFixed(0)} MiB, stand-ins generated on the host and uploaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const uploadS = (performance.now() - t0) / 1000;
+  await ctx.sync();
+  log(`GPU memory after loading: ${MiB(ctx.pool.getStats().inUse).toFixed(0)} MiB resident (peak while packing ${MiB(ctx.pool.getStats().peak).toFixed(0)} MiB)`);
   const S = preset.imageSize;
   const image = ctx.fromArray(new Float32Array(3 * S * S).map((_, i) => Math.sin(i) * 0.9), [1, 3, S, S]);
   if (values.cold) {

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import gifenc from 'gifenc';
-import type { GpuContext } from '../../kernels/index.js';
+import type { GpuContext, WeightDtype } from '../../kernels/index.js';
 import { BOARD_SIZE, type Colour, type Point, gtpName, opponentOf, parseGtp } from '../go/board.js';
 import { GoGame, type Rules } from '../go/engine.js';
 import { type RasterImage, encodePng } from '../go/png.js';
@@ -24,6 +24,7 @@ import { UsageError } from './usage-error.js';
 
 export const GO_PLAY_HELP = `  videoworld move [--moves "D6 E5 ..."] [--preset micro|tiny|go] [--weights F[,F]] [--seed N]
                   [--tries N] [--out DIR] [--reader grid|upstream] [--rules standard|upstream]
+                  [--dtype f32|f16]
       One model move for the position the moves reach (Black first; GTP points A1..J9 without I,
       or pass; default: the empty board). Writes input.png (the 256x256 render) and generated.png
       (the model's next board) into --out (default: a new temp dir). Progress on stderr; one JSON
@@ -44,6 +45,8 @@ export const GO_PLAY_HELP = `  videoworld move [--moves "D6 E5 ..."] [--preset m
       captures exactly them; a move into the model's own single-point eye is a failed try);
       upstream is the battle loop's morphology (one new stone). --rules standard
       (default: no suicide, positional superko) or upstream (suicide allowed, no ko).
+      --dtype f16 stores the packed matmul weights (linear layers, output projection) as f16:
+      half their GPU memory, f32 math; default f32.
 `;
 
 /** Bad user input (a move list, a missing weights file): the message is printed, exit 1. */
@@ -62,6 +65,7 @@ const COMMON_OPTIONS = {
   out: { type: 'string' },
   reader: { type: 'string' },
   rules: { type: 'string' },
+  dtype: { type: 'string' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 interface CommonOptions {
@@ -72,6 +76,7 @@ interface CommonOptions {
   out?: string;
   reader: MoveReader;
   rules: Rules;
+  dtype: WeightDtype;
 }
 
 function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>): Record<string, string | undefined> {
@@ -105,6 +110,7 @@ function commonOptions(v: Record<string, string | undefined>): CommonOptions {
     out: v.out,
     reader: oneOf(v.reader, 'reader', ['grid', 'upstream'], 'grid'),
     rules: oneOf(v.rules, 'rules', ['standard', 'upstream'], 'standard'),
+    dtype: oneOf(v.dtype, 'dtype', ['f32', 'f16'], 'f32'),
   };
 }
 
@@ -173,7 +179,7 @@ async function withModel<T>(o: CommonOptions, fn: (ctx: GpuContext, loaded: Load
     const t0 = performance.now();
     let loaded: LoadedGoModel;
     try {
-      loaded = await loadGoModel(ctx, { preset: o.preset, weights: o.weights, onProgress: loadProgress() });
+      loaded = await loadGoModel(ctx, { preset: o.preset, weights: o.weights, dtype: o.dtype, onProgress: loadProgress() });
     } catch (e) {
       throw new GoInputError(`cannot load the model: ${(e as Error).message}`);
     }

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { GpuContext } from '../../kernels/index.js';
+import type { GpuContext, WeightDtype } from '../../kernels/index.js';
 import { safetensorsSource } from '../graph/weights.js';
 import { type PresetName, PRESETS, type GoTokenLayout, MICRO_WEIGHTS_FORMAT } from '../models/videoworld/presets.js';
 import { VideoWorldGo, randomWeights } from '../models/videoworld/videoworld.js';
@@ -22,6 +22,8 @@ export interface GoModelOptions {
   preset?: string;
   /** Checkpoint files: a micro safetensors file, or upstream's go_fsq.pth / go_battle.pth (or converted). */
   weights?: string[];
+  /** Storage of the packed matmul weights (Module.weightDtype): 'f32' (default) or 'f16' (half the memory, f32 math). */
+  dtype?: WeightDtype;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -36,6 +38,9 @@ export interface LoadedGoModel {
 
 export async function loadGoModel(ctx: GpuContext, o: GoModelOptions = {}): Promise<LoadedGoModel> {
   const files = o.weights?.filter(Boolean) ?? [];
+  const dtype = o.dtype ?? 'f32';
+  if (dtype !== 'f32' && dtype !== 'f16') throw new Error(`unknown weight dtype '${String(dtype)}' (f32 or f16)`);
+  const stored = dtype === 'f16' ? '; matmul weights stored as f16' : '';
   let presetName = o.preset;
   if (presetName !== undefined && !(presetName in PRESETS)) throw new Error(`unknown preset '${presetName}' (one of ${Object.keys(PRESETS).join(', ')})`);
   if (!files.length && (presetName ?? 'micro') === 'micro') {
@@ -53,17 +58,17 @@ export async function loadGoModel(ctx: GpuContext, o: GoModelOptions = {}): Prom
       if (presetName && presetName !== 'micro') throw new Error(`${files[0]} holds the micro model, not preset '${presetName}'`);
       const preset = PRESETS.micro;
       const layout: GoTokenLayout = st.metadata.layout === 'no-ldm' ? { ...preset.tokens, actionTokens: 0 } : preset.tokens;
-      const model = new VideoWorldGo(preset, preset.transformer, layout);
+      const model = new VideoWorldGo(preset, preset.transformer, layout).withWeightDtype(dtype);
       await model.load(ctx, safetensorsSource(st), { onProgress: o.onProgress });
       const shipped = files[0] === shippedWeights() ? 'shipped, ' : '';
-      return { model, weightsLabel: `micro model trained in-project (${shipped}${st.metadata.layout === 'no-ldm' ? 'without latent actions, ' : ''}${files[0]})`, trained: true, notes: [] };
+      return { model, weightsLabel: `micro model trained in-project (${shipped}${st.metadata.layout === 'no-ldm' ? 'without latent actions, ' : ''}${files[0]}${stored})`, trained: true, notes: [] };
     }
   }
   const preset = PRESETS[(presetName ?? 'go') as PresetName];
   if (!files.length) {
-    const model = new VideoWorldGo(preset);
+    const model = new VideoWorldGo(preset).withWeightDtype(dtype);
     await model.load(ctx, randomWeights(model), { onProgress: o.onProgress });
-    return { model, weightsLabel: `stand-in weights (hinit-v1, preset ${preset.name}): the generated boards are noise`, trained: false, notes: [] };
+    return { model, weightsLabel: `stand-in weights (hinit-v1, preset ${preset.name}${stored}): the generated boards are noise`, trained: false, notes: [] };
   }
   const opened = await openWeightFiles(files);
   try {
@@ -72,9 +77,9 @@ export async function loadGoModel(ctx: GpuContext, o: GoModelOptions = {}): Prom
     if (inferred?.numHeads) {
       transformer = { ...transformer, numLayers: inferred.numLayers, hiddenSize: inferred.hiddenSize, intermediateSize: inferred.intermediateSize, vocabSize: inferred.vocabSize, numHeads: inferred.numHeads, bias: inferred.qkvBias };
     }
-    const model = new VideoWorldGo(preset, transformer);
+    const model = new VideoWorldGo(preset, transformer).withWeightDtype(dtype);
     await model.load(ctx, opened.source, { onProgress: o.onProgress });
-    return { model, weightsLabel: `${files.join(', ')} (preset ${preset.name})`, trained: true, notes: opened.notes };
+    return { model, weightsLabel: `${files.join(', ')} (preset ${preset.name}${stored})`, trained: true, notes: opened.notes };
   } finally {
     await opened.close();
   }

@@ -4,7 +4,7 @@
  * the module path (`ldm.encoder.layers.3.conv.weight: shape [96,...], expected [128,...]`) before
  * anything runs.
  */
-import type { GpuContext, Tensor } from '../../kernels/index.js';
+import type { GpuContext, Tensor, WeightDtype } from '../../kernels/index.js';
 import type { WeightSource } from './weights.js';
 
 export class GraphError extends Error {
@@ -71,6 +71,20 @@ export class Module {
   /** Switches this module and every descendant to training (or back to inference) mode. */
   train(on = true): this {
     for (const m of this.modules()) m.training = on;
+    return this;
+  }
+
+  /**
+   * Storage of the weights the inference kernels pack (nn.Linear layers and the output projection,
+   * PackedMatmulWeight): 'f16' halves their GPU memory and a decode step's weight reads; the math
+   * stays f32. Set it before load(); training keeps plain f32 weights.
+   */
+  weightDtype: WeightDtype = 'f32';
+
+  /** Sets weightDtype for this module and every descendant. */
+  withWeightDtype(dtype: WeightDtype): this {
+    if (dtype !== 'f32' && dtype !== 'f16') throw new GraphError(this.path || '<root>', `weight dtype '${String(dtype)}' (f32 | f16)`);
+    for (const m of this.modules()) m.weightDtype = dtype;
     return this;
   }
 

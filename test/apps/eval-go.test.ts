@@ -107,3 +107,29 @@ test('modelMove: a move into the mover\'s own single-point eye is a failed try u
   t.false(refused.ok);
   t.deepEqual(refused.reasons, ['try 1: J3 fills its own eye']);
 });
+
+test('the micro model with f16 matmul weights (--dtype f16) plays the same move with the same pass probability', async (t) => {
+  const { gpu } = await import('../helpers/gpu.js');
+  const { loadGoModel } = await import('../../src/apps/go-model.js');
+  const { modelMove } = await import('../../src/models/videoworld/go-player.js');
+  const { GoGame } = await import('../../src/go/engine.js');
+  const ctx = await gpu();
+  const game = new GoGame();
+  for (const m of [{ row: 2, col: 2 }, { row: 6, col: 6 }, { row: 4, col: 4 }]) game.play(m);
+  const moves: { gtp: string | null; p: number }[] = [];
+  for (const dtype of ['f32', 'f16'] as const) {
+    const loaded = await loadGoModel(ctx, { dtype });
+    t.is(loaded.model.transformer.weightDtype, dtype);
+    if (dtype === 'f16') t.regex(loaded.weightsLabel, /matmul weights stored as f16/);
+    const r = await modelMove(ctx, loaded.model, game, { passAt: 1 });
+    moves.push({ gtp: r.gtp, p: r.unchangedProbability! });
+    loaded.model.dispose();
+  }
+  t.is(moves[1]!.gtp, moves[0]!.gtp);
+  // The shipped weights are f16 values already, so f16 storage rounds nothing: the same products in
+  // the same order (WGSL may fuse differently across pipelines: within a few ulps).
+  t.true(Math.abs(moves[1]!.p - moves[0]!.p) < 1e-5, JSON.stringify(moves));
+  const bad = await cli(['eval-go', '--dtype', 'bf16']);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /--dtype must be f32 or f16, got 'bf16'/);
+});

@@ -204,7 +204,7 @@ export class InternLM extends Module {
     this.lmHeadPacked?.dispose();
     this.lmHeadPacked = null;
     if (this.training) return;
-    this.lmHeadPacked = packInPlace(this.lmHead, (w) => PackedMatmulWeight.linear(w));
+    this.lmHeadPacked = packInPlace(this.lmHead, (w) => PackedMatmulWeight.linear(w, { dtype: this.weightDtype }));
   }
 
   /** One KV cache per layer, preallocated for maxLength positions. */

@@ -129,7 +129,7 @@ export class Linear extends Module {
     this.packed?.dispose();
     this.packed = null;
     if (!this.pack || this.training) return;
-    this.packed = packInPlace(this.weight, (w) => PackedMatmulWeight.linear(w));
+    this.packed = packInPlace(this.weight, (w) => PackedMatmulWeight.linear(w, { dtype: this.weightDtype }));
   }
 
   forward(x: Tensor, o: { activation?: 'silu' | 'relu'; residual?: Tensor } = {}): Tensor<'f32'> {
