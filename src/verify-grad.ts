@@ -146,7 +146,7 @@ function errors(actual: ArrayLike<number>, ref: ArrayLike<number>): { abs: numbe
 }
 
 function summarize(caseId: string, tolerance: number, rows: { name: string; actual: ArrayLike<number>; ref: ArrayLike<number> }[], t0: number): VerifyResult {
-  const res: VerifyResult = { case: caseId, max_abs_err: 0, max_rel_err: 0, indices_equal: null, near_tie_mismatches: 0, tolerance, pass: rows.length > 0, outputs: [], seconds: 0 };
+  const res: VerifyResult = { case: caseId, max_abs_err: 0, max_rel_err: 0, indices_equal: null, near_tie_mismatches: 0, tolerance, dtype: 'f32', pass: rows.length > 0, outputs: [], seconds: 0 };
   for (const r of rows) {
     if (r.actual.length !== r.ref.length) throw new Error(`verify ${caseId}: ${r.name} has ${r.actual.length} values, the golden ${r.ref.length}`);
     const { abs, scale } = errors(r.actual, r.ref);

@@ -94,7 +94,7 @@ test('cli: verify prints one JSON line last and exits 0 only on pass', async (t)
   const ok = await cli('verify', file);
   t.is(ok.code, 0, ok.stderr);
   const last = JSON.parse(ok.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
-  t.deepEqual(Object.keys(last), ['case', 'max_abs_err', 'max_rel_err', 'indices_equal', 'pass', 'tolerance']);
+  t.deepEqual(Object.keys(last), ['case', 'max_abs_err', 'max_rel_err', 'indices_equal', 'pass', 'tolerance', 'dtype']);
   t.is(last.case, 'ldm_spatial_up_c8');
   t.is(last.pass, true);
   const strict = await cli('verify', file, '--tolerance', '1e-12');
@@ -109,10 +109,27 @@ test('cli: verify runs a backward golden (gradients vs PyTorch autograd) with th
   t.is(ok.code, 0, ok.stderr);
   t.regex(ok.stderr, /grad_param\._conv\.weight: max abs err/);
   const last = JSON.parse(ok.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
-  t.deepEqual(Object.keys(last), ['case', 'max_abs_err', 'max_rel_err', 'indices_equal', 'pass', 'tolerance']);
+  t.deepEqual(Object.keys(last), ['case', 'max_abs_err', 'max_rel_err', 'indices_equal', 'pass', 'tolerance', 'dtype']);
   t.is(last.case, 'grad_falcon_vqgan_upsample_c32');
   t.is(last.pass, true);
   t.is(last.tolerance, 1e-4);
   const strict = await cli('verify', file, '--tolerance', '1e-12');
   t.is(strict.code, 1);
+});
+
+test('cli: verify --dtype f16 packs the matmul weights as f16 and judges by relative error', async (t) => {
+  const file = join(GOLDEN_DIR, 'internlm_decoder_layer.safetensors');
+  const f32 = JSON.parse((await cli('verify', file)).stdout.trim().split('\n').pop()!) as Record<string, number | boolean | string>;
+  const r = await cli('verify', file, '--dtype', 'f16');
+  t.is(r.code, 0, r.stderr);
+  const f16 = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number | boolean | string>;
+  t.deepEqual([f16.dtype, f16.tolerance, f16.pass], ['f16', 5e-3, true]);
+  // The golden's weights are not f16 values: rounding them moves the outputs, within the bound.
+  t.true((f16.max_rel_err as number) > 10 * (f32.max_rel_err as number) && (f16.max_rel_err as number) <= 5e-3, `f16 ${f16.max_rel_err}, f32 ${f32.max_rel_err}`);
+  const grad = await cli('verify', join(GOLDEN_DIR, 'grad', 'grad_falcon_vqgan_upsample_c32.safetensors'), '--dtype', 'f16');
+  t.is(grad.code, 1);
+  t.regex(grad.stderr, /backward golden: training keeps f32 weights, --dtype f16 does not apply/);
+  const bad = await cli('verify', file, '--dtype', 'bf16');
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /--dtype must be f32 or f16, got 'bf16'/);
 });
