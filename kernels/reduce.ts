@@ -56,19 +56,19 @@ function checkDims(kernel: string, size: number, shape: readonly number[], dims:
 }
 
 /**
- * Sum of x viewed as [outer, mid, inner] over outer and inner: out [mid].
+ * Sum of x viewed as [outer, mid, inner] over outer and inner: out [mid] (of x^2 with `square`).
  * @example
  * const db = reduceSum(g, [M, N, 1]);               // linear bias gradient, g [M, N]
  * const dbConv = reduceSum(gy, [B, C, T * H * W]);  // conv bias gradient
  */
-export function reduceSum(x: Tensor, dims: readonly [outer: number, mid: number, inner: number], out?: Tensor): Tensor<'f32'> {
+export function reduceSum(x: Tensor, dims: readonly [outer: number, mid: number, inner: number], out?: Tensor, o: { square?: boolean } = {}): Tensor<'f32'> {
   const k = 'reduceSum';
   expectTensor(k, 'x', x, { dtype: 'f32' });
   const [outer, mid, inner] = checkDims(k, x.size, x.shape, dims);
   sameContext(k, { x, out });
   const dst = outTensor(k, x, [mid], 'f32', out);
   if (dst.buffer === x.buffer) throw new KernelArgError(k, 'out', 'must not share its buffer with x');
-  if (mid > 0) record(x, dst, { outer, mid, inner, total: x.size }, 0, false);
+  if (mid > 0) record(x, dst, { outer, mid, inner, total: x.size }, 0, o.square ?? false);
   return dst;
 }
 

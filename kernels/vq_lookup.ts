@@ -5,9 +5,10 @@
  *
  * Layouts: x f32 [N, E], codebook f32 [V, E] (row-major), indices i32 [N], codes [N, E] (optional,
  * gathered with gather_rows). ||x_n||² is dropped: it is the same for every v and adding it in
- * f32 would only cost precision. Three launches: code norms [V], partial argmins of a tiled
- * x·cᵀ GEMM over `splits` slices of the codebook (argmin fused into the epilogue, so the [N, V]
- * distance matrix never exists), and a combine over the slices. The partial pass is
+ * f32 would only cost precision. Three launches: code norms [V] (reduceSum of squares), partial
+ * argmins of a tiled x·cᵀ GEMM over `splits` slices of the codebook (argmin fused into the
+ * epilogue, so the [N, V] distance matrix never exists), and a combine over the slices
+ * (wgsl/vq_combine.wgsl). The partial pass is
  * wgsl/vq_lookup_sg.wgsl where the adapter has subgroups of >= 8 (matmul_packed_sg's tile over
  * x^T and the codebook in column blocks (kernels/pack.ts), both made per call), else the 4x4 tiled
  * pass of wgsl/vq_lookup.wgsl; both give the same bits.
@@ -25,12 +26,14 @@ import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
 import { gatherRows } from './gather_rows.js';
 import { packBlocks, packedBlocksSize, transposePadded } from './pack.js';
-import { vq_lookup as shader, vq_lookup_sg as sgShader } from './wgsl.gen.js';
+import { reduceSum } from './reduce.js';
+import { vq_combine as combineShader, vq_lookup as shader, vq_lookup_sg as sgShader } from './wgsl.gen.js';
 
 const WGX = 8;
 const WGY = 8;
 /** Codebook bytes per slice: small enough to stay in a core's L2 while every row group reads it. */
 const SLICE_BYTES = 256 * 1024;
+const COMBINE_WG = 64;
 
 export interface VqNearestOptions {
   /** Also return the chosen codebook rows [N, E]. */
@@ -78,12 +81,11 @@ export function vqNearest(x: Tensor, codebook: Tensor, opts: VqNearestOptions = 
   const slices = Math.ceil(V / span);
   const cn = ctx.tensor([V], 'f32', 'vq.norms');
   const part = ctx.tensor([slices, N, 2], 'u32', 'vq.partial');
-  const bindings = { x, cb: codebook, cn, part, idx: indices };
   const params = { n: N, v: V, e: E, span, splits: slices };
-  const per = WGX * WGY;
   const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
   if (rowGroups > maxWg) throw new KernelArgError(K, 'x', `${N} rows need ${rowGroups} row groups, over ${maxWg}`);
-  ctx.dispatch(shader, { overrides: { WGX, WGY, PASS: 0 }, bindings, params, workgroups: foldGrid(Math.ceil(V / per), maxWg) });
+  // ||c_v||^2 in one fixed order per code: duplicated codes get equal norms.
+  reduceSum(codebook, [1, V, E], cn, { square: true });
   if (sg) {
     const xt = transposePadded(x, false, 1, N, E);
     // Blocks of RN = 16 codes (vq_lookup_sg.wgsl).
@@ -93,8 +95,8 @@ export function vqNearest(x: Tensor, codebook: Tensor, opts: VqNearestOptions = 
     ctx.dispatch(sgShader, { overrides: { WG: sgWg }, bindings: { xt, cbp, cn, part }, params, workgroups: [rowGroups, slices] });
     xt.dispose();
     cbp.dispose();
-  } else ctx.dispatch(shader, { overrides: { WGX, WGY, PASS: 1 }, bindings, params, workgroups: [rowGroups, slices] });
-  ctx.dispatch(shader, { overrides: { WGX, WGY, PASS: 2 }, bindings, params, workgroups: foldGrid(Math.ceil(N / per), maxWg) });
+  } else ctx.dispatch(shader, { overrides: { WGX, WGY }, bindings: { x, cb: codebook, cn, part }, params, workgroups: [rowGroups, slices] });
+  ctx.dispatch(combineShader, { overrides: { WG: COMBINE_WG }, bindings: { part, idx: indices }, params, workgroups: foldGrid(Math.ceil(N / COMBINE_WG), maxWg) });
   cn.dispose();
   part.dispose();
   return { indices, codes: opts.returnCodes ? gatherRows(codebook, indices) : undefined };

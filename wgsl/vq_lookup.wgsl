@@ -1,40 +1,33 @@
 // vq_lookup: nearest codebook entry under L2, as a GEMM with a fused argmin epilogue.
 //   idx[n] = argmin_v  ||c_v||^2 - 2 x_n . c_v      (||x_n||^2 is the same for every v: left out)
 // ties go to the lowest v: every comparison is lexicographic on (distance, index).
-// Three passes of this shader (override PASS):
-//   PASS 0 norms:   cn[v] = sum_e c[v, e]^2                       one invocation per code
-//   PASS 1 partial: workgroup (ry, sx) scans codes [sx*span, (sx+1)*span) for rows 4*WGY*ry..
-//                   (row groups vary fastest, so a codebook slice stays in cache across them)
-//                   Each invocation owns 4 rows x 4 codes per step (16 scalar accumulators, loads
-//                   straight from storage as in matmul.wgsl), keeps a running (dist, index) per
-//                   row, then the WGX invocations sharing rows reduce through workgroup memory.
-//                   part[sx * N + n] = (bitcast<u32>(dist), index)
-//   PASS 2 combine: idx[n] = lexicographic min over the splits of part[s * N + n]
-// Numerics: f32 dot products (sequential fma over E, identical for every code, so duplicated codes
-// tie exactly and resolve to the lowest index).
+// The partial argmin of three passes (kernels/vq_lookup.ts): the code norms cn[v] = sum_e c[v, e]^2
+// come first (reduce.wgsl), this pass scans codebook slices, vq_combine.wgsl picks among slices.
+//   workgroup (ry, sx) scans codes [sx*span, (sx+1)*span) for rows 4*WGY*ry..
+//   (row groups vary fastest, so a codebook slice stays in cache across them)
+//   Each invocation owns 4 rows x 4 codes per step (16 scalar accumulators, loads straight from
+//   storage as in matmul.wgsl), keeps a running (dist, index) per row, then the WGX invocations
+//   sharing rows reduce through workgroup memory.
+//   part[sx * N + n] = (bitcast<u32>(dist), index)
+// Numerics: f32 dot products (sequential fma over E, identical for every code) and norms summed in
+// one fixed order for every code, so duplicated codes tie exactly and resolve to the lowest index.
 //
 // x:    array<f32>        [N, E]
 // cb:   array<f32>        [V, E]
-// cn:   array<f32>        [V]       written by pass 0, read by pass 1
+// cn:   array<f32>        [V]
 // part: array<vec2<u32>>  [splits, N]
-// idx:  array<i32>        [N]
-// Dispatch: pass 0 ceil(V / (WGX*WGY)) folded; pass 1 (ceil(N / (4*WGY)), splits) of WGX x WGY;
-// pass 2 ceil(N / (WGX*WGY)) folded.
-
-// #include "lib/grid.wgsl"
+// Dispatch: (ceil(N / (4*WGY)), splits) workgroups of WGX x WGY.
 
 override WGX: u32 = 16;
 override WGY: u32 = 4;
-override PASS: u32 = 1;
 
 // #include "lib/vq_params.wgsl"
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> cb: array<f32>;
-@group(0) @binding(2) var<storage, read_write> cn: array<f32>;
+@group(0) @binding(2) var<storage, read> cn: array<f32>;
 @group(0) @binding(3) var<storage, read_write> part: array<vec2<u32>>;
-@group(0) @binding(4) var<storage, read_write> idx: array<i32>;
-@group(0) @binding(5) var<uniform> params: Params;
+@group(0) @binding(4) var<uniform> params: Params;
 
 var<workgroup> red_d: array<f32, WGX * WGY * 4u>;
 var<workgroup> red_i: array<u32, WGX * WGY * 4u>;
@@ -43,34 +36,8 @@ fn better(d: f32, i: u32, bd: f32, bi: u32) -> bool {
   return d < bd || (d == bd && i < bi);
 }
 
-fn norms(t: u32) {
-  if (t >= params.v) {
-    return;
-  }
-  let base = t * params.e;
-  var s = 0.0;
-  for (var k = 0u; k < params.e; k++) {
-    let c = cb[base + k];
-    s = fma(c, c, s);
-  }
-  cn[t] = s;
-}
-
-fn combine(r: u32) {
-  if (r >= params.n) {
-    return;
-  }
-  var b = part[r];
-  for (var s = 1u; s < params.splits; s++) {
-    let p = part[s * params.n + r];
-    if (better(bitcast<f32>(p.x), p.y, bitcast<f32>(b.x), b.y)) {
-      b = p;
-    }
-  }
-  idx[r] = i32(b.y);
-}
-
-fn partial(wid: vec3<u32>, lid: vec3<u32>) {
+@compute @workgroup_size(WGX, WGY)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let N = params.n;
   let V = params.v;
   let E = params.e;
@@ -151,18 +118,5 @@ fn partial(wid: vec3<u32>, lid: vec3<u32>) {
     if (r < N) {
       part[wid.y * N + r] = vec2(bitcast<u32>(bd), bi);
     }
-  }
-}
-
-@compute @workgroup_size(WGX, WGY)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_id) lid: vec3<u32>) {
-  let flat = flat_workgroup(wid, nwg) * WGX * WGY + lid.y * WGX + lid.x;
-  if (PASS == 0u) {
-    norms(flat);
-  } else if (PASS == 2u) {
-    combine(flat);
-  } else {
-    partial(wid, lid);
   }
 }

@@ -37,6 +37,16 @@ test('reduceSum of bias-gradient shapes: linear [M,N] and conv [B,C,T,H,W]; call
   assertClose(t, await out.read(), reduceSumRef(gc, [2, 5, 189]), { ...tol(2 * 189), name: 'conv' });
 });
 
+test('reduceSum square: per-output sums of squares (code norms [V, E] -> [V]), both column paths', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  for (const dims of [[1, 37, 5], [1, 9, 300], [3, 17, 1]] as [number, number, number][]) {
+    const x = rng.array(dims[0] * dims[1] * dims[2]);
+    const got = await reduceSum(ctx.fromArray(x, [x.length]), dims, undefined, { square: true }).read();
+    assertClose(t, got, reduceSumRef(x.map((v) => v * v), dims), { ...tol(dims[0] * dims[2]), shape: [dims[1]], name: `square [${dims}]` });
+  }
+});
+
 test('reduceSum and sumSquares are deterministic (same bits every run)', async (t) => {
   const ctx = await gpu();
   const x = ctx.fromArray(Rng.fromString(t.title).array(70000 * 3, -100, 100), [70000 * 3]);
