@@ -8,6 +8,8 @@
  * the launch whose chunk holds its id (the others skip the whole workgroup).
  * Out-of-range ids: host ids (Int32Array) throw a KernelArgError before anything is recorded; GPU
  * ids give a NaN row and are counted into `outOfRange` (a zeroed u32 [1]) when given.
+ * An F16Table (F16Table.fromTable) holds the table as f16 pairs (half the memory; wgsl/gather_rows_f16.wgsl
+ * widens the rows to f32): exact for the f16-rounded table.
  * Tolerance: exact (a copy).
  */
 import { bindingLimit } from './core/knobs.js';
@@ -15,9 +17,51 @@ import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { type GpuContext, foldGrid } from './core/context.js';
 import type { Tensor } from './core/tensor.js';
 import { indexTensor, tableChunks, unusedBinding } from './core/bindings.js';
-import { gather_rows as shader } from './wgsl.gen.js';
+import { KernelArgError } from './core/errors.js';
+import { packBlocks } from './pack.js';
+import { gather_rows as shader, gather_rows_f16 as f16Shader } from './wgsl.gen.js';
 
 const WG = 64;
+
+/**
+ * A [V, D] table stored as f16 (D a multiple of 4): half the memory of the f32 table, for
+ * gatherRows. Holds a copy rounded to nearest even: re-make it after changing the source.
+ * @example
+ * const t16 = F16Table.fromTable(embed);  const x = gatherRows(t16, ids);  t16.dispose();
+ */
+export class F16Table {
+  private constructor(
+    /** u32 [V, D / 2]: element (v, j) is half j % 2 of word (v, j / 2). */
+    readonly data: Tensor,
+    readonly shape: readonly [number, number],
+  ) {}
+
+  static fromTable(table: Tensor): F16Table {
+    const K = 'F16Table';
+    expectTensor(K, 'table', table, { dtype: 'f32', rank: 2 });
+    const [V, D] = table.shape as [number, number];
+    if (D % 4 !== 0 || D < 4) throw new KernelArgError(K, 'table', `row length ${D} must be a positive multiple of 4`);
+    const ctx = table.ctx;
+    const data = ctx.tensor([V, D / 2], 'u32', 'F16Table.data');
+    // Row chunks of the f32 source (the 625 MiB embedding) at offsets aligned for both tables; a
+    // block as wide as the row makes pack_blocks_f16 a row-major cast.
+    const chunks = tableChunks(K, V, D, bindingLimit(ctx.limits.maxStorageBufferBindingSize), 2 * ctx.limits.minStorageBufferOffsetAlignment);
+    for (const [row0, rows] of chunks) {
+      const src = chunks.length === 1 ? table : { buffer: table.buffer, offset: row0 * D * 4, size: rows * D * 4 };
+      const out = chunks.length === 1 ? data : { buffer: data.buffer, offset: row0 * D * 2, size: rows * D * 2 };
+      packBlocks(ctx, src, out, { batch: 1, n: D, k: rows, r: D, trans: false, f16: true });
+    }
+    return new F16Table(data, [V, D]);
+  }
+
+  get ctx() {
+    return this.data.ctx;
+  }
+
+  dispose(): void {
+    this.data.dispose();
+  }
+}
 
 export interface GatherRowsOptions {
   /** For host ids: their shape (default [n]). The context is the table's. */
@@ -32,24 +76,30 @@ export interface GatherRowsOptions {
  * @example
  * const h = gatherRows(embedTokens, Int32Array.from(tokenIds), { shape: [1, 16] }); // [1, 16, 1024]
  */
-export function gatherRows(table: Tensor, ids: Tensor | Int32Array, opts: GatherRowsOptions = {}): Tensor<'f32'> {
+export function gatherRows(table: Tensor | F16Table, ids: Tensor | Int32Array, opts: GatherRowsOptions = {}): Tensor<'f32'> {
   const K = 'gather_rows';
-  expectTensor(K, 'table', table, { dtype: 'f32', rank: 2 });
+  const half = table instanceof F16Table;
+  if (half) {
+    if (table.data.disposed) throw new KernelArgError(K, 'table', 'the F16Table was disposed');
+  } else expectTensor(K, 'table', table, { dtype: 'f32', rank: 2 });
+  const t = half ? table.data : table;
   const [V, D] = table.shape as [number, number];
   if (opts.outOfRange !== undefined) expectTensor(K, 'outOfRange', opts.outOfRange, { dtype: 'u32', shape: [1] });
   const ctx: GpuContext = table.ctx;
   const maxBytes = bindingLimit(ctx.limits.maxStorageBufferBindingSize);
-  const chunks = tableChunks(K, V, D, maxBytes, ctx.limits.minStorageBufferOffsetAlignment);
+  // Chunks in 4-byte words per row (D / 2 of them for f16).
+  const words = half ? D / 2 : D;
+  const chunks = tableChunks(K, V, words, maxBytes, ctx.limits.minStorageBufferOffsetAlignment);
   const idt = indexTensor(K, ids, V, ctx, opts.shape);
-  sameContext(K, { table, ids: idt, outOfRange: opts.outOfRange, out: opts.out });
-  const out = outTensor(K, table, [...idt.shape, D], 'f32', opts.out, 'gather_rows.out');
+  sameContext(K, { table: t, ids: idt, outOfRange: opts.outOfRange, out: opts.out });
+  const out = outTensor(K, t, [...idt.shape, D], 'f32', opts.out, 'gather_rows.out');
   const n = idt.size;
   for (const [row0, rows] of chunks) {
-    ctx.dispatch(shader, {
+    ctx.dispatch(half ? f16Shader : shader, {
       overrides: { WG },
       bindings: {
         ids: idt,
-        table: chunks.length === 1 ? table : { buffer: table.buffer, offset: row0 * D * 4, size: Math.max(16, rows * D * 4) },
+        table: chunks.length === 1 ? t : { buffer: t.buffer, offset: row0 * words * 4, size: Math.max(16, rows * words * 4) },
         out,
         flag: opts.outOfRange ?? unusedBinding(ctx, 'gather_rows.flag'),
       },

@@ -6,7 +6,7 @@
  * backward needs the pre-activation (linear/conv + SiLU) run unfused; GroupNorm + SiLU stays
  * fused (its backward recomputes the pre-activation from the input).
  */
-import { type ConvActivation, type GpuContext, KernelArgError, PackedConvWeight, PackedMatmulWeight, type RopeTable, type Tensor, adaGroupNorm, add, attention, binary, causalConv3d, concat, conv2d, depthToSpace2x, fsqQuantize, gatherRows, groupNorm, groupNormFramewise, layerNorm, linear as linearKernel, meanPool, mul, pad, permute, rmsNorm, rope, scale, silu as siluKernel, slice, sub, unary, upsampleNearest2x } from '../../kernels/index.js';
+import { type ConvActivation, F16Table, type GpuContext, KernelArgError, PackedConvWeight, PackedMatmulWeight, type RopeTable, type Tensor, adaGroupNorm, add, attention, binary, causalConv3d, concat, conv2d, depthToSpace2x, fsqQuantize, gatherRows, groupNorm, groupNormFramewise, layerNorm, linear as linearKernel, meanPool, mul, pad, permute, rmsNorm, rope, scale, silu as siluKernel, slice, sub, unary, upsampleNearest2x } from '../../kernels/index.js';
 import { broadcastPlan } from '../../kernels/internal.js';
 import { attentionBackward } from '../../kernels/attention_backward.js';
 import { type ConvGrads, causalConv3dBackward, conv2dBackward } from '../../kernels/conv_backward.js';
@@ -316,9 +316,10 @@ export function depthToSpace2xOp(x: Tensor): F32 {
   return y;
 }
 
-/** table[ids] (token embedding); host ids. */
-export function embedding(table: Tensor, ids: Int32Array, shape: readonly number[] = [ids.length]): F32 {
+/** table[ids] (token embedding); host ids. An F16Table (inference) records no gradient. */
+export function embedding(table: Tensor | F16Table, ids: Int32Array, shape: readonly number[] = [ids.length]): F32 {
   const y = gatherRows(table, ids, { shape });
+  if (table instanceof F16Table) return y;
   const [V, D] = table.shape as [number, number];
   tapeFor(table.ctx, table)?.record('embedding', [table], [y], [], ([g]) => [embeddingBackward(ids, g!.reshape([ids.length, D]), V)]);
   return y;

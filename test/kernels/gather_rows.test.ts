@@ -2,7 +2,8 @@
 // fake binding limit (the real case is a 625 MiB table over a 128 MiB binding).
 import test from 'ava';
 import { KernelArgError } from '../../kernels/index.js';
-import { gatherRows, gatherRowsRef } from '../../kernels/gather_rows.js';
+import { F16Table, gatherRows, gatherRowsRef } from '../../kernels/gather_rows.js';
+import { f16Round } from '../../kernels/core/ref_math.js';
 import { tableChunks } from '../../kernels/core/bindings.js';
 import { withKnobs } from '../../kernels/internal.js';
 import { assertEqualInts } from '../helpers/close.js';
@@ -36,6 +37,31 @@ for (const [V, D, shape, limit] of CASES) {
     assertEqualInts(t, await fromHost.read(), gatherRowsRef(table, V, D, ids), { name: `${t.title} (host ids)` });
   });
 }
+
+test('gather_rows_f16: an F16Table gives the f16-rounded rows, whole and in row chunks (cast and gather)', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  const align = ctx.limits.minStorageBufferOffsetAlignment;
+  for (const [V, D, limit] of [[1, 4, 0], [37, 12, 0], [300, 64, 64 * 4 * 40]] as const) {
+    const table = rng.array(V * D).map((v, i) => v * 2 ** ((i % 7) - 3));
+    const ids = Int32Array.from({ length: 23 }, (_, i) => (i === 0 ? V - 1 : rng.int(0, V - 1)));
+    const knobs = { maxBindingBytes: limit || undefined };
+    if (limit) {
+      // More chunks for the f32 source of the cast than for the halves the gather binds, both > 1.
+      const cast = tableChunks('F16Table', V, D, limit, 2 * align).length;
+      const gather = tableChunks('gather_rows', V, D / 2, limit, align).length;
+      t.true(cast > gather && gather > 1, `${cast} cast chunks, ${gather} gather chunks`);
+    }
+    const t16 = withKnobs(knobs, () => F16Table.fromTable(ctx.fromArray(table, [V, D])));
+    t.is(t16.data.byteLength, V * D * 2);
+    const out = withKnobs(knobs, () => gatherRows(t16, ids));
+    t.deepEqual(out.shape, [ids.length, D]);
+    t.deepEqual(Array.from(await out.read()), Array.from(gatherRowsRef(table.map(f16Round), V, D, ids), Math.fround), `V=${V} D=${D}`);
+    t16.dispose();
+    t.throws(() => gatherRows(t16, ids), { instanceOf: KernelArgError, message: /^gather_rows: table: the F16Table was disposed/ });
+  }
+  t.throws(() => F16Table.fromTable(ctx.zeros([3, 6])), { instanceOf: KernelArgError, message: /^F16Table: table: row length 6 must be a positive multiple of 4/ });
+});
 
 test('gather_rows: chunks are aligned, cover the table once and fit the limit', (t) => {
   for (const [V, D, limit, align] of [[160005, 1024, 128 * 2 ** 20, 256], [1000, 3, 1000, 256], [37, 13, 260, 16]] as const) {

@@ -12,6 +12,7 @@ import {
   F32_MIN,
   type GpuContext,
   KVCache,
+  F16Table,
   PackedMatmulWeight,
   type RopeTable,
   type Tensor,
@@ -170,6 +171,8 @@ export class InternLM extends Module {
   readonly lmHead: Param;
   /** The output projection packed after loading (its decode-step GEMV reads packed weights), unless training. */
   private lmHeadPacked: PackedMatmulWeight | null = null;
+  /** With weightDtype 'f16' (inference): the embedding table as f16, the f32 copy released. */
+  private embedF16: F16Table | null = null;
   private table: RopeTable | null = null;
 
   constructor(
@@ -203,7 +206,10 @@ export class InternLM extends Module {
     this.table = ropeTable(ctx, this.headDim, this.cfg.maxPositions, maxDiff > 1e-6 ? expected : inv);
     this.lmHeadPacked?.dispose();
     this.lmHeadPacked = null;
+    this.embedF16?.dispose();
+    this.embedF16 = null;
     if (this.training) return;
+    if (this.weightDtype === 'f16') this.embedF16 = packInPlace(this.embed, (w) => F16Table.fromTable(w));
     this.lmHeadPacked = packInPlace(this.lmHead, (w) => PackedMatmulWeight.linear(w, { dtype: this.weightDtype }));
   }
 
@@ -235,7 +241,7 @@ export class InternLM extends Module {
         ? ctx.fromArray(o.attentionMask.flat().map((m) => (m ? 0 : F32_MIN)), [B, o.attentionMask[0]!.length], 'f32', 'attention_mask')
         : undefined;
       const s: StepInputs = { B, L, positions, mask };
-      let x: Tensor = embedding(this.embed.t, Int32Array.from(ids.flat()), [B * L]);
+      let x: Tensor = embedding(this.embedF16 ?? this.embed.t, Int32Array.from(ids.flat()), [B * L]);
       this.layers.forEach((layer, i) => {
         // Each layer's intermediates (and its input) go back to the pool once it is recorded, so
         // activation memory does not grow with depth.
@@ -298,6 +304,8 @@ export class InternLM extends Module {
     super.dispose();
     this.lmHeadPacked?.dispose();
     this.lmHeadPacked = null;
+    this.embedF16?.dispose();
+    this.embedF16 = null;
     this.table?.cos.dispose();
     this.table?.sin.dispose();
     this.table = null;
