@@ -140,18 +140,25 @@ export class Module {
     const declared = new Set(params.map((p) => p.key));
     const unexpected = src.keys().filter((k) => !declared.has(k));
     let bytes = 0;
+    let done = 0;
+    // Children first, then the module's own parameters, then its afterLoad hook (hooks read their
+    // own parameters only): a layer packs its weights and the plain copies go back to the system
+    // before the next layer uploads, so loading peaks near the packed model, not at plain + packed.
     // One tensor at a time: a file-backed source never holds the whole checkpoint in memory.
-    for (const [i, p] of params.entries()) {
-      const data = await src.f32(p.key);
-      p.tensor?.dispose();
-      p.tensor = ctx.fromArray(data, p.shape, 'f32', p.key);
-      bytes += p.size * 4;
-      opts.onProgress?.(i + 1, params.length);
-    }
-    for (const m of this.modules()) await m.afterLoad(ctx, src);
-    // Buffers released by afterLoad hooks (e.g. weights repacked) are returned to the system.
-    ctx.submit();
-    ctx.pool.trim();
+    const visit = async (m: Module): Promise<void> => {
+      for (const c of m.children.values()) await visit(c);
+      for (const p of m.params.values()) {
+        const data = await src.f32(p.key);
+        p.tensor?.dispose();
+        p.tensor = ctx.fromArray(data, p.shape, 'f32', p.key);
+        bytes += p.size * 4;
+        opts.onProgress?.(++done, params.length);
+      }
+      await m.afterLoad(ctx, src);
+      ctx.submit();
+      ctx.pool.trim();
+    };
+    await visit(this);
     return { loaded: params.length, unexpected, bytes };
   }
 
@@ -161,7 +168,7 @@ export class Module {
     for (const c of this.children.values()) yield* c.modules();
   }
 
-  /** Hook run after load() uploaded every parameter (derived tables, e.g. RoPE). */
+  /** Hook run after load() uploaded this module's parameters and its children's (derived tables, e.g. RoPE; packing). */
   protected async afterLoad(_ctx: GpuContext, _src: WeightSource): Promise<void> {}
 
   /** Releases every uploaded parameter (and whatever subclasses derived from them), recursively. */
