@@ -16,14 +16,14 @@ import { LatentDynamicsModel } from '../src/models/videoworld/ldm.js';
 import { PRESETS } from '../src/models/videoworld/presets.js';
 import { VideoWorldGo, randomWeights } from '../src/models/videoworld/videoworld.js';
 import { createNodeContext } from '../src/node.js';
-import type { Tensor, WeightDtype } from '../kernels/index.js';
+import { type Tensor, isWeightDtype } from '../kernels/index.js';
 import { passDurationsMs } from './harness.js';
 
 const { values } = parseArgs({ options: { preset: { type: 'string', default: 'tiny' }, stages: { type: 'string', default: 'encode,decode,prefill,decode-token,ldm' }, json: { type: 'boolean', default: false }, cold: { type: 'boolean', default: false }, 'shader-cache': { type: 'boolean', default: false }, dtype: { type: 'string', default: 'f32' } } });
 const preset = PRESETS[values.preset as 'go' | 'tiny'];
 if (!preset) throw new Error(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`);
-const dtype = values.dtype as WeightDtype;
-if (dtype !== 'f32' && dtype !== 'f16') throw new Error(`--dtype must be f32 or f16, got '${values.dtype}'`);
+const dtype = values.dtype;
+if (!isWeightDtype(dtype)) throw new Error(`--dtype must be f32 or f16, got '${values.dtype}'`);
 const stages = new Set(values.stages!.split(','));
 // Spec FLOP counts are for the go sizes; the tiny preset reports times only.
 const GFLOP: Record<string, number> = preset.name === 'go' ? { encode: 116.0, decode: 198.0, prefill: 12.1, 'decode-token': 0.944, ldm: 1610 } : {};

@@ -53,6 +53,7 @@ export { layerNorm, rmsNorm, rowNormRef } from './row_norm.js';
 export type { RowNormOptions } from './row_norm.js';
 export { matmul, linear, matmulRef, MATMUL_ACTIVATIONS, PackedMatmulWeight } from './matmul.js';
 export type { MatmulActivation, MatmulOptions, WeightDtype } from './matmul.js';
+export { WEIGHT_DTYPES, isWeightDtype } from './matmul.js';
 export { F16Table, gatherRows, gatherRowsRef } from './gather_rows.js';
 export type { GatherRowsOptions } from './gather_rows.js';
 export { vqNearest, vqNearestRef } from './vq_lookup.js';

@@ -145,7 +145,7 @@ export class PackedMatmulWeight {
   static pack(b: Tensor, o: { transB?: boolean; dtype?: WeightDtype } = {}): PackedMatmulWeight {
     expectTensor('PackedMatmulWeight', 'b', b, { dtype: 'f32' });
     const dtype = o.dtype ?? 'f32';
-    if (dtype !== 'f32' && dtype !== 'f16') throw new KernelArgError('PackedMatmulWeight', 'dtype', `'${String(dtype)}' is not one of f32, f16`);
+    if (!isWeightDtype(dtype)) throw new KernelArgError('PackedMatmulWeight', 'dtype', `'${String(dtype)}' is not one of ${WEIGHT_DTYPES.join(', ')}`);
     if (b.shape.length < 2) throw new KernelArgError('PackedMatmulWeight', 'b', `rank ${b.shape.length} (shape ${fmt(b.shape)}), expected rank >= 2`);
     const [b0, b1] = b.shape.slice(-2) as [number, number];
     const [K, N] = o.transB ? [b1, b0] : [b0, b1];
@@ -169,8 +169,10 @@ export class PackedMatmulWeight {
   }
 }
 
-/** Storage of a PackedMatmulWeight. */
-export type WeightDtype = 'f32' | 'f16';
+/** Storages of a PackedMatmulWeight (and of the model weights that use it). */
+export const WEIGHT_DTYPES = ['f32', 'f16'] as const;
+export type WeightDtype = (typeof WEIGHT_DTYPES)[number];
+export const isWeightDtype = (d: unknown): d is WeightDtype => (WEIGHT_DTYPES as readonly unknown[]).includes(d);
 
 /** Column-block chunks [blk0, blocks) of a packed B so each binding fits maxBytes (unbatched only). */
 function packedChunks(ctx: Tensor['ctx'], N: number, K: number, batch: number, maxBytes: number, f16: boolean, alignMul = 1): [number, number][] {

@@ -14,6 +14,7 @@ import { GO_HELP, evalGoCommand } from './apps/go-cli.js';
 import { GO_PLAY_HELP, moveCommand, playCommand } from './apps/go-commands.js';
 import { UsageError } from './apps/usage-error.js';
 import { NoAdapterError } from '../kernels/core/errors.js';
+import { isWeightDtype } from '../kernels/index.js';
 import { basename, resolve } from 'node:path';
 import { openPthFile, readSafetensorsHeaderFile, writeSafetensorsStream } from './io/file-node.js';
 import { summarizePy, PyDict } from './io/pickle.js';
@@ -217,7 +218,7 @@ async function verify(args: string[]): Promise<number> {
   if (tolerance !== undefined && !(tolerance > 0)) throw new UsageError(`--tolerance needs a positive number, got '${args[ti + 1]}'`);
   const di = args.indexOf('--dtype');
   const dtype = di >= 0 ? args[di + 1] : 'f32';
-  if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype must be f32 or f16, got '${String(dtype)}'`);
+  if (!isWeightDtype(dtype)) throw new UsageError(`--dtype must be f32 or f16, got '${String(dtype)}'`);
   const files = args.filter((a, i) => !a.startsWith('--') && (ti < 0 || i !== ti + 1) && (di < 0 || i !== di + 1));
   if (files.length !== 1) throw new UsageError('verify takes exactly one <golden.safetensors>');
   const file = resolve(files[0]!);

@@ -5,7 +5,7 @@
  * `init_manifest`, checked against the `weights_manifest` sums first. Browser-safe (no file I/O):
  * `videoworld verify <file>` is the Node front end.
  */
-import { type GpuContext, KVCache, type Tensor, type WeightDtype, fourierPe, fsqCodesToIndices, fsqIndicesToCodes, fsqQuantize, pad, ropeTable } from '../kernels/index.js';
+import { type GpuContext, KVCache, type Tensor, type WeightDtype, fourierPe, isWeightDtype, fsqCodesToIndices, fsqIndicesToCodes, fsqQuantize, pad, ropeTable } from '../kernels/index.js';
 import { hinitSource, safetensorsSource, type WeightSource } from './graph/weights.js';
 import type { Module } from './graph/module.js';
 import type { SafetensorsFile } from './io/safetensors.js';
@@ -335,7 +335,7 @@ export const F16_INDEX_MISMATCH_RATE = 0.01;
  */
 export async function verifyGolden(ctx: GpuContext, g: SafetensorsFile, opts: { tolerance?: number; dtype?: WeightDtype } = {}): Promise<VerifyResult> {
   const dtype = opts.dtype ?? 'f32';
-  if (dtype !== 'f32' && dtype !== 'f16') throw new Error(`verify: weight dtype '${String(dtype)}' (f32 | f16)`);
+  if (!isWeightDtype(dtype)) throw new Error(`verify: weight dtype '${String(dtype)}' (f32 | f16)`);
   if (g.metadata.kind === 'backward') {
     if (dtype !== 'f32') throw new Error(`verify: ${g.metadata.case ?? g.source} is a backward golden: training keeps f32 weights, --dtype f16 does not apply`);
     return verifyGradGolden(ctx, g, opts);

@@ -4,6 +4,7 @@ import { createNodeContext } from '../node.js';
 import { evaluateGo } from './go-eval.js';
 import { loadGoModel } from './go-model.js';
 import { UsageError } from './usage-error.js';
+import { isWeightDtype } from '../../kernels/index.js';
 
 export const GO_HELP = `  videoworld eval-go [--weights F[,F]] [--preset micro|tiny|go] [--games N] [--positions N]
                      [--seed S] [--opponent random|reference] [--tries N] [--playouts N] [--max-moves N]
@@ -56,7 +57,7 @@ export async function evalGoCommand(args: string[]): Promise<number> {
   const passAt = v['pass-at'] === undefined ? undefined : Number(v['pass-at']);
   if (passAt !== undefined && !(passAt > 0 && passAt <= 1)) throw new UsageError(`--pass-at needs a probability in (0, 1], got '${String(v['pass-at'])}'`);
   const dtype = (v.dtype as string | undefined) ?? 'f32';
-  if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype must be f32 or f16, got '${dtype}'`);
+  if (!isWeightDtype(dtype)) throw new UsageError(`--dtype must be f32 or f16, got '${dtype}'`);
   const opponent = (v.opponent as string | undefined) ?? 'random';
   if (opponent !== 'random' && opponent !== 'reference') throw new UsageError(`--opponent must be random or reference, got '${opponent}'`);
   const opts = {

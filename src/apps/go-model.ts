@@ -39,7 +39,6 @@ export interface LoadedGoModel {
 export async function loadGoModel(ctx: GpuContext, o: GoModelOptions = {}): Promise<LoadedGoModel> {
   const files = o.weights?.filter(Boolean) ?? [];
   const dtype = o.dtype ?? 'f32';
-  if (dtype !== 'f32' && dtype !== 'f16') throw new Error(`unknown weight dtype '${String(dtype)}' (f32 or f16)`);
   const stored = dtype === 'f16' ? '; matmul weights stored as f16' : '';
   let presetName = o.preset;
   if (presetName !== undefined && !(presetName in PRESETS)) throw new Error(`unknown preset '${presetName}' (one of ${Object.keys(PRESETS).join(', ')})`);

@@ -4,7 +4,7 @@
  * the module path (`ldm.encoder.layers.3.conv.weight: shape [96,...], expected [128,...]`) before
  * anything runs.
  */
-import type { GpuContext, Tensor, WeightDtype } from '../../kernels/index.js';
+import { type GpuContext, type Tensor, type WeightDtype, WEIGHT_DTYPES, isWeightDtype } from '../../kernels/index.js';
 import type { WeightSource } from './weights.js';
 
 export class GraphError extends Error {
@@ -84,7 +84,7 @@ export class Module {
 
   /** Sets weightDtype for this module and every descendant. */
   withWeightDtype(dtype: WeightDtype): this {
-    if (dtype !== 'f32' && dtype !== 'f16') throw new GraphError(this.path || '<root>', `weight dtype '${String(dtype)}' (f32 | f16)`);
+    if (!isWeightDtype(dtype)) throw new GraphError(this.path || '<root>', `weight dtype '${String(dtype)}' (${WEIGHT_DTYPES.join(' | ')})`);
     for (const m of this.modules()) m.weightDtype = dtype;
     return this;
   }

@@ -15,8 +15,8 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   });
 }
 
-/** GPU context, the shipped model (when asked), modelMove and GoGame, imported on use (the CLI tests run no GPU here). */
-async function goKit(withModel: boolean) {
+/** GPU context, the shipped model, modelMove and GoGame, imported on use (the CLI tests run no GPU here). */
+async function goKit() {
   const [{ gpu }, { loadGoModel }, { modelMove }, { GoGame }] = await Promise.all([
     import('../helpers/gpu.js'),
     import('../../src/apps/go-model.js'),
@@ -24,7 +24,7 @@ async function goKit(withModel: boolean) {
     import('../../src/go/engine.js'),
   ]);
   const ctx = await gpu();
-  const model = withModel ? (await loadGoModel(ctx)).model : null!;
+  const { model } = await loadGoModel(ctx);
   return { ctx, model, loadGoModel, modelMove, GoGame };
 }
 
@@ -62,7 +62,7 @@ test('eval-go rejects bad options with a usage error', async (t) => {
 });
 
 test('modelMove passes when the model finds the unchanged board likely enough (passAt), and plays otherwise', async (t) => {
-  const { ctx, model, modelMove, GoGame } = await goKit(true);
+  const { ctx, model, modelMove, GoGame } = await goKit();
   const game = new GoGame();
   for (const m of [{ row: 2, col: 2 }, { row: 6, col: 6 }]) game.play(m);
   const played = await modelMove(ctx, model, game, { passAt: 1 });
@@ -77,7 +77,7 @@ test('modelMove passes when the model finds the unchanged board likely enough (p
 });
 
 test('modelMove reads a capture shown without its capturing stone as that capture (inferCaptures)', async (t) => {
-  const { ctx, model, modelMove, GoGame } = await goKit(true);
+  const { ctx, model, modelMove, GoGame } = await goKit();
   // Move 48 of an eval game (White to play): black E5 has one liberty, E6; the model's likeliest
   // board removes E5 but leaves E6 empty.
   const moves = [[4,1],[4,2],[7,0],[7,1],[1,4],[2,4],[2,7],[3,3],[5,7],[5,6],[3,6],[4,6],[4,0],[3,7],[7,3],[3,5],[5,4],[5,3],[1,3],[1,5],[6,7],[7,4],[4,5],[4,7],[1,2],[6,4],[0,3],[5,5],[2,1],[6,6],[7,2],[6,3],[4,4],[3,4],[2,6],[2,5],[8,1],[6,5],[5,1],[6,1],[3,2],[4,3],[7,8],[5,0],[4,4],[4,5],[3,0]] as const;
@@ -92,7 +92,7 @@ test('modelMove reads a capture shown without its capturing stone as that captur
 });
 
 test('modelMove: a move into the mover\'s own single-point eye is a failed try unless eyeFills', async (t) => {
-  const { ctx, model, modelMove, GoGame } = await goKit(true);
+  const { ctx, model, modelMove, GoGame } = await goKit();
   // Move 138 of an eval game (White to play; two letters a move, column then row, '..' a pass):
   // the model's likeliest change (passAt 1: no pass) is J3, an eye of its own.
   const enc = 'ebecehfhibfbdbdcbhcbcichaadhhidgeadficdahbhcahgbhgbigaggfggfgdgeidhdbafdeigcfediddaicefibcegbeffbbccaehfbgbfafcieheiefgideigeehhcgiiedcfacagheiecdbhiacgcahadafafccbhbccadibicdceciddcccabgdcb..bdccfeeeae..dbdcaccbaabcedebdabebaadddafcadeabcdfcbb..eaabacdbecdaaabacaddeddadb..';
@@ -107,7 +107,7 @@ test('modelMove: a move into the mover\'s own single-point eye is a failed try u
 });
 
 test('the micro model with f16 matmul weights (--dtype f16) plays the same move with the same pass probability', async (t) => {
-  const { ctx, loadGoModel, modelMove, GoGame } = await goKit(false);
+  const { ctx, loadGoModel, modelMove, GoGame } = await goKit();
   const game = new GoGame();
   for (const m of [{ row: 2, col: 2 }, { row: 6, col: 6 }, { row: 4, col: 4 }]) game.play(m);
   const moves: { gtp: string | null; p: number }[] = [];
