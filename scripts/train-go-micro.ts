@@ -21,7 +21,7 @@
 //   transformer  InternLM on <board> <side to move> <action code> <next board> sequences
 // Then the shipped files: f16 safetensors with the config and the measured times in the metadata.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -43,7 +43,7 @@ import { restoreCheckpoint } from '../src/train/checkpoint.js';
 import { randomPosition } from '../src/train/go-data.js';
 import { BoardTokenTable, type Transition, moveSequence, promptLength, sequenceTargets, transformPoint, transformStones, writeBoardImage } from '../src/train/go-micro.js';
 import { lossCurveSvg, trainLoop } from '../src/train/loop.js';
-import { AdamW, type Optimizer, warmupCosine } from '../src/train/optim.js';
+import { AdamW, warmupCosine } from '../src/train/optim.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: o } = parseArgs({
@@ -92,6 +92,11 @@ const log = (s: string) => console.error(`[${((performance.now() - t00) / 1000).
 /** Stage bookkeeping: <stage>.done.json holds what the stage measured (resumed runs keep it). */
 function done(stage: string): Record<string, unknown> | null {
   return existsSync(file(`${stage}.done.json`)) ? (JSON.parse(readFileSync(file(`${stage}.done.json`), 'utf8')) as Record<string, unknown>) : null;
+}
+/** A kill mid-write leaves the previous file whole (rename is atomic on one filesystem). */
+function writeAtomic(path: string, bytes: Uint8Array): void {
+  writeFileSync(`${path}.tmp`, bytes);
+  renameSync(`${path}.tmp`, path);
 }
 function finish(stage: string, info: Record<string, unknown>): void {
   writeFileSync(file(`${stage}.done.json`), `${JSON.stringify(info, null, 1)}\n`);
@@ -143,7 +148,7 @@ async function train(ctx: GpuContext, stage: string, model: Module, steps: numbe
   const ckpt = file(`${stage}.ckpt.safetensors`);
   await model.load(ctx, randomInitSource(model.namedParams(), seed + stage.length));
   await init?.();
-  const opt: Optimizer = new AdamW((model as Module & { parameters(): never }).parameters(), { lr, weightDecay: 0 });
+  const opt = new AdamW((model as Module & { parameters(): never }).parameters(), { lr, weightDecay: 0 });
   const resume = existsSync(ckpt) ? restoreCheckpoint(parseSafetensors(new Uint8Array(readFileSync(ckpt)), ckpt), model, opt) : undefined;
   if (resume) log(`${stage}: resuming at step ${resume.step}/${steps}`);
   const prevSeconds = Number(resume?.extra?.seconds ?? 0);
@@ -164,8 +169,7 @@ async function train(ctx: GpuContext, stage: string, model: Module, steps: numbe
     checkpoint: {
       every: 100,
       save: (bytes) => {
-        writeFileSync(`${ckpt}.tmp`, bytes);
-        writeFileSync(ckpt, readFileSync(`${ckpt}.tmp`));
+        writeAtomic(ckpt, bytes);
       },
     },
   });
@@ -358,8 +362,17 @@ try {
     if (!done('actions')) {
       const t0 = performance.now();
       const acts = new Int32Array(syms * transitions.length);
+      // Resumable per symmetry: the partial file holds the codes of the symmetries already encoded.
+      const partial = file('actions.partial.bin');
+      let from = 0;
+      if (existsSync(partial)) {
+        const prev = new Int32Array(readFileSync(partial).buffer.slice(0));
+        from = Math.min(syms, Math.floor(prev.length / transitions.length));
+        acts.set(prev.subarray(0, from * transitions.length));
+        log(`actions: resuming after symmetry ${from}/${syms}`);
+      }
       const B = 64;
-      for (let sym = 0; sym < syms; sym++) {
+      for (let sym = from; sym < syms; sym++) {
         for (let i = 0; i < transitions.length; i += B) {
           const ks = Array.from({ length: Math.min(B, transitions.length - i) }, (_, j) => ({ k: i + j, sym }));
           const c = clips(ks);
@@ -368,6 +381,7 @@ try {
           t.dispose();
           acts.set(ids, sym * transitions.length + i);
         }
+        writeAtomic(partial, new Uint8Array(acts.buffer, 0, (sym + 1) * transitions.length * 4));
         log(`actions: symmetry ${sym + 1}/${syms}`);
       }
       writeFileSync(file('actions.bin'), acts);
