@@ -37,19 +37,37 @@ export class F16Table {
   ) {}
 
   static fromTable(table: Tensor): F16Table {
-    const K = 'F16Table';
-    expectTensor(K, 'table', table, { dtype: 'f32', rank: 2 });
-    const [V, D] = table.shape as [number, number];
-    if (D % 4 !== 0 || D < 4) throw new KernelArgError(K, 'table', `row length ${D} must be a positive multiple of 4`);
-    const ctx = table.ctx;
+    expectTensor('F16Table', 'table', table, { dtype: 'f32', rank: 2 });
+    return F16Table.cast(table.ctx, table.shape as [number, number], table);
+  }
+
+  /**
+   * The f16 table of host values [V, D] (a checkpoint's tensor), uploaded one binding-sized row
+   * chunk at a time: the f32 table is never whole on the GPU.
+   */
+  static fromHost(ctx: GpuContext, table: Float32Array, shape: readonly [number, number]): F16Table {
+    const [V, D] = shape;
+    if (!Number.isInteger(V) || V < 1) throw new KernelArgError('F16Table', 'shape', `[${shape.join(',')}], expected a positive [V, D]`);
+    if (table.length !== V * D) throw new KernelArgError('F16Table', 'table', `${table.length} values, expected ${V} x ${D} = ${V * D}`);
+    return F16Table.cast(ctx, [V, D], table);
+  }
+
+  private static cast(ctx: GpuContext, [V, D]: [number, number], table: Tensor | Float32Array): F16Table {
+    if (D % 4 !== 0 || D < 4) throw new KernelArgError('F16Table', 'table', `row length ${D} must be a positive multiple of 4`);
     const data = ctx.tensor([V, D / 2], 'u32', 'F16Table.data');
     // Row chunks of the f32 source (the 625 MiB embedding) at offsets aligned for both tables; a
     // block as wide as the row makes pack_blocks_f16 a row-major cast.
-    const chunks = tableChunks(K, V, D, bindingLimit(ctx.limits.maxStorageBufferBindingSize), 2 * ctx.limits.minStorageBufferOffsetAlignment);
+    const chunks = tableChunks('F16Table', V, D, bindingLimit(ctx.limits.maxStorageBufferBindingSize), 2 * ctx.limits.minStorageBufferOffsetAlignment);
     for (const [row0, rows] of chunks) {
-      const src = chunks.length === 1 ? table : { buffer: table.buffer, offset: row0 * D * 4, size: rows * D * 4 };
+      const upload = table instanceof Float32Array ? ctx.fromArray(table.subarray(row0 * D, (row0 + rows) * D), [rows, D], 'f32', 'F16Table.source') : undefined;
+      const src = upload ?? (chunks.length === 1 ? (table as Tensor) : { buffer: (table as Tensor).buffer, offset: row0 * D * 4, size: rows * D * 4 });
       const out = chunks.length === 1 ? data : { buffer: data.buffer, offset: row0 * D * 2, size: rows * D * 2 };
       packBlocks(ctx, src, out, { batch: 1, n: D, k: rows, r: D, trans: false, f16: true });
+      if (upload) {
+        // Submitted before the next chunk's upload so the pool hands this buffer to it.
+        upload.dispose();
+        ctx.submit();
+      }
     }
     return new F16Table(data, [V, D]);
   }

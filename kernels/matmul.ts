@@ -35,7 +35,7 @@
  * with the weight packing and the chunking of bindings over the storage-binding limit they share.
  */
 import { expectTensor, outTensor, sameContext } from './core/check.js';
-import { type ContextLimits, foldGrid } from './core/context.js';
+import { type ContextLimits, type GpuContext, foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import { type PackedTile, bindingLimit, knobs } from './core/knobs.js';
 import { type Tensor, numel } from './core/tensor.js';
@@ -144,20 +144,33 @@ export class PackedMatmulWeight {
   /** Packs b [..., K, N] (transB: [..., N, K]), stored as `dtype` (default 'f32'). */
   static pack(b: Tensor, o: { transB?: boolean; dtype?: WeightDtype } = {}): PackedMatmulWeight {
     expectTensor('PackedMatmulWeight', 'b', b, { dtype: 'f32' });
-    const dtype = o.dtype ?? 'f32';
-    if (!isWeightDtype(dtype)) throw new KernelArgError('PackedMatmulWeight', 'dtype', `'${String(dtype)}' is not one of ${WEIGHT_DTYPES.join(', ')}`);
+    const dtype = checkDtype(o.dtype);
     if (b.shape.length < 2) throw new KernelArgError('PackedMatmulWeight', 'b', `rank ${b.shape.length} (shape ${fmt(b.shape)}), expected rank >= 2`);
     const [b0, b1] = b.shape.slice(-2) as [number, number];
     const [K, N] = o.transB ? [b1, b0] : [b0, b1];
     const batchShape = b.shape.slice(0, -2);
     const maxBytes = bindingLimit(b.ctx.limits.maxStorageBufferBindingSize);
-    return new PackedMatmulWeight(packB(b, o.transB ?? false, numel(batchShape), N, K, maxBytes, dtype === 'f16'), [...batchShape, K, N], dtype);
+    return new PackedMatmulWeight(packB({ ctx: b.ctx, tensor: b }, o.transB ?? false, numel(batchShape), N, K, maxBytes, dtype === 'f16'), [...batchShape, K, N], dtype);
   }
 
   /** Packs an nn.Linear weight [N, K] for `linear(x, packed)`. */
   static linear(weight: Tensor, o: { dtype?: WeightDtype } = {}): PackedMatmulWeight {
     expectTensor('PackedMatmulWeight', 'weight', weight, { dtype: 'f32', rank: 2 });
     return PackedMatmulWeight.pack(weight, { transB: true, dtype: o.dtype });
+  }
+
+  /**
+   * Packs an nn.Linear weight [N, K] still on the host (a checkpoint's tensor), uploading it one
+   * binding-sized row chunk at a time: the plain f32 copy is never whole on the GPU (the 625 MiB
+   * lm_head costs its packed copy plus one chunk while loading, not both copies).
+   */
+  static linearFromHost(ctx: GpuContext, weight: Float32Array, shape: readonly [number, number], o: { dtype?: WeightDtype } = {}): PackedMatmulWeight {
+    const [N, K] = shape;
+    for (const d of shape) if (!Number.isInteger(d) || d < 1) throw new KernelArgError('PackedMatmulWeight', 'shape', `[${shape.join(',')}], expected a positive [N, K]`);
+    if (weight.length !== N * K) throw new KernelArgError('PackedMatmulWeight', 'weight', `${weight.length} values, expected ${N} x ${K} = ${N * K}`);
+    const dtype = checkDtype(o.dtype);
+    const packed = packB({ ctx, host: weight }, true, 1, N, K, bindingLimit(ctx.limits.maxStorageBufferBindingSize), dtype === 'f16');
+    return new PackedMatmulWeight(packed, [K, N], dtype);
   }
 
   get ctx() {
@@ -174,6 +187,11 @@ export const WEIGHT_DTYPES = ['f32', 'f16'] as const;
 export type WeightDtype = (typeof WEIGHT_DTYPES)[number];
 export const isWeightDtype = (d: unknown): d is WeightDtype => (WEIGHT_DTYPES as readonly unknown[]).includes(d);
 
+function checkDtype(d: WeightDtype | undefined): WeightDtype {
+  if (d !== undefined && !isWeightDtype(d)) throw new KernelArgError('PackedMatmulWeight', 'dtype', `'${String(d)}' is not one of ${WEIGHT_DTYPES.join(', ')}`);
+  return d ?? 'f32';
+}
+
 /** Column-block chunks [blk0, blocks) of a packed B so each binding fits maxBytes (unbatched only). */
 function packedChunks(ctx: Tensor['ctx'], N: number, K: number, batch: number, maxBytes: number, f16: boolean, alignMul = 1): [number, number][] {
   const nblk = Math.ceil(N / PACK_RN);
@@ -184,23 +202,33 @@ function packedChunks(ctx: Tensor['ctx'], N: number, K: number, batch: number, m
   return chunkRows(nblk, blockBytes / 4, maxBytes, alignMul * ctx.limits.minStorageBufferOffsetAlignment);
 }
 
-function packB(b: Tensor, transB: boolean, batch: number, N: number, K: number, maxBytes: number, f16 = false): Tensor {
-  const ctx = b.ctx;
+/** What packB packs: a tensor, or host values of an [N, K] weight uploaded chunk by chunk. */
+type PackSource = { ctx: GpuContext; tensor: Tensor; host?: undefined } | { ctx: GpuContext; host: Float32Array; tensor?: undefined };
+
+function packB({ ctx, tensor: b, host }: PackSource, transB: boolean, batch: number, N: number, K: number, maxBytes: number, f16 = false): Tensor {
   const nblk = Math.ceil(N / PACK_RN);
   const packed = f16 ? ctx.tensor([(batch * nblk * K * PACK_RN) / 2], 'u32', 'matmul.packedB16') : ctx.tensor([batch * nblk * K * PACK_RN], 'f32', 'matmul.packedB');
   // Packing binds f32 source rows: with f16 blocks it goes by the source's chunks, at offsets whose
   // halves (the packed chunks) are aligned too.
   const chunks = packedChunks(ctx, N, K, batch, maxBytes, false, f16 ? 2 : 1);
-  const srcFits = b.byteLength <= maxBytes;
-  if (!srcFits && !transB) throw new KernelArgError('matmul', 'b', `${b} is ${b.byteLength} bytes, over the ${maxBytes}-byte binding limit; only an unbatched transB [N, K] weight can be packed in row chunks`);
+  const srcFits = b !== undefined && b.byteLength <= maxBytes;
+  if (b && !srcFits && !transB) throw new KernelArgError('matmul', 'b', `${b} is ${b.byteLength} bytes, over the ${maxBytes}-byte binding limit; only an unbatched transB [N, K] weight can be packed in row chunks`);
   for (const [blk0, blocks] of chunks) {
     const cols = Math.min(blocks * PACK_RN, N - blk0 * PACK_RN);
     const blockBytes = K * PACK_RN * 4;
     const outBlockBytes = f16 ? blockBytes / 2 : blockBytes;
     // A chunked [N, K] source starts at the same byte offset as its f32 packed blocks.
-    const src = srcFits ? b : { buffer: b.buffer, offset: blk0 * blockBytes, size: cols * K * 4 };
+    const row0 = blk0 * PACK_RN;
+    const upload = host && ctx.fromArray(host.subarray(row0 * K, (row0 + cols) * K), [cols, K], 'f32', 'matmul.packSource');
+    const src = upload || (srcFits ? b : { buffer: b!.buffer, offset: blk0 * blockBytes, size: cols * K * 4 });
     const out = chunks.length === 1 ? packed : { buffer: packed.buffer, offset: blk0 * outBlockBytes, size: blocks * outBlockBytes };
-    packBlocks(ctx, src, out, { batch, n: srcFits ? N : cols, k: K, r: PACK_RN, trans: transB, nOff: srcFits ? blk0 * PACK_RN : 0, cols, f16 });
+    const whole = srcFits && !upload;
+    packBlocks(ctx, src, out, { batch, n: whole ? N : cols, k: K, r: PACK_RN, trans: transB, nOff: whole ? row0 : 0, cols, f16 });
+    if (upload) {
+      // Submitted before the next chunk's upload so the pool hands this buffer to it.
+      upload.dispose();
+      ctx.submit();
+    }
   }
   return packed;
 }
@@ -320,7 +348,7 @@ function packedMatmul(a: Tensor, pw: PackedMatmulWeight | null, b: Tensor, trans
   const nblk = Math.ceil(p.N / PACK_RN);
   const tile = knobs().packedTile ?? choosePackedTile(p.M, nblk * p.batch, ctx.useCpuSubgroupVariants());
   const plainB = !weight && tile.subgroup && !transB && p.N % 4 === 0 && p.M > 1 && b.byteLength <= maxBytes;
-  const packedB = weight ?? (plainB ? b : packB(b, transB, bBatch, p.N, p.K, maxBytes));
+  const packedB = weight ?? (plainB ? b : packB({ ctx, tensor: b }, transB, bBatch, p.N, p.K, maxBytes));
   const blockBytes = p.K * PACK_RN * (f16 ? 2 : 4);
   if (p.M === 1 && p.batch === 1) {
     // x [1, K] is its own transpose.

@@ -148,9 +148,7 @@ export class Module {
     const visit = async (m: Module): Promise<void> => {
       for (const c of m.children.values()) await visit(c);
       for (const p of m.params.values()) {
-        const data = await src.f32(p.key);
-        p.tensor?.dispose();
-        p.tensor = ctx.fromArray(data, p.shape, 'f32', p.key);
+        m.upload(ctx, p, await src.f32(p.key));
         bytes += p.size * 4;
         opts.onProgress?.(++done, params.length);
       }
@@ -166,6 +164,15 @@ export class Module {
   *modules(): Generator<Module> {
     yield this;
     for (const c of this.children.values()) yield* c.modules();
+  }
+
+  /**
+   * Puts one loaded parameter on the GPU as a plain f32 tensor. Inference layers override it to
+   * build their packed weight from the host values (no plain copy on the GPU, chunk by chunk).
+   */
+  protected upload(ctx: GpuContext, p: Param, data: Float32Array): void {
+    p.tensor?.dispose();
+    p.tensor = ctx.fromArray(data, p.shape, 'f32', p.key);
   }
 
   /** Hook run after load() uploaded this module's parameters and its children's (derived tables, e.g. RoPE; packing). */

@@ -57,9 +57,13 @@ test('gather_rows_f16: an F16Table gives the f16-rounded rows, whole and in row 
     const out = withKnobs(knobs, () => gatherRows(t16, ids));
     t.deepEqual(out.shape, [ids.length, D]);
     t.deepEqual(Array.from(await out.read()), Array.from(gatherRowsRef(table.map(f16Round), V, D, ids), Math.fround), `V=${V} D=${D}`);
+    const host = withKnobs(knobs, () => F16Table.fromHost(ctx, table, [V, D]));
+    t.deepEqual(await host.data.read(), await t16.data.read(), `V=${V} D=${D}: fromHost casts as fromTable`);
+    host.dispose();
     t16.dispose();
     t.throws(() => gatherRows(t16, ids), { instanceOf: KernelArgError, message: /^gather_rows: table: the F16Table was disposed/ });
   }
+  t.throws(() => F16Table.fromHost(ctx, new Float32Array(7), [2, 4]), { instanceOf: KernelArgError, message: /^F16Table: table: 7 values, expected 2 x 4 = 8/ });
   t.throws(() => F16Table.fromTable(ctx.zeros([3, 6])), { instanceOf: KernelArgError, message: /^F16Table: table: row length 6 must be a positive multiple of 4/ });
 });
 

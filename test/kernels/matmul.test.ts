@@ -3,6 +3,7 @@ import { KernelArgError, MATMUL_ACTIVATIONS, PackedMatmulWeight, linear, matmul,
 import { PACK_PER_CALL_MIN_M, chooseMatmulTiles, choosePackedTile, chunkRows, withKnobs } from '../../kernels/internal.js';
 import type { GpuContext, MatmulActivation, Tensor, WeightDtype } from '../../kernels/index.js';
 import { f16Round } from '../../kernels/core/ref_math.js';
+import { bucketSize } from '../../kernels/core/pool.js';
 import { assertClose } from '../helpers/close.js';
 import { gpu, notExercised } from '../helpers/gpu.js';
 import { Rng } from '../helpers/rng.js';
@@ -191,6 +192,36 @@ test('f16 PackedMatmulWeight: GEMV, matmul_packed and matmul_packed_sg give the 
   t.is(pw.dtype, 'f16');
   t.is(pw.packed.byteLength, 3 * 16 * 64 * 2, 'ceil(40 / 16) blocks of 16 x 64 halves: half the bytes of the f32 blocks');
   t.throws(() => PackedMatmulWeight.pack(ctx.zeros([4, 2]), { dtype: 'bf16' as never }), { instanceOf: KernelArgError, message: /^PackedMatmulWeight: dtype: 'bf16' is not one of f32, f16/ });
+});
+
+test('PackedMatmulWeight.linearFromHost packs host values chunk by chunk: the same blocks as from a tensor, never the whole f32 weight on the GPU', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  for (const [N, K, limit] of [[1, 1, 0], [40, 64, 0], [200, 201, 16384], [37, 5, 1024]] as const) {
+    const w = rng.array(N * K);
+    for (const dtype of ['f32', 'f16'] as const) {
+      const knobs = { maxBindingBytes: limit || undefined };
+      const plain = ctx.fromArray(w, [N, K]);
+      const ref = withKnobs(knobs, () => PackedMatmulWeight.linear(plain, { dtype }));
+      plain.dispose();
+      ctx.submit();
+      ctx.pool.trim();
+      const before = ctx.pool.getStats().allocated;
+      ctx.pool.resetPeak();
+      const pw = withKnobs(knobs, () => PackedMatmulWeight.linearFromHost(ctx, w, [N, K], { dtype }));
+      const grew = ctx.pool.getStats().peak - before;
+      t.deepEqual(pw.shape, [K, N]);
+      t.is(pw.dtype, dtype);
+      t.deepEqual(await pw.packed.read(), await ref.packed.read(), `[${N}, ${K}] ${dtype} limit ${limit}: same packed blocks`);
+      // Over several chunks: the packed copy plus a source chunk (and the smaller last one), not the whole f32 weight.
+      const whole = bucketSize(pw.packed.byteLength) + bucketSize(N * K * 4);
+      if (N * K * 4 >= 4 * limit && limit) t.true(grew <= bucketSize(pw.packed.byteLength) + 2 * bucketSize(limit) && grew < whole, `[${N}, ${K}] ${dtype}: grew ${grew} bytes (whole: ${whole})`);
+      pw.dispose();
+      ref.dispose();
+    }
+  }
+  t.throws(() => PackedMatmulWeight.linearFromHost(ctx, new Float32Array(5), [2, 3]), { instanceOf: KernelArgError, message: /^PackedMatmulWeight: weight: 5 values, expected 2 x 3 = 6/ });
+  t.throws(() => PackedMatmulWeight.linearFromHost(ctx, new Float32Array(6), [2, 3], { dtype: 'bf16' as never }), { instanceOf: KernelArgError, message: /^PackedMatmulWeight: dtype: 'bf16'/ });
 });
 
 test('matmul_packed_sg reads a plain B (N % 4 == 0) without a packing pass, and a transA A with M % 4 == 0 without a transpose', async (t) => {

@@ -79,3 +79,25 @@ test('internlm.generate: greedy tokens from the KV cache equal the argmax of ful
   await t.throwsAsync(() => lm.generate(ctx, prompt, { maxNewTokens: 100 }), { message: /exceeds maxPositions 64/ });
   lm.dispose();
 });
+
+test('internlm with f16 weights: the tables are built while loading (never whole in f32 on the GPU), logits within the f16 verdict; reloading as f32 drops them', async (t) => {
+  const ctx = await createNodeContext(); // own context: pool counters must not see other tests
+  t.teardown(() => ctx.destroy());
+  const g = await loadGolden('internlm_tiny_lm');
+  const cfg = internlmConfig(JSON.parse(g.metadata.ctor!));
+  const [B, L] = g.entry('in/input_ids').shape as [number, number];
+  const ids = rows(g.i32('in/input_ids'), B, L);
+  const ref = g.f32('out/logits');
+  const maxAbs = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const lm = new InternLM(cfg).withWeightDtype('f16');
+  await lm.load(ctx, safetensorsSource(g));
+  t.is(lm.embed.tensor, null, 'the f32 embedding table is not kept');
+  t.is(lm.lmHead.tensor, null, 'the f32 output projection is not kept');
+  // verify --dtype f16's verdict: max abs error <= 5e-3 of the largest reference logit.
+  assertClose(t, await lm.forward(ctx, ids).read(), ref, { atol: 5e-3 * maxAbs, shape: [B, L, cfg.vocabSize], name: 'f16 logits' });
+  lm.withWeightDtype('f32');
+  await lm.load(ctx, safetensorsSource(g));
+  t.truthy(lm.embed.tensor, 'f32: the plain embedding table is the lookup table again');
+  assertClose(t, await lm.forward(ctx, ids).read(), ref, { atol: TOL, shape: [B, L, cfg.vocabSize], name: 'logits after reloading as f32' });
+  lm.dispose();
+});

@@ -26,7 +26,7 @@ import { activeTape } from '../../graph/autograd.js';
 import { GraphError, Module, type Param } from '../../graph/module.js';
 import { attentionOp, embedding, linear, permuteOp, reshape, rmsNormOp, ropeOp, siluMul } from '../../graph/ops.js';
 import type { WeightSource } from '../../graph/weights.js';
-import { Linear, packInPlace } from './layers.js';
+import { Linear } from './layers.js';
 
 export interface InternLMConfig {
   vocabSize: number;
@@ -204,13 +204,25 @@ export class InternLM extends Module {
     this.table?.cos.dispose();
     this.table?.sin.dispose();
     this.table = ropeTable(ctx, this.headDim, this.cfg.maxPositions, maxDiff > 1e-6 ? expected : inv);
-    this.lmHeadPacked?.dispose();
-    this.lmHeadPacked = null;
-    this.embedF16?.dispose();
-    this.embedF16 = null;
-    if (this.training) return;
-    if (this.weightDtype === 'f16') this.embedF16 = packInPlace(this.embed, (w) => F16Table.fromTable(w));
-    this.lmHeadPacked = packInPlace(this.lmHead, (w) => PackedMatmulWeight.linear(w, { dtype: this.weightDtype }));
+  }
+
+  // The two vocabulary tables (625 MiB each in f32 at the go preset) go to their inference forms
+  // chunk by chunk, one after the other: loading never holds them whole in f32 on the GPU.
+  protected override upload(ctx: GpuContext, p: Param, data: Float32Array): void {
+    const [V, H] = [this.cfg.vocabSize, this.cfg.hiddenSize];
+    if (p === this.lmHead) {
+      this.lmHeadPacked?.dispose();
+      this.lmHeadPacked = null;
+    }
+    if (p === this.embed) {
+      this.embedF16?.dispose();
+      this.embedF16 = null;
+    }
+    if (!this.training && p === this.lmHead) this.lmHeadPacked = PackedMatmulWeight.linearFromHost(ctx, data, [V, H], { dtype: this.weightDtype });
+    else if (!this.training && p === this.embed && this.weightDtype === 'f16') this.embedF16 = F16Table.fromHost(ctx, data, [V, H]);
+    else return super.upload(ctx, p, data);
+    p.tensor?.dispose();
+    p.tensor = null;
   }
 
   /** One KV cache per layer, preallocated for maxLength positions. */

@@ -33,7 +33,9 @@ abstract class PackedConv extends Module {
     this.packed?.dispose();
     this.packed = null;
     if (this.training) return;
-    this.packed = packInPlace(this.weight, (w) => PackedConvWeight.pack(w));
+    this.packed = PackedConvWeight.pack(this.weight.t);
+    this.weight.tensor?.dispose();
+    this.weight.tensor = null;
   }
 
   protected get packedWeight(): PackedConvWeight | Tensor {
@@ -47,14 +49,6 @@ abstract class PackedConv extends Module {
     this.packed?.dispose();
     this.packed = null;
   }
-}
-
-/** A loaded weight's packed copy, the plain one released (inference only: training reads the plain one). */
-export function packInPlace<P>(weight: Param, pack: (w: Tensor) => P): P {
-  const packed = pack(weight.t);
-  weight.tensor?.dispose();
-  weight.tensor = null;
-  return packed;
 }
 
 export class Conv2d extends PackedConv {
@@ -105,7 +99,7 @@ export class GroupNorm extends Module {
 }
 
 /**
- * nn.Linear. Its weight is packed once after loading (PackedMatmulWeight: matmul_packed's blocked
+ * nn.Linear. Its weight is packed while loading (PackedMatmulWeight: matmul_packed's blocked
  * layout, 1.4-1.8x the plain-weight kernels) and the plain copy released, unless `pack` is false
  * for layers whose weight other kernels read directly (the FSQ projections) or the module trains.
  */
@@ -125,11 +119,15 @@ export class Linear extends Module {
     this.bias = bias ? this.param('bias', [outF]) : null;
   }
 
-  protected override async afterLoad(_ctx: GpuContext): Promise<void> {
-    this.packed?.dispose();
-    this.packed = null;
-    if (!this.pack || this.training) return;
-    this.packed = packInPlace(this.weight, (w) => PackedMatmulWeight.linear(w, { dtype: this.weightDtype }));
+  protected override upload(ctx: GpuContext, p: Param, data: Float32Array): void {
+    if (p === this.weight) {
+      this.packed?.dispose();
+      this.packed = null;
+    }
+    if (p !== this.weight || !this.pack || this.training) return super.upload(ctx, p, data);
+    p.tensor?.dispose();
+    p.tensor = null;
+    this.packed = PackedMatmulWeight.linearFromHost(ctx, data, p.shape as [number, number], { dtype: this.weightDtype });
   }
 
   forward(x: Tensor, o: { activation?: 'silu' | 'relu'; residual?: Tensor } = {}): Tensor<'f32'> {
