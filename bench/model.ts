@@ -1,4 +1,4 @@
-// npm run bench:model [-- --preset go|tiny] [--stages encode,decode,ldm,prefill,decode-token] [--dtype f32|f16] [--json]
+// npm run bench:model [-- --preset go|tiny] [--stages encode,decode,ldm,prefill,decode-token,move] [--dtype f32,f16] [--json]
 // npm run bench:model -- --cold [--preset go|tiny] [--shader-cache]: a fresh process's first move
 // after the weight upload (Mesa's on-disk shader cache off, so every pipeline compiles, as on a
 // fresh machine; --shader-cache keeps it: a later launch on the same machine), then the same move warm.
@@ -7,6 +7,9 @@
 // (videoworld-spec 8.2: image encoder 116.0, decoder 198.0, transformer prefill of 19 tokens
 // with last-position logits 12.1, one decode step 0.944; LDM encode of a 2-frame clip 1610).
 // Weights are deterministic stand-ins (hinit-v1): timings do not depend on their values.
+// `move` is one whole battle attempt (encode, prefill, the generated tokens, image decode). With
+// --preset go each stage is also given as a ratio to upstream PyTorch on this machine type
+// (UPSTREAM_MS); --dtype takes a list and runs each storage in turn.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,17 +19,22 @@ import { LatentDynamicsModel } from '../src/models/videoworld/ldm.js';
 import { PRESETS } from '../src/models/videoworld/presets.js';
 import { VideoWorldGo, randomWeights } from '../src/models/videoworld/videoworld.js';
 import { createNodeContext } from '../src/node.js';
-import { type Tensor, isWeightDtype } from '../kernels/index.js';
+import { type Tensor, type WeightDtype, isWeightDtype } from '../kernels/index.js';
 import { passDurationsMs } from './harness.js';
 
-const { values } = parseArgs({ options: { preset: { type: 'string', default: 'tiny' }, stages: { type: 'string', default: 'encode,decode,prefill,decode-token,ldm' }, json: { type: 'boolean', default: false }, cold: { type: 'boolean', default: false }, 'shader-cache': { type: 'boolean', default: false }, dtype: { type: 'string', default: 'f32' } } });
+const { values } = parseArgs({ options: { preset: { type: 'string', default: 'tiny' }, stages: { type: 'string', default: 'encode,decode,prefill,decode-token,move,ldm' }, json: { type: 'boolean', default: false }, cold: { type: 'boolean', default: false }, 'shader-cache': { type: 'boolean', default: false }, dtype: { type: 'string', default: 'f32,f16' } } });
 const preset = PRESETS[values.preset as 'go' | 'tiny'];
 if (!preset) throw new Error(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`);
-const dtype = values.dtype;
-if (!isWeightDtype(dtype)) throw new Error(`--dtype must be f32 or f16, got '${values.dtype}'`);
+const dtypes = values.dtype!.split(',');
+for (const d of dtypes) if (!isWeightDtype(d)) throw new Error(`--dtype must be f32, f16 or a list of them (f32,f16), got '${d}'`);
+let dtype: WeightDtype = dtypes[0] as WeightDtype;
 const stages = new Set(values.stages!.split(','));
 // Spec FLOP counts are for the go sizes; the tiny preset reports times only.
 const GFLOP: Record<string, number> = preset.name === 'go' ? { encode: 116.0, decode: 198.0, prefill: 12.1, 'decode-token': 0.944, ldm: 1610 } : {};
+// Upstream PyTorch 2.x on this machine type (2 cores, float32, OpenBLAS, 2 threads, random weights,
+// the go preset's shapes; issue #16): encode, prefill of the prompt, one decode step, image decode,
+// and a move = encode + prefill + 20 decode steps + decode.
+const UPSTREAM_MS: Record<string, number> = preset.name === 'go' ? { encode: 2100, prefill: 760, 'decode-token': 160, decode: 2350, move: 10000 } : {};
 
 // Read when the driver loads, i.e. by createNodeContext below.
 if (values.cold && !values['shader-cache']) process.env.MESA_SHADER_CACHE_DISABLE = 'true';
@@ -35,7 +43,7 @@ const rows: Record<string, unknown>[] = [];
 const MiB = (b: number) => b / 2 ** 20;
 const log = (s: string) => (values.json ? process.stderr.write(s + '\n') : console.log(s));
 
-async function stage(name: string, run: () => Promise<unknown>, reps = 1): Promise<void> {
+async function stage(name: string, run: () => Promise<unknown>, reps = 1, extra: Record<string, number> = {}): Promise<void> {
   if (!stages.has(name)) return;
   await run(); // warm-up: pipelines compiled, buffers pooled
   await ctx.sync();
@@ -51,10 +59,12 @@ async function stage(name: string, run: () => Promise<unknown>, reps = 1): Promi
   const ms = times[times.length >> 1]!;
   const s = ctx.pool.getStats();
   const gflop = GFLOP[name];
-  const row = { bench: 'model', preset: preset.name, dtype, stage: name, ms_median: ms, runs: reps, gflops: gflop ? gflop / (ms / 1000) : null, peak_mib: MiB(s.peak), live_mib: MiB(s.inUse), loadavg: loadavg()[0], adapter: ctx.adapterInfo, date: new Date().toISOString() };
+  const up = UPSTREAM_MS[name];
+  const row = { bench: 'model', preset: preset.name, dtype, stage: name, ms_median: ms, runs: reps, gflops: gflop ? gflop / (ms / 1000) : null, x_upstream: up ? ms / up : null, ...extra, peak_mib: MiB(s.peak), live_mib: MiB(s.inUse), loadavg: loadavg()[0], adapter: ctx.adapterInfo, date: new Date().toISOString() };
   rows.push(row);
   if (values.json) console.log(JSON.stringify(row));
-  log(`${name.padEnd(13)} ${ms.toFixed(0).padStart(8)} ms  ${gflop ? (gflop / (ms / 1000)).toFixed(2).padStart(7) + ' GFLOP/s' : '              '}  peak ${MiB(s.peak).toFixed(0)} MiB (live after: ${MiB(s.inUse).toFixed(0)} MiB)`);
+  const info = Object.entries(extra).map(([k, v]) => ` ${k} ${v}`).join('');
+  log(`${dtype} ${name.padEnd(13)} ${ms.toFixed(0).padStart(8)} ms  ${gflop ? (gflop / (ms / 1000)).toFixed(2).padStart(7) + ' GFLOP/s' : '              '}${up ? `  ${(ms / up).toFixed(2)}x upstream (${up} ms)` : ''}  peak ${MiB(s.peak).toFixed(0)} MiB (live after: ${MiB(s.inUse).toFixed(0)} MiB)${info}`);
 }
 
 /**
@@ -133,45 +143,60 @@ async function stageTimings(model: VideoWorldGo, image: Tensor): Promise<void> {
     logits.dispose();
   }, 8);
   for (const c of caches) c.dispose();
+  const move = { tokens: 0 };
+  await stage('move', async () => {
+    const r = await model.move(ctx, image, { sampling: { greedy: true } });
+    await r.nextImage.read();
+    r.nextImage.dispose();
+    move.tokens = r.tokens.length;
+  }, 1, move);
 }
 
 try {
-  log(`adapter: ${ctx.adapterInfo}; preset ${preset.name}; matmul weights ${dtype}; load average ${loadavg()[0]!.toFixed(2)}`);
-  const model = new VideoWorldGo(preset).withWeightDtype(dtype);
-  const t0 = performance.now();
-  await model.load(ctx, randomWeights(model));
-  const weightsMiB = MiB(model.paramCount() * 4);
-  log(`weights: ${(model.paramCount() / 1e6).toFixed(1)} M params = ${weightsMiB.toFixed(0)} MiB, stand-ins generated on the host and uploaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  const uploadS = (performance.now() - t0) / 1000;
-  await ctx.sync();
-  log(`GPU memory after loading: ${MiB(ctx.pool.getStats().inUse).toFixed(0)} MiB resident (peak while packing ${MiB(ctx.pool.getStats().peak).toFixed(0)} MiB)`);
-  const S = preset.imageSize;
-  const image = ctx.fromArray(new Float32Array(3 * S * S).map((_, i) => Math.sin(i) * 0.9), [1, 3, S, S]);
-  if (values.cold) {
-    const firstRuns = timeFirstDispatches();
-    // One battle attempt (encode, prefill, the generated tokens, decode), cold then warm.
-    const once = async () => {
-      const p0 = ctx.stats.pipelines;
-      const m0 = performance.now();
-      const r = await model.move(ctx, image, { sampling: { greedy: true } });
-      await r.nextImage.read();
-      r.nextImage.dispose();
-      return { s: (performance.now() - m0) / 1000, pipelines: ctx.stats.pipelines - p0, tokens: r.tokens.length };
-    };
-    const cold = await once();
-    const compiles = (await firstRuns.read()).sort((a, b) => b.ms - a.ms);
-    const warm = await once();
-    const compileS = compiles.reduce((a, c) => a + c.ms, 0) / 1000;
-    const row = { bench: 'model', preset: preset.name, stage: 'cold-start', compile_s: compileS, slowest_compiles: compiles.slice(0, 8), shader_cache: values['shader-cache'], upload_s: uploadS, first_move_s: cold.s, pipelines_compiled: cold.pipelines, warm_move_s: warm.s, tokens: cold.tokens, cold_total_s: uploadS + cold.s, loadavg: loadavg()[0], adapter: ctx.adapterInfo, date: new Date().toISOString() };
-    rows.push(row);
-    if (values.json) console.log(JSON.stringify(row));
-    log(`cold start (${values['shader-cache'] ? "Mesa's shader cache kept" : 'no shader cache'}): weights uploaded in ${uploadS.toFixed(1)} s; first move ${cold.s.toFixed(1)} s (${cold.pipelines} pipelines, their first dispatches ${compileS.toFixed(1)} s, ${cold.tokens} tokens); the same move warm ${warm.s.toFixed(1)} s; upload + first move ${(uploadS + cold.s).toFixed(1)} s`);
-    for (const c of compiles.slice(0, 8)) log(`  first dispatch ${(c.ms / 1000).toFixed(1).padStart(6)} s  ${c.key.length > 100 ? `${c.key.slice(0, 100)}...` : c.key}`);
-  } else {
-    await stageTimings(model, image);
+  if (values.cold && dtypes.length > 1) log(`cold start: one process's first move, with the first of --dtype ${values.dtype} (${dtype})`);
+  for (const d of values.cold ? [dtype] : (dtypes as WeightDtype[])) {
+    dtype = d;
+    log(`adapter: ${ctx.adapterInfo}; preset ${preset.name}; matmul weights ${dtype}; load average ${loadavg()[0]!.toFixed(2)}`);
+    ctx.pool.trim();
+    ctx.pool.resetPeak();
+    const model = new VideoWorldGo(preset).withWeightDtype(dtype);
+    const t0 = performance.now();
+    await model.load(ctx, randomWeights(model));
+    const weightsMiB = MiB(model.paramCount() * 4);
+    log(`weights: ${(model.paramCount() / 1e6).toFixed(1)} M params = ${weightsMiB.toFixed(0)} MiB, stand-ins generated on the host and uploaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const uploadS = (performance.now() - t0) / 1000;
+    await ctx.sync();
+    log(`GPU memory after loading: ${MiB(ctx.pool.getStats().inUse).toFixed(0)} MiB resident (peak while packing ${MiB(ctx.pool.getStats().peak).toFixed(0)} MiB)`);
+    const S = preset.imageSize;
+    const image = ctx.fromArray(new Float32Array(3 * S * S).map((_, i) => Math.sin(i) * 0.9), [1, 3, S, S]);
+    if (values.cold) {
+      const firstRuns = timeFirstDispatches();
+      // One battle attempt (encode, prefill, the generated tokens, decode), cold then warm.
+      const once = async () => {
+        const p0 = ctx.stats.pipelines;
+        const m0 = performance.now();
+        const r = await model.move(ctx, image, { sampling: { greedy: true } });
+        await r.nextImage.read();
+        r.nextImage.dispose();
+        return { s: (performance.now() - m0) / 1000, pipelines: ctx.stats.pipelines - p0, tokens: r.tokens.length };
+      };
+      const cold = await once();
+      const compiles = (await firstRuns.read()).sort((a, b) => b.ms - a.ms);
+      const warm = await once();
+      const compileS = compiles.reduce((a, c) => a + c.ms, 0) / 1000;
+      const row = { bench: 'model', preset: preset.name, dtype, stage: 'cold-start', compile_s: compileS, slowest_compiles: compiles.slice(0, 8), shader_cache: values['shader-cache'], upload_s: uploadS, first_move_s: cold.s, pipelines_compiled: cold.pipelines, warm_move_s: warm.s, tokens: cold.tokens, cold_total_s: uploadS + cold.s, loadavg: loadavg()[0], adapter: ctx.adapterInfo, date: new Date().toISOString() };
+      rows.push(row);
+      if (values.json) console.log(JSON.stringify(row));
+      log(`cold start (${values['shader-cache'] ? "Mesa's shader cache kept" : 'no shader cache'}): weights uploaded in ${uploadS.toFixed(1)} s; first move ${cold.s.toFixed(1)} s (${cold.pipelines} pipelines, their first dispatches ${compileS.toFixed(1)} s, ${cold.tokens} tokens); the same move warm ${warm.s.toFixed(1)} s; upload + first move ${(uploadS + cold.s).toFixed(1)} s`);
+      for (const c of compiles.slice(0, 8)) log(`  first dispatch ${(c.ms / 1000).toFixed(1).padStart(6)} s  ${c.key.length > 100 ? `${c.key.slice(0, 100)}...` : c.key}`);
+    } else {
+      await stageTimings(model, image);
+    }
+    image.dispose();
+    model.dispose();
   }
-  model.dispose();
   if (stages.has('ldm') && !values.cold) {
+    dtype = 'f32'; // the LDM has no f16 path yet
     const ldm = new LatentDynamicsModel(preset.ldm);
     await ldm.load(ctx, randomWeights(ldm));
     log(`LDM weights: ${(ldm.paramCount() / 1e6).toFixed(1)} M params = ${MiB(ldm.paramCount() * 4).toFixed(0)} MiB`);
