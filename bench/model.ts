@@ -157,6 +157,8 @@ try {
   for (const d of values.cold ? [dtype] : (dtypes as WeightDtype[])) {
     dtype = d;
     log(`adapter: ${ctx.adapterInfo}; preset ${preset.name}; matmul weights ${dtype}; load average ${loadavg()[0]!.toFixed(2)}`);
+    // The previous storage's buffers are freed by a submit, then destroyed: each peak is its own.
+    await ctx.sync();
     ctx.pool.trim();
     ctx.pool.resetPeak();
     const model = new VideoWorldGo(preset).withWeightDtype(dtype);

@@ -1,9 +1,8 @@
 // group_norm_stats: the statistics pass of GroupNorm. Each workgroup reduces one chunk of one
 // normalisation set to (count, mean, M2), M2 = sum (v - mean)^2: every invocation runs Welford's
 // update over its strided items, then the workgroup merges the invocations' triples with Chan's
-// formula. Both stay accurate for |mean| >> std, where E[x^2] - E[x]^2 would cancel. The merge is a
-// radix-16 tree (2 barriers for WG = 256): on lavapipe a barrier costs a switch through every
-// SIMD group of the workgroup, so a binary tree's 8 of them would cost more than the data.
+// formula (lib/wg_tree.wgsl's radix-16 tree). Both stay accurate for |mean| >> std, where
+// E[x^2] - E[x]^2 would cancel.
 //
 // A set is `rows` rows of `len` contiguous elements, `row_stride` apart, starting at
 //   b * batch_stride + t * frame_stride + g * rows * row_stride
@@ -33,9 +32,7 @@ override LANE_CHUNKS: bool = false;
 
 // #include "lib/group_chunk.wgsl"
 
-const RADIX: u32 = 16u;
-var<workgroup> part: array<vec3<f32>, WG>;
-var<workgroup> part2: array<vec3<f32>, 16>;
+alias WgItem = vec3<f32>;
 
 // Chan et al.: the (count, mean, M2) of the union of two disjoint sets.
 fn merge(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
@@ -44,6 +41,12 @@ fn merge(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
   let f = b.x / max(n, 1.0);
   return vec3(n, a.y + d * f, a.z + b.z + d * d * a.x * f);
 }
+
+fn wg_combine(a: vec3<f32>, b: vec3<f32>, op: u32) -> vec3<f32> {
+  return merge(a, b);
+}
+
+// #include "lib/wg_tree.wgsl"
 
 // (count, mean, M2) of one input item.
 fn item(i: u32) -> vec3<f32> {
@@ -76,21 +79,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     return;
   }
-  part[lid] = acc;
-  workgroupBarrier();
-  if (lid < WG / RADIX) {
-    var p = part[lid * RADIX];
-    for (var k = 1u; k < RADIX; k++) {
-      p = merge(p, part[lid * RADIX + k]);
-    }
-    part2[lid] = p;
-  }
-  workgroupBarrier();
+  let p = wg_reduce(acc, lid, 0u);
   if (lid == 0u) {
-    var p = part2[0];
-    for (var k = 1u; k < WG / RADIX; k++) {
-      p = merge(p, part2[k]);
-    }
     dst[3u * w] = p.x;
     dst[3u * w + 1u] = p.y;
     dst[3u * w + 2u] = p.z;
