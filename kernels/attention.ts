@@ -14,7 +14,7 @@
  * Numerics: online softmax in f32 (running max, sum and output per row, rescaled once per key
  * tile); nothing of size Lq x Lk is allocated (scratch: one K and one V tile per workgroup).
  * Prefill kernels (flashKernel picks): 'rows' (attention_rows.wgsl: invocations own 4 query
- * rows with all their head dims in registers, key rows are loaded once per 8-lane subgroup and
+ * rows, attention_rows_r1.wgsl one for queries of <= 32 rows, with all their head dims in registers, key rows are loaded once per 8-lane subgroup and
  * spread with subgroupBroadcast; needs HD <= 64, the 'subgroups' feature and subgroupMinSize >= 8;
  * far faster than 'tiled' on lavapipe (figures: bench/README.md, Design measurements: attention);
  * first compile per HD is slow, see the shader header) and 'tiled' (attention.wgsl: one row per
@@ -31,7 +31,7 @@ import { expectInt, expectTensor, outTensor } from './core/check.js';
 import { KernelArgError } from './core/errors.js';
 import type { GpuContext } from './core/context.js';
 import type { Tensor } from './core/tensor.js';
-import { attention as shader, attention_rows as rowsShader } from './wgsl.gen.js';
+import { attention as shader, attention_rows as rowsShader, attention_rows_r1 as rowsR1Shader } from './wgsl.gen.js';
 import { attentionDecode } from './attention_decode.js';
 import { matmul } from './matmul.js';
 import { softmax } from './softmax.js';
@@ -47,8 +47,15 @@ export function flashTiles(HD: number, Lq: number, maxWorkgroupBytes: number): {
   throw new KernelArgError('attention', 'q', `head dim ${HD} does not fit in ${maxWorkgroupBytes} bytes of workgroup memory`);
 }
 
-/** Query rows per 'rows' workgroup (8 invocations x R = 4 rows each, wgsl/attention_rows.wgsl). */
-const ROWS_PER_GROUP = 32;
+/**
+ * The 'rows' shader for Lq queries and its query rows per workgroup (8 invocations x R rows):
+ * attention_rows (R = 4) for long queries, attention_rows_r1 for up to one R = 4 workgroup's 32
+ * rows, where R = 4 would idle most of its rows and its first compile costs a cold start ~5x R = 1's
+ * (bench/README.md, Design measurements: attention).
+ */
+export function rowsVariant(Lq: number): { shader: typeof rowsShader; rowsPerGroup: number } {
+  return Lq <= 32 ? { shader: rowsR1Shader, rowsPerGroup: 8 } : { shader: rowsShader, rowsPerGroup: 32 };
+}
 
 /**
  * 'rows' (wgsl/attention_rows.wgsl) for HD <= 64 where the tuning table picks the CPU subgroup
@@ -89,13 +96,13 @@ export function attentionFlash(q: Tensor, k: Tensor, v: Tensor, o: AttentionOpti
     if (!unfusable) throw new KernelArgError('attention', 'knobs.attention', `'unfused' needs no mask, no causal mask, k/v of exactly Lk rows and scores within ${UNFUSED_MAX_BYTES} bytes`);
     return attentionUnfused(q, k, v, s, outTensor('attention', q, q.shape, 'f32', o.out));
   }
-  const rows = kernel === 'rows';
+  const rows = kernel === 'rows' ? rowsVariant(s.Lq) : null;
   const tiles = rows ? null : flashTiles(s.HD, s.Lq, ctx.limits.maxComputeWorkgroupStorageSize);
-  const groups = Math.ceil(s.Lq / (tiles ? tiles.BQ : ROWS_PER_GROUP));
+  const groups = Math.ceil(s.Lq / (tiles ? tiles.BQ : rows!.rowsPerGroup));
   const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
   if (s.NH > maxWg || s.B > maxWg || groups > maxWg) throw new KernelArgError('attention', 'q', `shape [${q.shape}] exceeds ${maxWg} workgroups per dimension`);
   const dst = outTensor('attention', q, q.shape, 'f32', o.out);
-  ctx.dispatch(rows ? rowsShader : shader, {
+  ctx.dispatch(rows ? rows.shader : shader, {
     overrides: tiles ? { HD: s.HD, ...tiles } : { HD: s.HD },
     bindings: { q, k, v, mask: o.mask ?? q, out: dst },
     params: { lq: s.Lq, lk: s.Lk, k_rows: s.kRows, nh: s.NH, scale: s.scale, causal: s.causal ? 1 : 0, has_mask: o.mask ? 1 : 0, mask_stride: o.mask?.shape[1] ?? 0 },

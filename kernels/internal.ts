@@ -12,7 +12,7 @@ export { bucketSize } from './core/pool.js';
 export { tableChunks } from './core/bindings.js';
 export { broadcastPlan } from './binary.js';
 export { convTolerance, CONV_TILE, CONV_TILE_SG, convTile } from './conv3d_causal.js';
-export { flashKernel, flashTiles } from './attention.js';
+export { flashKernel, flashTiles, rowsVariant } from './attention.js';
 export { decodeScratchBytes, DECODE_CHUNK } from './attention_decode.js';
 export { fsqPlan } from './fsq_round.js';
 export type { FsqPlan } from './fsq_round.js';

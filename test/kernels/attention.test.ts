@@ -2,7 +2,7 @@
 // and the attention cores of four goldens (surrounding projections/norms on the CPU in doubles).
 import test from 'ava';
 import { F32_MIN, KVCache, KernelArgError, attention, attentionDecode, attentionFlash, attentionRef, rope, ropeRef, ropeTable, ropeTableData, type GpuContext } from '../../kernels/index.js';
-import { flashKernel, withKnobs } from '../../kernels/internal.js';
+import { flashKernel, rowsVariant, withKnobs } from '../../kernels/internal.js';
 import { assertClose } from '../helpers/close.js';
 import { loadGolden } from '../helpers/golden.js';
 import { gpu, notExercised } from '../helpers/gpu.js';
@@ -26,6 +26,9 @@ const FLASH_CASES: Case[] = [
   { B: 2, NH: 1, Lq: 17, Lk: 7, HD: 512 },
   { B: 2, NH: 4, Lq: 7, Lk: 7, HD: 16, causal: true },
   { B: 1, NH: 3, Lq: 5, Lk: 33, HD: 8, scale: 0.7 },
+  // 'rows': 32 queries are attention_rows_r1's last, 33 attention_rows' first (R = 4, partly filled).
+  { B: 1, NH: 2, Lq: 32, Lk: 45, HD: 8, causal: true },
+  { B: 1, NH: 2, Lq: 33, Lk: 45, HD: 8, causal: true },
 ];
 
 /** Every prefill kernel the call can run: 'rows' where the device runs it for this head dim, 'tiled', and 'unfused' without masks. */
@@ -38,15 +41,17 @@ for (const c of FLASH_CASES) {
     const ref = attentionRef(d.qa, d.ka, d.va, c, { causal: c.causal, scale: c.scale });
     for (const kernel of kernelsFor(ctx, c.HD, !c.causal)) {
       const o = await withKnobs({ attention: kernel }, () => attentionFlash(d.q, d.k, d.v, { causal: c.causal, scale: c.scale })).read();
-      assertClose(t, o, ref, { atol: ATOL, shape: [c.B, c.NH, c.Lq, c.HD], name: `${t.title} (${kernel})` });
+      assertClose(t, o, ref, { atol: ATOL, shape: [c.B, c.NH, c.Lq, c.HD], name: `${t.title} (${kernel === 'rows' ? rowsVariant(c.Lq).shader.id : kernel})` });
     }
   });
 }
 
 test('attention flash: the rows kernel is chosen for HD <= 64 where the tuning table picks the CPU subgroup variants, refused beyond', async (t) => {
   const ctx = await gpu();
-  if (ctx.useCpuSubgroupVariants()) t.is(flashKernel(ctx, 64), 'rows');
-  else {
+  if (ctx.useCpuSubgroupVariants()) {
+    t.is(flashKernel(ctx, 64), 'rows');
+    t.deepEqual([1, 32, 33, 300].map((Lq) => rowsVariant(Lq).shader.id), ['attention_rows_r1', 'attention_rows_r1', 'attention_rows', 'attention_rows'], 'one query row per invocation up to 32 queries');
+  } else {
     t.is(flashKernel(ctx, 64), 'tiled');
     notExercised(t, 'attention_rows', `not picked on ${ctx.adapterClass} (${ctx.adapterInfo})`);
   }

@@ -1,9 +1,8 @@
 import test from 'ava';
 import { KernelArgError, MATMUL_ACTIVATIONS, PackedMatmulWeight, linear, matmul, matmulRef } from '../../kernels/index.js';
-import { PACK_PER_CALL_MIN_M, chooseMatmulTiles, choosePackedTile, chunkRows, withKnobs } from '../../kernels/internal.js';
+import { PACK_PER_CALL_MIN_M, bucketSize, chooseMatmulTiles, choosePackedTile, chunkRows, withKnobs } from '../../kernels/internal.js';
 import type { GpuContext, MatmulActivation, Tensor, WeightDtype } from '../../kernels/index.js';
 import { f16Round } from '../../kernels/core/ref_math.js';
-import { bucketSize } from '../../kernels/core/pool.js';
 import { assertClose } from '../helpers/close.js';
 import { gpu, notExercised } from '../helpers/gpu.js';
 import { Rng } from '../helpers/rng.js';
