@@ -201,4 +201,7 @@ test('softmaxCrossEntropy: bad inputs are named errors', async (t) => {
   err(() => softmaxCrossEntropy(logits, tg, { reduction: 'max' as never }), /reduction: expected 'mean' or 'sum', got max/);
   err(() => softmaxCrossEntropy(logits, tg, { ignoreIndex: 1.5 }), /ignoreIndex: expected an int32 integer, got 1.5/);
   err(() => withKnobs({ maxBindingBytes: 16 }, () => softmaxCrossEntropy(logits, tg)), /logits: rows of 5 logits cannot be bound in chunks: /);
+  const tall = ctx.tensor([2 ** 24 + 1, 1]); // unwritten: refused before anything reads it
+  err(() => softmaxCrossEntropy(tall, new Int32Array(2 ** 24 + 1)), /logits: 16777217 rows, at most 2\^24 = 16777216 in one call/);
+  tall.dispose();
 });
