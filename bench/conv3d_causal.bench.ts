@@ -76,7 +76,7 @@ function convCase(c: ConvCase): BenchCase {
       const w = ctx.fromArray(wv, c.w);
       const bias = ctx.fromArray(bv, [g.cout]);
       const out = ctx.tensor(c.twoD ? [g.b, g.cout, g.ho, g.wo] : [g.b, g.cout, g.t, g.ho, g.wo]);
-      const pw = c.prepack ? PackedConvWeight.pack(w, tile.rm) : w;
+      const pw = c.prepack ? PackedConvWeight.pack(w, { rm: tile.rm }) : w;
       return {
         run: () => void withKnobs({ convTile: tile }, () => (c.twoD ? conv2d(x, pw, { bias, out }) : causalConv3d(x, pw, { bias, out }))),
         check: () => spotCheck(out, xv, wv, g, bv),

@@ -156,7 +156,7 @@ try {
   if (values.cold && dtypes.length > 1) log(`cold start: one process's first move, with the first of --dtype ${values.dtype} (${dtype})`);
   for (const d of values.cold ? [dtype] : (dtypes as WeightDtype[])) {
     dtype = d;
-    log(`adapter: ${ctx.adapterInfo}; preset ${preset.name}; matmul weights ${dtype}; load average ${loadavg()[0]!.toFixed(2)}`);
+    log(`adapter: ${ctx.adapterInfo}; preset ${preset.name}; weights ${dtype}; load average ${loadavg()[0]!.toFixed(2)}`);
     // The previous storage's buffers are freed by a submit, then destroyed: each peak is its own.
     await ctx.sync();
     ctx.pool.trim();

@@ -28,8 +28,8 @@ import { type ConvTile, knobs } from './core/knobs.js';
 import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
-import type { Tensor } from './core/tensor.js';
-import { conv3d_causal as shader, conv3d_causal_sg as sgShader } from './wgsl.gen.js';
+import { type Tensor, type WeightDtype, checkWeightDtype } from './core/tensor.js';
+import { conv3d_causal as shader, conv3d_causal_f16 as f16Shader, conv3d_causal_sg as sgShader, conv3d_causal_sg_f16 as sgF16Shader } from './wgsl.gen.js';
 import { packBlocks, packedBlocksSize } from './pack.js';
 
 const ID = 'conv3d_causal';
@@ -82,7 +82,8 @@ const packRm = (cout: number, subgroup: boolean) => (subgroup && cout > CONV_TIL
  * Weights repacked once into the kernel's layout ([ceil(Cout/rm)][Cin*KT*KH*KW][rm], see the
  * shader), for layers run many times: a plain weight tensor is repacked on every call, which costs
  * about one weight read + write: much of a conv's time on small frames, little on large ones.
- * Holds a copy: re-pack after changing the source weights.
+ * Holds a copy: re-pack after changing the source weights. `dtype: 'f16'` stores the blocks as f16
+ * pairs (half the bytes; conv3d_causal_f16 / conv3d_causal_sg_f16 widen them, the math stays f32).
  * @example
  * const pw = PackedConvWeight.pack(w);  const y = conv2d(x, pw, { bias });  pw.dispose();
  */
@@ -92,14 +93,17 @@ export class PackedConvWeight {
     /** The source weight's shape ([Cout,Cin,KT,KH,KW] or [Cout,Cin,KH,KW]). */
     readonly shape: readonly number[],
     readonly rm: number,
+    /** Storage of the packed blocks: 'f32' or 'f16'. */
+    readonly dtype: WeightDtype,
   ) {}
 
-  /** Packs `weight` for blocks of `rm` output channels (default: what the kernel picks for its Cout). */
-  static pack(weight: Tensor, rm?: number): PackedConvWeight {
+  /** Packs `weight` for blocks of `rm` output channels (default: what the kernel picks for its Cout), stored as `dtype` (default 'f32'). */
+  static pack(weight: Tensor, o: { rm?: number; dtype?: WeightDtype } = {}): PackedConvWeight {
     expectTensor('PackedConvWeight', 'weight', weight, { dtype: 'f32', rank: [4, 5] });
-    rm ??= packRm(weight.shape[0]!, weight.ctx.useCpuSubgroupVariants());
+    const rm = o.rm ?? packRm(weight.shape[0]!, weight.ctx.useCpuSubgroupVariants());
     if (rm % 4 !== 0 || rm < 4) throw new KernelArgError('PackedConvWeight', 'rm', `${rm}: must be a positive multiple of 4`);
-    return new PackedConvWeight(packWeight(weight, rm), weight.shape, rm);
+    const dtype = checkWeightDtype('PackedConvWeight', o.dtype);
+    return new PackedConvWeight(packWeight(weight, rm, dtype === 'f16'), weight.shape, rm, dtype);
   }
 
   get ctx() {
@@ -113,11 +117,12 @@ export class PackedConvWeight {
 
 export type ConvWeight = Tensor | PackedConvWeight;
 
-/** The weight as column blocks of rm output channels: [ceil(Cout/rm)][Cin*KT*KH*KW][rm]. */
-function packWeight(weight: Tensor, rm: number): Tensor {
+/** The weight as column blocks of rm output channels: [ceil(Cout/rm)][Cin*KT*KH*KW][rm] (f16: halves in u32 pairs). */
+function packWeight(weight: Tensor, rm: number, f16 = false): Tensor {
   const [cout = 0] = weight.shape;
-  const blocks = { batch: 1, n: cout, k: weight.size / cout, r: rm, trans: true };
-  const packed = weight.ctx.tensor([packedBlocksSize(blocks)], 'f32', `${ID}.packedWeight`);
+  const blocks = { batch: 1, n: cout, k: weight.size / cout, r: rm, trans: true, f16 };
+  const size = packedBlocksSize(blocks);
+  const packed = f16 ? weight.ctx.tensor([size / 2], 'u32', `${ID}.packedWeight16`) : weight.ctx.tensor([size], 'f32', `${ID}.packedWeight`);
   packBlocks(weight.ctx, weight, packed, blocks);
   return packed;
 }
@@ -197,7 +202,7 @@ export function causalConv3d(x: Tensor, weight: ConvWeight, opts: CausalConv3dOp
   return convDispatch(k, x, weight, g, past, opts, opts.pastFrames);
 }
 
-/** Validates the epilogue and dispatches conv3d_causal(_sg) for a checked geometry (conv2d: T = KT = 1). */
+/** Validates the epilogue and dispatches conv3d_causal(_sg)(_f16) for a checked geometry (conv2d: T = KT = 1). */
 export function convDispatch(k: string, x: Tensor, weight: ConvWeight, g: ConvGeometry, past: number, o: ConvEpilogue, pastFrames: Tensor | undefined): Tensor<'f32'> {
   const rank5 = x.shape.length === 5;
   const outShape = rank5 ? [g.b, g.cout, g.t, g.ho, g.wo] : [g.b, g.cout, g.ho, g.wo];
@@ -227,7 +232,8 @@ export function convDispatch(k: string, x: Tensor, weight: ConvWeight, g: ConvGe
   };
   const packed = pw ? pw.packed : packWeight(wt, tile.rm);
   // Absent optional inputs bind x (read-only); the shader never reads them (has_* = 0, past = 0).
-  x.ctx.dispatch(tile.subgroup ? sgShader : shader, {
+  const f16 = pw?.dtype === 'f16';
+  x.ctx.dispatch(tile.subgroup ? (f16 ? sgF16Shader : sgShader) : f16 ? f16Shader : shader, {
     overrides: { WG: tile.wg, RM: tile.rm, RN: tile.rn, ACT: act === 'silu' ? 1 : 0, STREAM: past > 0 ? 1 : 0 },
     bindings: { x, past: pastFrames ?? x, w: packed, bias: o.bias ?? x, res: o.residual ?? x, out: dst },
     params,
@@ -255,7 +261,7 @@ export class CausalConv3dStream {
     readonly opts: Omit<CausalConv3dOptions, 'pastFrames' | 'out' | 'residual'> = {},
   ) {
     expectTensor('CausalConv3dStream', 'weight', weight, { dtype: 'f32', rank: 5 });
-    this.weight = PackedConvWeight.pack(weight, knobs().convTile?.rm);
+    this.weight = PackedConvWeight.pack(weight, { rm: knobs().convTile?.rm });
   }
 
   /** Frames held for the next chunk (0..KT-1). */

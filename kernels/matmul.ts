@@ -38,7 +38,7 @@ import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { type ContextLimits, type GpuContext, foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import { type PackedTile, bindingLimit, knobs } from './core/knobs.js';
-import { type Tensor, numel } from './core/tensor.js';
+import { type Tensor, type WeightDtype, checkWeightDtype, numel } from './core/tensor.js';
 import { erfRef } from './core/ref_math.js';
 import { packBlocks, paddedRows, transposePadded } from './pack.js';
 import { matmul as shader, matmul_gemv as gemvShader, matmul_gemv_f16 as gemvF16Shader, matmul_packed as packedShader, matmul_packed_f16 as packedF16Shader, matmul_packed_sg as packedSgShader, matmul_packed_sg_f16 as packedSgF16Shader, matmul_vec4 as vec4Shader } from './wgsl.gen.js';
@@ -144,7 +144,7 @@ export class PackedMatmulWeight {
   /** Packs b [..., K, N] (transB: [..., N, K]), stored as `dtype` (default 'f32'). */
   static pack(b: Tensor, o: { transB?: boolean; dtype?: WeightDtype } = {}): PackedMatmulWeight {
     expectTensor('PackedMatmulWeight', 'b', b, { dtype: 'f32' });
-    const dtype = checkDtype(o.dtype);
+    const dtype = checkWeightDtype('PackedMatmulWeight', o.dtype);
     if (b.shape.length < 2) throw new KernelArgError('PackedMatmulWeight', 'b', `rank ${b.shape.length} (shape ${fmt(b.shape)}), expected rank >= 2`);
     const [b0, b1] = b.shape.slice(-2) as [number, number];
     const [K, N] = o.transB ? [b1, b0] : [b0, b1];
@@ -168,7 +168,7 @@ export class PackedMatmulWeight {
     const [N, K] = shape;
     for (const d of shape) if (!Number.isInteger(d) || d < 1) throw new KernelArgError('PackedMatmulWeight', 'shape', `[${shape.join(',')}], expected a positive [N, K]`);
     if (weight.length !== N * K) throw new KernelArgError('PackedMatmulWeight', 'weight', `${weight.length} values, expected ${N} x ${K} = ${N * K}`);
-    const dtype = checkDtype(o.dtype);
+    const dtype = checkWeightDtype('PackedMatmulWeight', o.dtype);
     const packed = packB({ ctx, host: weight }, true, 1, N, K, bindingLimit(ctx.limits.maxStorageBufferBindingSize), dtype === 'f16');
     return new PackedMatmulWeight(packed, [K, N], dtype);
   }
@@ -182,15 +182,6 @@ export class PackedMatmulWeight {
   }
 }
 
-/** Storages of a PackedMatmulWeight (and of the model weights that use it). */
-export const WEIGHT_DTYPES = ['f32', 'f16'] as const;
-export type WeightDtype = (typeof WEIGHT_DTYPES)[number];
-export const isWeightDtype = (d: unknown): d is WeightDtype => (WEIGHT_DTYPES as readonly unknown[]).includes(d);
-
-function checkDtype(d: WeightDtype | undefined): WeightDtype {
-  if (d !== undefined && !isWeightDtype(d)) throw new KernelArgError('PackedMatmulWeight', 'dtype', `'${String(d)}' is not one of ${WEIGHT_DTYPES.join(', ')}`);
-  return d ?? 'f32';
-}
 
 /** Column-block chunks [blk0, blocks) of a packed B so each binding fits maxBytes (unbatched only). */
 function packedChunks(ctx: Tensor['ctx'], N: number, K: number, batch: number, maxBytes: number, f16: boolean, alignMul = 1): [number, number][] {

@@ -13,7 +13,8 @@
 // past: array<f32>  [B, Cin, past, H, W]  (any read-only buffer when past = 0)
 // w:    array<vec4<f32>>  packed [ceil(Cout/RM), Cin, KT, KH, KW, RM]: channel co = blk*RM + i of
 //       row k at (blk*K + k)*RM + i, so one workgroup's RM weights of a k are R4 vec4 loads;
-//       channels past Cout repeat the last one (their results are dropped); made by pack_blocks.
+//       channels past Cout repeat the last one (their results are dropped); made by pack_blocks
+//       (conv3d_causal_f16: the same blocks as f16 pairs, pack_blocks_f16).
 // bias: array<f32>  [Cout]                 (read only when has_bias = 1)
 // res:  array<f32>  [B, Cout, T, HO, WO]   (read only when has_res = 1)
 // out:  array<f32>  [B, Cout, T, HO, WO]
@@ -30,19 +31,6 @@
 // Dispatch: (ceil(HO*WO / (WG*RN)), ceil(Cout / RM), B*T).
 
 // #include "lib/grid.wgsl"
+// #include "lib/conv_w_f32.wgsl"
 // #include "lib/conv3d_body.wgsl"
-
-// Every lane loads its own weights: nothing is spread.
-fn weights_of(wk: u32, lane: u32) -> array<vec4<f32>, 8> {
-  return array<vec4<f32>, 8>();
-}
-
-fn weight4(wl: array<vec4<f32>, 8>, wk: u32, i4: u32) -> vec4<f32> {
-  return w[wk + i4];
-}
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-  conv_main(wid, nwg, lid, 0u);
-}
+// #include "lib/conv3d_lane.wgsl"

@@ -11,19 +11,6 @@
 enable subgroups;
 // #include "lib/spread8.wgsl"
 // #include "lib/grid.wgsl"
+// #include "lib/conv_w_f32.wgsl"
 // #include "lib/conv3d_body.wgsl"
-
-// Lane L < 8 loads weight vec4 L of the step; every lane gets all 8.
-fn weights_of(wk: u32, lane: u32) -> array<vec4<f32>, 8> {
-  return spread8(w[wk + lane]);
-}
-
-fn weight4(wl: array<vec4<f32>, 8>, wk: u32, i4: u32) -> vec4<f32> {
-  return wl[i4];
-}
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(subgroup_invocation_id) sid: u32, @builtin(local_invocation_index) lid: u32) {
-  conv_main(wid, nwg, lid, sid % 8u);
-}
+// #include "lib/conv3d_sg.wgsl"

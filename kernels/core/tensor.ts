@@ -5,6 +5,17 @@ export type DType = 'f32' | 'i32' | 'u32';
 export type TypedArrayOf<D extends DType> = D extends 'f32' ? Float32Array : D extends 'i32' ? Int32Array : Uint32Array;
 export const DTYPES: readonly DType[] = ['f32', 'i32', 'u32'];
 
+/** Storages of a packed weight (PackedMatmulWeight, PackedConvWeight) and of the models' weights. */
+export const WEIGHT_DTYPES = ['f32', 'f16'] as const;
+export type WeightDtype = (typeof WEIGHT_DTYPES)[number];
+export const isWeightDtype = (d: unknown): d is WeightDtype => (WEIGHT_DTYPES as readonly unknown[]).includes(d);
+
+/** A weight storage option checked for `kernel` (default 'f32'). */
+export function checkWeightDtype(kernel: string, d: WeightDtype | undefined): WeightDtype {
+  if (d !== undefined && !isWeightDtype(d)) throw new KernelArgError(kernel, 'dtype', `'${String(d)}' is not one of ${WEIGHT_DTYPES.join(', ')}`);
+  return d ?? 'f32';
+}
+
 /** The number of elements of a shape (1 for []). */
 export function numel(shape: readonly number[]): number {
   let n = 1;

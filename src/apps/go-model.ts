@@ -39,7 +39,7 @@ export interface LoadedGoModel {
 export async function loadGoModel(ctx: GpuContext, o: GoModelOptions = {}): Promise<LoadedGoModel> {
   const files = o.weights?.filter(Boolean) ?? [];
   const dtype = o.dtype ?? 'f32';
-  const stored = dtype === 'f16' ? '; matmul weights stored as f16' : '';
+  const stored = dtype === 'f16' ? '; weights stored as f16' : '';
   let presetName = o.preset;
   if (presetName !== undefined && !(presetName in PRESETS)) throw new Error(`unknown preset '${presetName}' (one of ${Object.keys(PRESETS).join(', ')})`);
   if (!files.length && (presetName ?? 'micro') === 'micro') {

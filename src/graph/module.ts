@@ -76,9 +76,9 @@ export class Module {
 
   /**
    * Storage of the weights the inference kernels pack (nn.Linear layers and the output projection,
-   * PackedMatmulWeight) and of the transformer's embedding table (F16Table): 'f16' halves their GPU
-   * memory and a decode step's weight reads; the math stays f32. Set it before load(); training
-   * keeps plain f32 weights.
+   * PackedMatmulWeight; convolutions, PackedConvWeight) and of the transformer's embedding table
+   * (F16Table): 'f16' halves their GPU memory and a decode step's weight reads; the math stays
+   * f32. Set it before load(); training keeps plain f32 weights.
    */
   weightDtype: WeightDtype = 'f32';
 

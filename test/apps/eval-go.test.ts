@@ -106,7 +106,7 @@ test('modelMove: a move into the mover\'s own single-point eye is a failed try u
   t.deepEqual(refused.reasons, ['try 1: J3 fills its own eye']);
 });
 
-test('the micro model with f16 matmul weights (--dtype f16) plays the same move with the same pass probability', async (t) => {
+test('the micro model with f16 weights (matmuls, convs, embedding) (--dtype f16) plays the same move with the same pass probability', async (t) => {
   const { ctx, loadGoModel, modelMove, GoGame } = await goKit();
   const game = new GoGame();
   for (const m of [{ row: 2, col: 2 }, { row: 6, col: 6 }, { row: 4, col: 4 }]) game.play(m);
@@ -114,7 +114,7 @@ test('the micro model with f16 matmul weights (--dtype f16) plays the same move 
   for (const dtype of ['f32', 'f16'] as const) {
     const loaded = await loadGoModel(ctx, { dtype });
     t.is(loaded.model.transformer.weightDtype, dtype);
-    if (dtype === 'f16') t.regex(loaded.weightsLabel, /matmul weights stored as f16/);
+    if (dtype === 'f16') t.regex(loaded.weightsLabel, /weights stored as f16/);
     const r = await modelMove(ctx, loaded.model, game, { passAt: 1 });
     moves.push({ gtp: r.gtp, p: r.unchangedProbability! });
     loaded.model.dispose();

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { CausalConv3dStream, KernelArgError, PackedConvWeight, causalConv3d, causalConv3dGeometry, conv2d, convRef, depthToSpace2x, resampleRef, upsampleNearest2x } from '../../kernels/index.js';
-import { convTile, convTolerance } from '../../kernels/internal.js';
+import { CONV_TILE_SG, convTile, convTolerance } from '../../kernels/internal.js';
+import { f16Round } from '../../kernels/core/ref_math.js';
 import type { GpuContext, Tensor } from '../../kernels/index.js';
 import { type ConvTile, withKnobs } from '../../kernels/internal.js';
 import { assertClose } from '../helpers/close.js';
@@ -196,7 +197,7 @@ test('PackedConvWeight: prepacked weights give the same bits as per-call packing
     const a = await conv(x, w).read();
     const pw = PackedConvWeight.pack(w);
     const b = await conv(x, pw).read();
-    const c = await withKnobs({ convTile: { wg: 8, rm: 4, rn: 3 } }, () => conv(x, PackedConvWeight.pack(w, 4))).read();
+    const c = await withKnobs({ convTile: { wg: 8, rm: 4, rn: 3 } }, () => conv(x, PackedConvWeight.pack(w, { rm: 4 }))).read();
     t.deepEqual([...b], [...a]);
     // A different tile (another pipeline) sums in the same order, but WGSL does not promise the
     // same fusion of a * b + c across pipelines: a few ulps of the largest output.
@@ -206,6 +207,30 @@ test('PackedConvWeight: prepacked weights give the same bits as per-call packing
     pw.dispose();
     t.throws(() => conv(x, pw), { instanceOf: KernelArgError, message: /weight: the packed weight was disposed/ });
   }
+});
+
+test('PackedConvWeight f16 (conv3d_causal_f16, conv3d_causal_sg_f16): the f32 result for the f16-rounded weights', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  // 13 output channels: the per-lane variant; 40: the subgroup one where the device runs it.
+  for (const [xs, ws] of [[[1, 5, 3, 6, 7], [13, 5, 3, 3, 3]], [[2, 6, 2, 9, 10], [40, 6, 3, 3, 3]], [[2, 6, 9, 10], [3, 6, 3, 3]]]) {
+    const x = ctx.fromArray(rng.array(numel(xs!)), xs!);
+    const wv = rng.array(numel(ws!)).map((v, i) => v * 2 ** ((i % 5) - 2));
+    const conv = xs!.length === 5 ? causalConv3d : conv2d;
+    const w16 = PackedConvWeight.pack(ctx.fromArray(wv, ws!), { dtype: 'f16' });
+    const wr = PackedConvWeight.pack(ctx.fromArray(wv.map(f16Round), ws!));
+    t.is(w16.dtype, 'f16');
+    t.is(w16.packed.byteLength, wr.packed.byteLength / 2, 'half the bytes');
+    const variant = w16.rm === CONV_TILE_SG.rm ? 'conv3d_causal_sg_f16' : 'conv3d_causal_f16';
+    const ref = await conv(x, wr).read();
+    const got = await conv(x, w16).read();
+    // Same summation order as the f32 pipeline; only FMA fusion may differ between the two.
+    const scale = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    t.true(got.every((v, i) => Math.abs(v - ref[i]!) <= 1e-6 * scale), `${variant} [${ws}]`);
+    for (const p of [w16, wr]) p.dispose();
+  }
+  if (!ctx.useCpuSubgroupVariants()) notExercised(t, 'conv3d_causal_sg_f16', `no CPU subgroup variants on ${ctx.adapterInfo}`);
+  t.throws(() => PackedConvWeight.pack(ctx.zeros([4, 1, 3, 3]), { dtype: 'bf16' as never }), { instanceOf: KernelArgError, message: /^PackedConvWeight: dtype: 'bf16' is not one of f32, f16/ });
 });
 
 test('conv3d_causal_sg agrees with conv3d_causal; a subgroup tile needs rm 32', async (t) => {

@@ -1,6 +1,7 @@
-// The body of conv3d_causal and conv3d_causal_sg (see conv3d_causal.wgsl for the math, layouts and
-// blocking): overrides, Params, bindings and conv_main. The including shader
-// defines how a (ci, tap) step gets its R4 weight vec4s:
+// The body of conv3d_causal and its variants (see conv3d_causal.wgsl for the math, layouts and
+// blocking): overrides, Params, bindings and conv_main. The including shader binds the packed
+// weights (lib/conv_w_f32.wgsl or lib/conv_w_f16.wgsl: `fn wvec(i: u32) -> vec4<f32>`) and
+// defines how a (ci, tap) step gets its R4 weight vec4s (lib/conv3d_lane.wgsl, lib/conv3d_sg.wgsl):
 //   fn weights_of(wk: u32, lane: u32) -> array<vec4<f32>, 8>   what the subgroup holds for step wk
 //   fn weight4(wl: array<vec4<f32>, 8>, wk: u32, i4: u32) -> vec4<f32>   channels 4 i4 .. 4 i4 + 3
 // and its entry point calls conv_main.
@@ -36,7 +37,6 @@ struct Params {
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> past: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read> res: array<f32>;
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;

@@ -33,7 +33,7 @@ abstract class PackedConv extends Module {
     this.packed?.dispose();
     this.packed = null;
     if (this.training) return;
-    this.packed = PackedConvWeight.pack(this.weight.t);
+    this.packed = PackedConvWeight.pack(this.weight.t, { dtype: this.weightDtype });
     this.weight.tensor?.dispose();
     this.weight.tensor = null;
   }
