@@ -27,7 +27,8 @@
 //     PackedConvWeight 11.2 ms (6.7 GFLOP/s): the weights (9.4 MB) dominate at this size.
 import { PackedConvWeight, matmul, causalConv3d, causalConv3dGeometry, conv2d, conv2dGeometry, convRef, depthToSpace2x, resampleRef, upsampleNearest2x } from '../kernels/index.js';
 import { convTile } from '../kernels/internal.js';
-import type { ConvGeometry, GpuContext, Tensor } from '../kernels/index.js';
+import type { ConvGeometry, GpuContext, Tensor, WeightDtype } from '../kernels/index.js';
+import { f16Round } from '../kernels/core/ref_math.js';
 import { type ConvTile, withKnobs } from '../kernels/internal.js';
 import { type BenchCase, pattern } from './harness.js';
 
@@ -56,6 +57,8 @@ interface ConvCase {
   tile?: ConvTile;
   /** Pack the weights once in setup (PackedConvWeight) instead of on every call. */
   prepack?: boolean;
+  /** The prepacked weights' storage (default f32). */
+  dtype?: WeightDtype;
 }
 
 function convCase(c: ConvCase): BenchCase {
@@ -63,7 +66,7 @@ function convCase(c: ConvCase): BenchCase {
   const k = g.cin * g.kt * g.kh * g.kw;
   return {
     kernel: 'conv3d_causal',
-    impl: c.tile ? `ours ${c.tile.wg}/${c.tile.rm}x${c.tile.rn}${c.tile.subgroup ? ' sg' : ''}` : c.prepack ? 'ours prepacked' : 'ours',
+    impl: c.tile ? `ours ${c.tile.wg}/${c.tile.rm}x${c.tile.rn}${c.tile.subgroup ? ' sg' : ''}` : c.prepack ? `ours prepacked${c.dtype === 'f16' ? ' f16' : ''}` : 'ours',
     shape: c.shape,
     flops: 2 * g.cout * k * g.b * g.t * g.ho * g.wo,
     quick: c.quick ?? false,
@@ -76,10 +79,11 @@ function convCase(c: ConvCase): BenchCase {
       const w = ctx.fromArray(wv, c.w);
       const bias = ctx.fromArray(bv, [g.cout]);
       const out = ctx.tensor(c.twoD ? [g.b, g.cout, g.ho, g.wo] : [g.b, g.cout, g.t, g.ho, g.wo]);
-      const pw = c.prepack ? PackedConvWeight.pack(w, { rm: tile.rm }) : w;
+      const pw = c.prepack ? PackedConvWeight.pack(w, { rm: tile.rm, dtype: c.dtype }) : w;
       return {
         run: () => void withKnobs({ convTile: tile }, () => (c.twoD ? conv2d(x, pw, { bias, out }) : causalConv3d(x, pw, { bias, out }))),
-        check: () => spotCheck(out, xv, wv, g, bv),
+        // f16 storage: checked against the reference on the f16-rounded weights.
+        check: () => spotCheck(out, xv, c.dtype === 'f16' ? wv.map(f16Round) : wv, g, bv),
         dispose: () => (x.dispose(), w.dispose(), bias.dispose(), out.dispose(), pw !== w && pw.dispose()),
         note: `tile ${tile.wg}/${tile.rm}x${tile.rn}${tile.subgroup ? ', conv3d_causal_sg' : ''}`,
       };
@@ -114,6 +118,9 @@ export const cases: BenchCase[] = [
   // The tokenizer's 512-channel convs at 4x4: weights (9.4 MB) outweigh the activations, so the
   // per-call repack shows; the model should pass PackedConvWeight.
   ...[false, true].map((prepack) => convCase({ shape: 'x[1,512,4,4] w[512,512,3,3] 2d', x: [1, 512, 4, 4], w: [512, 512, 3, 3], twoD: true, prepack, quick: true })),
+  // f16 weight storage (--dtype f16): half the weight bytes, the same FMAs.
+  convCase({ shape: 'x[1,512,4,4] w[512,512,3,3] 2d', x: [1, 512, 4, 4], w: [512, 512, 3, 3], twoD: true, prepack: true, dtype: 'f16', quick: true }),
+  ...(['f32', 'f16'] as const).map((dtype) => convCase({ shape: 'x[1,128,64,64] w[128,128,3,3] 2d', x: [1, 128, 64, 64], w: [128, 128, 3, 3], twoD: true, prepack: true, dtype })),
   // Our matmul on the headline conv's GEMM (M = Cout, K = Cin*27, N = T*H*W): what the implicit
   // GEMM is compared with (it also gathers its B operand through the padding predicate).
   {
