@@ -42,7 +42,7 @@ Usage:
       file's inputs on the WebGPU adapter and compares with its outputs. Prints per-output errors
       on stderr and one JSON line last on stdout:
       {"case","max_abs_err","max_rel_err","indices_equal","pass","tolerance","dtype"}. Exit 0 only on pass.
-      --dtype f16 packs the matmul weights as f16 (f32 math): then every float output passes at
+      --dtype f16 packs the weights as f16 (f32 math; default f32 here): then every float output passes at
       max_rel_err <= 5e-3 and integer outputs at <= 1% mismatched (--tolerance: absolute instead).
       Backward files (golden/grad/*, metadata kind "backward") run the module in training mode on
       an autograd tape, backpropagate the stored incoming gradient and compare every input and

@@ -24,7 +24,7 @@ import { UsageError } from './usage-error.js';
 
 export const GO_PLAY_HELP = `  videoworld move [--moves "D6 E5 ..."] [--preset micro|tiny|go] [--weights F[,F]] [--seed N]
                   [--tries N] [--out DIR] [--reader grid|upstream] [--rules standard|upstream]
-                  [--dtype f32|f16]
+                  [--dtype f16|f32]
       One model move for the position the moves reach (Black first; GTP points A1..J9 without I,
       or pass; default: the empty board). Writes input.png (the 256x256 render) and generated.png
       (the model's next board) into --out (default: a new temp dir). Progress on stderr; one JSON
@@ -45,8 +45,8 @@ export const GO_PLAY_HELP = `  videoworld move [--moves "D6 E5 ..."] [--preset m
       captures exactly them; a move into the model's own single-point eye is a failed try);
       upstream is the battle loop's morphology (one new stone). --rules standard
       (default: no suicide, positional superko) or upstream (suicide allowed, no ko).
-      --dtype f16 stores the packed matmul weights (linear layers, output projection) as f16:
-      half their GPU memory, f32 math; default f32.
+      --dtype f16 (default) stores the packed weights (linear layers, output projection,
+      convolutions, embedding table) as f16: half their GPU memory, f32 math; f32 keeps them f32.
 `;
 
 /** Bad user input (a move list, a missing weights file): the message is printed, exit 1. */
@@ -110,7 +110,7 @@ function commonOptions(v: Record<string, string | undefined>): CommonOptions {
     out: v.out,
     reader: oneOf(v.reader, 'reader', ['grid', 'upstream'], 'grid'),
     rules: oneOf(v.rules, 'rules', ['standard', 'upstream'], 'standard'),
-    dtype: oneOf(v.dtype, 'dtype', ['f32', 'f16'], 'f32'),
+    dtype: oneOf(v.dtype, 'dtype', ['f16', 'f32'], 'f16'),
   };
 }
 

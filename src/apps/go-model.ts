@@ -22,7 +22,10 @@ export interface GoModelOptions {
   preset?: string;
   /** Checkpoint files: a micro safetensors file, or upstream's go_fsq.pth / go_battle.pth (or converted). */
   weights?: string[];
-  /** Storage of the packed matmul weights (Module.weightDtype): 'f32' (default) or 'f16' (half the memory, f32 math). */
+  /**
+   * Storage of the packed weights (Module.weightDtype): 'f16' (default: half the memory, f32 math;
+   * `videoworld verify --dtype f16` passes every golden) or 'f32'.
+   */
   dtype?: WeightDtype;
   onProgress?: (done: number, total: number) => void;
 }
@@ -38,8 +41,8 @@ export interface LoadedGoModel {
 
 export async function loadGoModel(ctx: GpuContext, o: GoModelOptions = {}): Promise<LoadedGoModel> {
   const files = o.weights?.filter(Boolean) ?? [];
-  const dtype = o.dtype ?? 'f32';
-  const stored = dtype === 'f16' ? '; weights stored as f16' : '';
+  const dtype = o.dtype ?? 'f16';
+  const stored = `; weights stored as ${dtype}`;
   let presetName = o.preset;
   if (presetName !== undefined && !(presetName in PRESETS)) throw new Error(`unknown preset '${presetName}' (one of ${Object.keys(PRESETS).join(', ')})`);
   if (!files.length && (presetName ?? 'micro') === 'micro') {
