@@ -1,4 +1,4 @@
-// npm run bench:model [-- --preset go|tiny] [--stages encode,decode,ldm,prefill,decode-token,move] [--dtype f32,f16] [--json]
+// npm run bench:model [-- --preset go|tiny] [--stages encode,decode,ldm,prefill,decode-token,move] [--dtype f32,f16] [--weights F | --write-weights F] [--json]
 // npm run bench:model -- --cold [--preset go|tiny] [--shader-cache]: a fresh process's first move
 // after the weight upload (Mesa's on-disk shader cache off, so every pipeline compiles, as on a
 // fresh machine; --shader-cache keeps it: a later launch on the same machine), then the same move warm.
@@ -9,7 +9,9 @@
 // Weights are deterministic stand-ins (hinit-v1): timings do not depend on their values.
 // `move` is one whole battle attempt (encode, prefill, the generated tokens, image decode). With
 // --preset go each stage is also given as a ratio to upstream PyTorch on this machine type
-// (UPSTREAM_MS); --dtype takes a list and runs each storage in turn.
+// (UPSTREAM_MS); --dtype takes a list and runs each storage in turn. --write-weights F saves the
+// stand-ins as an f16 safetensors file; --weights F loads that file instead of generating them,
+// so the upload is a checkpoint's (cold start from safetensors).
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,10 +21,24 @@ import { LatentDynamicsModel } from '../src/models/videoworld/ldm.js';
 import { PRESETS } from '../src/models/videoworld/presets.js';
 import { VideoWorldGo, randomWeights } from '../src/models/videoworld/videoworld.js';
 import { createNodeContext } from '../src/node.js';
+import { loadGoModel } from '../src/apps/go-model.js';
+import { writeSafetensorsStream } from '../src/io/file-node.js';
+import { floatToHalf } from '../src/io/safetensors.js';
 import { type Tensor, type WeightDtype, isWeightDtype } from '../kernels/index.js';
 import { passDurationsMs } from './harness.js';
 
-const { values } = parseArgs({ options: { preset: { type: 'string', default: 'tiny' }, stages: { type: 'string', default: 'encode,decode,prefill,decode-token,move,ldm' }, json: { type: 'boolean', default: false }, cold: { type: 'boolean', default: false }, 'shader-cache': { type: 'boolean', default: false }, dtype: { type: 'string', default: 'f32,f16' } } });
+const { values } = parseArgs({
+  options: {
+    preset: { type: 'string', default: 'tiny' },
+    stages: { type: 'string', default: 'encode,decode,prefill,decode-token,move,ldm' },
+    json: { type: 'boolean', default: false },
+    cold: { type: 'boolean', default: false },
+    'shader-cache': { type: 'boolean', default: false },
+    dtype: { type: 'string', default: 'f32,f16' },
+    weights: { type: 'string' },
+    'write-weights': { type: 'string' },
+  },
+});
 const preset = PRESETS[values.preset as 'go' | 'tiny'];
 if (!preset) throw new Error(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`);
 const dtypes = values.dtype!.split(',');
@@ -152,6 +168,17 @@ async function stageTimings(model: VideoWorldGo, image: Tensor): Promise<void> {
   }, 1, move);
 }
 
+if (values['write-weights']) {
+  // The stand-ins in f16, tensor by tensor (the file never sits whole in memory).
+  const model = new VideoWorldGo(preset);
+  const src = randomWeights(model);
+  const specs = [...model.namedParams()].map((p) => ({ name: p.key, dtype: 'F16' as const, shape: [...p.shape] }));
+  await writeSafetensorsStream(values['write-weights'], specs, async (t) => Uint16Array.from(await src.f32(t.name), floatToHalf), { metadata: { note: `bench:model stand-ins (hinit-v1), preset ${preset.name}` } });
+  log(`wrote ${specs.length} stand-in tensors (f16) to ${values['write-weights']}`);
+  ctx.destroy();
+  process.exit(0);
+}
+
 try {
   if (values.cold && dtypes.length > 1) log(`cold start: one process's first move, with the first of --dtype ${values.dtype} (${dtype})`);
   for (const d of values.cold ? [dtype] : (dtypes as WeightDtype[])) {
@@ -161,11 +188,12 @@ try {
     await ctx.sync();
     ctx.pool.trim();
     ctx.pool.resetPeak();
-    const model = new VideoWorldGo(preset).withWeightDtype(dtype);
     const t0 = performance.now();
-    await model.load(ctx, randomWeights(model));
+    const model = values.weights ? (await loadGoModel(ctx, { preset: preset.name, weights: [values.weights], dtype })).model : new VideoWorldGo(preset).withWeightDtype(dtype);
+    if (!values.weights) await model.load(ctx, randomWeights(model));
     const weightsMiB = MiB(model.paramCount() * 4);
-    log(`weights: ${(model.paramCount() / 1e6).toFixed(1)} M params = ${weightsMiB.toFixed(0)} MiB, stand-ins generated on the host and uploaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const how = values.weights ? `read from ${values.weights}` : 'stand-ins generated on the host';
+    log(`weights: ${(model.paramCount() / 1e6).toFixed(1)} M params = ${weightsMiB.toFixed(0)} MiB, ${how} and uploaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const uploadS = (performance.now() - t0) / 1000;
     await ctx.sync();
     log(`GPU memory after loading: ${MiB(ctx.pool.getStats().inUse).toFixed(0)} MiB resident (peak while packing ${MiB(ctx.pool.getStats().peak).toFixed(0)} MiB)`);
