@@ -1,5 +1,5 @@
 // npm run bench:model [-- --preset go|tiny] [--stages encode,decode,ldm,prefill,decode-token,move] [--dtype f32,f16] [--weights F | --write-weights F] [--json]
-// npm run bench:model -- --cold [--preset go|tiny] [--shader-cache]: a fresh process's first move
+// npm run bench:model -- --cold [--preset go|tiny] [--dtype f16|f32] [--shader-cache]: a fresh process's first move
 // after the weight upload (Mesa's on-disk shader cache off, so every pipeline compiles, as on a
 // fresh machine; --shader-cache keeps it: a later launch on the same machine), then the same move warm.
 // End-to-end stage timings of the VideoWorld Go model on the adapter, with peak GPU memory per
@@ -23,7 +23,7 @@ import { VideoWorldGo, randomWeights } from '../src/models/videoworld/videoworld
 import { createNodeContext } from '../src/node.js';
 import { loadGoModel } from '../src/apps/go-model.js';
 import { writeSafetensorsStream } from '../src/io/file-node.js';
-import { floatToHalf } from '../src/io/safetensors.js';
+import { toHalves } from '../src/io/safetensors.js';
 import { type Tensor, type WeightDtype, isWeightDtype } from '../kernels/index.js';
 import { passDurationsMs } from './harness.js';
 
@@ -34,14 +34,15 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     cold: { type: 'boolean', default: false },
     'shader-cache': { type: 'boolean', default: false },
-    dtype: { type: 'string', default: 'f32,f16' },
+    dtype: { type: 'string' },
     weights: { type: 'string' },
     'write-weights': { type: 'string' },
   },
 });
 const preset = PRESETS[values.preset as 'go' | 'tiny'];
 if (!preset) throw new Error(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`);
-const dtypes = values.dtype!.split(',');
+// Default: both storages; a cold start is one process's first move, in f16 (the apps' default).
+const dtypes = values.dtype?.split(',') ?? (values.cold ? ['f16'] : ['f32', 'f16']);
 for (const d of dtypes) if (!isWeightDtype(d)) throw new Error(`--dtype must be f32, f16 or a list of them (f32,f16), got '${d}'`);
 let dtype: WeightDtype = dtypes[0] as WeightDtype;
 const stages = new Set(values.stages!.split(','));
@@ -173,7 +174,7 @@ if (values['write-weights']) {
   const model = new VideoWorldGo(preset);
   const src = randomWeights(model);
   const specs = [...model.namedParams()].map((p) => ({ name: p.key, dtype: 'F16' as const, shape: [...p.shape] }));
-  await writeSafetensorsStream(values['write-weights'], specs, async (t) => Uint16Array.from(await src.f32(t.name), floatToHalf), { metadata: { note: `bench:model stand-ins (hinit-v1), preset ${preset.name}` } });
+  await writeSafetensorsStream(values['write-weights'], specs, async (t) => toHalves(await src.f32(t.name)), { metadata: { note: `bench:model stand-ins (hinit-v1), preset ${preset.name}` } });
   log(`wrote ${specs.length} stand-in tensors (f16) to ${values['write-weights']}`);
   ctx.destroy();
   process.exit(0);
@@ -226,7 +227,7 @@ try {
     model.dispose();
   }
   if (stages.has('ldm') && !values.cold) {
-    dtype = 'f32'; // the LDM has no f16 path yet
+    dtype = 'f32'; // the LDM stage is measured with f32 weights
     const ldm = new LatentDynamicsModel(preset.ldm);
     await ldm.load(ctx, randomWeights(ldm));
     log(`LDM weights: ${(ldm.paramCount() / 1e6).toFixed(1)} M params = ${MiB(ldm.paramCount() * 4).toFixed(0)} MiB`);

@@ -14,8 +14,8 @@
  * Numerics: online softmax in f32 (running max, sum and output per row, rescaled once per key
  * tile); nothing of size Lq x Lk is allocated (scratch: one K and one V tile per workgroup).
  * Prefill kernels (flashKernel picks): 'rows' (attention_rows.wgsl: invocations own 4 query
- * rows, attention_rows_r1.wgsl one for queries of <= 32 rows, with all their head dims in registers, key rows are loaded once per 8-lane subgroup and
- * spread with subgroupBroadcast; needs HD <= 64, the 'subgroups' feature and subgroupMinSize >= 8;
+ * rows, attention_rows_r1.wgsl one for queries of <= 32 rows, with all their head dims in
+ * registers; key rows are loaded once per 8-lane subgroup and spread with subgroupBroadcast; needs HD <= 64, the 'subgroups' feature and subgroupMinSize >= 8;
  * far faster than 'tiled' on lavapipe (figures: bench/README.md, Design measurements: attention);
  * first compile per HD is slow, see the shader header) and 'tiled' (attention.wgsl: one row per
  * invocation, K/V tiles in workgroup memory, HD split in 64-dim slices, so HD = 512 works); on CPU
@@ -49,9 +49,9 @@ export function flashTiles(HD: number, Lq: number, maxWorkgroupBytes: number): {
 
 /**
  * The 'rows' shader for Lq queries and its query rows per workgroup (8 invocations x R rows):
- * attention_rows (R = 4) for long queries, attention_rows_r1 for up to one R = 4 workgroup's 32
- * rows, where R = 4 would idle most of its rows and its first compile costs a cold start ~5x R = 1's
- * (bench/README.md, Design measurements: attention).
+ * attention_rows (R = 4) for long queries, attention_rows_r1 for up to 32 (one R = 4 workgroup's
+ * worth): R = 4's first compile costs a cold start ~5x R = 1's, and R = 1 spreads a short query
+ * over 4 workgroups instead of 1 (bench/README.md, Design measurements: attention).
  */
 export function rowsVariant(Lq: number): { shader: typeof rowsShader; rowsPerGroup: number } {
   return Lq <= 32 ? { shader: rowsR1Shader, rowsPerGroup: 8 } : { shader: rowsShader, rowsPerGroup: 32 };

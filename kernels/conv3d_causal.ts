@@ -15,7 +15,7 @@
  * copy. Weights are read in a packed layout: repacked on every call from a plain tensor, or once
  * with PackedConvWeight.pack() (which packs for the variant the device will run).
  * Epilogue order: bias, then SiLU, then the residual add. Pipelines: one per (tile, activation,
- * streaming) variant (figures: bench/README.md, Design measurements: conv3d_causal).
+ * streaming, weight dtype) variant (figures: bench/README.md, Design measurements: conv3d_causal).
  * Numerics: f32 FMA accumulation in a fixed order (time tap, row tap, column tap, ci) that does not
  * depend on the grid, so chunked streaming is bit-identical to the whole clip.
  * Tolerance (vs the double reference): atol = K * 2^-22 (+1e-6), K = Cin*KT*KH*KW: a random walk of
@@ -100,6 +100,7 @@ export class PackedConvWeight {
   /** Packs `weight` for blocks of `rm` output channels (default: what the kernel picks for its Cout), stored as `dtype` (default 'f32'). */
   static pack(weight: Tensor, o: { rm?: number; dtype?: WeightDtype } = {}): PackedConvWeight {
     expectTensor('PackedConvWeight', 'weight', weight, { dtype: 'f32', rank: [4, 5] });
+    if (typeof o !== 'object' || o === null) throw new KernelArgError('PackedConvWeight', 'options', `expected { rm?, dtype? }, got ${String(o)}`);
     const rm = o.rm ?? packRm(weight.shape[0]!, weight.ctx.useCpuSubgroupVariants());
     if (rm % 4 !== 0 || rm < 4) throw new KernelArgError('PackedConvWeight', 'rm', `${rm}: must be a positive multiple of 4`);
     const dtype = checkWeightDtype('PackedConvWeight', o.dtype);

@@ -93,7 +93,7 @@ export function softmaxCrossEntropy(logits: Tensor, targets: Tensor | Int32Array
   expectTensor(K, 'logits', logits, { dtype: 'f32', rank: 2 });
   const [R, V] = logits.shape as [number, number];
   if (V < 1) throw new KernelArgError(K, 'logits', `shape [${R},${V}] needs at least one class`);
-  // The valid-row count is an f32 workgroup sum: exact below 2^24 rows.
+  // The valid-row count is an f32 workgroup sum: exact up to 2^24 rows.
   if (R > 2 ** 24) throw new KernelArgError(K, 'logits', `${R} rows, at most 2^24 = ${2 ** 24} in one call`);
   const { ignoreIndex, mean } = options(o);
   const grad = o.grad ?? true;

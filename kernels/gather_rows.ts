@@ -8,15 +8,16 @@
  * the launch whose chunk holds its id (the others skip the whole workgroup).
  * Out-of-range ids: host ids (Int32Array) throw a KernelArgError before anything is recorded; GPU
  * ids give a NaN row and are counted into `outOfRange` (a zeroed u32 [1]) when given.
- * An F16Table (F16Table.fromTable) holds the table as f16 pairs (half the memory; wgsl/gather_rows_f16.wgsl
- * widens the rows to f32): exact for the f16-rounded table.
+ * An F16Table (F16Table.fromTable, or F16Table.fromHost from host values chunk by chunk) holds the
+ * table as f16 pairs (half the memory; wgsl/gather_rows_f16.wgsl widens the rows to f32): exact
+ * for the f16-rounded table.
  * Tolerance: exact (a copy).
  */
 import { bindingLimit } from './core/knobs.js';
 import { expectTensor, outTensor, sameContext } from './core/check.js';
-import { type GpuContext, foldGrid } from './core/context.js';
+import { type Binding, type GpuContext, foldGrid } from './core/context.js';
 import type { Tensor } from './core/tensor.js';
-import { indexTensor, tableChunks, unusedBinding } from './core/bindings.js';
+import { indexTensor, tableChunks, unusedBinding, withHostRows } from './core/bindings.js';
 import { KernelArgError } from './core/errors.js';
 import { packBlocks } from './pack.js';
 import { gather_rows as shader, gather_rows_f16 as f16Shader } from './wgsl.gen.js';
@@ -59,15 +60,10 @@ export class F16Table {
     // block as wide as the row makes pack_blocks_f16 a row-major cast.
     const chunks = tableChunks('F16Table', V, D, bindingLimit(ctx.limits.maxStorageBufferBindingSize), 2 * ctx.limits.minStorageBufferOffsetAlignment);
     for (const [row0, rows] of chunks) {
-      const upload = table instanceof Float32Array ? ctx.fromArray(table.subarray(row0 * D, (row0 + rows) * D), [rows, D], 'f32', 'F16Table.source') : undefined;
-      const src = upload ?? (chunks.length === 1 ? (table as Tensor) : { buffer: (table as Tensor).buffer, offset: row0 * D * 4, size: rows * D * 4 });
       const out = chunks.length === 1 ? data : { buffer: data.buffer, offset: row0 * D * 2, size: rows * D * 2 };
-      packBlocks(ctx, src, out, { batch: 1, n: D, k: rows, r: D, trans: false, f16: true });
-      if (upload) {
-        // Submitted before the next chunk's upload so the pool hands this buffer to it.
-        upload.dispose();
-        ctx.submit();
-      }
+      const cast = (src: Binding) => packBlocks(ctx, src, out, { batch: 1, n: D, k: rows, r: D, trans: false, f16: true });
+      if (table instanceof Float32Array) withHostRows(ctx, table, row0, rows, D, 'F16Table.source', cast);
+      else cast(chunks.length === 1 ? table : { buffer: table.buffer, offset: row0 * D * 4, size: rows * D * 4 });
     }
     return new F16Table(data, [V, D]);
   }

@@ -12,7 +12,7 @@
  * per invocation. matmul_packed_sg (4 rows x 32 columns per lane, each step's B loaded once per
  * subgroup and shared with subgroupBroadcast) where the adapter has subgroups of >= 8, else
  * matmul_packed (conv3d_causal's 8 x 16 micro-kernel). Used for a PackedMatmulWeight (packed once,
- * e.g. by the model after loading) at any M, and for a plain B from PACK_PER_CALL_MIN_M rows on,
+ * e.g. by the model while loading, PackedMatmulWeight.linearFromHost) at any M, and for a plain B from PACK_PER_CALL_MIN_M rows on,
  * packing it per call (one read + write of B, cheap next to the product). Below that, two kernels
  * picked by chooseMatmulTiles: matmul_vec4 (B's contiguous dim a multiple of 4; uniform A loads,
  * vec4 B loads) and the any-shape matmul; both give each invocation 4x4 outputs in 16 f32
@@ -35,8 +35,9 @@
  * with the weight packing and the chunking of bindings over the storage-binding limit they share.
  */
 import { expectTensor, outTensor, sameContext } from './core/check.js';
-import { type ContextLimits, type GpuContext, foldGrid } from './core/context.js';
+import { type Binding, type ContextLimits, type GpuContext, foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
+import { withHostRows } from './core/bindings.js';
 import { type PackedTile, bindingLimit, knobs } from './core/knobs.js';
 import { type Tensor, type WeightDtype, checkWeightDtype, numel } from './core/tensor.js';
 import { erfRef } from './core/ref_math.js';
@@ -210,16 +211,10 @@ function packB({ ctx, tensor: b, host }: PackSource, transB: boolean, batch: num
     const outBlockBytes = f16 ? blockBytes / 2 : blockBytes;
     // A chunked [N, K] source starts at the same byte offset as its f32 packed blocks.
     const row0 = blk0 * PACK_RN;
-    const upload = host && ctx.fromArray(host.subarray(row0 * K, (row0 + cols) * K), [cols, K], 'f32', 'matmul.packSource');
-    const src = upload || (srcFits ? b : { buffer: b!.buffer, offset: blk0 * blockBytes, size: cols * K * 4 });
     const out = chunks.length === 1 ? packed : { buffer: packed.buffer, offset: blk0 * outBlockBytes, size: blocks * outBlockBytes };
-    const whole = srcFits && !upload;
-    packBlocks(ctx, src, out, { batch, n: whole ? N : cols, k: K, r: PACK_RN, trans: transB, nOff: whole ? row0 : 0, cols, f16 });
-    if (upload) {
-      // Submitted before the next chunk's upload so the pool hands this buffer to it.
-      upload.dispose();
-      ctx.submit();
-    }
+    const pack = (src: Binding, whole: boolean) => packBlocks(ctx, src, out, { batch, n: whole ? N : cols, k: K, r: PACK_RN, trans: transB, nOff: whole ? row0 : 0, cols, f16 });
+    if (host) withHostRows(ctx, host, row0, cols, K, 'matmul.packSource', (t) => pack(t, false));
+    else pack(srcFits ? b! : { buffer: b!.buffer, offset: blk0 * blockBytes, size: cols * K * 4 }, srcFits);
   }
   return packed;
 }

@@ -21,7 +21,7 @@
 //   transformer  InternLM on <board> <side to move> <action code> <next board> sequences
 // Then the shipped files: f16 safetensors with the config and the measured times in the metadata.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -33,7 +33,7 @@ import { crossEntropy, mse, mulOp, reshape } from '../src/graph/ops.js';
 import { SeededRng } from '../src/graph/rng.js';
 import { noGrad } from '../src/graph/autograd.js';
 import { randomInitSource } from '../src/graph/weights.js';
-import { floatToHalf, parseSafetensors, serializeSafetensors, type TensorRecord } from '../src/io/safetensors.js';
+import { parseSafetensors, serializeSafetensors, toHalves, type TensorRecord } from '../src/io/safetensors.js';
 import { InternLM } from '../src/models/videoworld/internlm.js';
 import { LatentDynamicsModel } from '../src/models/videoworld/ldm.js';
 import { type GoTokenLayout, MICRO_WEIGHTS_FORMAT, PRESETS } from '../src/models/videoworld/presets.js';
@@ -92,6 +92,11 @@ const log = (s: string) => console.error(`[${((performance.now() - t00) / 1000).
 /** Stage bookkeeping: <stage>.done.json holds what the stage measured (resumed runs keep it). */
 function done(stage: string): Record<string, unknown> | null {
   return existsSync(file(`${stage}.done.json`)) ? (JSON.parse(readFileSync(file(`${stage}.done.json`), 'utf8')) as Record<string, unknown>) : null;
+}
+/** An int32 file's values (a small file's Buffer is a view into Node's shared pool: copy its own bytes). */
+function readInt32(path: string): Int32Array {
+  const b = readFileSync(path);
+  return new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 }
 /** A kill mid-write leaves the previous file whole (rename is atomic on one filesystem). */
 function writeAtomic(path: string, bytes: Uint8Array): void {
@@ -184,7 +189,7 @@ async function f16Records(m: Module, prefix = ''): Promise<Record<string, Tensor
   for (const p of m.namedParams()) {
     if (!p.tensor) continue;
     const f = (await p.tensor.read()) as Float32Array;
-    recs[prefix + p.key] = { dtype: 'F16', shape: [...p.shape], data: Uint16Array.from(f, floatToHalf) };
+    recs[prefix + p.key] = { dtype: 'F16', shape: [...p.shape], data: toHalves(f) };
   }
   return recs;
 }
@@ -278,7 +283,7 @@ try {
     writeFileSync(file('tokens.bin'), tokens);
     finish('tokens', { positions: nStates, symmetries: syms, checked: sample.length, seconds: Math.round((performance.now() - t0) / 1000) });
   }
-  const tokens = new Int32Array(readFileSync(file('tokens.bin')).buffer.slice(0));
+  const tokens = readInt32(file('tokens.bin'));
   const boardTokens = (g: number, t: number, sym: number) => tokens.subarray((sym * nStates + stateBase[g]! + t) * n, (sym * nStates + stateBase[g]! + t + 1) * n);
 
   // LDM: frame pairs -> one latent action code. The loss weighs the changed pixels up: a move is a
@@ -311,6 +316,8 @@ try {
     };
     const ldmSteps = num('ldm-steps');
     if (!done('ldm')) {
+      // Codes of an earlier LDM must not be resumed into this one's actions.
+      rmSync(file('actions.partial.bin'), { force: true });
       // Data-dependent init of project_in (as Glow's ActNorm): the qformer's output is nearly the same
       // for every clip at init, so every clip got one code, the decoder learned to ignore it and the
       // code collapsed (1-4 codes used). Centring and scaling FSQ's input over a batch of clips makes
@@ -366,7 +373,7 @@ try {
       const partial = file('actions.partial.bin');
       let from = 0;
       if (existsSync(partial)) {
-        const prev = new Int32Array(readFileSync(partial).buffer.slice(0));
+        const prev = readInt32(partial);
         from = Math.min(syms, Math.floor(prev.length / transitions.length));
         acts.set(prev.subarray(0, from * transitions.length));
         log(`actions: resuming after symmetry ${from}/${syms}`);
@@ -385,6 +392,7 @@ try {
         log(`actions: symmetry ${sym + 1}/${syms}`);
       }
       writeFileSync(file('actions.bin'), acts);
+      rmSync(partial, { force: true });
       // How much of the move the code carries: the share of transitions whose (move, colour) is the
       // majority one of their code (1.0 = the code names the move).
       const byCode = new Map<number, Map<string, number>>();
@@ -402,7 +410,7 @@ try {
       for (const m of byCode.values()) majority += Math.max(...m.values());
       finish('actions', { codes_used: byCode.size, code_purity: majority / acts.length, seconds: Math.round((performance.now() - t0) / 1000) });
     }
-    actions = new Int32Array(readFileSync(file('actions.bin')).buffer.slice(0));
+    actions = readInt32(file('actions.bin'));
     writeFileSync(file('ldm.f16.safetensors'), serializeSafetensors(await f16Records(ldm), { format: 'videoworld-micro-ldm-v1', preset: 'micro' }));
     ldm.dispose();
   }

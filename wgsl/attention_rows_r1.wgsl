@@ -1,6 +1,6 @@
 // attention_rows_r1: attention_rows (see there) with one query row per invocation, for short
 // queries: its first compile on lavapipe is ~1/5 of R = 4's at HD 64, and a query of <= 32 rows
-// leaves most of an R = 4 workgroup's rows idle anyway.
+// runs as up to 4 workgroups instead of one.
 
 enable subgroups;
 

@@ -12,6 +12,18 @@ export function unusedBinding(ctx: GpuContext, role: string): Tensor {
   return ctx.constant(`unused.${role}`, () => ctx.zeros([4], 'u32', `unused.${role}`));
 }
 
+/**
+ * Uploads rows [row0, row0 + rows) of a host [*, width] matrix and hands the tensor to `use`
+ * (which records its dispatches), then frees it and submits: the next chunk's upload takes the
+ * same buffer, so a matrix uploaded chunk by chunk costs one chunk of GPU memory.
+ */
+export function withHostRows(ctx: GpuContext, host: Float32Array, row0: number, rows: number, width: number, label: string, use: (t: Tensor) => void): void {
+  const t = ctx.fromArray(host.subarray(row0 * width, (row0 + rows) * width), [rows, width], 'f32', label);
+  use(t);
+  t.dispose();
+  ctx.submit();
+}
+
 /** Row chunks [first row, row count) of a [V, D] f32 table, each within maxBytes at an aligned offset. */
 export function tableChunks(kernel: string, V: number, D: number, maxBytes: number, alignBytes: number): [number, number][] {
   const rowBytes = D * 4;

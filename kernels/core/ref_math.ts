@@ -56,3 +56,10 @@ export function floatToHalf(x: number): number {
 
 /** x rounded to the nearest f16 value (ties to even), as stored by the f16 weight kernels. */
 export const f16Round = (x: number): number => halfToFloat(floatToHalf(x));
+
+/** The half bits of every value (a loop: TypedArray.from with a map builds a JS list first, too big for a vocabulary table). */
+export function toHalves(values: ArrayLike<number>): Uint16Array {
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = floatToHalf(values[i]!);
+  return out;
+}

@@ -5,9 +5,9 @@
  * byte counts that match the shape, and no overlapping tensors.
  */
 
-import { floatToHalf, halfToFloat } from '../../kernels/core/ref_math.js';
+import { floatToHalf, halfToFloat, toHalves } from '../../kernels/core/ref_math.js';
 
-export { floatToHalf, halfToFloat };
+export { floatToHalf, halfToFloat, toHalves };
 export const SAFETENSORS_DTYPES = {
   F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
 } as const;

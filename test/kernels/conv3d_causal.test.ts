@@ -231,6 +231,7 @@ test('PackedConvWeight f16 (conv3d_causal_f16, conv3d_causal_sg_f16): the f32 re
   }
   if (!ctx.useCpuSubgroupVariants()) notExercised(t, 'conv3d_causal_sg_f16', `no CPU subgroup variants on ${ctx.adapterInfo}`);
   t.throws(() => PackedConvWeight.pack(ctx.zeros([4, 1, 3, 3]), { dtype: 'bf16' as never }), { instanceOf: KernelArgError, message: /^PackedConvWeight: dtype: 'bf16' is not one of f32, f16/ });
+  t.throws(() => PackedConvWeight.pack(ctx.zeros([4, 1, 3, 3]), 4 as never), { instanceOf: KernelArgError, message: /^PackedConvWeight: options: expected \{ rm\?, dtype\? \}, got 4/ });
 });
 
 test('conv3d_causal_sg agrees with conv3d_causal; a subgroup tile needs rm 32', async (t) => {

@@ -80,7 +80,7 @@ test('internlm.generate: greedy tokens from the KV cache equal the argmax of ful
   lm.dispose();
 });
 
-test('internlm with f16 weights: the tables are built while loading (never whole in f32 on the GPU), logits within the f16 verdict; reloading as f32 drops them', async (t) => {
+test('internlm with f16 weights: the tables are built while loading (no f32 copy kept; chunking: test/kernels), logits within the f16 verdict; reloading as f32 drops them', async (t) => {
   const ctx = await createNodeContext(); // own context: pool counters must not see other tests
   t.teardown(() => ctx.destroy());
   const g = await loadGolden('internlm_tiny_lm');

@@ -169,9 +169,9 @@ export class InternLM extends Module {
   readonly layers: DecoderLayer[];
   readonly norm: RMSNorm;
   readonly lmHead: Param;
-  /** The output projection packed after loading (its decode-step GEMV reads packed weights), unless training. */
+  /** The output projection packed while loading (its decode-step GEMV reads packed weights), unless training. */
   private lmHeadPacked: PackedMatmulWeight | null = null;
-  /** With weightDtype 'f16' (inference): the embedding table as f16, the f32 copy released. */
+  /** With weightDtype 'f16' (inference): the embedding table as f16, built while loading (no f32 copy kept). */
   private embedF16: F16Table | null = null;
   private table: RopeTable | null = null;
 
@@ -206,8 +206,9 @@ export class InternLM extends Module {
     this.table = ropeTable(ctx, this.headDim, this.cfg.maxPositions, maxDiff > 1e-6 ? expected : inv);
   }
 
-  // The two vocabulary tables (625 MiB each in f32 at the go preset) go to their inference forms
-  // chunk by chunk, one after the other: loading never holds them whole in f32 on the GPU.
+  // The output projection (and with f16 weights the embedding table; 625 MiB each in f32 at the go
+  // preset) go to their inference forms chunk by chunk, one after the other: never whole in f32 on
+  // the GPU. An f32 embedding table is the lookup table itself and is uploaded as is.
   protected override upload(ctx: GpuContext, p: Param, data: Float32Array): void {
     const [V, H] = [this.cfg.vocabSize, this.cfg.hiddenSize];
     if (p === this.lmHead) {
