@@ -101,9 +101,29 @@ export class SafetensorsFile {
   }
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+let halfTable: Float32Array | null = null;
+
 /** `n` little-endian values of `dtype` as float32 (floats rounded, ints and bools converted). */
 export function decodeF32(dtype: SafetensorsDType, bytes: Uint8Array, n: number, what = 'tensor'): Float32Array {
   if (bytes.byteLength !== n * SAFETENSORS_DTYPES[dtype]) throw new SafetensorsError(what, `${bytes.byteLength} bytes for ${n} ${dtype} values`);
+  // The checkpoint dtypes through typed-array views (a 160005 x 1024 f16 table: ~0.5 s instead of
+  // ~15 s per element through a DataView); other dtypes and big-endian hosts element by element.
+  if (LITTLE_ENDIAN && (dtype === 'F32' || dtype === 'F16' || dtype === 'BF16')) {
+    const width = SAFETENSORS_DTYPES[dtype];
+    const aligned = bytes.byteOffset % width === 0 ? bytes : bytes.slice();
+    if (dtype === 'F32') return new Float32Array(aligned.buffer, aligned.byteOffset, n).slice();
+    const h = new Uint16Array(aligned.buffer, aligned.byteOffset, n);
+    const out = new Float32Array(n);
+    if (dtype === 'BF16') {
+      const bits = new Uint32Array(out.buffer);
+      for (let i = 0; i < n; i++) bits[i] = h[i]! << 16;
+    } else {
+      const table = (halfTable ??= Float32Array.from({ length: 65536 }, (_, b) => halfToFloat(b)));
+      for (let i = 0; i < n; i++) out[i] = table[h[i]!]!;
+    }
+    return out;
+  }
   const get = elementReader(dtype, new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = get(i);

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readdirSync } from 'node:fs';
-import { parseSafetensors, serializeSafetensors, SafetensorsError } from '../../src/io/safetensors.js';
+import { decodeF32, elementReader, parseSafetensors, serializeSafetensors, SafetensorsError } from '../../src/io/safetensors.js';
 import { GOLDEN_DIR, loadGolden } from '../helpers/golden.js';
 
 test('safetensors: round trip with metadata and mixed dtypes', (t) => {
@@ -18,6 +18,29 @@ test('safetensors: round trip with metadata and mixed dtypes', (t) => {
   t.deepEqual([...f.i32('m')], [-5]);
   t.is(f.metadata.case, 'x');
   t.is(f.entry('idx').begin % 8, 0);
+});
+
+test('decodeF32: the typed-array paths of F32, F16 and BF16 equal the element reader, aligned or not', (t) => {
+  // Every half and bfloat16 bit pattern (inf, NaN, subnormals, -0), and f32 values from their bits.
+  const halves = new Uint8Array(new Uint16Array(Array.from({ length: 65536 }, (_, i) => i)).buffer);
+  const f32 = new Uint8Array(new Uint32Array(Array.from({ length: 4099 }, (_, i) => (i * 2654435761) >>> 0)).buffer);
+  for (const [dtype, bytes] of [['F16', halves], ['BF16', halves], ['F32', f32]] as const) {
+    for (const offset of [0, 1, 2]) {
+      const buf = new Uint8Array(bytes.byteLength + offset);
+      buf.set(bytes, offset);
+      const view = buf.subarray(offset);
+      const n = bytes.byteLength / (dtype === 'F32' ? 4 : 2);
+      const got = decodeF32(dtype, view, n);
+      const get = elementReader(dtype, new DataView(view.buffer, view.byteOffset, view.byteLength));
+      const want = Float32Array.from({ length: n }, (_, i) => get(i));
+      // Compared as bits (-0 and subnormals exactly); NaN for NaN (the reader's JS numbers may drop payloads).
+      const gb = new Uint32Array(got.buffer);
+      const wb = new Uint32Array(want.buffer);
+      const bad = gb.findIndex((b, i) => b !== wb[i] && !(Number.isNaN(got[i]) && Number.isNaN(want[i])));
+      t.is(bad, -1, `${dtype} at byte offset ${offset}: element ${bad}`);
+    }
+  }
+  t.throws(() => decodeF32('F16', new Uint8Array(3), 2), { instanceOf: SafetensorsError, message: /3 bytes for 2 F16 values/ });
 });
 
 function withHeader(h: object, dataLen = 16): Uint8Array {
