@@ -21,7 +21,7 @@ import { NoAdapterError } from '../kernels/core/errors.js';
 import type { WeightSource } from './graph/weights.js';
 import { type TransformerConfig, inferTransformerConfig } from './models/videoworld/infer-config.js';
 import { detectWeightMap, mapKeys } from './models/videoworld/weight-map.js';
-import { openPthFile } from './io/file-node.js';
+import { openPthFile, openSafetensorsFile } from './io/file-node.js';
 import { decodeF32, type SafetensorsFile, parseSafetensors, serializeSafetensors, type TensorRecord } from './io/safetensors.js';
 
 /** The exact command that installs a software WebGPU adapter (Mesa lavapipe) on Debian/Ubuntu. */
@@ -105,8 +105,9 @@ export async function openWeightFiles(files: string[]): Promise<WeightFiles> {
   for (const file of files) {
     const entries = new Map<string, { shape: number[]; read: () => Promise<Float32Array> }>();
     if (file.endsWith('.safetensors')) {
-      const st = await readSafetensorsFile(file);
-      for (const n of st.names) entries.set(n, { shape: st.entry(n).shape, read: async () => st.f32(n) });
+      const st = await openSafetensorsFile(file);
+      closers.push(() => st.close());
+      for (const [n, e] of st.entries) entries.set(n, { shape: e.shape, read: () => st.f32(n) });
     } else {
       const ck = await openPthFile(file);
       closers.push(() => ck.close());
@@ -145,6 +146,6 @@ export async function openWeightFiles(files: string[]): Promise<WeightFiles> {
   };
 }
 
-export { fileSource, openPthFile, readSafetensorsHeaderFile, writeSafetensorsStream } from './io/file-node.js';
+export { fileSource, openPthFile, openSafetensorsFile, readSafetensorsHeaderFile, writeSafetensorsStream } from './io/file-node.js';
 export type { StreamWriteOptions } from './io/file-node.js';
 export * from './index.js';

@@ -6,7 +6,7 @@
 import { open, rename, unlink } from 'node:fs/promises';
 import * as zlib from 'node:zlib';
 import { type PthCheckpoint, type PthOptions, openPth } from './pth.js';
-import { type SafetensorsLayout, type TensorEntry, type TensorSpec, SafetensorsError, parseSafetensorsHeader, safetensorsHeaderLength, safetensorsLayout } from './safetensors.js';
+import { type SafetensorsLayout, type TensorEntry, type TensorSpec, SafetensorsError, decodeF32, parseSafetensorsHeader, safetensorsHeaderLength, safetensorsLayout } from './safetensors.js';
 import type { ByteSource, Crc32 } from './zip.js';
 
 /** zlib.crc32 exists from Node 20.15 / 22.2; older Nodes use the portable implementation. */
@@ -50,12 +50,39 @@ export async function openPthFile(path: string, options?: PthOptions): Promise<P
 export async function readSafetensorsHeaderFile(path: string): Promise<{ metadata: Record<string, string>; entries: Map<string, TensorEntry>; size: number }> {
   const src = await fileSource(path);
   try {
-    const first = await src.read(0, Math.min(8, src.size));
-    const n = safetensorsHeaderLength(first, src.size, path);
-    const h = parseSafetensorsHeader(await src.read(0, 8 + n), src.size, path);
+    const h = await readHeader(src, path);
     return { metadata: h.metadata, entries: h.entries, size: src.size };
   } finally {
     await src.close?.();
+  }
+}
+
+async function readHeader(src: ByteSource, path: string): Promise<ReturnType<typeof parseSafetensorsHeader>> {
+  const n = safetensorsHeaderLength(await src.read(0, Math.min(8, src.size)), src.size, path);
+  return parseSafetensorsHeader(await src.read(0, 8 + n), src.size, path);
+}
+
+/**
+ * A .safetensors file opened lazily: the header now, each tensor read from disk (and converted to
+ * f32) when asked for, so a checkpoint never sits whole in memory. Call `close()` when done.
+ */
+export async function openSafetensorsFile(path: string): Promise<{ entries: Map<string, TensorEntry>; metadata: Record<string, string>; f32(name: string): Promise<Float32Array>; close(): Promise<void> }> {
+  const src = await fileSource(path);
+  try {
+    const h = await readHeader(src, path);
+    return {
+      entries: h.entries,
+      metadata: h.metadata,
+      f32: async (name) => {
+        const e = h.entries.get(name);
+        if (!e) throw new SafetensorsError(path, `no tensor '${name}'`);
+        return decodeF32(e.dtype, await src.read(e.begin, e.end - e.begin), e.shape.reduce((a, b) => a * b, 1), `${path}: ${name}`);
+      },
+      close: async () => src.close?.(),
+    };
+  } catch (e) {
+    await src.close?.();
+    throw e;
   }
 }
 

@@ -78,3 +78,29 @@ test('safetensors: every golden file parses', async (t) => {
     t.truthy(g.metadata.case, f);
   }
 });
+
+test('openSafetensorsFile / openWeightFiles read tensors from disk on demand, as parseSafetensors decodes them', async (t) => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { openSafetensorsFile } = await import('../../src/io/file-node.js');
+  const { openWeightFiles } = await import('../../src/node.js');
+  const dir = mkdtempSync(join(tmpdir(), 'vw-st-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'w.safetensors');
+  const bytes = serializeSafetensors({
+    a: { dtype: 'F16', shape: [3], data: new Uint16Array([0x3c00, 0xc000, 0x0001]) },
+    b: { dtype: 'F32', shape: [2, 2], data: new Float32Array([1.5, -2, 3, 0.25]) },
+    c: { dtype: 'BF16', shape: [1], data: new Uint16Array([0x4049]) },
+  });
+  writeFileSync(path, bytes);
+  const whole = parseSafetensors(bytes);
+  const st = await openSafetensorsFile(path);
+  for (const n of ['a', 'b', 'c']) t.deepEqual([...(await st.f32(n))], [...whole.f32(n)], n);
+  await t.throwsAsync(() => st.f32('nope'), { instanceOf: SafetensorsError, message: /no tensor 'nope'/ });
+  await st.close();
+  const w = await openWeightFiles([path]);
+  t.deepEqual(w.source.keys().sort(), ['a', 'b', 'c']);
+  t.deepEqual([...(await w.source.f32('a'))], [1, -2, 2 ** -24]);
+  await w.close();
+});
