@@ -12,17 +12,7 @@
 // lib/attention_backward_io.wgsl.
 // #include "lib/attention_backward_io.wgsl"
 
-override HD: u32 = 64;
-override HD4: u32 = HD / 4u;
-
-// Slices 0..15 of a row, slice L of `a` and 8 + L of `b` held by lane L, given to every lane.
-fn spread(a: vec4<f32>, b: vec4<f32>) -> array<vec4<f32>, 16> {
-  return array<vec4<f32>, 16>(
-    subgroupBroadcast(a, 0u), subgroupBroadcast(a, 1u), subgroupBroadcast(a, 2u), subgroupBroadcast(a, 3u),
-    subgroupBroadcast(a, 4u), subgroupBroadcast(a, 5u), subgroupBroadcast(a, 6u), subgroupBroadcast(a, 7u),
-    subgroupBroadcast(b, 0u), subgroupBroadcast(b, 1u), subgroupBroadcast(b, 2u), subgroupBroadcast(b, 3u),
-    subgroupBroadcast(b, 4u), subgroupBroadcast(b, 5u), subgroupBroadcast(b, 6u), subgroupBroadcast(b, 7u));
-}
+// #include "lib/spread16.wgsl"
 
 // Row `row` (a vec4 index) of t, loaded spread over the lanes and given to every lane; zero past HD.
 // `lane` is the subgroup_invocation_id (how local_invocation_index maps to lanes is unspecified).

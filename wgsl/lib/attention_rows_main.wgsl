@@ -1,21 +1,11 @@
 // The body of attention_rows.wgsl (R = 4 query rows per invocation) and attention_rows_r1.wgsl
 // (R = 1): the including shader enables subgroups and declares `const R: u32`.
 
-override HD: u32 = 64;
 // Keys per softmax rescale (one per lane for the mask broadcast).
 const TK = 8u;
-override HD4: u32 = HD / 4u;
 
+// #include "lib/spread16.wgsl"
 // #include "lib/attention_io.wgsl"
-
-// Slices 0..15 of a row, slice L of `a` and 8 + L of `b` held by lane L, given to every lane.
-fn spread(a: vec4<f32>, b: vec4<f32>) -> array<vec4<f32>, 16> {
-  return array<vec4<f32>, 16>(
-    subgroupBroadcast(a, 0u), subgroupBroadcast(a, 1u), subgroupBroadcast(a, 2u), subgroupBroadcast(a, 3u),
-    subgroupBroadcast(a, 4u), subgroupBroadcast(a, 5u), subgroupBroadcast(a, 6u), subgroupBroadcast(a, 7u),
-    subgroupBroadcast(b, 0u), subgroupBroadcast(b, 1u), subgroupBroadcast(b, 2u), subgroupBroadcast(b, 3u),
-    subgroupBroadcast(b, 4u), subgroupBroadcast(b, 5u), subgroupBroadcast(b, 6u), subgroupBroadcast(b, 7u));
-}
 
 // Lane L's x, for L < 8, given to every lane.
 fn spread1(x: f32) -> array<f32, 8> {
