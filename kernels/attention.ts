@@ -33,6 +33,7 @@ import type { GpuContext } from './core/context.js';
 import type { Tensor } from './core/tensor.js';
 import { attention as shader, attention_rows as rowsShader, attention_rows_r1 as rowsR1Shader } from './wgsl.gen.js';
 import { attentionDecode } from './attention_decode.js';
+import { writeSlice } from './layout.js';
 import { matmul } from './matmul.js';
 import { softmax } from './softmax.js';
 
@@ -213,8 +214,8 @@ export interface KVCacheShape {
 }
 
 /**
- * One layer's KV cache: k and v preallocated as [B, NH, maxLength, HD]; `append` copies new rows in
- * place (B*NH buffer copies, recorded in order with the dispatches) and `attend` runs attention over
+ * One layer's KV cache: k and v preallocated as [B, NH, maxLength, HD]; `append` writes new rows in
+ * place (one strided-copy dispatch each for k and v, layout's writeSlice) and `attend` runs attention over
  * the rows written so far. Keys are stored as given (InternLM: after RoPE).
  */
 export class KVCache {
@@ -245,14 +246,8 @@ export class KVCache {
     const L = k.shape[2]!;
     if (this.len + L > maxLength) throw new KernelArgError('kv_cache', 'k', `appending ${L} positions to ${this.len} exceeds maxLength ${maxLength}`);
     if (k.ctx !== this.k.ctx || v.ctx !== this.k.ctx) throw new KernelArgError('kv_cache', 'k', 'belongs to a different GpuContext');
-    const ctx = this.k.ctx;
-    const rowBytes = HD * 4;
-    for (let bh = 0; bh < B * NH; bh++) {
-      const src = bh * L * rowBytes;
-      const dst = (bh * maxLength + this.len) * rowBytes;
-      ctx.copyBuffer(k.buffer, src, this.k.buffer, dst, L * rowBytes);
-      ctx.copyBuffer(v.buffer, src, this.v.buffer, dst, L * rowBytes);
-    }
+    writeSlice(k, this.k, 2, this.len);
+    writeSlice(v, this.v, 2, this.len);
     this.len += L;
   }
 

@@ -58,7 +58,7 @@ export { F16Table, gatherRows, gatherRowsRef } from './gather_rows.js';
 export type { GatherRowsOptions } from './gather_rows.js';
 export { vqNearest, vqNearestRef } from './vq_lookup.js';
 export type { VqNearestOptions } from './vq_lookup.js';
-export { concat, slice, pad, permute, concatRef, sliceRef, padRef, permuteRef } from './layout.js';
+export { concat, slice, pad, permute, writeSlice, concatRef, sliceRef, padRef, permuteRef, writeSliceRef } from './layout.js';
 export { fourierPe, fourierPeRef } from './fourier_pe.js';
 export type { FourierPeOptions } from './fourier_pe.js';
 export { argmax, sample, sampleTokens, argmaxRef, sampleRef } from './sampling.js';

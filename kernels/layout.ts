@@ -210,14 +210,41 @@ export function concat<D extends DType>(xs: readonly Tensor<D>[], axis: number, 
   });
   const shape = first.shape.map((d, k) => (k === a ? xs.reduce((s, x) => s + x.shape[a]!, 0) : d));
   const dst = outTensor('concat', first, shape, first.dtype, out);
-  const os = stridesOf(shape);
   let offset = 0;
   for (const x of xs) {
-    const xsd = stridesOf(x.shape);
-    run(x, dst, x.shape.map((e, k) => ({ e, ss: xsd[k]!, ds: os[k]!, lo: 0, len: e })), 0, offset * os[a]!, 0);
+    copyAt(x, dst, a, offset);
     offset += x.shape[a]!;
   }
   return dst;
+}
+
+/**
+ * dst[..., start:start + x.shape[axis], ...] = x in place, in one dispatch (e.g. a KV cache
+ * append); dst has x's dtype and rank and x's dims off `axis`. Returns dst.
+ */
+export function writeSlice<D extends DType>(x: Tensor<D>, dst: Tensor<D>, axis: number, start: number): Tensor<D> {
+  checkX('writeSlice', x, undefined);
+  expectTensor('writeSlice', 'dst', dst, { dtype: x.dtype });
+  sameContext('writeSlice', { x, dst });
+  const r = x.shape.length;
+  const a = axisOf('writeSlice', axis, r);
+  if (dst.shape.length !== r || dst.shape.some((d, k) => k !== a && d !== x.shape[k])) {
+    throw new KernelArgError('writeSlice', 'dst', `[${dst.shape.join(',')}] does not match x [${x.shape.join(',')}] outside axis ${a}`);
+  }
+  const len = x.shape[a]!;
+  if (!Number.isInteger(start) || start < 0 || start + len > dst.shape[a]!) {
+    throw new KernelArgError('writeSlice', 'start', `${start}: rows ${start}..${start + len - 1} are not inside 0..${dst.shape[a]! - 1} (axis ${a} of dst [${dst.shape.join(',')}])`);
+  }
+  if (x.buffer === dst.buffer) throw new KernelArgError('writeSlice', 'dst', 'aliases x; the destination needs its own buffer');
+  copyAt(x, dst, a, start);
+  return dst;
+}
+
+/** Copies x into dst at `offset` along axis a (shapes checked by the caller). */
+function copyAt(x: Tensor, dst: Tensor, a: number, offset: number): void {
+  const xs = stridesOf(x.shape);
+  const os = stridesOf(dst.shape);
+  run(x, dst, x.shape.map((e, k) => ({ e, ss: xs[k]!, ds: os[k]!, lo: 0, len: e })), 0, offset * os[a]!, 0);
 }
 
 // ---- CPU references: the obvious index loops, independent of the planner above. -------------
@@ -276,6 +303,18 @@ export function concatRef(xs: readonly { data: ArrayLike<number>; shape: readonl
     let j = 0;
     while (o[a]! >= xs[j]!.shape[a]!) o[a]! -= xs[j++]!.shape[a]!;
     out[i] = xs[j]!.data[ravel(o, xs[j]!.shape)]!;
+  }
+  return out;
+}
+
+/** dst (shape dstShape) with dst[..., start:start + x's length, ...] along `axis` replaced by x. */
+export function writeSliceRef(dst: ArrayLike<number>, dstShape: readonly number[], x: ArrayLike<number>, xShape: readonly number[], axis: number, start: number): Float64Array {
+  const a = axis < 0 ? axis + dstShape.length : axis;
+  const out = Float64Array.from(dst);
+  for (let i = 0; i < x.length; i++) {
+    const o = unravel(i, xShape);
+    o[a]! += start;
+    out[ravel(o, dstShape)] = x[i]!;
   }
   return out;
 }

@@ -137,7 +137,7 @@ test('causality: outputs at frames <= t do not change when later input frames ch
 test('streaming: chunked pushes are bit-identical to the whole clip', async (t) => {
   const ctx = await gpu();
   const rng = Rng.fromString(t.title);
-  const [B, C, T, H, W] = [2, 3, 7, 5, 6];
+  const [B, C, T, H, W] = [2, 3, 7, 5, 8];
   const plane = H * W;
   const x = rng.array(B * C * T * plane);
   const frames = (t0: number, t1: number): Tensor => {
@@ -150,7 +150,7 @@ test('streaming: chunked pushes are bit-identical to the whole clip', async (t) 
     [[5, 3, 7, 3, 3], [1, 1, 1], [2, 1, 4]],
     [[4, 3, 3, 3, 3], [1, 2, 2], [3, 4]],
     [[4, 3, 1, 1, 1], [1, 1, 1], [5, 2]],
-    // Cout > 16: conv3d_causal_sg where the adapter has subgroups.
+    // Cout > 16: conv3d_causal_row4 (streaming: STREAM = 1) where the adapter runs the CPU subgroup variants.
     [[20, 3, 3, 3, 3], [1, 1, 1], [2, 1, 4]],
   ] as [number[], [1, 1, 1] | [1, 2, 2], number[]][]) {
     const w = ctx.fromArray(rng.array(numel(ws)), ws);
@@ -253,6 +253,42 @@ test('conv3d_causal_sg agrees with conv3d_causal; a subgroup tile needs rm 32', 
   const diff = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
   t.true(diff <= 1e-6 * scale, `max diff ${diff} vs max |out| ${scale}`);
   if (!ctx.useCpuSubgroupVariants()) notExercised(t, 'conv3d_causal_sg as the default', `the tuning table picks the tiled variant on ${ctx.adapterClass}`);
+});
+
+test('conv3d_causal_row4 (3-column stride-1 kernels, width % 4 = 0): the reference, f16 weights, streaming', async (t) => {
+  const ctx = await gpu();
+  if (!ctx.useCpuSubgroupVariants()) {
+    notExercised(t, 'conv3d_causal_row4', `no CPU subgroup variants on ${ctx.adapterInfo}`);
+    return;
+  }
+  // Widths 4 (no neighbour vec4), 8 and 12; odd heights, T = 1, 2-D (KT = 1) and 1-row kernels,
+  // 37 and 20 channels (partial blocks of 32), positions past a workgroup (17 x 12).
+  const cases: [number[], number[], Parameters<typeof check3d>[4]][] = [
+    [[1, 5, 2, 3, 4], [37, 5, 3, 3, 3], { bias: true }],
+    [[2, 3, 1, 5, 8], [20, 3, 3, 3, 3], { bias: true, silu: true, residual: true }],
+    [[1, 4, 3, 17, 12], [33, 4, 1, 3, 3], { residual: true }],
+    [[1, 2, 2, 7, 8], [40, 2, 3, 1, 3], { silu: true }],
+  ];
+  for (const [xs, ws, o] of cases) await check3d(t, ctx, xs, ws, o);
+  t.true(ctx.pipelineShaders().includes('conv3d_causal_row4'), 'conv3d_causal_row4 ran');
+  const rng = Rng.fromString(t.title);
+  const xs = [1, 6, 5, 9, 8];
+  const x = ctx.fromArray(rng.array(numel(xs)), xs);
+  const wv = rng.array(40 * 6 * 27);
+  const w = ctx.fromArray(wv, [40, 6, 3, 3, 3]);
+  const whole = await causalConv3d(x, w).read();
+  // The strided subgroup kernel sums the column taps before ci: a few ulps apart.
+  const sg = await withKnobs({ convRow4: false }, () => causalConv3d(x, w)).read();
+  const scale = whole.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  t.true(sg.every((v, i) => Math.abs(v - whole[i]!) <= 1e-6 * scale), 'conv3d_causal_sg agrees');
+  // f16 weights: the f32 result for the f16-rounded weights.
+  const w16 = PackedConvWeight.pack(w, { dtype: 'f16' });
+  const wr = PackedConvWeight.pack(ctx.fromArray(wv.map(f16Round), [40, 6, 3, 3, 3]));
+  const ref16 = await causalConv3d(x, wr).read();
+  const got16 = await causalConv3d(x, w16).read();
+  t.true(got16.every((v, i) => Math.abs(v - ref16[i]!) <= 1e-6 * scale), 'conv3d_causal_row4_f16');
+  t.true(ctx.pipelineShaders().includes('conv3d_causal_row4_f16'), 'conv3d_causal_row4_f16 ran');
+  for (const p of [w16, wr]) p.dispose();
 });
 
 test('conv3d_causal: bad inputs are named errors', async (t) => {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { KernelArgError, concat, concatRef, pad, padRef, permute, permuteRef, slice, sliceRef } from '../../kernels/index.js';
+import { KernelArgError, concat, concatRef, pad, padRef, permute, permuteRef, slice, sliceRef, writeSlice, writeSliceRef } from '../../kernels/index.js';
 import { collapseDims, planStridedCopy } from '../../kernels/layout.js';
 import { assertEqualInts } from '../helpers/close.js';
 import { gpu } from '../helpers/gpu.js';
@@ -107,6 +107,13 @@ test('layout random permute/slice/pad/concat (seeded)', async (t) => {
     const x2 = iota(numel(other)).map((v) => -v);
     const got = await concat([xt, ctx.fromArray(x2, other)], a).read();
     assertEqualInts(t, got, concatRef([{ data: x, shape }, { data: x2, shape: other }], a), { name: `seed ${rng.seed} concat [${shape}] [${other}] ${a}` });
+    // writeSlice: x into a larger dst at a random start along a (a KV cache append).
+    const big = shape.map((d, k) => (k === a ? d + rng.int(0, 3) : d));
+    const start = rng.int(0, big[a]! - shape[a]!);
+    const dv = iota(numel(big)).map((v) => -1 - v);
+    const dst = ctx.fromArray(dv, big);
+    t.is(writeSlice(xt, dst, a, start), dst);
+    assertEqualInts(t, await dst.read(), writeSliceRef(dv, big, x, shape, a, start), { name: `seed ${rng.seed} writeSlice [${shape}] into [${big}] ${a} at ${start}` });
   }
 });
 
@@ -163,4 +170,8 @@ test('layout: bad inputs are named errors', async (t) => {
   t.throws(() => concat([x, ctx.zeros([2, 3], 'i32')], 0), { instanceOf: KernelArgError, message: /^concat: xs\[1\]: i32/ });
   t.throws(() => concat([], 0), { instanceOf: KernelArgError, message: /^concat: xs: expected a non-empty array/ });
   t.throws(() => concat([x, x], 0, ctx.zeros([4, 2])), { instanceOf: KernelArgError, message: /^concat: out: shape \[4,2\], expected \[4,3\]/ });
+  t.throws(() => writeSlice(x, ctx.zeros([2, 4]), 0, 0), { instanceOf: KernelArgError, message: /^writeSlice: dst: \[2,4\] does not match x \[2,3\] outside axis 0/ });
+  t.throws(() => writeSlice(x, ctx.zeros([3, 3]), 0, 2), { instanceOf: KernelArgError, message: /^writeSlice: start: 2: rows 2\.\.3 are not inside 0\.\.2/ });
+  t.throws(() => writeSlice(x, ctx.zeros([3, 3], 'i32') as never, 0, 0), { instanceOf: KernelArgError, message: /^writeSlice: dst: .*i32/ });
+  t.throws(() => writeSlice(x, x, 0, 0), { instanceOf: KernelArgError, message: /^writeSlice: dst: aliases x/ });
 });

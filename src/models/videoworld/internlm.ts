@@ -97,7 +97,8 @@ export class DecoderLayer extends Module {
     const { B, L } = s;
     const NH = this.cfg.numHeads;
     const HD = this.cfg.hiddenSize / NH;
-    const heads = (t: Tensor) => permuteOp(reshape(t, [B, L, NH, HD]), [0, 2, 1, 3]);
+    // [B, L, NH, HD] -> [B, NH, L, HD]; with L = 1 (a decode step) that keeps memory order: a view.
+    const heads = (t: Tensor) => (L === 1 ? reshape(t, [B, NH, 1, HD]) : permuteOp(reshape(t, [B, L, NH, HD]), [0, 2, 1, 3]));
     const a = this.inNorm.forward(x);
     const q = ropeOp(heads(this.q.forward(a)), s.positions, table);
     const k = ropeOp(heads(this.k.forward(a)), s.positions, table);
@@ -109,7 +110,7 @@ export class DecoderLayer extends Module {
     } else {
       o = attentionOp(q, k, v, { causal: true, mask: s.mask });
     }
-    const merged = reshape(permuteOp(o, [0, 2, 1, 3]), [B * L, NH * HD]);
+    const merged = reshape(L === 1 ? o : permuteOp(o, [0, 2, 1, 3]), [B * L, NH * HD]);
     const h = this.o.forward(merged, { residual: x });
     const m = this.postNorm.forward(h);
     // While recording, SwiGLU's fused backward needs the gate before SiLU; otherwise SiLU is fused into the gate GEMM.
