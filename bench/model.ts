@@ -44,7 +44,7 @@ if (!preset) throw new Error(`--preset must be one of ${Object.keys(PRESETS).joi
 // Default: both storages; a cold start is one process's first move, in f16 (the apps' default).
 const dtypes = values.dtype?.split(',') ?? (values.cold ? ['f16'] : ['f32', 'f16']);
 for (const d of dtypes) if (!isWeightDtype(d)) throw new Error(`--dtype must be f32, f16 or a list of them (f32,f16), got '${d}'`);
-let dtype: WeightDtype = dtypes[0] as WeightDtype;
+const runDtypes = (values.cold ? dtypes.slice(0, 1) : dtypes) as WeightDtype[];
 const stages = new Set(values.stages!.split(','));
 // Spec FLOP counts are for the go sizes; the tiny preset reports times only.
 const GFLOP: Record<string, number> = preset.name === 'go' ? { encode: 116.0, decode: 198.0, prefill: 12.1, 'decode-token': 0.944, ldm: 1610 } : {};
@@ -60,7 +60,7 @@ const rows: Record<string, unknown>[] = [];
 const MiB = (b: number) => b / 2 ** 20;
 const log = (s: string) => (values.json ? process.stderr.write(s + '\n') : console.log(s));
 
-async function stage(name: string, run: () => Promise<unknown>, reps = 1, extra: Record<string, number> = {}): Promise<void> {
+async function stage(dtype: WeightDtype, name: string, run: () => Promise<unknown>, reps = 1, extra: Record<string, number> = {}): Promise<void> {
   if (!stages.has(name)) return;
   await run(); // warm-up: pipelines compiled, buffers pooled
   await ctx.sync();
@@ -129,23 +129,23 @@ function timeFirstDispatches(): { read(): Promise<{ key: string; ms: number }[]>
 }
 
 /** The per-stage timings of the tokenizer and transformer (the default mode). */
-async function stageTimings(model: VideoWorldGo, image: Tensor): Promise<void> {
+async function stageTimings(dtype: WeightDtype, model: VideoWorldGo, image: Tensor): Promise<void> {
   const n = model.imageTokens;
   const side = Math.sqrt(n);
   const ids = Int32Array.from({ length: n }, (_, i) => (i * 7919) % 64000);
-  await stage('encode', async () => {
+  await stage(dtype, 'encode', async () => {
     const e = model.tokenizer.encode(image);
     await e.indices.read();
     for (const t of [e.indices, e.encoderOut, e.postEncode]) t.dispose();
   });
-  await stage('decode', async () => {
+  await stage(dtype, 'decode', async () => {
     const img = model.tokenizer.decode(ids, [1, side, side]);
     await img.read();
     img.dispose();
   });
   const prompt = model.prompt(ids);
   const lm = model.transformer;
-  await stage('prefill', async () => {
+  await stage(dtype, 'prefill', async () => {
     const caches = lm.newCaches(ctx, 1, prompt.length + 1);
     const logits = lm.forward(ctx, [prompt], { caches, lastOnly: true });
     await logits.read();
@@ -154,14 +154,14 @@ async function stageTimings(model: VideoWorldGo, image: Tensor): Promise<void> {
   });
   const caches = lm.newCaches(ctx, 1, prompt.length + 64);
   await lm.forward(ctx, [prompt], { caches, lastOnly: true }).read();
-  await stage('decode-token', async () => {
+  await stage(dtype, 'decode-token', async () => {
     const logits = lm.forward(ctx, [[prompt[1]!]], { caches, lastOnly: true });
     await logits.read();
     logits.dispose();
   }, 8);
   for (const c of caches) c.dispose();
   const move = { tokens: 0 };
-  await stage('move', async () => {
+  await stage(dtype, 'move', async () => {
     const r = await model.move(ctx, image, { sampling: { greedy: true } });
     await r.nextImage.read();
     r.nextImage.dispose();
@@ -181,9 +181,8 @@ if (values['write-weights']) {
 }
 
 try {
-  if (values.cold && dtypes.length > 1) log(`cold start: one process's first move, with the first of --dtype ${values.dtype} (${dtype})`);
-  for (const d of values.cold ? [dtype] : (dtypes as WeightDtype[])) {
-    dtype = d;
+  if (values.cold && dtypes.length > 1) log(`cold start: one process's first move, with the first of --dtype ${values.dtype} (${runDtypes[0]})`);
+  for (const dtype of runDtypes) {
     log(`adapter: ${ctx.adapterInfo}; preset ${preset.name}; weights ${dtype}; load average ${loadavg()[0]!.toFixed(2)}`);
     // The previous storage's buffers are freed by a submit, then destroyed: each peak is its own.
     await ctx.sync();
@@ -221,19 +220,19 @@ try {
       log(`cold start (${values['shader-cache'] ? "Mesa's shader cache kept" : 'no shader cache'}): weights uploaded in ${uploadS.toFixed(1)} s; first move ${cold.s.toFixed(1)} s (${cold.pipelines} pipelines, their first dispatches ${compileS.toFixed(1)} s, ${cold.tokens} tokens); the same move warm ${warm.s.toFixed(1)} s; upload + first move ${(uploadS + cold.s).toFixed(1)} s`);
       for (const c of compiles.slice(0, 8)) log(`  first dispatch ${(c.ms / 1000).toFixed(1).padStart(6)} s  ${c.key.length > 100 ? `${c.key.slice(0, 100)}...` : c.key}`);
     } else {
-      await stageTimings(model, image);
+      await stageTimings(dtype, model, image);
     }
     image.dispose();
     model.dispose();
   }
   if (stages.has('ldm') && !values.cold) {
-    dtype = 'f32'; // the LDM stage is measured with f32 weights
+    // The LDM stage is measured with f32 weights.
     const ldm = new LatentDynamicsModel(preset.ldm);
     await ldm.load(ctx, randomWeights(ldm));
     log(`LDM weights: ${(ldm.paramCount() / 1e6).toFixed(1)} M params = ${MiB(ldm.paramCount() * 4).toFixed(0)} MiB`);
     const L = preset.name === 'go' ? 128 : 32;
     const clip = ctx.fromArray(new Float32Array(3 * 2 * L * L).map((_, i) => Math.cos(i) * 0.9), [1, 3, 2, L, L]);
-    await stage('ldm', async () => {
+    await stage('f32', 'ldm', async () => {
       const e = ldm.encode(clip);
       await e.indices.read();
       for (const t of [e.indices, e.codes, e.features, e.preEncodeOut]) t.dispose();

@@ -11,13 +11,15 @@
  * Implicit GEMM (M = Cout, N = positions, K = Cin*KT*KH*KW) with scalar register blocking (16
  * channels x 8 positions per invocation; on adapters with subgroups of >= 8 and Cout > 16 the
  * conv3d_causal_sg variant: 32 channels x 4 positions, each step's weights loaded once per subgroup
- * and spread with subgroupBroadcast, faster on lavapipe, same bits); no im2col or padded
- * copy. Weights are read in a packed layout: repacked on every call from a plain tensor, or once
+ * and spread with subgroupBroadcast, faster on lavapipe, same bits; for 3-column stride-1 kernels on
+ * widths that are multiples of 4, conv3d_causal_row4: the same weights, 4 adjacent positions of a
+ * row read as aligned vec4s); no im2col or padded copy. Weights are read in a packed layout: repacked on every call from a plain tensor, or once
  * with PackedConvWeight.pack() (which packs for the variant the device will run).
  * Epilogue order: bias, then SiLU, then the residual add. Pipelines: one per (tile, activation,
  * streaming, weight dtype) variant (figures: bench/README.md, Design measurements: conv3d_causal).
- * Numerics: f32 FMA accumulation in a fixed order (time tap, row tap, column tap, ci) that does not
- * depend on the grid, so chunked streaming is bit-identical to the whole clip.
+ * Numerics: f32 FMA accumulation in a fixed order (time tap, row tap, column tap, ci; row4: time
+ * tap, row tap, ci, column tap) that does not depend on the grid, so chunked streaming is
+ * bit-identical to the whole clip.
  * Tolerance (vs the double reference): atol = K * 2^-22 (+1e-6), K = Cin*KT*KH*KW: a random walk of
  * K roundings of partial sums of size ~sqrt(K) for O(1) inputs, with a 4x margin. Goldens: 1e-4.
  *

@@ -1,7 +1,8 @@
-// The body of conv3d_causal and its variants (see conv3d_causal.wgsl for the math, layouts and
-// blocking): overrides, Params, bindings and conv_main. The including shader binds the packed
-// weights (lib/conv_w_f32.wgsl or lib/conv_w_f16.wgsl: `fn wvec(i: u32) -> vec4<f32>`) and
-// defines how a (ci, tap) step gets its R4 weight vec4s (lib/conv3d_lane.wgsl, lib/conv3d_sg.wgsl):
+// The strided body of conv3d_causal and its variants (see conv3d_causal.wgsl for the math, layouts
+// and blocking): the RN override, the input bindings and conv_main (the rest: lib/conv3d_common).
+// The including shader binds the packed weights (lib/conv_w_f32.wgsl or lib/conv_w_f16.wgsl:
+// `fn wvec(i: u32) -> vec4<f32>`) and defines how a (ci, tap) step gets its R4 weight vec4s
+// (lib/conv3d_lane.wgsl, lib/conv3d_sg_weights.wgsl):
 //   fn weights_of(wk: u32, lane: u32) -> array<vec4<f32>, 8>   what the subgroup holds for step wk
 //   fn weight4(wl: array<vec4<f32>, 8>, wk: u32, i4: u32) -> vec4<f32>   channels 4 i4 .. 4 i4 + 3
 // and its entry point calls conv_main.
