@@ -206,10 +206,10 @@ export function causalConv3d(x: Tensor, weight: ConvWeight, opts: CausalConv3dOp
 }
 
 /**
- * Where conv3d_causal_row4 applies (with the subgroup tile): 3 columns, stride 1, one zero column
- * each side, a width that is a multiple of 4 (its vec4 loads are aligned).
+ * Where conv3d_causal_row4 applies (with the subgroup tile and no convTile knob): 3 columns, stride 1
+ * in both axes, one zero column each side, a width that is a multiple of 4 (aligned vec4 loads).
  */
-export const convRow4Fits = (g: ConvGeometry): boolean => g.kw === 3 && g.sw === 1 && g.pl === 1 && g.pr === 1 && g.w % 4 === 0;
+export const convRow4Fits = (g: ConvGeometry): boolean => g.kw === 3 && g.sh === 1 && g.sw === 1 && g.pl === 1 && g.pr === 1 && g.w % 4 === 0;
 
 /** Validates the epilogue and dispatches conv3d_causal(_sg)(_f16) for a checked geometry (conv2d: T = KT = 1). */
 export function convDispatch(k: string, x: Tensor, weight: ConvWeight, g: ConvGeometry, past: number, o: ConvEpilogue, pastFrames: Tensor | undefined): Tensor<'f32'> {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { CausalConv3dStream, KernelArgError, PackedConvWeight, causalConv3d, causalConv3dGeometry, conv2d, convRef, depthToSpace2x, resampleRef, upsampleNearest2x } from '../../kernels/index.js';
+import { CausalConv3dStream, KernelArgError, PackedConvWeight, causalConv3d, causalConv3dGeometry, conv2d, conv2dGeometry, convRef, depthToSpace2x, resampleRef, upsampleNearest2x } from '../../kernels/index.js';
 import { CONV_TILE_SG, convTile, convTolerance } from '../../kernels/internal.js';
 import { f16Round } from '../../kernels/core/ref_math.js';
 import type { GpuContext, Tensor } from '../../kernels/index.js';
@@ -151,7 +151,7 @@ test('streaming: chunked pushes are bit-identical to the whole clip', async (t) 
     [[4, 3, 3, 3, 3], [1, 2, 2], [3, 4]],
     [[4, 3, 1, 1, 1], [1, 1, 1], [5, 2]],
     // Cout > 16: conv3d_causal_row4 (streaming: STREAM = 1) where the adapter runs the CPU subgroup variants.
-    [[20, 3, 3, 3, 3], [1, 1, 1], [2, 1, 4]],
+    [[20, 3, 3, 3, 3], [1, 1, 1], [1, 2, 4]],
   ] as [number[], [1, 1, 1] | [1, 2, 2], number[]][]) {
     const w = ctx.fromArray(rng.array(numel(ws)), ws);
     const bias = ctx.fromArray(rng.array(ws[0]!), [ws[0]!]);
@@ -255,7 +255,7 @@ test('conv3d_causal_sg agrees with conv3d_causal; a subgroup tile needs rm 32', 
   if (!ctx.useCpuSubgroupVariants()) notExercised(t, 'conv3d_causal_sg as the default', `the tuning table picks the tiled variant on ${ctx.adapterClass}`);
 });
 
-test('conv3d_causal_row4 (3-column stride-1 kernels, width % 4 = 0): the reference, f16 weights, streaming', async (t) => {
+test('conv3d_causal_row4 (3-column stride-1 kernels, width % 4 = 0): the reference, f16 weights, not for row stride 2 (streaming: the streaming test)', async (t) => {
   const ctx = await gpu();
   if (!ctx.useCpuSubgroupVariants()) {
     notExercised(t, 'conv3d_causal_row4', `no CPU subgroup variants on ${ctx.adapterInfo}`);
@@ -289,6 +289,13 @@ test('conv3d_causal_row4 (3-column stride-1 kernels, width % 4 = 0): the referen
   t.true(got16.every((v, i) => Math.abs(v - ref16[i]!) <= 1e-6 * scale), 'conv3d_causal_row4_f16');
   t.true(ctx.pipelineShaders().includes('conv3d_causal_row4_f16'), 'conv3d_causal_row4_f16 ran');
   for (const p of [w16, wr]) p.dispose();
+  // Row stride 2, column stride 1: the strided kernel (row4 reads rows at stride 1).
+  const xs2 = [1, 3, 9, 8];
+  const x2 = rng.array(numel(xs2));
+  const w2 = rng.array(33 * 3 * 9);
+  const g2 = conv2dGeometry(xs2, [33, 3, 3, 3], [2, 1]);
+  const y2 = await conv2d(ctx.fromArray(x2, xs2), ctx.fromArray(w2, [33, 3, 3, 3]), { stride: [2, 1] }).read();
+  assertClose(t, y2, convRef(x2, w2, g2), { ...convTolerance(g2), name: 'conv2d stride [2, 1]' });
 });
 
 test('conv3d_causal: bad inputs are named errors', async (t) => {
