@@ -26,7 +26,7 @@
 //   Tokenizer 512 channels at 4x4 (load 2.9, min of 5): per-call packing 24.3 ms (3.1 GFLOP/s),
 //     PackedConvWeight 11.2 ms (6.7 GFLOP/s): the weights (9.4 MB) dominate at this size.
 import { PackedConvWeight, matmul, causalConv3d, causalConv3dGeometry, conv2d, conv2dGeometry, convRef, depthToSpace2x, resampleRef, upsampleNearest2x } from '../kernels/index.js';
-import { convRow4Fits, convTile } from '../kernels/internal.js';
+import { convTile } from '../kernels/internal.js';
 import type { ConvGeometry, GpuContext, Tensor, WeightDtype } from '../kernels/index.js';
 import { f16Round } from '../kernels/core/ref_math.js';
 import { type ConvTile, withKnobs } from '../kernels/internal.js';
@@ -59,8 +59,6 @@ interface ConvCase {
   prepack?: boolean;
   /** The prepacked weights' storage (default f32). */
   dtype?: WeightDtype;
-  /** false: conv3d_causal_sg where conv3d_causal_row4 would run. */
-  row4?: false;
 }
 
 function convCase(c: ConvCase): BenchCase {
@@ -68,13 +66,12 @@ function convCase(c: ConvCase): BenchCase {
   const k = g.cin * g.kt * g.kh * g.kw;
   return {
     kernel: 'conv3d_causal',
-    impl: c.tile ? `ours ${c.tile.wg}/${c.tile.rm}x${c.tile.rn}${c.tile.subgroup ? ' sg' : ''}` : `ours${c.prepack ? ' prepacked' : ''}${c.dtype === 'f16' ? ' f16' : ''}${c.row4 === false ? ' no-row4' : ''}`,
+    impl: c.tile ? `ours ${c.tile.wg}/${c.tile.rm}x${c.tile.rn}${c.tile.subgroup ? ' sg' : ''}` : c.prepack ? `ours prepacked${c.dtype === 'f16' ? ' f16' : ''}` : 'ours',
     shape: c.shape,
     flops: 2 * g.cout * k * g.b * g.t * g.ho * g.wo,
     quick: c.quick ?? false,
     setup: async (ctx: GpuContext) => {
-      const tile = c.tile ?? convTile(g, ctx.useCpuSubgroupVariants());
-      const row4 = !c.tile && c.row4 !== false && tile.subgroup === true && convRow4Fits(g);
+      const tile = c.tile ?? convTile(g, ctx.hasSubgroups(8));
       const xv = pattern(numel(c.x), 7);
       const wv = pattern(numel(c.w), 13).map((v) => v / Math.sqrt(k));
       const bv = pattern(g.cout, 3);
@@ -84,11 +81,11 @@ function convCase(c: ConvCase): BenchCase {
       const out = ctx.tensor(c.twoD ? [g.b, g.cout, g.ho, g.wo] : [g.b, g.cout, g.t, g.ho, g.wo]);
       const pw = c.prepack ? PackedConvWeight.pack(w, { rm: tile.rm, dtype: c.dtype }) : w;
       return {
-        run: () => void withKnobs({ convTile: c.tile, convRow4: c.row4 }, () => (c.twoD ? conv2d(x, pw, { bias, out }) : causalConv3d(x, pw, { bias, out }))),
+        run: () => void withKnobs({ convTile: tile }, () => (c.twoD ? conv2d(x, pw, { bias, out }) : causalConv3d(x, pw, { bias, out }))),
         // f16 storage: checked against the reference on the f16-rounded weights.
         check: () => spotCheck(out, xv, c.dtype === 'f16' ? wv.map(f16Round) : wv, g, bv),
         dispose: () => (x.dispose(), w.dispose(), bias.dispose(), out.dispose(), pw !== w && pw.dispose()),
-        note: row4 ? 'conv3d_causal_row4' : `tile ${tile.wg}/${tile.rm}x${tile.rn}${tile.subgroup ? ', conv3d_causal_sg' : ''}`,
+        note: `tile ${tile.wg}/${tile.rm}x${tile.rn}${tile.subgroup ? ', conv3d_causal_sg' : ''}`,
       };
     },
   };
@@ -124,10 +121,6 @@ export const cases: BenchCase[] = [
   // f16 weight storage (--dtype f16): half the weight bytes, the same FMAs.
   convCase({ shape: 'x[1,512,4,4] w[512,512,3,3] 2d', x: [1, 512, 4, 4], w: [512, 512, 3, 3], twoD: true, prepack: true, dtype: 'f16', quick: true }),
   ...(['f32', 'f16'] as const).map((dtype) => convCase({ shape: 'x[1,128,64,64] w[128,128,3,3] 2d', x: [1, 128, 64, 64], w: [128, 128, 3, 3], twoD: true, prepack: true, dtype })),
-  // conv3d_causal_row4 against the strided subgroup kernel it replaces on 3-column stride-1 convs.
-  convCase({ ...HEADLINE, row4: false }),
-  convCase({ shape: 'x[1,128,64,64] w[128,128,3,3] 2d', x: [1, 128, 64, 64], w: [128, 128, 3, 3], twoD: true, prepack: true, row4: false }),
-  ...[false, true].map((off) => convCase({ shape: 'x[1,256,32,32] w[256,256,3,3] 2d', x: [1, 256, 32, 32], w: [256, 256, 3, 3], twoD: true, prepack: true, ...(off ? { row4: false as const } : {}) })),
   // Our matmul on the headline conv's GEMM (M = Cout, K = Cin*27, N = T*H*W): what the implicit
   // GEMM is compared with (it also gathers its B operand through the padding predicate).
   {

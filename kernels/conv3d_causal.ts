@@ -11,15 +11,13 @@
  * Implicit GEMM (M = Cout, N = positions, K = Cin*KT*KH*KW) with scalar register blocking (16
  * channels x 8 positions per invocation; on adapters with subgroups of >= 8 and Cout > 16 the
  * conv3d_causal_sg variant: 32 channels x 4 positions, each step's weights loaded once per subgroup
- * and spread with subgroupBroadcast, faster on lavapipe, same bits; for 3-column stride-1 kernels on
- * widths that are multiples of 4, conv3d_causal_row4: the same weights, 4 adjacent positions of a
- * row read as aligned vec4s); no im2col or padded copy. Weights are read in a packed layout: repacked on every call from a plain tensor, or once
+ * and spread with subgroupBroadcast, faster on lavapipe, same bits); no im2col or padded
+ * copy. Weights are read in a packed layout: repacked on every call from a plain tensor, or once
  * with PackedConvWeight.pack() (which packs for the variant the device will run).
  * Epilogue order: bias, then SiLU, then the residual add. Pipelines: one per (tile, activation,
  * streaming, weight dtype) variant (figures: bench/README.md, Design measurements: conv3d_causal).
- * Numerics: f32 FMA accumulation in a fixed order (time tap, row tap, column tap, ci; row4: time
- * tap, row tap, ci, column tap) that does not depend on the grid, so chunked streaming is
- * bit-identical to the whole clip.
+ * Numerics: f32 FMA accumulation in a fixed order (time tap, row tap, column tap, ci) that does not
+ * depend on the grid, so chunked streaming is bit-identical to the whole clip.
  * Tolerance (vs the double reference): atol = K * 2^-22 (+1e-6), K = Cin*KT*KH*KW: a random walk of
  * K roundings of partial sums of size ~sqrt(K) for O(1) inputs, with a 4x margin. Goldens: 1e-4.
  *
@@ -31,7 +29,7 @@ import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import { type Tensor, type WeightDtype, checkWeightDtype } from './core/tensor.js';
-import { conv3d_causal as shader, conv3d_causal_f16 as f16Shader, conv3d_causal_row4 as row4Shader, conv3d_causal_row4_f16 as row4F16Shader, conv3d_causal_sg as sgShader, conv3d_causal_sg_f16 as sgF16Shader } from './wgsl.gen.js';
+import { conv3d_causal as shader, conv3d_causal_f16 as f16Shader, conv3d_causal_sg as sgShader, conv3d_causal_sg_f16 as sgF16Shader } from './wgsl.gen.js';
 import { packBlocks, packedBlocksSize } from './pack.js';
 
 const ID = 'conv3d_causal';
@@ -205,12 +203,6 @@ export function causalConv3d(x: Tensor, weight: ConvWeight, opts: CausalConv3dOp
   return convDispatch(k, x, weight, g, past, opts, opts.pastFrames);
 }
 
-/**
- * Where conv3d_causal_row4 applies (with the subgroup tile and no convTile knob): 3 columns, stride 1
- * in both axes, one zero column each side, a width that is a multiple of 4 (aligned vec4 loads).
- */
-export const convRow4Fits = (g: ConvGeometry): boolean => g.kw === 3 && g.sh === 1 && g.sw === 1 && g.pl === 1 && g.pr === 1 && g.w % 4 === 0;
-
 /** Validates the epilogue and dispatches conv3d_causal(_sg)(_f16) for a checked geometry (conv2d: T = KT = 1). */
 export function convDispatch(k: string, x: Tensor, weight: ConvWeight, g: ConvGeometry, past: number, o: ConvEpilogue, pastFrames: Tensor | undefined): Tensor<'f32'> {
   const rank5 = x.shape.length === 5;
@@ -227,10 +219,8 @@ export function convDispatch(k: string, x: Tensor, weight: ConvWeight, g: ConvGe
   if (pw && tile.rm !== pw.rm) throw new KernelArgError(k, 'knobs.convTile', `rm ${tile.rm} differs from the packed weight's ${pw.rm}`);
   if (tile.rm % 4 !== 0 || tile.rm < 4 || tile.rn < 1 || tile.rn > 16 || tile.rm * tile.rn > 256) throw new KernelArgError(k, 'knobs.convTile', `rm ${tile.rm}, rn ${tile.rn}: rm must be a multiple of 4, rn 1..16, rm*rn <= 256`);
   if (tile.subgroup && (tile.rm !== CONV_TILE_SG.rm || !subgroup)) throw new KernelArgError(k, 'knobs.convTile', `the subgroup variant needs rm ${CONV_TILE_SG.rm} (got ${tile.rm}), the 'subgroups' feature and subgroupMinSize >= 8`);
-  const row4 = tile.subgroup && !knobs().convTile && knobs().convRow4 !== false && convRow4Fits(g);
-  const wg = row4 ? ((g.ho * g.wo) / 4 < CONV_TILE_SG.wg ? 8 : CONV_TILE_SG.wg) : tile.wg;
   const maxWg = x.ctx.limits.maxComputeWorkgroupsPerDimension;
-  const workgroups = [Math.ceil((g.ho * g.wo) / (wg * (row4 ? 4 : tile.rn))), Math.ceil(g.cout / tile.rm), g.b * g.t] as const;
+  const workgroups = [Math.ceil((g.ho * g.wo) / (tile.wg * tile.rn)), Math.ceil(g.cout / tile.rm), g.b * g.t] as const;
   if (workgroups.some((n) => n > maxWg)) throw new KernelArgError(k, 'x', `grid [${workgroups.join(',')}] exceeds ${maxWg} workgroups per dimension`);
   const dst = outTensor(k, x, outShape, 'f32', o.out);
   for (const [name, t] of Object.entries({ x, weight: wt, bias: o.bias, residual: o.residual, pastFrames })) {
@@ -244,9 +234,8 @@ export function convDispatch(k: string, x: Tensor, weight: ConvWeight, g: ConvGe
   const packed = pw ? pw.packed : packWeight(wt, tile.rm);
   // Absent optional inputs bind x (read-only); the shader never reads them (has_* = 0, past = 0).
   const f16 = pw?.dtype === 'f16';
-  const common = { WG: wg, RM: tile.rm, ACT: act === 'silu' ? 1 : 0, STREAM: past > 0 ? 1 : 0 };
-  x.ctx.dispatch(row4 ? (f16 ? row4F16Shader : row4Shader) : tile.subgroup ? (f16 ? sgF16Shader : sgShader) : f16 ? f16Shader : shader, {
-    overrides: row4 ? common : { ...common, RN: tile.rn },
+  x.ctx.dispatch(tile.subgroup ? (f16 ? sgF16Shader : sgShader) : f16 ? f16Shader : shader, {
+    overrides: { WG: tile.wg, RM: tile.rm, RN: tile.rn, ACT: act === 'silu' ? 1 : 0, STREAM: past > 0 ? 1 : 0 },
     bindings: { x, past: pastFrames ?? x, w: packed, bias: o.bias ?? x, res: o.residual ?? x, out: dst },
     params,
     workgroups,

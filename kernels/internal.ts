@@ -11,7 +11,7 @@ export { DTYPES } from './core/tensor.js';
 export { bucketSize } from './core/pool.js';
 export { tableChunks } from './core/bindings.js';
 export { broadcastPlan } from './binary.js';
-export { convTolerance, CONV_TILE, CONV_TILE_SG, convRow4Fits, convTile } from './conv3d_causal.js';
+export { convTolerance, CONV_TILE, CONV_TILE_SG, convTile } from './conv3d_causal.js';
 export { flashKernel, flashTiles, rowsVariant } from './attention.js';
 export { decodeScratchBytes, DECODE_CHUNK } from './attention_decode.js';
 export { fsqPlan } from './fsq_round.js';

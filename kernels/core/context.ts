@@ -319,11 +319,6 @@ export class GpuContext {
     return layout;
   }
 
-  /** The shader ids of the pipelines created so far, in creation order (one per override set). */
-  pipelineShaders(): string[] {
-    return [...this.pipelines.keys()].map((k) => k.slice(0, k.indexOf('[')));
-  }
-
   /** The pipeline for (shader, override values), created once; errors surface at the next sync(). */
   pipeline(shader: ShaderInfo, overrides: Record<string, number> = {}): GPUComputePipeline {
     for (const k of Object.keys(overrides)) {

@@ -33,8 +33,6 @@ export interface Knobs {
   packedTile?: PackedTile;
   /** causalConv3d's and conv2d's register tile. */
   convTile?: ConvTile;
-  /** false: causalConv3d / conv2d keep conv3d_causal_sg where conv3d_causal_row4 would run (3-column stride-1 kernels). A convTile knob also keeps the strided kernels. */
-  convRow4?: boolean;
   /** attentionFlash's kernel (default: flashKernel's choice). */
   attention?: 'rows' | 'tiled' | 'unfused';
   /** attentionBackward's kernel pair (default: attentionBackwardKernel's choice). */

@@ -15,7 +15,7 @@ export type AdapterClass = 'lavapipe' | 'swiftshader' | 'gpu';
 export interface KernelTuning {
   /**
    * The lane-per-row subgroup variants written for CPU SIMD lanes (attention_rows,
-   * attention_backward_sg_*, conv3d_causal_sg / _row4, matmul_packed_sg, vq_lookup_sg): they broadcast from
+   * attention_backward_sg_*, conv3d_causal_sg, matmul_packed_sg, vq_lookup_sg): they broadcast from
    * lanes 0..7 and hold hundreds of floats per invocation in registers. Used only where the adapter
    * also has subgroups of >= 8 (GpuContext.hasSubgroups(8)).
    */

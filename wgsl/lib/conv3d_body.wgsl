@@ -1,18 +1,46 @@
-// The strided body of conv3d_causal and its variants (see conv3d_causal.wgsl for the math, layouts
-// and blocking): the RN override, the input bindings and conv_main (the rest: lib/conv3d_common).
-// The including shader binds the packed weights (lib/conv_w_f32.wgsl or lib/conv_w_f16.wgsl:
-// `fn wvec(i: u32) -> vec4<f32>`) and defines how a (ci, tap) step gets its R4 weight vec4s
-// (lib/conv3d_lane.wgsl, lib/conv3d_sg_weights.wgsl):
+// The body of conv3d_causal and its variants (see conv3d_causal.wgsl for the math, layouts and
+// blocking): overrides, Params, bindings and conv_main. The including shader binds the packed
+// weights (lib/conv_w_f32.wgsl or lib/conv_w_f16.wgsl: `fn wvec(i: u32) -> vec4<f32>`) and
+// defines how a (ci, tap) step gets its R4 weight vec4s (lib/conv3d_lane.wgsl, lib/conv3d_sg.wgsl):
 //   fn weights_of(wk: u32, lane: u32) -> array<vec4<f32>, 8>   what the subgroup holds for step wk
 //   fn weight4(wl: array<vec4<f32>, 8>, wk: u32, i4: u32) -> vec4<f32>   channels 4 i4 .. 4 i4 + 3
 // and its entry point calls conv_main.
 
-// #include "lib/conv3d_common.wgsl"
-
+override WG: u32 = 32;
+override RM: u32 = 16;  // output channels per invocation, a multiple of 4
 override RN: u32 = 8;   // output positions per invocation, <= 16; RM * RN <= 256
+override ACT: u32 = 0;  // 0 none, 1 SiLU (applied after bias, before the residual add)
+// 1: frames before 0 may come from `past`. The 0 variant compiles without that copy of the inner
+// loop, which shortens the pipeline's compile (figures: bench/README.md, Design measurements).
+override STREAM: u32 = 0;
+override R4: u32 = RM / 4u;
+
+struct Params {
+  cin: u32,
+  cout: u32,
+  t: u32,
+  h: u32,
+  w: u32,
+  past: u32,
+  ho: u32,
+  wo: u32,
+  kt: u32,
+  kh: u32,
+  kw: u32,
+  sh: u32,
+  sw: u32,
+  ph: i32,
+  pw: i32,
+  has_bias: u32,
+  has_res: u32,
+}
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> past: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read> res: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+@group(0) @binding(6) var<uniform> params: Params;
 
 // One tap (time, row, column) over every input channel: acc[i RN + j] += w(channel i, ci, tap) *
 // src[off[j] + ci cs] (0 where !ok[j]), ci in order; the weights of ci start at w[wk0 + ci wstep].
@@ -96,9 +124,28 @@ fn conv_main(wid: vec3<u32>, nwg: vec3<u32>, lid: u32, lane: u32) {
     }
   }
 
-  var pos: array<u32, 16>;
-  for (var j = 0u; j < RN; j++) {
-    pos[j] = p0 + j * WG;
+  for (var i = 0u; i < RM; i++) {
+    let co = co0 + i;
+    if (co >= params.cout) {
+      break;
+    }
+    var bv = 0.0;
+    if (params.has_bias == 1u) {
+      bv = bias[co];
+    }
+    let obase = ((b * params.cout + co) * nt + t) * howo;
+    for (var j = 0u; j < RN; j++) {
+      if (pok[j]) {
+        var y = acc[i * RN + j] + bv;
+        if (ACT == 1u) {
+          y = y / (1.0 + exp(-y));
+        }
+        let o = obase + p0 + j * WG;
+        if (params.has_res == 1u) {
+          y += res[o];
+        }
+        out[o] = y;
+      }
+    }
   }
-  conv_store(&acc, RN, pos, pok, co0, b, t);
 }

@@ -1,5 +1,12 @@
-// conv3d_causal_sg's weight loads and entry point (conv3d_causal_sg, conv3d_causal_sg_f16).
-// #include "lib/conv3d_sg_weights.wgsl"
+// conv3d_causal_sg's weight loads (conv3d_causal_sg, conv3d_causal_sg_f16): lane L < 8 loads
+// weight vec4 L of the step; every lane gets all 8 (lib/spread8.wgsl).
+fn weights_of(wk: u32, lane: u32) -> array<vec4<f32>, 8> {
+  return spread8(wvec(wk + lane));
+}
+
+fn weight4(wl: array<vec4<f32>, 8>, wk: u32, i4: u32) -> vec4<f32> {
+  return wl[i4];
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
