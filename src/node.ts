@@ -98,22 +98,22 @@ export interface WeightFiles {
  * through), tensors are read one at a time on demand and converted to f32.
  */
 export async function openWeightFiles(files: string[]): Promise<WeightFiles> {
-  const readers = new Map<string, { shape: number[]; read: () => Promise<Float32Array> }>();
+  const readers = new Map<string, { shape: number[]; read: (into?: Float32Array) => Promise<Float32Array> }>();
   const notes: string[] = [];
   const closers: (() => Promise<void>)[] = [];
   const rawShapes = new Map<string, number[]>();
   for (const file of files) {
-    const entries = new Map<string, { shape: number[]; read: () => Promise<Float32Array> }>();
+    const entries = new Map<string, { shape: number[]; read: (into?: Float32Array) => Promise<Float32Array> }>();
     if (file.endsWith('.safetensors')) {
       const st = await openSafetensorsFile(file);
       closers.push(() => st.close());
-      for (const [n, e] of st.entries) entries.set(n, { shape: e.shape, read: () => st.f32(n) });
+      for (const [n, e] of st.entries) entries.set(n, { shape: e.shape, read: (into) => st.f32(n, into) });
     } else {
       const ck = await openPthFile(file);
       closers.push(() => ck.close());
       for (const n of ck.names) {
         const t = ck.get(n);
-        entries.set(n, { shape: t.shape, read: async () => { const r = await ck.read(n); return decodeF32(r.dtype, new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength), t.numel, `${file}: ${n}`); } });
+        entries.set(n, { shape: t.shape, read: async (into) => { const r = await ck.read(n); return decodeF32(r.dtype, new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength), t.numel, `${file}: ${n}`, into); } });
       }
     }
     for (const [n, e] of entries) rawShapes.set(n, e.shape);
@@ -132,10 +132,10 @@ export async function openWeightFiles(files: string[]): Promise<WeightFiles> {
     source: {
       keys: () => [...readers.keys()],
       shape: (k) => readers.get(k)?.shape,
-      f32: (k) => {
+      f32: (k, into) => {
         const r = readers.get(k);
         if (!r) throw new Error(`openWeightFiles: no tensor ${k}`);
-        return r.read();
+        return r.read(into);
       },
     },
     transformer: inferTransformerConfig(rawShapes),

@@ -83,6 +83,27 @@ test('pool: buckets, reuse after submit, no growth across iterations', async (t)
   src.dispose();
 });
 
+test('pool: trim(keepBytes) destroys free buffers largest first down to keepBytes', async (t) => {
+  const ctx = await createNodeContext(); // own context: pool counters must not see other tests
+  t.teardown(() => ctx.destroy());
+  const sizes = [1024, 4096, 65536, 4096];
+  for (const x of sizes.map((n) => ctx.zeros([n / 4]))) x.dispose();
+  await ctx.sync();
+  const s0 = ctx.pool.getStats();
+  t.is(s0.free, 1024 + 4096 + 65536 + 4096);
+  ctx.pool.trim(10000);
+  const s1 = ctx.pool.getStats();
+  t.is(s1.free, 1024 + 4096 + 4096, 'the 64 KiB buffer went first');
+  t.is(s1.allocated, s0.allocated - 65536);
+  ctx.pool.trim(5000);
+  t.is(ctx.pool.getStats().free, 1024, 'both 4 KiB buffers went, the 1 KiB one stayed');
+  const created = ctx.pool.getStats().created;
+  ctx.zeros([1024 / 4]).dispose();
+  t.is(ctx.pool.getStats().created, created, 'a kept buffer is reused');
+  ctx.pool.trim();
+  t.is(ctx.pool.getStats().free, 0);
+});
+
 test('pool: a buffer released before submit is not overwritten by a later upload', async (t) => {
   const ctx = await gpu();
   const a = ctx.fromArray([1, 2, 3, 4], [4]);

@@ -87,12 +87,22 @@ export class BufferPool {
     this.stats.peak = this.stats.allocated;
   }
 
-  /** Destroys the free buffers (not the pending ones, which may still be in flight). */
-  trim(): void {
-    for (const list of this.free.values()) for (const b of list) b.destroy();
-    this.free.clear();
-    this.stats.allocated -= this.stats.free;
-    this.stats.free = 0;
+  /**
+   * Destroys free buffers, largest first, until at most `keepBytes` of them remain (default: all;
+   * the pending ones may still be in flight). Keeping some saves recreating them: on a CPU adapter
+   * the first write to a new buffer's memory costs page faults (bench/README.md: ~5 ms per MiB in
+   * this VM, 50x a write into a reused buffer).
+   */
+  trim(keepBytes = 0): void {
+    for (const size of [...this.free.keys()].sort((a, b) => b - a)) {
+      const list = this.free.get(size)!;
+      while (list.length && this.stats.free > keepBytes) {
+        list.pop()!.destroy();
+        this.stats.free -= size;
+        this.stats.allocated -= size;
+      }
+      if (!list.length) this.free.delete(size);
+    }
   }
 
   destroy(): void {

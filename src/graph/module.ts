@@ -7,6 +7,13 @@
 import { type GpuContext, type Tensor, type WeightDtype, WEIGHT_DTYPES, isWeightDtype } from '../../kernels/index.js';
 import type { WeightSource } from './weights.js';
 
+/**
+ * Free pool memory load() keeps between modules: the staging buffers of the next layers' uploads
+ * (same shapes, same buckets) are reused instead of recreated (first writes into new memory are
+ * slow on CPU adapters), while the loading peak stays near the packed model's size.
+ */
+const LOAD_KEEP_BYTES = 96 * 2 ** 20;
+
 export class GraphError extends Error {
   constructor(
     readonly path: string,
@@ -143,20 +150,24 @@ export class Module {
     let done = 0;
     // Children first, then the module's own parameters, then its afterLoad hook (hooks read their
     // own parameters only): a layer packs its weights and the plain copies go back to the system
-    // before the next layer uploads, so loading peaks near the packed model, not at plain + packed.
+    // before the next layer uploads, so loading peaks near the packed model, not at plain + packed;
+    // up to LOAD_KEEP_BYTES of them stay pooled for the next layers' uploads of the same sizes.
     // One tensor at a time: a file-backed source never holds the whole checkpoint in memory.
+    // Every tensor is decoded into one scratch array (uploads copy it): no fresh host memory per tensor.
+    const scratch = new Float32Array(params.reduce((n, p) => Math.max(n, p.size), 0));
     const visit = async (m: Module): Promise<void> => {
       for (const c of m.children.values()) await visit(c);
       for (const p of m.params.values()) {
-        m.upload(ctx, p, await src.f32(p.key));
+        m.upload(ctx, p, await src.f32(p.key, scratch));
         bytes += p.size * 4;
         opts.onProgress?.(++done, params.length);
       }
       await m.afterLoad(ctx, src);
       ctx.submit();
-      ctx.pool.trim();
+      ctx.pool.trim(LOAD_KEEP_BYTES);
     };
     await visit(this);
+    ctx.pool.trim();
     return { loaded: params.length, unexpected, bytes };
   }
 

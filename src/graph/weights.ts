@@ -1,15 +1,20 @@
 /** Where module parameters come from: a safetensors file, a key-renamed view, or hinit-v1. */
 import { ropeInvFreq } from '../../kernels/index.js';
 import { hinit, hinitSeed } from '../io/hinit.js';
-import type { SafetensorsFile } from '../io/safetensors.js';
+import { type SafetensorsFile, scratchView } from '../io/safetensors.js';
 import { SeededRng } from './rng.js';
 
 export interface WeightSource {
   keys(): string[];
   /** The shape of `key`, or undefined when absent. */
   shape(key: string): readonly number[] | undefined;
-  /** The tensor converted to f32 (file-backed sources read it on demand). */
-  f32(key: string): Float32Array | Promise<Float32Array>;
+  /**
+   * The tensor converted to f32 (file-backed sources read it on demand). With `into` (at least the
+   * tensor's size) a source may fill and return a view of it instead of a new array, valid until
+   * `into` is reused: a loader passes one scratch array so that a checkpoint's tensors do not each
+   * take fresh memory (first touch of new memory is slow in a VM; Module.load does this).
+   */
+  f32(key: string, into?: Float32Array): Float32Array | Promise<Float32Array>;
 }
 
 /** Tensors of a safetensors file (optionally only those under `prefix`, with it stripped). */
@@ -18,7 +23,7 @@ export function safetensorsSource(file: SafetensorsFile, prefix = ''): WeightSou
   return {
     keys: () => file.names.filter((n) => n.startsWith(prefix) && !/^(in|out|aux|const|ref64)\//.test(n)).map((n) => n.slice(prefix.length)),
     shape: (k) => (file.has(full(k)) ? file.entry(full(k)).shape : undefined),
-    f32: (k) => file.f32(full(k)),
+    f32: (k, into) => file.f32(full(k), into),
   };
 }
 
@@ -27,17 +32,13 @@ export function hinitSource(manifest: Record<string, [number, number, number]>, 
   return {
     keys: () => Object.keys(manifest),
     shape: (k) => (k in manifest ? shapes[k] : undefined),
-    f32: (k) => {
+    f32: (k, into) => {
       const m = manifest[k];
       const s = shapes[k];
       if (!m || !s) throw new Error(`hinit: no manifest entry or shape for ${k}`);
       if (caseId !== undefined && hinitSeed(caseId, k) !== m[0]) throw new Error(`hinit: seed of ${k} does not match fnv1a32("${caseId}:${k}")`);
-      return hinit(
-        s.reduce((a, b) => a * b, 1),
-        m[0],
-        m[1],
-        m[2],
-      );
+      const n = s.reduce((a, b) => a * b, 1);
+      return hinit(n, m[0], m[1], m[2], scratchView(into, n));
     },
   };
 }

@@ -15,15 +15,16 @@ const nativeCrc32 = (zlib as { crc32?: Crc32 }).crc32;
 /** Node's FileHandle.read moves at most 2 GiB per call. */
 const MAX_READ = 1 << 30;
 
-export async function fileSource(path: string): Promise<ByteSource> {
+/** A ByteSource over a file; `read` fills `into` (when it holds `length` bytes) instead of new memory. */
+export async function fileSource(path: string): Promise<ByteSource & { read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> }> {
   const fh = await open(path, 'r');
   const { size } = await fh.stat();
   return {
     size,
-    read: async (offset, length) => {
+    read: async (offset, length, into?: Uint8Array) => {
       if (offset < 0 || length < 0 || offset + length > size) throw new RangeError(`read [${offset}, ${offset + length}) outside ${path} (${size} bytes)`);
       // Not zero-filled: every byte is overwritten below or the read fails.
-      const buf = Buffer.allocUnsafeSlow(length);
+      const buf = into && into.byteLength >= length ? into : Buffer.allocUnsafeSlow(length);
       for (let done = 0; done < length; ) {
         const { bytesRead } = await fh.read(buf, done, Math.min(length - done, MAX_READ), offset + done);
         if (bytesRead === 0) throw new RangeError(`${path} ended at ${offset + done} (was ${size} bytes when opened)`);
@@ -65,18 +66,30 @@ async function readHeader(src: ByteSource, path: string): Promise<ReturnType<typ
 /**
  * A .safetensors file opened lazily: the header now, each tensor read from disk (and converted to
  * f32) when asked for, so a checkpoint never sits whole in memory. Call `close()` when done.
+ * f32(name, into) decodes into `into` (WeightSource.f32) and reads the raw bytes into one buffer
+ * kept for such calls (they run one at a time), so a load touches no new memory per tensor.
  */
-export async function openSafetensorsFile(path: string): Promise<{ entries: Map<string, TensorEntry>; metadata: Record<string, string>; f32(name: string): Promise<Float32Array>; close(): Promise<void> }> {
+export async function openSafetensorsFile(path: string): Promise<{ entries: Map<string, TensorEntry>; metadata: Record<string, string>; f32(name: string, into?: Float32Array): Promise<Float32Array>; close(): Promise<void> }> {
   const src = await fileSource(path);
+  let raw: Uint8Array | null = null;
+  let queue: Promise<unknown> = Promise.resolve();
   try {
     const h = await readHeader(src, path);
+    const decode = async (name: string, into?: Float32Array) => {
+      const e = h.entries.get(name);
+      if (!e) throw new SafetensorsError(path, `no tensor '${name}'`);
+      const len = e.end - e.begin;
+      if (into && (raw?.byteLength ?? 0) < len) raw = new Uint8Array(len);
+      return decodeF32(e.dtype, await src.read(e.begin, len, into ? raw! : undefined), e.shape.reduce((a, b) => a * b, 1), `${path}: ${name}`, into);
+    };
     return {
       entries: h.entries,
       metadata: h.metadata,
-      f32: async (name) => {
-        const e = h.entries.get(name);
-        if (!e) throw new SafetensorsError(path, `no tensor '${name}'`);
-        return decodeF32(e.dtype, await src.read(e.begin, e.end - e.begin), e.shape.reduce((a, b) => a * b, 1), `${path}: ${name}`);
+      f32: (name, into) => {
+        if (!into) return decode(name);
+        const run = queue.then(() => decode(name, into));
+        queue = run.catch(() => {});
+        return run;
       },
       close: async () => src.close?.(),
     };

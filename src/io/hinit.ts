@@ -19,7 +19,7 @@ export function hinitSeed(caseId: string, key: string): number {
 }
 
 /** Fills `out` (or a new Float32Array of n) with hinit-v1 values for (seed, scale, offset). */
-export function hinit(n: number, seed: number, scale: number, offset: number, out = new Float32Array(n)): Float32Array {
+export function hinit(n: number, seed: number, scale: number, offset: number, out: Float32Array = new Float32Array(n)): Float32Array {
   const f = Math.fround;
   const s = f(scale);
   const o = f(offset);

@@ -68,10 +68,10 @@ export class SafetensorsFile {
     return this.bytes.subarray(e.begin, e.end);
   }
 
-  /** A tensor as Float32Array, converting F16/BF16/F64/integer dtypes. */
-  f32(name: string): Float32Array {
+  /** A tensor as Float32Array, converting F16/BF16/F64/integer dtypes (into `into` when it is large enough: decodeF32). */
+  f32(name: string, into?: Float32Array): Float32Array {
     const e = this.entry(name);
-    return decodeF32(e.dtype, this.bytes.subarray(e.begin, e.end), e.shape.reduce((a, b) => a * b, 1), `${this.source}: ${name}`);
+    return decodeF32(e.dtype, this.bytes.subarray(e.begin, e.end), e.shape.reduce((a, b) => a * b, 1), `${this.source}: ${name}`, into);
   }
 
   /** An integer or bool tensor as Int32Array (I64 values must fit in int32). */
@@ -101,22 +101,34 @@ export class SafetensorsFile {
   }
 }
 
+/** `into`'s first n values when it is large enough, else a new array (WeightSource.f32's `into` contract). */
+export function scratchView(into: Float32Array | undefined, n: number): Float32Array {
+  return into && into.length >= n ? into.subarray(0, n) : new Float32Array(n);
+}
+
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 let halfTable: Float32Array | null = null;
 
-/** `n` little-endian values of `dtype` as float32 (floats rounded, ints and bools converted). */
-export function decodeF32(dtype: SafetensorsDType, bytes: Uint8Array, n: number, what = 'tensor'): Float32Array {
+/**
+ * `n` little-endian values of `dtype` as float32 (floats rounded, ints and bools converted), written
+ * into `into`'s first n values (and a view of them returned) when it holds at least n, else into a
+ * new array.
+ */
+export function decodeF32(dtype: SafetensorsDType, bytes: Uint8Array, n: number, what = 'tensor', into?: Float32Array): Float32Array {
   if (bytes.byteLength !== n * SAFETENSORS_DTYPES[dtype]) throw new SafetensorsError(what, `${bytes.byteLength} bytes for ${n} ${dtype} values`);
   // The checkpoint dtypes through typed-array views (a 160005 x 1024 f16 table: ~0.5 s instead of
   // ~15 s per element through a DataView); other dtypes and big-endian hosts element by element.
   if (LITTLE_ENDIAN && (dtype === 'F32' || dtype === 'F16' || dtype === 'BF16')) {
     const width = SAFETENSORS_DTYPES[dtype];
     const aligned = bytes.byteOffset % width === 0 ? bytes : bytes.slice();
-    if (dtype === 'F32') return new Float32Array(aligned.buffer, aligned.byteOffset, n).slice();
+    const out = scratchView(into, n);
+    if (dtype === 'F32') {
+      out.set(new Float32Array(aligned.buffer, aligned.byteOffset, n));
+      return out;
+    }
     const h = new Uint16Array(aligned.buffer, aligned.byteOffset, n);
-    const out = new Float32Array(n);
     if (dtype === 'BF16') {
-      const bits = new Uint32Array(out.buffer);
+      const bits = new Uint32Array(out.buffer, out.byteOffset, n);
       for (let i = 0; i < n; i++) bits[i] = h[i]! << 16;
     } else {
       const table = (halfTable ??= Float32Array.from({ length: 65536 }, (_, b) => halfToFloat(b)));
@@ -125,7 +137,7 @@ export function decodeF32(dtype: SafetensorsDType, bytes: Uint8Array, n: number,
     return out;
   }
   const get = elementReader(dtype, new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  const out = new Float32Array(n);
+  const out = scratchView(into, n);
   for (let i = 0; i < n; i++) out[i] = get(i);
   return out;
 }

@@ -38,8 +38,18 @@ test('decodeF32: the typed-array paths of F32, F16 and BF16 equal the element re
       const wb = new Uint32Array(want.buffer);
       const bad = gb.findIndex((b, i) => b !== wb[i] && !(Number.isNaN(got[i]) && Number.isNaN(want[i])));
       t.is(bad, -1, `${dtype} at byte offset ${offset}: element ${bad}`);
+      // Into a scratch array (a view at a nonzero offset, larger than needed): the same bits, in it.
+      const scratch = new Float32Array(n + 9).fill(7).subarray(3);
+      const into = decodeF32(dtype, view, n, 'tensor', scratch);
+      t.is(into.buffer, scratch.buffer, `${dtype}: decoded into the scratch array`);
+      t.is(into.byteOffset, scratch.byteOffset);
+      t.deepEqual(new Uint32Array(into.buffer, into.byteOffset, n), new Uint32Array(got.buffer), `${dtype} into scratch at byte offset ${offset}`);
+      t.is(scratch[n], 7, 'nothing past n written');
     }
   }
+  const small = new Float32Array(1);
+  t.not(decodeF32('F32', f32, 4099, 'tensor', small).buffer, small.buffer, 'a scratch array too small is not used');
+  t.deepEqual([...decodeF32('I32', new Uint8Array(new Int32Array([5, -6]).buffer), 2, 'tensor', new Float32Array(4))], [5, -6], 'the element-reader path fills scratch too');
   t.throws(() => decodeF32('F16', new Uint8Array(3), 2), { instanceOf: SafetensorsError, message: /3 bytes for 2 F16 values/ });
 });
 
@@ -97,6 +107,11 @@ test('openSafetensorsFile / openWeightFiles read tensors from disk on demand, as
   const whole = parseSafetensors(bytes);
   const st = await openSafetensorsFile(path);
   for (const n of ['a', 'b', 'c']) t.deepEqual([...(await st.f32(n))], [...whole.f32(n)], n);
+  // With scratch arrays: calls issued together still decode their own tensors (reads take turns).
+  const scratches = [new Float32Array(4), new Float32Array(4), new Float32Array(4)];
+  const got = await Promise.all(['a', 'b', 'c'].map((n, i) => st.f32(n, scratches[i])));
+  got.forEach((g, i) => t.is(g.buffer, scratches[i]!.buffer));
+  t.deepEqual(got.map((g) => [...g]), ['a', 'b', 'c'].map((n) => [...whole.f32(n)]), 'scratch reads');
   await t.throwsAsync(() => st.f32('nope'), { instanceOf: SafetensorsError, message: /no tensor 'nope'/ });
   await st.close();
   const w = await openWeightFiles([path]);

@@ -10,6 +10,7 @@
 import { type GpuContext, type SampleOptions, type Tensor, ropeInvFreq, sampleRef, softmaxRef } from '../../../kernels/index.js';
 import { Module, type Param } from '../../graph/module.js';
 import { hinit, hinitSeed } from '../../io/hinit.js';
+import { scratchView } from '../../io/safetensors.js';
 import type { WeightSource } from '../../graph/weights.js';
 import { type GenerateResult, InternLM, type InternLMConfig } from './internlm.js';
 import type { Colour } from '../../go/board.js';
@@ -232,7 +233,7 @@ export function randomWeights(m: Module, caseId = 'videoworld-random'): WeightSo
   return {
     keys: () => [...params.keys()],
     shape: (k) => params.get(k)?.shape,
-    f32: (k) => {
+    f32: (k, into) => {
       const p = params.get(k);
       if (!p) throw new Error(`randomWeights: no parameter ${k}`);
       if (k.endsWith('rotary_emb.inv_freq')) return ropeInvFreq(2 * p.size);
@@ -242,7 +243,7 @@ export function randomWeights(m: Module, caseId = 'videoworld-random'): WeightSo
       let std = embedding ? 1 : rank >= 2 ? 1 / Math.sqrt(fanIn) : 0.1;
       const offset = !embedding && rank === 1 && k.endsWith('weight') ? 1 : 0;
       if (k.endsWith('in_proj_weight')) std = 1 / Math.sqrt(p.shape[1]!);
-      return hinit(p.size, hinitSeed(caseId, k), std * Math.sqrt(3), offset);
+      return hinit(p.size, hinitSeed(caseId, k), std * Math.sqrt(3), offset, scratchView(into, p.size));
     },
   };
 }
