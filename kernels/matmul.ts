@@ -341,9 +341,9 @@ function packedMatmul(a: Tensor, pw: PackedMatmulWeight | null, b: Tensor, trans
     for (const [blk0, blocks] of packedChunks(ctx, p.N, p.K, 1, maxBytes, f16)) {
       ctx.dispatch(f16 ? gemvF16Shader : gemvShader, {
         overrides: { WG: GEMV_WG, RN: PACK_RN, ACT: act },
-        bindings: { x: a, b: { buffer: packedB.buffer, offset: blk0 * blockBytes, size: blocks * blockBytes }, bias: o.bias ?? a, res: o.residual ?? a, out: dst },
+        bindings: { x: a, x4: a, b: { buffer: packedB.buffer, offset: blk0 * blockBytes, size: blocks * blockBytes }, bias: o.bias ?? a, res: o.residual ?? a, out: dst },
         params: { n: Math.min(blocks * PACK_RN, p.N - blk0 * PACK_RN), k: p.K, n_off: blk0 * PACK_RN, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 },
-        workgroups: foldGrid(Math.ceil((blocks * PACK_RN) / 4 / GEMV_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
+        workgroups: foldGrid(Math.ceil((blocks * PACK_RN) / 8 / GEMV_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
       });
     }
     if (packedB !== weight) packedB.dispose();

@@ -1,12 +1,12 @@
-// The body of matmul_gemv.wgsl and matmul_gemv_f16.wgsl; B comes from the including shader's b4()
-// (lib/packed_b_f32.wgsl, lib/packed_b_f16.wgsl).
+// The body of matmul_gemv.wgsl and matmul_gemv_f16.wgsl; B comes from the including shader's b8()
+// (lib/packed_b8_f32.wgsl, lib/packed_b8_f16.wgsl).
 // #include "lib/grid.wgsl"
 // #include "lib/act.wgsl"
 
 override WG: u32 = 64;
-override RN: u32 = 16;  // packed block width
+override RN: u32 = 16;  // packed block width, a multiple of 8
 override ACT: u32 = 0;
-override R4: u32 = RN / 4u;
+override R8: u32 = RN / 8u;
 
 struct Params {
   n: u32,
@@ -17,6 +17,7 @@ struct Params {
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(6) var<storage, read> x4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read> res: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
@@ -29,15 +30,30 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_index) lid: u32) {
   let e = flat_workgroup(wid, nwg) * WG + lid;
   let K = params.k;
-  let blk = e / R4;
-  let c0 = blk * RN + (e % R4) * 4u;
+  let blk = e / R8;
+  let c0 = blk * RN + (e % R8) * 8u;
   if (c0 >= params.n) {
     return;
   }
-  let wk = blk * K * R4 + e % R4;
-  var acc = vec4(0.0);
-  for (var k = 0u; k < K; k++) {
-    acc = fma(vec4(x[k]), b4(wk + k * R4), acc);
+  let wk = blk * K * R8 + e % R8;
+  var acc0 = vec4(0.0);
+  var acc1 = vec4(0.0);
+  let k4n = K / 4u;
+  for (var k4 = 0u; k4 < k4n; k4++) {
+    let xv = x4[k4];
+    for (var q = 0u; q < 4u; q++) {
+      let w = b8(wk + (4u * k4 + q) * R8);
+      acc0 = fma(vec4(xv[q]), w[0], acc0);
+      acc1 = fma(vec4(xv[q]), w[1], acc1);
+    }
   }
-  store4(params.n_off + c0, c0, acc);
+  for (var k = 4u * k4n; k < K; k++) {
+    let w = b8(wk + k * R8);
+    acc0 = fma(vec4(x[k]), w[0], acc0);
+    acc1 = fma(vec4(x[k]), w[1], acc1);
+  }
+  store4(params.n_off + c0, c0, acc0);
+  if (c0 + 4u < params.n) {
+    store4(params.n_off + c0 + 4u, c0 + 4u, acc1);
+  }
 }
