@@ -6,6 +6,7 @@
  *   pad(x, pads, value):         constant padding, pads[k] = [before, after] per dim, e.g.
  *                                [[0,0],[0,0],[3,0],[0,0],[0,0]] = the LDM's front-only time padding
  *   concat(xs, axis):            one dispatch per input into its slab of the output
+ *   writeSlice(x, dst, axis, s): dst[..., s:s+len, ...] = x in place (a KV cache append)
  * Rank <= 6. Each call is planned as a rank-6 iteration space with source/destination strides
  * (passed as scalar Params fields); adjacent dims that stay contiguous on both sides are merged
  * first, so a concat along C of [B,C,T,H,W] runs as a rank-2 copy. When the innermost dim is then
@@ -14,6 +15,8 @@
  * permute whose innermost output dim is strided in the source (to channels last) moves 4 x 4
  * blocks as 16-byte rows, transposed in registers (wgsl/layout_transpose.wgsl).
  * Tolerance: exact (pure data movement).
+ *
+ * line budget: five layout ops and their CPU references share the one strided-copy planner here.
  */
 import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { foldGrid } from './core/context.js';
