@@ -16,8 +16,8 @@
  * packing it per call (one read + write of B, cheap next to the product). Below that, two kernels
  * picked by chooseMatmulTiles: matmul_vec4 (B's contiguous dim a multiple of 4; uniform A loads,
  * vec4 B loads) and the any-shape matmul; both give each invocation 4x4 outputs in 16 f32
- * accumulators. One row times a PackedMatmulWeight (a decode step) is the GEMV: invocations own 4
- * packed columns each and stream the weight once.
+ * accumulators. One row times a PackedMatmulWeight (a decode step) is the GEMV: invocations own 8
+ * packed columns each (one 16-byte weight load per k in f16) and stream the weight once.
  * Weights over maxStorageBufferBindingSize (the 625 MiB [160005, 1024] output projection) are
  * bound as row chunks of a [N, K] b with {buffer, offset, size}, offsets aligned to
  * minStorageBufferOffsetAlignment, one launch per chunk.
