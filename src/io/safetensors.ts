@@ -119,13 +119,13 @@ export function decodeF32(dtype: SafetensorsDType, bytes: Uint8Array, n: number,
   // The checkpoint dtypes through typed-array views (a 160005 x 1024 f16 table: ~0.5 s instead of
   // ~15 s per element through a DataView); other dtypes and big-endian hosts element by element.
   if (LITTLE_ENDIAN && (dtype === 'F32' || dtype === 'F16' || dtype === 'BF16')) {
-    const width = SAFETENSORS_DTYPES[dtype];
-    const aligned = bytes.byteOffset % width === 0 ? bytes : bytes.slice();
     const out = scratchView(into, n);
     if (dtype === 'F32') {
-      out.set(new Float32Array(aligned.buffer, aligned.byteOffset, n));
+      // A byte copy: no aligned detour for a tensor at an odd offset.
+      new Uint8Array(out.buffer, out.byteOffset, 4 * n).set(bytes);
       return out;
     }
+    const aligned = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
     const h = new Uint16Array(aligned.buffer, aligned.byteOffset, n);
     if (dtype === 'BF16') {
       const bits = new Uint32Array(out.buffer, out.byteOffset, n);
