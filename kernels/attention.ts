@@ -251,6 +251,12 @@ export class KVCache {
     this.len += L;
   }
 
+  /** Counts L rows as appended that another kernel wrote into k and v in place (ropeQkv at start = length). */
+  advance(L: number): void {
+    if (!Number.isInteger(L) || L < 0 || this.len + L > this.shape.maxLength) throw new KernelArgError('kv_cache', 'L', `${L}: expected an integer with ${this.len} + L <= maxLength ${this.shape.maxLength}`);
+    this.len += L;
+  }
+
   /** attention(q, cached k, cached v) over the `length` rows written; q [B, NH, Lq, HD]. */
   attend(q: Tensor, o: Omit<AttentionOptions, 'kvLength'> = {}): Tensor<'f32'> {
     if (this.len === 0) throw new KernelArgError('kv_cache', 'q', 'the cache is empty: append keys first');

@@ -18,6 +18,9 @@
  * vec4 B loads) and the any-shape matmul; both give each invocation 4x4 outputs in 16 f32
  * accumulators. One row times a PackedMatmulWeight (a decode step) is the GEMV: invocations own 8
  * packed columns each (one 16-byte weight load per k in f16) and stream the weight once.
+ * PackedMatmulWeight.concat packs weights side by side (a layer's q, k, v: one GEMV instead of
+ * three) and hands back a view per part; linearSwiGLU runs gate and up views of one buffer as
+ * one GEMV (GLU override: both weights per invocation, silu(gate) * up in the epilogue).
  * Weights over maxStorageBufferBindingSize (the 625 MiB [160005, 1024] output projection) are
  * bound as row chunks of a [N, K] b with {buffer, offset, size}, offsets aligned to
  * minStorageBufferOffsetAlignment, one launch per chunk.
@@ -32,7 +35,8 @@
  * few-ulp exp/erf of the activations.
  *
  * line budget: five shader variants (tiled, vec4, packed, subgroup-packed, GEMV) behind one entry,
- * with the weight packing and the chunking of bindings over the storage-binding limit they share.
+ * with the weight packing (and its concatenation into views) and the chunking of bindings over
+ * the storage-binding limit they share.
  */
 import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { type Binding, type ContextLimits, type GpuContext, foldGrid } from './core/context.js';
@@ -42,6 +46,7 @@ import { type PackedTile, bindingLimit, knobs } from './core/knobs.js';
 import { type Tensor, type WeightDtype, checkWeightDtype, numel } from './core/tensor.js';
 import { erfRef } from './core/ref_math.js';
 import { packBlocks, paddedRows, transposePadded } from './pack.js';
+import { mul } from './binary.js';
 import { matmul as shader, matmul_gemv as gemvShader, matmul_gemv_f16 as gemvF16Shader, matmul_packed as packedShader, matmul_packed_f16 as packedF16Shader, matmul_packed_sg as packedSgShader, matmul_packed_sg_f16 as packedSgF16Shader, matmul_vec4 as vec4Shader } from './wgsl.gen.js';
 
 export const MATMUL_ACTIVATIONS = ['none', 'silu', 'relu', 'gelu'] as const;
@@ -140,7 +145,56 @@ export class PackedMatmulWeight {
     readonly shape: readonly number[],
     /** Storage of the packed copy: 'f32', or 'f16' (half the bytes; the math stays f32). */
     readonly dtype: WeightDtype,
+    /** First block of these columns in `packed` (non-zero for a view into a concat). */
+    readonly block0 = 0,
   ) {}
+
+  /**
+   * Packs `parts` (unbatched, same K and dtype) side by side into one weight of all their columns,
+   * and returns it with a view of each part's columns in it; the parts are disposed. A layer's
+   * q, k, v projections (or gate and up) fused this way run as one GEMV and still one by one.
+   * Every part but the last needs N a multiple of 16 (whole blocks), and each part's first byte
+   * must meet minStorageBufferOffsetAlignment: `concatProblem` says why not, or null.
+   * @example
+   * const { whole, views: [q, k, v] } = PackedMatmulWeight.concat([pq, pk, pv]);
+   */
+  static concat(parts: readonly PackedMatmulWeight[]): { whole: PackedMatmulWeight; views: PackedMatmulWeight[] } {
+    const problem = PackedMatmulWeight.concatProblem(parts);
+    if (problem) throw new KernelArgError('PackedMatmulWeight.concat', 'parts', problem);
+    const { ctx, dtype } = parts[0]!;
+    const K = parts[0]!.shape[0]!;
+    const blockBytes = K * PACK_RN * (dtype === 'f16' ? 2 : 4);
+    const nblk = parts.map((w) => Math.ceil(w.shape[1]! / PACK_RN));
+    const total = nblk.reduce((a, b) => a + b, 0);
+    const N = parts.reduce((n, w) => n + w.shape[1]!, 0);
+    const t = ctx.tensor([(total * blockBytes) / 4], dtype === 'f16' ? 'u32' : 'f32', 'matmul.packedConcat');
+    const whole = new PackedMatmulWeight(t, [K, N], dtype);
+    let blk = 0;
+    const views = parts.map((w, i) => {
+      ctx.copyBuffer(w.packed.buffer, w.block0 * blockBytes, t.buffer, blk * blockBytes, nblk[i]! * blockBytes);
+      const view = new PackedMatmulWeight(t.retain(), w.shape, dtype, blk);
+      blk += nblk[i]!;
+      return view;
+    });
+    for (const w of parts) w.dispose();
+    return { whole, views };
+  }
+
+  /** Why `parts` cannot be concatenated (see concat), or null. */
+  static concatProblem(parts: readonly PackedMatmulWeight[]): string | null {
+    if (parts.length === 0) return 'no parts';
+    const [first] = parts as [PackedMatmulWeight];
+    const align = first.ctx.limits.minStorageBufferOffsetAlignment;
+    const blockBytes = first.shape[0]! * PACK_RN * (first.dtype === 'f16' ? 2 : 4);
+    for (const [i, w] of parts.entries()) {
+      if (w.packed.disposed) return `part ${i} was disposed`;
+      if (w.shape.length !== 2) return `part ${i} is batched (shape [${w.shape}]), expected [K, N]`;
+      if (w.ctx !== first.ctx || w.dtype !== first.dtype || w.shape[0] !== first.shape[0]) return `part ${i} is [${w.shape}] ${w.dtype}, part 0 [${first.shape}] ${first.dtype}: K, dtype and context must agree`;
+      if (i < parts.length - 1 && w.shape[1]! % PACK_RN) return `part ${i} has N = ${w.shape[1]}, not a multiple of ${PACK_RN} (only the last part may end in a partial block)`;
+    }
+    if (blockBytes % align) return `a ${blockBytes}-byte packed block is not a multiple of minStorageBufferOffsetAlignment ${align}: the views could not be bound`;
+    return null;
+  }
 
   /** Packs b [..., K, N] (transB: [..., N, K]), stored as `dtype` (default 'f32'). */
   static pack(b: Tensor, o: { transB?: boolean; dtype?: WeightDtype } = {}): PackedMatmulWeight {
@@ -336,13 +390,14 @@ function packedMatmul(a: Tensor, pw: PackedMatmulWeight | null, b: Tensor, trans
   const plainB = !weight && tile.subgroup && !transB && p.N % 4 === 0 && p.M > 1 && b.byteLength <= maxBytes;
   const packedB = weight ?? (plainB ? b : packB({ ctx, tensor: b }, transB, bBatch, p.N, p.K, maxBytes));
   const blockBytes = p.K * PACK_RN * (f16 ? 2 : 4);
+  const base = (pw?.block0 ?? 0) * blockBytes;
   if (p.M === 1 && p.batch === 1) {
     // x [1, K] is its own transpose.
     for (const [blk0, blocks] of packedChunks(ctx, p.N, p.K, 1, maxBytes, f16)) {
       ctx.dispatch(f16 ? gemvF16Shader : gemvShader, {
         overrides: { WG: GEMV_WG, RN: PACK_RN, ACT: act },
-        bindings: { x: a, x4: a, b: { buffer: packedB.buffer, offset: blk0 * blockBytes, size: blocks * blockBytes }, bias: o.bias ?? a, res: o.residual ?? a, out: dst },
-        params: { n: Math.min(blocks * PACK_RN, p.N - blk0 * PACK_RN), k: p.K, n_off: blk0 * PACK_RN, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 },
+        bindings: { x: a, x4: a, b: { buffer: packedB.buffer, offset: base + blk0 * blockBytes, size: blocks * blockBytes }, bias: o.bias ?? a, res: o.residual ?? a, out: dst },
+        params: { n: Math.min(blocks * PACK_RN, p.N - blk0 * PACK_RN), k: p.K, n_off: blk0 * PACK_RN, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0, up_off: 0 },
         workgroups: foldGrid(Math.ceil((blocks * PACK_RN) / 8 / GEMV_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
       });
     }
@@ -357,7 +412,7 @@ function packedMatmul(a: Tensor, pw: PackedMatmulWeight | null, b: Tensor, trans
       overrides: tile.subgroup ? { WG: tile.wg, ACT: act, PLAIN_B: Number(plainB) } : { WG: tile.wg, RM: tile.rm, RN: PACK_RN, CB: tile.cb, ACT: act },
       bindings: {
         a: at,
-        b: chunks.length === 1 ? packedB : { buffer: packedB.buffer, offset: blk0 * blockBytes, size: blocks * blockBytes },
+        b: chunks.length === 1 && !base ? packedB : { buffer: packedB.buffer, offset: base + blk0 * blockBytes, size: blocks * blockBytes },
         bias: o.bias ?? a,
         res: o.residual ?? a,
         out: dst,
@@ -396,6 +451,40 @@ export function linear(x: Tensor, weight: Tensor | PackedMatmulWeight, bias?: Te
   const flat = (t: Tensor | undefined) => t?.reshape([M, N]);
   const y = matmul(x.reshape([M, K]), weight, { ...o, transB: !pw, bias, residual: flat(o.residual), out: flat(o.out) });
   return o.out ? (o.out as Tensor<'f32'>) : y.reshape(outShape);
+}
+
+/**
+ * SwiGLU's gated product silu(x @ gate^T) * (x @ up^T): x [..., K], gate and up [N, K]; out [..., N].
+ * One row (a decode step) with gate and up packed views of one PackedMatmulWeight.concat, gate's
+ * columns first, is one GEMV that reads both weights (matmul_gemv with GLU); otherwise a SiLU-fused
+ * linear, a linear and a product, the same f32 operations.
+ * @example
+ * const { views: [g, u] } = PackedMatmulWeight.concat([PackedMatmulWeight.linear(wg), PackedMatmulWeight.linear(wu)]);
+ * const act = linearSwiGLU(x, g, u); // x [1, 1024] -> [1, 2816]
+ */
+export function linearSwiGLU(x: Tensor, gate: Tensor | PackedMatmulWeight, up: Tensor | PackedMatmulWeight): Tensor<'f32'> {
+  const dims = (w: Tensor | PackedMatmulWeight) => (w instanceof PackedMatmulWeight ? [w.shape[1], w.shape[0]] : w.shape);
+  if (dims(gate).join() !== dims(up).join()) throw new KernelArgError('linearSwiGLU', 'up', `[${dims(up)}], expected gate's shape [${dims(gate)}]`);
+  const g = gate instanceof PackedMatmulWeight ? gate : null;
+  const u = up instanceof PackedMatmulWeight ? up : null;
+  const K = x.shape[x.shape.length - 1] ?? 0;
+  const fused = g && u && x.size === K && K > 0 && g.shape.length === 2 && g.shape[0] === K && u.shape.length === 2 && !g.packed.disposed && !u.packed.disposed && g.packed.buffer === u.packed.buffer && g.dtype === u.dtype && g.block0 < u.block0;
+  if (!fused) return mul(linear(x, gate, undefined, { activation: 'silu' }), linear(x, up));
+  expectTensor('linearSwiGLU', 'x', x, { dtype: 'f32' });
+  sameContext('linearSwiGLU', { x, gate: g.packed });
+  const N = g.shape[1]!;
+  const nblk = Math.ceil(N / PACK_RN);
+  const blockBytes = K * PACK_RN * (g.dtype === 'f16' ? 2 : 4);
+  const size = (u.block0 + nblk - g.block0) * blockBytes;
+  if (size > bindingLimit(x.ctx.limits.maxStorageBufferBindingSize)) return mul(linear(x, gate, undefined, { activation: 'silu' }), linear(x, up));
+  const out = x.ctx.tensor([...x.shape.slice(0, -1), N], 'f32', 'linearSwiGLU.out');
+  x.ctx.dispatch(g.dtype === 'f16' ? gemvF16Shader : gemvShader, {
+    overrides: { WG: GEMV_WG, RN: PACK_RN, ACT: 0, GLU: 1 },
+    bindings: { x, x4: x, b: { buffer: g.packed.buffer, offset: g.block0 * blockBytes, size }, bias: x, res: x, out },
+    params: { n: N, k: K, n_off: 0, has_bias: 0, has_res: 0, up_off: ((u.block0 - g.block0) * K * PACK_RN) / 8 },
+    workgroups: foldGrid(Math.ceil((nblk * PACK_RN) / 8 / GEMV_WG), x.ctx.limits.maxComputeWorkgroupsPerDimension),
+  });
+  return out;
 }
 
 /** CPU reference in doubles: act(op(a) @ op(b) + bias) + residual, same shape rules as matmul. */

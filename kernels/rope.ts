@@ -8,6 +8,9 @@
  * positions: i32 [B, L], or [L] shared by the batch; values are clamped into 0..maxPos-1.
  * ropeBackward applies the transposed rotation (theta -> -theta) to dL/dout: same tables, same
  * kernel (override INVERSE), so rope's forward pipeline and bits are unchanged.
+ * ropeQkv (wgsl/rope_qkv.wgsl) takes a fused q|k|v projection [B, L, 3 H] and does a decode
+ * step's head split, both rotations and the KV cache writes in one dispatch, bitwise what rope,
+ * the permutes and writeSlice give.
  * Tolerance vs ropeRef: 1e-6 relative-ish (two f32 products and a sum per element; the tables
  * are the same f32 values on both sides).
  */
@@ -16,7 +19,7 @@ import type { GpuContext } from './core/context.js';
 import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
-import { rope as shader } from './wgsl.gen.js';
+import { rope as shader, rope_qkv as qkvShader } from './wgsl.gen.js';
 
 const WG = 256;
 
@@ -95,6 +98,57 @@ export function ropeBackward(g: Tensor, positions: Tensor, table: RopeTable, out
   return rotate('rope_backward', 'g', g, positions, table, true, out);
 }
 
+export interface RopeQkvOptions {
+  /** Number of heads NH (3 H = qkv's last dim, HD = H / NH = the table's head dim). */
+  heads: number;
+  /** Destinations [B, NH, S, HD] of the rotated keys and the values (a KVCache's k and v); default new [B, NH, L, HD]. */
+  k?: Tensor;
+  v?: Tensor;
+  /** First row of k and v written (a cache's length); 0 without k, v. */
+  start?: number;
+}
+
+/**
+ * Splits qkv [B, L, 3 H] (q, k, v projections side by side) into heads: returns q [B, NH, L, HD]
+ * rotated, and k (rotated) and v written into rows start..start+L-1 of `o.k`, `o.v` (or new
+ * [B, NH, L, HD] tensors), one dispatch. positions: i32 [B, L] or [L].
+ * @example
+ * const { q } = ropeQkv(qkv, pos, table, { heads: 8, k: cache.k, v: cache.v, start: cache.length });
+ */
+export function ropeQkv(qkv: Tensor, positions: Tensor, table: RopeTable, o: RopeQkvOptions): { q: Tensor<'f32'>; k: Tensor<'f32'>; v: Tensor<'f32'> } {
+  const kernel = 'ropeQkv';
+  expectTensor(kernel, 'qkv', qkv, { dtype: 'f32', rank: 3 });
+  const [B, L, H3] = qkv.shape as [number, number, number];
+  const NH = o.heads;
+  const HD = table.headDim;
+  if (!Number.isInteger(NH) || NH < 1 || H3 !== 3 * NH * HD) throw new KernelArgError(kernel, 'qkv', `last dim ${H3}, expected 3 x heads ${NH} x head dim ${HD} = ${3 * NH * HD}`);
+  expectTensor(kernel, 'positions', positions, { dtype: 'i32', rank: [1, 2] });
+  const shared = positions.shape.length === 1;
+  expectTensor(kernel, 'positions', positions, { shape: shared ? [L] : [B, L] });
+  if ((o.k === undefined) !== (o.v === undefined)) throw new KernelArgError(kernel, o.k ? 'v' : 'k', 'k and v destinations go together');
+  const start = o.start ?? 0;
+  const S = o.k ? o.k.shape[2]! : L;
+  for (const [name, t] of [['k', o.k], ['v', o.v]] as const) if (t) expectTensor(kernel, name, t, { dtype: 'f32', shape: [B, NH, null, HD] });
+  if (o.v && o.v.shape[2] !== S) throw new KernelArgError(kernel, 'v', `[${o.v.shape}], expected k's shape [${o.k!.shape}]`);
+  if (!Number.isInteger(start) || start < 0 || start + L > S) throw new KernelArgError(kernel, 'start', `${start}: rows ${start}..${start + L - 1} are not inside 0..${S - 1}`);
+  sameContext(kernel, { qkv, positions, cos: table.cos, k: o.k, v: o.v });
+  if (o.k && (o.k.buffer === o.v!.buffer || o.k.buffer === qkv.buffer || o.v!.buffer === qkv.buffer)) throw new KernelArgError(kernel, 'k', 'k, v and qkv must be three different buffers');
+  const ctx = qkv.ctx;
+  const q = ctx.tensor([B, NH, L, HD], 'f32', 'ropeQkv.q');
+  const k = (o.k ?? ctx.tensor([B, NH, L, HD], 'f32', 'ropeQkv.k')) as Tensor<'f32'>;
+  const v = (o.v ?? ctx.tensor([B, NH, L, HD], 'f32', 'ropeQkv.v')) as Tensor<'f32'>;
+  const n = (B * NH * L * HD) / 2;
+  if (n > 0) {
+    ctx.dispatch(qkvShader, {
+      overrides: { WG },
+      bindings: { qkv, pos: positions, cos_t: table.cos, sin_t: table.sin, q_out: q, k_dst: k, v_dst: v },
+      params: { n, half: HD / 2, l: L, nh: NH, max_pos: table.maxPos, pos_stride_b: shared ? 0 : L, s: S, start },
+      workgroups: foldGrid(Math.ceil(n / WG), ctx.limits.maxComputeWorkgroupsPerDimension),
+    });
+  }
+  return { q, k, v };
+}
+
 /**
  * CPU reference (f32 tables, products and sums in doubles): the rotation by theta, or by -theta
  * (ropeBackward's transposed rotation) when `inverse`.
@@ -127,4 +181,29 @@ export function ropeRef(x: ArrayLike<number>, shape: readonly [number, number, n
 /** CPU reference of ropeBackward: ropeRef's rotation by -theta (same tables, doubles). */
 export function ropeBackwardRef(g: ArrayLike<number>, shape: readonly [number, number, number, number], positions: ArrayLike<number>, cos: ArrayLike<number>, sin: ArrayLike<number>, maxPos: number): Float64Array {
   return ropeRef(g, shape, positions, cos, sin, maxPos, true);
+}
+
+/**
+ * CPU reference of ropeQkv: qkv [B, L, 3 H] split into q, k, v [B, NH, L, HD], q and k rotated
+ * (ropeRef), k and v written into rows start.. of kDst, vDst [B, NH, S, HD] (zeros when not given).
+ */
+export function ropeQkvRef(qkv: ArrayLike<number>, shape: readonly [number, number, number], heads: number, positions: ArrayLike<number>, cos: ArrayLike<number>, sin: ArrayLike<number>, maxPos: number, dst: { k: ArrayLike<number>; v: ArrayLike<number>; s: number; start: number } | null = null): { q: Float64Array; k: Float64Array; v: Float64Array } {
+  const [B, L, H3] = shape;
+  const HD = H3 / 3 / heads;
+  const part = (which: number) => {
+    const out = new Float64Array(B * heads * L * HD);
+    for (let b = 0; b < B; b++) for (let h = 0; h < heads; h++) for (let i = 0; i < L; i++) for (let c = 0; c < HD; c++) out[((b * heads + h) * L + i) * HD + c] = qkv[(b * L + i) * H3 + which * heads * HD + h * HD + c]!;
+    return out;
+  };
+  const hs: [number, number, number, number] = [B, heads, L, HD];
+  const q = ropeRef(part(0), hs, positions, cos, sin, maxPos);
+  const k = ropeRef(part(1), hs, positions, cos, sin, maxPos);
+  const v = part(2);
+  if (!dst) return { q, k, v };
+  const write = (into: ArrayLike<number>, x: Float64Array) => {
+    const out = Float64Array.from(into);
+    for (let bh = 0; bh < B * heads; bh++) for (let i = 0; i < L; i++) for (let c = 0; c < HD; c++) out[(bh * dst.s + dst.start + i) * HD + c] = x[(bh * L + i) * HD + c]!;
+    return out;
+  };
+  return { q, k: write(dst.k, k), v: write(dst.v, v) };
 }

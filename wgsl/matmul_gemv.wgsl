@@ -7,6 +7,8 @@
 // (figures: bench/README.md, Design measurements: matmul). The weight is read once; a weight
 // over maxStorageBufferBindingSize is bound as block chunks (one launch per chunk, n_off = first
 // column of the chunk, n = its columns). Sums run over k in order, as in the other matmuls.
+// GLU (linearSwiGLU): the binding holds gate's blocks, then up's up_off b8 entries later; each
+// invocation sums both for its 8 columns and stores silu(gate) * up (no bias, no residual).
 //
 // x:    array<f32>        [K] (also bound as x4: array<vec4<f32>>, the same buffer)
 // b:    array<vec4<f32>>  this chunk's packed blocks (matmul_gemv_f16: f16, vec4<u32> per 8)

@@ -247,6 +247,11 @@ test('golden internlm_decoder_layer: RoPE + causal attention (flash, and KV cach
     joined.set(step.subarray(bh * HD, (bh + 1) * HD), (bh * L + 6) * HD);
   }
   assertClose(t, finish(joined), g.f32('out/hidden_states'), { atol: GOLDEN_ATOL, shape: [B, L, H], name: 'hidden_states (KV cache)' });
+  // advance counts rows another kernel wrote in place (ropeQkv), within maxLength.
+  cache.advance(57);
+  t.is(cache.length, 64);
+  t.throws(() => cache.advance(1), { instanceOf: KernelArgError, message: /^kv_cache: L: 1: expected an integer with 64 \+ L <= maxLength 64/ });
+  t.throws(() => cache.advance(-1), { instanceOf: KernelArgError, message: /^kv_cache: L: -1/ });
   cache.dispose();
 });
 

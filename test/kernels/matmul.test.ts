@@ -1,5 +1,5 @@
 import test from 'ava';
-import { KernelArgError, MATMUL_ACTIVATIONS, PackedMatmulWeight, linear, matmul, matmulRef } from '../../kernels/index.js';
+import { KernelArgError, MATMUL_ACTIVATIONS, PackedMatmulWeight, linear, linearSwiGLU, matmul, matmulRef } from '../../kernels/index.js';
 import { PACK_PER_CALL_MIN_M, bucketSize, chooseMatmulTiles, choosePackedTile, chunkRows, withKnobs } from '../../kernels/internal.js';
 import type { GpuContext, MatmulActivation, Tensor, WeightDtype } from '../../kernels/index.js';
 import { f16Round } from '../../kernels/core/ref_math.js';
@@ -191,6 +191,63 @@ test('f16 PackedMatmulWeight: GEMV, matmul_packed and matmul_packed_sg give the 
   t.is(pw.dtype, 'f16');
   t.is(pw.packed.byteLength, 3 * 16 * 64 * 2, 'ceil(40 / 16) blocks of 16 x 64 halves: half the bytes of the f32 blocks');
   t.throws(() => PackedMatmulWeight.pack(ctx.zeros([4, 2]), { dtype: 'bf16' as never }), { instanceOf: KernelArgError, message: /^PackedMatmulWeight: dtype: 'bf16' is not one of f32, f16/ });
+});
+
+test('PackedMatmulWeight.concat: each view computes its part bitwise, the whole all columns; linearSwiGLU is one GEMV', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  const K = 64;
+  for (const dtype of ['f32', 'f16'] as const) {
+    const Ns = [32, 48, 40];
+    const ws = Ns.map((N) => rng.array(N * K));
+    const pack = (i: number) => PackedMatmulWeight.linear(ctx.fromArray(ws[i]!, [Ns[i]!, K]), { dtype });
+    for (const M of [1, 5]) {
+      const x = ctx.fromArray(rng.array(M * K), [M, K]);
+      const want = await Promise.all(Ns.map(async (_, i) => linear(x, pack(i)).read()));
+      const parts = Ns.map((_, i) => pack(i));
+      const { whole, views } = PackedMatmulWeight.concat(parts);
+      t.true(parts.every((p) => p.packed.disposed), 'the parts are disposed');
+      t.deepEqual(whole.shape, [K, 120]);
+      for (const [i, v] of views.entries()) t.deepEqual(await linear(x, v).read(), want[i], `${dtype} M=${M} view ${i}`);
+      const all = await linear(x, whole).read();
+      for (let m = 0; m < M; m++) {
+        let c = 0;
+        for (const [i, N] of Ns.entries()) {
+          t.deepEqual(all.subarray(m * 120 + c, m * 120 + c + N), want[i]!.subarray(m * N, (m + 1) * N), `${dtype} M=${M} whole, row ${m} part ${i}`);
+          c += N;
+        }
+      }
+      whole.dispose();
+      t.deepEqual(await linear(x, views[2]!).read(), want[2], 'views outlive the whole');
+      for (const v of views) v.dispose();
+      t.true(whole.packed.disposed);
+    }
+    // SwiGLU: gate and up adjacent in one buffer run as one GEMV, the bits of the unfused path.
+    const [wg, wu] = [rng.array(48 * K), rng.array(48 * K)];
+    const sep = () => [wg, wu].map((w) => PackedMatmulWeight.linear(ctx.fromArray(w, [48, K]), { dtype })) as [PackedMatmulWeight, PackedMatmulWeight];
+    const { views: [g, u] } = PackedMatmulWeight.concat(sep());
+    const x = ctx.fromArray(rng.array(K), [1, K]);
+    const before = ctx.stats.dispatches;
+    const y = linearSwiGLU(x, g!, u!);
+    t.is(ctx.stats.dispatches - before, 1, 'one dispatch');
+    t.deepEqual(y.shape, [1, 48]);
+    const [sg, su] = sep();
+    t.deepEqual(await y.read(), await linearSwiGLU(x, sg, su).read(), `${dtype} fused = unfused`);
+    const xa = await x.read();
+    const r = (w: Float32Array, act?: MatmulActivation) => matmulRef(xa, [1, K], dtype === 'f16' ? w.map(f16Round) : w, [48, K], { transB: true, activation: act }).data;
+    const [rg, ru] = [r(wg!, 'silu'), r(wu!)];
+    assertClose(t, await y.read(), rg.map((v, i) => v * ru[i]!), { ...tol(K), name: `${dtype} linearSwiGLU vs reference` });
+    t.throws(() => linearSwiGLU(x, g!, PackedMatmulWeight.linear(ctx.zeros([40, K]))), { instanceOf: KernelArgError, message: /^linearSwiGLU: up: \[40,64\], expected gate's shape \[48,64\]/ });
+  }
+  const a = PackedMatmulWeight.linear(ctx.zeros([40, 64]));
+  const b = PackedMatmulWeight.linear(ctx.zeros([16, 32]));
+  t.regex(PackedMatmulWeight.concatProblem([a, b]) ?? '', /part 0 has N = 40, not a multiple of 16/);
+  t.regex(PackedMatmulWeight.concatProblem([b, a]) ?? '', /part 1 is \[64,40\] f32, part 0 \[32,16\] f32/);
+  // A block of K = 1 halves is 32 bytes: unbindable as a view where offsets align to more.
+  const tiny = PackedMatmulWeight.concatProblem([PackedMatmulWeight.linear(ctx.zeros([16, 1]), { dtype: 'f16' })]);
+  if (ctx.limits.minStorageBufferOffsetAlignment > 32) t.regex(tiny ?? '', /a 32-byte packed block is not a multiple of minStorageBufferOffsetAlignment/);
+  else t.is(tiny, null);
+  t.throws(() => PackedMatmulWeight.concat([a, b]), { instanceOf: KernelArgError, message: /^PackedMatmulWeight.concat: parts: part 0 has N = 40/ });
 });
 
 test('PackedMatmulWeight.linearFromHost packs host values chunk by chunk: the same blocks as from a tensor, never the whole f32 weight on the GPU', async (t) => {

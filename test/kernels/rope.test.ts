@@ -1,7 +1,7 @@
-// rope and ropeBackward vs their double references, ropeBackwardRef vs central differences of
+// rope, ropeBackward and ropeQkv vs their double references, ropeQkv bitwise against rope + permute + writeSlice, ropeBackwardRef vs central differences of
 // ropeRef, and named errors.
 import test from 'ava';
-import { KernelArgError, rope, ropeBackward, ropeBackwardRef, ropeRef, ropeTable, ropeTableData } from '../../kernels/index.js';
+import { KernelArgError, permute, rope, ropeBackward, ropeBackwardRef, ropeQkv, ropeQkvRef, ropeRef, ropeTable, ropeTableData, writeSlice } from '../../kernels/index.js';
 import { assertClose } from '../helpers/close.js';
 import { gpu } from '../helpers/gpu.js';
 import { Rng } from '../helpers/rng.js';
@@ -96,4 +96,67 @@ test('rope and ropeBackward: bad inputs are named errors', async (t) => {
   t.throws(() => ropeBackward(g, pos, tbl, ctx.zeros([1, 2, 3, 4])), { instanceOf: KernelArgError, message: /^rope_backward: out: shape \[1,2,3,4\], expected \[1,2,3,8\]/ });
   t.throws(() => rope(ctx.zeros([1, 2, 4, 8]), pos, tbl), { instanceOf: KernelArgError, message: /^rope: positions: shape \[3\], expected \[4\]/ });
   t.throws(() => ropeTable(ctx, 7, 10), { instanceOf: KernelArgError, message: /^rope: headDim: expected an even integer >= 2, got 7/ });
+});
+
+// ropeQkv [B, L, NH, HD], shared positions, into a cache of S rows at start (or new tensors: S 0):
+// L = 1 (a decode step), HD = 2, a prefill into an empty cache, the last rows of a cache.
+const QKV_CASES: [[number, number, number, number], boolean, number, number][] = [
+  [[1, 1, 4, 16], true, 9, 5],
+  [[2, 1, 3, 2], false, 4, 0],
+  [[1, 7, 2, 8], true, 7, 0],
+  [[2, 3, 1, 64], false, 0, 0],
+  [[1, 5, 3, 32], true, 12, 7],
+];
+
+for (const [[B, L, NH, HD], shared, S, start] of QKV_CASES) {
+  test(`ropeQkv B ${B} L ${L} NH ${NH} HD ${HD}${S ? ` into ${S} rows at ${start}` : ''}`, async (t) => {
+    const ctx = await gpu();
+    const rng = Rng.fromString(t.title);
+    const maxPos = 20;
+    const H = NH * HD;
+    const pos = Int32Array.from({ length: shared ? L : B * L }, () => rng.int(-1, maxPos + 2));
+    const positions = ctx.fromArray(pos, shared ? [L] : [B, L], 'i32');
+    const tbl = ropeTable(ctx, HD, maxPos);
+    const data = ropeTableData(HD, maxPos);
+    const qa = rng.array(B * L * 3 * H, -2, 2);
+    const qkv = ctx.fromArray(qa, [B, L, 3 * H]);
+    const ka = rng.array(B * NH * S * HD);
+    const va = rng.array(B * NH * S * HD);
+    const dst = S ? { k: ctx.fromArray(ka, [B, NH, S, HD]), v: ctx.fromArray(va, [B, NH, S, HD]), start } : {};
+    const got = ropeQkv(qkv, positions, tbl, { heads: NH, ...dst });
+    if (S) t.true(got.k === dst.k && got.v === dst.v);
+    const ref = ropeQkvRef(qa, [B, L, 3 * H], NH, pos, data.cos, data.sin, maxPos, S ? { k: ka, v: va, s: S, start } : null);
+    for (const n of ['q', 'k', 'v'] as const) assertClose(t, await got[n].read(), ref[n], { atol: ATOL, name: `ropeQkv ${n}` });
+    // The same bits as the unfused path: head permute, rope, writeSlice.
+    const heads = permute(qkv.reshape([B, L, 3, NH, HD]), [2, 0, 3, 1, 4]);
+    const all = await heads.read();
+    const part = (i: number) => ctx.fromArray(all.subarray(i * B * NH * L * HD, (i + 1) * B * NH * L * HD), [B, NH, L, HD]);
+    t.deepEqual(await got.q.read(), await rope(part(0), positions, tbl).read());
+    const k = rope(part(1), positions, tbl);
+    const v = part(2);
+    if (S) {
+      t.deepEqual(await got.k.read(), await writeSlice(k, ctx.fromArray(ka, [B, NH, S, HD]), 2, start).read());
+      t.deepEqual(await got.v.read(), await writeSlice(v, ctx.fromArray(va, [B, NH, S, HD]), 2, start).read());
+    } else {
+      t.deepEqual(await got.k.read(), await k.read());
+      t.deepEqual(await got.v.read(), await v.read());
+    }
+  });
+}
+
+test('ropeQkv: bad inputs are named errors', async (t) => {
+  const ctx = await gpu();
+  const tbl = ropeTable(ctx, 8, 10);
+  const qkv = ctx.zeros([1, 3, 48]);
+  const pos = ctx.zeros([3], 'i32');
+  const cache = () => ctx.zeros([1, 2, 6, 8]);
+  t.throws(() => ropeQkv(ctx.zeros([3, 48]), pos, tbl, { heads: 2 }), { instanceOf: KernelArgError, message: /^ropeQkv: qkv: rank 2/ });
+  t.throws(() => ropeQkv(qkv, pos, tbl, { heads: 3 }), { instanceOf: KernelArgError, message: /^ropeQkv: qkv: last dim 48, expected 3 x heads 3 x head dim 8 = 72/ });
+  t.throws(() => ropeQkv(qkv, ctx.zeros([2], 'i32'), tbl, { heads: 2 }), { instanceOf: KernelArgError, message: /^ropeQkv: positions: shape \[2\], expected \[3\]/ });
+  t.throws(() => ropeQkv(qkv, pos, tbl, { heads: 2, k: cache() }), { instanceOf: KernelArgError, message: /^ropeQkv: v: k and v destinations go together/ });
+  t.throws(() => ropeQkv(qkv, pos, tbl, { heads: 2, k: cache(), v: cache(), start: 4 }), { instanceOf: KernelArgError, message: /^ropeQkv: start: 4: rows 4..6 are not inside 0..5/ });
+  t.throws(() => ropeQkv(qkv, pos, tbl, { heads: 2, k: ctx.zeros([1, 3, 6, 8]), v: cache() }), { instanceOf: KernelArgError, message: /^ropeQkv: k: shape \[1,3,6,8\], expected \[1,2,\*,8\]/ });
+  t.throws(() => ropeQkv(qkv, pos, tbl, { heads: 2, k: cache(), v: ctx.zeros([1, 2, 5, 8]) }), { instanceOf: KernelArgError, message: /^ropeQkv: v: \[1,2,5,8\], expected k's shape/ });
+  const k = cache();
+  t.throws(() => ropeQkv(qkv, pos, tbl, { heads: 2, k, v: k }), { instanceOf: KernelArgError, message: /^ropeQkv: k: k, v and qkv must be three different buffers/ });
 });

@@ -7,6 +7,8 @@ override WG: u32 = 64;
 override RN: u32 = 16;  // packed block width, a multiple of 8
 override ACT: u32 = 0;
 override R8: u32 = RN / 8u;
+// SwiGLU: out = silu(x B_gate) * (x B_up), the up columns up_off b8 entries after the gate's.
+override GLU: bool = false;
 
 struct Params {
   n: u32,
@@ -14,6 +16,7 @@ struct Params {
   n_off: u32,
   has_bias: u32,
   has_res: u32,
+  up_off: u32,
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -36,8 +39,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     return;
   }
   let wk = blk * K * R8 + e % R8;
+  let wu = wk + params.up_off;
   var acc0 = vec4(0.0);
   var acc1 = vec4(0.0);
+  var up0 = vec4(0.0);
+  var up1 = vec4(0.0);
   let k4n = K / 4u;
   for (var k4 = 0u; k4 < k4n; k4++) {
     let xv = x4[k4];
@@ -45,12 +51,27 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let w = b8(wk + (4u * k4 + q) * R8);
       acc0 = fma(vec4(xv[q]), w[0], acc0);
       acc1 = fma(vec4(xv[q]), w[1], acc1);
+      if (GLU) {
+        let u = b8(wu + (4u * k4 + q) * R8);
+        up0 = fma(vec4(xv[q]), u[0], up0);
+        up1 = fma(vec4(xv[q]), u[1], up1);
+      }
     }
   }
   for (var k = 4u * k4n; k < K; k++) {
     let w = b8(wk + k * R8);
     acc0 = fma(vec4(x[k]), w[0], acc0);
     acc1 = fma(vec4(x[k]), w[1], acc1);
+    if (GLU) {
+      let u = b8(wu + k * R8);
+      up0 = fma(vec4(x[k]), u[0], up0);
+      up1 = fma(vec4(x[k]), u[1], up1);
+    }
+  }
+  if (GLU) {
+    // store4 adds no bias (has_bias = 0) and applies ACT = 0.
+    acc0 = act4(acc0, 1u) * up0;
+    acc1 = act4(acc1, 1u) * up1;
   }
   store4(params.n_off + c0, c0, acc0);
   if (c0 + 4u < params.n) {

@@ -16,8 +16,10 @@ import {
   PackedMatmulWeight,
   type RopeTable,
   type Tensor,
-  mul,
+  concat,
+  linearSwiGLU,
   ropeInvFreq,
+  ropeQkv,
   ropeTable,
 } from '../../../kernels/index.js';
 import { gatherRows } from '../../../kernels/gather_rows.js';
@@ -73,6 +75,11 @@ export class DecoderLayer extends Module {
   readonly postNorm: RMSNorm;
   /** Upstream's persistent `rotary_emb.inv_freq` buffer (head_dim/2); declared so checkpoints map 1:1. */
   readonly invFreq: Param;
+  /**
+   * Inference: q, k, v packed side by side (their Linears hold views of it) and their biases
+   * concatenated, so a step projects once and ropeQkv splits, rotates and caches in one dispatch.
+   */
+  private qkv: { weight: PackedMatmulWeight; bias: Tensor | null } | null = null;
 
   constructor(
     path: string,
@@ -92,30 +99,55 @@ export class DecoderLayer extends Module {
     this.postNorm = this.child('post', new RMSNorm(this.key('post_attention_layernorm'), H, cfg.rmsNormEps));
   }
 
+  // Inference weights fused after loading: q|k|v into one GEMV (a view per Linear), gate and up
+  // adjacent so linearSwiGLU runs them as one.
+  protected override async afterLoad(ctx: GpuContext): Promise<void> {
+    this.qkv?.weight.dispose();
+    this.qkv?.bias?.dispose();
+    this.qkv = null;
+    Linear.fuse([this.gate, this.up])?.dispose();
+    const weight = Linear.fuse([this.q, this.k, this.v]);
+    if (!weight) return;
+    const biases = [this.q, this.k, this.v].map((l) => l.bias?.t);
+    this.qkv = { weight, bias: biases.every((b) => b) ? concat(biases as Tensor[], 0) : null };
+    ctx.submit();
+  }
+
   /** x [B*L, H] -> [B*L, H]. `cache` (if any) receives k (after RoPE) and v and is attended over. */
   forward(x: Tensor, s: StepInputs, table: RopeTable, cache?: KVCache): Tensor<'f32'> {
     const { B, L } = s;
     const NH = this.cfg.numHeads;
     const HD = this.cfg.hiddenSize / NH;
-    // [B, L, NH, HD] -> [B, NH, L, HD]; with L = 1 (a decode step) that keeps memory order: a view.
-    const heads = (t: Tensor) => (L === 1 ? reshape(t, [B, NH, 1, HD]) : permuteOp(reshape(t, [B, L, NH, HD]), [0, 2, 1, 3]));
     const a = this.inNorm.forward(x);
-    const q = ropeOp(heads(this.q.forward(a)), s.positions, table);
-    const k = ropeOp(heads(this.k.forward(a)), s.positions, table);
-    const v = heads(this.v.forward(a));
+    const tape = activeTape(x.ctx);
     let o: Tensor;
-    if (cache) {
-      cache.append(k, v);
-      o = cache.attend(q, { causal: L > 1, mask: s.mask });
+    if (this.qkv && !tape) {
+      const qkv = linear(a, this.qkv.weight, this.qkv.bias).reshape([B, L, 3 * NH * HD]);
+      const { q, k, v } = ropeQkv(qkv, s.positions, table, { heads: NH, ...(cache && { k: cache.k, v: cache.v, start: cache.length }) });
+      cache?.advance(L);
+      o = cache ? cache.attend(q, { causal: L > 1, mask: s.mask }) : attentionOp(q, k, v, { causal: true, mask: s.mask });
     } else {
-      o = attentionOp(q, k, v, { causal: true, mask: s.mask });
+      // [B, L, NH, HD] -> [B, NH, L, HD]; with L = 1 (a decode step) that keeps memory order: a view.
+      const heads = (t: Tensor) => (L === 1 ? reshape(t, [B, NH, 1, HD]) : permuteOp(reshape(t, [B, L, NH, HD]), [0, 2, 1, 3]));
+      const q = ropeOp(heads(this.q.forward(a)), s.positions, table);
+      const k = ropeOp(heads(this.k.forward(a)), s.positions, table);
+      const v = heads(this.v.forward(a));
+      if (cache) cache.append(k, v);
+      o = cache ? cache.attend(q, { causal: L > 1, mask: s.mask }) : attentionOp(q, k, v, { causal: true, mask: s.mask });
     }
     const merged = reshape(L === 1 ? o : permuteOp(o, [0, 2, 1, 3]), [B * L, NH * HD]);
     const h = this.o.forward(merged, { residual: x });
     const m = this.postNorm.forward(h);
-    // While recording, SwiGLU's fused backward needs the gate before SiLU; otherwise SiLU is fused into the gate GEMM.
-    const act = activeTape(x.ctx) ? siluMul(this.gate.forward(m), this.up.forward(m)) : mul(this.gate.forward(m, { activation: 'silu' }), this.up.forward(m));
+    // While recording, SwiGLU's fused backward needs the gate before SiLU.
+    const act = tape ? siluMul(this.gate.forward(m), this.up.forward(m)) : linearSwiGLU(m, this.gate.kernelWeight, this.up.kernelWeight);
     return this.down.forward(act, { residual: h });
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.qkv?.weight.dispose();
+    this.qkv?.bias?.dispose();
+    this.qkv = null;
   }
 }
 

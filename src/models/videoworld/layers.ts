@@ -131,7 +131,25 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor, o: { activation?: 'silu' | 'relu'; residual?: Tensor } = {}): Tensor<'f32'> {
-    return linear(x, this.packed ?? this.weight.t, this.bias?.t, o);
+    return linear(x, this.kernelWeight, this.bias?.t, o);
+  }
+
+  /** The weight the kernels read: packed (possibly a view into a fuse()d weight) or plain. */
+  get kernelWeight(): Tensor | PackedMatmulWeight {
+    return this.packed ?? this.weight.t;
+  }
+
+  /**
+   * Packs `linears`' loaded weights side by side (PackedMatmulWeight.concat) and gives each a view
+   * of its columns: each runs as before, and the returned whole runs them all as one product.
+   * Returns null, changing nothing, when a weight is not packed or the parts do not concatenate.
+   */
+  static fuse(linears: readonly Linear[]): PackedMatmulWeight | null {
+    const parts = linears.map((l) => l.packed);
+    if (!parts.every((p): p is PackedMatmulWeight => p !== null) || PackedMatmulWeight.concatProblem(parts)) return null;
+    const { whole, views } = PackedMatmulWeight.concat(parts);
+    linears.forEach((l, i) => (l.packed = views[i]!));
+    return whole;
   }
 
   override dispose(): void {
