@@ -53,6 +53,22 @@ export class F16Table {
     return F16Table.cast(ctx, [V, D], table);
   }
 
+  /**
+   * The table from f16 bits [V, D] (an f16 checkpoint's tensor as stored): they are the table's
+   * words already, so they are written as they are.
+   */
+  static fromHalves(ctx: GpuContext, halves: Uint16Array, shape: readonly [number, number]): F16Table {
+    const [V, D] = shape;
+    if (!Number.isInteger(V) || V < 1 || D % 4 !== 0 || D < 4) throw new KernelArgError('F16Table', 'shape', `[${shape.join(',')}], expected a positive [V, D] with D a multiple of 4`);
+    if (halves.length !== V * D) throw new KernelArgError('F16Table', 'halves', `${halves.length} values, expected ${V} x ${D} = ${V * D}`);
+    const data = ctx.tensor([V, D / 2], 'u32', 'F16Table.data');
+    const h = halves.byteOffset % 4 ? halves.slice() : halves;
+    const words = new Uint32Array(h.buffer, h.byteOffset, (V * D) / 2);
+    // 16 MiB writes: the queue stages each write, so pieces bound its staging memory.
+    for (let w = 0; w < words.length; w += 2 ** 22) ctx.writeBuffer(data.buffer, w * 4, words.subarray(w, w + 2 ** 22));
+    return new F16Table(data, [V, D]);
+  }
+
   private static cast(ctx: GpuContext, [V, D]: [number, number], table: Tensor | Float32Array): F16Table {
     if (D % 4 !== 0 || D < 4) throw new KernelArgError('F16Table', 'table', `row length ${D} must be a positive multiple of 4`);
     const data = ctx.tensor([V, D / 2], 'u32', 'F16Table.data');

@@ -228,6 +228,19 @@ export class PackedMatmulWeight {
     return new PackedMatmulWeight(packed, [K, N], dtype);
   }
 
+  /**
+   * Packs an nn.Linear weight [N, K] held as f16 bits (an f16 checkpoint's tensor as stored) into
+   * f16 blocks, uploading the halves chunk by chunk: no f32 copy on the host or the GPU. K even.
+   */
+  static linearFromHalves(ctx: GpuContext, halves: Uint16Array, shape: readonly [number, number]): PackedMatmulWeight {
+    const [N, K] = shape;
+    for (const d of shape) if (!Number.isInteger(d) || d < 1) throw new KernelArgError('PackedMatmulWeight', 'shape', `[${shape.join(',')}], expected a positive [N, K]`);
+    if (K % 2) throw new KernelArgError('PackedMatmulWeight', 'shape', `K = ${K} is odd: rows of halves must fill whole u32 words`);
+    if (halves.length !== N * K) throw new KernelArgError('PackedMatmulWeight', 'halves', `${halves.length} values, expected ${N} x ${K} = ${N * K}`);
+    const packed = packB({ ctx, host: halves }, true, 1, N, K, bindingLimit(ctx.limits.maxStorageBufferBindingSize), true);
+    return new PackedMatmulWeight(packed, [K, N], 'f16');
+  }
+
   get ctx() {
     return this.packed.ctx;
   }
@@ -248,15 +261,16 @@ function packedChunks(ctx: Tensor['ctx'], N: number, K: number, batch: number, m
   return chunkRows(nblk, blockBytes / 4, maxBytes, alignMul * ctx.limits.minStorageBufferOffsetAlignment);
 }
 
-/** What packB packs: a tensor, or host values of an [N, K] weight uploaded chunk by chunk. */
-type PackSource = { ctx: GpuContext; tensor: Tensor; host?: undefined } | { ctx: GpuContext; host: Float32Array; tensor?: undefined };
+/** What packB packs: a tensor, or host values of an [N, K] weight (f32, or f16 bits) uploaded chunk by chunk. */
+type PackSource = { ctx: GpuContext; tensor: Tensor; host?: undefined } | { ctx: GpuContext; host: Float32Array | Uint16Array; tensor?: undefined };
 
 function packB({ ctx, tensor: b, host }: PackSource, transB: boolean, batch: number, N: number, K: number, maxBytes: number, f16 = false): Tensor {
   const nblk = Math.ceil(N / PACK_RN);
   const packed = f16 ? ctx.tensor([(batch * nblk * K * PACK_RN) / 2], 'u32', 'matmul.packedB16') : ctx.tensor([batch * nblk * K * PACK_RN], 'f32', 'matmul.packedB');
   // Packing binds f32 source rows: with f16 blocks it goes by the source's chunks, at offsets whose
-  // halves (the packed chunks) are aligned too.
-  const chunks = packedChunks(ctx, N, K, batch, maxBytes, false, f16 ? 2 : 1);
+  // halves (the packed chunks) are aligned too. An f16 source goes by the f16 blocks' chunks.
+  const srcF16 = host instanceof Uint16Array;
+  const chunks = srcF16 ? packedChunks(ctx, N, K, batch, maxBytes, true) : packedChunks(ctx, N, K, batch, maxBytes, false, f16 ? 2 : 1);
   const srcFits = b !== undefined && b.byteLength <= maxBytes;
   if (b && !srcFits && !transB) throw new KernelArgError('matmul', 'b', `${b} is ${b.byteLength} bytes, over the ${maxBytes}-byte binding limit; only an unbatched transB [N, K] weight can be packed in row chunks`);
   for (const [blk0, blocks] of chunks) {
@@ -266,7 +280,7 @@ function packB({ ctx, tensor: b, host }: PackSource, transB: boolean, batch: num
     // A chunked [N, K] source starts at the same byte offset as its f32 packed blocks.
     const row0 = blk0 * PACK_RN;
     const out = chunks.length === 1 ? packed : { buffer: packed.buffer, offset: blk0 * outBlockBytes, size: blocks * outBlockBytes };
-    const pack = (src: Binding, whole: boolean) => packBlocks(ctx, src, out, { batch, n: whole ? N : cols, k: K, r: PACK_RN, trans: transB, nOff: whole ? row0 : 0, cols, f16 });
+    const pack = (src: Binding, whole: boolean) => packBlocks(ctx, src, out, { batch, n: whole ? N : cols, k: K, r: PACK_RN, trans: transB, nOff: whole ? row0 : 0, cols, f16, srcF16 });
     if (host) withHostRows(ctx, host, row0, cols, K, 'matmul.packSource', (t) => pack(t, false));
     else pack(srcFits ? b! : { buffer: b!.buffer, offset: blk0 * blockBytes, size: cols * K * 4 }, srcFits);
   }

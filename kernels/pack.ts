@@ -13,9 +13,9 @@
 import { expectInt } from './core/check.js';
 import { type Binding, type GpuContext, foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
-import { f16Round } from './core/ref_math.js';
+import { f16Round, halfToFloat } from './core/ref_math.js';
 import type { Tensor } from './core/tensor.js';
-import { pack_blocks as blocksShader, pack_blocks_f16 as blocksF16Shader, pack_transposed as transposedShader } from './wgsl.gen.js';
+import { pack_blocks as blocksShader, pack_blocks_f16 as blocksF16Shader, pack_blocks_h16 as blocksH16Shader, pack_transposed as transposedShader } from './wgsl.gen.js';
 
 const WG = 256;
 
@@ -32,6 +32,8 @@ export interface PackBlocksShape {
   cols?: number;
   /** Store the blocks as f16 pairs in u32s (pack_blocks_f16; `out` then holds half the bytes). */
   f16?: boolean;
+  /** The source holds f16 pairs in u32s (an f16 checkpoint's bits): moved as they are (pack_blocks_h16; needs f16). */
+  srcF16?: boolean;
 }
 
 function blocksShape(p: PackBlocksShape): Required<PackBlocksShape> {
@@ -41,7 +43,8 @@ function blocksShape(p: PackBlocksShape): Required<PackBlocksShape> {
   const nOff = expectInt(K, 'nOff', p.nOff ?? 0);
   const cols = expectInt(K, 'cols', p.cols ?? p.n - nOff, 1);
   if (nOff + cols > p.n) throw new KernelArgError(K, 'cols', `columns ${nOff}..${nOff + cols - 1} of a source with ${p.n}`);
-  return { ...p, nOff, cols, f16: p.f16 ?? false };
+  if (p.srcF16 && !p.f16) throw new KernelArgError(K, 'srcF16', 'an f16 source packs into f16 blocks only (f16: true)');
+  return { ...p, nOff, cols, f16: p.f16 ?? false, srcF16: p.srcF16 ?? false };
 }
 
 const floats = (s: Required<PackBlocksShape>) => s.batch * Math.ceil(s.cols / s.r) * s.k * s.r;
@@ -55,7 +58,7 @@ export function packedBlocksSize(p: PackBlocksShape): number {
 export function packBlocks(ctx: GpuContext, src: Binding, out: Binding, p: PackBlocksShape): void {
   const s = blocksShape(p);
   const vec4s = floats(s) / 4;
-  ctx.dispatch(s.f16 ? blocksF16Shader : blocksShader, {
+  ctx.dispatch(s.srcF16 ? blocksH16Shader : s.f16 ? blocksF16Shader : blocksShader, {
     overrides: { WG, R: s.r, TRANS: Number(s.trans) },
     bindings: { src, out },
     params: { batch: s.batch, n: s.n, k: s.k, cols: s.cols, n_off: s.nOff },
@@ -63,7 +66,7 @@ export function packBlocks(ctx: GpuContext, src: Binding, out: Binding, p: PackB
   });
 }
 
-/** CPU reference of packBlocks: the values the readers see (f16: rounded to the nearest half). */
+/** CPU reference of packBlocks: the values the readers see (f16: rounded to the nearest half; srcF16: src holds half bits). */
 export function packBlocksRef(src: ArrayLike<number>, p: PackBlocksShape): Float32Array {
   const s = blocksShape(p);
   const nblk = Math.ceil(s.cols / s.r);
@@ -74,7 +77,7 @@ export function packBlocksRef(src: ArrayLike<number>, p: PackBlocksShape): Float
         for (let i = 0; i < s.r; i++) {
           const c = s.nOff + Math.min(b * s.r + i, s.cols - 1);
           const v = src[z * s.n * s.k + (s.trans ? c * s.k + k : k * s.n + c)]!;
-          out[((z * nblk + b) * s.k + k) * s.r + i] = s.f16 ? f16Round(v) : v;
+          out[((z * nblk + b) * s.k + k) * s.r + i] = s.srcF16 ? halfToFloat(v) : s.f16 ? f16Round(v) : v;
         }
       }
     }

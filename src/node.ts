@@ -98,16 +98,17 @@ export interface WeightFiles {
  * through), tensors are read one at a time on demand and converted to f32.
  */
 export async function openWeightFiles(files: string[]): Promise<WeightFiles> {
-  const readers = new Map<string, { shape: number[]; read: (into?: Float32Array) => Promise<Float32Array> }>();
+  type Reader = { shape: number[]; read: (into?: Float32Array) => Promise<Float32Array>; halves?: (into?: Uint16Array) => Promise<Uint16Array | null> };
+  const readers = new Map<string, Reader>();
   const notes: string[] = [];
   const closers: (() => Promise<void>)[] = [];
   const rawShapes = new Map<string, number[]>();
   for (const file of files) {
-    const entries = new Map<string, { shape: number[]; read: (into?: Float32Array) => Promise<Float32Array> }>();
+    const entries = new Map<string, Reader>();
     if (file.endsWith('.safetensors')) {
       const st = await openSafetensorsFile(file);
       closers.push(() => st.close());
-      for (const [n, e] of st.entries) entries.set(n, { shape: e.shape, read: (into) => st.f32(n, into) });
+      for (const [n, e] of st.entries) entries.set(n, { shape: e.shape, read: (into) => st.f32(n, into), halves: (into) => st.halves(n, into) });
     } else {
       const ck = await openPthFile(file);
       closers.push(() => ck.close());
@@ -137,6 +138,7 @@ export async function openWeightFiles(files: string[]): Promise<WeightFiles> {
         if (!r) throw new Error(`openWeightFiles: no tensor ${k}`);
         return r.read(into);
       },
+      halves: async (k, into) => (await readers.get(k)?.halves?.(into)) ?? null,
     },
     transformer: inferTransformerConfig(rawShapes),
     notes,

@@ -3,10 +3,16 @@
 // even; values past the f16 range become infinities).
 // out: array<vec2<u32>>  [batch][ceil(cols / R)][K][R / 4]
 
+alias Elem = f32;
+@group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<vec2<u32>>;
 
-fn put(e: u32, v: vec4<f32>) {
-  out[e] = vec2(pack2x16float(v.xy), pack2x16float(v.zw));
+fn src_at(s: u32) -> f32 {
+  return src[s];
+}
+
+fn put(e: u32, v: array<f32, 4>) {
+  out[e] = vec2(pack2x16float(vec2(v[0], v[1])), pack2x16float(vec2(v[2], v[3])));
 }
 
 // #include "lib/pack_blocks_main.wgsl"

@@ -13,15 +13,24 @@ export function unusedBinding(ctx: GpuContext, role: string): Tensor {
 }
 
 /**
- * Uploads rows [row0, row0 + rows) of a host [*, width] matrix and hands the tensor to `use`
+ * Uploads rows [row0, row0 + rows) of a host [*, width] matrix (f32, or f16 bits: a u32 tensor of
+ * pairs, halvesTensor) and hands the tensor to `use`
  * (which records its dispatches), then frees it and submits: the next chunk's upload takes the
  * same buffer, so a matrix uploaded chunk by chunk costs one chunk of GPU memory.
  */
-export function withHostRows(ctx: GpuContext, host: Float32Array, row0: number, rows: number, width: number, label: string, use: (t: Tensor) => void): void {
-  const t = ctx.fromArray(host.subarray(row0 * width, (row0 + rows) * width), [rows, width], 'f32', label);
+export function withHostRows(ctx: GpuContext, host: Float32Array | Uint16Array, row0: number, rows: number, width: number, label: string, use: (t: Tensor) => void): void {
+  const part = host.subarray(row0 * width, (row0 + rows) * width);
+  const t = part instanceof Float32Array ? ctx.fromArray(part, [rows, width], 'f32', label) : halvesTensor(ctx, part, label);
   use(t);
   t.dispose();
   ctx.submit();
+}
+
+/** f16 bits (an even count) as a u32 tensor of pairs, element i = half i % 2 of word i / 2. */
+export function halvesTensor(ctx: GpuContext, halves: Uint16Array, label: string): Tensor {
+  if (halves.length % 2) throw new KernelArgError(label, 'halves', `${halves.length} halves: an even count fills whole u32 words`);
+  const h = halves.byteOffset % 4 ? halves.slice() : halves;
+  return ctx.fromArray(new Uint32Array(h.buffer, h.byteOffset, h.length / 2), [h.length / 2], 'u32', label);
 }
 
 /** Row chunks [first row, row count) of a [V, D] f32 table, each within maxBytes at an aligned offset. */

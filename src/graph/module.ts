@@ -154,11 +154,15 @@ export class Module {
     // up to LOAD_KEEP_BYTES of them stay pooled for the next layers' uploads of the same sizes.
     // One tensor at a time: a file-backed source never holds the whole checkpoint in memory.
     // Every tensor is decoded into one scratch array (uploads copy it): no fresh host memory per tensor.
+    // f16 weights of an f16 checkpoint come as their bits (uploadHalves), read into the same memory.
     const scratch = new Float32Array(params.reduce((n, p) => Math.max(n, p.size), 0));
+    const halfScratch = new Uint16Array(scratch.buffer);
     const visit = async (m: Module): Promise<void> => {
       for (const c of m.children.values()) await visit(c);
       for (const p of m.params.values()) {
-        m.upload(ctx, p, await src.f32(p.key, scratch));
+        const halves = src.halves && m.takesHalves(p) ? await src.halves(p.key, halfScratch) : null;
+        if (halves) m.uploadHalves(ctx, p, halves);
+        else m.upload(ctx, p, await src.f32(p.key, scratch));
         bytes += p.size * 4;
         opts.onProgress?.(++done, params.length);
       }
@@ -184,6 +188,16 @@ export class Module {
   protected upload(ctx: GpuContext, p: Param, data: Float32Array): void {
     p.tensor?.dispose();
     p.tensor = ctx.fromArray(data, p.shape, 'f32', p.key);
+  }
+
+  /** Whether uploadHalves takes `p` (f16 inference weights packed from an f16 checkpoint's bits as stored). */
+  protected takesHalves(_p: Param): boolean {
+    return false;
+  }
+
+  /** Puts `p` on the GPU from its f16 bits [p.shape] (only called where takesHalves(p)). */
+  protected uploadHalves(_ctx: GpuContext, p: Param, _halves: Uint16Array): void {
+    throw new GraphError(p.key, 'this module takes no f16 bits');
   }
 
   /** Hook run after load() uploaded this module's parameters and its children's (derived tables, e.g. RoPE; packing). */

@@ -15,6 +15,11 @@ export interface WeightSource {
    * take fresh memory (first touch of new memory is slow in a VM; Module.load does this).
    */
   f32(key: string, into?: Float32Array): Float32Array | Promise<Float32Array>;
+  /**
+   * The tensor's f16 bits when it is stored as f16 (null otherwise): f16 inference weights take
+   * them as they are, with no f32 detour on the host. `into` as for f32 (in halves).
+   */
+  halves?(key: string, into?: Uint16Array): Uint16Array | null | Promise<Uint16Array | null>;
 }
 
 /** Tensors of a safetensors file (optionally only those under `prefix`, with it stripped). */
@@ -24,6 +29,7 @@ export function safetensorsSource(file: SafetensorsFile, prefix = ''): WeightSou
     keys: () => file.names.filter((n) => n.startsWith(prefix) && !/^(in|out|aux|const|ref64)\//.test(n)).map((n) => n.slice(prefix.length)),
     shape: (k) => (file.has(full(k)) ? file.entry(full(k)).shape : undefined),
     f32: (k, into) => file.f32(full(k), into),
+    halves: (k) => file.halves(full(k)),
   };
 }
 

@@ -6,7 +6,7 @@
 import { open, rename, unlink } from 'node:fs/promises';
 import * as zlib from 'node:zlib';
 import { type PthCheckpoint, type PthOptions, openPth } from './pth.js';
-import { type SafetensorsLayout, type TensorEntry, type TensorSpec, SafetensorsError, decodeF32, parseSafetensorsHeader, safetensorsHeaderLength, safetensorsLayout } from './safetensors.js';
+import { type SafetensorsLayout, type TensorEntry, type TensorSpec, LITTLE_ENDIAN, SafetensorsError, decodeF32, halvesOf, parseSafetensorsHeader, safetensorsHeaderLength, safetensorsLayout } from './safetensors.js';
 import type { ByteSource, Crc32 } from './zip.js';
 
 /** zlib.crc32 exists from Node 20.15 / 22.2; older Nodes use the portable implementation. */
@@ -69,28 +69,41 @@ async function readHeader(src: ByteSource, path: string): Promise<ReturnType<typ
  * f32(name, into) decodes into `into` (WeightSource.f32) and reads the raw bytes into one buffer
  * kept for such calls (they run one at a time), so a load touches no new memory per tensor.
  */
-export async function openSafetensorsFile(path: string): Promise<{ entries: Map<string, TensorEntry>; metadata: Record<string, string>; f32(name: string, into?: Float32Array): Promise<Float32Array>; close(): Promise<void> }> {
+export async function openSafetensorsFile(path: string): Promise<{ entries: Map<string, TensorEntry>; metadata: Record<string, string>; f32(name: string, into?: Float32Array): Promise<Float32Array>; halves(name: string, into?: Uint16Array): Promise<Uint16Array | null>; close(): Promise<void> }> {
   const src = await fileSource(path);
   let raw: Uint8Array | null = null;
   let queue: Promise<unknown> = Promise.resolve();
   try {
     const h = await readHeader(src, path);
-    const decode = async (name: string, into?: Float32Array) => {
+    const entry = (name: string) => {
       const e = h.entries.get(name);
       if (!e) throw new SafetensorsError(path, `no tensor '${name}'`);
+      return e;
+    };
+    const decode = async (name: string, into?: Float32Array) => {
+      const e = entry(name);
       const len = e.end - e.begin;
       if (into && (raw?.byteLength ?? 0) < len) raw = new Uint8Array(len);
       return decodeF32(e.dtype, await src.read(e.begin, len, into ? raw! : undefined), e.shape.reduce((a, b) => a * b, 1), `${path}: ${name}`, into);
     };
+    // F16 bytes read straight into `into`'s memory (when it is large enough): they are the halves.
+    const halves = async (name: string, into?: Uint16Array) => {
+      const e = entry(name);
+      if (e.dtype !== 'F16' || !LITTLE_ENDIAN) return null;
+      const len = e.end - e.begin;
+      return halvesOf(await src.read(e.begin, len, into && into.byteLength >= len ? new Uint8Array(into.buffer, into.byteOffset, len) : undefined));
+    };
+    // Reads into the shared buffers (raw, the caller's scratch) run one at a time.
+    const serial = <T>(f: () => Promise<T>): Promise<T> => {
+      const run = queue.then(f);
+      queue = run.catch(() => {});
+      return run;
+    };
     return {
       entries: h.entries,
       metadata: h.metadata,
-      f32: (name, into) => {
-        if (!into) return decode(name);
-        const run = queue.then(() => decode(name, into));
-        queue = run.catch(() => {});
-        return run;
-      },
+      f32: (name, into) => (into ? serial(() => decode(name, into)) : decode(name)),
+      halves: (name, into) => (into ? serial(() => halves(name, into)) : halves(name)),
       close: async () => src.close?.(),
     };
   } catch (e) {

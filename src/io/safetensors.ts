@@ -74,6 +74,12 @@ export class SafetensorsFile {
     return decodeF32(e.dtype, this.bytes.subarray(e.begin, e.end), e.shape.reduce((a, b) => a * b, 1), `${this.source}: ${name}`, into);
   }
 
+  /** An F16 tensor's bits (a view, or a copy when the data is not 2-byte aligned); null for other dtypes. */
+  halves(name: string): Uint16Array | null {
+    const e = this.entry(name);
+    return e.dtype === 'F16' && LITTLE_ENDIAN ? halvesOf(this.bytes.subarray(e.begin, e.end)) : null;
+  }
+
   /** An integer or bool tensor as Int32Array (I64 values must fit in int32). */
   i32(name: string): Int32Array {
     const ints = this.ints(name);
@@ -106,7 +112,13 @@ export function scratchView(into: Float32Array | undefined, n: number): Float32A
   return into && into.length >= n ? into.subarray(0, n) : new Float32Array(n);
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Little-endian F16 bytes as a Uint16Array (a view when 2-byte aligned). */
+export function halvesOf(bytes: Uint8Array): Uint16Array {
+  const b = bytes.byteOffset % 2 ? bytes.slice() : bytes;
+  return new Uint16Array(b.buffer, b.byteOffset, b.byteLength / 2);
+}
 let halfTable: Float32Array | null = null;
 
 /**

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { KernelArgError } from '../../kernels/index.js';
 import { F16Table, gatherRows, gatherRowsRef } from '../../kernels/gather_rows.js';
-import { f16Round } from '../../kernels/core/ref_math.js';
+import { f16Round, toHalves } from '../../kernels/core/ref_math.js';
 import { tableChunks } from '../../kernels/core/bindings.js';
 import { withKnobs } from '../../kernels/internal.js';
 import { assertEqualInts } from '../helpers/close.js';
@@ -59,11 +59,22 @@ test('gather_rows_f16: an F16Table gives the f16-rounded rows, whole and in row 
     t.deepEqual(Array.from(await out.read()), Array.from(gatherRowsRef(table.map(f16Round), V, D, ids), Math.fround), `V=${V} D=${D}`);
     const host = withKnobs(knobs, () => F16Table.fromHost(ctx, table, [V, D]));
     t.deepEqual(await host.data.read(), await t16.data.read(), `V=${V} D=${D}: fromHost casts as fromTable`);
+    // The bits of an f16 checkpoint are the table's words; at a 2-byte offset too (copied first).
+    const bits = toHalves(table);
+    const shifted = new Uint16Array(bits.length + 1);
+    shifted.set(bits, 1);
+    for (const h of [bits, shifted.subarray(1)]) {
+      const fromBits = withKnobs(knobs, () => F16Table.fromHalves(ctx, h, [V, D]));
+      t.deepEqual(await fromBits.data.read(), await t16.data.read(), `V=${V} D=${D} offset ${h.byteOffset}: fromHalves writes the bits`);
+      fromBits.dispose();
+    }
     host.dispose();
     t16.dispose();
     t.throws(() => gatherRows(t16, ids), { instanceOf: KernelArgError, message: /^gather_rows: table: the F16Table was disposed/ });
   }
   t.throws(() => F16Table.fromHost(ctx, new Float32Array(7), [2, 4]), { instanceOf: KernelArgError, message: /^F16Table: table: 7 values, expected 2 x 4 = 8/ });
+  t.throws(() => F16Table.fromHalves(ctx, new Uint16Array(7), [2, 4]), { instanceOf: KernelArgError, message: /^F16Table: halves: 7 values, expected 2 x 4 = 8/ });
+  t.throws(() => F16Table.fromHalves(ctx, new Uint16Array(12), [2, 6]), { instanceOf: KernelArgError, message: /^F16Table: shape: \[2,6\], expected a positive \[V, D\] with D a multiple of 4/ });
   t.throws(() => F16Table.fromTable(ctx.zeros([3, 6])), { instanceOf: KernelArgError, message: /^F16Table: table: row length 6 must be a positive multiple of 4/ });
 });
 

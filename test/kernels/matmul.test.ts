@@ -2,7 +2,7 @@ import test from 'ava';
 import { KernelArgError, MATMUL_ACTIVATIONS, PackedMatmulWeight, linear, linearSwiGLU, matmul, matmulRef } from '../../kernels/index.js';
 import { PACK_PER_CALL_MIN_M, bucketSize, chooseMatmulTiles, choosePackedTile, chunkRows, withKnobs } from '../../kernels/internal.js';
 import type { GpuContext, MatmulActivation, Tensor, WeightDtype } from '../../kernels/index.js';
-import { f16Round } from '../../kernels/core/ref_math.js';
+import { f16Round, toHalves } from '../../kernels/core/ref_math.js';
 import { assertClose } from '../helpers/close.js';
 import { gpu, notExercised } from '../helpers/gpu.js';
 import { Rng } from '../helpers/rng.js';
@@ -253,7 +253,7 @@ test('PackedMatmulWeight.concat: each view computes its part bitwise, the whole 
 test('PackedMatmulWeight.linearFromHost packs host values chunk by chunk: the same blocks as from a tensor, never the whole f32 weight on the GPU', async (t) => {
   const ctx = await gpu();
   const rng = Rng.fromString(t.title);
-  for (const [N, K, limit] of [[1, 1, 0], [40, 64, 0], [200, 201, 16384], [37, 5, 1024]] as const) {
+  for (const [N, K, limit] of [[1, 1, 0], [40, 64, 0], [200, 201, 16384], [200, 202, 16384], [37, 5, 1024]] as const) {
     const w = rng.array(N * K);
     for (const dtype of ['f32', 'f16'] as const) {
       const knobs = { maxBindingBytes: limit || undefined };
@@ -272,10 +272,19 @@ test('PackedMatmulWeight.linearFromHost packs host values chunk by chunk: the sa
       // Over several chunks: the packed copy plus a source chunk (and the smaller last one), not the whole f32 weight.
       const whole = bucketSize(pw.packed.byteLength) + bucketSize(N * K * 4);
       if (N * K * 4 >= 4 * limit && limit) t.true(grew <= bucketSize(pw.packed.byteLength) + 2 * bucketSize(limit) && grew < whole, `[${N}, ${K}] ${dtype}: grew ${grew} bytes (whole: ${whole})`);
+      // An f16 checkpoint's bits (K even): packed as they are, the blocks of the f32 values rounded.
+      if (dtype === 'f16' && K % 2 === 0) {
+        const bits = withKnobs(knobs, () => PackedMatmulWeight.linearFromHalves(ctx, toHalves(w), [N, K]));
+        t.is(bits.dtype, 'f16');
+        t.deepEqual(await bits.packed.read(), await ref.packed.read(), `[${N}, ${K}] limit ${limit}: linearFromHalves packs the same blocks`);
+        bits.dispose();
+      }
       pw.dispose();
       ref.dispose();
     }
   }
+  t.throws(() => PackedMatmulWeight.linearFromHalves(ctx, new Uint16Array(6), [2, 3]), { instanceOf: KernelArgError, message: /^PackedMatmulWeight: shape: K = 3 is odd/ });
+  t.throws(() => PackedMatmulWeight.linearFromHalves(ctx, new Uint16Array(6), [2, 4]), { instanceOf: KernelArgError, message: /^PackedMatmulWeight: halves: 6 values, expected 2 x 4 = 8/ });
   t.throws(() => PackedMatmulWeight.linearFromHost(ctx, new Float32Array(5), [2, 3]), { instanceOf: KernelArgError, message: /^PackedMatmulWeight: weight: 5 values, expected 2 x 3 = 6/ });
   t.throws(() => PackedMatmulWeight.linearFromHost(ctx, new Float32Array(6), [2, 3], { dtype: 'bf16' as never }), { instanceOf: KernelArgError, message: /^PackedMatmulWeight: dtype: 'bf16'/ });
 });

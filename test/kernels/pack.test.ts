@@ -47,12 +47,32 @@ for (const p of [BLOCKS[1]!, BLOCKS[2]!, BLOCKS[3]!]) {
   });
 }
 
+// An f16 source (an f16 checkpoint's bits, pairs in u32s): moved as bits, odd counts and offsets included.
+for (const p of [BLOCKS[0]!, BLOCKS[1]!, BLOCKS[3]!, BLOCKS[5]!]) {
+  test(`pack_blocks_h16 ${JSON.stringify(p)}`, async (t) => {
+    const ctx = await gpu();
+    const n = p.batch * p.n * p.k;
+    // Every class of half: zeros, subnormals, normals, infinities, a NaN payload.
+    const halves = Uint16Array.from({ length: n + (n % 2) }, (_, i) => [0x0000, 0x8000, 0x0001, 0x83ff, 0x3c00, 0x7c00, 0xfc00, 0x7e01][i % 8]! ^ ((i * 37) & 0x03f0));
+    const q = { ...p, f16: true, srcF16: true };
+    const out = ctx.tensor([packedBlocksSize(q) / 2], 'u32');
+    packBlocks(ctx, ctx.fromArray(new Uint32Array(halves.buffer), [halves.length / 2], 'u32'), out, q);
+    const words = await out.read();
+    const got = Array.from({ length: words.length * 2 }, (_, i) => (words[i >> 1]! >>> (16 * (i & 1))) & 0xffff);
+    // The reference gives values; the layout is pack_blocks' (indices of the source halves).
+    const idx = packBlocksRef(Float32Array.from({ length: n }, (_, i) => i), p);
+    t.deepEqual(got, Array.from(idx, (i) => halves[i]!));
+    t.deepEqual(Array.from(packBlocksRef(halves.subarray(0, n), q)).slice(0, 8), Array.from(idx.slice(0, 8), (i) => halfToFloat(halves[i]!)));
+  });
+}
+
 test('pack_blocks: a column past the last repeats it; bad shapes are named', (t) => {
   // B [K=1, n=5], blocks of 4: the second block is column 4 four times.
   t.deepEqual(Array.from(packBlocksRef([0, 1, 2, 3, 4], { batch: 1, n: 5, k: 1, r: 4, trans: false })), [0, 1, 2, 3, 4, 4, 4, 4]);
   t.throws(() => packedBlocksSize({ batch: 1, n: 8, k: 2, r: 6, trans: false }), { instanceOf: KernelArgError, message: /pack_blocks.*r.*not a multiple of 4/ });
   t.throws(() => packedBlocksSize({ batch: 1, n: 8, k: 2, r: 4, trans: false, nOff: 6, cols: 3 }), { message: /pack_blocks.*cols.*columns 6\.\.8 of a source with 8/ });
   t.throws(() => packedBlocksSize({ batch: 0, n: 8, k: 2, r: 4, trans: false }), { message: /pack_blocks.*batch/ });
+  t.throws(() => packedBlocksSize({ batch: 1, n: 8, k: 2, r: 4, trans: false, srcF16: true }), { instanceOf: KernelArgError, message: /^pack_blocks: srcF16: an f16 source packs into f16 blocks only/ });
 });
 
 for (const [batch, M, K, trans] of [[1, 1, 1, false], [1, 5, 3, false], [2, 7, 9, true], [3, 8, 4, false], [1, 13, 1, true]] as const) {

@@ -1,7 +1,12 @@
 import test from 'ava';
 import { createNodeContext } from '../../src/node.js';
 import { gpu } from '../helpers/gpu.js';
-import { safetensorsSource } from '../../src/graph/weights.js';
+import { type WeightSource, safetensorsSource } from '../../src/graph/weights.js';
+import { parseSafetensors, serializeSafetensors, toHalves } from '../../src/io/safetensors.js';
+import { openSafetensorsFile } from '../../src/node.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { InternLM } from '../../src/models/videoworld/internlm.js';
 import { internlmConfig } from '../../src/verify.js';
 import { assertClose } from '../helpers/close.js';
@@ -100,4 +105,47 @@ test('internlm with f16 weights: the tables are built while loading (no f32 copy
   t.truthy(lm.embed.tensor, 'f32: the plain embedding table is the lookup table again');
   assertClose(t, await lm.forward(ctx, ids).read(), ref, { atol: TOL, shape: [B, L, cfg.vocabSize], name: 'logits after reloading as f32' });
   lm.dispose();
+});
+
+test('internlm f16 from an f16 checkpoint: weights packed from their bits (no f32 detour), the same logits as through f32; a file-backed source reads the bits', async (t) => {
+  const ctx = await gpu();
+  const g = await loadGolden('internlm_tiny_lm');
+  const cfg = internlmConfig(JSON.parse(g.metadata.ctor!));
+  const [B, L] = g.entry('in/input_ids').shape as [number, number];
+  const ids = rows(g.i32('in/input_ids'), B, L);
+  const weights = safetensorsSource(g);
+  // Norm weights stay F32 (a mixed file): halves() is null for them.
+  const record = (k: string) => (k.includes('norm') ? { dtype: 'F32' as const, shape: [...weights.shape(k)!], data: weights.f32(k) as Float32Array } : { dtype: 'F16' as const, shape: [...weights.shape(k)!], data: toHalves(weights.f32(k) as Float32Array) });
+  const bytes = serializeSafetensors(Object.fromEntries(weights.keys().map((k) => [k, record(k)])));
+  const file = parseSafetensors(bytes, 'f16.safetensors');
+  const taken: string[] = [];
+  const counting: WeightSource = { ...safetensorsSource(file), halves: (k) => { const h = file.halves(k); if (h) taken.push(k); return h; } };
+  const viaF32: WeightSource = { keys: () => file.names, shape: (k) => file.entry(k).shape, f32: (k, into) => file.f32(k, into) };
+  const logits = async (src: WeightSource) => {
+    const lm = new InternLM(cfg).withWeightDtype('f16');
+    await lm.load(ctx, src);
+    const y = await lm.forward(ctx, ids).read();
+    lm.dispose();
+    return y;
+  };
+  const direct = await logits(counting);
+  // Every projection, the embedding and the output projection; norms, biases and inv_freq go through f32.
+  t.is(taken.length, 7 * cfg.numLayers + 2, taken.join(', '));
+  t.deepEqual(direct, await logits(viaF32), 'bitwise the f32 detour');
+  const dir = mkdtempSync(join(tmpdir(), 'vw-f16-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'w.safetensors'), bytes);
+  const st = await openSafetensorsFile(join(dir, 'w.safetensors'));
+  try {
+    const k = taken[0]!;
+    t.deepEqual(await st.halves(k), file.halves(k));
+    const into = new Uint16Array(file.halves(k)!.length + 3);
+    const got = await st.halves(k, into);
+    t.is(got!.buffer, into.buffer, 'read into the caller scratch');
+    t.deepEqual(got, file.halves(k));
+    t.is(await st.halves('model.norm.weight'), null, 'an F32 tensor has no halves');
+    t.is(file.halves('model.norm.weight'), null);
+  } finally {
+    await st.close();
+  }
 });

@@ -1,5 +1,7 @@
-// The body of pack_blocks.wgsl and pack_blocks_f16.wgsl: gathers output vec4 e of the blocked copy
-// and hands it to the including shader's put(e, v), which owns the `out` binding (binding 1).
+// The body of pack_blocks.wgsl, pack_blocks_f16.wgsl and pack_blocks_h16.wgsl: gathers the 4
+// source elements of output vec4 e of the blocked copy through the including shader's
+// src_at(s) -> Elem (it owns the `src` binding, binding 0) and hands them to its put(e, v) (the
+// `out` binding, binding 1).
 // #include "lib/grid.wgsl"
 
 override WG: u32 = 64;
@@ -15,7 +17,6 @@ struct Params {
   n_off: u32,
 }
 
-@group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
 
 @compute @workgroup_size(WG)
@@ -31,7 +32,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let row = (e % per_batch) / R4;  // blk K + k
   let k = row % K;
   let c0 = params.n_off + (row / K) * R + (e % R4) * 4u;
-  var v: vec4<f32>;
+  var v: array<Elem, 4>;
   for (var q = 0u; q < 4u; q++) {
     let c = min(c0 + q, params.n_off + params.cols - 1u);
     var s = z * params.n * K;
@@ -40,7 +41,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     } else {
       s += k * params.n + c;
     }
-    v[q] = src[s];
+    v[q] = src_at(s);
   }
   put(e, v);
 }

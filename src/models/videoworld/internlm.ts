@@ -259,6 +259,23 @@ export class InternLM extends Module {
     p.tensor = null;
   }
 
+  protected override takesHalves(p: Param): boolean {
+    return (p === this.lmHead || p === this.embed) && !this.training && this.weightDtype === 'f16' && this.cfg.hiddenSize % 4 === 0;
+  }
+
+  protected override uploadHalves(ctx: GpuContext, p: Param, halves: Uint16Array): void {
+    const shape = [this.cfg.vocabSize, this.cfg.hiddenSize] as const;
+    p.tensor?.dispose();
+    p.tensor = null;
+    if (p === this.lmHead) {
+      this.lmHeadPacked?.dispose();
+      this.lmHeadPacked = PackedMatmulWeight.linearFromHalves(ctx, halves, shape);
+    } else {
+      this.embedF16?.dispose();
+      this.embedF16 = F16Table.fromHalves(ctx, halves, shape);
+    }
+  }
+
   /** One KV cache per layer, preallocated for maxLength positions. */
   newCaches(ctx: GpuContext, batch: number, maxLength: number): KVCache[] {
     if (maxLength > this.cfg.maxPositions) throw new GraphError(this.path || 'internlm', `maxLength ${maxLength} exceeds maxPositions ${this.cfg.maxPositions}`);

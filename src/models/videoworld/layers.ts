@@ -130,6 +130,17 @@ export class Linear extends Module {
     this.packed = PackedMatmulWeight.linearFromHost(ctx, data, p.shape as [number, number], { dtype: this.weightDtype });
   }
 
+  protected override takesHalves(p: Param): boolean {
+    return p === this.weight && this.pack && !this.training && this.weightDtype === 'f16' && p.shape[1]! % 2 === 0;
+  }
+
+  protected override uploadHalves(ctx: GpuContext, p: Param, halves: Uint16Array): void {
+    this.packed?.dispose();
+    p.tensor?.dispose();
+    p.tensor = null;
+    this.packed = PackedMatmulWeight.linearFromHalves(ctx, halves, p.shape as [number, number]);
+  }
+
   forward(x: Tensor, o: { activation?: 'silu' | 'relu'; residual?: Tensor } = {}): Tensor<'f32'> {
     return linear(x, this.kernelWeight, this.bias?.t, o);
   }
