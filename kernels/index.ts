@@ -11,7 +11,8 @@
  * @module videoworld-webgpu/kernels
  */
 export { createContext, foldGrid, GpuContext } from './core/context.js';
-export type { Binding, ContextLimits, ContextOptions, DispatchSpec, OptionalFeature } from './core/context.js';
+export type { Binding, ContextLimits, ContextOptions, DispatchSpec, OptionalFeature, PipelineSpec } from './core/context.js';
+export { warmPipelines } from './pipelines.js';
 export { DeviceError, KernelArgError, KernelCompileError, NoAdapterError } from './core/errors.js';
 export { Tensor, numel } from './core/tensor.js';
 export type { DType, Storage, TypedArrayOf } from './core/tensor.js';

@@ -76,6 +76,12 @@ export interface ContextOptions {
 /** A storage binding: a whole tensor, or an explicit buffer range (chunked weights). */
 export type Binding = Tensor | { buffer: GPUBuffer; offset?: number; size: number };
 
+/** A pipeline by name: a shader's id and its override values (GpuContext.pipelineSpecs, warmPipelines). */
+export interface PipelineSpec {
+  shader: string;
+  overrides: Record<string, number>;
+}
+
 export interface DispatchSpec {
   /** Values for the shader's `override` constants (part of the pipeline key). */
   overrides?: Record<string, number>;
@@ -132,6 +138,10 @@ export class GpuContext {
   private arena: ArenaChunk[] = [];
   private arenaIndex = 0;
   private pipelines = new Map<string, GPUComputePipeline>();
+  /** (shader id, overrides) of every pipeline created, in creation order (pipelineSpecs()). */
+  private specs: PipelineSpec[] = [];
+  /** Stand-in buffers of warmPipeline: one per binding index, a uniform, a zero indirect count. */
+  private warmBuffers: { storage: GPUBuffer[]; uniform: GPUBuffer; indirect: GPUBuffer } | null = null;
   private layouts = new Map<string, GPUBindGroupLayout>();
   private modules = new Map<string, GPUShaderModule>();
   private checks: Promise<void>[] = [];
@@ -354,8 +364,48 @@ export class GpuContext {
     });
     this.checks.push(scope);
     this.pipelines.set(key, p);
+    this.specs.push({ shader: shader.id, overrides: { ...overrides } });
     this.stats.pipelines++;
     return p;
+  }
+
+  /** The (shader, overrides) of every pipeline created so far: a manifest for warmPipeline. */
+  pipelineSpecs(): PipelineSpec[] {
+    return this.specs.map((p) => ({ shader: p.shader, overrides: { ...p.overrides } }));
+  }
+
+  /**
+   * Compiles the pipeline (shader, overrides) now without running it: one dispatch of zero
+   * workgroups, given indirectly, over stand-in buffers, submitted on its own. CPU adapters
+   * (lavapipe) compile a shader at its first dispatch, seconds for the big ones; warming the
+   * pipelines a job will use while its weights load moves that wait off the first use. A shader
+   * whose `enable` the device lacks is skipped (false), as is a created pipeline.
+   */
+  warmPipeline(shader: ShaderInfo, overrides: Record<string, number> = {}): boolean {
+    const key = shader.id + JSON.stringify(Object.entries(overrides).sort());
+    if (this.pipelines.has(key)) return false;
+    if (/^\s*enable\s+subgroups/m.test(shader.code) && !this.features.has('subgroups')) return false;
+    if (/^\s*enable\s+f16/m.test(shader.code) && !this.features.has('shader-f16')) return false;
+    const pipeline = this.pipeline(shader, overrides);
+    const usage = BufferUsage.STORAGE | BufferUsage.COPY_DST;
+    const w = (this.warmBuffers ??= {
+      storage: [],
+      uniform: this.device.createBuffer({ label: 'warm.uniform', size: 4096, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST }),
+      indirect: this.device.createBuffer({ label: 'warm.indirect', size: 16, usage: BufferUsage.INDIRECT | BufferUsage.COPY_DST }),
+    });
+    const entries = shader.bindings.map((b, i) => ({
+      binding: b.binding,
+      resource: { buffer: b.kind === 'uniform' ? w.uniform : (w.storage[i] ??= this.device.createBuffer({ label: 'warm.storage', size: 1 << 16, usage })) },
+    }));
+    this.submit();
+    const enc = this.device.createCommandEncoder({ label: `warm ${shader.id}` });
+    const pass = enc.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, this.device.createBindGroup({ label: `warm ${shader.id}`, layout: this.layoutFor(shader), entries }));
+    pass.dispatchWorkgroupsIndirect(w.indirect, 0);
+    pass.end();
+    this.device.queue.submit([enc.finish()]);
+    return true;
   }
 
   // ---- dispatch ------------------------------------------------------------------------------

@@ -5,7 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { GpuContext, WeightDtype } from '../../kernels/index.js';
+import { type GpuContext, type WeightDtype, warmPipelines } from '../../kernels/index.js';
+import { GO_PIPELINES } from './go-pipelines.js';
 import { safetensorsSource } from '../graph/weights.js';
 import { type PresetName, PRESETS, type GoTokenLayout, MICRO_WEIGHTS_FORMAT } from '../models/videoworld/presets.js';
 import { VideoWorldGo, randomWeights } from '../models/videoworld/videoworld.js';
@@ -28,6 +29,17 @@ export interface GoModelOptions {
    */
   dtype?: WeightDtype;
   onProgress?: (done: number, total: number) => void;
+  /** Compile the pipelines a move uses while the weights load (GO_PIPELINES; default true). */
+  warm?: boolean;
+}
+
+/**
+ * Submits the compiles of the pipelines a move of `preset` with `dtype` weights uses (the recorded
+ * GO_PIPELINES manifest): the adapter compiles them while the caller goes on, e.g. loading
+ * weights, instead of at the first move's dispatches. Returns how many were submitted.
+ */
+export function warmGoPipelines(ctx: GpuContext, preset: string, dtype: WeightDtype): number {
+  return warmPipelines(ctx, GO_PIPELINES[`${preset}-${dtype}`] ?? []);
 }
 
 export interface LoadedGoModel {
@@ -61,6 +73,7 @@ export async function loadGoModel(ctx: GpuContext, o: GoModelOptions = {}): Prom
       const preset = PRESETS.micro;
       const layout: GoTokenLayout = st.metadata.layout === 'no-ldm' ? { ...preset.tokens, actionTokens: 0 } : preset.tokens;
       const model = new VideoWorldGo(preset, preset.transformer, layout).withWeightDtype(dtype);
+      if (o.warm ?? true) warmGoPipelines(ctx, preset.name, dtype);
       await model.load(ctx, safetensorsSource(st), { onProgress: o.onProgress });
       const shipped = files[0] === shippedWeights() ? 'shipped, ' : '';
       return { model, weightsLabel: `micro model trained in-project (${shipped}${st.metadata.layout === 'no-ldm' ? 'without latent actions, ' : ''}${files[0]}${stored})`, trained: true, notes: [] };
@@ -69,6 +82,7 @@ export async function loadGoModel(ctx: GpuContext, o: GoModelOptions = {}): Prom
   const preset = PRESETS[(presetName ?? 'go') as PresetName];
   if (!files.length) {
     const model = new VideoWorldGo(preset).withWeightDtype(dtype);
+    if (o.warm ?? true) warmGoPipelines(ctx, preset.name, dtype);
     await model.load(ctx, randomWeights(model), { onProgress: o.onProgress });
     return { model, weightsLabel: `stand-in weights (hinit-v1, preset ${preset.name}${stored}): the generated boards are noise`, trained: false, notes: [] };
   }
@@ -80,6 +94,7 @@ export async function loadGoModel(ctx: GpuContext, o: GoModelOptions = {}): Prom
       transformer = { ...transformer, numLayers: inferred.numLayers, hiddenSize: inferred.hiddenSize, intermediateSize: inferred.intermediateSize, vocabSize: inferred.vocabSize, numHeads: inferred.numHeads, bias: inferred.qkvBias };
     }
     const model = new VideoWorldGo(preset, transformer).withWeightDtype(dtype);
+    if (o.warm ?? true) warmGoPipelines(ctx, preset.name, dtype);
     await model.load(ctx, opened.source, { onProgress: o.onProgress });
     return { model, weightsLabel: `${files.join(', ')} (preset ${preset.name}${stored})`, trained: true, notes: opened.notes };
   } finally {
