@@ -127,6 +127,43 @@ test('pipeline cache: keyed by overrides, not by shape', async (t) => {
   t.true(ctx.stats.pipelines - before <= 1);
 });
 
+test.serial('pipeline cache: overrides in another key order find the same pipeline', async (t) => {
+  const ctx = await gpu();
+  const a = matmul(ctx.fromArray(new Float32Array(6).fill(1), [2, 3]), ctx.fromArray(new Float32Array(12).fill(1), [3, 4]));
+  await a.read();
+  const spec = ctx.pipelineSpecs().find((p) => p.shader.startsWith('matmul') && Object.keys(p.overrides).length > 1)!;
+  const shader = (await import('../kernels/pipelines.js')).shaderById(spec.shader);
+  const reversed = Object.fromEntries(Object.entries(spec.overrides).reverse());
+  const before = ctx.stats.pipelines;
+  t.is(ctx.pipeline(shader, reversed), ctx.pipeline(shader, spec.overrides));
+  t.is(ctx.stats.pipelines, before);
+});
+
+test.serial('bind groups: re-binding the same ranges reuses one (params at a dynamic offset); new buffers or values give right results', async (t) => {
+  const ctx = await gpu();
+  const dev = ctx.device;
+  let created = 0;
+  const orig = dev.createBindGroup.bind(dev);
+  dev.createBindGroup = (d: GPUBindGroupDescriptor) => (created++, orig(d));
+  t.teardown(() => (dev.createBindGroup = orig));
+  const x = ctx.fromArray(Float32Array.from([1, 2, 3, 4]), [2, 2]);
+  const w = ctx.fromArray(Float32Array.from([1, 0, 0, 1]), [2, 2]);
+  const out = ctx.tensor([2, 2]);
+  matmul(x, w, { out });
+  const first = created;
+  for (let i = 0; i < 5; i++) matmul(x, w, { out, activation: 'relu' });
+  t.is(created, first, 'same buffers and ranges: no new bind group, although the params differ per call');
+  t.deepEqual(Array.from(await out.read()), [1, 2, 3, 4]);
+  // Another weight buffer: its own bind group and its own result.
+  const w2 = ctx.fromArray(Float32Array.from([0, 1, 1, 0]), [2, 2]);
+  matmul(x, w2, { out });
+  t.is(created, first + 1);
+  t.deepEqual(Array.from(await out.read()), [2, 1, 4, 3]);
+  // Params still per dispatch: the same bindings with a bias give the biased product.
+  const bias = ctx.fromArray(Float32Array.from([10, 20]), [2]);
+  t.deepEqual(Array.from(await matmul(x, w, { bias }).read()), [11, 22, 13, 24]);
+});
+
 test('foldGrid keeps every dimension under the limit', (t) => {
   t.deepEqual(foldGrid(10), [10, 1]);
   const [x, y] = foldGrid(200000);

@@ -99,6 +99,8 @@ interface ArenaChunk {
   used: number;
 }
 const ARENA_CHUNK = 64 * 1024;
+/** Bind groups kept for re-binding (a go decode step binds ~200 distinct sets, each step alike). */
+const BIND_GROUP_CACHE = 4096;
 
 /**
  * Splits n workgroups into (x, y) under the per-dimension limit. Shaders rebuild the flat id as
@@ -138,6 +140,12 @@ export class GpuContext {
   private arena: ArenaChunk[] = [];
   private arenaIndex = 0;
   private pipelines = new Map<string, GPUComputePipeline>();
+  /** pipeline()'s lookup by the overrides in the caller's key order (no sort, no validation on a hit). */
+  private pipelinesByCall = new Map<string, GPUComputePipeline>();
+  /** Bind groups by shader and bound ranges (params bound at a dynamic offset): steady loops re-bind. */
+  private bindGroups = new Map<string, GPUBindGroup>();
+  private bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 1;
   /** (shader id, overrides) of every pipeline created, in creation order (pipelineSpecs()). */
   private specs: PipelineSpec[] = [];
   /** Stand-in buffers of warmPipeline: one per binding index, a uniform, a zero indirect count. */
@@ -322,7 +330,8 @@ export class GpuContext {
     if (!layout) {
       layout = this.device.createBindGroupLayout({
         label: shader.id,
-        entries: shader.bindings.map((b) => ({ binding: b.binding, visibility: ShaderStage.COMPUTE, buffer: { type: b.kind } })),
+        // Params (the one uniform) at a dynamic offset into the arena: a bind group outlives one dispatch's params.
+        entries: shader.bindings.map((b) => ({ binding: b.binding, visibility: ShaderStage.COMPUTE, buffer: { type: b.kind, hasDynamicOffset: b.kind === 'uniform' } })),
       });
       this.layouts.set(shader.id, layout);
     }
@@ -331,6 +340,16 @@ export class GpuContext {
 
   /** The pipeline for (shader, override values), created once; errors surface at the next sync(). */
   pipeline(shader: ShaderInfo, overrides: Record<string, number> = {}): GPUComputePipeline {
+    let callKey = shader.id;
+    for (const k in overrides) callKey += `,${k}=${overrides[k]}`;
+    const known = this.pipelinesByCall.get(callKey);
+    if (known) return known;
+    const p = this.createPipeline(shader, overrides);
+    this.pipelinesByCall.set(callKey, p);
+    return p;
+  }
+
+  private createPipeline(shader: ShaderInfo, overrides: Record<string, number>): GPUComputePipeline {
     for (const k of Object.keys(overrides)) {
       if (!shader.overrides.some((o) => o.name === k)) throw new KernelArgError(shader.id, 'overrides', `unknown override '${k}' (has: ${shader.overrides.map((o) => o.name).join(', ') || 'none'})`);
     }
@@ -401,7 +420,8 @@ export class GpuContext {
     const enc = this.device.createCommandEncoder({ label: `warm ${shader.id}` });
     const pass = enc.beginComputePass();
     pass.setPipeline(pipeline);
-    pass.setBindGroup(0, this.device.createBindGroup({ label: `warm ${shader.id}`, layout: this.layoutFor(shader), entries }));
+    const dynamicOffsets = shader.bindings.some((b) => b.kind === 'uniform') ? [0] : undefined;
+    pass.setBindGroup(0, this.device.createBindGroup({ label: `warm ${shader.id}`, layout: this.layoutFor(shader), entries }), dynamicOffsets);
     pass.dispatchWorkgroupsIndirect(w.indirect, 0);
     pass.end();
     this.device.queue.submit([enc.finish()]);
@@ -459,11 +479,17 @@ export class GpuContext {
       }
     }
     const entries: GPUBindGroupEntry[] = [];
+    let key = shader.id;
+    let dynamicOffsets: number[] | undefined;
     for (const b of shader.bindings) {
       if (b.kind === 'uniform') {
         if (b.name !== 'params') throw new KernelArgError(shader.id, b.name, 'the only uniform binding must be `params`');
         const res = this.packParams(shader, spec.params);
-        if (res) entries.push({ binding: b.binding, resource: res });
+        if (res) {
+          entries.push({ binding: b.binding, resource: { buffer: res.buffer, offset: 0, size: res.size } });
+          dynamicOffsets = [res.offset!];
+          key += `|${this.bufferId(res.buffer)}`;
+        }
         continue;
       }
       const t = spec.bindings[b.name];
@@ -476,18 +502,32 @@ export class GpuContext {
         throw new KernelArgError(shader.id, b.name, `binding of ${res.size} bytes exceeds maxStorageBufferBindingSize ${this.limits.maxStorageBufferBindingSize}; bind it in chunks`);
       }
       entries.push({ binding: b.binding, resource: res });
+      key += `|${this.bufferId(res.buffer)}:${res.offset}:${res.size}`;
     }
     for (const name of Object.keys(spec.bindings)) {
       if (!shader.bindings.some((b) => b.name === name)) throw new KernelArgError(shader.id, name, 'shader has no binding with this name');
     }
     const pipeline = this.pipeline(shader, spec.overrides);
-    const bindGroup = this.device.createBindGroup({ label: shader.id, layout: this.layoutFor(shader), entries });
+    let bindGroup = this.bindGroups.get(key);
+    if (!bindGroup) {
+      bindGroup = this.device.createBindGroup({ label: shader.id, layout: this.layoutFor(shader), entries });
+      // Oldest first out: keys of destroyed buffers never come back (ids are not reused).
+      if (this.bindGroups.size >= BIND_GROUP_CACHE) this.bindGroups.delete(this.bindGroups.keys().next().value!);
+      this.bindGroups.set(key, bindGroup);
+    }
     if (x * y * z === 0) return;
     if (!this.pass) this.pass = this.getEncoder().beginComputePass({ label: 'videoworld', timestampWrites: this.passTimestamps?.() });
     this.pass.setPipeline(pipeline);
-    this.pass.setBindGroup(0, bindGroup);
+    this.pass.setBindGroup(0, bindGroup, dynamicOffsets);
     this.pass.dispatchWorkgroups(x, y, z);
     this.stats.dispatches++;
+  }
+
+  /** A number per GPUBuffer object for bind-group keys (a WeakMap: buffers are not kept alive). */
+  private bufferId(buffer: GPUBuffer): number {
+    let id = this.bufferIds.get(buffer);
+    if (id === undefined) this.bufferIds.set(buffer, (id = this.nextBufferId++));
+    return id;
   }
 
   private getEncoder(): GPUCommandEncoder {

@@ -44,6 +44,9 @@ export interface InternLMConfig {
   maxPositions: number;
 }
 
+/** Layers recorded per submit in forward (in-process A/B of go decode steps: every 4 layers 178 ms median, 2: 186, 8: 181, once at the end: 191). */
+const SUBMIT_EVERY_LAYERS = 4;
+
 export const INTERNLM_DEFAULTS = { rmsNormEps: 1e-6, bias: true, maxPositions: 2048 } as const;
 
 /** RMSNorm with a learned scale (InternLM's). */
@@ -311,6 +314,9 @@ export class InternLM extends Module {
         const next = ctx.scope(() => layer.forward(x, s, table, o.caches?.[i]));
         x.dispose();
         x = next;
+        // The GPU starts on the first layers while the next are recorded (a decode step records
+        // ~200 dispatches: 10-20 ms of host work that would otherwise come before any GPU work).
+        if (i % SUBMIT_EVERY_LAYERS === SUBMIT_EVERY_LAYERS - 1) ctx.submit();
       });
       let hN = this.norm.forward(x);
       if (o.lastOnly && L > 1) {
