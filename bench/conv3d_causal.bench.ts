@@ -59,13 +59,15 @@ interface ConvCase {
   prepack?: boolean;
   /** The prepacked weights' storage (default f32). */
   dtype?: WeightDtype;
+  /** Winograd F(2x2, 3x3) (conv_winograd; needs prepack) instead of the direct kernel, which the other cases pin. */
+  winograd?: boolean;
 }
 
 function convCase(c: ConvCase): BenchCase {
   const g = c.twoD ? conv2dGeometry(c.x, c.w) : causalConv3dGeometry(c.x, c.w);
   const k = g.cin * g.kt * g.kh * g.kw;
   return {
-    kernel: 'conv3d_causal',
+    kernel: c.winograd ? 'conv_winograd' : 'conv3d_causal',
     impl: c.tile ? `ours ${c.tile.wg}/${c.tile.rm}x${c.tile.rn}${c.tile.subgroup ? ' sg' : ''}` : c.prepack ? `ours prepacked${c.dtype === 'f16' ? ' f16' : ''}` : 'ours',
     shape: c.shape,
     flops: 2 * g.cout * k * g.b * g.t * g.ho * g.wo,
@@ -81,11 +83,11 @@ function convCase(c: ConvCase): BenchCase {
       const out = ctx.tensor(c.twoD ? [g.b, g.cout, g.ho, g.wo] : [g.b, g.cout, g.t, g.ho, g.wo]);
       const pw = c.prepack ? PackedConvWeight.pack(w, { rm: tile.rm, dtype: c.dtype }) : w;
       return {
-        run: () => void withKnobs({ convTile: tile }, () => (c.twoD ? conv2d(x, pw, { bias, out }) : causalConv3d(x, pw, { bias, out }))),
+        run: () => void withKnobs({ convTile: tile, convWinograd: c.winograd ?? false }, () => (c.twoD ? conv2d(x, pw, { bias, out }) : causalConv3d(x, pw, { bias, out }))),
         // f16 storage: checked against the reference on the f16-rounded weights.
         check: () => spotCheck(out, xv, c.dtype === 'f16' ? wv.map(f16Round) : wv, g, bv),
         dispose: () => (x.dispose(), w.dispose(), bias.dispose(), out.dispose(), pw !== w && pw.dispose()),
-        note: `tile ${tile.wg}/${tile.rm}x${tile.rn}${tile.subgroup ? ', conv3d_causal_sg' : ''}`,
+        note: c.winograd ? 'Winograd F(2x2,3x3): GFLOP/s of the direct conv\'s FLOPs (effective)' : `tile ${tile.wg}/${tile.rm}x${tile.rn}${tile.subgroup ? ', conv3d_causal_sg' : ''}`,
       };
     },
   };
@@ -121,6 +123,9 @@ export const cases: BenchCase[] = [
   // f16 weight storage (--dtype f16): half the weight bytes, the same FMAs.
   convCase({ shape: 'x[1,512,4,4] w[512,512,3,3] 2d', x: [1, 512, 4, 4], w: [512, 512, 3, 3], twoD: true, prepack: true, dtype: 'f16', quick: true }),
   ...(['f32', 'f16'] as const).map((dtype) => convCase({ shape: 'x[1,128,64,64] w[128,128,3,3] 2d', x: [1, 128, 64, 64], w: [128, 128, 3, 3], twoD: true, prepack: true, dtype })),
+  // The tokenizer's 128-channel 3x3 convs, direct vs Winograd (f16 weights, as the apps run them):
+  // where WINOGRAD_MIN_TILES comes from.
+  ...[32, 64, 128, 256].flatMap((n) => [false, true].map((winograd) => convCase({ shape: `x[1,128,${n},${n}] w[128,128,3,3] 2d`, x: [1, 128, n, n], w: [128, 128, 3, 3], twoD: true, prepack: true, dtype: 'f16', winograd, quick: n === 128 }))),
   // Our matmul on the headline conv's GEMM (M = Cout, K = Cin*27, N = T*H*W): what the implicit
   // GEMM is compared with (it also gathers its B operand through the padding predicate).
   {

@@ -31,6 +31,8 @@ import { KernelArgError } from './core/errors.js';
 import { type Tensor, type WeightDtype, checkWeightDtype } from './core/tensor.js';
 import { conv3d_causal as shader, conv3d_causal_f16 as f16Shader, conv3d_causal_sg as sgShader, conv3d_causal_sg_f16 as sgF16Shader } from './wgsl.gen.js';
 import { packBlocks, packedBlocksSize } from './pack.js';
+import type { PackedMatmulWeight } from './matmul.js';
+import { useWinograd, winogradConv, winogradWeight } from './conv_winograd.js';
 
 const ID = 'conv3d_causal';
 export type ConvActivation = 'none' | 'silu';
@@ -107,12 +109,21 @@ export class PackedConvWeight {
     return new PackedConvWeight(packWeight(weight, rm, dtype === 'f16'), weight.shape, rm, dtype);
   }
 
+  private winograd: PackedMatmulWeight | null = null;
+
+  /** The weight's Winograd form (3x3 kernels; conv_winograd.ts), built on first use and kept with the blocks. */
+  winogradWeight(): PackedMatmulWeight {
+    return (this.winograd ??= winogradWeight(this));
+  }
+
   get ctx() {
     return this.packed.ctx;
   }
 
   dispose(): void {
     this.packed.dispose();
+    this.winograd?.dispose();
+    this.winograd = null;
   }
 }
 
@@ -227,6 +238,10 @@ export function convDispatch(k: string, x: Tensor, weight: ConvWeight, g: ConvGe
     if (t && t.buffer === dst.buffer) throw new KernelArgError(k, 'out', `aliases ${name}; the output needs its own buffer`);
   }
   if (dst.size === 0) return dst;
+  if (pw && useWinograd(g, past)) {
+    winogradConv(x, pw.winogradWeight(), g, o, dst);
+    return dst;
+  }
   const params = {
     cin: g.cin, cout: g.cout, t: g.t, h: g.h, w: g.w, past, ho: g.ho, wo: g.wo, kt: g.kt, kh: g.kh, kw: g.kw,
     sh: g.sh, sw: g.sw, ph: g.pt, pw: g.pl, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0,

@@ -246,16 +246,24 @@ export class GpuContext {
   constant<D extends DType>(key: string, create: () => Tensor<D>): Tensor<D> {
     let t = this.constants.get(key);
     if (!t || t.disposed) {
-      const saved = this.scopes;
-      this.scopes = [];
-      try {
-        t = create();
-      } finally {
-        this.scopes = saved;
-      }
+      t = this.unscoped(create);
       this.constants.set(key, t);
     }
     return t as Tensor<D>;
+  }
+
+  /**
+   * Runs `fn` outside every scope: the tensors it creates belong to the caller (e.g. a weight's
+   * derived form built on first use inside a model's forward, kept beyond it).
+   */
+  unscoped<R>(fn: () => R): R {
+    const saved = this.scopes;
+    this.scopes = [];
+    try {
+      return fn();
+    } finally {
+      this.scopes = saved;
+    }
   }
 
   /**

@@ -41,6 +41,10 @@ export interface Knobs {
   fsqConstThresholds?: boolean;
   /** vqNearest's partial-argmin pass (default: 'subgroup' where the adapter suits it). */
   vqLookup?: 'subgroup' | 'tiled';
+  /** Winograd F(2x2, 3x3) for eligible packed 3x3 convs: true at any size, false never (default: from WINOGRAD_MIN_TILES tiles). */
+  convWinograd?: boolean;
+  /** Bytes of the Winograd transforms per chunk of tiles (default 8 MiB). */
+  winogradChunkBytes?: number;
 }
 
 let active: Readonly<Knobs> = {};
