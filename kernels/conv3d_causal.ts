@@ -32,7 +32,7 @@ import { type Tensor, type WeightDtype, checkWeightDtype } from './core/tensor.j
 import { conv3d_causal as shader, conv3d_causal_f16 as f16Shader, conv3d_causal_sg as sgShader, conv3d_causal_sg_f16 as sgF16Shader } from './wgsl.gen.js';
 import { packBlocks, packedBlocksSize } from './pack.js';
 import type { PackedMatmulWeight } from './matmul.js';
-import { useWinograd, winogradConv, winogradWeight } from './conv_winograd.js';
+import { type WinogradTile, useWinograd, winogradConv, winogradTile, winogradWeight } from './conv_winograd.js';
 
 const ID = 'conv3d_causal';
 export type ConvActivation = 'none' | 'silu';
@@ -109,11 +109,13 @@ export class PackedConvWeight {
     return new PackedConvWeight(packWeight(weight, rm, dtype === 'f16'), weight.shape, rm, dtype);
   }
 
-  private winograd: PackedMatmulWeight | null = null;
+  private winograd = new Map<WinogradTile, PackedMatmulWeight>();
 
-  /** The weight's Winograd form (3x3 kernels; conv_winograd.ts), built on first use and kept with the blocks. */
-  winogradWeight(): PackedMatmulWeight {
-    return (this.winograd ??= winogradWeight(this));
+  /** The weight's Winograd form for output tile `tile` (3x3 kernels; conv_winograd.ts), built on first use and kept with the blocks. */
+  winogradWeight(tile: WinogradTile): PackedMatmulWeight {
+    let u = this.winograd.get(tile);
+    if (!u) this.winograd.set(tile, (u = winogradWeight(this, tile)));
+    return u;
   }
 
   get ctx() {
@@ -122,8 +124,8 @@ export class PackedConvWeight {
 
   dispose(): void {
     this.packed.dispose();
-    this.winograd?.dispose();
-    this.winograd = null;
+    for (const u of this.winograd.values()) u.dispose();
+    this.winograd.clear();
   }
 }
 
@@ -239,7 +241,8 @@ export function convDispatch(k: string, x: Tensor, weight: ConvWeight, g: ConvGe
   }
   if (dst.size === 0) return dst;
   if (pw && useWinograd(g, past)) {
-    winogradConv(x, pw.winogradWeight(), g, o, dst);
+    const tile = winogradTile();
+    winogradConv(x, pw.winogradWeight(tile), tile, g, o, dst);
     return dst;
   }
   const params = {

@@ -1,21 +1,27 @@
 /**
- * conv_winograd: 3x3 stride-1 "same" convolutions of packed weights by Winograd F(2x2, 3x3)
- * (Lavin & Gray 2016): each 2x2 output tile is A^T [(G g G^T) . (B^T d B)] A over the 4x4 input
- * patch d, so per tile and channel pair 16 products replace 36: the bulk of the work becomes 16
- * GEMMs [tiles x Cin] @ [Cin x Cout] on the packed matmul kernels (2.25x fewer FMAs than the direct
- * conv). Three shaders: the weight transform (wgsl/conv_winograd_weight.wgsl, once per weight,
- * from the PackedConvWeight's blocks, kept beside them), the input transform
- * (wgsl/conv_winograd_in.wgsl) and the output transform with the conv epilogue (bias, SiLU,
- * residual; wgsl/conv_winograd_out.wgsl). Tiles go in chunks of winogradChunkBytes of
- * transformed input, so the temporaries stay small and under the binding limit.
- * conv2d and causalConv3d take this path for eligible convs (winogradEligible: 3x3, KT 1, one
- * frame, stride 1, padding 1, Cin and Cout >= 16, a packed weight) with at least
- * WINOGRAD_MIN_TILES tiles, where it measured faster (bench/README.md, Design measurements).
- * Numerics: the transforms are additions and halvings (exact scalings), so each output carries
- * a few more f32 roundings than the direct sum: tolerance vs the double reference
- * atol 2e-6 sqrt(9 Cin) for |x|, |w| <= 1 (measured up to 2.3e-7 sqrt(9 Cin), 1-2.5x the direct
- * conv's error; an indexing bug is O(0.1)). U stays f32 for f16 weights too: transformed from the
- * f16 values, the result is the f16 weight's conv, as the direct f16 kernels give.
+ * conv_winograd: 3x3 stride-1 "same" convolutions of packed weights by Winograd F(m x m, 3x3)
+ * (Lavin & Gray 2016), m = 4 by default (2 by knob): each m x m output tile is
+ * A^T [(G g G^T) . (B^T d B)] A over the (m + 2)^2 input patch d, so per tile and channel pair
+ * (m + 2)^2 products replace 9 m^2 (F(4x4): 36 for 144, F(2x2): 16 for 36) and the bulk of the
+ * work becomes (m + 2)^2 GEMMs [tiles x Cin] @ [Cin x Cout] on the packed matmul kernels. Three
+ * shaders (matrices in wgsl/lib/winograd.wgsl): the weight transform
+ * (wgsl/conv_winograd_weight.wgsl, once per weight and tile, from the PackedConvWeight's blocks,
+ * kept beside them), the input transform (wgsl/conv_winograd_in.wgsl) and the output transform
+ * with the conv epilogue (bias, SiLU, residual; wgsl/conv_winograd_out.wgsl). Tiles go in chunks
+ * of winogradChunkBytes of transformed input, so the temporaries stay small and under the
+ * binding limit. conv2d and causalConv3d take this path for eligible convs (winogradEligible: 3x3,
+ * KT 1, one frame, stride 1, padding 1, Cin and Cout >= 16, a packed weight) from
+ * WINOGRAD_MIN_OUTPUTS outputs per channel, where it measured faster (bench/README.md, Design
+ * measurements: conv_winograd).
+ * Numerics: the transforms scale and add (F(2x2) exactly by 1/2; F(4x4) by up to 8 and by 1/6,
+ * 1/12, 1/24, which round), so each output carries more f32 roundings than the direct sum:
+ * against the double reference, |x|, |w| <= 1, measured max errors 2.4e-7 (F2) and 9.3e-6 (F4)
+ * x sqrt(9 Cin) (direct: ~1e-7 x sqrt(9 Cin)); tolerances 2e-6 and 5e-5 x sqrt(9 Cin) (an
+ * indexing bug is O(0.1)). Through the whole go tokenizer (GroupNorms between the convs) F4's
+ * encoder output and decoded image stay within 3.2e-6 of the direct f32 path (max error over max
+ * value), f16 weights within 1.2e-3 whichever path (runs/wino-model-err.ts figures in
+ * bench/README.md). U stays f32 for f16 weights too: transformed from the f16 values, the
+ * result is the f16 weight's conv, as the direct f16 kernels give.
  */
 import type { ConvEpilogue, ConvGeometry, PackedConvWeight } from './conv3d_causal.js';
 import { foldGrid } from './core/context.js';
@@ -25,11 +31,13 @@ import { PackedMatmulWeight, matmul } from './matmul.js';
 import { conv_winograd_in as inShader, conv_winograd_out as outShader, conv_winograd_weight as weightShader } from './wgsl.gen.js';
 
 const WG = 64;
-/** Tiles (B x ceil(H/2) x ceil(W/2)) from which the Winograd path is taken: 64 x 64 outputs. */
-export const WINOGRAD_MIN_TILES = 1024;
+/** Outputs per channel (B x H x W) from which the Winograd path is taken: one 32 x 32 image. */
+export const WINOGRAD_MIN_OUTPUTS = 32 * 32;
 const CHUNK_BYTES = 8 * 2 ** 20;
+/** The default output tile (bench/README.md, Design measurements: conv_winograd). */
+const WINOGRAD_TILE: WinogradTile = 4;
 
-/** Whether geometry g (no streamed past frames) has a Winograd F(2x2, 3x3) form. */
+/** Whether geometry g (no streamed past frames) has a Winograd F(m x m, 3x3) form. */
 export function winogradEligible(g: ConvGeometry, past: number): boolean {
   return g.kt === 1 && g.t === 1 && past === 0 && g.kh === 3 && g.kw === 3 && g.sh === 1 && g.sw === 1 && g.pt === 1 && g.pb === 1 && g.pl === 1 && g.pr === 1 && g.cin >= 16 && g.cout >= 16;
 }
@@ -38,21 +46,28 @@ export function winogradEligible(g: ConvGeometry, past: number): boolean {
 export function useWinograd(g: ConvGeometry, past: number): boolean {
   const forced = knobs().convWinograd;
   if (forced === false || !winogradEligible(g, past)) return false;
-  return forced === true || g.b * Math.ceil(g.h / 2) * Math.ceil(g.w / 2) >= WINOGRAD_MIN_TILES;
+  return forced === true || g.b * g.h * g.w >= WINOGRAD_MIN_OUTPUTS;
 }
 
-/** U = G g G^T of a packed 3x3 weight as a batched packed GEMM weight [16, Cin, Cout] (f32). */
-export function winogradWeight(pw: PackedConvWeight): PackedMatmulWeight {
+/** F(m x m, 3x3)'s output tile m: 2 or 4. */
+export type WinogradTile = 2 | 4;
+
+/** The output tile used (knobs.winogradTile, else WINOGRAD_TILE). */
+export const winogradTile = (): WinogradTile => knobs().winogradTile ?? WINOGRAD_TILE;
+
+/** U = G g G^T of a packed 3x3 weight as a batched packed GEMM weight [(m + 2)^2, Cin, Cout] (f32). */
+export function winogradWeight(pw: PackedConvWeight, tile: WinogradTile): PackedMatmulWeight {
   // Kept with the packed weight (built on first use, often inside a model's scope).
-  return pw.ctx.unscoped(() => transformWeight(pw));
+  return pw.ctx.unscoped(() => transformWeight(pw, tile));
 }
 
-function transformWeight(pw: PackedConvWeight): PackedMatmulWeight {
+function transformWeight(pw: PackedConvWeight, tile: WinogradTile): PackedMatmulWeight {
   const [cout = 0, cin = 0] = pw.shape;
   const ctx = pw.ctx;
-  const u = ctx.tensor([16, cin, cout], 'f32', 'conv_winograd.u');
+  const alpha = tile + 2;
+  const u = ctx.tensor([alpha * alpha, cin, cout], 'f32', 'conv_winograd.u');
   ctx.dispatch(weightShader, {
-    overrides: { WG, F16: Number(pw.dtype === 'f16') },
+    overrides: { WG, F16: Number(pw.dtype === 'f16'), TILE: tile },
     bindings: { w: pw.packed, u },
     params: { cin, cout, rm: pw.rm },
     workgroups: foldGrid(Math.ceil((cin * cout) / WG), ctx.limits.maxComputeWorkgroupsPerDimension),
@@ -65,20 +80,21 @@ function transformWeight(pw: PackedConvWeight): PackedMatmulWeight {
 }
 
 /** The Winograd conv of x (geometry g, eligible) with weight u (winogradWeight) into dst, epilogue o. */
-export function winogradConv(x: Tensor, u: PackedMatmulWeight, g: ConvGeometry, o: ConvEpilogue, dst: Tensor): void {
+export function winogradConv(x: Tensor, u: PackedMatmulWeight, tile: WinogradTile, g: ConvGeometry, o: ConvEpilogue, dst: Tensor): void {
   const ctx = x.ctx;
-  const th = Math.ceil(g.h / 2);
-  const tw = Math.ceil(g.w / 2);
+  const alpha = tile + 2;
+  const th = Math.ceil(g.h / tile);
+  const tw = Math.ceil(g.w / tile);
   const tiles = g.b * th * tw;
   const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
-  // Tiles per chunk: the larger transform (16 x channels x tiles floats) within the chunk bytes.
-  const chunk = Math.max(4, Math.floor((knobs().winogradChunkBytes ?? CHUNK_BYTES) / (64 * Math.max(g.cin, g.cout)) / 4) * 4);
+  // Tiles per chunk: the larger transform (alpha^2 x channels x tiles floats) within the chunk bytes.
+  const chunk = Math.max(4, Math.floor((knobs().winogradChunkBytes ?? CHUNK_BYTES) / (4 * alpha * alpha * Math.max(g.cin, g.cout)) / 4) * 4);
   for (let p0 = 0; p0 < tiles; p0 += chunk) {
     const pc = Math.min(chunk, tiles - p0);
     const pp = Math.ceil(pc / 4) * 4;
-    const v = ctx.tensor([16, g.cin, pp], 'f32', 'conv_winograd.v');
+    const v = ctx.tensor([alpha * alpha, g.cin, pp], 'f32', 'conv_winograd.v');
     ctx.dispatch(inShader, {
-      overrides: { WG },
+      overrides: { WG, TILE: tile },
       bindings: { x, v },
       params: { cin: g.cin, h: g.h, w: g.w, th, tw, p0, pc, pp },
       workgroups: foldGrid(Math.ceil((g.cin * pp) / WG), maxWg),
@@ -86,7 +102,7 @@ export function winogradConv(x: Tensor, u: PackedMatmulWeight, g: ConvGeometry, 
     const m = matmul(v, u, { transA: true });
     v.dispose();
     ctx.dispatch(outShader, {
-      overrides: { WG, ACT: o.activation === 'silu' ? 1 : 0 },
+      overrides: { WG, ACT: o.activation === 'silu' ? 1 : 0, TILE: tile },
       bindings: { m, bias: o.bias ?? m, res: o.residual ?? m, out: dst },
       params: { cout: g.cout, h: g.h, w: g.w, th, tw, p0, pc, pp, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 },
       workgroups: foldGrid(Math.ceil((pc * g.cout) / WG), maxWg),

@@ -1,20 +1,22 @@
-// conv_winograd_out: the output transform of a Winograd F(2x2, 3x3) convolution and the conv
-// epilogue: for tile p0 + q and output channel co, the 16 products m (the batched GEMM's
-// M[xi][q][co] = sum_ci V[xi][ci][q] U[xi][ci][co]) become the 2x2 outputs
-//   Y = A^T m A,  A^T = [1 1 1 0; 0 1 -1 -1]
-// then out = act(Y + bias[co]) + res, as conv3d_causal's epilogue (ACT 1: SiLU); outputs past
-// H or W (odd sizes) are not stored.
+// conv_winograd_out: the output transform of a Winograd F(m x m, 3x3) convolution (m = TILE, 2 or
+// 4, alpha = m + 2) and the conv epilogue: for tile p0 + q and output channel co, the alpha^2
+// products (the batched GEMM's M[xi][q][co] = sum_ci V[xi][ci][q] U[xi][ci][co]) become the m x m
+// outputs Y = A^T M A (lib/winograd.wgsl), then out = act(Y + bias[co]) + res, as conv3d_causal's
+// epilogue (ACT 1: SiLU); outputs past H or W are not stored.
 //
-// m:    array<f32>  [16][pp][Cout]
+// m:    array<f32>  [alpha^2][pp][Cout]
 // bias: array<f32>  [Cout]        read when has_bias != 0
 // res:  array<f32>  [B][Cout][H][W]  read when has_res != 0
 // out:  array<f32>  [B][Cout][H][W]
 // Dispatch: ceil(pc Cout / WG) workgroups, one invocation per (tile, channel), folded into (x, y).
 
 // #include "lib/grid.wgsl"
+// #include "lib/winograd.wgsl"
 
 override WG: u32 = 64;
 override ACT: u32 = 0;
+override TILE: u32 = 2;
+override ALPHA: u32 = TILE + 2u;
 
 struct Params {
   cout: u32,
@@ -47,15 +49,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let co = e % cout;
   let plane = params.pp * cout;
   let at = q * cout + co;
-  // r = A^T m (rows), then Y = r A (columns).
-  var r: array<array<f32, 4>, 2>;
-  for (var j = 0u; j < 4u; j++) {
-    let m0 = m[j * plane + at];
-    let m1 = m[(4u + j) * plane + at];
-    let m2 = m[(8u + j) * plane + at];
-    let m3 = m[(12u + j) * plane + at];
-    r[0][j] = m0 + m1 + m2;
-    r[1][j] = m1 - m2 - m3;
+  // r = A^T M (rows: m x alpha), then Y = r A (columns).
+  var mv: array<array<f32, 6>, 6>;
+  for (var i = 0u; i < ALPHA; i++) {
+    for (var j = 0u; j < ALPHA; j++) {
+      mv[i][j] = m[(ALPHA * i + j) * plane + at];
+    }
+  }
+  var r: array<array<f32, 6>, 4>;
+  for (var i = 0u; i < TILE; i++) {
+    for (var j = 0u; j < ALPHA; j++) {
+      var s = 0.0;
+      for (var k = 0u; k < ALPHA; k++) {
+        s += wino_at(i, k) * mv[k][j];
+      }
+      r[i][j] = s;
+    }
   }
   var bv = 0.0;
   if (params.has_bias != 0u) {
@@ -67,12 +76,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let ty = (p % tiles) / params.tw;
   let tx = p % params.tw;
   let base = (b * cout + co) * params.h * params.w;
-  for (var i = 0u; i < 2u; i++) {
-    let y = 2u * ty + i;
-    for (var j = 0u; j < 2u; j++) {
-      let xx = 2u * tx + j;
+  for (var i = 0u; i < TILE; i++) {
+    let y = TILE * ty + i;
+    for (var j = 0u; j < TILE; j++) {
+      let xx = TILE * tx + j;
       if (y < params.h && xx < params.w) {
-        var val = select(r[i][1] - r[i][2] - r[i][3], r[i][0] + r[i][1] + r[i][2], j == 0u) + bv;
+        var val = bv;
+        var s = 0.0;
+        for (var k = 0u; k < ALPHA; k++) {
+          s += r[i][k] * wino_at(j, k);
+        }
+        val += s;
         if (ACT == 1u) {
           val = val / (1.0 + exp(-val));
         }

@@ -1,16 +1,19 @@
-// conv_winograd_weight: the weight transform of a Winograd F(2x2, 3x3) convolution, from a
-// PackedConvWeight's blocks: for input channel ci and output channel co, the 3x3 kernel g becomes
-//   U = G g G^T,  G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
-// stored as the batched GEMM's B: u[xi][ci][co], xi = 4 i + j.
+// conv_winograd_weight: the weight transform of a Winograd F(m x m, 3x3) convolution (m = TILE,
+// 2 or 4, alpha = m + 2), from a PackedConvWeight's blocks: for input channel ci and output
+// channel co, the 3x3 kernel g becomes U = G g G^T (lib/winograd.wgsl), stored as the batched
+// GEMM's B: u[xi][ci][co], xi = alpha i + j.
 //
 // w: array<u32>  the packed blocks [ceil(Cout / rm)][Cin 9][rm]: f32 bits, or (F16) halves in pairs
-// u: array<f32>  [16][Cin][Cout]
+// u: array<f32>  [alpha^2][Cin][Cout]
 // Dispatch: ceil(Cin Cout / WG) workgroups, one invocation per (ci, co), folded into (x, y).
 
 // #include "lib/grid.wgsl"
+// #include "lib/winograd.wgsl"
 
 override WG: u32 = 64;
 override F16: bool = false;
+override TILE: u32 = 2;
+override ALPHA: u32 = TILE + 2u;
 
 struct Params {
   cin: u32,
@@ -40,25 +43,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   let ci = e / cout;
   let co = e % cout;
-  // s = G g (rows: 4 x 3), then U = s G^T (columns: 4 x 4).
-  var s: array<array<f32, 3>, 4>;
-  for (var j = 0u; j < 3u; j++) {
-    let g0 = weight(co, ci * 9u + j);
-    let g1 = weight(co, ci * 9u + 3u + j);
-    let g2 = weight(co, ci * 9u + 6u + j);
-    s[0][j] = g0;
-    s[1][j] = 0.5 * (g0 + g1 + g2);
-    s[2][j] = 0.5 * (g0 - g1 + g2);
-    s[3][j] = g2;
+  var g: array<array<f32, 3>, 3>;
+  for (var i = 0u; i < 3u; i++) {
+    for (var j = 0u; j < 3u; j++) {
+      g[i][j] = weight(co, ci * 9u + 3u * i + j);
+    }
+  }
+  // s = G g (alpha x 3), then U = s G^T (alpha x alpha).
+  var s: array<array<f32, 3>, 6>;
+  for (var i = 0u; i < ALPHA; i++) {
+    for (var j = 0u; j < 3u; j++) {
+      s[i][j] = wino_g(i, 0u) * g[0][j] + wino_g(i, 1u) * g[1][j] + wino_g(i, 2u) * g[2][j];
+    }
   }
   let plane = params.cin * cout;
-  for (var i = 0u; i < 4u; i++) {
-    let a = s[i][0];
-    let b = s[i][1];
-    let c = s[i][2];
-    u[(4u * i) * plane + e] = a;
-    u[(4u * i + 1u) * plane + e] = 0.5 * (a + b + c);
-    u[(4u * i + 2u) * plane + e] = 0.5 * (a - b + c);
-    u[(4u * i + 3u) * plane + e] = c;
+  for (var i = 0u; i < ALPHA; i++) {
+    for (var j = 0u; j < ALPHA; j++) {
+      u[(ALPHA * i + j) * plane + e] = s[i][0] * wino_g(j, 0u) + s[i][1] * wino_g(j, 1u) + s[i][2] * wino_g(j, 2u);
+    }
   }
 }

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { PackedConvWeight, causalConv3d, conv2d, conv2dGeometry, convRef } from '../../kernels/index.js';
 import { withKnobs } from '../../kernels/internal.js';
-import { WINOGRAD_MIN_TILES, useWinograd, winogradEligible } from '../../kernels/conv_winograd.js';
+import { WINOGRAD_MIN_OUTPUTS, useWinograd, winogradEligible } from '../../kernels/conv_winograd.js';
 import { f16Round } from '../../kernels/core/ref_math.js';
 import { assertClose } from '../helpers/close.js';
 import { gpu } from '../helpers/gpu.js';
@@ -12,8 +12,9 @@ import { upsampleNearest2x } from '../../kernels/index.js';
 import { Rng } from '../helpers/rng.js';
 
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-// A few more f32 roundings per output than the direct sum (kernels/conv_winograd.ts).
-const tol = (cin: number) => ({ atol: 2e-6 * Math.sqrt(9 * cin), rtol: 1e-5 });
+// More f32 roundings per output than the direct sum, amplified by F(4x4)'s larger transform
+// entries (kernels/conv_winograd.ts): measured up to 2.4e-7 (F2) and 9.3e-6 (F4) x sqrt(9 Cin).
+const tol = (cin: number, tile: 2 | 4 = 2) => ({ atol: (tile === 2 ? 2e-6 : 5e-5) * Math.sqrt(9 * cin), rtol: 1e-5 });
 
 // [B, Cin, Cout, H, W], epilogue, chunk bytes (small: several chunks, a partial last one).
 const CASES: [[number, number, number, number, number], { bias?: boolean; silu?: boolean; residual?: boolean }, number | undefined][] = [
@@ -24,8 +25,8 @@ const CASES: [[number, number, number, number, number], { bias?: boolean; silu?:
 ];
 
 for (const [[B, cin, cout, H, W], e, chunk] of CASES) {
-  for (const dtype of ['f32', 'f16'] as const) {
-    test(`winograd conv2d B ${B} ${cin}->${cout} ${H}x${W} ${JSON.stringify(e)} ${dtype}${chunk ? ' chunked' : ''}`, async (t) => {
+  for (const [dtype, tile] of [['f32', 2], ['f16', 2], ['f32', 4], ['f16', 4]] as const) {
+    test(`winograd F(${tile}x${tile}) conv2d B ${B} ${cin}->${cout} ${H}x${W} ${JSON.stringify(e)} ${dtype}${chunk ? ' chunked' : ''}`, async (t) => {
       const ctx = await gpu();
       const rng = Rng.fromString(t.title);
       const xs = [B, cin, H, W];
@@ -39,11 +40,11 @@ for (const [[B, cin, cout, H, W], e, chunk] of CASES) {
       const pw = PackedConvWeight.pack(ctx.fromArray(w, ws), { dtype });
       const o = { bias: bias && ctx.fromArray(bias, [cout]), residual: res && ctx.fromArray(res, [B, cout, H, W]), activation: e.silu ? ('silu' as const) : undefined };
       const xt = ctx.fromArray(x, xs);
-      const wino = await withKnobs({ convWinograd: true, winogradChunkBytes: chunk }, () => conv2d(xt, pw, o)).read();
+      const wino = await withKnobs({ convWinograd: true, winogradChunkBytes: chunk, winogradTile: tile }, () => conv2d(xt, pw, o)).read();
       const direct = await withKnobs({ convWinograd: false }, () => conv2d(xt, pw, o)).read();
       const ref = convRef(x, dtype === 'f16' ? w.map(f16Round) : w, g, { bias, residual: res, activation: e.silu ? 'silu' : 'none' });
       // f16 weights: U is transformed from the rounded g in f32, so the reference is the f16 weight's conv.
-      const tl = tol(cin);
+      const tl = tol(cin, tile);
       assertClose(t, wino, ref, { ...tl, shape: [B, cout, H, W], name: 'winograd vs reference' });
       assertClose(t, wino, direct, { ...tl, shape: [B, cout, H, W], name: 'winograd vs direct' });
       pw.dispose();
@@ -60,7 +61,8 @@ test('winograd: eligibility and the size rule; causalConv3d with KT 1 and one fr
   t.false(winogradEligible(g(64, 64, { cin: 3 }), 0), 'few input channels');
   t.false(winogradEligible(g(64, 64), 1), 'streamed past frames');
   t.false(winogradEligible(g(64, 64, { pt: 0 }), 0), 'padding other than 1');
-  t.true(useWinograd(g(64, 64), 0) === 32 * 32 >= WINOGRAD_MIN_TILES);
+  t.true(useWinograd(g(64, 64), 0) === 64 * 64 >= WINOGRAD_MIN_OUTPUTS);
+  t.is(useWinograd(g(16, 16), 0), 16 * 16 >= WINOGRAD_MIN_OUTPUTS);
   t.false(useWinograd(g(8, 8), 0));
   t.true(withKnobs({ convWinograd: true }, () => useWinograd(g(8, 8), 0)));
   t.false(withKnobs({ convWinograd: false }, () => useWinograd(g(256, 256), 0)));
@@ -69,14 +71,16 @@ test('winograd: eligibility and the size rule; causalConv3d with KT 1 and one fr
   const w = rng.array(16 * 32 * 9);
   const pw = PackedConvWeight.pack(ctx.fromArray(w, [16, 32, 1, 3, 3]));
   const xt = ctx.fromArray(x, [1, 32, 1, 6, 10]);
-  const wino = await withKnobs({ convWinograd: true }, () => causalConv3d(xt, pw)).read();
   const direct = await withKnobs({ convWinograd: false }, () => causalConv3d(xt, pw)).read();
-  assertClose(t, wino, direct, { ...tol(32), shape: [1, 16, 1, 6, 10], name: 'causalConv3d KT 1' });
+  for (const tile of [2, 4] as const) {
+    const wino = await withKnobs({ convWinograd: true, winogradTile: tile }, () => causalConv3d(xt, pw)).read();
+    assertClose(t, wino, direct, { ...tol(32, tile), shape: [1, 16, 1, 6, 10], name: `causalConv3d KT 1, F(${tile}x${tile})` });
+  }
   pw.dispose();
 });
 
 // The upstream golden (nearest 2x, conv 3x3 pad 1, 32 channels) through the Winograd path: the issue's 1e-4.
-test('golden falcon_vqgan_upsample_c32 through Winograd (f32 and f16 weights)', async (t) => {
+test('golden falcon_vqgan_upsample_c32 through Winograd F(2x2) and F(4x4) (f32 and f16 weights)', async (t) => {
   const ctx = await gpu();
   const f = await loadGolden('falcon_vqgan_upsample_c32');
   const g = (n: string) => ctx.fromArray(f.f32(n), f.entry(n).shape);
@@ -85,9 +89,11 @@ test('golden falcon_vqgan_upsample_c32 through Winograd (f32 and f16 weights)', 
   for (const dtype of ['f32', 'f16'] as const) {
     const pw = PackedConvWeight.pack(g('_conv.weight'), { dtype });
     const x = upsampleNearest2x(g('in/x'));
-    const y = withKnobs({ convWinograd: true }, () => conv2d(x, pw, { bias: g('_conv.bias') }));
-    // f16: verify --dtype f16's verdict, max abs error <= 5e-3 of the largest reference value.
-    assertClose(t, await y.read(), ref, { atol: dtype === 'f32' ? 1e-4 : 5e-3 * maxAbs, shape: y.shape, name: `winograd ${dtype}` });
+    for (const tile of [2, 4] as const) {
+      const y = withKnobs({ convWinograd: true, winogradTile: tile }, () => conv2d(x, pw, { bias: g('_conv.bias') }));
+      // f16: verify --dtype f16's verdict, max abs error <= 5e-3 of the largest reference value.
+      assertClose(t, await y.read(), ref, { atol: dtype === 'f32' ? 1e-4 : 5e-3 * maxAbs, shape: y.shape, name: `winograd F(${tile}x${tile}) ${dtype}` });
+    }
     pw.dispose();
   }
 });
