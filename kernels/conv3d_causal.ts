@@ -31,8 +31,7 @@ import { KernelArgError } from './core/errors.js';
 import { type Tensor, type WeightDtype, checkWeightDtype } from './core/tensor.js';
 import { conv3d_causal as shader, conv3d_causal_f16 as f16Shader, conv3d_causal_sg as sgShader, conv3d_causal_sg_f16 as sgF16Shader } from './wgsl.gen.js';
 import { packBlocks, packedBlocksSize } from './pack.js';
-import type { PackedMatmulWeight } from './matmul.js';
-import { type WinogradTile, useWinograd, winogradConv, winogradTile, winogradWeight } from './conv_winograd.js';
+import { useWinograd, winogradConv, winogradTile, winogradWeight } from './conv_winograd.js';
 
 const ID = 'conv3d_causal';
 export type ConvActivation = 'none' | 'silu';
@@ -109,23 +108,12 @@ export class PackedConvWeight {
     return new PackedConvWeight(packWeight(weight, rm, dtype === 'f16'), weight.shape, rm, dtype);
   }
 
-  private winograd = new Map<WinogradTile, PackedMatmulWeight>();
-
-  /** The weight's Winograd form for output tile `tile` (3x3 kernels; conv_winograd.ts), built on first use and kept with the blocks. */
-  winogradWeight(tile: WinogradTile): PackedMatmulWeight {
-    let u = this.winograd.get(tile);
-    if (!u) this.winograd.set(tile, (u = winogradWeight(this, tile)));
-    return u;
-  }
-
   get ctx() {
     return this.packed.ctx;
   }
 
   dispose(): void {
     this.packed.dispose();
-    for (const u of this.winograd.values()) u.dispose();
-    this.winograd.clear();
   }
 }
 
@@ -242,7 +230,11 @@ export function convDispatch(k: string, x: Tensor, weight: ConvWeight, g: ConvGe
   if (dst.size === 0) return dst;
   if (pw && useWinograd(g, past)) {
     const tile = winogradTile();
-    winogradConv(x, pw.winogradWeight(tile), tile, g, o, dst);
+    // U is transformed per call: one weight-sized pass (F(4x4)'s U is 8x an f16 weight's bytes, too
+    // much to keep for every layer; keeping them measured no faster: bench/README.md).
+    const u = winogradWeight(pw, tile);
+    winogradConv(x, u, tile, g, o, dst);
+    u.dispose();
     return dst;
   }
   const params = {

@@ -5,8 +5,8 @@
  * (m + 2)^2 products replace 9 m^2 (F(4x4): 36 for 144, F(2x2): 16 for 36) and the bulk of the
  * work becomes (m + 2)^2 GEMMs [tiles x Cin] @ [Cin x Cout] on the packed matmul kernels. Three
  * shaders (matrices in wgsl/lib/winograd.wgsl): the weight transform
- * (wgsl/conv_winograd_weight.wgsl, once per weight and tile, from the PackedConvWeight's blocks,
- * kept beside them), the input transform (wgsl/conv_winograd_in.wgsl) and the output transform
+ * (wgsl/conv_winograd_weight.wgsl, from the PackedConvWeight's blocks, per call: F(4x4)'s U is 8x
+ * an f16 weight's bytes), the input transform (wgsl/conv_winograd_in.wgsl) and the output transform
  * with the conv epilogue (bias, SiLU, residual; wgsl/conv_winograd_out.wgsl). Tiles go in chunks
  * of winogradChunkBytes of transformed input, so the temporaries stay small and under the
  * binding limit. conv2d and causalConv3d take this path for eligible convs (winogradEligible: 3x3,
@@ -57,11 +57,6 @@ export const winogradTile = (): WinogradTile => knobs().winogradTile ?? WINOGRAD
 
 /** U = G g G^T of a packed 3x3 weight as a batched packed GEMM weight [(m + 2)^2, Cin, Cout] (f32). */
 export function winogradWeight(pw: PackedConvWeight, tile: WinogradTile): PackedMatmulWeight {
-  // Kept with the packed weight (built on first use, often inside a model's scope).
-  return pw.ctx.unscoped(() => transformWeight(pw, tile));
-}
-
-function transformWeight(pw: PackedConvWeight, tile: WinogradTile): PackedMatmulWeight {
   const [cout = 0, cin = 0] = pw.shape;
   const ctx = pw.ctx;
   const alpha = tile + 2;
