@@ -42,11 +42,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let q = e % pp;
   var d: array<array<f32, 6>, 6>;
   if (q < params.pc) {
-    let p = params.p0 + q;
-    let tiles = params.th * params.tw;
-    let b = p / tiles;
-    let ty = (p % tiles) / params.tw;
-    let tx = p % params.tw;
+    let tile = wino_tile(params.p0 + q, params.th, params.tw);
+    let b = tile.x;
+    let ty = tile.y;
+    let tx = tile.z;
     let base = (b * params.cin + ci) * params.h * params.w;
     for (var i = 0u; i < ALPHA; i++) {
       let y = i32(TILE * ty + i) - 1;

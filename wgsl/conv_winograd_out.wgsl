@@ -70,11 +70,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (params.has_bias != 0u) {
     bv = bias[co];
   }
-  let p = params.p0 + q;
-  let tiles = params.th * params.tw;
-  let b = p / tiles;
-  let ty = (p % tiles) / params.tw;
-  let tx = p % params.tw;
+  let tile = wino_tile(params.p0 + q, params.th, params.tw);
+  let b = tile.x;
+  let ty = tile.y;
+  let tx = tile.z;
   let base = (b * cout + co) * params.h * params.w;
   for (var i = 0u; i < TILE; i++) {
     let y = TILE * ty + i;

@@ -13,6 +13,7 @@
 // Dispatch: ceil(B*NH*L*half / WG) workgroups, one invocation per rotated pair, folded into (x, y).
 
 // #include "lib/grid.wgsl"
+// #include "lib/rope_table.wgsl"
 
 override WG: u32 = 256;
 override INVERSE: bool = false;
@@ -27,9 +28,6 @@ struct Params {
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> pos: array<i32>;
-@group(0) @binding(2) var<storage, read> cos_t: array<f32>;
-@group(0) @binding(3) var<storage, read> sin_t: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;
 
@@ -45,13 +43,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let j = idx % half;
   let i = row % params.l;
   let b = row / (params.l * params.nh);
-  let p = u32(clamp(pos[b * params.pos_stride_b + i], 0, i32(params.max_pos) - 1));
-  let c = cos_t[p * half + j];
-  let sn = sin_t[p * half + j];
-  let s = select(sn, -sn, INVERSE);
+  var cs = rope_cs(b, i, j);
+  if (INVERSE) {
+    cs.y = -cs.y;
+  }
   let e = row * 2u * half + j;
-  let x1 = x[e];
-  let x2 = x[e + half];
-  out[e] = x1 * c - x2 * s;
-  out[e + half] = x2 * c + x1 * s;
+  let r = rope_rotate(x[e], x[e + half], cs);
+  out[e] = r.x;
+  out[e + half] = r.y;
 }

@@ -15,6 +15,7 @@
 // Dispatch: ceil(B NH L half / WG) workgroups, one invocation per rotated pair, folded into (x, y).
 
 // #include "lib/grid.wgsl"
+// #include "lib/rope_table.wgsl"
 
 override WG: u32 = 256;
 
@@ -30,9 +31,6 @@ struct Params {
 }
 
 @group(0) @binding(0) var<storage, read> qkv: array<f32>;
-@group(0) @binding(1) var<storage, read> pos: array<i32>;
-@group(0) @binding(2) var<storage, read> cos_t: array<f32>;
-@group(0) @binding(3) var<storage, read> sin_t: array<f32>;
 @group(0) @binding(4) var<storage, read_write> q_out: array<f32>;
 @group(0) @binding(5) var<storage, read_write> k_dst: array<f32>;
 @group(0) @binding(6) var<storage, read_write> v_dst: array<f32>;
@@ -54,20 +52,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let b = bh / params.nh;
   let h = bh % params.nh;
   let H = params.nh * hd;
-  let p = u32(clamp(pos[b * params.pos_stride_b + i], 0, i32(params.max_pos) - 1));
-  let c = cos_t[p * half + j];
-  let s = sin_t[p * half + j];
+  let cs = rope_cs(b, i, j);
   let src = (b * params.l + i) * 3u * H + h * hd + j;
-  let q1 = qkv[src];
-  let q2 = qkv[src + half];
+  let q = rope_rotate(qkv[src], qkv[src + half], cs);
   let e = row * hd + j;
-  q_out[e] = q1 * c - q2 * s;
-  q_out[e + half] = q2 * c + q1 * s;
-  let k1 = qkv[src + H];
-  let k2 = qkv[src + H + half];
+  q_out[e] = q.x;
+  q_out[e + half] = q.y;
+  let k = rope_rotate(qkv[src + H], qkv[src + H + half], cs);
   let d = (bh * params.s + params.start + i) * hd + j;
-  k_dst[d] = k1 * c - k2 * s;
-  k_dst[d + half] = k2 * c + k1 * s;
+  k_dst[d] = k.x;
+  k_dst[d + half] = k.y;
   v_dst[d] = qkv[src + 2u * H];
   v_dst[d + half] = qkv[src + 2u * H + half];
 }
