@@ -27,7 +27,7 @@ import type { ConvEpilogue, ConvGeometry, PackedConvWeight } from './conv3d_caus
 import { foldGrid } from './core/context.js';
 import { knobs } from './core/knobs.js';
 import type { Tensor } from './core/tensor.js';
-import { PackedMatmulWeight, matmul } from './matmul.js';
+import { PACK_RN, PackedMatmulWeight, matmul } from './matmul.js';
 import { conv_winograd_in as inShader, conv_winograd_out as outShader, conv_winograd_weight as weightShader } from './wgsl.gen.js';
 
 const WG = 64;
@@ -55,23 +55,20 @@ export type WinogradTile = 2 | 4;
 /** The output tile used (knobs.winogradTile, else WINOGRAD_TILE). */
 export const winogradTile = (): WinogradTile => knobs().winogradTile ?? WINOGRAD_TILE;
 
-/** U = G g G^T of a packed 3x3 weight as a batched packed GEMM weight [(m + 2)^2, Cin, Cout] (f32). */
+/** U = G g G^T of a packed 3x3 weight as a batched packed GEMM weight [(m + 2)^2, Cin, Cout], f32 for f16 weights too (module header), written in the packed layout directly. */
 export function winogradWeight(pw: PackedConvWeight, tile: WinogradTile): PackedMatmulWeight {
   const [cout = 0, cin = 0] = pw.shape;
   const ctx = pw.ctx;
   const alpha = tile + 2;
-  const u = ctx.tensor([alpha * alpha, cin, cout], 'f32', 'conv_winograd.u');
+  const nblk = Math.ceil(cout / PACK_RN);
+  const u = ctx.tensor([alpha * alpha * nblk * cin * PACK_RN], 'f32', 'conv_winograd.u');
   ctx.dispatch(weightShader, {
     overrides: { WG, F16: Number(pw.dtype === 'f16'), TILE: tile },
     bindings: { w: pw.packed, u },
-    params: { cin, cout, rm: pw.rm },
+    params: { cin, cout, rm: pw.rm, nblk },
     workgroups: foldGrid(Math.ceil((cin * cout) / WG), ctx.limits.maxComputeWorkgroupsPerDimension),
   });
-  // f32 whatever the weight's storage: U rounded to f16 would add its own rounding to the weight's
-  // (max error 2e-2 instead of 3e-6 against the f16 weight's exact conv, Cin 128; runs/wino-err).
-  const packed = PackedMatmulWeight.pack(u);
-  u.dispose();
-  return packed;
+  return PackedMatmulWeight.fromPacked(u, [alpha * alpha, cin, cout]);
 }
 
 /** The Winograd conv of x (geometry g, eligible) with weight u (winogradWeight) into dst, epilogue o. */

@@ -106,7 +106,7 @@ export function chunkRows(N: number, K: number, maxBytes: number, alignBytes: nu
 }
 
 /** Width of a packed block of B's columns (the RN of wgsl/matmul_packed.wgsl). */
-const PACK_RN = 16;
+export const PACK_RN = 16;
 /**
  * Rows from which a plain B is packed per call: packing reads and writes B once (~2 K N floats),
  * which the packed kernel's speed-up over matmul_vec4 repays from about here on (figures:
@@ -206,6 +206,20 @@ export class PackedMatmulWeight {
     const batchShape = b.shape.slice(0, -2);
     const maxBytes = bindingLimit(b.ctx.limits.maxStorageBufferBindingSize);
     return new PackedMatmulWeight(packB({ ctx: b.ctx, tensor: b }, o.transB ?? false, numel(batchShape), N, K, maxBytes, dtype === 'f16'), [...batchShape, K, N], dtype);
+  }
+
+  /**
+   * Takes `packed` (f32, owned from here on) as op(B) of `shape` [..., K, N] already in the packed
+   * layout [batch][ceil(N / PACK_RN)][K][PACK_RN] (columns past N are never read into outputs): for
+   * a kernel that writes a weight in that layout itself (conv_winograd's transform).
+   */
+  static fromPacked(packed: Tensor, shape: readonly number[]): PackedMatmulWeight {
+    expectTensor('PackedMatmulWeight', 'packed', packed, { dtype: 'f32' });
+    if (shape.length < 2 || shape.some((d) => !Number.isInteger(d) || d < 1)) throw new KernelArgError('PackedMatmulWeight', 'shape', `[${shape}], expected positive [..., K, N]`);
+    const [K, N] = shape.slice(-2) as [number, number];
+    const need = numel(shape.slice(0, -2)) * Math.ceil(N / PACK_RN) * K * PACK_RN;
+    if (packed.size < need) throw new KernelArgError('PackedMatmulWeight', 'packed', `${packed.size} values, the packed layout of [${shape}] needs ${need}`);
+    return new PackedMatmulWeight(packed, [...shape], 'f32');
   }
 
   /** Packs an nn.Linear weight [N, K] for `linear(x, packed)`. */

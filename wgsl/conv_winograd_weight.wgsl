@@ -1,10 +1,11 @@
 // conv_winograd_weight: the weight transform of a Winograd F(m x m, 3x3) convolution (m = TILE,
 // 2 or 4, alpha = m + 2), from a PackedConvWeight's blocks: for input channel ci and output
-// channel co, the 3x3 kernel g becomes U = G g G^T (lib/winograd.wgsl), stored as the batched
-// GEMM's B: u[xi][ci][co], xi = alpha i + j.
+// channel co, the 3x3 kernel g becomes U = G g G^T (lib/winograd.wgsl), written as the batched
+// GEMM's B [alpha^2][Cin][Cout] (xi = alpha i + j) in the packed matmul's layout of 16-column
+// blocks (PackedMatmulWeight.fromPacked): no separate packing pass.
 //
 // w: array<u32>  the packed blocks [ceil(Cout / rm)][Cin 9][rm]: f32 bits, or (F16) halves in pairs
-// u: array<f32>  [alpha^2][Cin][Cout]
+// u: array<f32>  [alpha^2][ceil(Cout / 16)][Cin][16]
 // Dispatch: ceil(Cin Cout / WG) workgroups, one invocation per (ci, co), folded into (x, y).
 
 // #include "lib/grid.wgsl"
@@ -19,6 +20,7 @@ struct Params {
   cin: u32,
   cout: u32,
   rm: u32,
+  nblk: u32,
 }
 
 @group(0) @binding(0) var<storage, read> w: array<u32>;
@@ -56,10 +58,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       s[i][j] = wino_g(i, 0u) * g[0][j] + wino_g(i, 1u) * g[1][j] + wino_g(i, 2u) * g[2][j];
     }
   }
-  let plane = params.cin * cout;
+  let o = ((co / 16u) * params.cin + ci) * 16u + co % 16u;
+  let plane = params.nblk * params.cin * 16u;
   for (var i = 0u; i < ALPHA; i++) {
     for (var j = 0u; j < ALPHA; j++) {
-      u[(ALPHA * i + j) * plane + e] = s[i][0] * wino_g(j, 0u) + s[i][1] * wino_g(j, 1u) + s[i][2] * wino_g(j, 2u);
+      u[(ALPHA * i + j) * plane + o] = s[i][0] * wino_g(j, 0u) + s[i][1] * wino_g(j, 1u) + s[i][2] * wino_g(j, 2u);
     }
   }
 }

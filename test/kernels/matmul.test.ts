@@ -250,6 +250,19 @@ test('PackedMatmulWeight.concat: each view computes its part bitwise, the whole 
   t.throws(() => PackedMatmulWeight.concat([a, b]), { instanceOf: KernelArgError, message: /^PackedMatmulWeight.concat: parts: part 0 has N = 40/ });
 });
 
+test('PackedMatmulWeight.fromPacked takes a tensor already in the packed layout', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  const b = rng.array(2 * 5 * 20);
+  const ref = PackedMatmulWeight.pack(ctx.fromArray(b, [2, 5, 20]));
+  const wrapped = PackedMatmulWeight.fromPacked(ctx.fromArray(await ref.packed.read(), [ref.packed.size]), [2, 5, 20]);
+  const a = ctx.fromArray(rng.array(2 * 3 * 5), [2, 3, 5]);
+  t.deepEqual(await matmul(a, wrapped).read(), await matmul(a, ref).read());
+  t.throws(() => PackedMatmulWeight.fromPacked(ctx.zeros([100]), [2, 5, 20]), { instanceOf: KernelArgError, message: /^PackedMatmulWeight: packed: 100 values, the packed layout of \[2,5,20\] needs 320/ });
+  t.throws(() => PackedMatmulWeight.fromPacked(ctx.zeros([320]), [20]), { instanceOf: KernelArgError, message: /^PackedMatmulWeight: shape: \[20\], expected positive \[..., K, N\]/ });
+  t.throws(() => PackedMatmulWeight.fromPacked(ctx.zeros([320], 'u32'), [2, 5, 20]), { instanceOf: KernelArgError, message: /^PackedMatmulWeight: packed: dtype u32, expected f32/ });
+});
+
 test('PackedMatmulWeight.linearFromHost packs host values chunk by chunk: the same blocks as from a tensor, never the whole f32 weight on the GPU', async (t) => {
   const ctx = await gpu();
   const rng = Rng.fromString(t.title);
