@@ -13,7 +13,10 @@
  * conv3d_causal_sg variant: 32 channels x 4 positions, each step's weights loaded once per subgroup
  * and spread with subgroupBroadcast, faster on lavapipe, same bits); no im2col or padded
  * copy. Weights are read in a packed layout: repacked on every call from a plain tensor, or once
- * with PackedConvWeight.pack() (which packs for the variant the device will run).
+ * with PackedConvWeight.pack() (which packs for the variant the device will run). A packed 3x3
+ * stride-1 conv of one frame from 32 x 32 outputs goes to Winograd F(4x4, 3x3) instead
+ * (kernels/conv_winograd.ts: fewer FMAs, measured 1.7-2.1x faster; its own tolerance); the
+ * knob `convWinograd: false` keeps this kernel.
  * Epilogue order: bias, then SiLU, then the residual add. Pipelines: one per (tile, activation,
  * streaming, weight dtype) variant (figures: bench/README.md, Design measurements: conv3d_causal).
  * Numerics: f32 FMA accumulation in a fixed order (time tap, row tap, column tap, ci) that does not
