@@ -14,7 +14,7 @@
  * and spread with subgroupBroadcast, faster on lavapipe, same bits); no im2col or padded
  * copy. Weights are read in a packed layout: repacked on every call from a plain tensor, or once
  * with PackedConvWeight.pack() (which packs for the variant the device will run). A packed 3x3
- * stride-1 conv of one frame from 32 x 32 outputs goes to Winograd F(4x4, 3x3) instead
+ * stride-1 conv with KT 1 from 32 x 32 outputs a frame goes to Winograd F(4x4, 3x3) instead
  * (kernels/conv_winograd.ts: fewer FMAs, measured 1.7-2.1x faster; its own tolerance); the
  * knob `convWinograd: false` keeps this kernel.
  * Epilogue order: bias, then SiLU, then the residual add. Pipelines: one per (tile, activation,
@@ -231,13 +231,16 @@ export function convDispatch(k: string, x: Tensor, weight: ConvWeight, g: ConvGe
     if (t && t.buffer === dst.buffer) throw new KernelArgError(k, 'out', `aliases ${name}; the output needs its own buffer`);
   }
   if (dst.size === 0) return dst;
-  if (pw && useWinograd(g, past)) {
+  if (pw && useWinograd(g, past, x.ctx.limits)) {
     const tile = winogradTile();
     // U is transformed per call: one weight-sized pass (F(4x4)'s U is 8x an f16 weight's bytes, too
     // much to keep for every layer; keeping them measured no faster: bench/README.md).
     const u = winogradWeight(pw, tile);
-    winogradConv(x, u, tile, g, o, dst);
-    u.dispose();
+    try {
+      winogradConv(x, u, tile, g, o, dst);
+    } finally {
+      u.dispose();
+    }
     return dst;
   }
   const params = {

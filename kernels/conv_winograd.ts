@@ -10,7 +10,7 @@
  * with the conv epilogue (bias, SiLU, residual; wgsl/conv_winograd_out.wgsl). Tiles go in chunks
  * of winogradChunkBytes of transformed input, so the temporaries stay small and under the
  * binding limit. conv2d and causalConv3d take this path for eligible convs (winogradEligible: 3x3,
- * KT 1, one frame, stride 1, padding 1, Cin and Cout >= 16, a packed weight) from
+ * KT 1 (any T: frames are images), stride 1, padding 1, Cin and Cout >= 16, a packed weight) from
  * WINOGRAD_MIN_OUTPUTS outputs per channel, where it measured faster (bench/README.md, Design
  * measurements: conv_winograd).
  * Numerics: the transforms scale and add (F(2x2) exactly by 1/2; F(4x4) by up to 8 and by 1/6,
@@ -24,8 +24,8 @@
  * result is the f16 weight's conv, as the direct f16 kernels give.
  */
 import type { ConvEpilogue, ConvGeometry, PackedConvWeight } from './conv3d_causal.js';
-import { foldGrid } from './core/context.js';
-import { knobs } from './core/knobs.js';
+import { type ContextLimits, foldGrid } from './core/context.js';
+import { bindingLimit, knobs } from './core/knobs.js';
 import type { Tensor } from './core/tensor.js';
 import { PACK_RN, PackedMatmulWeight, matmul } from './matmul.js';
 import { conv_winograd_in as inShader, conv_winograd_out as outShader, conv_winograd_weight as weightShader } from './wgsl.gen.js';
@@ -39,14 +39,23 @@ const WINOGRAD_TILE: WinogradTile = 4;
 
 /** Whether geometry g (no streamed past frames) has a Winograd F(m x m, 3x3) form. */
 export function winogradEligible(g: ConvGeometry, past: number): boolean {
-  return g.kt === 1 && g.t === 1 && past === 0 && g.kh === 3 && g.kw === 3 && g.sh === 1 && g.sw === 1 && g.pt === 1 && g.pb === 1 && g.pl === 1 && g.pr === 1 && g.cin >= 16 && g.cout >= 16;
+  return g.kt === 1 && past === 0 && g.kh === 3 && g.kw === 3 && g.sh === 1 && g.sw === 1 && g.pt === 1 && g.pb === 1 && g.pl === 1 && g.pr === 1 && g.cin >= 16 && g.cout >= 16;
 }
 
-/** Whether conv dispatch takes the Winograd path for g (knobs.convWinograd forces it either way). */
-export function useWinograd(g: ConvGeometry, past: number): boolean {
+/** Bytes of the F(m x m) weight U of geometry g (packed blocks of 16 output channels, f32). */
+const uBytes = (g: ConvGeometry, tile: WinogradTile) => (tile + 2) ** 2 * Math.ceil(g.cout / PACK_RN) * PACK_RN * g.cin * 4;
+
+/**
+ * Whether conv dispatch takes the Winograd path for g (knobs.convWinograd forces it either way,
+ * within the binding limit). The size rule is per frame (H x W), so a frame's result does not
+ * depend on the batch or clip it comes in (CausalConv3dStream stays bit-identical to the whole clip).
+ */
+export function useWinograd(g: ConvGeometry, past: number, limits: ContextLimits): boolean {
   const forced = knobs().convWinograd;
   if (forced === false || !winogradEligible(g, past)) return false;
-  return forced === true || g.b * g.h * g.w >= WINOGRAD_MIN_OUTPUTS;
+  // U is one binding: a weight whose U would not fit keeps the direct kernel.
+  if (uBytes(g, winogradTile()) > Math.min(bindingLimit(limits.maxStorageBufferBindingSize), limits.maxBufferSize)) return false;
+  return forced === true || g.h * g.w >= WINOGRAD_MIN_OUTPUTS;
 }
 
 /** F(m x m, 3x3)'s output tile m: 2 or 4. */
@@ -77,7 +86,7 @@ export function winogradConv(x: Tensor, u: PackedMatmulWeight, tile: WinogradTil
   const alpha = tile + 2;
   const th = Math.ceil(g.h / tile);
   const tw = Math.ceil(g.w / tile);
-  const tiles = g.b * th * tw;
+  const tiles = g.b * g.t * th * tw;
   const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
   // Tiles per chunk: the larger transform (alpha^2 x channels x tiles floats) within the chunk bytes.
   const chunk = Math.max(4, Math.floor((knobs().winogradChunkBytes ?? CHUNK_BYTES) / (4 * alpha * alpha * Math.max(g.cin, g.cout)) / 4) * 4);
@@ -88,7 +97,7 @@ export function winogradConv(x: Tensor, u: PackedMatmulWeight, tile: WinogradTil
     ctx.dispatch(inShader, {
       overrides: { WG, TILE: tile },
       bindings: { x, v },
-      params: { cin: g.cin, h: g.h, w: g.w, th, tw, p0, pc, pp },
+      params: { cin: g.cin, h: g.h, w: g.w, t: g.t, th, tw, p0, pc, pp },
       workgroups: foldGrid(Math.ceil((g.cin * pp) / WG), maxWg),
     });
     const m = matmul(v, u, { transA: true });
@@ -96,7 +105,7 @@ export function winogradConv(x: Tensor, u: PackedMatmulWeight, tile: WinogradTil
     ctx.dispatch(outShader, {
       overrides: { WG, ACT: o.activation === 'silu' ? 1 : 0, TILE: tile },
       bindings: { m, bias: o.bias ?? m, res: o.residual ?? m, out: dst },
-      params: { cout: g.cout, h: g.h, w: g.w, th, tw, p0, pc, pp, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 },
+      params: { cout: g.cout, h: g.h, w: g.w, t: g.t, th, tw, p0, pc, pp, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 },
       workgroups: foldGrid(Math.ceil((pc * g.cout) / WG), maxWg),
     });
     m.dispose();

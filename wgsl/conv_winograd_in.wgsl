@@ -1,9 +1,9 @@
 // conv_winograd_in: the input transform of a Winograd F(m x m, 3x3) convolution (3x3, stride 1,
 // padding 1; m = TILE, 2 or 4, alpha = m + 2): each alpha x alpha input patch d at rows m ty - 1 ..,
 // columns m tx - 1 .. (zeros outside the image) becomes V = B^T d B (lib/winograd.wgsl), for tiles
-// p0 .. p0 + pc - 1 of the flat tile index p = (b th + ty) tw + tx (a chunk of them).
+// p0 .. p0 + pc - 1 of the flat tile index p = (n th + ty) tw + tx, image n = b T + t (a chunk of them).
 //
-// x: array<f32>  [B][Cin][H][W]
+// x: array<f32>  [B][Cin][T][H][W] (T = 1: NCHW)
 // v: array<f32>  [alpha^2][Cin][pp]: element xi = alpha i + j of V for channel ci, tile p0 + q at q
 //                (pp = pc rounded up to 4; the GEMM reads it as A^T with M = pp; rows q >= pc zero)
 // Dispatch: ceil(Cin pp / WG) workgroups, one invocation per (channel, tile), folded into (x, y).
@@ -19,6 +19,7 @@ struct Params {
   cin: u32,
   h: u32,
   w: u32,
+  t: u32,
   th: u32,
   tw: u32,
   p0: u32,
@@ -43,10 +44,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var d: array<array<f32, 6>, 6>;
   if (q < params.pc) {
     let tile = wino_tile(params.p0 + q, params.th, params.tw);
-    let b = tile.x;
     let ty = tile.y;
     let tx = tile.z;
-    let base = (b * params.cin + ci) * params.h * params.w;
+    // Image tile.x is frame tile.x % t of batch row tile.x / t.
+    let base = ((tile.x / params.t * params.cin + ci) * params.t + tile.x % params.t) * params.h * params.w;
     for (var i = 0u; i < ALPHA; i++) {
       let y = i32(TILE * ty + i) - 1;
       for (var j = 0u; j < ALPHA; j++) {

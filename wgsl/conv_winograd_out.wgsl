@@ -6,8 +6,8 @@
 //
 // m:    array<f32>  [alpha^2][pp][Cout]
 // bias: array<f32>  [Cout]        read when has_bias != 0
-// res:  array<f32>  [B][Cout][H][W]  read when has_res != 0
-// out:  array<f32>  [B][Cout][H][W]
+// res:  array<f32>  [B][Cout][T][H][W]  read when has_res != 0
+// out:  array<f32>  [B][Cout][T][H][W]  (T = 1: NCHW)
 // Dispatch: ceil(pc Cout / WG) workgroups, one invocation per (tile, channel), folded into (x, y).
 
 // #include "lib/grid.wgsl"
@@ -22,6 +22,7 @@ struct Params {
   cout: u32,
   h: u32,
   w: u32,
+  t: u32,
   th: u32,
   tw: u32,
   p0: u32,
@@ -71,10 +72,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     bv = bias[co];
   }
   let tile = wino_tile(params.p0 + q, params.th, params.tw);
-  let b = tile.x;
   let ty = tile.y;
   let tx = tile.z;
-  let base = (b * cout + co) * params.h * params.w;
+  // Image tile.x is frame tile.x % t of batch row tile.x / t.
+  let base = ((tile.x / params.t * cout + co) * params.t + tile.x % params.t) * params.h * params.w;
   for (var i = 0u; i < TILE; i++) {
     let y = TILE * ty + i;
     for (var j = 0u; j < TILE; j++) {

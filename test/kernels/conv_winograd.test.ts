@@ -1,7 +1,7 @@
 // Winograd F(2x2, 3x3) convs (conv_winograd) vs the double reference and vs the direct packed conv:
 // odd sizes, batches, chunked tiles, every epilogue, f16 weights, conv2d and causalConv3d entries.
 import test from 'ava';
-import { PackedConvWeight, causalConv3d, conv2d, conv2dGeometry, convRef } from '../../kernels/index.js';
+import { CausalConv3dStream, PackedConvWeight, causalConv3d, conv2d, conv2dGeometry, convRef } from '../../kernels/index.js';
 import { withKnobs } from '../../kernels/internal.js';
 import { WINOGRAD_MIN_OUTPUTS, useWinograd, winogradEligible } from '../../kernels/conv_winograd.js';
 import { f16Round } from '../../kernels/core/ref_math.js';
@@ -52,31 +52,59 @@ for (const [[B, cin, cout, H, W], e, chunk] of CASES) {
   }
 }
 
-test('winograd: eligibility and the size rule; causalConv3d with KT 1 and one frame takes it too', async (t) => {
+test('winograd: eligibility, the per-frame size rule and the binding limit; causalConv3d with KT 1 over several frames', async (t) => {
   const ctx = await gpu();
   const rng = Rng.fromString(t.title);
+  const L = ctx.limits;
   const g = (h: number, w: number, o: Partial<ReturnType<typeof conv2dGeometry>> = {}) => ({ ...conv2dGeometry([1, 32, h, w], [32, 32, 3, 3]), ...o });
   t.false(winogradEligible(g(64, 64, { sh: 2 }), 0), 'stride 2');
   t.false(winogradEligible(g(64, 64, { kh: 1, kw: 1 }), 0), '1x1');
   t.false(winogradEligible(g(64, 64, { cin: 3 }), 0), 'few input channels');
+  t.false(winogradEligible(g(64, 64, { kt: 3 }), 0), 'a time kernel');
   t.false(winogradEligible(g(64, 64), 1), 'streamed past frames');
   t.false(winogradEligible(g(64, 64, { pt: 0 }), 0), 'padding other than 1');
-  t.true(useWinograd(g(64, 64), 0) === 64 * 64 >= WINOGRAD_MIN_OUTPUTS);
-  t.is(useWinograd(g(16, 16), 0), 16 * 16 >= WINOGRAD_MIN_OUTPUTS);
-  t.false(useWinograd(g(8, 8), 0));
-  t.true(withKnobs({ convWinograd: true }, () => useWinograd(g(8, 8), 0)));
-  t.false(withKnobs({ convWinograd: false }, () => useWinograd(g(256, 256), 0)));
-  // causalConv3d [B, C, 1, H, W] with a [Cout, Cin, 1, 3, 3] weight.
-  const x = rng.array(32 * 6 * 10);
+  t.true(winogradEligible(g(64, 64, { t: 5 }), 0), 'several frames');
+  t.true(useWinograd(g(64, 64), 0, L) === 64 * 64 >= WINOGRAD_MIN_OUTPUTS);
+  t.is(useWinograd(g(16, 16), 0, L), 16 * 16 >= WINOGRAD_MIN_OUTPUTS);
+  t.false(useWinograd(g(8, 8, { b: 64, t: 8 }), 0, L), 'per frame: a batch of small frames stays direct');
+  t.true(withKnobs({ convWinograd: true }, () => useWinograd(g(8, 8), 0, L)));
+  t.false(withKnobs({ convWinograd: false }, () => useWinograd(g(256, 256), 0, L)));
+  // U (36 x 32 x 32 f32 = 147 KiB here) over the binding limit: the direct kernel, even when forced.
+  t.false(withKnobs({ convWinograd: true, maxBindingBytes: 65536 }, () => useWinograd(g(64, 64), 0, L)));
+  const big = PackedConvWeight.pack(ctx.fromArray(rng.array(32 * 32 * 9), [32, 32, 3, 3]));
+  const xb = ctx.fromArray(rng.array(32 * 9 * 9), [1, 32, 9, 9]);
+  const viaDirect = await withKnobs({ convWinograd: false }, () => conv2d(xb, big)).read();
+  t.deepEqual(await withKnobs({ convWinograd: true, maxBindingBytes: 65536 }, () => conv2d(xb, big)).read(), viaDirect, 'falls back instead of failing');
+  big.dispose();
+  // causalConv3d [B, C, T, H, W] with a [Cout, Cin, 1, 3, 3] weight: frames are images.
+  const shape = [2, 32, 3, 6, 10];
+  const x = rng.array(2 * 32 * 3 * 6 * 10);
   const w = rng.array(16 * 32 * 9);
   const pw = PackedConvWeight.pack(ctx.fromArray(w, [16, 32, 1, 3, 3]));
-  const xt = ctx.fromArray(x, [1, 32, 1, 6, 10]);
+  const xt = ctx.fromArray(x, shape);
   const direct = await withKnobs({ convWinograd: false }, () => causalConv3d(xt, pw)).read();
   for (const tile of [2, 4] as const) {
-    const wino = await withKnobs({ convWinograd: true, winogradTile: tile }, () => causalConv3d(xt, pw)).read();
-    assertClose(t, wino, direct, { ...tol(32, tile), shape: [1, 16, 1, 6, 10], name: `causalConv3d KT 1, F(${tile}x${tile})` });
+    const wino = await withKnobs({ convWinograd: true, winogradTile: tile, winogradChunkBytes: 36 * 32 * 4 * 8 }, () => causalConv3d(xt, pw)).read();
+    assertClose(t, wino, direct, { ...tol(32, tile), shape: [2, 16, 3, 6, 10], name: `causalConv3d KT 1, T 3, F(${tile}x${tile})` });
   }
   pw.dispose();
+});
+
+test('winograd: CausalConv3dStream frame by frame equals the whole clip bit for bit (both at the Winograd size)', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  const [C, T, H, W] = [16, 3, 32, 32];
+  const w = ctx.fromArray(rng.array(C * C * 9), [C, C, 1, 3, 3]);
+  const x = rng.array(C * T * H * W);
+  const whole = await causalConv3d(ctx.fromArray(x, [1, C, T, H, W]), PackedConvWeight.pack(w)).read();
+  const stream = new CausalConv3dStream(w);
+  for (let f = 0; f < T; f++) {
+    const frame = new Float32Array(C * H * W);
+    for (let c = 0; c < C; c++) frame.set(x.subarray((c * T + f) * H * W, (c * T + f + 1) * H * W), c * H * W);
+    const y = await stream.push(ctx.fromArray(frame, [1, C, 1, H, W])).read();
+    for (let c = 0; c < C; c++) t.deepEqual(y.subarray(c * H * W, (c + 1) * H * W), whole.subarray((c * T + f) * H * W, (c * T + f + 1) * H * W), `frame ${f} channel ${c}`);
+  }
+  stream.dispose();
 });
 
 // The upstream golden (nearest 2x, conv 3x3 pad 1, 32 channels) through the Winograd path: the issue's 1e-4.

@@ -67,7 +67,7 @@ fn wino_at(i: u32, j: u32) -> f32 {
   return AT2[i][j];
 }
 
-// Tile p of the flat index (b th + ty) tw + tx as (b, ty, tx).
+// Tile p of the flat index (n th + ty) tw + tx as (image n, ty, tx).
 fn wino_tile(p: u32, th: u32, tw: u32) -> vec3<u32> {
   let tiles = th * tw;
   return vec3(p / tiles, (p % tiles) / tw, p % tw);
