@@ -17,7 +17,7 @@ import { bindingLimit } from './core/knobs.js';
 import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { type Binding, type GpuContext, foldGrid } from './core/context.js';
 import type { Tensor } from './core/tensor.js';
-import { indexTensor, tableChunks, unusedBinding, withHostRows } from './core/bindings.js';
+import { halfWords, indexTensor, tableChunks, unusedBinding, withHostRows } from './core/bindings.js';
 import { KernelArgError } from './core/errors.js';
 import { packBlocks } from './pack.js';
 import { gather_rows as shader, gather_rows_f16 as f16Shader } from './wgsl.gen.js';
@@ -62,8 +62,7 @@ export class F16Table {
     if (!Number.isInteger(V) || V < 1 || D % 4 !== 0 || D < 4) throw new KernelArgError('F16Table', 'shape', `[${shape.join(',')}], expected a positive [V, D] with D a multiple of 4`);
     if (halves.length !== V * D) throw new KernelArgError('F16Table', 'halves', `${halves.length} values, expected ${V} x ${D} = ${V * D}`);
     const data = ctx.tensor([V, D / 2], 'u32', 'F16Table.data');
-    const h = halves.byteOffset % 4 ? halves.slice() : halves;
-    const words = new Uint32Array(h.buffer, h.byteOffset, (V * D) / 2);
+    const words = halfWords(halves, 'F16Table');
     // 16 MiB writes: the queue stages each write, so pieces bound its staging memory.
     for (let w = 0; w < words.length; w += 2 ** 22) ctx.writeBuffer(data.buffer, w * 4, words.subarray(w, w + 2 ** 22));
     return new F16Table(data, [V, D]);

@@ -26,11 +26,17 @@ export function withHostRows(ctx: GpuContext, host: Float32Array | Uint16Array, 
   ctx.submit();
 }
 
-/** f16 bits (an even count) as a u32 tensor of pairs, element i = half i % 2 of word i / 2. */
-export function halvesTensor(ctx: GpuContext, halves: Uint16Array, label: string): Tensor {
-  if (halves.length % 2) throw new KernelArgError(label, 'halves', `${halves.length} halves: an even count fills whole u32 words`);
+/** f16 bits (an even count) as u32 words of pairs, element i = half i % 2 of word i / 2 (a view when 4-byte aligned, else a copy). */
+export function halfWords(halves: Uint16Array, what: string): Uint32Array {
+  if (halves.length % 2) throw new KernelArgError(what, 'halves', `${halves.length} halves: an even count fills whole u32 words`);
   const h = halves.byteOffset % 4 ? halves.slice() : halves;
-  return ctx.fromArray(new Uint32Array(h.buffer, h.byteOffset, h.length / 2), [h.length / 2], 'u32', label);
+  return new Uint32Array(h.buffer, h.byteOffset, h.length / 2);
+}
+
+/** f16 bits (an even count) as a u32 tensor of pairs (halfWords). */
+export function halvesTensor(ctx: GpuContext, halves: Uint16Array, label: string): Tensor {
+  const words = halfWords(halves, label);
+  return ctx.fromArray(words, [words.length], 'u32', label);
 }
 
 /** Row chunks [first row, row count) of a [V, D] f32 table, each within maxBytes at an aligned offset. */
