@@ -99,6 +99,9 @@ interface ArenaChunk {
   used: number;
 }
 const ARENA_CHUNK = 64 * 1024;
+/** A pipeline's cache key: the shader id and its overrides in name order. */
+const pipelineKey = (shader: ShaderInfo, overrides: Record<string, number>) => shader.id + JSON.stringify(Object.entries(overrides).sort());
+
 /** Bind groups kept for re-binding (a go decode step binds ~200 distinct sets, each step alike). */
 const BIND_GROUP_CACHE = 4096;
 
@@ -361,7 +364,7 @@ export class GpuContext {
     for (const k of Object.keys(overrides)) {
       if (!shader.overrides.some((o) => o.name === k)) throw new KernelArgError(shader.id, 'overrides', `unknown override '${k}' (has: ${shader.overrides.map((o) => o.name).join(', ') || 'none'})`);
     }
-    const key = shader.id + JSON.stringify(Object.entries(overrides).sort());
+    const key = pipelineKey(shader, overrides);
     let p = this.pipelines.get(key);
     if (p) return p;
     this.checkAlive();
@@ -409,7 +412,7 @@ export class GpuContext {
    * whose `enable` the device lacks is skipped (false), as is a created pipeline.
    */
   warmPipeline(shader: ShaderInfo, overrides: Record<string, number> = {}): boolean {
-    const key = shader.id + JSON.stringify(Object.entries(overrides).sort());
+    const key = pipelineKey(shader, overrides);
     if (this.pipelines.has(key)) return false;
     if (/^\s*enable\s+subgroups/m.test(shader.code) && !this.features.has('subgroups')) return false;
     if (/^\s*enable\s+f16/m.test(shader.code) && !this.features.has('shader-f16')) return false;
