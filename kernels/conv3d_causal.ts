@@ -34,7 +34,7 @@ import { KernelArgError } from './core/errors.js';
 import { type Tensor, type WeightDtype, checkWeightDtype } from './core/tensor.js';
 import { conv3d_causal as shader, conv3d_causal_f16 as f16Shader, conv3d_causal_sg as sgShader, conv3d_causal_sg_f16 as sgF16Shader } from './wgsl.gen.js';
 import { packBlocks, packedBlocksSize } from './pack.js';
-import { useWinograd, winogradConv, winogradTile, winogradWeight } from './conv_winograd.js';
+import { type WinogradInputNorm, useWinograd, winogradConv, winogradTile, winogradWeight } from './conv_winograd.js';
 
 const ID = 'conv3d_causal';
 export type ConvActivation = 'none' | 'silu';
@@ -208,7 +208,7 @@ export function causalConv3d(x: Tensor, weight: ConvWeight, opts: CausalConv3dOp
 }
 
 /** Validates the epilogue and dispatches conv3d_causal(_sg)(_f16) for a checked geometry (conv2d: T = KT = 1). */
-export function convDispatch(k: string, x: Tensor, weight: ConvWeight, g: ConvGeometry, past: number, o: ConvEpilogue, pastFrames: Tensor | undefined): Tensor<'f32'> {
+export function convDispatch(k: string, x: Tensor, weight: ConvWeight, g: ConvGeometry, past: number, o: ConvEpilogue, pastFrames: Tensor | undefined, norm?: WinogradInputNorm): Tensor<'f32'> {
   const rank5 = x.shape.length === 5;
   const outShape = rank5 ? [g.b, g.cout, g.t, g.ho, g.wo] : [g.b, g.cout, g.ho, g.wo];
   const act = o.activation ?? 'none';
@@ -237,12 +237,13 @@ export function convDispatch(k: string, x: Tensor, weight: ConvWeight, g: ConvGe
     // much to keep for every layer; keeping them measured no faster: bench/README.md).
     const u = winogradWeight(pw, tile);
     try {
-      winogradConv(x, u, tile, g, o, dst);
+      winogradConv(x, u, tile, g, o, dst, norm);
     } finally {
       u.dispose();
     }
     return dst;
   }
+  if (norm) throw new Error(`${k}: internal error: an input norm reached the direct kernel`);
   const params = {
     cin: g.cin, cout: g.cout, t: g.t, h: g.h, w: g.w, past, ho: g.ho, wo: g.wo, kt: g.kt, kh: g.kh, kw: g.kw,
     sh: g.sh, sw: g.sw, ph: g.pt, pw: g.pl, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0,

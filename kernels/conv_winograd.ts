@@ -80,8 +80,18 @@ export function winogradWeight(pw: PackedConvWeight, tile: WinogradTile): Packed
   return PackedMatmulWeight.fromPacked(u, [alpha * alpha, cin, cout]);
 }
 
-/** The Winograd conv of x (geometry g, eligible) with weight u (winogradWeight) into dst, epilogue o. */
-export function winogradConv(x: Tensor, u: PackedMatmulWeight, tile: WinogradTile, g: ConvGeometry, o: ConvEpilogue, dst: Tensor): void {
+/** A GroupNorm (then SiLU) applied to the conv's input as the input transform reads it: stats from groupNormStats of x (cpg channels per group), affine gamma, beta [Cin]. */
+export interface WinogradInputNorm {
+  stats: Tensor;
+  gamma: Tensor;
+  beta: Tensor;
+  cpg: number;
+  eps: number;
+  silu: boolean;
+}
+
+/** The Winograd conv of x (geometry g, eligible) with weight u (winogradWeight) into dst, epilogue o, input norm `norm`. */
+export function winogradConv(x: Tensor, u: PackedMatmulWeight, tile: WinogradTile, g: ConvGeometry, o: ConvEpilogue, dst: Tensor, norm?: WinogradInputNorm): void {
   const ctx = x.ctx;
   const alpha = tile + 2;
   const th = Math.ceil(g.h / tile);
@@ -95,9 +105,9 @@ export function winogradConv(x: Tensor, u: PackedMatmulWeight, tile: WinogradTil
     const pp = Math.ceil(pc / 4) * 4;
     const v = ctx.tensor([alpha * alpha, g.cin, pp], 'f32', 'conv_winograd.v');
     ctx.dispatch(inShader, {
-      overrides: { WG, TILE: tile },
-      bindings: { x, v },
-      params: { cin: g.cin, h: g.h, w: g.w, t: g.t, th, tw, p0, pc, pp },
+      overrides: { WG, TILE: tile, NORM: Number(norm !== undefined), SILU: Number(norm?.silu ?? false) },
+      bindings: { x, v, stats: norm?.stats ?? x, gamma: norm?.gamma ?? x, beta: norm?.beta ?? x },
+      params: { cin: g.cin, h: g.h, w: g.w, t: g.t, th, tw, p0, pc, pp, cpg: norm?.cpg ?? 1, eps: norm?.eps ?? 0 },
       workgroups: foldGrid(Math.ceil((g.cin * pp) / WG), maxWg),
     });
     const m = matmul(v, u, { transA: true });

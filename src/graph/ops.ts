@@ -242,6 +242,16 @@ export function groupNormOp(x: Tensor, o: NormOptions): F32 {
   return y;
 }
 
+/**
+ * conv2d(groupNorm(x, norm), w, b): without a tape one kernel call (conv2d's `inputNorm`: Winograd
+ * convs normalise x as they read it); while recording, groupNormOp then conv2dOp.
+ */
+export function groupNormConv2dOp(x: Tensor, norm: NormOptions & { weight: Tensor; bias: Tensor }, w: Tensor | PackedConvWeight, b: Tensor | null, o: ConvOptions = {}): F32 {
+  if (tapeFor(x.ctx, x, norm.weight, norm.bias, w instanceof PackedConvWeight ? null : w, b)) return conv2dOp(groupNormOp(x, norm), w, b, o);
+  const inputNorm = { weight: norm.weight, bias: norm.bias, groups: norm.groups, eps: norm.eps, silu: norm.silu };
+  return conv2d(x, w, { bias: b ?? undefined, stride: o.stride, padding: o.padding, activation: o.activation as ConvActivation | undefined, residual: o.residual, inputNorm });
+}
+
 export function groupNormFramewiseOp(x: Tensor, o: NormOptions): F32 {
   const y = groupNormFramewise(x, o);
   gnRecord('groupNormFramewise', true, x, y, o);

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { KernelArgError, PackedConvWeight, conv2d, conv2dGeometry, convRef, upsampleNearest2x } from '../../kernels/index.js';
-import { convTolerance } from '../../kernels/internal.js';
+import { KernelArgError, PackedConvWeight, conv2d, conv2dGeometry, convRef, groupNorm, groupNormRef, upsampleNearest2x } from '../../kernels/index.js';
+import { convTolerance, withKnobs } from '../../kernels/internal.js';
 import { assertClose } from '../helpers/close.js';
 import { loadGolden } from '../helpers/golden.js';
 import { gpu } from '../helpers/gpu.js';
@@ -49,6 +49,43 @@ test('golden falcon_vqgan_upsample_c32 (nearest 2x, conv 3x3 pad 1)', async (t) 
   assertClose(t, await y.read(), f.f32('out/y'), { atol: GOLDEN_TOL, shape: y.shape });
 });
 
+// inputNorm: the Winograd input transform normalises as it reads (both tiles), the direct kernel
+// gets groupNorm's output. Against groupNorm-then-conv2d on the same path (the same f32 formula,
+// up to FMA contraction: 1e-5) and against the double reference (Winograd F(4x4)'s tolerance,
+// kernels/conv_winograd.ts; inputs with |mean| 3 >> std to catch x * a + (shift - mean a)).
+const NORM_CASES: [number[], number[], number, boolean, boolean][] = [
+  // x, w, groups, silu, packed
+  [[2, 32, 9, 11], [16, 32, 3, 3], 8, true, true],
+  [[1, 16, 33, 34], [20, 16, 3, 3], 4, false, true],
+  [[1, 16, 5, 6], [16, 16, 3, 3], 16, true, false],
+  [[1, 24, 6, 5], [8, 24, 1, 1], 3, true, true],
+];
+for (const [xs, ws, groups, silu, packed] of NORM_CASES) {
+  for (const winograd of [undefined, true, false] as const) {
+    test(`conv2d inputNorm x=[${xs}] w=[${ws}] groups ${groups}${silu ? ' silu' : ''}${packed ? ' packed' : ''} convWinograd ${winograd}`, async (t) => {
+      const ctx = await gpu();
+      const rng = Rng.fromString(t.title);
+      const g = conv2dGeometry(xs, ws);
+      const [C, Cout] = [xs[1]!, ws[0]!];
+      const x = rng.array(numel(xs)).map((v) => v + 3);
+      const w = rng.array(numel(ws));
+      const [gamma, beta, bias] = [rng.array(C).map((v) => 1 + v / 2), rng.array(C), rng.array(Cout)];
+      const res = rng.array(g.b * Cout * g.ho * g.wo);
+      const oshape = [g.b, Cout, g.ho, g.wo];
+      const xt = ctx.fromArray(x, xs);
+      const wt = packed ? PackedConvWeight.pack(ctx.fromArray(w, ws)) : ctx.fromArray(w, ws);
+      const norm = { weight: ctx.fromArray(gamma, [C]), bias: ctx.fromArray(beta, [C]), groups, silu };
+      const o = { bias: ctx.fromArray(bias, [Cout]), residual: ctx.fromArray(res, oshape) };
+      const [f, u] = withKnobs({ convWinograd: winograd }, () => [conv2d(xt, wt, { ...o, inputNorm: norm }), conv2d(groupNorm(xt, norm), wt, o)]);
+      const [fused, unfused] = [await f!.read(), await u!.read()];
+      assertClose(t, fused, unfused, { atol: 1e-5, rtol: 1e-5, shape: oshape, name: 'fused vs groupNorm then conv2d' });
+      const xn = groupNormRef(x, xs, { groups, eps: 1e-6, weight: gamma, bias: beta, silu });
+      const tol = winograd === false || !packed || ws[2] !== 3 ? convTolerance(g) : { atol: 5e-5 * Math.sqrt(9 * C), rtol: 1e-5 };
+      assertClose(t, fused, convRef(xn, w, g, { bias, residual: res }), { ...tol, shape: oshape, name: 'fused vs reference' });
+    });
+  }
+}
+
 test('conv2d: bad inputs are named errors', async (t) => {
   const ctx = await gpu();
   const x = ctx.zeros([1, 3, 2, 4, 4]);
@@ -59,4 +96,8 @@ test('conv2d: bad inputs are named errors', async (t) => {
   t.throws(() => conv2d(ctx.zeros([1, 3, 4, 4]), PackedConvWeight.pack(w)), { instanceOf: KernelArgError, message: /^conv2d: weight: packed from rank 5/ });
   t.throws(() => conv2d(ctx.zeros([1, 3, 4, 4]), ctx.zeros([4, 3, 2, 2])), { instanceOf: KernelArgError, message: /^conv2d: weight: kernel size 2/ });
   t.throws(() => conv2d(ctx.zeros([1, 3, 4, 4]), ctx.zeros([4, 5, 3, 3])), { instanceOf: KernelArgError, message: /^conv2d: weight: .*Cin 5.*Cin 3/ });
+  const norm = { weight: ctx.zeros([4]), bias: ctx.zeros([4]) };
+  t.throws(() => conv2d(ctx.zeros([1, 4, 4, 4]), ctx.zeros([4, 4, 3, 3]), { inputNorm: { ...norm, groups: 3 } }), { instanceOf: KernelArgError, message: /^conv2d: groups: 3 groups do not divide C = 4/ });
+  t.throws(() => conv2d(ctx.zeros([1, 4, 4, 4]), ctx.zeros([4, 4, 3, 3]), { inputNorm: { ...norm, groups: 2, weight: ctx.zeros([3]) } }), { instanceOf: KernelArgError, message: /^conv2d: inputNorm.weight:/ });
+  t.throws(() => conv2d(ctx.zeros([1, 4, 4, 4]), ctx.zeros([4, 4, 3, 3]), { inputNorm: { ...norm, groups: 2, eps: -1 } }), { instanceOf: KernelArgError, message: /^conv2d: inputNorm.eps:/ });
 });

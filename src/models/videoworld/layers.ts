@@ -4,7 +4,7 @@
  */
 import { type GpuContext, PackedConvWeight, PackedMatmulWeight, type Tensor } from '../../../kernels/index.js';
 import { GraphError, Module, type Param } from '../../graph/module.js';
-import { type ConvOptions, causalConv3dOp, conv2dOp, groupNormOp, linear } from '../../graph/ops.js';
+import { type ConvOptions, type NormOptions, causalConv3dOp, conv2dOp, groupNormConv2dOp, groupNormOp, linear } from '../../graph/ops.js';
 
 /**
  * A conv layer's weight [cout, cin, k x dims] and bias (under `prefix`), the weight in the kernel's
@@ -59,6 +59,12 @@ export class Conv2d extends PackedConv {
     this.require(x.shape[1] === this.cin, `Cin=${x.shape[1]}, expected ${this.cin}`);
     return conv2dOp(x, this.packedWeight, this.bias.t, o);
   }
+  /** this(gn(x, silu)) in one kernel call where the conv can fuse the norm (groupNormConv2dOp). */
+  forwardNormed(gn: GroupNorm, silu: boolean, x: Tensor, o: ConvOptions = {}): Tensor<'f32'> {
+    this.require(gn.channels === this.cin, `norm over ${gn.channels} channels, expected ${this.cin}`);
+    gn.checkInput(x);
+    return groupNormConv2dOp(x, gn.options(silu), this.packedWeight, this.bias.t, o);
+  }
 }
 
 /** CausalConv3d (magvit_v2.py): the nn.Conv3d lives under `.conv`. */
@@ -93,8 +99,14 @@ export class GroupNorm extends Module {
     this.bias = this.param('bias', [channels]);
   }
   forward(x: Tensor, silu = false): Tensor<'f32'> {
+    this.checkInput(x);
+    return groupNormOp(x, this.options(silu));
+  }
+  checkInput(x: Tensor): void {
     this.require(x.shape[1] === this.channels, `C=${x.shape[1]}, expected ${this.channels}`);
-    return groupNormOp(x, { groups: this.groups, eps: this.eps, weight: this.weight.t, bias: this.bias.t, silu });
+  }
+  options(silu: boolean): NormOptions & { weight: Tensor; bias: Tensor } {
+    return { groups: this.groups, eps: this.eps, weight: this.weight.t, bias: this.bias.t, silu };
   }
 }
 

@@ -26,9 +26,9 @@ export class VQResidual extends Module {
     this.shortcut = cin === cout ? null : this.child('sc', new Conv2d(this.key('_shortcut'), cin, cout, 1));
   }
   forward(x: Tensor): Tensor<'f32'> {
-    const h = this.conv1.forward(this.gn1.forward(x, true));
+    const h = this.conv1.forwardNormed(this.gn1, true, x);
     const res = this.shortcut ? this.shortcut.forward(x) : x;
-    return this.conv2.forward(this.gn2.forward(h, true), { residual: res });
+    return this.conv2.forwardNormed(this.gn2, true, h, { residual: res });
   }
 }
 
@@ -177,7 +177,7 @@ export class VQGAN extends Module {
       if (rs) h = stage((t) => rs.forward(t))(h);
     });
     if (this.cfg.refineLayer >= this.layers.length) h = refine(h);
-    return stage((t) => this.projConv.forward(this.projGn.forward(t, true)))(h);
+    return stage((t) => this.projConv.forwardNormed(this.projGn, true, t))(h);
   }
 }
 
