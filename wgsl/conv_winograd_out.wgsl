@@ -58,13 +58,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
   }
   var r: array<array<f32, 6>, 4>;
-  for (var i = 0u; i < TILE; i++) {
-    for (var j = 0u; j < ALPHA; j++) {
-      var s = 0.0;
-      for (var k = 0u; k < ALPHA; k++) {
-        s += wino_at(i, k) * mv[k][j];
-      }
-      r[i][j] = s;
+  for (var j = 0u; j < ALPHA; j++) {
+    let c = wino_at_vec(array<f32, 6>(mv[0][j], mv[1][j], mv[2][j], mv[3][j], mv[4][j], mv[5][j]));
+    for (var i = 0u; i < TILE; i++) {
+      r[i][j] = c[i];
     }
   }
   var bv = 0.0;
@@ -78,15 +75,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let base = ((tile.x / params.t * cout + co) * params.t + tile.x % params.t) * params.h * params.w;
   for (var i = 0u; i < TILE; i++) {
     let y = TILE * ty + i;
+    let yr = wino_at_vec(r[i]);
     for (var j = 0u; j < TILE; j++) {
       let xx = TILE * tx + j;
       if (y < params.h && xx < params.w) {
-        var val = bv;
-        var s = 0.0;
-        for (var k = 0u; k < ALPHA; k++) {
-          s += r[i][k] * wino_at(j, k);
-        }
-        val += s;
+        var val = bv + yr[j];
         if (ACT == 1u) {
           val = val / (1.0 + exp(-val));
         }

@@ -59,6 +59,7 @@ const NORM_CASES: [number[], number[], number, boolean, boolean][] = [
   [[1, 16, 33, 34], [20, 16, 3, 3], 4, false, true],
   [[1, 16, 5, 6], [16, 16, 3, 3], 16, true, false],
   [[1, 24, 6, 5], [8, 24, 1, 1], 3, true, true],
+  [[2, 16, 7, 16], [16, 16, 3, 3], 4, true, true],
 ];
 for (const [xs, ws, groups, silu, packed] of NORM_CASES) {
   for (const winograd of [undefined, true, false] as const) {

@@ -46,11 +46,33 @@ const AT4 = array<array<f32, 6>, 4>(
   array<f32, 6>(0.0, 1.0, -1.0, 8.0, -8.0, 1.0),
 );
 
-fn wino_bt(i: u32, j: u32) -> f32 {
+// B^T z of one alpha-vector z (a column or row of an input patch) and A^T z (of an output
+// transform's), their matrices' rows written out so that no product with a zero entry is computed:
+// F(2x2) as in the paper, F(4x4) with the points 0, +-1, +-2, inf.
+fn wino_bt_vec(z: array<f32, 6>) -> array<f32, 6> {
   if (TILE == 4u) {
-    return BT4[i][j];
+    return array<f32, 6>(
+      4.0 * z[0] - 5.0 * z[2] + z[4],
+      -4.0 * z[1] - 4.0 * z[2] + z[3] + z[4],
+      4.0 * z[1] - 4.0 * z[2] - z[3] + z[4],
+      -2.0 * z[1] - z[2] + 2.0 * z[3] + z[4],
+      2.0 * z[1] - z[2] - 2.0 * z[3] + z[4],
+      4.0 * z[1] - 5.0 * z[3] + z[5],
+    );
   }
-  return BT2[i][j];
+  return array<f32, 6>(z[0] - z[2], z[1] + z[2], z[2] - z[1], z[1] - z[3], 0.0, 0.0);
+}
+
+fn wino_at_vec(z: array<f32, 6>) -> array<f32, 4> {
+  if (TILE == 4u) {
+    return array<f32, 4>(
+      z[0] + z[1] + z[2] + z[3] + z[4],
+      z[1] - z[2] + 2.0 * z[3] - 2.0 * z[4],
+      z[1] + z[2] + 4.0 * z[3] + 4.0 * z[4],
+      z[1] - z[2] + 8.0 * z[3] - 8.0 * z[4] + z[5],
+    );
+  }
+  return array<f32, 4>(z[0] + z[1] + z[2], z[1] - z[2] - z[3], 0.0, 0.0);
 }
 
 fn wino_g(i: u32, j: u32) -> f32 {
@@ -58,13 +80,6 @@ fn wino_g(i: u32, j: u32) -> f32 {
     return G4[i][j];
   }
   return G2[i][j];
-}
-
-fn wino_at(i: u32, j: u32) -> f32 {
-  if (TILE == 4u) {
-    return AT4[i][j];
-  }
-  return AT2[i][j];
 }
 
 // Tile p of the flat index (n th + ty) tw + tx as (image n, ty, tx).
