@@ -11,9 +11,10 @@
  * Implicit GEMM (M = Cout, N = positions, K = Cin*KT*KH*KW) with scalar register blocking (16
  * channels x 8 positions per invocation; on adapters with subgroups of >= 8 and Cout > 16 the
  * conv3d_causal_sg variant: 32 channels x 4 positions, each step's weights loaded once per subgroup
- * and spread with subgroupBroadcast, faster on lavapipe, same bits); no im2col or padded
- * copy. Weights are read in a packed layout: repacked on every call from a plain tensor, or once
- * with PackedConvWeight.pack() (which packs for the variant the device will run). A packed 3x3
+ * and spread with subgroupBroadcast, faster on lavapipe; same summation order, so within a few ulps,
+ * not bits, since fma contraction is up to each pipeline's compiler); no im2col or padded copy.
+ * Weights are read in a packed layout: repacked on every call from a plain tensor, or once with
+ * PackedConvWeight.pack() (which packs for the variant the device will run). A packed 3x3
  * stride-1 conv with KT 1 from 32 x 32 outputs a frame goes to Winograd F(4x4, 3x3) instead
  * (kernels/conv_winograd.ts: fewer FMAs, measured 1.7-2.1x faster; its own tolerance); the
  * knob `convWinograd: false` keeps this kernel.
