@@ -74,7 +74,7 @@ function convCase(c: ConvCase): BenchCase {
     flops: 2 * g.cout * k * g.b * g.t * g.ho * g.wo,
     quick: c.quick ?? false,
     setup: async (ctx: GpuContext) => {
-      const tile = c.tile ?? convTile(g, ctx.hasSubgroups(8));
+      const tile = c.tile ?? convTile(g, ctx.useCpuSubgroupVariants());
       const xv = pattern(numel(c.x), 7);
       const wv = pattern(numel(c.w), 13).map((v) => v / Math.sqrt(k));
       const bv = pattern(g.cout, 3);

@@ -28,8 +28,8 @@ function checker(y: Tensor, av: Float32Array, bv: Float32Array, M: number, N: nu
   };
 }
 
-/** Which packed GEMM ran (the row's kernel id names the family). */
-const packedNote = (ctx: GpuContext) => (ctx.hasSubgroups(8) ? 'GEMM kernel: matmul_packed_sg (subgroups)' : 'GEMM kernel: matmul_packed (no subgroups of >= 8)');
+/** Which packed GEMM ran (the row's kernel id names the family): the kernels' own choice. */
+const packedNote = (ctx: GpuContext) => (ctx.useCpuSubgroupVariants() ? 'GEMM kernel: matmul_packed_sg (subgroups)' : `GEMM kernel: matmul_packed (no subgroup variant for ${ctx.adapterClass})`);
 
 function tiled(M: number, N: number, K: number, quick: boolean, transB = false): BenchCase {
   // The kernel chooseMatmulTiles picks (device limits do not change the choice for these shapes).

@@ -26,7 +26,7 @@
  * 1/l division, ~1e-6 relative per term).
  */
 import { knobs } from './core/knobs.js';
-import { type AttentionOptions, attentionShape, F32_MIN } from './core/attention_shape.js';
+import { type AttentionOptions, type AttentionRefOptions, type AttentionRefShape, attentionRowsRef, attentionShape } from './core/attention_shape.js';
 import { expectInt, expectTensor, outTensor } from './core/check.js';
 import { KernelArgError } from './core/errors.js';
 import type { GpuContext } from './core/context.js';
@@ -119,74 +119,6 @@ export function attentionFlash(q: Tensor, k: Tensor, v: Tensor, o: AttentionOpti
 export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions = {}): Tensor<'f32'> {
   expectTensor('attention', 'q', q, { dtype: 'f32', rank: 4 });
   return q.shape[2] === 1 ? attentionDecode(q, k, v, o) : attentionFlash(q, k, v, o);
-}
-
-export interface AttentionRefShape {
-  B: number;
-  NH: number;
-  Lq: number;
-  Lk: number;
-  HD: number;
-  /** Rows per (b, h) in k/v; default Lk. */
-  kRows?: number;
-}
-
-/** Mask and scale options of attentionRef (and attentionBackwardRef); `maskStride` defaults to Lk. */
-export interface AttentionRefOptions {
-  causal?: boolean;
-  mask?: ArrayLike<number>;
-  maskStride?: number;
-  scale?: number;
-}
-
-/**
- * The rows of attentionRef, in doubles: calls row(bh, i, s, p) for every head bh = b * NH + h and
- * query i, with s[j] = the masked, scaled score of key j and p[j] = softmax_j(s) (max subtracted
- * before exp); s and p are reused between calls. Masked scores mirror the f32 semantics: s + mask
- * is rounded to f32 and clamped at F32_MIN, so fully masked rows come out uniform. Shared with
- * attentionBackwardRef, so both references mask identically.
- * @example
- * attentionRowsRef(q, k, { B, NH, Lq, Lk, HD }, { causal: true }, (bh, i, s, p) => console.log(bh, i, p));
- */
-export function attentionRowsRef(
-  q: ArrayLike<number>, k: ArrayLike<number>, sh: AttentionRefShape, o: AttentionRefOptions,
-  row: (bh: number, i: number, s: Float64Array, p: Float64Array) => void,
-): void {
-  const { B, NH, Lq, Lk, HD } = sh;
-  const kRows = sh.kRows ?? Lk;
-  const scale = o.scale ?? 1 / Math.sqrt(HD);
-  const off = Lk - Lq;
-  const s = new Float64Array(Lk);
-  const p = new Float64Array(Lk);
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < NH; h++) {
-      const bh = b * NH + h;
-      for (let i = 0; i < Lq; i++) {
-        const qb = (bh * Lq + i) * HD;
-        let mx = -Infinity;
-        for (let j = 0; j < Lk; j++) {
-          const kb = (bh * kRows + j) * HD;
-          let d = 0;
-          for (let c = 0; c < HD; c++) d += q[qb + c]! * k[kb + c]!;
-          let x = d * scale;
-          if (o.mask) {
-            const mv = o.mask[b * (o.maskStride ?? Lk) + j]!;
-            if (mv !== 0) x = Math.max(Math.fround(x + mv), F32_MIN);
-          }
-          if (o.causal && j > off + i) x = F32_MIN;
-          s[j] = x;
-          if (x > mx) mx = x;
-        }
-        let sum = 0;
-        for (let j = 0; j < Lk; j++) {
-          p[j] = Math.exp(s[j]! - mx);
-          sum += p[j]!;
-        }
-        for (let j = 0; j < Lk; j++) p[j] = p[j]! / sum;
-        row(bh, i, s, p);
-      }
-    }
-  }
 }
 
 /** CPU reference in doubles (attentionRowsRef's softmax rows times v). */

@@ -32,8 +32,7 @@ import { expectTensor, sameContext } from './core/check.js';
 import { KernelArgError } from './core/errors.js';
 import type { GpuContext } from './core/context.js';
 import type { Tensor } from './core/tensor.js';
-import { attentionRowsRef, type AttentionRefOptions } from './attention.js';
-import { F32_MIN, attentionShape } from './core/attention_shape.js';
+import { F32_MIN, type AttentionRefOptions, attentionRowsRef, attentionShape } from './core/attention_shape.js';
 import {
   attention_backward_dkv as dkvShader, attention_backward_dq as dqShader,
   attention_backward_sg_dkv as sgDkvShader, attention_backward_sg_dq as sgDqShader,

@@ -9,9 +9,11 @@
 import { expectTensor, sameContext } from './core/check.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
-import { type ConvEpilogue, type ConvGeometry, type ConvWeight, PackedConvWeight, convDispatch, convOutSize, expectConvWeight } from './conv3d_causal.js';
+import { conv2dGeometry } from './core/conv_geometry.js';
+import { type ConvEpilogue, type ConvWeight, PackedConvWeight, convDispatch, expectConvWeight } from './conv3d_causal.js';
 import { useWinograd } from './conv_winograd.js';
-import { groupGeometry, groupNorm, groupNormStats } from './group_norm.js';
+import { groupGeometry } from './core/group_chunk.js';
+import { groupNorm, groupNormStats } from './group_norm.js';
 
 /** GroupNorm (then SiLU) of the conv's input, as groupNorm(x, this) before the conv. */
 export interface ConvInputNorm {
@@ -35,21 +37,6 @@ export interface Conv2dOptions extends ConvEpilogue {
    * never written); elsewhere groupNorm runs first.
    */
   inputNorm?: ConvInputNorm;
-}
-
-/** Validates conv2d arguments and returns the geometry (T = KT = 1). */
-export function conv2dGeometry(xShape: readonly number[], wShape: readonly number[], stride: Conv2dOptions['stride'] = 1, padding?: Conv2dOptions['padding']): ConvGeometry {
-  const k = 'conv2d';
-  const [b = 0, cin = 0, h = 0, w = 0] = xShape;
-  const [cout = 0, wcin = 0, kh = 0, kw = 0] = wShape;
-  if (wcin !== cin) throw new KernelArgError(k, 'weight', `shape [${wShape.join(',')}] has Cin ${wcin}, x [${xShape.join(',')}] has Cin ${cin}`);
-  const [sh, sw] = typeof stride === 'number' ? [stride, stride] : stride;
-  for (const s of [sh, sw]) if (s !== 1 && s !== 2) throw new KernelArgError(k, 'stride', `${JSON.stringify(stride)} is not supported (strides 1 or 2)`);
-  const [pt, pb, pl, pr] = padding === undefined ? [kh >> 1, kh >> 1, kw >> 1, kw >> 1] : typeof padding === 'number' ? [padding, padding, padding, padding] : padding;
-  for (const p of [pt, pb, pl, pr]) {
-    if (!Number.isInteger(p) || p! < 0 || p! >= Math.max(kh, kw)) throw new KernelArgError(k, 'padding', `${JSON.stringify(padding)}: each side must be an integer in 0..kernel-1`);
-  }
-  return { b, cin, cout, t: 1, h, w, kt: 1, kh, kw, sh: sh!, sw: sw!, pt: pt!, pb: pb!, pl: pl!, pr: pr!, ho: convOutSize(k, h, kh, pt!, pb!, sh!), wo: convOutSize(k, w, kw, pl!, pr!, sw!) };
 }
 
 /**

@@ -11,9 +11,10 @@
  * Implicit GEMM (M = Cout, N = positions, K = Cin*KT*KH*KW) with scalar register blocking (16
  * channels x 8 positions per invocation; on adapters with subgroups of >= 8 and Cout > 16 the
  * conv3d_causal_sg variant: 32 channels x 4 positions, each step's weights loaded once per subgroup
- * and spread with subgroupBroadcast, faster on lavapipe, same bits); no im2col or padded
- * copy. Weights are read in a packed layout: repacked on every call from a plain tensor, or once
- * with PackedConvWeight.pack() (which packs for the variant the device will run). A packed 3x3
+ * and spread with subgroupBroadcast, faster on lavapipe; same summation order, so within a few ulps,
+ * not bits, since fma contraction is up to each pipeline's compiler); no im2col or padded copy.
+ * Weights are read in a packed layout: repacked on every call from a plain tensor, or once with
+ * PackedConvWeight.pack() (which packs for the variant the device will run). A packed 3x3
  * stride-1 conv with KT 1 from 32 x 32 outputs a frame goes to Winograd F(4x4, 3x3) instead
  * (kernels/conv_winograd.ts: fewer FMAs, measured 1.7-2.1x faster; its own tolerance); the
  * knob `convWinograd: false` keeps this kernel.
@@ -24,14 +25,16 @@
  * Tolerance (vs the double reference): atol = K * 2^-22 (+1e-6), K = Cin*KT*KH*KW: a random walk of
  * K roundings of partial sums of size ~sqrt(K) for O(1) inputs, with a 4x margin. Goldens: 1e-4.
  *
- * line budget: the kernel, its weight packing and the streaming wrapper share the geometry, checks
- * and dispatch below (conv2d reuses them).
+ * Geometry (shared with conv2d and conv_backward): kernels/core/conv_geometry.ts.
+ *
+ * line budget: the kernel, its weight packing and the streaming wrapper share the checks and
+ * dispatch below (conv2d reuses them).
  */
 import { type ConvTile, knobs } from './core/knobs.js';
 import { expectTensor, outTensor, sameContext } from './core/check.js';
-import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import { type Tensor, type WeightDtype, checkWeightDtype } from './core/tensor.js';
+import { type ConvGeometry, causalConv3dGeometry } from './core/conv_geometry.js';
 import { conv3d_causal as shader, conv3d_causal_f16 as f16Shader, conv3d_causal_sg as sgShader, conv3d_causal_sg_f16 as sgF16Shader } from './wgsl.gen.js';
 import { packBlocks, packedBlocksSize } from './pack.js';
 import { type WinogradInputNorm, useWinograd, winogradConv, winogradTile, winogradWeight } from './conv_winograd.js';
@@ -141,49 +144,6 @@ export function expectConvWeight(kernel: string, weight: unknown, rank: number):
   for (const k of weight.shape.slice(2)) {
     if (!KERNEL_SIZES.includes(k)) throw new KernelArgError(kernel, 'weight', `kernel size ${k} in [${weight.shape.join(',')}] is not supported (kernel sizes ${KERNEL_SIZES.join(', ')})`);
   }
-}
-
-/** Everything the kernel needs besides the tensors. */
-export interface ConvGeometry {
-  b: number;
-  cin: number;
-  cout: number;
-  t: number;
-  h: number;
-  w: number;
-  kt: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  pt: number;
-  pb: number;
-  pl: number;
-  pr: number;
-  ho: number;
-  wo: number;
-}
-
-/** Output size along one axis; throws when the padded input is smaller than the kernel. */
-export function convOutSize(kernel: string, n: number, k: number, p0: number, p1: number, s: number): number {
-  const o = Math.floor((n + p0 + p1 - k) / s) + 1;
-  if (o < 1) throw new KernelArgError(kernel, 'x', `spatial size ${n} with padding ${p0}+${p1} is smaller than the kernel ${k}`);
-  return o;
-}
-
-/** Validates causalConv3d arguments and returns the geometry (output [B,Cout,T,ho,wo]). */
-export function causalConv3dGeometry(xShape: readonly number[], wShape: readonly number[], stride: readonly number[] = [1, 1, 1]): ConvGeometry {
-  const k = 'causalConv3d';
-  const [b = 0, cin = 0, t = 0, h = 0, w = 0] = xShape;
-  const [cout = 0, wcin = 0, kt = 0, kh = 0, kw = 0] = wShape;
-  if (wcin !== cin) throw new KernelArgError(k, 'weight', `shape [${wShape.join(',')}] has Cin ${wcin}, x [${xShape.join(',')}] has Cin ${cin}`);
-  if (stride.length !== 3 || stride[0] !== 1 || !((stride[1] === 1 && stride[2] === 1) || (stride[1] === 2 && stride[2] === 2))) {
-    throw new KernelArgError(k, 'stride', `[${stride.join(',')}] is not supported (use [1,1,1] or [1,2,2])`);
-  }
-  const sh = stride[1]!;
-  const ph = kh >> 1;
-  const pw = kw >> 1;
-  return { b, cin, cout, t, h, w, kt, kh, kw, sh, sw: sh, pt: ph, pb: ph, pl: pw, pr: pw, ho: convOutSize(k, h, kh, ph, ph, sh), wo: convOutSize(k, w, kw, pw, pw, sh) };
 }
 
 /**

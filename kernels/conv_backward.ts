@@ -29,8 +29,9 @@
 import { expectTensor, sameContext } from './core/check.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
-import { type Conv2dOptions, conv2dGeometry } from './conv2d.js';
-import { type CausalConv3dOptions, type ConvGeometry, causalConv3dGeometry } from './conv3d_causal.js';
+import { type ConvGeometry, causalConv3dGeometry, conv2dGeometry } from './core/conv_geometry.js';
+import type { Conv2dOptions } from './conv2d.js';
+import type { CausalConv3dOptions } from './conv3d_causal.js';
 import { reduceSum } from './reduce.js';
 import { packBlocks, packedBlocksSize } from './pack.js';
 import { conv_backward_input as inputShader, conv_backward_weight as weightShader } from './wgsl.gen.js';

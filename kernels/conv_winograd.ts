@@ -23,7 +23,8 @@
  * bench/README.md). U stays f32 for f16 weights too: transformed from the f16 values, the
  * result is the f16 weight's conv, as the direct f16 kernels give.
  */
-import type { ConvEpilogue, ConvGeometry, PackedConvWeight } from './conv3d_causal.js';
+import type { ConvGeometry } from './core/conv_geometry.js';
+import type { ConvEpilogue, PackedConvWeight } from './conv3d_causal.js';
 import { type ContextLimits, foldGrid } from './core/context.js';
 import { bindingLimit, knobs } from './core/knobs.js';
 import type { Tensor } from './core/tensor.js';

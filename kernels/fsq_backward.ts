@@ -20,7 +20,7 @@ import { expectTensor, sameContext } from './core/check.js';
 import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import { type Tensor, numel } from './core/tensor.js';
-import { fsqPlan } from './fsq_round.js';
+import { fsqPlan } from './core/fsq_plan.js';
 import { fsq_backward as shader } from './wgsl.gen.js';
 
 const WG = 256;

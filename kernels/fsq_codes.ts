@@ -19,7 +19,7 @@ import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { type GpuContext, foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import { Tensor } from './core/tensor.js';
-import { type Linear, type LinearData, expectLinear, fsqPlan } from './fsq_round.js';
+import { type Linear, type LinearData, expectLinear, fsqPlan } from './core/fsq_plan.js';
 import { indexTensor, unusedBinding } from './core/bindings.js';
 import { fsq_codes as shader } from './wgsl.gen.js';
 

@@ -26,15 +26,14 @@
  * Tolerance: indices and codes exact vs `fsqQuantizeRef` given the same u. u = project_in(z) is an
  * f32 dot product (sequential fma over D): within ~1e-6 relative of torch's sgemm, so an index may
  * differ from the reference only where the reference's bounded value is within ~1e-4 of a .5 boundary.
- *
- * line budget: the FSQ plan (levels, thresholds, index table) that fsq_codes and fsq_backward
- * build on lives here with the rounding pass.
+ * The plan (constants, thresholds) that fsq_codes and fsq_backward share: kernels/core/fsq_plan.ts.
  */
 import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { type GpuContext, foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import { knobs } from './core/knobs.js';
 import type { Tensor } from './core/tensor.js';
+import { type FsqPlan, type Linear, type LinearData, expectLinear, fsqBound, fsqPlan, roundHalfEven } from './core/fsq_plan.js';
 import { unusedBinding } from './core/bindings.js';
 import { fsq_round as shader } from './wgsl.gen.js';
 
@@ -47,97 +46,7 @@ const ROWS_PROJ = 8;
 const ROWS_PLAIN = 4;
 /** Level lists with at most this many thresholds (T0..T47 in the shader) compile them in. */
 const CONST_THRESHOLDS = 48;
-const EPS = 1e-3;
-const MAX_LEVELS = 8;
 const f32 = Math.fround;
-
-export interface Linear {
-  weight: Tensor;
-  bias?: Tensor;
-}
-
-/** Per-level float32 constants and digit thresholds of one level list. */
-export interface FsqPlan {
-  levels: number[];
-  hw: number[];
-  basis: number[];
-  halfL: number[];
-  offset: number[];
-  shift: number[];
-  /** thresholds[k][j]: smallest float32 u with digit_k(u) >= j + 1. */
-  thresholds: Float32Array[];
-  nCodes: number;
-}
-
-/** JS Math.round rounds .5 up; torch.round and WGSL round() round half to even. */
-export function roundHalfEven(x: number): number {
-  const fl = Math.floor(x);
-  const d = x - fl;
-  const r = d < 0.5 ? fl : d > 0.5 ? fl + 1 : fl % 2 === 0 ? fl : fl + 1;
-  // torch keeps the sign of zero (round(-0.5) = -0).
-  return r === 0 && (x < 0 || Object.is(x, -0)) ? -0 : r;
-}
-
-/** Upstream's bound() for one value in float32 (every step rounded with Math.fround). */
-export function fsqBound(u: number, halfL: number, offset: number, shift: number): number {
-  return f32(f32(f32(Math.tanh(f32(f32(u) + shift))) * halfL) - offset);
-}
-
-const planCache = new Map<string, FsqPlan>();
-const u32Bits = new Uint32Array(1);
-const f32View = new Float32Array(u32Bits.buffer);
-const keyToF32 = (k: number) => ((u32Bits[0] = k >= 0 ? k : (-k | 0x80000000) >>> 0), f32View[0]!);
-
-/** Validates a level list and computes its constants and thresholds (cached per list). */
-export function fsqPlan(levels: readonly number[], kernel = 'fsq_round'): FsqPlan {
-  if (!Array.isArray(levels) || levels.length < 1 || levels.length > MAX_LEVELS) {
-    throw new KernelArgError(kernel, 'levels', `expected 1..${MAX_LEVELS} levels, got ${Array.isArray(levels) ? `${levels.length} ([${levels.join(',')}])` : String(levels)}`);
-  }
-  const key = levels.join(',');
-  const hit = planCache.get(key);
-  if (hit) return hit;
-  let nCodes = 1;
-  for (const L of levels) {
-    if (!Number.isInteger(L) || L < 2) throw new KernelArgError(kernel, 'levels', `every level must be an integer >= 2, got [${key}]`);
-    nCodes *= L;
-  }
-  if (nCodes > 2 ** 24) throw new KernelArgError(kernel, 'levels', `prod(levels) = ${nCodes} exceeds 2^24 (upstream's float32 index sum is inexact there)`);
-  const plan: FsqPlan = { levels: [...levels], hw: [], basis: [], halfL: [], offset: [], shift: [], thresholds: [], nCodes };
-  let basis = 1;
-  for (const L of levels) {
-    const hw = Math.floor(L / 2);
-    const halfL = f32(f32(f32(L - 1) * f32(1 + EPS)) / 2);
-    const offset = L % 2 === 0 ? 0.5 : 0;
-    const shift = f32(Math.atanh(f32(offset / halfL)));
-    const q = (u: number) => roundHalfEven(fsqBound(u, halfL, offset, shift));
-    const qlo = q(-Infinity);
-    const qhi = q(Infinity);
-    if (qlo !== -hw || qhi !== L - 1 - hw) {
-      throw new KernelArgError(kernel, 'levels', `level ${L}: the eps=${EPS} bound rounds to ${qhi - qlo + 1} values [${qlo}, ${qhi}], not ${L}`);
-    }
-    // Bisection over float32 values ordered as integers (-inf .. +inf); q is monotone in u.
-    const thr = new Float32Array(L - 1);
-    for (let j = 1; j < L; j++) {
-      let lo = -0x7f800000;
-      let hi = 0x7f800000;
-      while (hi - lo > 1) {
-        const mid = Math.floor((lo + hi) / 2);
-        if (q(keyToF32(mid)) >= qlo + j) hi = mid;
-        else lo = mid;
-      }
-      thr[j - 1] = keyToF32(hi);
-    }
-    plan.hw.push(hw);
-    plan.basis.push(basis);
-    plan.halfL.push(halfL);
-    plan.offset.push(offset);
-    plan.shift.push(shift);
-    plan.thresholds.push(thr);
-    basis *= L;
-  }
-  planCache.set(key, plan);
-  return plan;
-}
 
 /** The shaders' `tab` buffer for a plan (uploaded once per context and level list). */
 export function fsqTable(ctx: GpuContext, plan: FsqPlan): Tensor {
@@ -153,12 +62,6 @@ export function fsqTable(ctx: GpuContext, plan: FsqPlan): Tensor {
     });
     return ctx.fromArray(tab, [tab.length], 'u32', `fsq.tab[${key}]`);
   });
-}
-
-/** Checks a Linear's weight [rows, cols] and bias [rows]. */
-export function expectLinear(kernel: string, arg: string, lin: Linear, rows: number | null, cols: number | null): void {
-  expectTensor(kernel, `${arg}.weight`, lin.weight, { dtype: 'f32', rank: 2, shape: [rows, cols] });
-  if (lin.bias !== undefined) expectTensor(kernel, `${arg}.bias`, lin.bias, { dtype: 'f32', shape: [lin.weight.shape[0]!] });
 }
 
 /** Rows, per-row dims and spatial extent of a channel-last or channel-first tensor. */
@@ -265,12 +168,6 @@ function dispatchRound(z: Tensor, lay: { rows: number; dim: number; spatial: num
     },
     workgroups: foldGrid(Math.ceil(lay.rows / (rowsPer * WG)), ctx.limits.maxComputeWorkgroupsPerDimension),
   });
-}
-
-/** Host data of a Linear for the references: weight row-major [rows, cols]. */
-export interface LinearData {
-  weight: ArrayLike<number>;
-  bias?: ArrayLike<number>;
 }
 
 /**

@@ -19,17 +19,14 @@
  * terms per chunk); with |mean| = M >> std the f32 rounding of x and mean alone costs ~M * 6e-8 / std.
  */
 import { expectTensor, outTensor, sameContext } from './core/check.js';
-import { foldGrid, type GpuContext } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
+import { GROUP_CHUNK, type GroupNormAffine, type GroupNormGeometry, chunkGrid, chunking, framewiseGeometry, groupGeometry } from './core/group_chunk.js';
 import { group_norm as applyShader, group_norm_stats as statsShader } from './wgsl.gen.js';
 
 const WG = 256;
 // The statistics shader has barriers: 64 wide beats 256 on lavapipe (see header, bench/README.md).
 const STATS_WG = 64;
-/** Elements per statistics/apply workgroup: 64 per stats invocation, 16 per apply invocation. */
-const CHUNK = 4096;
-
 export interface GroupNormOptions {
   /** Number of groups (groupNorm, adaGroupNorm: 32; groupNormFramewise: groups per frame, 4). */
   groups?: number;
@@ -40,27 +37,6 @@ export interface GroupNormOptions {
   bias?: Tensor;
   /** Apply SiLU after the affine. */
   silu?: boolean;
-}
-
-/** Where the sets and rows of a GroupNorm lie in memory (see wgsl/group_norm_stats.wgsl). */
-export interface GroupNormGeometry {
-  len: number;
-  rows: number;
-  row_stride: number;
-  frames: number;
-  frame_stride: number;
-  groups: number;
-  batch_stride: number;
-  batch: number;
-}
-
-/** The affine step: 0 none, 1 weight/bias per channel (or per frame and channel), 2 AdaGN's (1 + scale), shift per (b, c). */
-export interface GroupNormAffine {
-  mode: 0 | 1 | 2;
-  weight?: Tensor;
-  bias?: Tensor;
-  aff_b: number;
-  aff_t: number;
 }
 
 /**
@@ -107,21 +83,6 @@ export function adaGroupNorm(x: Tensor, scale: Tensor, shift: Tensor, opts: Omit
   return run(k, x, geom, { mode: 2, weight: scale, bias: shift, aff_b: C, aff_t: 0 }, opts, 1e-5, out);
 }
 
-/** Geometry of a standard GroupNorm over [B, C, ...spatial] (throws when G does not divide C). */
-export function groupGeometry(k: string, shape: readonly number[], G: number): GroupNormGeometry {
-  const [B, C] = shape as [number, number];
-  if (!Number.isInteger(G) || G < 1 || C % G) throw new KernelArgError(k, 'groups', `${G} groups do not divide C = ${C} (x [${shape.join(',')}])`);
-  const S = shape.slice(2).reduce((a, b) => a * b, 1);
-  return { len: S, rows: C / G, row_stride: S, frames: 1, frame_stride: 0, groups: G, batch_stride: C * S, batch: B };
-}
-
-/** Geometry of the frame-wise GroupNorm over [B, C, T, H, W]: per frame, G groups. */
-export function framewiseGeometry(k: string, shape: readonly number[], G: number): GroupNormGeometry {
-  const [B, C, T, H, W] = shape as [number, number, number, number, number];
-  if (!Number.isInteger(G) || G < 1 || C % G) throw new KernelArgError(k, 'groups', `${G} groups per frame do not divide C = ${C}`);
-  return { len: H * W, rows: C / G, row_stride: T * H * W, frames: T, frame_stride: H * W, groups: G, batch_stride: C * T * H * W, batch: B };
-}
-
 function affineOf(k: string, o: GroupNormOptions, shape: number[], aff_b: number, aff_t: number): GroupNormAffine {
   if (!o.weight !== !o.bias) throw new KernelArgError(k, o.weight ? 'bias' : 'weight', 'give both weight and bias, or neither');
   if (!o.weight) return { mode: 0, aff_b, aff_t };
@@ -144,20 +105,6 @@ export function groupNormStats(x: Tensor, opts: { groups?: number; framewise?: b
   return stats(k, x, g);
 }
 
-/** The sets and the chunked-pass uniforms shared by the statistics, apply and backward passes. */
-export function chunking(g: GroupNormGeometry) {
-  const segs = Math.ceil(g.len / CHUNK);
-  const sets = g.batch * g.frames * g.groups;
-  const params = { len: g.len, rows: g.rows, row_stride: g.row_stride, frames: g.frames, frame_stride: g.frame_stride, groups: g.groups, batch_stride: g.batch_stride, chunk: CHUNK, segs, n_wg: sets * g.rows * segs };
-  return { sets, params };
-}
-
-/** LANE_CHUNKS and the grid of a pass over `n` chunks of rows of `len` elements (lib/group_chunk.wgsl). */
-export function chunkGrid(ctx: GpuContext, n: number, len: number, wg: number): { LANE_CHUNKS: number; workgroups: ReturnType<typeof foldGrid> } {
-  const lane = len <= ctx.tuning.normLaneLen;
-  return { LANE_CHUNKS: lane ? 1 : 0, workgroups: foldGrid(lane ? Math.ceil(n / wg) : n, ctx.limits.maxComputeWorkgroupsPerDimension) };
-}
-
 /** Passes 1 and 2: a [sets, 3] tensor of (count, mean, M2). */
 function stats(k: string, x: Tensor, g: GroupNormGeometry): Tensor<'f32'> {
   const ctx = x.ctx;
@@ -168,13 +115,13 @@ function stats(k: string, x: Tensor, g: GroupNormGeometry): Tensor<'f32'> {
   ctx.dispatch(statsShader, { overrides: { WG: STATS_WG, PARTIALS: 0, LANE_CHUNKS: first.LANE_CHUNKS }, bindings: { src: x, dst: st }, params: { ...params, ...unused }, workgroups: first.workgroups });
   // Merge each set's partials (contiguous, `per` of them) until one triple per set is left.
   for (let per = params.n_wg / sets; per > 1; ) {
-    const segs = Math.ceil(per / CHUNK);
+    const segs = Math.ceil(per / GROUP_CHUNK);
     const merged = ctx.tensor([sets * segs, 3], 'f32', `${k}.stats`);
     const grid = chunkGrid(ctx, sets * segs, per, STATS_WG);
     ctx.dispatch(statsShader, {
       overrides: { WG: STATS_WG, PARTIALS: 1, LANE_CHUNKS: grid.LANE_CHUNKS },
       bindings: { src: st, dst: merged },
-      params: { len: per, rows: 1, row_stride: per, frames: 1, frame_stride: 0, groups: sets, batch_stride: 0, chunk: CHUNK, segs, n_wg: sets * segs, ...unused },
+      params: { len: per, rows: 1, row_stride: per, frames: 1, frame_stride: 0, groups: sets, batch_stride: 0, chunk: GROUP_CHUNK, segs, n_wg: sets * segs, ...unused },
       workgroups: grid.workgroups,
     });
     st.dispose();

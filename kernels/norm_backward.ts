@@ -38,7 +38,8 @@ import { foldGrid, type GpuContext } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
 import { unusedBinding } from './core/bindings.js';
-import { type GroupNormAffine, type GroupNormGeometry, type GroupNormOptions, type GroupNormRefArgs, chunkGrid, chunking, framewiseGeometry, groupGeometry, groupNormStats } from './group_norm.js';
+import { type GroupNormAffine, type GroupNormGeometry, chunkGrid, chunking, framewiseGeometry, groupGeometry } from './core/group_chunk.js';
+import { type GroupNormOptions, type GroupNormRefArgs, groupNormStats } from './group_norm.js';
 import { norm_backward_colsum as colsumShader, norm_backward_gn as gnShader, norm_backward_gn_sets as setsShader, norm_backward_ln as lnShader, norm_backward_rms as rmsShader } from './wgsl.gen.js';
 
 // Barriers in the partial-sum pass: 64 wide, as group_norm_stats (see group_norm.ts). The dx pass has

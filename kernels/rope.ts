@@ -9,8 +9,9 @@
  * ropeBackward applies the transposed rotation (theta -> -theta) to dL/dout: same tables, same
  * kernel (override INVERSE), so rope's forward pipeline and bits are unchanged.
  * ropeQkv (wgsl/rope_qkv.wgsl) takes a fused q|k|v projection [B, L, 3 H] and does a decode
- * step's head split, both rotations and the KV cache writes in one dispatch, bitwise what rope,
- * the permutes and writeSlice give.
+ * step's head split, both rotations and the KV cache writes in one dispatch: the same products as
+ * rope, the permutes and writeSlice (copies exact; rotations equal up to fma contraction, which WGSL
+ * leaves to the compiler).
  * Tolerance vs ropeRef: 1e-6 relative-ish (two f32 products and a sum per element; the tables
  * are the same f32 values on both sides).
  */

@@ -11,7 +11,8 @@
  * (wgsl/vq_combine.wgsl). The partial pass is
  * wgsl/vq_lookup_sg.wgsl where the adapter has subgroups of >= 8 (matmul_packed_sg's tile over
  * x^T and the codebook in column blocks (kernels/pack.ts), both made per call), else the 4x4 tiled
- * pass of wgsl/vq_lookup.wgsl; both give the same bits.
+ * pass of wgsl/vq_lookup.wgsl; both sum in the same order, so they differ (fma contraction is
+ * up to each pipeline's compiler) at most on near-tie rows.
  * Rows with NaN input (or distances that overflow f32) return index -1.
  * Tolerance: f32 distances differ from exact ones by at most tau = 2·E·2^-24·(||x||² + ||c_a||² +
  * ||c_b||²) for a pair (a, b) (fma dot-product error bound γ_E·Σ|x c| <= E·u·(||x||²+||c||²)/2,

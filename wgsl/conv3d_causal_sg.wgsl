@@ -4,7 +4,8 @@
 // with subgroupBroadcast instead of each lane loading all of them. On lavapipe every load inside
 // these loops runs lane by lane even at a uniform address, so this cuts the loads per 128 FMAs from
 // 4 vec4 + 8 scalar per lane to 1 vec4 + 4 scalar (figures: bench/README.md, Design measurements).
-// Same summation order, so both variants give bit-identical results.
+// Same summation order, so both variants agree to a few ulps; not bits, as WGSL leaves fma
+// contraction of a * b + c to each pipeline's compiler.
 //
 // Dispatch: (ceil(HO*WO / (WG*RN)), ceil(Cout / RM), B*T).
 

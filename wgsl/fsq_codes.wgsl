@@ -14,13 +14,8 @@
 // flag:    array<atomic<u32>> [1] count of out-of-range indices
 // Dispatch: ceil(M / (R * WG)) workgroups, folded into (x, y).
 
-// #include "lib/grid.wgsl"
+// #include "lib/fsq_rows_main.wgsl"
 // #include "lib/fsq_levels.wgsl"
-
-override WG: u32 = 64;
-// Rows per invocation (<= RMAX): each weight load serves R rows.
-override R: u32 = 8;
-const RMAX: u32 = 8u;
 
 struct Params {
   rows: u32,
@@ -38,16 +33,8 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> flag: array<atomic<u32>>;
 @group(0) @binding(5) var<uniform> params: Params;
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-  let r0 = (flat_workgroup(wid, nwg) * WG + lid) * R;
-  let M = params.rows;
-  if (r0 >= M) {
-    return;
-  }
-  let S = params.spatial;
-  let D = params.dim;
+// Rows r0..r0+R-1 of M, called by the entry point in lib/fsq_rows_main.wgsl.
+fn fsq_rows(r0: u32, M: u32, S: u32, D: u32) {
   // A NaN constant is rejected by WGSL constant evaluation; build it from a runtime value.
   let nan = bitcast<f32>(0x7fc00000u | (M & 0u));
   var ob: array<u32, RMAX>;
@@ -57,8 +44,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var c = array<f32, 8 * RMAX>();
   for (var i = 0u; i < R; i++) {
     let r = min(r0 + i, M - 1u);
-    let b = r / S;
-    ob[i] = b * D * S + (r - b * S);
+    ob[i] = fsq_row_base(r, D, S);
     let idx = indices[r];
     bad[i] = idx < 0 || u32(idx) >= params.n_codes;
     if (bad[i] && r0 + i < M) {

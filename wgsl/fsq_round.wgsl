@@ -27,11 +27,10 @@
 // indices: array<i32>  [M]
 // Dispatch: ceil(M / (R * WG)) workgroups, folded into (x, y).
 
-// #include "lib/grid.wgsl"
+// #include "lib/fsq_rows_main.wgsl"
 // #include "lib/fsq_levels.wgsl"
 // #include "lib/fsq_bound.wgsl"
 
-override WG: u32 = 64;
 // CONST_THR: the level list's thresholds are compiled in as T0..T47 (when they number <= 48).
 override CONST_THR: bool = false;
 override T0: f32 = 0.0;
@@ -153,29 +152,14 @@ fn level(slot: u32, L: u32, half_l: f32, shift: f32, u: f32, o: u32) -> u32 {
   return dg;
 }
 
-// Rows per invocation (R <= RMAX): each weight load serves R rows (on lavapipe loads, not FMAs,
-// bound the projection; figures: bench/README.md, Design measurements: fsq_round).
-override R: u32 = 8;
-const RMAX: u32 = 8u;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-  let r0 = (flat_workgroup(wid, nwg) * WG + lid) * R;
-  let M = params.rows;
-  if (r0 >= M) {
-    return;
-  }
-  let S = params.spatial;
-  let D = params.dim;
+// Rows r0..r0+R-1 of M, called by the entry point in lib/fsq_rows_main.wgsl.
+fn fsq_rows(r0: u32, M: u32, S: u32, D: u32) {
   var zb: array<u32, RMAX>;
   var ob: array<u32, RMAX>;
   for (var i = 0u; i < R; i++) {
     let r = min(r0 + i, M - 1u);
-    let b = r / S;
-    let s = r - b * S;
-    zb[i] = b * D * S + s;
-    ob[i] = b * NL * S + s;
+    zb[i] = fsq_row_base(r, D, S);
+    ob[i] = fsq_row_base(r, NL, S);
   }
 
   if (params.from_codes != 0u) {

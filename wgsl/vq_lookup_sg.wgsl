@@ -1,7 +1,8 @@
 // vq_lookup_sg: PASS 1 of vq_lookup.wgsl (partial argmins over codebook slices) for adapters with
 // subgroups of at least 8 invocations; vq_lookup.wgsl's PASS 0 (norms) and PASS 2 (combine) run
-// around it. Same result, bit for bit: the same sequential fma over E per (row, code), the same
-// distance nv - 2 x.c, codes visited in ascending order with a strict < (ties -> lowest index).
+// around it. The same sequential fma over E per (row, code), the same distance nv - 2 x.c, codes
+// visited in ascending order with a strict < (ties -> lowest index); WGSL leaves fma contraction to
+// each pipeline's compiler, so the two may pick different codes only on near-ties.
 //   part[s * N + n] = (bitcast<u32>(dist), index) of the best code of slice s for row n
 //
 // The register tile of matmul_packed_sg (why: see there): each lane owns 4 rows (one vec4 of x^T)

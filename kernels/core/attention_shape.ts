@@ -1,6 +1,7 @@
 /**
  * The attention problem shared by the prefill, decode and backward kernels: options, validation of
- * q/k/v/mask/out, and the masked-score value (kernels/attention*.ts).
+ * q/k/v/mask/out, the masked-score value (kernels/attention*.ts), and the softmax rows of the CPU
+ * references (attentionRef, attentionBackwardRef).
  */
 import { expectInt, expectTensor, sameContext } from './check.js';
 import { KernelArgError } from './errors.js';
@@ -58,4 +59,72 @@ export function attentionShape(kernel: string, q: Tensor, k: Tensor, v: Tensor, 
   const scale = o.scale ?? 1 / Math.sqrt(HD);
   if (!Number.isFinite(scale)) throw new KernelArgError(kernel, 'scale', `expected a finite number, got ${scale}`);
   return { B, NH, Lq, HD, kRows, Lk, scale, causal };
+}
+
+export interface AttentionRefShape {
+  B: number;
+  NH: number;
+  Lq: number;
+  Lk: number;
+  HD: number;
+  /** Rows per (b, h) in k/v; default Lk. */
+  kRows?: number;
+}
+
+/** Mask and scale options of attentionRef (and attentionBackwardRef); `maskStride` defaults to Lk. */
+export interface AttentionRefOptions {
+  causal?: boolean;
+  mask?: ArrayLike<number>;
+  maskStride?: number;
+  scale?: number;
+}
+
+/**
+ * The rows of attentionRef, in doubles: calls row(bh, i, s, p) for every head bh = b * NH + h and
+ * query i, with s[j] = the masked, scaled score of key j and p[j] = softmax_j(s) (max subtracted
+ * before exp); s and p are reused between calls. Masked scores mirror the f32 semantics: s + mask
+ * is rounded to f32 and clamped at F32_MIN, so fully masked rows come out uniform. Shared with
+ * attentionBackwardRef, so both references mask identically.
+ * @example
+ * attentionRowsRef(q, k, { B, NH, Lq, Lk, HD }, { causal: true }, (bh, i, s, p) => console.log(bh, i, p));
+ */
+export function attentionRowsRef(
+  q: ArrayLike<number>, k: ArrayLike<number>, sh: AttentionRefShape, o: AttentionRefOptions,
+  row: (bh: number, i: number, s: Float64Array, p: Float64Array) => void,
+): void {
+  const { B, NH, Lq, Lk, HD } = sh;
+  const kRows = sh.kRows ?? Lk;
+  const scale = o.scale ?? 1 / Math.sqrt(HD);
+  const off = Lk - Lq;
+  const s = new Float64Array(Lk);
+  const p = new Float64Array(Lk);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < NH; h++) {
+      const bh = b * NH + h;
+      for (let i = 0; i < Lq; i++) {
+        const qb = (bh * Lq + i) * HD;
+        let mx = -Infinity;
+        for (let j = 0; j < Lk; j++) {
+          const kb = (bh * kRows + j) * HD;
+          let d = 0;
+          for (let c = 0; c < HD; c++) d += q[qb + c]! * k[kb + c]!;
+          let x = d * scale;
+          if (o.mask) {
+            const mv = o.mask[b * (o.maskStride ?? Lk) + j]!;
+            if (mv !== 0) x = Math.max(Math.fround(x + mv), F32_MIN);
+          }
+          if (o.causal && j > off + i) x = F32_MIN;
+          s[j] = x;
+          if (x > mx) mx = x;
+        }
+        let sum = 0;
+        for (let j = 0; j < Lk; j++) {
+          p[j] = Math.exp(s[j]! - mx);
+          sum += p[j]!;
+        }
+        for (let j = 0; j < Lk; j++) p[j] = p[j]! / sum;
+        row(bh, i, s, p);
+      }
+    }
+  }
 }

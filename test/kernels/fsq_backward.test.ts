@@ -4,7 +4,7 @@
 import test from 'ava';
 import { KernelArgError } from '../../kernels/index.js';
 import { fsqBackward, fsqBackwardRef } from '../../kernels/fsq_backward.js';
-import { fsqPlan } from '../../kernels/fsq_round.js';
+import { fsqPlan } from '../../kernels/core/fsq_plan.js';
 import { assertClose } from '../helpers/close.js';
 import { loadGolden } from '../helpers/golden.js';
 import { gpu } from '../helpers/gpu.js';

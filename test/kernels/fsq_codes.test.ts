@@ -3,7 +3,7 @@
 import test from 'ava';
 import { KernelArgError } from '../../kernels/index.js';
 import { fsqIndicesToCodes, fsqIndicesToCodesRef } from '../../kernels/fsq_codes.js';
-import { fsqPlan } from '../../kernels/fsq_round.js';
+import { fsqPlan } from '../../kernels/core/fsq_plan.js';
 import { assertClose, assertEqualInts } from '../helpers/close.js';
 import { gpu } from '../helpers/gpu.js';
 import { toChannelLast } from '../helpers/layout.js';

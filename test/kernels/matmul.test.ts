@@ -222,7 +222,7 @@ test('PackedMatmulWeight.concat: each view computes its part bitwise, the whole 
       for (const v of views) v.dispose();
       t.true(whole.packed.disposed);
     }
-    // SwiGLU: gate and up adjacent in one buffer run as one GEMV, the bits of the unfused path.
+    // SwiGLU: gate and up adjacent in one buffer run as one GEMV, the unfused path's sums.
     const [wg, wu] = [rng.array(48 * K), rng.array(48 * K)];
     const sep = () => [wg, wu].map((w) => PackedMatmulWeight.linear(ctx.fromArray(w, [48, K]), { dtype })) as [PackedMatmulWeight, PackedMatmulWeight];
     const { views: [g, u] } = PackedMatmulWeight.concat(sep());
@@ -232,7 +232,12 @@ test('PackedMatmulWeight.concat: each view computes its part bitwise, the whole 
     t.is(ctx.stats.dispatches - before, 1, 'one dispatch');
     t.deepEqual(y.shape, [1, 48]);
     const [sg, su] = sep();
-    t.deepEqual(await y.read(), await linearSwiGLU(x, sg, su).read(), `${dtype} fused = unfused`);
+    // Same GEMV sums in the same order, but WGSL does not promise the same fma fusion in another
+    // pipeline: within a few ulps (1e-6 relative) of the largest output.
+    const [yf, yu] = [await y.read(), await linearSwiGLU(x, sg, su).read()];
+    const scale = yu.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const diff = yu.reduce((m, v, i) => Math.max(m, Math.abs(v - yf[i]!)), 0);
+    t.true(diff <= 1e-6 * scale, `${dtype} fused vs unfused: max diff ${diff}, max |out| ${scale}`);
     const xa = await x.read();
     const r = (w: Float32Array, act?: MatmulActivation) => matmulRef(xa, [1, K], dtype === 'f16' ? w.map(f16Round) : w, [48, K], { transB: true, activation: act }).data;
     const [rg, ru] = [r(wg!, 'silu'), r(wu!)];

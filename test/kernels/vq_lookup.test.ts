@@ -19,7 +19,7 @@ const d2 = (a: Float32Array, ao: number, b: Float32Array, bo: number, E: number)
 const n2 = (a: Float32Array, o: number, E: number) => d2(a, o, new Float32Array(E), 0, E);
 
 /**
- * Runs the lookup with each partial-argmin kernel the adapter has (they must agree exactly) and
+ * Runs the lookup with each partial-argmin kernel the adapter has (they must agree up to near-ties) and
  * checks it row by row; returns the rows that took a near-tie neighbour.
  */
 async function check(t: ExecutionContext, ctx: GpuContext, x: Float32Array, cb: Float32Array, N: number, V: number, E: number, name: string): Promise<number[]> {
@@ -28,7 +28,20 @@ async function check(t: ExecutionContext, ctx: GpuContext, x: Float32Array, cb: 
   if (ctx.hasSubgroups(8)) {
     const sub = await withKnobs({ vqLookup: 'subgroup' }, () => vqNearest(xt, ct)).indices.read();
     const tiled = await withKnobs({ vqLookup: 'tiled' }, () => vqNearest(xt, ct)).indices.read();
-    t.deepEqual([...sub], [...tiled], `${name}: vq_lookup_sg and vq_lookup agree`);
+    // Same sums in the same order, but WGSL does not promise the same fma fusion in both shaders: an
+    // index may differ only between candidates within the f32 error bound, never between equal codes.
+    const apart: string[] = [];
+    let nDiff = 0;
+    for (let n = 0; n < N; n++) {
+      const [a, b] = [sub[n]!, tiled[n]!];
+      if (a === b) continue;
+      nDiff++;
+      const ok = a >= 0 && b >= 0 && a < V && b < V && d2(cb, a * E, cb, b * E, E) > 0;
+      const gap = ok ? Math.abs(d2(x, n * E, cb, a * E, E) - d2(x, n * E, cb, b * E, E)) : Infinity;
+      if (!(gap <= vqTieTolerance(n2(x, n * E, E), n2(cb, a * E, E), n2(cb, b * E, E), E))) apart.push(`row ${n}: ${a} vs ${b}, gap ${gap}`);
+    }
+    t.deepEqual(apart, [], `${name}: vq_lookup_sg and vq_lookup agree up to near-ties (${nDiff} of ${N} rows differ)`);
+    if (nDiff) t.log(`${name}: vq_lookup_sg and vq_lookup differ on ${nDiff} near-tie rows`);
   } else notExercised(t, 'vq_lookup_sg', `no subgroups of >= 8 on ${ctx.adapterInfo}`);
   const { indices, codes } = vqNearest(xt, ct, { returnCodes: true });
   const got = await indices.read();
