@@ -36,7 +36,7 @@ export type { CausalConv3dOptions, ConvActivation, ConvEpilogue, ConvWeight, Con
 export { conv2d } from './conv2d.js';
 export { causalConv3dGeometry, conv2dGeometry } from './core/conv_geometry.js';
 export type { ConvGeometry } from './core/conv_geometry.js';
-export type { Conv2dOptions } from './conv2d.js';
+export type { Conv2dOptions, ConvInputNorm } from './conv2d.js';
 export { upsampleNearest2x, depthToSpace2x, resampleRef, resampleShape } from './resample.js';
 export type { ResampleMode } from './resample.js';
 export { attention, attentionFlash, attentionRef, KVCache } from './attention.js';
