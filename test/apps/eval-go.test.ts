@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { shippedWeights } from '../../src/apps/go-model.js';
+// Static: the helper registers an ava hook, which cannot be added once the tests run.
+import { gpu } from '../helpers/gpu.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -17,8 +19,7 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 
 /** GPU context, the shipped model, modelMove and GoGame, imported on use (the CLI tests run no GPU here). */
 async function goKit() {
-  const [{ gpu }, { loadGoModel }, { modelMove }, { GoGame }] = await Promise.all([
-    import('../helpers/gpu.js'),
+  const [{ loadGoModel }, { modelMove }, { GoGame }] = await Promise.all([
     import('../../src/apps/go-model.js'),
     import('../../src/models/videoworld/go-player.js'),
     import('../../src/go/engine.js'),

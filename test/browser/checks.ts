@@ -3,10 +3,14 @@
  * few cases per kernel family, each against the same float64 CPU reference and tolerance as the
  * family's ava test in test/kernels/. Browser-safe: no Node built-ins, no ava.
  */
-import { type GpuContext, adamwStep, adamwStepRef, argmax, argmaxRef, attention, attentionBackward, attentionBackwardRef, attentionRef, binary, binaryRef, causalConv3d, causalConv3dGeometry, concat, concatRef, convRef, copy, copyRef, fsqIndicesToCodes, fsqIndicesToCodesRef, fsqQuantize, fsqQuantizeRef, gatherRows, gatherRowsRef, groupNorm, groupNormRef, linearBackward, linearBackwardRef, matmul, matmulRef, permute, permuteRef, reduceSum, reduceSumRef, rmsNorm, rmsNormBackward, rmsNormBackwardRef, rope, ropeRef, ropeTable, ropeTableData, rowNormRef, sample, sampleRef, softmax, softmaxCrossEntropy, softmaxCrossEntropyRef, softmaxRef, unary, unaryRef, upsampleNearest2x, resampleRef, vqNearest, vqNearestRef } from '../../kernels/index.js';
-import { convTolerance, sampleScoresRef, vqNearTies } from '../../kernels/internal.js';
+import { type ConvGrads, type GpuContext, type UnaryBackwardOp, adamwStep, adamwStepRef, argmax, argmaxRef, attention, attentionBackward, attentionBackwardRef, attentionDecode, attentionRef, binary, binaryRef, causalConv3d, causalConv3dBackward, causalConv3dGeometry, concat, concatRef, conv2d, conv2dBackward, conv2dGeometry, convBackwardRef, convRef, copy, copyRef, embeddingBackward, embeddingBackwardRef, fourierPe, fourierPeRef, fsqBackward, fsqBackwardRef, fsqIndicesToCodes, fsqIndicesToCodesRef, fsqQuantize, fsqQuantizeRef, gatherRows, gatherRowsRef, groupNorm, groupNormRef, linear, linearBackward, linearBackwardRef, matmul, matmulRef, meanPool, meanPoolRef, PackedConvWeight, PackedMatmulWeight, permute, permuteRef, reduceSum, reduceSumRef, resampleRef, rmsNorm, rmsNormBackward, rmsNormBackwardRef, rope, ropeRef, ropeTable, ropeTableData, rowNormRef, sample, sampleRef, siluMulBackward, siluMulBackwardRef, softmax, softmaxBackward, softmaxBackwardRef, softmaxCrossEntropy, softmaxCrossEntropyRef, softmaxRef, unary, UNARY_BACKWARD_OPS, unaryBackward, unaryBackwardRef, unaryRef, upsampleNearest2x, vqNearest, vqNearestRef } from '../../kernels/index.js';
+import { DECODE_CHUNK, convBackwardTolerance, convTolerance, sampleScoresRef, vqNearTies, withKnobs } from '../../kernels/internal.js';
+import { f16Round, halfToFloat } from '../../kernels/core/ref_math.js';
+import { packBlocks, packBlocksRef, packedBlocksSize, transposePadded, transposePaddedRef } from '../../kernels/pack.js';
+import { upload } from '../helpers/attention.js';
 import { compareClose } from '../helpers/close.js';
 import { Rng } from '../helpers/rng.js';
+import { recordVariants } from '../helpers/variants.js';
 import type { TinyMoveResult } from './tiny-move.js';
 
 export interface CheckResult {
@@ -19,6 +23,8 @@ export interface CheckResult {
   /** Why it failed (the first mismatches). */
   detail?: string;
   ms: number;
+  /** The shader variants the case dispatched (test/helpers/variants.ts). */
+  variants: string;
 }
 
 /** What examples/browser/checks.html leaves in `window.videoworldChecks`. */
@@ -26,6 +32,8 @@ export interface PageReport {
   adapter: string;
   subgroupMinSize: number | null;
   subgroupMaxSize: number | null;
+  /** The tuning class and subgroup sizes the variants were picked by (variantTarget). */
+  variantTarget: string;
   userAgent: string;
   checks: CheckResult[];
   tinyMove: TinyMoveResult | { error: string };
@@ -56,6 +64,9 @@ const maxAbs = (a: ArrayLike<number>) => {
 function allowTies(got: ArrayLike<number>, ref: ArrayLike<number>, isTie: (i: number) => boolean): Float64Array {
   return Float64Array.from(ref, (r, i) => (got[i] !== r && isTie(i) ? got[i]! : r));
 }
+
+// Winograd F(2x2) / F(4x4): more f32 roundings per output than the direct sum (test/kernels/conv_winograd.test.ts).
+const winogradTolerance = (cin: number, tile: 2 | 4) => ({ atol: (tile === 2 ? 2e-6 : 5e-5) * Math.sqrt(9 * cin), rtol: 1e-5 });
 
 const CHECKS: Check[] = [
   {
@@ -115,11 +126,8 @@ const CHECKS: Check[] = [
   },
   ...([{ B: 2, NH: 3, Lq: 17, Lk: 17, HD: 64, causal: true }, { B: 1, NH: 2, Lq: 7, Lk: 300, HD: 128, causal: true }, { B: 1, NH: 2, Lq: 17, Lk: 300, HD: 64, causal: false }]).map((c): Check => ({
     family: 'attention', case: `B${c.B} NH${c.NH} Lq${c.Lq} Lk${c.Lk} HD${c.HD}${c.causal ? ' causal' : ''}`, run: async (ctx, rng) => {
-      const q = rng.array(c.B * c.NH * c.Lq * c.HD, -1.5, 1.5);
-      const k = rng.array(c.B * c.NH * c.Lk * c.HD, -1.5, 1.5);
-      const v = rng.array(c.B * c.NH * c.Lk * c.HD);
-      const o = attention(ctx.fromArray(q, [c.B, c.NH, c.Lq, c.HD]), ctx.fromArray(k, [c.B, c.NH, c.Lk, c.HD]), ctx.fromArray(v, [c.B, c.NH, c.Lk, c.HD]), { causal: c.causal });
-      return [{ name: 'out', got: await o.read(), ref: attentionRef(q, k, v, c, { causal: c.causal }), atol: 2e-5 }];
+      const d = upload(ctx, c, rng);
+      return [{ name: 'out', got: await attention(d.q, d.k, d.v, { causal: c.causal }).read(), ref: attentionRef(d.qa, d.ka, d.va, c, { causal: c.causal }), atol: 2e-5 }];
     },
   })),
   {
@@ -307,13 +315,188 @@ const CHECKS: Check[] = [
       ];
     },
   },
+  {
+    family: 'matmul', case: 'gemv [1,200] x PackedMatmulWeight [37,200] f32 and f16, bias silu', run: async (ctx, rng) => {
+      const [N, K] = [37, 200];
+      const x = rng.array(K);
+      const w = rng.array(N * K);
+      const bias = rng.array(N);
+      const xt = ctx.fromArray(x, [1, K]);
+      // f16 weights: the reference is the f16-rounded weight's product (test/kernels/matmul.test.ts).
+      return Promise.all((['f32', 'f16'] as const).map(async (dtype) => {
+        const y = linear(xt, PackedMatmulWeight.linear(ctx.fromArray(w, [N, K]), { dtype }), ctx.fromArray(bias, [N]), { activation: 'silu' });
+        const ref = matmulRef(x, [1, K], dtype === 'f16' ? w.map(f16Round) : w, [N, K], { transB: true, bias, activation: 'silu' });
+        return { name: dtype, got: await y.read(), ref: ref.data, atol: 1e-5 * Math.sqrt(K), rtol: 1e-5 };
+      }));
+    },
+  },
+  {
+    family: 'pack', case: 'packBlocks f32 (column slice) and f16, transposePadded', run: async (ctx, rng) => {
+      const p = { batch: 1, n: 50, k: 6, r: 16, trans: true, nOff: 32, cols: 18 };
+      const q = { batch: 2, n: 9, k: 7, r: 8, trans: true, f16: true };
+      const [src, srcH] = [rng.array(p.batch * p.n * p.k), rng.array(q.batch * q.n * q.k)];
+      const out = ctx.tensor([packedBlocksSize(p)], 'f32');
+      packBlocks(ctx, ctx.fromArray(src, [src.length]), out, p);
+      const outH = ctx.tensor([packedBlocksSize(q) / 2], 'u32');
+      packBlocks(ctx, ctx.fromArray(srcH, [srcH.length]), outH, q);
+      const bits = await outH.read();
+      const a = rng.array(2 * 7 * 9);
+      return [
+        { name: 'f32 blocks', got: await out.read(), ref: packBlocksRef(src, p), atol: 0 },
+        { name: 'f16 blocks', got: Float32Array.from({ length: bits.length * 2 }, (_, i) => halfToFloat((bits[i >> 1]! >>> (16 * (i & 1))) & 0xffff)), ref: packBlocksRef(srcH, q), atol: 0 },
+        { name: 'transposed', got: await transposePadded(ctx.fromArray(a, [a.length]), true, 2, 7, 9).read(), ref: transposePaddedRef(a, true, 2, 7, 9), atol: 0 },
+      ];
+    },
+  },
+  ...([44, 2 * DECODE_CHUNK + 5]).map((Lk): Check => ({
+    family: 'attention_decode', case: `B2 NH3 Lq1 Lk${Lk} HD64 (${Math.ceil(Lk / DECODE_CHUNK)} key chunks)`, run: async (ctx, rng) => {
+      const c = { B: 2, NH: 3, Lq: 1, Lk, HD: 64 };
+      const d = upload(ctx, c, rng);
+      return [{ name: 'out', got: await attentionDecode(d.q, d.k, d.v).read(), ref: attentionRef(d.qa, d.ka, d.va, c), atol: 2e-5 }];
+    },
+  })),
+  {
+    family: 'conv2d', case: 'x=[1,4,9,8] w=[6,4,3,3] stride 2 pad [0,1,0,1] bias', run: async (ctx, rng) => {
+      const [xs, ws] = [[1, 4, 9, 8], [6, 4, 3, 3]];
+      const g = conv2dGeometry(xs, ws, 2, [0, 1, 0, 1]);
+      const [x, w, bias] = [rng.array(numel(xs)), rng.array(numel(ws)), rng.array(6)];
+      const y = conv2d(ctx.fromArray(x, xs), ctx.fromArray(w, ws), { stride: 2, padding: [0, 1, 0, 1], bias: ctx.fromArray(bias, [6]) });
+      return [{ name: 'y', got: await y.read(), ref: convRef(x, w, g, { bias }), ...convTolerance(g) }];
+    },
+  },
+  // inputNorm (groupNorm + silu before the conv) with |mean| 3 >> std, plain weight: the direct path
+  // (test/kernels/conv2d.test.ts); packed 3x3 weights take the Winograd path (conv_winograd below).
+  ...([[[1, 16, 5, 6], [16, 16, 3, 3], 16, false], [[1, 16, 33, 34], [20, 16, 3, 3], 4, true]] as const).map(([xs, ws, groups, packed]): Check => ({
+    family: packed ? 'conv_winograd' : 'conv2d', case: `inputNorm x=[${xs}] w=[${ws}] groups ${groups} silu${packed ? ' packed (Winograd)' : ''} bias residual`, run: async (ctx, rng) => {
+      const g = conv2dGeometry(xs, ws);
+      const [C, Cout] = [xs[1], ws[0]];
+      const x = rng.array(numel(xs)).map((v) => v + 3);
+      const w = rng.array(numel(ws));
+      const [gamma, beta, bias] = [rng.array(C).map((v) => 1 + v / 2), rng.array(C), rng.array(Cout)];
+      const oshape = [g.b, Cout, g.ho, g.wo];
+      const res = rng.array(numel(oshape));
+      const wt = packed ? PackedConvWeight.pack(ctx.fromArray(w, ws)) : ctx.fromArray(w, ws);
+      const inputNorm = { weight: ctx.fromArray(gamma, [C]), bias: ctx.fromArray(beta, [C]), groups, silu: true };
+      const y = withKnobs({ convWinograd: packed }, () => conv2d(ctx.fromArray(x, xs), wt, { bias: ctx.fromArray(bias, [Cout]), residual: ctx.fromArray(res, oshape), inputNorm }));
+      const xn = groupNormRef(x, xs, { groups, eps: 1e-6, weight: gamma, bias: beta, silu: true });
+      return [{ name: 'y', got: await y.read(), ref: convRef(xn, w, g, { bias, residual: res }), ...(packed ? winogradTolerance(C, 4) : convTolerance(g)) }];
+    },
+  })),
+  ...([[2, 'f32'], [4, 'f16']] as const).map(([tile, dtype]): Check => ({
+    family: 'conv_winograd', case: `F(${tile}x${tile}) x=[2,16,7,9] w=[20,16,3,3] ${dtype} bias silu residual`, run: async (ctx, rng) => {
+      const [xs, ws] = [[2, 16, 7, 9], [20, 16, 3, 3]];
+      const g = conv2dGeometry(xs, ws);
+      const [x, w, bias, res] = [rng.array(numel(xs)), rng.array(numel(ws)), rng.array(20), rng.array(2 * 20 * 7 * 9)];
+      const pw = PackedConvWeight.pack(ctx.fromArray(w, ws), { dtype });
+      const o = { bias: ctx.fromArray(bias, [20]), residual: ctx.fromArray(res, [2, 20, 7, 9]), activation: 'silu' as const };
+      const y = withKnobs({ convWinograd: true, winogradTile: tile }, () => conv2d(ctx.fromArray(x, xs), pw, o));
+      // f16 weights: the reference is the f16 weight's conv (test/kernels/conv_winograd.test.ts).
+      const ref = convRef(x, dtype === 'f16' ? w.map(f16Round) : w, g, { bias, residual: res, activation: 'silu' });
+      return [{ name: 'y', got: await y.read(), ref, ...winogradTolerance(16, tile) }];
+    },
+  })),
+  ...([
+    ['conv2dBackward', [1, 3, 7, 9], [5, 3, 3, 3], {}],
+    ['causalConv3dBackward', [1, 5, 5, 7, 8], [12, 5, 3, 3, 3], { stride: [1, 2, 2] }],
+  ] as const).map(([fn, xs, ws, o]): Check => ({
+    family: 'conv_backward', case: `${fn} x=[${xs}] w=[${ws}]${'stride' in o ? ` stride [${o.stride}]` : ''}`, run: async (ctx, rng) => {
+      const geom = xs.length === 4 ? conv2dGeometry(xs, ws) : causalConv3dGeometry(xs, ws, 'stride' in o ? o.stride : undefined);
+      const gs = xs.length === 4 ? [geom.b, geom.cout, geom.ho, geom.wo] : [geom.b, geom.cout, geom.t, geom.ho, geom.wo];
+      const [x, w, gy] = [rng.array(numel(xs)), rng.array(numel(ws)), rng.array(numel(gs))];
+      const args = [ctx.fromArray(x, xs), ctx.fromArray(w, ws), ctx.fromArray(gy, gs)] as const;
+      const r: ConvGrads = fn === 'conv2dBackward' ? conv2dBackward(...args) : causalConv3dBackward(...args, o);
+      const ref = convBackwardRef(x, w, gy, geom);
+      const tol = convBackwardTolerance(geom);
+      return [
+        { name: 'dx', got: await r.dx!.read(), ref: ref.dx, ...tol.dx },
+        { name: 'dw', got: await r.dw.read(), ref: ref.dw, ...tol.dw },
+        { name: 'db', got: await r.db!.read(), ref: ref.db, ...tol.db },
+      ];
+    },
+  })),
+  {
+    // Rows of 768 bytes: a 9-row limit splits the table into 8 chunks at any offset alignment up to 256.
+    family: 'embedding_backward', case: 'vocab 64, D 192, 40 ids < 20, table in 8 row chunks', run: async (ctx, rng) => {
+      const [vocab, D, N, hi] = [64, 192, 40, 20];
+      const ids = Int32Array.from({ length: N }, (_, i) => (i === 0 ? hi - 1 : rng.int(0, hi - 1)));
+      const g = rng.array(N * D);
+      const out = withKnobs({ maxBindingBytes: D * 4 * 9 }, () => embeddingBackward(ids, ctx.fromArray(g, [N, D]), vocab));
+      // k repeats of an id: k - 1 f32 additions (test/kernels/embedding_backward.test.ts).
+      const counts = new Map<number, number>();
+      for (const v of ids) counts.set(v, (counts.get(v) ?? 0) + 1);
+      const k = Math.max(...counts.values());
+      return [{ name: 'table grad', got: await out.read(), ref: embeddingBackwardRef(ids, g, vocab, D), atol: k * (k - 1) * 2 ** -24 }];
+    },
+  },
+  {
+    family: 'fourier_pe', case: 'F 64, H 6, W 10, G ~ 8 N(0,1)', run: async (ctx, rng) => {
+      const [F, H, W] = [64, 6, 10];
+      const g = Float32Array.from({ length: 2 * F }, () => 8 * rng.normal());
+      // Not test/kernels/fourier_pe.test.ts's 1e-6, which holds for lavapipe's sin/cos: WGSL bounds
+      // sin/cos on [-pi, pi] only to 2^-11 absolute, and SwiftShader's err by up to 1.9e-4.
+      return [{ name: 'pe', got: await fourierPe(ctx.fromArray(g, [2, F]), H, W).read(), ref: fourierPeRef(g, F, H, W), atol: 2 ** -11 }];
+    },
+  },
+  {
+    family: 'fsq_backward', case: 'levels [8,8,8,5,5,5] u [5,37,6]', run: async (ctx, rng) => {
+      const levels = [8, 8, 8, 5, 5, 5];
+      const n = 5 * 37 * 6;
+      // Mostly tanh's working range, some saturated values (test/kernels/fsq_backward.test.ts).
+      const u = Float32Array.from({ length: n }, () => (rng.next() < 0.8 ? rng.uniform(-3, 3) : rng.uniform(-12, 12)));
+      const g = rng.array(n);
+      const du = fsqBackward(ctx.fromArray(u, [5, 37, 6]), ctx.fromArray(g, [5, 37, 6]), { levels });
+      return [{ name: 'du', got: await du.read(), ref: fsqBackwardRef(u, g, n / 6, levels), atol: 2e-6 * maxAbs(g) }];
+    },
+  },
+  {
+    family: 'mean_pool', case: '[1,4,3,17,13] over T,H,W; [3,257] over the last', run: async (ctx, rng) => {
+      return Promise.all(([[[1, 4, 3, 17, 13], 2], [[3, 257], 1]] as const).map(async ([shape, axis]) => {
+        const x = rng.array(numel(shape), -1, 3);
+        return { name: `[${shape}]`, got: await meanPool(ctx.fromArray(x, shape), axis).read(), ref: meanPoolRef(x, shape, axis), atol: 2e-6 };
+      }));
+    },
+  },
+  {
+    family: 'softmax_backward', case: '[17,1000] scale 2, [2,3,33] scale 0.125', run: async (ctx, rng) => {
+      return Promise.all(([[[17, 1000], 2], [[2, 3, 33], 0.125]] as const).map(async ([shape, scale]) => {
+        const d = shape[shape.length - 1]!;
+        const y = Float32Array.from(softmaxRef(rng.array(numel(shape), -8, 8), d));
+        const g = rng.array(numel(shape), -1, 1);
+        const ref = softmaxBackwardRef(y, g, d, { scale });
+        return { name: `[${shape}]`, got: await softmaxBackward(ctx.fromArray(y, shape), ctx.fromArray(g, shape), { scale }).read(), ref, atol: 2e-6 * maxAbs(ref), rtol: 1e-5 };
+      }));
+    },
+  },
+  {
+    family: 'unary_backward', case: 'silu, relu, gelu, scale, tanh, siluMul [2,3,5,7,11]', run: async (ctx, rng) => {
+      const shape = [2, 3, 5, 7, 11];
+      const n = numel(shape);
+      // Tolerances of test/kernels/unary_backward.test.ts (kernels/unary_backward.ts says why).
+      const tol: Record<UnaryBackwardOp, { atol: number; rtol: number }> = {
+        silu: { atol: 1e-6, rtol: 4e-6 }, relu: { atol: 0, rtol: 0 }, gelu: { atol: 1e-6, rtol: 4e-6 }, scale: { atol: 0, rtol: 2 ** -24 }, tanh: { atol: 1e-6, rtol: 4e-6 },
+      };
+      const parts: Part[] = await Promise.all(UNARY_BACKWARD_OPS.map(async (op) => {
+        const [x, g] = [rng.array(n, -8, 8), rng.array(n, -1, 1)];
+        const args = op === 'scale' ? { alpha: -1.75 } : {};
+        return { name: op, got: await unaryBackward(op, ctx.fromArray(x, shape), ctx.fromArray(g, shape), args).read(), ref: unaryBackwardRef(op, x, g, args), ...tol[op] };
+      }));
+      const [gate, up, g] = [rng.array(n, -8, 8), rng.array(n, -3, 3), rng.array(n, -1, 1)];
+      const r = siluMulBackward(ctx.fromArray(gate, shape), ctx.fromArray(up, shape), ctx.fromArray(g, shape));
+      const ref = siluMulBackwardRef(gate, up, g);
+      return [...parts, { name: 'dgate', got: await r.dgate.read(), ref: ref.dgate, atol: 1e-6, rtol: 4e-6 }, { name: 'dup', got: await r.dup.read(), ref: ref.dup, atol: 1e-6, rtol: 4e-6 }];
+    },
+  },
 ];
 
 /** Every kernel family of the checks, in run order. */
 export const CHECK_FAMILIES = [...new Set(CHECKS.map((c) => c.family))];
 
-/** Runs every check (seeded from its title, as the ava tests); `onResult` sees each row as it lands. */
+/**
+ * Runs every check (seeded from its title, as the ava tests); `onResult` sees each row as it lands.
+ * Each row names the shader variants its case dispatched.
+ */
 export async function runKernelChecks(ctx: GpuContext, onResult?: (r: CheckResult) => void): Promise<CheckResult[]> {
+  const variants = recordVariants(ctx);
   const results: CheckResult[] = [];
   for (const c of CHECKS) {
     const t0 = performance.now();
@@ -330,9 +513,10 @@ export async function runKernelChecks(ctx: GpuContext, onResult?: (r: CheckResul
         pass: bad.length === 0,
         ...(bad.length ? { detail: bad.map((x) => x.r.report).join('\n') } : {}),
         ms: performance.now() - t0,
+        variants: variants.take(),
       };
     } catch (e) {
-      row = { family: c.family, case: c.case, maxAbsErr: NaN, tolerance: '', pass: false, detail: String((e as Error).stack ?? e), ms: performance.now() - t0 };
+      row = { family: c.family, case: c.case, maxAbsErr: NaN, tolerance: '', pass: false, detail: String((e as Error).stack ?? e), ms: performance.now() - t0, variants: variants.take() };
     }
     results.push(row);
     onResult?.(row);

@@ -4,6 +4,7 @@
  * test/browser/run.ts (which drives the page over the DevTools protocol).
  */
 import { createContext } from '../../kernels/index.js';
+import { variantTarget } from '../helpers/variants.js';
 import { type PageReport, runKernelChecks } from './checks.js';
 import { tinyMove } from './tiny-move.js';
 
@@ -24,7 +25,7 @@ async function main(): Promise<PageReport> {
   const info = (ctx.device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
   const subgroupMinSize = info?.subgroupMinSize ?? null;
   say(`adapter: ${ctx.adapterInfo}, subgroup size ${subgroupMinSize}..${info?.subgroupMaxSize}`);
-  const checks = await runKernelChecks(ctx, (r) => say(`${r.pass ? 'ok  ' : 'FAIL'} ${r.family} ${r.case}: max abs err ${r.maxAbsErr.toExponential(2)} (${r.ms.toFixed(0)} ms)${r.detail ? `\n${r.detail}` : ''}`));
+  const checks = await runKernelChecks(ctx, (r) => say(`${r.pass ? 'ok  ' : 'FAIL'} ${r.family} ${r.case}: max abs err ${r.maxAbsErr.toExponential(2)} (${r.ms.toFixed(0)} ms) [${r.variants}]${r.detail ? `\n${r.detail}` : ''}`));
   let move: PageReport['tinyMove'];
   try {
     let last = 0;
@@ -37,7 +38,7 @@ async function main(): Promise<PageReport> {
     say(`tiny move failed: ${move.error}`);
   }
   ctx.destroy();
-  return { adapter: ctx.adapterInfo, subgroupMinSize, subgroupMaxSize: info?.subgroupMaxSize ?? null, userAgent: navigator.userAgent, checks, tinyMove: move };
+  return { adapter: ctx.adapterInfo, subgroupMinSize, subgroupMaxSize: info?.subgroupMaxSize ?? null, variantTarget: variantTarget(ctx), userAgent: navigator.userAgent, checks, tinyMove: move };
 }
 
 window.videoworldChecks = main();

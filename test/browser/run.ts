@@ -10,6 +10,7 @@ import { chromium } from 'playwright-core';
 import { createNodeContext } from '../../src/node.js';
 import { buildBrowser } from '../../scripts/build-browser.mjs';
 import { serve } from '../../scripts/serve.mjs';
+import { variantTarget } from '../helpers/variants.js';
 import { type CheckResult, type PageReport, runKernelChecks } from './checks.js';
 import { TINY_MOVE, tinyMove } from './tiny-move.js';
 
@@ -65,6 +66,7 @@ async function main(): Promise<number> {
   const nodeChecks = await runKernelChecks(ctx);
   const nodeMove = await tinyMove(ctx);
   const nodeAdapter = ctx.adapterInfo;
+  const nodeTarget = variantTarget(ctx);
   ctx.destroy();
   console.log(`node (${nodeAdapter}): ${nodeChecks.filter((c) => c.pass).length}/${nodeChecks.length} checks pass; tiny move ${(nodeMove.ms.move / 1000).toFixed(1)} s`);
 
@@ -73,14 +75,15 @@ async function main(): Promise<number> {
   const r = await inBrowser(executablePath, (s) => console.log(s));
 
   const byCase = new Map(nodeChecks.map((c) => [`${c.family} ${c.case}`, c]));
-  const rows = [['family', 'case', 'browser max abs err', 'node max abs err', 'tolerance', 'browser ms', 'result']];
+  const rows = [['family', 'case', 'browser max abs err', 'node max abs err', 'tolerance', 'browser ms', 'result', 'browser variants', 'node variants']];
   for (const c of r.checks) {
     const n = byCase.get(`${c.family} ${c.case}`);
-    rows.push([c.family, c.case, e2(c.maxAbsErr), n ? e2(n.maxAbsErr) : '-', c.tolerance, c.ms.toFixed(0), c.pass && n?.pass ? 'ok' : 'FAIL']);
+    const nodeVariants = !n ? '-' : n.variants === c.variants ? '(same)' : n.variants;
+    rows.push([c.family, c.case, e2(c.maxAbsErr), n ? e2(n.maxAbsErr) : '-', c.tolerance, c.ms.toFixed(0), c.pass && n?.pass ? 'ok' : 'FAIL', c.variants, nodeVariants]);
   }
   const failed: CheckResult[] = [...r.checks.filter((c) => !c.pass), ...nodeChecks.filter((c) => !c.pass)];
-  console.log(`\nbrowser adapter: ${r.adapter}, subgroup size ${r.subgroupMinSize}..${r.subgroupMaxSize}`);
-  console.log(`node adapter:    ${nodeAdapter}\n`);
+  console.log(`\nbrowser adapter: ${r.adapter}, subgroup size ${r.subgroupMinSize}..${r.subgroupMaxSize}; variants for ${r.variantTarget}`);
+  console.log(`node adapter:    ${nodeAdapter}; variants for ${nodeTarget}\n`);
   console.log(table(rows));
   for (const f of failed) console.log(`\nFAIL ${f.family} ${f.case}:\n${f.detail}`);
 

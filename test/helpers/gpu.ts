@@ -1,7 +1,9 @@
+import test from 'ava';
 import type { GpuContext } from '../../kernels/index.js';
 import { createNodeContext } from '../../src/node.js';
+import { type VariantLog, recordVariants, variantTarget } from './variants.js';
 
-let shared: Promise<GpuContext> | null = null;
+let shared: Promise<{ ctx: GpuContext; variants: VariantLog }> | null = null;
 
 /**
  * One GpuContext per test process (each ava test file runs in its own process). No adapter is a
@@ -9,13 +11,21 @@ let shared: Promise<GpuContext> | null = null;
  */
 export function gpu(): Promise<GpuContext> {
   if (!shared) {
-    shared = createNodeContext();
+    shared = createNodeContext().then((ctx) => ({ ctx, variants: recordVariants(ctx) }));
     process.once('exit', () => {
-      void shared?.then((c) => c.destroy()).catch(() => {});
+      void shared?.then((s) => s.ctx.destroy()).catch(() => {});
     });
   }
-  return shared;
+  return shared.then((s) => s.ctx);
 }
+
+// Registered once by importing this helper, so every file that uses gpu() ends with the line that
+// names the variants it ran (issue #18); a file must import it statically (hooks are declared
+// before the tests start).
+test.after.always('after all tests', async (t) => {
+  const s = await shared?.catch(() => null);
+  if (s) t.log(`variants exercised (${variantTarget(s.ctx)}): ${s.variants.take()}`);
+});
 
 /**
  * Says loudly (test log and stderr) that a kernel variant did not run on this context, e.g. the
