@@ -106,10 +106,10 @@ export function winogradConv(x: Tensor, u: PackedMatmulWeight, tile: WinogradTil
     const pp = Math.ceil(pc / 4) * 4;
     const v = ctx.tensor([alpha * alpha, g.cin, pp], 'f32', 'conv_winograd.v');
     ctx.dispatch(inShader, {
-      overrides: { WG, TILE: tile, NORM: Number(norm !== undefined), SILU: Number(norm?.silu ?? false), ROW4: Number(g.w % 16 === 0) },
+      overrides: { WG, TILE: tile, NORM: Number(norm !== undefined), SILU: Number(norm?.silu ?? false), VEC4: Number(tile === 4 && g.w % 4 === 0) },
       bindings: { x, x4: x, v, stats: norm?.stats ?? x, gamma: norm?.gamma ?? x, beta: norm?.beta ?? x },
       params: { cin: g.cin, h: g.h, w: g.w, t: g.t, th, tw, p0, pc, pp, cpg: norm?.cpg ?? 1, eps: norm?.eps ?? 0 },
-      workgroups: foldGrid(Math.ceil((g.cin * pp) / (4 * WG)), maxWg),
+      workgroups: foldGrid(Math.ceil((g.cin * pp) / WG), maxWg),
     });
     const m = matmul(v, u, { transA: true });
     v.dispose();

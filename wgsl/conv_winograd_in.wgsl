@@ -4,16 +4,14 @@
 // p0 .. p0 + pc - 1 of the flat tile index p = (n th + ty) tw + tx, image n = b T + t (a chunk of them).
 // NORM: the conv's input is GroupNorm(x) (then SiLU if SILU), applied to each point read, as
 // group_norm.wgsl computes it, so the normalised activation is never written out; padding stays 0.
-// Each invocation transforms 4 consecutive tiles of one channel and stores V as vec4s (on lavapipe
-// every storage access is a loop over the SIMD lanes: 4x fewer stores). ROW4 (W % 16 == 0, so the
-// 4 tiles share an input row strip of 4 m + 2 columns starting 4-aligned) reads the strip as vec4s.
+// VEC4 (F(4x4), W % 4 == 0): a patch row is read as the middle vec4 of its 6 columns plus one
+// value on each side (on lavapipe every storage access loops over the SIMD lanes: 3 loads, not 6).
 //
-// x, x4: the input [B][Cin][T][H][W] (T = 1: NCHW), bound twice: as f32s and (ROW4) as vec4s
-// v:     array<vec4<f32>>  [alpha^2][Cin][pp / 4]: element xi = alpha i + j of V for channel ci,
-//        tile p0 + q at q (pp = pc rounded up to 4; the GEMM reads it as A^T with M = pp; rows
-//        q >= pc zero)
+// x, x4: the input [B][Cin][T][H][W] (T = 1: NCHW), bound twice: as f32s and (VEC4) as vec4s
+// v:     array<f32>  [alpha^2][Cin][pp]: element xi = alpha i + j of V for channel ci, tile p0 + q
+//        at q (pp = pc rounded up to 4; the GEMM reads it as A^T with M = pp; rows q >= pc zero)
 // stats, gamma, beta (NORM): group_norm_stats' (count, mean, M2) per (b, group), the affine [Cin]
-// Dispatch: ceil(Cin pp / (4 WG)) workgroups, one invocation per (channel, 4 tiles), folded into (x, y).
+// Dispatch: ceil(Cin pp / WG) workgroups, one invocation per (channel, tile), folded into (x, y).
 
 // #include "lib/grid.wgsl"
 // #include "lib/winograd.wgsl"
@@ -23,7 +21,7 @@ override TILE: u32 = 2;
 override ALPHA: u32 = TILE + 2u;
 override NORM: bool = false;
 override SILU: bool = false;
-override ROW4: bool = false;
+override VEC4: bool = false;
 
 struct Params {
   cin: u32,
@@ -40,7 +38,7 @@ struct Params {
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> v: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read_write> v: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
 @group(0) @binding(3) var<storage, read> stats: array<f32>;
 @group(0) @binding(4) var<storage, read> gamma: array<f32>;
@@ -113,68 +111,58 @@ fn tile_patch(p: u32, ci: u32) -> Patch {
   return d;
 }
 
+// The patch of tile p, F(4x4), W % 4 == 0: columns 4 tx - 1 .. 4 tx + 4 of each row are the last
+// value of one vec4, the next vec4 and the first value of the one after.
+fn tile_patch4(p: u32, ci: u32) -> Patch {
+  let tile = wino_tile(p, params.th, params.tw);
+  let nm = norm_of(tile.x / params.t, ci);
+  let base = plane_base(tile.x, ci);
+  let c0 = 4u * tile.z;
+  var d: Patch;
+  for (var i = 0u; i < 6u; i++) {
+    let y = i32(4u * tile.y + i) - 1;
+    if (y >= 0 && y < i32(params.h)) {
+      let r4 = (base + u32(y) * params.w + c0) / 4u;
+      if (c0 > 0u) {
+        d[i][0] = point(x4[r4 - 1u].w, nm);
+      }
+      let m = x4[r4];
+      d[i][1] = point(m.x, nm);
+      d[i][2] = point(m.y, nm);
+      d[i][3] = point(m.z, nm);
+      d[i][4] = point(m.w, nm);
+      if (c0 + 4u < params.w) {
+        d[i][5] = point(x4[r4 + 1u].x, nm);
+      }
+    }
+  }
+  return d;
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let e = flat_workgroup(wid, nwg) * WG + lid;
-  let pp4 = params.pp / 4u;
-  if (e >= params.cin * pp4) {
+  let pp = params.pp;
+  if (e >= params.cin * pp) {
     return;
   }
-  let ci = e / pp4;
-  let q0 = (e % pp4) * 4u;
-  var vs: array<Patch, 4>;
-  if (ROW4) {
-    // pc is a multiple of 4 here (tw is), so the 4 tiles are all real or all padding.
-    if (q0 < params.pc) {
-      let tile = wino_tile(params.p0 + q0, params.th, params.tw);
-      let nm = norm_of(tile.x / params.t, ci);
-      let base = plane_base(tile.x, ci);
-      let c0 = TILE * tile.z;
-      // Columns c0 - 1 .. c0 + 4 TILE of rows TILE ty - 1 .. : strip[i][1 + c] is column c0 + c.
-      var strip: array<array<f32, 18>, 6>;
-      for (var i = 0u; i < ALPHA; i++) {
-        let y = i32(TILE * tile.y + i) - 1;
-        if (y >= 0 && y < i32(params.h)) {
-          let row = base + u32(y) * params.w;
-          strip[i][0] = select(0.0, point(x[row + c0 - 1u], nm), c0 > 0u);
-          for (var k = 0u; k < TILE; k++) {
-            let q = x4[(row + c0) / 4u + k];
-            strip[i][1u + 4u * k] = point(q.x, nm);
-            strip[i][2u + 4u * k] = point(q.y, nm);
-            strip[i][3u + 4u * k] = point(q.z, nm);
-            strip[i][4u + 4u * k] = point(q.w, nm);
-          }
-          let right = c0 + 4u * TILE;
-          strip[i][1u + 4u * TILE] = select(0.0, point(x[min(row + right, row + params.w - 1u)], nm), right < params.w);
-        } else {
-          for (var j = 0u; j < 2u + 4u * TILE; j++) {
-            strip[i][j] = 0.0;
-          }
-        }
-      }
-      for (var k = 0u; k < 4u; k++) {
-        var d: Patch;
-        for (var i = 0u; i < ALPHA; i++) {
-          for (var j = 0u; j < ALPHA; j++) {
-            d[i][j] = strip[i][TILE * k + j];
-          }
-        }
-        vs[k] = transform(d);
-      }
-    }
-  } else {
-    for (var k = 0u; k < 4u; k++) {
-      if (q0 + k < params.pc) {
-        vs[k] = transform(tile_patch(params.p0 + q0 + k, ci));
-      }
+  let ci = e / pp;
+  let q = e % pp;
+  var d: Patch;
+  if (q < params.pc) {
+    if (VEC4) {
+      d = tile_patch4(params.p0 + q, ci);
+    } else {
+      d = tile_patch(params.p0 + q, ci);
     }
   }
-  let o = ci * pp4 + q0 / 4u;
-  let plane = params.cin * pp4;
+  let vt = transform(d);
+  let plane = params.cin * pp;
+  let o = ci * pp + q;
   for (var i = 0u; i < ALPHA; i++) {
     for (var j = 0u; j < ALPHA; j++) {
-      v[(ALPHA * i + j) * plane + o] = vec4(vs[0][i][j], vs[1][i][j], vs[2][i][j], vs[3][i][j]);
+      v[(ALPHA * i + j) * plane + o] = vt[i][j];
     }
   }
 }

@@ -22,7 +22,7 @@ const CASES: [[number, number, number, number, number], { bias?: boolean; silu?:
   [[2, 16, 20, 7, 9], { bias: true, silu: true, residual: true }, 16 * 64 * 20 * 4],
   [[1, 24, 16, 1, 1], {}, undefined],
   [[1, 32, 48, 13, 6], { residual: true }, 16 * 64 * 48 * 3],
-  // W % 16 == 0: the input transform reads row strips as vec4s (ROW4).
+  // W % 4 == 0: the input transform reads patch rows as vec4s (VEC4).
   [[2, 16, 16, 5, 32], { bias: true, residual: true }, 16 * 64 * 16 * 5],
 ];
 
