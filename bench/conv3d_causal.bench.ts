@@ -13,10 +13,10 @@
 //     Quiet minute (load 2.6, min of 3): 26.0 GFLOP/s wall.
 //   Tile sweep (headline shape, CPU-time based so that load cancels, GFLOP/s per 2 CPU-seconds):
 //     4x8 11.2, 8x4 15.3, 8x8 19.2, 16x4 20.9, 16x8 26.0, 24x8 26.6, 20x8 26.4, 16x10 21.3,
-//     16x16 3.9 (not unrolled); WG 16/32/64 within 5% -> CONV_TILE = 32 lanes x 16 channels x 8.
+//     16x16 3.9 (not unrolled); WG 16/32/64 within 5% -> convTile = 32 lanes x 16 channels x 8.
 //   Subgroup variant (later run, load 1.4-2.9, wall medians): 32/32x4 sg 33.2, 8/32x4 sg 36.6,
 //     default (32/32x4 sg) 34.5 vs 32/16x8 25.9 and the same 32x4 block without subgroups 18.9
-//     -> CONV_TILE_SG. Real shapes: [1,128,5,128,128] 40.6, conv_in 7^3 54.1, 2d 256x256 35.0.
+//     -> convTileSg. Real shapes: [1,128,5,128,128] 40.6, conv_in 7^3 54.1, 2d 256x256 35.0.
 //     Before packing weights into vec4 blocks (scalar weight loads) the best was 13.3 (4x8).
 //   Real shapes (load 3.7-5.2): [1,128,5,128,128] 3x3x3 13.1 GFLOP/s; conv_in [1,3,5,128,128]
 //     7x7x7 18.6 nominal (8.0 executed: padded frames are skipped); tokenizer [1,128,256,256] 3x3
@@ -74,7 +74,7 @@ function convCase(c: ConvCase): BenchCase {
     flops: 2 * g.cout * k * g.b * g.t * g.ho * g.wo,
     quick: c.quick ?? false,
     setup: async (ctx: GpuContext) => {
-      const tile = c.tile ?? convTile(g, ctx.useCpuSubgroupVariants());
+      const tile = c.tile ?? convTile(g, ctx.tuning, ctx.useCpuSubgroupVariants());
       const xv = pattern(numel(c.x), 7);
       const wv = pattern(numel(c.w), 13).map((v) => v / Math.sqrt(k));
       const bv = pattern(g.cout, 3);

@@ -6,7 +6,7 @@
 // Tiled shapes are compute-bound (flops = 2 M N K); the GEMV reads the weight once, so bytes =
 // 4 (N K + K + N) and its roofline is the copy kernel's GB/s.
 import { PackedMatmulWeight, type Tensor, linear, matmul } from '../kernels/index.js';
-import { PACK_PER_CALL_MIN_M, chooseMatmulTiles } from '../kernels/internal.js';
+import { PACK_PER_CALL_MIN_M, TUNING_TABLE, chooseMatmulTiles } from '../kernels/internal.js';
 import type { GpuContext, WeightDtype } from '../kernels/index.js';
 import { f16Round, halfToFloat, toHalves } from '../kernels/core/ref_math.js';
 import { packBlocks, packBlocksRef, packedBlocksSize, transposePadded, transposePaddedRef } from '../kernels/pack.js';
@@ -28,14 +28,16 @@ function checker(y: Tensor, av: Float32Array, bv: Float32Array, M: number, N: nu
   };
 }
 
+const MIN_WORKGROUPS = TUNING_TABLE.lavapipe.tuning.matmulMinWorkgroups;
+
 /** Which packed GEMM ran (the row's kernel id names the family): the kernels' own choice. */
 const packedNote = (ctx: GpuContext) => (ctx.useCpuSubgroupVariants() ? 'GEMM kernel: matmul_packed_sg (subgroups)' : `GEMM kernel: matmul_packed (no subgroup variant for ${ctx.adapterClass})`);
 
 function tiled(M: number, N: number, K: number, quick: boolean, transB = false): BenchCase {
-  // The kernel chooseMatmulTiles picks (device limits do not change the choice for these shapes).
+  // The kernel chooseMatmulTiles picks (device limits and the grid target do not change it for these shapes).
   const big = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupsPerDimension: 65535 };
   return {
-    kernel: M >= PACK_PER_CALL_MIN_M ? 'matmul_packed' : chooseMatmulTiles(M, N, K, big, transB).variant === 'vec4' ? 'matmul_vec4' : 'matmul',
+    kernel: M >= PACK_PER_CALL_MIN_M ? 'matmul_packed' : chooseMatmulTiles(M, N, K, big, MIN_WORKGROUPS, transB).variant === 'vec4' ? 'matmul_vec4' : 'matmul',
     shape: `[${M},${K}]x${transB ? `[${N},${K}]^T` : `[${K},${N}]`}`,
     flops: 2 * M * N * K,
     quick,
@@ -85,7 +87,7 @@ function packedLinear(M: number, N: number, K: number, quick: boolean, dtype: We
 /** One row times a plain nn.Linear weight (not packed: the any-row kernels). */
 function plainRow(N: number, K: number, quick: boolean): BenchCase {
   return {
-    kernel: chooseMatmulTiles(1, N, K, { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupsPerDimension: 65535 }, true).variant === 'vec4' ? 'matmul_vec4' : 'matmul',
+    kernel: chooseMatmulTiles(1, N, K, { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupsPerDimension: 65535 }, MIN_WORKGROUPS, true).variant === 'vec4' ? 'matmul_vec4' : 'matmul',
     shape: `linear [1,${K}]x[${N},${K}]^T plain`,
     flops: 2 * N * K,
     bytes: 4 * (N * K + K + N),

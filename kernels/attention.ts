@@ -37,10 +37,13 @@ import { writeSlice } from './layout.js';
 import { matmul } from './matmul.js';
 import { softmax } from './softmax.js';
 
-/** Tile choice for the flash kernel: HD split in 64-dim slices, the largest key tile that fits. */
-export function flashTiles(HD: number, Lq: number, maxWorkgroupBytes: number): { DSPLIT: number; BQ: number; TK: number } {
+/**
+ * Tile choice for the flash kernel: HD split in 64-dim slices, `bq` query rows per workgroup (the
+ * tuning table's flashBq; 16 for split heads and short queries), the largest key tile that fits.
+ */
+export function flashTiles(HD: number, Lq: number, maxWorkgroupBytes: number, bq: number): { DSPLIT: number; BQ: number; TK: number } {
   const DSPLIT = HD > 64 ? HD / 64 : 1;
-  const BQ = DSPLIT > 1 || Lq <= 16 ? 16 : 64;
+  const BQ = DSPLIT > 1 || Lq <= 16 ? 16 : bq;
   for (const TK of [16, 8, 4, 2, 1]) {
     const bytes = 8 * TK * HD + 4 * TK + (DSPLIT > 1 ? 4 * BQ * DSPLIT * TK : 4);
     if (bytes <= maxWorkgroupBytes) return { DSPLIT, BQ, TK };
@@ -98,7 +101,7 @@ export function attentionFlash(q: Tensor, k: Tensor, v: Tensor, o: AttentionOpti
     return attentionUnfused(q, k, v, s, outTensor('attention', q, q.shape, 'f32', o.out));
   }
   const rows = kernel === 'rows' ? rowsVariant(s.Lq) : null;
-  const tiles = rows ? null : flashTiles(s.HD, s.Lq, ctx.limits.maxComputeWorkgroupStorageSize);
+  const tiles = rows ? null : flashTiles(s.HD, s.Lq, ctx.limits.maxComputeWorkgroupStorageSize, ctx.tuning.flashBq);
   const groups = Math.ceil(s.Lq / (tiles ? tiles.BQ : rows!.rowsPerGroup));
   const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
   if (s.NH > maxWg || s.B > maxWg || groups > maxWg) throw new KernelArgError('attention', 'q', `shape [${q.shape}] exceeds ${maxWg} workgroups per dimension`);

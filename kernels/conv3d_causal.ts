@@ -8,11 +8,12 @@
  * bias [Cout], output and residual [B,Cout,T,HO,WO]. Causal: KT-1 zero frames in front only (or the
  * frames of `pastFrames` in streaming mode); spatial zeros KH//2, KW//2 on both sides (3-D) or per
  * side as given (2-D). Output T = input T; HO = floor((H + pt + pb - KH) / sh) + 1.
- * Implicit GEMM (M = Cout, N = positions, K = Cin*KT*KH*KW) with scalar register blocking (16
- * channels x 8 positions per invocation; on adapters with subgroups of >= 8 and Cout > 16 the
- * conv3d_causal_sg variant: 32 channels x 4 positions, each step's weights loaded once per subgroup
- * and spread with subgroupBroadcast, faster on lavapipe; same summation order, so within a few ulps,
- * not bits, since fma contraction is up to each pipeline's compiler); no im2col or padded copy.
+ * Implicit GEMM (M = Cout, N = positions, K = Cin*KT*KH*KW) with scalar register blocking (the
+ * tuning table's convTile, 16 channels x 8 positions per invocation; where the table picks the CPU
+ * subgroup variants and Cout > 16 the conv3d_causal_sg variant (convTileSg): 32 channels x 4
+ * positions, each step's weights loaded once per subgroup and spread with subgroupBroadcast,
+ * faster on lavapipe; same summation order, so within a few ulps, not bits, since fma contraction
+ * is up to each pipeline's compiler); no im2col or padded copy.
  * Weights are read in a packed layout: repacked on every call from a plain tensor, or once with
  * PackedConvWeight.pack() (which packs for the variant the device will run). A packed 3x3
  * stride-1 conv with KT 1 from 32 x 32 outputs a frame goes to Winograd F(4x4, 3x3) instead
@@ -31,6 +32,7 @@
  * dispatch below (conv2d reuses them).
  */
 import { type ConvTile, knobs } from './core/knobs.js';
+import type { KernelTuning } from './core/tuning.js';
 import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { KernelArgError } from './core/errors.js';
 import { type Tensor, type WeightDtype, checkWeightDtype } from './core/tensor.js';
@@ -41,29 +43,20 @@ import { type WinogradInputNorm, useWinograd, winogradConv, winogradTile, winogr
 
 const ID = 'conv3d_causal';
 export type ConvActivation = 'none' | 'silu';
-/** Workgroup size and register block (rm output channels, a multiple of 4, x rn positions per invocation). */
-/**
- * Best of the configurations measured on lavapipe (bench/conv3d_causal.bench.ts tile sweep): more
- * accumulators keep winning up to 128-192 per invocation; at 256 the shader compiler stops
- * unrolling (figures: bench/README.md, Design measurements: conv3d_causal).
- */
-export const CONV_TILE: ConvTile = { wg: 32, rm: 16, rn: 8 };
-/**
- * The subgroup variant's tile: 32 channels (one packed row is 8 vec4s, one per lane of a subgroup)
- * x 4 positions, 128 accumulators.
- */
-export const CONV_TILE_SG: ConvTile = { wg: 32, rm: 32, rn: 4, subgroup: true };
+/** conv3d_causal_sg's channel block: one packed row is 8 vec4s, one per lane of an 8-lane subgroup. */
+export const CONV_SG_RM = 32;
 
 /**
- * The tile for a geometry: CONV_TILE_SG when `subgroup` (the device runs conv3d_causal_sg) and
- * Cout > 16, else CONV_TILE; narrowed for few output channels or few positions. `rm` fixes the
- * channel block (a packed weight's).
+ * The tile for a geometry from the tuning table (convTile, convTileSg: workgroup size and register
+ * block, rm output channels x rn positions per invocation): convTileSg when `subgroup` (the device
+ * runs conv3d_causal_sg) and Cout > convTile.rm, else convTile; narrowed for few output channels or
+ * few positions. `rm` fixes the channel block (a packed weight's).
  */
-export function convTile(g: ConvGeometry, subgroup = false, rm = packRm(g.cout, subgroup)): ConvTile {
-  const base = subgroup && rm === CONV_TILE_SG.rm ? CONV_TILE_SG : { ...CONV_TILE, rm };
+export function convTile(g: ConvGeometry, t: KernelTuning, subgroup = false, rm = packRm(g.cout, t, subgroup)): ConvTile {
+  const base: ConvTile = subgroup && rm === CONV_SG_RM ? { ...t.convTileSg, rm, subgroup: true } : { ...t.convTile, rm };
   const positions = g.ho * g.wo;
-  // Small frames: one 8-lane SIMD row per workgroup, so lanes are not spent on absent positions.
-  if (positions < base.wg * base.rn) return { ...base, wg: 8, rn: Math.min(base.rn, Math.ceil(positions / 8)) };
+  // Small frames: one SIMD row per workgroup, so lanes are not spent on absent positions.
+  if (positions < base.wg * base.rn) return { ...base, wg: t.simdRowWg, rn: Math.min(base.rn, Math.ceil(positions / t.simdRowWg)) };
   return base;
 }
 const KERNEL_SIZES = [1, 3, 5, 7];
@@ -83,7 +76,7 @@ export interface CausalConv3dOptions extends ConvEpilogue {
 }
 
 /** The channel block convTile uses for `cout` output channels (also the default packing). */
-const packRm = (cout: number, subgroup: boolean) => (subgroup && cout > CONV_TILE.rm ? CONV_TILE_SG.rm : Math.min(CONV_TILE.rm, Math.ceil(cout / 4) * 4));
+const packRm = (cout: number, t: KernelTuning, subgroup: boolean) => (subgroup && cout > t.convTile.rm ? CONV_SG_RM : Math.min(t.convTile.rm, Math.ceil(cout / 4) * 4));
 
 /**
  * Weights repacked once into the kernel's layout ([ceil(Cout/rm)][Cin*KT*KH*KW][rm], see the
@@ -108,7 +101,7 @@ export class PackedConvWeight {
   static pack(weight: Tensor, o: { rm?: number; dtype?: WeightDtype } = {}): PackedConvWeight {
     expectTensor('PackedConvWeight', 'weight', weight, { dtype: 'f32', rank: [4, 5] });
     if (typeof o !== 'object' || o === null) throw new KernelArgError('PackedConvWeight', 'options', `expected { rm?, dtype? }, got ${String(o)}`);
-    const rm = o.rm ?? packRm(weight.shape[0]!, weight.ctx.useCpuSubgroupVariants());
+    const rm = o.rm ?? packRm(weight.shape[0]!, weight.ctx.tuning, weight.ctx.useCpuSubgroupVariants());
     if (rm % 4 !== 0 || rm < 4) throw new KernelArgError('PackedConvWeight', 'rm', `${rm}: must be a positive multiple of 4`);
     const dtype = checkWeightDtype('PackedConvWeight', o.dtype);
     return new PackedConvWeight(packWeight(weight, rm, dtype === 'f16'), weight.shape, rm, dtype);
@@ -179,10 +172,10 @@ export function convDispatch(k: string, x: Tensor, weight: ConvWeight, g: ConvGe
   const wt = pw ? pw.packed : (weight as Tensor);
   sameContext(k, { x, weight: wt, bias: o.bias, residual: o.residual, pastFrames, out: o.out });
   const subgroup = x.ctx.hasSubgroups(8);
-  const tile = knobs().convTile ?? convTile(g, x.ctx.useCpuSubgroupVariants(), pw?.rm);
+  const tile = knobs().convTile ?? convTile(g, x.ctx.tuning, x.ctx.useCpuSubgroupVariants(), pw?.rm);
   if (pw && tile.rm !== pw.rm) throw new KernelArgError(k, 'knobs.convTile', `rm ${tile.rm} differs from the packed weight's ${pw.rm}`);
   if (tile.rm % 4 !== 0 || tile.rm < 4 || tile.rn < 1 || tile.rn > 16 || tile.rm * tile.rn > 256) throw new KernelArgError(k, 'knobs.convTile', `rm ${tile.rm}, rn ${tile.rn}: rm must be a multiple of 4, rn 1..16, rm*rn <= 256`);
-  if (tile.subgroup && (tile.rm !== CONV_TILE_SG.rm || !subgroup)) throw new KernelArgError(k, 'knobs.convTile', `the subgroup variant needs rm ${CONV_TILE_SG.rm} (got ${tile.rm}), the 'subgroups' feature and subgroupMinSize >= 8`);
+  if (tile.subgroup && (tile.rm !== CONV_SG_RM || !subgroup)) throw new KernelArgError(k, 'knobs.convTile', `the subgroup variant needs rm ${CONV_SG_RM} (got ${tile.rm}), the 'subgroups' feature and subgroupMinSize >= 8`);
   const maxWg = x.ctx.limits.maxComputeWorkgroupsPerDimension;
   const workgroups = [Math.ceil((g.ho * g.wo) / (tile.wg * tile.rn)), Math.ceil(g.cout / tile.rm), g.b * g.t] as const;
   if (workgroups.some((n) => n > maxWg)) throw new KernelArgError(k, 'x', `grid [${workgroups.join(',')}] exceeds ${maxWg} workgroups per dimension`);

@@ -31,9 +31,7 @@ import { tableChunks, unusedBinding } from './core/bindings.js';
 import { cross_entropy as shader } from './wgsl.gen.js';
 
 const K = 'softmax_cross_entropy';
-// Rows: 32 wide like softmax (two tree reductions per row dominate small rows on lavapipe).
-// Count and loss: one workgroup over all R rows.
-const WG_ROW = 32;
+// Rows: the tuning table's rowWg, as softmax. Count and loss: one workgroup over all R rows.
 const WG_RED = 256;
 
 export interface SoftmaxCrossEntropyOptions {
@@ -119,7 +117,7 @@ export function softmaxCrossEntropy(logits: Tensor, targets: Tensor | Int32Array
   };
   // The valid-row count only divides the mean.
   if (mean) run(0, WG_RED, [1], 0, 0);
-  for (const [row0, rows] of chunks) run(1, WG_ROW, rows === 0 ? [0] : foldGrid(rows, ctx.limits.maxComputeWorkgroupsPerDimension), row0, rows);
+  for (const [row0, rows] of chunks) run(1, ctx.tuning.rowWg, rows === 0 ? [0] : foldGrid(rows, ctx.limits.maxComputeWorkgroupsPerDimension), row0, rows);
   run(2, WG_RED, [1], 0, 0);
   stats.dispose();
   if (tt !== targets) tt.dispose();

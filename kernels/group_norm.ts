@@ -10,8 +10,8 @@
  * Each takes `silu: true` to apply SiLU after the affine (GN and SiLU run back to back in the model).
  *
  * Passes: (1) one workgroup per 4096-element chunk of one channel row reduces it to (count, mean,
- * M2): Welford's update per invocation, then Chan's merge in a radix-16 tree (workgroups of 64: on
- * lavapipe a barrier walks every SIMD group, and 256-wide workgroups made this pass slower);
+ * M2): Welford's update per invocation, then Chan's merge in a radix-16 tree (workgroups of the
+ * tuning table's normStatsWg: on lavapipe a barrier walks every SIMD group, so 64, not 256);
  * (2) while a set has more than one chunk, the same shader merges the partials; (3) one workgroup
  * per chunk normalises: y = (x - mean) rsqrt(M2/N + eps) w' + b'. Biased variance, as torch. All
  * f32; neither Welford nor the merge cancels when |mean| >> std (unlike E[x^2] - E[x]^2).
@@ -25,8 +25,6 @@ import { GROUP_CHUNK, type GroupNormAffine, type GroupNormGeometry, chunkGrid, c
 import { group_norm as applyShader, group_norm_stats as statsShader } from './wgsl.gen.js';
 
 const WG = 256;
-// The statistics shader has barriers: 64 wide beats 256 on lavapipe (see header, bench/README.md).
-const STATS_WG = 64;
 export interface GroupNormOptions {
   /** Number of groups (groupNorm, adaGroupNorm: 32; groupNormFramewise: groups per frame, 4). */
   groups?: number;
@@ -111,15 +109,16 @@ function stats(k: string, x: Tensor, g: GroupNormGeometry): Tensor<'f32'> {
   const { sets, params } = chunking(g);
   let st = ctx.tensor([params.n_wg, 3], 'f32', `${k}.stats`);
   const unused = { aff_b: 0, aff_t: 0, eps: 0 };
-  const first = chunkGrid(ctx, params.n_wg, g.len, STATS_WG);
-  ctx.dispatch(statsShader, { overrides: { WG: STATS_WG, PARTIALS: 0, LANE_CHUNKS: first.LANE_CHUNKS }, bindings: { src: x, dst: st }, params: { ...params, ...unused }, workgroups: first.workgroups });
+  const wg = ctx.tuning.normStatsWg;
+  const first = chunkGrid(ctx, params.n_wg, g.len, wg);
+  ctx.dispatch(statsShader, { overrides: { WG: wg, PARTIALS: 0, LANE_CHUNKS: first.LANE_CHUNKS }, bindings: { src: x, dst: st }, params: { ...params, ...unused }, workgroups: first.workgroups });
   // Merge each set's partials (contiguous, `per` of them) until one triple per set is left.
   for (let per = params.n_wg / sets; per > 1; ) {
     const segs = Math.ceil(per / GROUP_CHUNK);
     const merged = ctx.tensor([sets * segs, 3], 'f32', `${k}.stats`);
-    const grid = chunkGrid(ctx, sets * segs, per, STATS_WG);
+    const grid = chunkGrid(ctx, sets * segs, per, wg);
     ctx.dispatch(statsShader, {
-      overrides: { WG: STATS_WG, PARTIALS: 1, LANE_CHUNKS: grid.LANE_CHUNKS },
+      overrides: { WG: wg, PARTIALS: 1, LANE_CHUNKS: grid.LANE_CHUNKS },
       bindings: { src: st, dst: merged },
       params: { len: per, rows: 1, row_stride: per, frames: 1, frame_stride: 0, groups: sets, batch_stride: 0, chunk: GROUP_CHUNK, segs, n_wg: sets * segs, ...unused },
       workgroups: grid.workgroups,

@@ -19,7 +19,7 @@ export type { DType, Storage, TypedArrayOf } from './core/tensor.js';
 export { expectTensor, outTensor, sameContext, expectInt } from './core/check.js';
 export type { ParamField, ShaderBinding, ShaderInfo } from './core/shader-info.js';
 export type { TensorExpectation } from './core/check.js';
-export type { AdapterClass, KernelTuning } from './core/tuning.js';
+export type { AdapterClass, AdapterFacts, KernelTuning } from './core/tuning.js';
 export { BufferPool } from './core/pool.js';
 export type { PoolStats } from './core/pool.js';
 export { erfRef } from './core/ref_math.js';

@@ -5,13 +5,13 @@
  */
 export { withKnobs, knobs } from './core/knobs.js';
 export type { Knobs, ConvTile, PackedTile } from './core/knobs.js';
-export { adapterClass, TUNING_TABLE } from './core/tuning.js';
-export type { AdapterClass, KernelTuning } from './core/tuning.js';
+export { adapterClass, tuningFor, TUNING_TABLE } from './core/tuning.js';
+export type { AdapterClass, AdapterFacts, KernelTuning } from './core/tuning.js';
 export { DTYPES } from './core/tensor.js';
 export { bucketSize } from './core/pool.js';
 export { tableChunks } from './core/bindings.js';
 export { broadcastPlan } from './binary.js';
-export { convTolerance, CONV_TILE, CONV_TILE_SG, convTile } from './conv3d_causal.js';
+export { convTolerance, CONV_SG_RM, convTile } from './conv3d_causal.js';
 export { flashKernel, flashTiles, rowsVariant } from './attention.js';
 export { decodeScratchBytes, DECODE_CHUNK } from './attention_decode.js';
 export { fsqPlan } from './core/fsq_plan.js';

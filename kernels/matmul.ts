@@ -44,6 +44,7 @@ import { KernelArgError } from './core/errors.js';
 import { withHostRows } from './core/bindings.js';
 import { type PackedTile, bindingLimit, knobs } from './core/knobs.js';
 import { type Tensor, type WeightDtype, checkWeightDtype, numel } from './core/tensor.js';
+import type { KernelTuning } from './core/tuning.js';
 import { erfRef } from './core/ref_math.js';
 import { packBlocks, paddedRows, transposePadded } from './pack.js';
 import { mul } from './binary.js';
@@ -74,10 +75,11 @@ export type MatmulTiles = { variant: 'vec4'; wg: number } | { variant: 'tiled'; 
 /**
  * Kernel and workgroup shape for an [M, K] x [K, N] product (B^T [N, K] when transB). Prefers
  * the vec4 kernel (faster than the tiled one on lavapipe, where per-lane loads dominate) whenever B's
- * contiguous dim allows vec4 loads (and its grid of M/4 row groups fits). Shrinks workgroups until the grid has `minWorkgroups`
- * (two per lavapipe thread keeps both cores busy). The tiled shape uses as few rows as M needs.
+ * contiguous dim allows vec4 loads (and its grid of M/4 row groups fits). Shrinks workgroups until
+ * the grid has `minWorkgroups` (the tuning table's matmulMinWorkgroups). The tiled shape uses as
+ * few rows as M needs.
  */
-export function chooseMatmulTiles(M: number, N: number, K: number, limits: Pick<ContextLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX' | 'maxComputeWorkgroupsPerDimension'>, transB = false, batch = 1, minWorkgroups = 4): MatmulTiles {
+export function chooseMatmulTiles(M: number, N: number, K: number, limits: Pick<ContextLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX' | 'maxComputeWorkgroupsPerDimension'>, minWorkgroups: number, transB = false): MatmulTiles {
   const maxInv = Math.min(64, limits.maxComputeInvocationsPerWorkgroup);
   if ((transB ? K : N) % 4 === 0 && Math.ceil(M / 4) <= limits.maxComputeWorkgroupsPerDimension) {
     let wg = Math.min(16, maxInv, limits.maxComputeWorkgroupSizeX);
@@ -117,17 +119,18 @@ export const PACK_PER_CALL_MIN_M = 64;
 /**
  * The packed GEMM's kernel, workgroup size, rows per lane and 16-column blocks per workgroup for
  * M rows and `groups` column blocks x batches; `subgroup`: the device can run matmul_packed_sg.
+ * Workgroup widths come from the tuning table (packedMaxWg down to simdRowWg).
  */
-export function choosePackedTile(M: number, groups: number, subgroup = false): PackedTile {
+export function choosePackedTile(M: number, groups: number, t: Pick<KernelTuning, 'packedMaxWg' | 'packedMinWorkgroups' | 'simdRowWg'>, subgroup = false): PackedTile {
   // matmul_packed_sg: 4 rows x 32 columns per lane (its only tile, faster than matmul_packed).
   // matmul_packed: 8 rows x 16 columns (conv3d_causal's measured best) unless M is small: then up
   // to 3 rows per lane take two column blocks, which beats one there (figures: bench/README.md,
-  // Design measurements: matmul). Few rows: 8 lanes (one SIMD row) share
-  // them so few lanes idle; otherwise workgroups shrink until both cores get work.
+  // Design measurements: matmul). Few rows: one SIMD row of lanes shares them so few lanes idle;
+  // otherwise workgroups shrink until the grid has packedMinWorkgroups.
   const rm = subgroup ? 4 : Math.min(8, Math.ceil(M / 8));
   const cb = subgroup || rm <= 3 ? 2 : 1;
-  let wg = 32;
-  while (wg > 8 && (wg * rm >= 2 * M || Math.ceil(M / (wg * rm)) * Math.ceil(groups / cb) < 8)) wg /= 2;
+  let wg = t.packedMaxWg;
+  while (wg > t.simdRowWg && (wg * rm >= 2 * M || Math.ceil(M / (wg * rm)) * Math.ceil(groups / cb) < t.packedMinWorkgroups)) wg /= 2;
   return { wg, rm, cb, subgroup };
 }
 
@@ -388,7 +391,7 @@ export function matmul(a: Tensor, b: Tensor | PackedMatmulWeight, o: MatmulOptio
     packedMatmul(a, pw, bt, transB, p, bBatch, transA, act, o, dst, maxBytes);
     return dst;
   }
-  const tiles = chooseMatmulTiles(p.M, p.N, p.K, ctx.limits, transB, p.batch, ctx.tuning.matmulMinWorkgroups);
+  const tiles = chooseMatmulTiles(p.M, p.N, p.K, ctx.limits, ctx.tuning.matmulMinWorkgroups, transB);
   const chunks = chunked ? chunkRows(p.N, p.K, maxBytes, ctx.limits.minStorageBufferOffsetAlignment) : [[0, p.N] as [number, number]];
   const v4 = tiles.variant === 'vec4';
   for (const [n0, rows] of chunks) {
@@ -414,7 +417,7 @@ function packedMatmul(a: Tensor, pw: PackedMatmulWeight | null, b: Tensor, trans
   const weight = pw?.packed ?? null;
   const f16 = pw?.dtype === 'f16';
   const nblk = Math.ceil(p.N / PACK_RN);
-  const tile = knobs().packedTile ?? choosePackedTile(p.M, nblk * p.batch, ctx.useCpuSubgroupVariants());
+  const tile = knobs().packedTile ?? choosePackedTile(p.M, nblk * p.batch, ctx.tuning, ctx.useCpuSubgroupVariants());
   const plainB = !weight && tile.subgroup && !transB && p.N % 4 === 0 && p.M > 1 && b.byteLength <= maxBytes;
   const packedB = weight ?? (plainB ? b : packB({ ctx, tensor: b }, transB, bBatch, p.N, p.K, maxBytes));
   const blockBytes = p.K * PACK_RN * (f16 ? 2 : 4);

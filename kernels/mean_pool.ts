@@ -2,9 +2,9 @@
  * mean_pool: the mean over the trailing dims of x from `startAxis` on (wgsl/mean_pool.wgsl):
  *   out[r] = (1 / n) * sum_{i < n} x[r, i],  r over x.shape[:startAxis], n = prod x.shape[startAxis:].
  * For [B, C, T, H, W] and startAxis 2 this is the (T, H, W) pool -> [B, C] of AdaGroupNorm's condition.
- * Layout: x row-major viewed as [rows, n]; one workgroup per row.
- * Numerics: f32; each invocation sums its n / 32 strided terms in blocks of 32, adds the block
- * sums, then a 32-wide tree combines the invocations: a term meets about 32 + n / 1024 + 5
+ * Layout: x row-major viewed as [rows, n]; one workgroup (the tuning table's rowWg) per row.
+ * Numerics: f32; at rowWg 32 each invocation sums its n / 32 strided terms in blocks of 32, adds
+ * the block sums, then a 32-wide tree combines the invocations: a term meets about 32 + n / 1024 + 5
  * roundings instead of up to n in one sequential sum (n = 32768, mean ~100: error 5.8e-6 < 1 ulp).
  * Tolerance: |out - ref| <= 1e-6 + 1e-5 * mean(|x|) (f32 summation of n terms, measured << this).
  */
@@ -13,9 +13,6 @@ import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
 import { mean_pool as shader } from './wgsl.gen.js';
-
-// 32 wide: fewer SIMD groups per barrier on lavapipe (figures: bench/README.md, Design measurements).
-const WG = 32;
 
 function plan(kernel: string, shape: readonly number[], startAxis: number): { rows: number; n: number } {
   if (!Number.isInteger(startAxis) || startAxis < 1 || startAxis > shape.length) {
@@ -34,7 +31,7 @@ export function meanPool(x: Tensor, startAxis = 2, out?: Tensor): Tensor<'f32'> 
   const { rows, n } = plan('mean_pool', x.shape, startAxis);
   const dst = outTensor('mean_pool', x, x.shape.slice(0, startAxis), 'f32', out);
   x.ctx.dispatch(shader, {
-    overrides: { WG },
+    overrides: { WG: x.ctx.tuning.rowWg },
     bindings: { x, out: dst },
     params: { rows, n },
     workgroups: foldGrid(rows, x.ctx.limits.maxComputeWorkgroupsPerDimension),

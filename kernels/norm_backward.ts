@@ -42,16 +42,13 @@ import { type GroupNormAffine, type GroupNormGeometry, chunkGrid, chunking, fram
 import { type GroupNormOptions, type GroupNormRefArgs, groupNormStats } from './group_norm.js';
 import { norm_backward_colsum as colsumShader, norm_backward_gn as gnShader, norm_backward_gn_sets as setsShader, norm_backward_ln as lnShader, norm_backward_rms as rmsShader } from './wgsl.gen.js';
 
-// Barriers in the partial-sum pass: 64 wide, as group_norm_stats (see group_norm.ts). The dx pass has
-// none and runs 256 wide, 16 elements per invocation, as the forward apply pass.
-const PARTIAL_WG = 64;
+// The partial-sum pass has barriers: the tuning table's normStatsWg, as group_norm_stats. The dx
+// pass has none and runs 256 wide, 16 elements per invocation, as the forward apply pass.
 const DX_WG = 256;
 /** Rows per invocation of the column sums: 128 sequential f32 adds, then another level. */
 const COL_ROWS = 128;
 /** One invocation per set / per output column: no barriers, any width. */
 const LINEAR_WG = 64;
-// 32 wide, as row_norm: the tree's barriers dominate short rows on lavapipe.
-const RMS_WG = 32;
 
 /** The forward's options (groupNorm / groupNormFramewise), plus which of the two it was. */
 export interface GroupNormBackwardOptions extends GroupNormOptions {
@@ -122,8 +119,8 @@ function gnBackward(k: string, x: Tensor, g: Tensor, geom: GroupNormGeometry, af
   const bias = aff.bias ?? st;
 
   const part = ctx.tensor([n_wg, 2], 'f32', `${k}.partials`);
-  const partGrid = chunkGrid(ctx, n_wg, geom.len, PARTIAL_WG);
-  ctx.dispatch(gnShader, { overrides: { ...overrides, WG: PARTIAL_WG, DX: 0, LANE_CHUNKS: partGrid.LANE_CHUNKS }, bindings: { x, g, stats: st, weight, bias, set_sums: st, out: part }, params, workgroups: partGrid.workgroups });
+  const partGrid = chunkGrid(ctx, n_wg, geom.len, ctx.tuning.normStatsWg);
+  ctx.dispatch(gnShader, { overrides: { ...overrides, WG: ctx.tuning.normStatsWg, DX: 0, LANE_CHUNKS: partGrid.LANE_CHUNKS }, bindings: { x, g, stats: st, weight, bias, set_sums: st, out: part }, params, workgroups: partGrid.workgroups });
   const nrows = sets * geom.rows;
   const sumG = ctx.tensor([nrows], 'f32', `${k}.sum_g`);
   const sumGx = ctx.tensor([nrows], 'f32', `${k}.sum_gx`);
@@ -241,7 +238,7 @@ export function rmsNormBackward(x: Tensor, weight: Tensor, g: Tensor, o: { eps?:
   if (x.size === 0) return { dx, dweight: ctx.zeros([D]) };
   const rows = x.size / D;
   const rstd = ctx.tensor([rows], 'f32', `${k}.rstd`);
-  ctx.dispatch(rmsShader, { overrides: { WG: RMS_WG }, bindings: { x, weight, g, dx, rstd }, params: { rows, d: D, eps }, workgroups: foldGrid(rows, ctx.limits.maxComputeWorkgroupsPerDimension) });
+  ctx.dispatch(rmsShader, { overrides: { WG: ctx.tuning.rowWg }, bindings: { x, weight, g, dx, rstd }, params: { rows, d: D, eps }, workgroups: foldGrid(rows, ctx.limits.maxComputeWorkgroupsPerDimension) });
   const dweight = columnSums(ctx, `${k}.dweight`, rows, D, g, { b: x, s: rstd });
   rstd.dispose();
   return { dx, dweight };
@@ -274,7 +271,7 @@ export function layerNormBackward(x: Tensor, g: Tensor, o: { weight?: Tensor; bi
   // Without a weight the shader writes no g xhat: a cached stand-in fills the binding.
   const gxh = o.weight ? ctx.tensor(x.shape, 'f32', `${k}.g_xhat`) : unusedBinding(ctx, `${k}.g_xhat`);
   ctx.dispatch(lnShader, {
-    overrides: { WG: RMS_WG, WEIGHT: o.weight ? 1 : 0 },
+    overrides: { WG: ctx.tuning.rowWg, WEIGHT: o.weight ? 1 : 0 },
     bindings: { x, weight: o.weight ?? x, g, dx, gxh },
     params: { rows, d: D, eps },
     workgroups: foldGrid(rows, ctx.limits.maxComputeWorkgroupsPerDimension),

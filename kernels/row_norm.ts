@@ -2,11 +2,11 @@
  * row_norm: LayerNorm and RMSNorm over the last dimension of x [..., D] (wgsl/row_norm.wgsl).
  *   layerNorm  y = (x - mean) / sqrt(var + eps) * w + b   (biased var; torch.nn.LayerNorm, eps 1e-5)
  *   rmsNorm    y = w * x / sqrt(mean(x^2) + eps)          (InternLM RMSNorm, eps 1e-6, f32 variance)
- * weight/bias [D] optional (rmsNorm: weight only). One workgroup of 32 per row: strided partial
- * sums, a shared-memory tree, and (LayerNorm) two passes over the row (mean, then squared
- * deviations) so a large mean does not cancel. The row is re-read from cache instead of being held
- * in registers, which keeps D unbounded.
- * Tolerance vs the double reference: atol 2e-6 + rtol 2e-6 for O(1) data (f32 sums of D / 32
+ * weight/bias [D] optional (rmsNorm: weight only). One workgroup (the tuning table's rowWg, 32 on
+ * lavapipe) per row: strided partial sums, a shared-memory tree, and (LayerNorm) two passes over
+ * the row (mean, then squared deviations) so a large mean does not cancel. The row is re-read from
+ * cache instead of being held in registers, which keeps D unbounded.
+ * Tolerance vs the double reference: atol 2e-6 + rtol 2e-6 for O(1) data (f32 sums of D / rowWg
  * terms per invocation plus a 2-level tree).
  */
 import { expectTensor, outTensor, sameContext } from './core/check.js';
@@ -14,10 +14,6 @@ import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
 import { row_norm as shader } from './wgsl.gen.js';
-
-// 32 wide: the two barriers per reduction cost less on lavapipe with fewer SIMD groups (figures:
-// bench/README.md, Design measurements).
-const WG = 32;
 
 export interface RowNormOptions {
   /** [D]; omitted = 1. */
@@ -45,7 +41,7 @@ function rowNorm(k: string, rms: boolean, x: Tensor, o: RowNormOptions, defEps: 
   if (dst.buffer === x.buffer) throw new KernelArgError(k, 'out', 'must not share its buffer with x');
   const rows = D === 0 ? 0 : x.size / D;
   x.ctx.dispatch(shader, {
-    overrides: { WG, RMS: rms ? 1 : 0, AFFINE: o.bias ? 2 : o.weight ? 1 : 0 },
+    overrides: { WG: x.ctx.tuning.rowWg, RMS: rms ? 1 : 0, AFFINE: o.bias ? 2 : o.weight ? 1 : 0 },
     bindings: { x, weight: o.weight ?? x, bias: o.bias ?? x, out: dst },
     params: { rows, d: D, eps },
     workgroups: rows === 0 ? [0] : foldGrid(rows, x.ctx.limits.maxComputeWorkgroupsPerDimension),

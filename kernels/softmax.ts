@@ -1,10 +1,11 @@
 /**
  * softmax: numerically stable softmax over the last dim of x [..., D] (wgsl/softmax.wgsl):
  *   z = x / temperature,  out[r, i] = exp(z[r, i] - max_j z[r, j]) / sum_j exp(z[r, j] - max_j z[r, j]).
- * Layout: x and out row-major, rows = numel / D; one workgroup (32 invocations) per row.
- * Rows of D <= 1024 stay in registers (one read, one exp per element); longer rows (up to the
- * 160005-entry vocabulary) are streamed three times (max, sum, write).
- * Numerics: f32 throughout; the sum is a per-invocation sequential sum + a 32-wide tree; `scale`
+ * Layout: x and out row-major, rows = numel / D; one workgroup (the tuning table's rowWg, 32 on
+ * lavapipe) per row. Rows of D <= 32 rowWg (1024) stay in registers (one read, one exp per
+ * element); longer rows (up to the 160005-entry vocabulary) are streamed three times (max, sum,
+ * write).
+ * Numerics: f32 throughout; the sum is a per-invocation sequential sum + a rowWg-wide tree; `scale`
  * = fround(1 / temperature) multiplies x (for temperature 1 it is exact).
  * Tolerance: |out - ref| <= 1e-6 + 2e-5 * ref: WGSL exp is not correctly rounded (lavapipe's is
  * within a few ulp) and the f32 sum of D terms carries ~log2(D) ulp of rounding.
@@ -14,10 +15,6 @@ import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
 import { softmax as shader } from './wgsl.gen.js';
-
-// 32 wide: on lavapipe every barrier walks each 8-lane SIMD group of the workgroup, and the two
-// reductions per row dominate (figures: bench/README.md, Design measurements).
-const WG = 32;
 
 export interface SoftmaxOptions {
   /** Divides the logits before the softmax (> 0); default 1. */
@@ -40,7 +37,7 @@ export function softmax(x: Tensor, opts: SoftmaxOptions = {}, out?: Tensor): Ten
   const dst = outTensor('softmax', x, x.shape, 'f32', out);
   const rows = x.size / d;
   x.ctx.dispatch(shader, {
-    overrides: { WG },
+    overrides: { WG: x.ctx.tuning.rowWg },
     bindings: { x, out: dst },
     params: { rows, d, scale },
     workgroups: foldGrid(rows, x.ctx.limits.maxComputeWorkgroupsPerDimension),

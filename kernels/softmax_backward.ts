@@ -17,9 +17,6 @@ import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
 import { softmax_backward as shader } from './wgsl.gen.js';
 
-// 32 wide, as softmax: the two barriers of the tree dominate small rows on lavapipe.
-const WG = 32;
-
 export interface SoftmaxBackwardOptions {
   /** Multiplies dx: the factor applied to the logits before the softmax (finite); default 1. */
   scale?: number;
@@ -48,7 +45,7 @@ export function softmaxBackward(y: Tensor, g: Tensor, o: SoftmaxBackwardOptions 
   const out = y.ctx.tensor(y.shape, 'f32', `${K}.out`);
   const rows = y.size / d;
   y.ctx.dispatch(shader, {
-    overrides: { WG },
+    overrides: { WG: y.ctx.tuning.rowWg },
     bindings: { y, g, out },
     params: { rows, d, scale },
     workgroups: rows === 0 ? [0] : foldGrid(rows, y.ctx.limits.maxComputeWorkgroupsPerDimension),

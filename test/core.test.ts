@@ -1,6 +1,6 @@
 import test from 'ava';
-import { DeviceError, KernelArgError, KernelCompileError, copy, foldGrid, matmul, type ShaderInfo } from '../kernels/index.js';
-import { TUNING_TABLE, adapterClass, bucketSize, flashKernel, knobs, withKnobs } from '../kernels/internal.js';
+import { DeviceError, KernelArgError, KernelCompileError, attention, causalConv3d, copy, foldGrid, groupNorm, matmul, softmax, type ShaderInfo } from '../kernels/index.js';
+import { TUNING_TABLE, adapterClass, bucketSize, flashKernel, knobs, tuningFor, withKnobs } from '../kernels/internal.js';
 import { createNodeContext } from '../src/node.js';
 import { gpu } from './helpers/gpu.js';
 
@@ -333,20 +333,75 @@ test('a shader that needs a WGSL language extension the implementation lacks is 
 });
 
 test('tuning table: adapter classes, the CPU subgroup variants only where picked, overrides checked and restorable', async (t) => {
-  t.is(adapterClass('mesa / software / llvmpipe-llvm-15 / llvmpipe: Mesa 25.0.7'), 'lavapipe');
-  t.is(adapterClass('google / swiftshader / SwiftShader Device (Subzero)'), 'swiftshader');
-  t.is(adapterClass('nvidia / ampere / NVIDIA H100'), 'gpu');
+  const facts = (description: string, sg = 8) => ({ description, subgroupMinSize: sg, subgroupMaxSize: sg });
+  t.is(adapterClass(facts('mesa / software / llvmpipe-llvm-15 / llvmpipe: Mesa 25.0.7')), 'lavapipe');
+  t.is(adapterClass(facts('google / swiftshader / SwiftShader Device (Subzero)', 4)), 'swiftshader');
+  t.is(adapterClass(facts('nvidia / ampere / NVIDIA H100', 32)), 'gpu', 'no CPU entry without the explicit name check');
+  t.false(tuningFor(facts('llvmpipe (SSE only)', 4)).cpuSubgroupVariants, 'the broadcast variants need subgroups of >= 8');
+  t.true(tuningFor(facts('nvidia / ampere', 32), 'lavapipe').cpuSubgroupVariants, 'an explicit class picks its entry');
   for (const [cls, e] of Object.entries(TUNING_TABLE)) t.true(e.why.length > 20, `${cls} says why`);
   const ctx = await gpu();
-  t.deepEqual(ctx.tuning, TUNING_TABLE[ctx.adapterClass].tuning);
+  t.deepEqual(ctx.tuning, tuningFor(ctx.adapterFacts, ctx.adapterClass));
   const prev = ctx.tune({ cpuSubgroupVariants: false });
   t.false(ctx.useCpuSubgroupVariants());
   t.is(flashKernel(ctx, 64), 'tiled');
   ctx.tune(prev);
   t.is(flashKernel(ctx, 64), ctx.useCpuSubgroupVariants() ? 'rows' : 'tiled');
   t.throws(() => ctx.tune({ matmulMinWorkgroups: 0 }), { message: /tune: matmulMinWorkgroups must be an integer >= 1, got 0/ });
+  t.throws(() => ctx.tune({ rowWg: 48 }), { message: /tune: rowWg must be a power of two <= 256, got 48/ });
+  t.throws(() => ctx.tune({ convTile: { wg: 32, rm: 16 } as never }), { message: /tune: convTile must be a whole tile \{ rm, rn, wg \}/ });
+  t.throws(() => ctx.tune({ convTileSg: { wg: 24, rn: 4 } }), { message: /tune: convTileSg.wg must be a power of two <= 256, got 24/ });
   t.throws(() => ctx.tune({ nope: true } as never), { message: /tune: unknown key 'nope'/ });
+  t.deepEqual(ctx.tuning, tuningFor(ctx.adapterFacts, ctx.adapterClass), 'refused overrides change nothing');
   t.regex(ctx.describe()[1]!, new RegExp(`^tuning: ${ctx.adapterClass} `));
+});
+
+test('tuning table: lavapipe holds the values measured there; SwiftShader and GPUs share its tiles for now', (t) => {
+  const tiles = {
+    simdRowWg: 8, convTile: { wg: 32, rm: 16, rn: 8 }, convTileSg: { wg: 32, rn: 4 }, matmulMinWorkgroups: 4,
+    packedMaxWg: 32, packedMinWorkgroups: 8, vqMinWorkgroups: 16, rowWg: 32, normStatsWg: 64, flashBq: 64,
+  };
+  t.deepEqual(TUNING_TABLE.lavapipe.tuning, { ...tiles, cpuSubgroupVariants: true, normLaneLen: 64, wideAttentionUnfused: true });
+  t.deepEqual(TUNING_TABLE.swiftshader.tuning, { ...tiles, cpuSubgroupVariants: false, normLaneLen: 64, wideAttentionUnfused: true });
+  t.deepEqual(TUNING_TABLE.gpu.tuning, { ...tiles, cpuSubgroupVariants: false, normLaneLen: 32, wideAttentionUnfused: false });
+});
+
+// Serial: no other test may create a context while the variable is set.
+test.serial('tuning table: VIDEOWORLD_ADAPTER_CLASS picks another entry', async (t) => {
+  const env = process.env.VIDEOWORLD_ADAPTER_CLASS;
+  process.env.VIDEOWORLD_ADAPTER_CLASS = 'gpu';
+  try {
+    const ctx = await createNodeContext();
+    t.is(ctx.adapterClass, 'gpu');
+    t.deepEqual(ctx.tuning, TUNING_TABLE.gpu.tuning);
+    t.false(ctx.useCpuSubgroupVariants());
+    ctx.destroy();
+  } finally {
+    if (env === undefined) delete process.env.VIDEOWORLD_ADAPTER_CLASS;
+    else process.env.VIDEOWORLD_ADAPTER_CLASS = env;
+  }
+});
+
+test('tuning table: kernels take their tiles and widths from ctx.tuning', async (t) => {
+  const ctx = await createNodeContext(); // own context: its pipeline list holds only these
+  ctx.tune({ cpuSubgroupVariants: false, simdRowWg: 4, convTile: { wg: 16, rm: 8, rn: 4 }, packedMaxWg: 16, rowWg: 64, normStatsWg: 32, flashBq: 32 });
+  const last = (shader: string) => ctx.pipelineSpecs().filter((p) => p.shader === shader).at(-1)?.overrides;
+  const w = ctx.zeros([8, 4, 1, 3, 3]);
+  causalConv3d(ctx.zeros([1, 4, 1, 16, 16]), w);
+  t.like(last('conv3d_causal'), { WG: 16, RM: 8, RN: 4 }, 'convTile');
+  causalConv3d(ctx.zeros([1, 4, 1, 4, 4]), w);
+  t.like(last('conv3d_causal'), { WG: 4, RM: 8, RN: 4 }, 'small frames: one simdRowWg row');
+  matmul(ctx.zeros([512, 32]), ctx.zeros([32, 512]));
+  t.like(last('matmul_packed'), { WG: 16 }, 'packedMaxWg');
+  softmax(ctx.zeros([2, 8]));
+  t.like(last('softmax'), { WG: 64 }, 'rowWg');
+  groupNorm(ctx.zeros([1, 32, 4, 4]));
+  t.like(last('group_norm_stats'), { WG: 32 }, 'normStatsWg');
+  const q = ctx.zeros([1, 1, 32, 16]);
+  attention(q, q, q);
+  t.like(last('attention'), { BQ: 32 }, 'flashBq');
+  await ctx.sync();
+  ctx.destroy();
 });
 
 // Serial: its matmul compiles pipelines, which the pipeline-cache count above must not see.

@@ -1,7 +1,7 @@
 import { BufferUsage, MapMode, ShaderStage } from './constants.js';
 import { DeviceError, KernelArgError, KernelCompileError, NoAdapterError } from './errors.js';
 import { BufferPool, bucketSize } from './pool.js';
-import { type AdapterClass, type KernelTuning, TUNING_TABLE, adapterClass, checkTuning } from './tuning.js';
+import { type AdapterClass, type AdapterFacts, type KernelTuning, TUNING_TABLE, adapterClass, checkTuning, tuningFor } from './tuning.js';
 import type { ShaderInfo } from './shader-info.js';
 import { type DType, Tensor, checkShape, numel, toTyped } from './tensor.js';
 
@@ -124,6 +124,8 @@ export class GpuContext {
   readonly pool: BufferPool;
   readonly limits: ContextLimits;
   readonly features: ReadonlySet<OptionalFeature>;
+  /** What the tuning table's entry is chosen by: the description and the subgroup sizes. */
+  readonly adapterFacts: Readonly<AdapterFacts>;
   /** The adapter's class in the tuning table (kernels/core/tuning.ts). */
   readonly adapterClass: AdapterClass;
   /** Variants and grid sizes the kernels use here: the table's entry, or what `tune` set. */
@@ -171,7 +173,7 @@ export class GpuContext {
     private onDestroy?: () => void,
     /** The implementation's `wgslLanguageFeatures`; null when unknown (a caller's device): not checked. */
     readonly wgslLanguageFeatures: ReadonlySet<string> | null = null,
-    /** The tuning table's entry to use; default: the class of `adapterInfo`. */
+    /** The tuning table's entry to use; default: the adapter's own class (tuningFor). */
     cls?: AdapterClass,
   ) {
     this.pool = new BufferPool(device);
@@ -180,8 +182,10 @@ export class GpuContext {
     this.limits = lim;
     this.features = new Set(OPTIONAL_FEATURES.filter((f) => device.features.has(f)));
     if (cls !== undefined && !(cls in TUNING_TABLE)) throw new RangeError(`adapterClass '${String(cls)}': one of ${Object.keys(TUNING_TABLE).join(', ')}`);
-    this.adapterClass = cls ?? adapterClass(adapterInfo);
-    this.tuned = { ...TUNING_TABLE[this.adapterClass].tuning };
+    const info = (device as { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } }).adapterInfo;
+    this.adapterFacts = { description: adapterInfo, subgroupMinSize: info?.subgroupMinSize ?? 0, subgroupMaxSize: info?.subgroupMaxSize ?? 0 };
+    this.adapterClass = cls ?? adapterClass(this.adapterFacts);
+    this.tuned = tuningFor(this.adapterFacts, this.adapterClass);
     this.lostPromise = device.lost.then((info) => {
       if (!this.destroyed) this.lostInfo = `GPU device lost (${info.reason}): ${info.message}`;
       throw new DeviceError(this.lostInfo ?? 'GPU device destroyed');
@@ -198,8 +202,7 @@ export class GpuContext {
    * (attention_rows, matmul_packed_sg) broadcast from lanes 0..7.
    */
   hasSubgroups(size = 8): boolean {
-    const min = (this.device as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo?.subgroupMinSize ?? 0;
-    return this.features.has('subgroups') && min >= size;
+    return this.features.has('subgroups') && this.adapterFacts.subgroupMinSize >= size;
   }
 
   /** The CPU-SIMD subgroup variants, where the tuning table picks them and the adapter can run them. */
@@ -218,6 +221,7 @@ export class GpuContext {
   /** Adapter info, limits and features, one fact per line. */
   describe(): string[] {
     const lines = [`adapter: ${this.adapterInfo}`, `tuning: ${this.adapterClass} ${JSON.stringify(this.tuned)}`];
+    lines.push(`subgroup sizes: ${this.adapterFacts.subgroupMinSize}..${this.adapterFacts.subgroupMaxSize}`);
     for (const k of LIMIT_NAMES) lines.push(`limit ${k}: ${this.limits[k]}`);
     lines.push(`features: ${[...this.features].join(', ') || '(none of ' + OPTIONAL_FEATURES.join(', ') + ')'}`);
     return lines;

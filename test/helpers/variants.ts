@@ -32,6 +32,6 @@ export function recordVariants(ctx: GpuContext): VariantLog {
 
 /** What the kernels picked their variants by: the tuning class and the subgroup sizes, e.g. "lavapipe, subgroups 8..8". */
 export function variantTarget(ctx: GpuContext): string {
-  const info = (ctx.device as { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } }).adapterInfo;
-  return `${ctx.adapterClass}, ${ctx.features.has('subgroups') ? `subgroups ${info?.subgroupMinSize}..${info?.subgroupMaxSize}` : 'subgroups off'}`;
+  const a = ctx.adapterFacts;
+  return `${ctx.adapterClass}, ${ctx.features.has('subgroups') ? `subgroups ${a.subgroupMinSize}..${a.subgroupMaxSize}` : 'subgroups off'}`;
 }

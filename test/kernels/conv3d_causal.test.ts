@@ -1,6 +1,6 @@
 import test from 'ava';
 import { CausalConv3dStream, KernelArgError, PackedConvWeight, causalConv3d, causalConv3dGeometry, conv2d, conv2dGeometry, convRef, depthToSpace2x, resampleRef, upsampleNearest2x } from '../../kernels/index.js';
-import { CONV_TILE_SG, convTile, convTolerance } from '../../kernels/internal.js';
+import { CONV_SG_RM, convTile, convTolerance } from '../../kernels/internal.js';
 import { f16Round } from '../../kernels/core/ref_math.js';
 import type { GpuContext, Tensor } from '../../kernels/index.js';
 import { type ConvTile, withKnobs } from '../../kernels/internal.js';
@@ -221,7 +221,7 @@ test('PackedConvWeight f16 (conv3d_causal_f16, conv3d_causal_sg_f16): the f32 re
     const wr = PackedConvWeight.pack(ctx.fromArray(wv.map(f16Round), ws!));
     t.is(w16.dtype, 'f16');
     t.is(w16.packed.byteLength, wr.packed.byteLength / 2, 'half the bytes');
-    const variant = w16.rm === CONV_TILE_SG.rm ? 'conv3d_causal_sg_f16' : 'conv3d_causal_f16';
+    const variant = w16.rm === CONV_SG_RM ? 'conv3d_causal_sg_f16' : 'conv3d_causal_f16';
     const ref = await conv(x, wr).read();
     const got = await conv(x, w16).read();
     // Same summation order as the f32 pipeline; only FMA fusion may differ between the two.
@@ -246,7 +246,7 @@ test('conv3d_causal_sg agrees with conv3d_causal; a subgroup tile needs rm 32', 
   }
   const a = await withKnobs({ convTile: { wg: 32, rm: 16, rn: 8 } }, () => causalConv3d(x, w)).read();
   const b = await withKnobs({ convTile: { wg: 32, rm: 32, rn: 4, subgroup: true } }, () => causalConv3d(x, w)).read();
-  t.deepEqual(convTile(causalConv3dGeometry(x.shape, w.shape), true), { wg: 32, rm: 32, rn: 4, subgroup: true }, 'the subgroup default');
+  t.deepEqual(convTile(causalConv3dGeometry(x.shape, w.shape), ctx.tuning, true), { wg: 32, rm: 32, rn: 4, subgroup: true }, 'the subgroup default');
   // Same sums in the same order, but WGSL does not promise how a * b + c is fused, so not bits:
   // within a few ulps of the largest output.
   const scale = a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);

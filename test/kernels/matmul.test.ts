@@ -1,6 +1,6 @@
 import test from 'ava';
 import { KernelArgError, MATMUL_ACTIVATIONS, PackedMatmulWeight, linear, linearSwiGLU, matmul, matmulRef } from '../../kernels/index.js';
-import { PACK_PER_CALL_MIN_M, bucketSize, chooseMatmulTiles, choosePackedTile, chunkRows, withKnobs } from '../../kernels/internal.js';
+import { PACK_PER_CALL_MIN_M, TUNING_TABLE, bucketSize, chooseMatmulTiles, choosePackedTile, chunkRows, withKnobs } from '../../kernels/internal.js';
 import type { GpuContext, MatmulActivation, Tensor, WeightDtype } from '../../kernels/index.js';
 import { f16Round, toHalves } from '../../kernels/core/ref_math.js';
 import { assertClose } from '../helpers/close.js';
@@ -10,6 +10,8 @@ import { Rng } from '../helpers/rng.js';
 // f32 sums of K products of values in [-1, 1]: rounding grows like sqrt(K) (see kernels/matmul.ts).
 const tol = (K: number) => ({ atol: 1e-5 * Math.sqrt(Math.max(K, 1)), rtol: 1e-5 });
 const numel = (s: readonly number[]) => s.reduce((x, y) => x * y, 1);
+// The tile choosers' tests pin lavapipe's entry of the tuning table.
+const LAVAPIPE = TUNING_TABLE.lavapipe.tuning;
 
 interface Case {
   a: number[];
@@ -48,7 +50,7 @@ async function check(t: import('ava').ExecutionContext, ctx: GpuContext, rng: Rn
   };
   const knobs = {
     maxBindingBytes: c.maxBindingBytes,
-    packedTile: c.subgroup === undefined ? undefined : choosePackedTile(c.transA ? c.a[c.a.length - 1]! : c.a[c.a.length - 2]!, 8, c.subgroup),
+    packedTile: c.subgroup === undefined ? undefined : choosePackedTile(c.transA ? c.a[c.a.length - 1]! : c.a[c.a.length - 2]!, 8, ctx.tuning, c.subgroup),
   };
   const pw = c.packed ? withKnobs(knobs, () => PackedMatmulWeight.pack(ts[1]!, { transB: c.transB, dtype: c.dtype })) : undefined;
   const y = withKnobs(knobs, () => (pw ? matmul(ts[0]!, pw, { ...opts, transB: undefined }) : matmul(ts[0]!, ts[1]!, opts)));
@@ -329,16 +331,16 @@ test('matmul_packed_sg reads a plain B (N % 4 == 0) without a packing pass, and 
 });
 
 test('choosePackedTile: 8x16 blocks for many rows, fewer rows, 8 lanes and 32 columns for few; subgroup kernel 4x32', (t) => {
-  t.deepEqual(choosePackedTile(1024, 64), { wg: 32, rm: 8, cb: 1, subgroup: false });
-  t.deepEqual(choosePackedTile(19, 176), { wg: 8, rm: 3, cb: 2, subgroup: false }, 'one SIMD row of lanes, 3 rows and 32 columns each');
-  t.deepEqual(choosePackedTile(1, 10), { wg: 8, rm: 1, cb: 2, subgroup: false });
-  t.deepEqual(choosePackedTile(256, 1), { wg: 8, rm: 8, cb: 1, subgroup: false }, 'narrow N: smaller workgroups so both cores get work');
-  t.deepEqual(choosePackedTile(1024, 64, true), { wg: 32, rm: 4, cb: 2, subgroup: true });
-  t.deepEqual(choosePackedTile(19, 176, true), { wg: 8, rm: 4, cb: 2, subgroup: true });
-  t.deepEqual(choosePackedTile(256, 2, true), { wg: 8, rm: 4, cb: 2, subgroup: true }, 'narrow N: smaller workgroups');
+  t.deepEqual(choosePackedTile(1024, 64, LAVAPIPE), { wg: 32, rm: 8, cb: 1, subgroup: false });
+  t.deepEqual(choosePackedTile(19, 176, LAVAPIPE), { wg: 8, rm: 3, cb: 2, subgroup: false }, 'one SIMD row of lanes, 3 rows and 32 columns each');
+  t.deepEqual(choosePackedTile(1, 10, LAVAPIPE), { wg: 8, rm: 1, cb: 2, subgroup: false });
+  t.deepEqual(choosePackedTile(256, 1, LAVAPIPE), { wg: 8, rm: 8, cb: 1, subgroup: false }, 'narrow N: smaller workgroups so both cores get work');
+  t.deepEqual(choosePackedTile(1024, 64, LAVAPIPE, true), { wg: 32, rm: 4, cb: 2, subgroup: true });
+  t.deepEqual(choosePackedTile(19, 176, LAVAPIPE, true), { wg: 8, rm: 4, cb: 2, subgroup: true });
+  t.deepEqual(choosePackedTile(256, 2, LAVAPIPE, true), { wg: 8, rm: 4, cb: 2, subgroup: true }, 'narrow N: smaller workgroups');
   for (const subgroup of [false, true]) {
     for (const M of [1, 7, 9, 63, 100, 513, 4096]) {
-      const { wg, rm, cb } = choosePackedTile(M, 8, subgroup);
+      const { wg, rm, cb } = choosePackedTile(M, 8, LAVAPIPE, subgroup);
       t.true(rm >= 1 && rm <= 8 && (wg === 8 || wg === 16 || wg === 32) && rm * cb <= 8, `M=${M}`);
       t.true(wg * rm < 2 * M || wg === 8, `M=${M}: lanes are not mostly idle`);
     }
@@ -396,17 +398,18 @@ test('chunkRows: aligned offsets, bindings under the limit, rows covered once', 
 
 test('chooseMatmulTiles: vec4 kernel when B allows, rows follow M, enough workgroups', (t) => {
   const limits = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupsPerDimension: 65535 };
-  t.deepEqual(chooseMatmulTiles(1024, 1024, 1024, limits), { variant: 'vec4', wg: 16 });
-  t.deepEqual(chooseMatmulTiles(19, 2816, 1024, limits, true), { variant: 'vec4', wg: 16 });
-  t.deepEqual(chooseMatmulTiles(4, 64, 64, limits), { variant: 'vec4', wg: 4 }); // 1 row group x 4 column groups
-  t.deepEqual(chooseMatmulTiles(8, 6, 64, limits, true), { variant: 'vec4', wg: 4 }); // transB: K % 4 decides
-  t.deepEqual(chooseMatmulTiles(8, 64, 63, limits, true).variant, 'tiled');
-  t.deepEqual(chooseMatmulTiles(300000, 64, 64, limits).variant, 'tiled', 'M / 4 row groups over the grid limit');
-  t.deepEqual(chooseMatmulTiles(1, 160005, 1024, limits, true), { variant: 'vec4', wg: 16 }, 'one row of a plain weight');
-  t.deepEqual(chooseMatmulTiles(1, 160005, 1023, limits, true), { variant: 'tiled', wgx: 64, wgy: 1 });
-  t.deepEqual(chooseMatmulTiles(5, 63, 64, limits), { variant: 'tiled', wgx: 4, wgy: 2 }); // 2 row groups x 4 column groups
+  const minWg = LAVAPIPE.matmulMinWorkgroups;
+  t.deepEqual(chooseMatmulTiles(1024, 1024, 1024, limits, minWg), { variant: 'vec4', wg: 16 });
+  t.deepEqual(chooseMatmulTiles(19, 2816, 1024, limits, minWg, true), { variant: 'vec4', wg: 16 });
+  t.deepEqual(chooseMatmulTiles(4, 64, 64, limits, minWg), { variant: 'vec4', wg: 4 }); // 1 row group x 4 column groups
+  t.deepEqual(chooseMatmulTiles(8, 6, 64, limits, minWg, true), { variant: 'vec4', wg: 4 }); // transB: K % 4 decides
+  t.deepEqual(chooseMatmulTiles(8, 64, 63, limits, minWg, true).variant, 'tiled');
+  t.deepEqual(chooseMatmulTiles(300000, 64, 64, limits, minWg).variant, 'tiled', 'M / 4 row groups over the grid limit');
+  t.deepEqual(chooseMatmulTiles(1, 160005, 1024, limits, minWg, true), { variant: 'vec4', wg: 16 }, 'one row of a plain weight');
+  t.deepEqual(chooseMatmulTiles(1, 160005, 1023, limits, minWg, true), { variant: 'tiled', wgx: 64, wgy: 1 });
+  t.deepEqual(chooseMatmulTiles(5, 63, 64, limits, minWg), { variant: 'tiled', wgx: 4, wgy: 2 }); // 2 row groups x 4 column groups
   for (const [M, N, K] of [[1, 1, 1], [19, 2817, 1024], [1023, 1023, 1024], [3, 5, 7], [512, 17, 64]] as const) {
-    const r = chooseMatmulTiles(M, N, K, limits);
+    const r = chooseMatmulTiles(M, N, K, limits, minWg);
     if (r.variant !== 'tiled') return t.fail(`[${M},${N},${K}] has N % 4 != 0`);
     const { wgx, wgy } = r;
     t.true(wgx * wgy <= 64 && wgx >= 4 && wgy >= 1, `[${M},${N},${K}] -> ${wgx}x${wgy}`);
@@ -414,7 +417,7 @@ test('chooseMatmulTiles: vec4 kernel when B allows, rows follow M, enough workgr
     const groups = Math.ceil(N / (4 * wgx)) * Math.ceil(M / (4 * wgy));
     t.true(groups >= 4 || wgx === 4, `[${M},${N},${K}]: ${groups} workgroups`);
   }
-  const small = chooseMatmulTiles(1024, 1023, 1024, { maxComputeInvocationsPerWorkgroup: 16, maxComputeWorkgroupSizeX: 8, maxComputeWorkgroupsPerDimension: 65535 });
+  const small = chooseMatmulTiles(1024, 1023, 1024, { maxComputeInvocationsPerWorkgroup: 16, maxComputeWorkgroupSizeX: 8, maxComputeWorkgroupsPerDimension: 65535 }, minWg);
   t.true(small.variant === 'tiled' && small.wgx * small.wgy <= 16 && small.wgx <= 8, 'respects device limits');
 });
 
