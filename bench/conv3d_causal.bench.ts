@@ -1,8 +1,8 @@
 // conv3d_causal: compute-bound. flops = 2 * Cout * Cin * KT*KH*KW * B*T*HO*WO (nominal MACs,
 // counting the padded taps as TF.js/ORT do; the kernel skips causally padded frames, so for KT > T
 // the useful share is lower: stated per case). Roofline: ~33 GFLOP/s, the register-only scalar FMA
-// shader on this lavapipe (2 cores). resample: memory-bound, bytes = read x + write out, roofline
-// the copy kernel (~3.5 GB/s).
+// shader on this lavapipe (2 cores). The 2-D convs (conv2d, which runs this shader with T = KT = 1)
+// are in bench/conv2d.bench.ts, direct vs Winograd in bench/conv_winograd.bench.ts.
 //
 // Measured 2026-11-21, lavapipe (Mesa 25.0.7, LLVM 15) on 2 shared AMD EPYC cores; other jobs ran
 // on the same cores, so every row states the 1-minute load average. Medians of the harness.
@@ -21,11 +21,8 @@
 //   Real shapes (load 3.7-5.2): [1,128,5,128,128] 3x3x3 13.1 GFLOP/s; conv_in [1,3,5,128,128]
 //     7x7x7 18.6 nominal (8.0 executed: padded frames are skipped); tokenizer [1,128,256,256] 3x3
 //     11.7; our matmul on the headline's GEMM [128,3456]x[3456,5120] 4.75 (conv/matmul 4.5x at
-//     load ~5; 2.9x by CPU time). resample: depthToSpace2x 1.24 GB/s, nearest2x 0.83 (copy 2.2 in
-//     the same run).
-//   Tokenizer 512 channels at 4x4 (load 2.9, min of 5): per-call packing 24.3 ms (3.1 GFLOP/s),
-//     PackedConvWeight 11.2 ms (6.7 GFLOP/s): the weights (9.4 MB) dominate at this size.
-import { PackedConvWeight, matmul, causalConv3d, causalConv3dGeometry, conv2d, conv2dGeometry, convRef, depthToSpace2x, resampleRef, upsampleNearest2x } from '../kernels/index.js';
+//     load ~5; 2.9x by CPU time).
+import { PackedConvWeight, matmul, causalConv3d, causalConv3dGeometry, conv2d, conv2dGeometry, convRef } from '../kernels/index.js';
 import { convTile } from '../kernels/internal.js';
 import type { ConvGeometry, GpuContext, Tensor, WeightDtype } from '../kernels/index.js';
 import { f16Round } from '../kernels/core/ref_math.js';
@@ -49,7 +46,8 @@ async function spotCheck(y: Tensor, x: Float32Array, w: Float32Array, g: ConvGeo
   }
 }
 
-interface ConvCase {
+/** One conv case; bench/conv2d.bench.ts and bench/conv_winograd.bench.ts build theirs with it too. */
+export interface ConvCase {
   shape: string;
   x: number[];
   w: number[];
@@ -64,7 +62,7 @@ interface ConvCase {
   winograd?: false | 2 | 4;
 }
 
-function convCase(c: ConvCase): BenchCase {
+export function convCase(c: ConvCase): BenchCase {
   const g = c.twoD ? conv2dGeometry(c.x, c.w) : causalConv3dGeometry(c.x, c.w);
   const k = g.cin * g.kt * g.kh * g.kw;
   return {
@@ -114,19 +112,9 @@ export const cases: BenchCase[] = [
   convCase({ ...HEADLINE, quick: true }),
   ...TILES.map((tile) => convCase({ ...HEADLINE, tile })),
   // The LDM's real shapes: residual conv at full resolution, conv_in 7x7x7 (T=5: 15 of 35 time taps
-  // are inside the clip, so 43% of the nominal flops are useful), the tokenizer's 3x3 at 256x256.
+  // are inside the clip, so 43% of the nominal flops are useful).
   convCase({ shape: 'x[1,128,5,128,128] w[128,128,3,3,3]', x: [1, 128, 5, 128, 128], w: [128, 128, 3, 3, 3] }),
   convCase({ shape: 'x[1,3,5,128,128] w[128,3,7,7,7]', x: [1, 3, 5, 128, 128], w: [128, 3, 7, 7, 7] }),
-  convCase({ shape: 'x[1,128,256,256] w[128,128,3,3] 2d', x: [1, 128, 256, 256], w: [128, 128, 3, 3], twoD: true }),
-  // The tokenizer's 512-channel convs at 4x4: weights (9.4 MB) outweigh the activations, so the
-  // per-call repack shows; the model should pass PackedConvWeight.
-  ...[false, true].map((prepack) => convCase({ shape: 'x[1,512,4,4] w[512,512,3,3] 2d', x: [1, 512, 4, 4], w: [512, 512, 3, 3], twoD: true, prepack, quick: true })),
-  // f16 weight storage (--dtype f16): half the weight bytes, the same FMAs.
-  convCase({ shape: 'x[1,512,4,4] w[512,512,3,3] 2d', x: [1, 512, 4, 4], w: [512, 512, 3, 3], twoD: true, prepack: true, dtype: 'f16', quick: true }),
-  ...(['f32', 'f16'] as const).map((dtype) => convCase({ shape: 'x[1,128,64,64] w[128,128,3,3] 2d', x: [1, 128, 64, 64], w: [128, 128, 3, 3], twoD: true, prepack: true, dtype })),
-  // The tokenizer's 128-channel 3x3 convs, direct vs Winograd (f16 weights, as the apps run them):
-  // where WINOGRAD_MIN_TILES comes from.
-  ...[32, 64, 128, 256].flatMap((n) => ([false, 2, 4] as const).map((winograd) => convCase({ shape: `x[1,128,${n},${n}] w[128,128,3,3] 2d`, x: [1, 128, n, n], w: [128, 128, 3, 3], twoD: true, prepack: true, dtype: 'f16', winograd, quick: n === 128 }))),
   // Our matmul on the headline conv's GEMM (M = Cout, K = Cin*27, N = T*H*W): what the implicit
   // GEMM is compared with (it also gathers its B operand through the padding predicate).
   {
@@ -154,30 +142,4 @@ export const cases: BenchCase[] = [
       };
     },
   },
-  ...(
-    [
-      ['depthToSpace2x', [1, 512, 5, 16, 16]],
-      ['nearest2x', [1, 128, 128, 128]],
-    ] as const
-  ).map(([mode, s]): BenchCase => ({
-    kernel: 'resample',
-    shape: `${mode} [${s}]`,
-    bytes: 4 * numel(s) * (mode === 'nearest2x' ? 5 : 2),
-    quick: true,
-    setup: async (ctx) => {
-      const xv = pattern(numel(s), 11);
-      const x = ctx.fromArray(xv, s);
-      const f = mode === 'nearest2x' ? upsampleNearest2x : depthToSpace2x;
-      const out = f(x);
-      return {
-        run: () => void f(x, out),
-        check: async () => {
-          const got = await out.read();
-          const ref = resampleRef(mode, xv, s);
-          for (let i = 0; i < ref.length; i += 97) if (got[i] !== ref[i]) throw new Error(`resample bench: mismatch at ${i}`);
-        },
-        dispose: () => (x.dispose(), out.dispose()),
-      };
-    },
-  })),
 ];

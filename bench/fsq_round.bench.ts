@@ -1,8 +1,9 @@
-// fsq_round / fsq_codes: memory-bound. Roofline: the copy kernel on the same byte count, run in the
-// same session (row impl 'copy-roofline'); target >= 50% of its GB/s.
+// fsq_round: memory-bound. Roofline: the copy kernel on the same byte count, run in the same
+// session (row impl 'copy-roofline'); target >= 50% of its GB/s. The inverse (indices to codes)
+// is in bench/fsq_codes.bench.ts.
 // bytes = inputs read once + outputs written once (weights included, they are tiny).
-import { copy, fsqIndicesToCodes, fsqIndicesToCodesRef, fsqQuantize, fsqQuantizeRef } from '../kernels/index.js';
-import { type BenchCase, pattern } from './harness.js';
+import { fsqQuantize, fsqQuantizeRef } from '../kernels/index.js';
+import { type BenchCase, copyRoofline, pattern } from './harness.js';
 
 const LEVELS = [8, 8, 8, 5, 5, 5];
 
@@ -38,65 +39,10 @@ function quantize(M: number, D: number, quick: boolean): BenchCase {
   };
 }
 
-/** fsqIndicesToCodes for M indices, projected to D (D = 6: no projection). */
-function decode(M: number, D: number, quick: boolean): BenchCase {
-  const proj = D !== LEVELS.length;
-  return {
-    kernel: 'fsq_codes',
-    shape: `[${M}] -> [${M},${D}]${proj ? ' project_out' : ''}`,
-    bytes: 4 * (M + (proj ? 7 * D : 0) + M * D),
-    quick,
-    setup: async (ctx) => {
-      const ids = Int32Array.from({ length: M }, (_, i) => (i * 7919) % 64000);
-      const wv = pattern(6 * D, 4);
-      const bv = pattern(D, 5, 0.1);
-      const idx = ctx.fromArray(ids, [M], 'i32');
-      const projectOut = proj ? { weight: ctx.fromArray(wv, [D, 6]), bias: ctx.fromArray(bv, [D]) } : undefined;
-      const out = ctx.tensor([M, D]);
-      return {
-        run: () => void fsqIndicesToCodes(idx, { levels: LEVELS, projectOut, out }),
-        check: async () => {
-          const ref = fsqIndicesToCodesRef(ids.subarray(0, 64), LEVELS, proj ? { weight: wv, bias: bv, dim: D } : undefined);
-          const got = await out.read();
-          for (let i = 0; i < ref.length; i++) if (!(Math.abs(got[i]! - ref[i]!) <= 1e-5)) throw new Error(`fsq_codes bench: [${i}] ${got[i]} vs ${ref[i]}`);
-        },
-        dispose: () => (idx.dispose(), projectOut?.weight.dispose(), projectOut?.bias.dispose(), out.dispose()),
-      };
-    },
-  };
-}
-
-/** The copy kernel over `bytes`: the roofline the rows above are judged against. */
-function roofline(kernel: string, bytes: number, quick: boolean): BenchCase {
-  const n = Math.ceil(bytes / 8);
-  return {
-    kernel,
-    impl: 'copy-roofline',
-    shape: `copy [${n}] f32`,
-    bytes: 8 * n,
-    quick,
-    setup: async (ctx) => {
-      const src = ctx.fromArray(pattern(n, 6), [n]);
-      const dst = ctx.tensor([n]);
-      return {
-        run: () => void copy(src, dst),
-        check: async () => {
-          if ((await dst.read())[n - 1] !== (await src.read())[n - 1]) throw new Error('copy roofline: wrong result');
-        },
-        dispose: () => (src.dispose(), dst.dispose()),
-      };
-    },
-  };
-}
-
 const M = 1 << 18;
 export const cases: BenchCase[] = [
   quantize(M, 6, true),
   quantize(M / 8, 256, true),
   quantize(M / 16, 512, false),
-  roofline('fsq_round', 4 * (M * 6 + M * 6 + M), true),
-  decode(M, 6, true),
-  decode(M / 64, 256, true),
-  decode(M / 64, 512, false),
-  roofline('fsq_codes', 4 * (M / 64) * 257, true),
+  copyRoofline('fsq_round', 4 * (M * 6 + M * 6 + M), true),
 ];

@@ -9,7 +9,8 @@
  */
 import Benchmark from 'benchmark';
 import { loadavg } from 'node:os';
-import type { GpuContext } from '../kernels/index.js';
+import { copy } from '../kernels/index.js';
+import type { GpuContext, Tensor } from '../kernels/index.js';
 import { BufferUsage, MapMode } from '../kernels/core/constants.js';
 
 /**
@@ -33,6 +34,72 @@ export function pattern(n: number, seed: number, scale = 1): Float32Array {
     a[i] = (s / 2147483648 - 1) * scale;
   }
   return a;
+}
+
+/** A seeded pattern() tensor of `shape`. */
+export function patternTensor(ctx: GpuContext, shape: number[], seed: number, scale = 1): Tensor {
+  return ctx.fromArray(pattern(shape.reduce((a, b) => a * b, 1), seed, scale), shape);
+}
+
+/** What finiteCase's `make` returns: one run, the outputs the check reads, and the cleanup. */
+export type Made = { run: () => void; out: () => Tensor[]; dispose: () => void };
+
+/** Runs `f`, keeps its last outputs for the check and frees the previous ones. */
+export function keepLast(f: () => Tensor[]): Pick<Made, 'run' | 'out'> {
+  let last: Tensor[] = [];
+  return {
+    run: () => {
+      for (const x of last) x.dispose();
+      last = f();
+    },
+    out: () => last,
+  };
+}
+
+/** A case whose check is: every output finite and not all zero (the kernel's tests compare with its reference). */
+export function finiteCase(kernel: string, shape: string, cost: { flops?: number; bytes?: number }, quick: boolean, make: (ctx: GpuContext) => Made): BenchCase {
+  return {
+    kernel,
+    shape,
+    ...cost,
+    quick,
+    setup: async (ctx) => {
+      const m = make(ctx);
+      return {
+        run: m.run,
+        check: async () => {
+          for (const t of m.out()) {
+            const v = await t.read();
+            if (!v.every(Number.isFinite) || v.every((x) => x === 0)) throw new Error(`${kernel} bench ${shape}: output ${t.label} is not finite or all zero`);
+          }
+        },
+        dispose: m.dispose,
+      };
+    },
+  };
+}
+
+/** The copy kernel over `bytes` (row impl 'copy-roofline'): the roofline a memory-bound row of `kernel` is judged against. */
+export function copyRoofline(kernel: string, bytes: number, quick: boolean): BenchCase {
+  const n = Math.ceil(bytes / 8);
+  return {
+    kernel,
+    impl: 'copy-roofline',
+    shape: `copy [${n}] f32`,
+    bytes: 8 * n,
+    quick,
+    setup: async (ctx) => {
+      const src = ctx.fromArray(pattern(n, 6), [n]);
+      const dst = ctx.tensor([n]);
+      return {
+        run: () => void copy(src, dst),
+        check: async () => {
+          if ((await dst.read())[n - 1] !== (await src.read())[n - 1]) throw new Error('copy roofline: wrong result');
+        },
+        dispose: () => (src.dispose(), dst.dispose()),
+      };
+    },
+  };
 }
 
 export interface BenchRun {

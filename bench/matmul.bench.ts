@@ -4,12 +4,12 @@
 // ~3.2-3.4 GB/s). Measured 2026-11-21 (load 1.4-2.9): 512^3 20.3, 1024^3 24.6, 4096x1024x1024
 // 27.8 GFLOP/s with matmul_packed_sg (17.3 at 1024^3 with matmul_packed).
 // Tiled shapes are compute-bound (flops = 2 M N K); the GEMV reads the weight once, so bytes =
-// 4 (N K + K + N) and its roofline is the copy kernel's GB/s.
+// 4 (N K + K + N) and its roofline is the copy kernel's GB/s. The packing passes (kernels/pack.ts)
+// are in bench/pack.bench.ts.
 import { PackedMatmulWeight, type Tensor, linear, matmul } from '../kernels/index.js';
 import { PACK_PER_CALL_MIN_M, TUNING_TABLE, chooseMatmulTiles } from '../kernels/internal.js';
 import type { GpuContext, WeightDtype } from '../kernels/index.js';
-import { f16Round, halfToFloat, toHalves } from '../kernels/core/ref_math.js';
-import { packBlocks, packBlocksRef, packedBlocksSize, transposePadded, transposePaddedRef } from '../kernels/pack.js';
+import { f16Round } from '../kernels/core/ref_math.js';
 import { type BenchCase, pattern } from './harness.js';
 
 /** Compares 48 sampled outputs with double-precision dot products (atol 1e-5 sqrt(K) + rtol 1e-5). */
@@ -107,43 +107,6 @@ function plainRow(N: number, K: number, quick: boolean): BenchCase {
   };
 }
 
-/** The packing passes before a packed GEMM (kernels/pack.ts): data movement, checked exactly. */
-function packing(kernel: 'pack_blocks' | 'pack_blocks_f16' | 'pack_blocks_h16' | 'pack_transposed', rows: number, cols: number): BenchCase {
-  // pack_blocks_h16: the source is f16 bits (an f16 checkpoint's weight), moved as they are.
-  const srcF16 = kernel === 'pack_blocks_h16';
-  const f16 = kernel === 'pack_blocks_f16' || srcF16;
-  const toBlocks = kernel !== 'pack_transposed';
-  const blocks = { batch: 1, n: rows, k: cols, r: 16, trans: true, f16, srcF16 };
-  const outFloats = toBlocks ? packedBlocksSize(blocks) : cols * Math.ceil(rows / 4) * 4;
-  return {
-    kernel,
-    shape: toBlocks ? `nn.Linear weight [${rows},${cols}]${srcF16 ? ' (f16)' : ''} -> blocks of 16${f16 ? ' (f16)' : ''}` : `A [${rows},${cols}] -> A^T padded`,
-    bytes: (srcF16 ? 2 : 4) * rows * cols + (f16 ? 2 : 4) * outFloats,
-    quick: true,
-    setup: async (ctx) => {
-      const v = srcF16 ? pattern(rows * cols, 9).map(f16Round) : pattern(rows * cols, 9);
-      const src = srcF16 ? ctx.fromArray(new Uint32Array(toHalves(v).buffer), [(rows * cols) / 2], 'u32') : ctx.fromArray(v, [rows, cols]);
-      let out = f16 ? ctx.tensor([outFloats / 2], 'u32') : ctx.tensor([outFloats]);
-      const run = () => {
-        if (toBlocks) return packBlocks(ctx, src, out, blocks);
-        out.dispose();
-        out = transposePadded(src, false, 1, rows, cols);
-      };
-      return {
-        run,
-        check: async () => {
-          const raw = await out.read();
-          const got = f16 ? Float32Array.from({ length: raw.length * 2 }, (_, i) => halfToFloat((raw[i >> 1]! >>> (16 * (i & 1))) & 0xffff)) : raw;
-          const want = toBlocks ? packBlocksRef(srcF16 ? toHalves(v) : v, blocks) : transposePaddedRef(v, false, 1, rows, cols);
-          const bad = want.findIndex((w, i) => got[i] !== w);
-          if (bad >= 0) throw new Error(`${kernel} bench: element ${bad} is ${got[bad]}, expected ${want[bad]}`);
-        },
-        dispose: () => (src.dispose(), out.dispose()),
-      };
-    },
-  };
-}
-
 export const cases: BenchCase[] = [
   tiled(512, 512, 512, true),
   tiled(1024, 1024, 1024, true),
@@ -151,6 +114,8 @@ export const cases: BenchCase[] = [
   // N % 4 != 0: the any-shape kernel.
   tiled(512, 511, 512, true),
   tiled(1024, 1023, 1024, false),
+  // Few rows and N % 4 != 0: the tiled any-shape kernel (matmul.wgsl), which no shape above reaches.
+  tiled(19, 1023, 1024, true),
   // The transformer's MLP up-projection over a 19-token prompt, nn.Linear layout.
   tiled(19, 2816, 1024, true, true),
   packedLinear(19, 2816, 1024, true),
@@ -163,10 +128,4 @@ export const cases: BenchCase[] = [
   packedLinear(1, 160005, 1024, false),
   packedLinear(1, 160005, 1024, false, 'f16'),
   plainRow(160005, 1024, false),
-  packing('pack_blocks', 2816, 1024),
-  packing('pack_blocks_f16', 2816, 1024),
-  packing('pack_blocks_h16', 2816, 1024),
-  packing('pack_transposed', 19, 1024),
-  // The micro transformer's training activations (16 sequences x 56 tokens, MLP width).
-  packing('pack_transposed', 896, 344),
 ];

@@ -22,10 +22,22 @@ test('kernels/ is browser-safe: no Node built-ins, no process, no imports from s
   }
 });
 
-// A kernel family is one module with a test file of its own (test/kernels/<stem>.test.ts); its
-// shader variants (matmul_vec4, attention_rows, ...) are covered by that file and a bench entry.
-// index.ts and internal.ts are the package's two kernel entries (re-exports only).
+// A kernel family is one module with a test file of its own (test/kernels/<stem>.test.ts) and a
+// bench file of its own (bench/<stem>.bench.ts); its shader variants (matmul_vec4, attention_rows,
+// ...) are covered by those two files. index.ts and internal.ts are the package's two kernel
+// entries (re-exports only); wgsl.gen.ts is generated.
 const kernelModules = () => readdirSync(join(root, 'kernels')).filter((f) => f.endsWith('.ts') && !['wgsl.gen.ts', 'index.ts', 'internal.ts'].includes(f));
+// Families with nothing of their own to time (the reason is the value).
+const NO_BENCH: Record<string, string> = { pipelines: 'warmPipelines compiles other families\' pipelines; it dispatches nothing' };
+// bench/*.bench.ts files that are not a kernel family's (the reason is the value).
+const OTHER_BENCH: Record<string, string> = { ceiling: 'measured FMA and copy ceilings, the rooflines', train_step: 'one training step end to end' };
+const stemOf = (f: string) => f.replace(/\.(bench\.)?ts$/, '');
+const benchFile = (stem: string) => `bench/${stem}.bench.ts`;
+/** The cases bench/<stem>.bench.ts exports (importing a case module sets nothing up), or null without the file. */
+async function benchCases(stem: string): Promise<{ kernel: string }[] | null> {
+  if (!existsSync(join(root, benchFile(stem)))) return null;
+  return ((await import(join(root, benchFile(stem)))) as { cases: { kernel: string }[] }).cases;
+}
 
 test('every kernels/<family>.ts has test/kernels/<family>.test.ts', (t) => {
   const modules = kernelModules();
@@ -33,19 +45,39 @@ test('every kernels/<family>.ts has test/kernels/<family>.test.ts', (t) => {
   for (const f of modules) t.true(existsSync(join(root, 'test/kernels', f.replace(/\.ts$/, '.test.ts'))), `kernels/${f}: no test/kernels/${f.replace(/\.ts$/, '.test.ts')}`);
 });
 
-test('every wgsl/<id>.wgsl is imported by a kernels/ module that has a bench entry', (t) => {
+test('every kernels/<family>.ts has bench/<family>.bench.ts with cases; every bench file is one family', async (t) => {
+  const stems = kernelModules().map(stemOf);
+  for (const stem of Object.keys(NO_BENCH)) t.true(stems.includes(stem), `NO_BENCH names ${stem}, which is not a kernels/ module`);
+  for (const stem of stems.filter((s) => !(s in NO_BENCH))) {
+    const cases = await benchCases(stem);
+    t.truthy(cases, `kernels/${stem}.ts: no ${benchFile(stem)} (a family's bench cases live in a file of its own)`);
+    if (cases) t.true(cases.length > 0, `${benchFile(stem)} exports no cases`);
+  }
+  // bench/peers/ holds the peer comparisons (a package of its own), linked to our rows by kernel id and shape.
+  for (const f of readdirSync(join(root, 'bench')).filter((f) => f.endsWith('.bench.ts'))) {
+    const stem = stemOf(f);
+    t.true(stems.includes(stem) || stem in OTHER_BENCH, `bench/${f}: no kernels/${stem}.ts; a bench file holds one kernel family's cases (or add it to OTHER_BENCH with a reason)`);
+    t.false(stem in NO_BENCH, `bench/${f}: ${stem} is in NO_BENCH`);
+  }
+});
+
+test('every wgsl/<id>.wgsl is imported by exactly one kernels/<family>.ts and has a case in bench/<family>.bench.ts', async (t) => {
   const ids = readdirSync(join(root, 'wgsl')).filter((f) => f.endsWith('.wgsl')).map((f) => f.slice(0, -5));
   t.true(ids.length > 0);
-  // bench/peers/ holds the peer comparisons (a package of its own; its node_modules is not read).
-  const benchSrc = ['bench', 'bench/peers'].flatMap((d) => readdirSync(join(root, d)).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join(root, d, f), 'utf8'))).join('\n');
-  const modules = kernelModules();
+  const modules = kernelModules().map((f) => ({ stem: stemOf(f), src: readFileSync(join(root, 'kernels', f), 'utf8') }));
   for (const id of ids) {
     const importsShader = new RegExp(`import \\{[^}]*\\b${id}\\b[^}]*\\} from '\\./wgsl\\.gen\\.js'`);
-    const mod = modules.find((f) => importsShader.test(readFileSync(join(root, 'kernels', f), 'utf8')));
-    t.truthy(mod, `${id}: no kernels/*.ts module imports its shader`);
-    if (!mod) continue;
-    const stem = mod.slice(0, -3);
-    t.true([id, stem].some((k) => benchSrc.includes(`'${k}'`) || benchSrc.includes(`"${k}"`)), `${id}: no bench case with kernel '${id}' or '${stem}'`);
+    const owners = modules.filter((m) => importsShader.test(m.src)).map((m) => m.stem);
+    t.is(owners.length, 1, `${id}: imported by ${owners.length ? owners.map((s) => `kernels/${s}.ts`).join(', ') : 'no kernels/*.ts module'}; a shader belongs to exactly one family`);
+    const stem = owners[0];
+    if (owners.length !== 1 || !stem) continue;
+    const cases = await benchCases(stem);
+    if (!cases) {
+      t.fail(`${id}: its family's bench file ${benchFile(stem)} is missing`);
+      continue;
+    }
+    // The case names the shader variant it times, or the family (whose kernel picks the variant).
+    t.true(cases.some((c) => c.kernel === id || c.kernel === stem), `${id}: ${benchFile(stem)} has no case with kernel '${id}' or '${stem}'`);
   }
 });
 
