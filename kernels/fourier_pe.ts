@@ -5,12 +5,14 @@
  * Layouts: G [2, F] (positional_encoding_gaussian_matrix, F = 256), out [2F, H, W]
  * (channels 0..F-1 sin, F..2F-1 cos). One invocation per (k, i, j).
  * Numerics: |p| reaches 20-40. By default the phase is reduced in turns with error-free
- * products (see the shader), so sin/cos see |arg| <= pi; `rangeReduce: false` evaluates
- * sin(2*pi*t) on the f32 phase as PyTorch float32 does.
+ * products (see the shader); `rangeReduce: false` forms the f32 phase p = 2*pi*t as PyTorch
+ * float32 does and reduces it by pi/2 (Cody-Waite). Either way sin/cos are the shader's own f32
+ * polynomials on [-pi/4, pi/4] (abs error <= 6e-8), not WGSL's sin/cos (bounded only to 2^-11 on
+ * [-pi, pi]; SwiftShader's err by up to 1.9e-4), so the accuracy does not depend on the adapter.
  * Tolerance: max abs error <= 1e-4 vs the golden (upstream float32) and ref64; with the reduction
- * also <= 1e-6 vs fourierPeRef. Measured on lavapipe (16x16 golden): reduced 3.3e-7 vs ref64 and
- * 2.0e-6 vs upstream float32 (upstream's own error); unreduced 2.2e-6 vs ref64. lavapipe's sin/cos
- * themselves are within 7.5e-8 of libm up to |x| = 200; the unreduced error is the f32 phase's.
+ * also <= 1e-6 vs fourierPeRef, on any adapter. Measured on lavapipe (16x16 golden): reduced
+ * 1.8e-7 vs ref64 and 2.0e-6 vs upstream float32 (upstream's own error); unreduced 2.2e-6 vs
+ * ref64 (the f32 phase's). SwiftShader (test/browser, G ~ 8 N(0,1)): 2.8e-7, as on lavapipe.
  */
 import { expectInt, expectTensor, outTensor, sameContext } from './core/check.js';
 import { foldGrid } from './core/context.js';

@@ -3,10 +3,14 @@
 //   t_k = c_x * G[0, k] + c_y * G[1, k]       (phase in turns),  p_k = 2 * pi * t_k
 //   out[k, i, j] = sin(p_k),  out[F + k, i, j] = cos(p_k)
 // |p| reaches 20-40, where sin/cos of an f32 argument inherit the argument's rounding
-// (ulp(40) = 3.8e-6) and may lose accuracy outside [-pi, pi]. With RANGE_REDUCE the phase is
-// reduced in turns instead: the products are split into exact partial products whose integer
-// parts are dropped one by one, so r = t - round(t) is accurate to ~1e-7 turns whatever |t|,
-// and sin/cos only see 2*pi*r in [-pi, pi] (robust on GPUs whose sin degrades outside it).
+// (ulp(40) = 3.8e-6). With RANGE_REDUCE the phase is reduced in turns instead: the products are
+// split into exact partial products whose integer parts are dropped one by one, so
+// r = t - round(t) is accurate to ~1e-7 turns whatever |t|. Without it, p = 2*pi*t is formed in
+// f32 as PyTorch float32 does and reduced by pi/2 in three parts (Cody-Waite).
+// sin/cos are then polynomials on [-pi/4, pi/4] by quadrant, not the builtins: WGSL bounds the
+// builtins only to 2^-11 absolute on [-pi, pi] (SwiftShader's err by up to 1.9e-4), while the
+// polynomials use only f32 + and * (correctly rounded in WGSL), so the result is the same
+// to ~1e-7 on every implementation.
 //
 // g:   array<f32>  [2, F] row-major (positional_encoding_gaussian_matrix)
 // out: array<f32>  [2F, H, W]
@@ -31,6 +35,12 @@ struct Params {
 @group(0) @binding(2) var<uniform> params: Params;
 
 const TWO_PI = 6.28318530717958647692f;
+const TWO_OVER_PI = 0.63661977236758134308f;
+// pi/2 = PIO2_A + PIO2_B + PIO2_C (Cephes' split): PIO2_A has 8 significant bits and PIO2_B 12,
+// so q * PIO2_A and q * PIO2_B are exact for |q| < 2^12 (|p| < ~6400).
+const PIO2_A = 1.5703125f;
+const PIO2_B = 4.837512969970703125e-4f;
+const PIO2_C = 7.54978995489188216e-8f;
 
 // The top 12 significant bits of a (mantissa masked): a = hi(a) + (a - hi(a)) exactly, and the
 // product of two such halves fits f32's 24 bits. Masking bits, unlike Dekker's 4097 split or
@@ -62,6 +72,17 @@ fn reduced_turns(cx: f32, g0: f32, cy: f32, g1: f32) -> f32 {
   return frac_turns(r + small);
 }
 
+// (sin, cos) of x + q * pi/2 for |x| <= pi/4: Cephes' sinf/cosf minimax polynomials (degree 7
+// and 8), abs error <= 6e-8 on that range with f32 evaluation.
+fn sincos_quadrant(x: f32, q: i32) -> vec2<f32> {
+  let z = x * x;
+  let s = ((-1.9515295891e-4 * z + 8.3321608736e-3) * z - 1.6666654611e-1) * z * x + x;
+  let c = ((2.443315711809948e-5 * z - 1.388731625493765e-3) * z + 4.166664568298827e-2) * z * z - 0.5 * z + 1.0;
+  // + pi/2: (sin, cos) -> (cos, -sin); + pi: both negated.
+  let r = select(vec2<f32>(s, c), vec2<f32>(c, -s), (q & 1) != 0);
+  return select(r, -r, (q & 2) != 0);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -78,12 +99,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let cy = 2.0 * ((f32(i) + 0.5) * params.inv_h) - 1.0;
   let g0 = g[k];
   let g1 = g[params.f + k];
-  var p: f32;
+  var x: f32;
+  var q: f32;
   if (RANGE_REDUCE) {
-    p = TWO_PI * reduced_turns(cx, g0, cy, g1);
+    // r - q / 4 is exact (Sterbenz), so x only carries TWO_PI's product rounding.
+    let r = reduced_turns(cx, g0, cy, g1);
+    q = round(4.0 * r);
+    x = TWO_PI * (r - 0.25 * q);
   } else {
-    p = TWO_PI * (cx * g0 + cy * g1);
+    let p = TWO_PI * (cx * g0 + cy * g1);
+    q = round(p * TWO_OVER_PI);
+    x = ((p - q * PIO2_A) - q * PIO2_B) - q * PIO2_C;
   }
-  out[idx] = sin(p);
-  out[params.f * hw + idx] = cos(p);
+  let sc = sincos_quadrant(x, i32(q));
+  out[idx] = sc.x;
+  out[params.f * hw + idx] = sc.y;
 }
