@@ -316,22 +316,6 @@ test('pool: GPU-written outputs reuse buffers released in the same submission; u
   t.is(s.allocated, s.inUse + s.pending + s.free);
 });
 
-test('a shader that needs a WGSL language extension the implementation lacks is refused by name before dispatch', async (t) => {
-  const ctx = await gpu();
-  t.truthy(ctx.wgslLanguageFeatures, 'Dawn reports wgslLanguageFeatures');
-  const x = ctx.zeros([4], 'u32');
-  const needs: ShaderInfo = { ...FLAT, id: 'needs_extension_test_kernel', requires: ['no_such_wgsl_extension'] };
-  t.throws(() => ctx.dispatch(needs, { bindings: { x }, params: { n: 4 }, workgroups: [4] }), {
-    message: /needs_extension_test_kernel.*no_such_wgsl_extension/,
-  });
-  // The shaders that pass storage pointers to functions say so, and this implementation has it.
-  const gen = await import('../kernels/wgsl.gen.js');
-  const users = gen.SHADER_IDS.filter((id) => (gen[id] as ShaderInfo).requires?.includes('unrestricted_pointer_parameters'));
-  t.true(users.length > 0 && !users.includes('attention_rows'), users.join(', '));
-  t.true(ctx.wgslLanguageFeatures!.has('unrestricted_pointer_parameters'));
-  x.dispose();
-});
-
 test('tuning table: adapter classes, the CPU subgroup variants only where picked, overrides checked and restorable', async (t) => {
   const facts = (description: string, sg = 8) => ({ description, subgroupMinSize: sg, subgroupMaxSize: sg });
   t.is(adapterClass(facts('mesa / software / llvmpipe-llvm-15 / llvmpipe: Mesa 25.0.7')), 'lavapipe');

@@ -46,8 +46,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let d0 = sl * d4;
 
   let rb = (bh * lk + min(kj, lk - 1u)) * hd4 + d0;
-  var kv = own_row(&k, rb, d4);
-  var vv = own_row(&v, rb, d4);
+  var kv: array<vec4<f32>, ROW4MAX>;  // this invocation's k and v slice, zero past d4
+  var vv: array<vec4<f32>, ROW4MAX>;
+  for (var c = 0u; c < d4; c++) {
+    kv[c] = k[rb + c];
+    vv[c] = v[rb + c];
+  }
   var ak: array<vec4<f32>, ROW4MAX>;  // dk, dv accumulators, zero-initialised
   var av: array<vec4<f32>, ROW4MAX>;
   let mv = key_mask(b, kj);

@@ -34,16 +34,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let off = lk - lq;
 
   let rb = (bh * lk + min(kj, lk - 1u)) * HD4;
-  var kv = own_row(&k, rb, HD4);
-  var vv = own_row(&v, rb, HD4);
+  var kv: array<vec4<f32>, ROW4MAX>;  // this lane's k and v row
+  var vv: array<vec4<f32>, ROW4MAX>;
+  for (var c = 0u; c < HD4; c++) {
+    kv[c] = k[rb + c];
+    vv[c] = v[rb + c];
+  }
   var ak: array<vec4<f32>, ROW4MAX>;  // dk, dv accumulators, zero-initialised
   var av: array<vec4<f32>, ROW4MAX>;
   let mv = key_mask(b, kj);
   let i_begin = causal_query_begin(k0);
   let qbase = bh * lq * HD4;
   for (var i = i_begin; i < lq; i++) {
-    let qr = load_row(&q, qbase + i * HD4, lane);
-    let gr = load_row(&g, qbase + i * HD4, lane);
+    let s = row_slices(qbase + i * HD4, lane);
+    let qr = spread_row(q[s.x], q[s.y], lane);
+    let gr = spread_row(g[s.x], g[s.y], lane);
     let st = stats[bh * lq + i];
     var t = 0.0;
     var dp = 0.0;

@@ -36,8 +36,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let qpos = lk - lq + qi;
 
   let rb = (bh * lq + min(qi, lq - 1u)) * HD4;
-  var qv = own_row(&q, rb, HD4);
-  var gv = own_row(&g, rb, HD4);
+  var qv: array<vec4<f32>, ROW4MAX>;  // this lane's q and gOut row
+  var gv: array<vec4<f32>, ROW4MAX>;
+  for (var c = 0u; c < HD4; c++) {
+    qv[c] = q[rb + c];
+    gv[c] = g[rb + c];
+  }
   var acc: array<vec4<f32>, ROW4MAX>;  // zero-initialised
   var dd = 0.0;
   for (var c = 0u; c < HD4; c++) {
@@ -49,8 +53,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var m = FMIN;
   var l = 0.0;
   for (var j = 0u; j < k_end; j++) {
-    let kr = load_row(&k, kbase + j * HD4, lane);
-    let vr = load_row(&v, kbase + j * HD4, lane);
+    let s = row_slices(kbase + j * HD4, lane);
+    let kr = spread_row(k[s.x], k[s.y], lane);
+    let vr = spread_row(v[s.x], v[s.y], lane);
     var t = 0.0;
     var dp = 0.0;
     for (var c = 0u; c < HD4; c++) {

@@ -53,9 +53,11 @@ function reflect(id, src) {
   }
   if (!/@compute/.test(code)) throw new Error(`embed: ${id}: no @compute entry point`);
   const entry = /@compute[^f]*fn\s+(\w+)/.exec(code)[1];
-  // WGSL language extensions the shader needs; the context refuses it by name where one is missing.
-  const requires = /\bfn\s+\w+\s*\([^)]*ptr<\s*storage/.test(code) ? ['unrestricted_pointer_parameters'] : [];
-  return { bindings, overrides, params, entry, requires };
+  // Core WGSL allows pointer parameters to function and private memory only; the others need the
+  // language extension unrestricted_pointer_parameters, which some implementations lack (wgpu).
+  const ptr = /\bfn\s+\w+\s*\([^)]*ptr<\s*(storage|uniform|workgroup)/.exec(code);
+  if (ptr) throw new Error(`embed: ${id}: a function takes a ptr<${ptr[1]}, ...>: pass an index and read the module-scope variable`);
+  return { bindings, overrides, params, entry };
 }
 
 const files = readdirSync(here).filter((f) => f.endsWith('.wgsl')).sort();

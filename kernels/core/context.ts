@@ -171,8 +171,6 @@ export class GpuContext {
     readonly device: GPUDevice,
     readonly adapterInfo: string,
     private onDestroy?: () => void,
-    /** The implementation's `wgslLanguageFeatures`; null when unknown (a caller's device): not checked. */
-    readonly wgslLanguageFeatures: ReadonlySet<string> | null = null,
     /** The tuning table's entry to use; default: the adapter's own class (tuningFor). */
     cls?: AdapterClass,
   ) {
@@ -372,8 +370,6 @@ export class GpuContext {
     let p = this.pipelines.get(key);
     if (p) return p;
     this.checkAlive();
-    const missing = (shader.requires ?? []).filter((f) => this.wgslLanguageFeatures && !this.wgslLanguageFeatures.has(f));
-    if (missing.length) throw new KernelCompileError(shader.id, `needs the WGSL language extension ${missing.join(', ')}, which this WebGPU implementation lacks (wgslLanguageFeatures)`);
     this.device.pushErrorScope('validation');
     let module = this.modules.get(shader.id);
     if (!module) {
@@ -643,7 +639,7 @@ export class GpuContext {
 export async function createContext(options: ContextOptions = {}): Promise<GpuContext> {
   if (options.device) {
     const own = (options.device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-    const ctx = new GpuContext(options.device, own ? describeAdapter(own) : 'caller-provided device', options.onDestroy, null, options.adapterClass);
+    const ctx = new GpuContext(options.device, own ? describeAdapter(own) : 'caller-provided device', options.onDestroy, options.adapterClass);
     if (options.log) for (const l of ctx.describe()) options.log(l);
     return ctx;
   }
@@ -665,8 +661,7 @@ export async function createContext(options: ContextOptions = {}): Promise<GpuCo
   const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter!.features.has(f) && !options.disableFeatures?.includes(f));
   const device = await adapter.requestDevice({ label: 'videoworld', requiredLimits, requiredFeatures });
   const desc = describeAdapter(adapter.info);
-  const lang = (gpu as { wgslLanguageFeatures?: ReadonlySet<string> } | undefined)?.wgslLanguageFeatures;
-  const ctx = new GpuContext(device, desc, options.onDestroy, lang ? new Set(lang) : null, options.adapterClass);
+  const ctx = new GpuContext(device, desc, options.onDestroy, options.adapterClass);
   if (options.log) for (const l of ctx.describe()) options.log(l);
   return ctx;
 }

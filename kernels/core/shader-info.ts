@@ -17,6 +17,4 @@ export interface ShaderInfo {
   overrides: { name: string; type: string }[];
   /** Layout of the WGSL `struct Params` (4-byte scalars only), or null if the shader has none. */
   params: { fields: ParamField[]; size: number } | null;
-  /** WGSL language extensions the code needs (from `wgslLanguageFeatures`), e.g. unrestricted_pointer_parameters. */
-  requires?: string[];
 }

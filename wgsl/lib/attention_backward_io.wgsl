@@ -21,6 +21,7 @@ struct Params {
 }
 
 // vec4s in a private row array: a 64-dim head-dim slice (tiled kernels) or a whole row (HD <= 64).
+// The kernels fill them from the module-scope arrays (no storage pointer parameters: wgsl/embed.mjs).
 const ROW4MAX = 16u;
 
 @group(0) @binding(0) var<storage, read> q: array<vec4<f32>>;
@@ -28,15 +29,6 @@ const ROW4MAX = 16u;
 @group(0) @binding(2) var<storage, read> v: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read> mask: array<f32>;
 @group(0) @binding(8) var<uniform> params: Params;
-
-// The n <= ROW4MAX vec4s of t from rb on, in a private array (zero past n).
-fn own_row(t: ptr<storage, array<vec4<f32>>, read>, rb: u32, n: u32) -> array<vec4<f32>, ROW4MAX> {
-  var x: array<vec4<f32>, ROW4MAX>;
-  for (var c = 0u; c < n; c++) {
-    x[c] = (*t)[rb + c];
-  }
-  return x;
-}
 
 // Additive mask entry of key `key` in batch b: 0 without a mask or past lk.
 fn key_mask(b: u32, key: u32) -> f32 {

@@ -14,10 +14,15 @@
 
 // #include "lib/spread16.wgsl"
 
-// Row `row` (a vec4 index) of t, loaded spread over the lanes and given to every lane; zero past HD.
-// `lane` is the subgroup_invocation_id (how local_invocation_index maps to lanes is unspecified).
-fn load_row(t: ptr<storage, array<vec4<f32>>, read>, row: u32, lane: u32) -> array<vec4<f32>, 16> {
-  let a = select(vec4<f32>(0.0), (*t)[row + min(lane, HD4 - 1u)], lane < HD4);
-  let b = select(vec4<f32>(0.0), (*t)[row + min(lane + 8u, HD4 - 1u)], lane + 8u < HD4);
-  return spread(a, b);
+// Where lane `lane` loads its share of the row at vec4 index `row`: slices lane and 8 + lane,
+// clamped into the row (spread_row zeroes those past HD4). `lane` is the subgroup_invocation_id
+// (how local_invocation_index maps to lanes is unspecified). The kernels index their arrays
+// directly (see ROW4MAX).
+fn row_slices(row: u32, lane: u32) -> vec2<u32> {
+  return vec2<u32>(row + min(lane, HD4 - 1u), row + min(lane + 8u, HD4 - 1u));
+}
+
+// The row of which this lane loaded slices a and b (row_slices), zero past HD4, given to every lane.
+fn spread_row(a: vec4<f32>, b: vec4<f32>, lane: u32) -> array<vec4<f32>, 16> {
+  return spread(select(vec4<f32>(0.0), a, lane < HD4), select(vec4<f32>(0.0), b, lane + 8u < HD4));
 }

@@ -42,14 +42,23 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 @group(0) @binding(6) var<uniform> params: Params;
 
+// Element i of `past` or of x (no storage pointer parameters: wgsl/embed.mjs).
+fn src_at(from_past: bool, i: u32) -> f32 {
+  if (from_past) {
+    return past[i];
+  }
+  return x[i];
+}
+
 // One tap (time, row, column) over every input channel: acc[i RN + j] += w(channel i, ci, tap) *
-// src[off[j] + ci cs] (0 where !ok[j]), ci in order; the weights of ci start at w[wk0 + ci wstep].
-fn accumulate(src: ptr<storage, array<f32>, read>, acc: ptr<function, array<f32, 256>>,
+// src[off[j] + ci cs] (0 where !ok[j]), src = past or x, ci in order; the weights of ci start at
+// w[wk0 + ci wstep].
+fn accumulate(from_past: bool, acc: ptr<function, array<f32, 256>>,
               off: array<u32, 16>, ok: array<bool, 16>, cs: u32, wk0: u32, wstep: u32, lane: u32) {
   for (var ci = 0u; ci < params.cin; ci++) {
     var v: array<f32, 16>;
     for (var j = 0u; j < RN; j++) {
-      v[j] = select(0.0, (*src)[off[j] + ci * cs], ok[j]);
+      v[j] = select(0.0, src_at(from_past, off[j] + ci * cs), ok[j]);
     }
     let wk = wk0 + ci * wstep;
     let wl = weights_of(wk, lane);
@@ -114,11 +123,12 @@ fn conv_main(wid: vec3<u32>, nwg: vec3<u32>, lid: u32, lane: u32) {
           ok[j] = pok[j] && iy >= 0 && iy < i32(params.h) && ix >= 0 && ix < i32(params.w);
           off[j] = fbase + select(0u, u32(iy) * params.w + u32(ix), ok[j]);
         }
-        // Frames before 0 come from `past` (streaming), the rest from x.
+        // Frames before 0 come from `past` (streaming), the rest from x. Two calls with a constant
+        // flag, so each inlined copy of the loop reads one array without a per-load branch.
         if (STREAM == 1u && from_past) {
-          accumulate(&past, &acc, off, ok, cs, wblk + tap * R4, kvol * R4, lane);
+          accumulate(true, &acc, off, ok, cs, wblk + tap * R4, kvol * R4, lane);
         } else {
-          accumulate(&x, &acc, off, ok, cs, wblk + tap * R4, kvol * R4, lane);
+          accumulate(false, &acc, off, ok, cs, wblk + tap * R4, kvol * R4, lane);
         }
       }
     }
