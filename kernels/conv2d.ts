@@ -6,7 +6,7 @@
  *
  *   y[b,co,oy,ox] = act(bias[co] + sum_{ci,dy,dx} w[co,ci,dy,dx] * x[b,ci,oy*sh-pt+dy,ox*sw-pl+dx]) + residual
  */
-import { expectTensor, sameContext } from './core/check.js';
+import { expectEps, expectTensor, sameContext } from './core/check.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
 import { conv2dGeometry } from './core/conv_geometry.js';
@@ -59,7 +59,7 @@ export function conv2d(x: Tensor, weight: ConvWeight, opts: Conv2dOptions = {}):
   expectTensor(k, 'inputNorm.bias', n.bias, { dtype: 'f32', shape: [g.cin] });
   sameContext(k, { x, 'inputNorm.weight': n.weight, 'inputNorm.bias': n.bias });
   const eps = n.eps ?? 1e-6;
-  if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps)) throw new KernelArgError(k, 'inputNorm.eps', `expected a finite number >= 0, got ${String(eps)}`);
+  expectEps(k, 'inputNorm.eps', eps);
   const silu = n.silu ?? false;
   if (x.size === 0 || !(weight instanceof PackedConvWeight && useWinograd(g, 0, x.ctx.limits))) {
     const xn = x.size === 0 ? x : groupNorm(x, { groups, eps, weight: n.weight, bias: n.bias, silu });

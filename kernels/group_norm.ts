@@ -18,7 +18,7 @@
  * Tolerance vs the double reference: atol 2e-6 + rtol 2e-6 for O(1) data (f32 sums over <= 4096
  * terms per chunk); with |mean| = M >> std the f32 rounding of x and mean alone costs ~M * 6e-8 / std.
  */
-import { expectTensor, outTensor, sameContext } from './core/check.js';
+import { expectEps, expectTensor, outTensor, sameContext } from './core/check.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
 import { GROUP_CHUNK, type GroupNormAffine, type GroupNormGeometry, chunkGrid, chunking, framewiseGeometry, groupGeometry } from './core/group_chunk.js';
@@ -132,7 +132,7 @@ function stats(k: string, x: Tensor, g: GroupNormGeometry): Tensor<'f32'> {
 
 function run(k: string, x: Tensor, g: GroupNormGeometry, aff: GroupNormAffine, o: GroupNormOptions, defEps: number, out?: Tensor): Tensor<'f32'> {
   const eps = o.eps ?? defEps;
-  if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps)) throw new KernelArgError(k, 'eps', `expected a finite number >= 0, got ${String(eps)}`);
+  expectEps(k, 'eps', eps);
   sameContext(k, { x, weight: aff.weight, bias: aff.bias, out });
   const dst = outTensor(k, x, x.shape, 'f32', out);
   if (dst.buffer === x.buffer) throw new KernelArgError(k, 'out', 'must not share its buffer with x');

@@ -9,7 +9,7 @@
  * Tolerance vs the double reference: atol 2e-6 + rtol 2e-6 for O(1) data (f32 sums of D / rowWg
  * terms per invocation plus a 2-level tree).
  */
-import { expectTensor, outTensor, sameContext } from './core/check.js';
+import { expectEps, expectTensor, outTensor, sameContext } from './core/check.js';
 import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
@@ -35,7 +35,7 @@ function rowNorm(k: string, rms: boolean, x: Tensor, o: RowNormOptions, defEps: 
     expectTensor(k, 'bias', o.bias, { dtype: 'f32', shape: [D] });
   }
   const eps = o.eps ?? defEps;
-  if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps)) throw new KernelArgError(k, 'eps', `expected a finite number >= 0, got ${String(eps)}`);
+  expectEps(k, 'eps', eps);
   sameContext(k, { x, weight: o.weight, bias: o.bias, out });
   const dst = outTensor(k, x, x.shape, 'f32', out);
   if (dst.buffer === x.buffer) throw new KernelArgError(k, 'out', 'must not share its buffer with x');

@@ -52,3 +52,9 @@ export function expectInt(kernel: string, arg: string, v: unknown, min = 0): num
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new KernelArgError(kernel, arg, `expected an integer >= ${min}, got ${String(v)}`);
   return v;
 }
+
+/** A norm's eps: a finite number >= 0, else a named error. */
+export function expectEps(kernel: string, arg: string, eps: unknown): number {
+  if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps)) throw new KernelArgError(kernel, arg, `expected a finite number >= 0, got ${String(eps)}`);
+  return eps;
+}
