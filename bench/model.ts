@@ -194,7 +194,7 @@ if (values['write-weights']) {
   const specs = [...model.namedParams()].map((p) => ({ name: p.key, dtype: 'F16' as const, shape: [...p.shape] }));
   await writeSafetensorsStream(values['write-weights'], specs, async (t) => toHalves(await src.f32(t.name)), { metadata: { note: `bench:model stand-ins (hinit-v1), preset ${preset.name}` } });
   log(`wrote ${specs.length} stand-in tensors (f16) to ${values['write-weights']}`);
-  ctx.destroy();
+  await ctx.destroy();
   process.exit(0);
 }
 
@@ -268,5 +268,5 @@ try {
   mkdirSync(outDir, { recursive: true });
   for (const r of rows) appendFileSync(join(outDir, `${new Date().toISOString().slice(0, 10)}.jsonl`), JSON.stringify(r) + '\n');
 } finally {
-  ctx.destroy();
+  await ctx.destroy();
 }

@@ -119,7 +119,7 @@ try {
     log(cols([r.kernel, r.impl, r.shape, fmt(r.ms_median, 3), fmt(r.kernel_ms_median, 3), fmt(r.gflops), fmt(r.gbps), note], [...W1, 0]));
   }
 } finally {
-  ctx.destroy();
+  await ctx.destroy();
 }
 meta.loadavg_end = loadavg();
 annotate(rows);

@@ -73,5 +73,5 @@ try {
   const pool = ctx.pool.getStats();
   console.log(`GPU memory: peak ${(pool.peak / 2 ** 20).toFixed(0)} MiB held by the buffer pool, ${ctx.stats.dispatches} dispatches, ${ctx.stats.submits} submits`);
 } finally {
-  ctx.destroy();
+  await ctx.destroy();
 }

@@ -42,5 +42,5 @@ try {
   console.log(r.ok ? `${game.toPlay === 'b' ? 'Black' : 'White'} plays ${r.gtp} after ${r.tries} tries, ${r.seconds.toFixed(1)} s` : `no legal move: ${r.reasons.join('; ')}`);
   console.log(`boards in ${o.out}`);
 } finally {
-  ctx.destroy();
+  await ctx.destroy();
 }

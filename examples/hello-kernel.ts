@@ -12,5 +12,5 @@ try {
   console.log('add(a, bias) * 0.5 =', Array.from(await y.read())); // read() submits and waits
   console.log(`dispatches: ${ctx.stats.dispatches}, submits: ${ctx.stats.submits}, pool:`, ctx.pool.getStats());
 } finally {
-  ctx.destroy(); // lets Node exit
+  await ctx.destroy(); // lets Node exit
 }

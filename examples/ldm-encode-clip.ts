@@ -67,5 +67,5 @@ try {
   }
   console.log(`PNGs (upscaled to >= 160 px): ${o.out}/input-{0,1}.png, decoded-{0..${T! - 1}}.png`);
 } finally {
-  ctx.destroy();
+  await ctx.destroy();
 }

@@ -97,4 +97,4 @@ for (const [row, src] of [images, recon].entries()) {
 }
 writeFileSync(join(values.out!, 'recon.png'), encodePng({ width: W, height: H, channels: 3, data: strip }));
 console.log(JSON.stringify({ steps: r.steps, final_mse: r.losses.at(-1), seconds: Number(r.seconds.toFixed(1)), stopped: r.stoppedAt, out: values.out }));
-ctx.destroy();
+await ctx.destroy();

@@ -464,5 +464,5 @@ try {
   log(`shipped ${join(o.ship!, `${name}.safetensors`)}; stage seconds ${total} (the games run alongside the tokenizer), wall ${((performance.now() - t00) / 1000).toFixed(0)} s this run`);
   writeFileSync(file(`${name}.report.json`), `${JSON.stringify({ ...info, wall_seconds_this_run: Math.round((performance.now() - t00) / 1000) }, null, 1)}\n`);
 } finally {
-  ctx.destroy();
+  await ctx.destroy();
 }

@@ -236,7 +236,7 @@ async function verify(args: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(line) + '\n');
     return r.pass ? 0 : 1;
   } finally {
-    ctx.destroy();
+    await ctx.destroy();
   }
 }
 

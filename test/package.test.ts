@@ -54,7 +54,7 @@ export async function inNode(): Promise<number[]> {
   const ctx: GpuContext = await createNodeContext();
   const y: Tensor<'f32'> = add(ctx.fromArray([1, 2, 3], [3]), ctx.fromArray([10], [1]));
   const out: Float32Array = await y.read();
-  ctx.destroy();
+  await ctx.destroy();
   return [...out];
 }
 
@@ -72,7 +72,7 @@ import { GoGame, PRESETS } from 'videoworld-webgpu';
 const ctx = await createNodeContext();
 const y = add(ctx.fromArray([1, 2, 3], [3]), ctx.fromArray([10], [1]));
 console.log(JSON.stringify({ y: [...(await y.read())], preset: PRESETS.tiny.name, toPlay: new GoGame().toPlay }));
-ctx.destroy();
+await ctx.destroy();
 `;
 
 test('package: the packed tarball installs offline, runs, and its types compile (TS 7 and 5.9, strict, with and without DOM)', async (t) => {

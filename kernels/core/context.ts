@@ -163,6 +163,10 @@ export class GpuContext {
   private lostPromise: Promise<never>;
   private staging = new Map<number, GPUBuffer[]>();
   private destroyed = false;
+  private gone: Promise<void> = Promise.resolve();
+  /** Queue operations issued (writeBuffer, submit), and how many of them are known finished. */
+  private queued = 0;
+  private finished = 0;
   private scopes: Set<Tensor>[] = [];
   private constants = new Map<string, Tensor>();
   private tuned: KernelTuning;
@@ -318,7 +322,10 @@ export class GpuContext {
     }
     // A host-write buffer is referenced by no unsubmitted command, so writing it now is safe.
     const t = this.alloc(shape, dtype, label, true);
-    if (data.length) this.device.queue.writeBuffer(t.buffer, 0, toTyped(dtype, data));
+    if (data.length) {
+      this.device.queue.writeBuffer(t.buffer, 0, toTyped(dtype, data));
+      this.queued++;
+    }
     return t;
   }
 
@@ -326,6 +333,7 @@ export class GpuContext {
   writeBuffer(buffer: GPUBuffer, offset: number, data: Float32Array | Int32Array | Uint32Array | Uint8Array): void {
     this.submit();
     this.device.queue.writeBuffer(buffer, offset, data);
+    this.queued++;
   }
 
   /** Copies `bytes` bytes between buffers, in order with the recorded dispatches. */
@@ -436,6 +444,7 @@ export class GpuContext {
     pass.dispatchWorkgroupsIndirect(w.indirect, 0);
     pass.end();
     this.device.queue.submit([enc.finish()]);
+    this.queued++;
     return true;
   }
 
@@ -571,12 +580,16 @@ export class GpuContext {
     this.endPass();
     for (let i = 0; i <= this.arenaIndex && i < this.arena.length; i++) {
       const c = this.arena[i]!;
-      if (c.used) this.device.queue.writeBuffer(c.buffer, 0, c.data, 0, c.used);
+      if (c.used) {
+        this.device.queue.writeBuffer(c.buffer, 0, c.data, 0, c.used);
+        this.queued++;
+      }
       c.used = 0;
     }
     this.arenaIndex = 0;
     if (this.encoder) {
       this.device.queue.submit([this.encoder.finish()]);
+      this.queued++;
       this.encoder = null;
       this.stats.submits++;
     }
@@ -586,7 +599,9 @@ export class GpuContext {
   /** Submits, waits for the GPU, and throws any compile, validation or device-loss error. */
   async sync(): Promise<void> {
     this.submit();
+    const upTo = this.queued;
     await Promise.race([this.device.queue.onSubmittedWorkDone(), this.lostPromise]);
+    this.finished = Math.max(this.finished, upTo);
     await this.drainChecks();
     this.checkAlive();
   }
@@ -609,7 +624,9 @@ export class GpuContext {
       this.device.createBuffer({ label: 'readback', size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
     this.copyBuffer(buffer, offset, staging, 0, Math.ceil(bytes / 4) * 4);
     this.submit();
+    const upTo = this.queued;
     await Promise.race([staging.mapAsync(MapMode.READ, 0, size), this.lostPromise]);
+    this.finished = Math.max(this.finished, upTo);
     const out = staging.getMappedRange(0, size).slice(0, bytes);
     staging.unmap();
     const list = this.staging.get(size) ?? [];
@@ -620,15 +637,27 @@ export class GpuContext {
     return out;
   }
 
-  /** Destroys the device and every pooled buffer; the context is unusable afterwards. */
-  destroy(): void {
-    if (this.destroyed) return;
+  /**
+   * Destroys every pooled buffer and the device; the context refuses work from now on. With
+   * queue work still running (an upload or submit not yet waited for) the destruction waits for
+   * it, since destroying a device under running work crashes lavapipe's queue thread (a freed
+   * mutex): await the result before the process ends.
+   */
+  destroy(): Promise<void> {
+    if (this.destroyed) return this.gone;
     this.destroyed = true;
-    this.pool.destroy();
-    for (const l of this.staging.values()) for (const b of l) b.destroy();
-    for (const c of this.arena) c.buffer.destroy();
-    this.device.destroy();
-    this.onDestroy?.();
+    this.encoder = null;
+    this.pass = null;
+    const free = () => {
+      this.pool.destroy();
+      for (const l of this.staging.values()) for (const b of l) b.destroy();
+      for (const c of this.arena) c.buffer.destroy();
+      this.device.destroy();
+      this.onDestroy?.();
+    };
+    if (this.finished === this.queued) free();
+    else this.gone = Promise.race([this.device.queue.onSubmittedWorkDone(), this.lostPromise]).catch(() => {}).then(free);
+    return this.gone;
   }
 }
 

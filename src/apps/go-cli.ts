@@ -81,6 +81,6 @@ export async function evalGoCommand(args: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(r)}\n`);
     return 0;
   } finally {
-    ctx.destroy();
+    await ctx.destroy();
   }
 }

@@ -187,7 +187,7 @@ async function withModel<T>(o: CommonOptions, fn: (ctx: GpuContext, loaded: Load
     log(`weights: ${loaded.weightsLabel} (loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     return await fn(ctx, loaded);
   } finally {
-    ctx.destroy();
+    await ctx.destroy();
   }
 }
 

@@ -37,7 +37,7 @@ async function main(): Promise<PageReport> {
     move = { error: String((e as Error).stack ?? e) };
     say(`tiny move failed: ${move.error}`);
   }
-  ctx.destroy();
+  await ctx.destroy();
   return { adapter: ctx.adapterInfo, subgroupMinSize, subgroupMaxSize: info?.subgroupMaxSize ?? null, variantTarget: variantTarget(ctx), userAgent: navigator.userAgent, checks, tinyMove: move };
 }
 

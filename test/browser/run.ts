@@ -67,7 +67,7 @@ async function main(): Promise<number> {
   const nodeMove = await tinyMove(ctx);
   const nodeAdapter = ctx.adapterInfo;
   const nodeTarget = variantTarget(ctx);
-  ctx.destroy();
+  await ctx.destroy();
   console.log(`node (${nodeAdapter}): ${nodeChecks.filter((c) => c.pass).length}/${nodeChecks.length} checks pass; tiny move ${(nodeMove.ms.move / 1000).toFixed(1)} s`);
 
   const version = await chromium.launch({ executablePath, args: CHROMIUM_ARGS }).then(async (b) => [b.version(), await b.close()][0]);

@@ -6,16 +6,12 @@ import { type VariantLog, recordVariants, variantTarget } from './variants.js';
 let shared: Promise<{ ctx: GpuContext; variants: VariantLog }> | null = null;
 
 /**
- * One GpuContext per test process (each ava test file runs in its own process). No adapter is a
+ * One GpuContext per test process (each ava test file runs in its own process), destroyed after
+ * the file's last test. No adapter is a
  * failure, never a skip: the error carries the command that installs lavapipe.
  */
 export function gpu(): Promise<GpuContext> {
-  if (!shared) {
-    shared = createNodeContext().then((ctx) => ({ ctx, variants: recordVariants(ctx) }));
-    process.once('exit', () => {
-      void shared?.then((s) => s.ctx.destroy()).catch(() => {});
-    });
-  }
+  if (!shared) shared = createNodeContext().then((ctx) => ({ ctx, variants: recordVariants(ctx) }));
   return shared.then((s) => s.ctx);
 }
 
@@ -24,7 +20,9 @@ export function gpu(): Promise<GpuContext> {
 // before the tests start).
 test.after.always('after all tests', async (t) => {
   const s = await shared?.catch(() => null);
-  if (s) t.log(`variants exercised (${variantTarget(s.ctx)}): ${s.variants.take()}`);
+  if (!s) return;
+  t.log(`variants exercised (${variantTarget(s.ctx)}): ${s.variants.take()}`);
+  await s.ctx.destroy();
 });
 
 /**
