@@ -149,7 +149,7 @@ function startGames(): Promise<void> {
 }
 
 // ---- shared training plumbing ----
-async function train(ctx: GpuContext, stage: string, model: Module, steps: number, lr: number, batchOf: (rng: SeededRng) => unknown, loss: (b: never) => ReturnType<typeof mse>, init?: () => Promise<void>): Promise<{ losses: number[]; seconds: number }> {
+async function train(ctx: GpuContext, stage: string, model: Module, steps: number, lr: number, batchOf: (rng: SeededRng) => unknown, loss: (b: never) => ReturnType<typeof mse>, init?: () => Promise<void>, probe?: { every: number; run: (step: number) => Promise<void> }): Promise<{ losses: number[]; seconds: number }> {
   const ckpt = file(`${stage}.ckpt.safetensors`);
   await model.load(ctx, randomInitSource(model.namedParams(), seed + stage.length));
   await init?.();
@@ -171,6 +171,8 @@ async function train(ctx: GpuContext, stage: string, model: Module, steps: numbe
     clip: 1,
     logEvery: 25,
     log: (l) => log(`${stage}: ${l}`),
+    evalEvery: probe?.every,
+    onEval: probe?.run,
     checkpoint: {
       every: 100,
       save: (bytes) => {
@@ -182,6 +184,22 @@ async function train(ctx: GpuContext, stage: string, model: Module, steps: numbe
   const seconds = prevSeconds + (performance.now() - t0) / 1000;
   writeFileSync(file(`${stage}-loss.svg`), lossCurveSvg(r.losses, `${stage} loss (${r.losses.length} steps)`));
   return { losses: r.losses, seconds };
+}
+
+/**
+ * How much of the move LDM codes carry: codes used, and the share of transitions whose (colour,
+ * move) key is the majority one of their code (1.0 = each code names one move).
+ */
+function codeStats(keys: readonly string[], codes: ArrayLike<number>): { used: number; purity: number } {
+  const byCode = new Map<number, Map<string, number>>();
+  keys.forEach((key, i) => {
+    const m = byCode.get(codes[i]!) ?? new Map<string, number>();
+    m.set(key, (m.get(key) ?? 0) + 1);
+    byCode.set(codes[i]!, m);
+  });
+  let majority = 0;
+  for (const m of byCode.values()) majority += Math.max(...m.values());
+  return { used: byCode.size, purity: majority / keys.length };
 }
 
 async function f16Records(m: Module, prefix = ''): Promise<Record<string, TensorRecord>> {
@@ -247,6 +265,10 @@ try {
     const { g, t } = transitions[k]!;
     const m = games[g]!.moves[t]!;
     return { before: states[g]![t]!, after: states[g]![t + 1]!, mover: t % 2 === 0 ? 'b' : 'w', move: m && transformPoint(m, sym) };
+  };
+  const moveKey = (k: number, sym: number) => {
+    const tr = transition(k, sym);
+    return `${tr.mover}:${tr.move ? `${tr.move.row},${tr.move.col}` : 'pass'}`;
   };
   log(`${games.length} training games, ${nStates} positions, ${transitions.length} transitions, x${syms} symmetries`);
 
@@ -315,35 +337,44 @@ try {
       return { x, w, B: ks.length };
     };
     const ldmSteps = num('ldm-steps');
+    // How much of the move the codes carry, on a fixed probe of transitions: codes used, and the
+    // share of transitions whose (colour, move) is their code's majority one (1.0 = the code names
+    // the move; with ~5 probe transitions a code, chance alone gives ~0.3).
+    const probe = (() => {
+      const rng = new SeededRng(seed + 7);
+      return Array.from({ length: 1024 }, () => ({ k: rng.int(transitions.length), sym: rng.int(syms) }));
+    })();
+    const probeCodes = async (batchNormCodes: boolean) => {
+      const codes = new Int32Array(probe.length);
+      for (let i = 0; i < probe.length; i += 64) {
+        const c = clips(probe.slice(i, i + 64));
+        const t = noGrad(ctx, () => ctx.scope(() => ldm.encode(ctx.fromArray(c.x, [c.B, 3, 2, S, S]), { batchNormCodes }).indices));
+        codes.set(await t.read(), i);
+        t.dispose();
+      }
+      return codeStats(probe.map(({ k, sym }) => moveKey(k, sym)), codes);
+    };
+    // FSQ's inputs are standardised over each batch while training (encode's batchNormCodes); after
+    // it, their statistics over the probe clips are folded into project_in for the plain path.
+    const foldCodeNorm = async () => {
+      const L = preset.ldm.levels.length;
+      const D = preset.ldm.dim;
+      const u: number[][] = Array.from({ length: L }, () => []);
+      for (let i = 0; i < probe.length; i += 64) {
+        const c = clips(probe.slice(i, i + 64));
+        const t = noGrad(ctx, () => ctx.scope(() => ldm.projectIn.forward(reshape(ldm.encode(ctx.fromArray(c.x, [c.B, 3, 2, S, S])).features, [c.B, D]))));
+        const v = await t.read();
+        t.dispose();
+        for (let j = 0; j < c.B; j++) for (let l = 0; l < L; l++) u[l]!.push(v[j * L + l]!);
+      }
+      const mean = u.map((a) => a.reduce((x, y) => x + y, 0) / a.length);
+      const variance = u.map((a, l) => a.reduce((x, y) => x + (y - mean[l]!) ** 2, 0) / a.length);
+      await ldm.foldCodeNorm(mean, variance);
+      return { mean, variance };
+    };
     if (!done('ldm')) {
       // Codes of an earlier LDM must not be resumed into this one's actions.
       rmSync(file('actions.partial.bin'), { force: true });
-      // Data-dependent init of project_in (as Glow's ActNorm): the qformer's output is nearly the same
-      // for every clip at init, so every clip got one code, the decoder learned to ignore it and the
-      // code collapsed (1-4 codes used). Centring and scaling FSQ's input over a batch of clips makes
-      // the codes input-dependent from the first step.
-      const init = async () => {
-        const B = 64;
-        const rng = new SeededRng(seed + 5);
-        const c = clips(Array.from({ length: B }, () => ({ k: rng.int(transitions.length), sym: rng.int(syms) })));
-        const u = noGrad(ctx, () => ctx.scope(() => ldm.projectIn.forward(reshape(ldm.encode(ctx.fromArray(c.x, [B, 3, 2, S, S])).features, [B, preset.ldm.dim]))));
-        const uv = await u.read();
-        u.dispose();
-        const L = preset.ldm.levels.length;
-        const w = await ldm.projectIn.weight.t.read();
-        const b = await ldm.projectIn.bias!.t.read();
-        for (let l = 0; l < L; l++) {
-          let mean = 0;
-          for (let i = 0; i < B; i++) mean += uv[i * L + l]! / B;
-          let v = 0;
-          for (let i = 0; i < B; i++) v += (uv[i * L + l]! - mean) ** 2 / B;
-          const inv = 1 / Math.sqrt(v + 1e-12);
-          for (let k = 0; k < preset.ldm.dim; k++) w[l * preset.ldm.dim + k]! *= inv;
-          b[l] = (b[l]! - mean) * inv;
-        }
-        ldm.projectIn.weight.t.write(w);
-        ldm.projectIn.bias!.t.write(b);
-      };
       const r = await train(
         ctx,
         'ldm',
@@ -355,16 +386,26 @@ try {
           const shape = [b.B, 3, 2, S, S];
           const x = ctx.fromArray(b.x, shape);
           const w = ctx.fromArray(b.w, shape);
-          const e = ldm.encode(x);
+          const e = ldm.encode(x, { batchNormCodes: true });
           const target = ctx.fromArray(b.x.map((v, i) => v * b.w[i]!), shape);
           return mse(mulOp(ldm.decode(e.codes, e.preEncodeOut), w), target);
         },
-        init,
+        undefined,
+        {
+          every: 50,
+          run: async (step) => {
+            const p = await probeCodes(true);
+            log(`ldm: step ${step}: probe of ${probe.length} transitions: ${p.used} codes used, purity ${p.purity.toFixed(3)}`);
+          },
+        },
       );
-      finish('ldm', { steps: ldmSteps, final_loss: r.losses.at(-1), seconds: Math.round(r.seconds) });
+      const stats = await foldCodeNorm();
+      const p = await probeCodes(false);
+      finish('ldm', { steps: ldmSteps, final_loss: r.losses.at(-1), probe_codes_used: p.used, probe_purity: p.purity, code_mean: stats.mean, code_variance: stats.variance, seconds: Math.round(r.seconds) });
     } else {
       await ldm.load(ctx, randomInitSource(ldm.namedParams(), 0));
       restoreCheckpoint(parseSafetensors(new Uint8Array(readFileSync(file('ldm.ckpt.safetensors')))), ldm, new AdamW(ldm.parameters(), { lr: 0 }));
+      await foldCodeNorm();
     }
     if (!done('actions')) {
       const t0 = performance.now();
@@ -393,22 +434,9 @@ try {
       }
       writeFileSync(file('actions.bin'), acts);
       rmSync(partial, { force: true });
-      // How much of the move the code carries: the share of transitions whose (move, colour) is the
-      // majority one of their code (1.0 = the code names the move).
-      const byCode = new Map<number, Map<string, number>>();
-      for (let sym = 0; sym < syms; sym++) {
-        transitions.forEach((_, k) => {
-          const tr = transition(k, sym);
-          const key = `${tr.mover}:${tr.move ? `${tr.move.row},${tr.move.col}` : 'pass'}`;
-          const code = acts[sym * transitions.length + k]!;
-          const m = byCode.get(code) ?? new Map<string, number>();
-          m.set(key, (m.get(key) ?? 0) + 1);
-          byCode.set(code, m);
-        });
-      }
-      let majority = 0;
-      for (const m of byCode.values()) majority += Math.max(...m.values());
-      finish('actions', { codes_used: byCode.size, code_purity: majority / acts.length, seconds: Math.round((performance.now() - t0) / 1000) });
+      const keys = (sym: number) => transitions.map((_, k) => moveKey(k, sym));
+      const st = codeStats(Array.from({ length: syms }, (_, sym) => keys(sym)).flat(), acts);
+      finish('actions', { codes_used: st.used, code_purity: st.purity, seconds: Math.round((performance.now() - t0) / 1000) });
     }
     actions = readInt32(file('actions.bin'));
     writeFileSync(file('ldm.f16.safetensors'), serializeSafetensors(await f16Records(ldm), { format: 'videoworld-micro-ldm-v1', preset: 'micro' }));

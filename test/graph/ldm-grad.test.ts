@@ -65,3 +65,36 @@ test.serial('LDM: reconstruction loss backpropagates through every executed bloc
   opt.dispose();
   m.dispose();
 });
+
+// batchNormCodes standardises FSQ's inputs over the batch (the micro Go LDM's codes collapsed to one
+// without it); foldCodeNorm moves those statistics into project_in, after which the plain inference
+// path must give the same codes as the batch-normalised one on that batch.
+test.serial('LDM: batchNormCodes spreads a fresh model\'s codes; folding the batch statistics gives the plain path the same codes', async (t) => {
+  const ctx = await gpu();
+  const m = new LatentDynamicsModel(SMALL_LDM).train();
+  await m.load(ctx, randomInitSource(m.namedParams(), 3));
+  const rng = Rng.fromString(t.title);
+  const B = 16;
+  const clip = ctx.fromArray(rng.array(B * 3 * 2 * 32 * 32), [B, 3, 2, 32, 32]);
+  const codesOf = async (batchNormCodes: boolean) => {
+    const ids = noGrad(ctx, () => ctx.scope(() => m.encode(clip, { batchNormCodes }).indices));
+    const v = [...(await ids.read())];
+    ids.dispose();
+    return v;
+  };
+  const plain = await codesOf(false);
+  const normed = await codesOf(true);
+  const L = SMALL_LDM.levels.length;
+  const u = noGrad(ctx, () => ctx.scope(() => m.projectIn.forward(m.encode(clip).features.reshape([B, SMALL_LDM.dim]))));
+  const uv = await u.read();
+  u.dispose();
+  const mean = Array.from({ length: L }, (_, l) => uv.filter((_, i) => i % L === l).reduce((a, b) => a + b, 0) / B);
+  const variance = Array.from({ length: L }, (_, l) => uv.filter((_, i) => i % L === l).reduce((a, b) => a + (b - mean[l]!) ** 2, 0) / B);
+  t.log(`distinct codes of ${B} clips: plain ${new Set(plain).size}, batch-normalised ${new Set(normed).size}; input std per level ${variance.map((v) => Math.sqrt(v).toExponential(2)).join(' ')}`);
+  t.true(new Set(normed).size >= B / 2, `batch-normalised codes: ${normed.join(',')}`);
+  await m.foldCodeNorm(mean, variance);
+  const folded = await codesOf(false);
+  const same = folded.filter((c, i) => c === normed[i]).length;
+  t.true(same >= B - 1, `folded plain path: ${folded.join(',')} vs batch-normalised ${normed.join(',')}`);
+  await t.throwsAsync(() => m.foldCodeNorm([0], [1]), { message: /foldCodeNorm: 6 means and variances/ });
+});

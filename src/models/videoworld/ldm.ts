@@ -22,6 +22,9 @@ import { activeTape } from '../../graph/autograd.js';
 import { adaGroupNormOp, addOp, attentionOp, concatOp, depthToSpace2xOp, fsqCodes, groupNormFramewiseOp, layerNormOp, meanPoolOp, padOp, permuteOp, reshape, sliceOp } from '../../graph/ops.js';
 import { CausalConv3d, GroupNorm, Linear } from './layers.js';
 
+/** eps of encode's batchNormCodes and of foldCodeNorm (they must agree). */
+const CODE_NORM_EPS = 1e-5;
+
 export type LdmLayer = readonly [kind: 'consecutive_residual' | 'channel_residual' | 'spatial_down' | 'spatial_up' | 'condation', count: number];
 
 export interface LdmConfig {
@@ -391,8 +394,13 @@ export class LatentDynamicsModel extends Module {
    * recording tape the codes come from project_out(FSQ(project_in(features))) with upstream's
    * straight-through estimator, differentiable end to end; otherwise from the indices (the exact
    * inference path the goldens check).
+   *
+   * `batchNormCodes` (training) standardises FSQ's inputs per level over the batch before the
+   * rounding: with raw inputs they drift onto tanh's flat tails, where the straight-through gradient
+   * vanishes and every clip gets the same code (the micro Go LDM used 1 of 200 codes). Fold the
+   * population statistics into project_in afterwards (`foldCodeNorm`) for the plain path.
    */
-  encode(clip: Tensor): LdmEncoding {
+  encode(clip: Tensor, opts: { batchNormCodes?: boolean } = {}): LdmEncoding {
     const e = this.cfg.encoder;
     const ctx = clip.ctx;
     this.require(clip.shape.length === 5 && clip.shape[1] === 3 && clip.shape[2] === e.frameNum, `clip [${clip.shape.join(',')}], expected [B, 3, ${e.frameNum}, H, W]`);
@@ -416,8 +424,10 @@ export class LatentDynamicsModel extends Module {
       const queries = concatOp(Array.from({ length: B }, () => act), 0);
       const q = this.qformer.forward(real, pe, queries);
       const features = reshape(q, [B, D, 1, 1, 1]);
-      if (activeTape(ctx)) {
-        const { codes: c, indices } = fsqCodes(this.projectIn.forward(reshape(q, [B, D])), this.cfg.levels, false);
+      if (activeTape(ctx) || opts.batchNormCodes) {
+        let u = this.projectIn.forward(reshape(q, [B, D]));
+        if (opts.batchNormCodes) u = permuteOp(layerNormOp(permuteOp(u, [1, 0]), { eps: CODE_NORM_EPS }), [1, 0]);
+        const { codes: c, indices } = fsqCodes(u, this.cfg.levels, false);
         return { indices: indices.reshape([B, 1, 1, 1]), codes: reshape(this.projectOut.forward(c), [B, D, 1, 1, 1]), features };
       }
       const { indices } = fsqQuantize(features, { levels: this.cfg.levels, projectIn: { weight: this.projectIn.weight.t, bias: this.projectIn.bias!.t } });
@@ -426,6 +436,26 @@ export class LatentDynamicsModel extends Module {
     });
     h.dispose();
     return { ...out, preEncodeOut: preOut! };
+  }
+
+  /**
+   * Folds per-level statistics of project_in's output (`mean`, `variance`, one per FSQ level, e.g.
+   * measured over many clips after training with `batchNormCodes`) into its weight and bias, so the
+   * plain path standardises as the batch norm did.
+   */
+  async foldCodeNorm(mean: ArrayLike<number>, variance: ArrayLike<number>): Promise<void> {
+    const L = this.cfg.levels.length;
+    const D = this.cfg.dim;
+    this.require(mean.length === L && variance.length === L, `foldCodeNorm: ${L} means and variances (one per FSQ level), got ${mean.length} and ${variance.length}`);
+    const w = (await this.projectIn.weight.t.read()) as Float32Array;
+    const b = (await this.projectIn.bias!.t.read()) as Float32Array;
+    for (let l = 0; l < L; l++) {
+      const inv = 1 / Math.sqrt(variance[l]! + CODE_NORM_EPS);
+      for (let k = 0; k < D; k++) w[l * D + k]! *= inv;
+      b[l] = (b[l]! - mean[l]!) * inv;
+    }
+    this.projectIn.weight.t.write(w);
+    this.projectIn.bias!.t.write(b);
   }
 
   /** codes [B, dim, 1, 1, 1] + preEncodeOut [B, dim, 4, h, w] -> clip [B, 3, frameNum, 8h, 8w]. */
