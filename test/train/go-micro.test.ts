@@ -181,3 +181,35 @@ test('changeRank: ranked first changes are distinct, and the copy-drafted board 
   await t.throwsAsync(() => model.move(ctx, image, { changeRank: 0 }), { message: /changeRank needs requireChange/ });
   image.dispose();
 });
+
+test('actionRank: ranked action codes are distinct and ordered, the board after each equals greedy decoding', async (t) => {
+  const ctx = await gpu();
+  const preset = PRESETS.micro;
+  const model = new VideoWorldGo(preset);
+  await model.load(ctx, randomWeights(model, 'action-rank-test'));
+  const S = preset.imageSize;
+  const image = ctx.fromArray(Float32Array.from({ length: 3 * S * S }, (_, i) => ((i * 31) % 11) / 5 - 1), [1, 3, S, S]);
+  const codes = preset.ldm.levels.reduce((a, b) => a * b, 1);
+  const actions: number[] = [];
+  let lastP = Infinity;
+  for (const rank of [0, 1, 2, 9]) {
+    const r = await model.move(ctx, image, { toPlay: 'w', actionRank: rank });
+    r.nextImage.dispose();
+    const [action] = r.tokens;
+    t.true(action! >= preset.tokens.actionOffset! && action! < preset.tokens.actionOffset! + codes, `rank ${rank}: action id ${action}`);
+    t.deepEqual(r.actionTokens, [action!]);
+    t.true(r.actionProbability! <= lastP, `rank ${rank}: probability ${r.actionProbability} after ${lastP}`);
+    lastP = r.actionProbability!;
+    actions.push(action!);
+    const prompt = model.prompt(r.boardIndices, 'w');
+    const ref = await model.transformer.generate(ctx, [...prompt, action!], { maxNewTokens: r.tokens.length - 1, sampling: { greedy: true } });
+    t.deepEqual(r.tokens.slice(1), ref.tokens, `rank ${rank}: the copy-drafted board is the greedy one`);
+  }
+  t.is(new Set(actions).size, 4, 'each rank is a different action');
+  await t.throwsAsync(() => model.move(ctx, image, { actionRank: codes }), { message: /actionRank 200: an integer in \[0, 200\)/ });
+  await t.throwsAsync(() => model.move(ctx, image, { actionRank: 0, requireChange: true }), { message: /actionRank and requireChange are exclusive/ });
+  const noActions = new VideoWorldGo(preset, preset.transformer, { ...preset.tokens, actionTokens: 0 });
+  await noActions.load(ctx, randomWeights(noActions, 'action-rank-test'));
+  await t.throwsAsync(() => noActions.move(ctx, image, { actionRank: 0 }), { message: /actionRank needs a layout with one action token/ });
+  image.dispose();
+});

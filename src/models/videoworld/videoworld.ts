@@ -39,6 +39,12 @@ export interface MoveOptions {
    * board head (sampled retries redraw likely failures and corrupt the rest of the board).
    */
   changeRank?: number;
+  /**
+   * Layouts with one latent-action token trained on LDM codes: take the rank-th likeliest action
+   * code (0: the likeliest) and decode the board greedily after it, the input board as the draft.
+   * The action is the move in the paper's model, so a player's retries walk down the actions.
+   */
+  actionRank?: number;
 }
 
 export interface MoveResult {
@@ -57,6 +63,8 @@ export interface MoveResult {
    * (its pass: the training games' passes repeat the position), prod over positions of P(copy).
    */
   unchangedProbability?: number;
+  /** With actionRank: the model's probability of the action code it took. */
+  actionProbability?: number;
   timings: { encodeMs: number; prefillMs: number; decodeMsPerToken: number; imageDecodeMs: number; totalMs: number };
 }
 
@@ -147,6 +155,21 @@ export class VideoWorldGo extends Module {
     return { head: [...copy.slice(0, 2 + at!), id!], unchanged: Math.exp(logCopies) };
   }
 
+  /** See MoveOptions.actionRank: the rank-th likeliest action token after the prompt, and its probability. */
+  private async rankedAction(ctx: GpuContext, prompt: number[], rank: number): Promise<{ id: number; p: number }> {
+    const t = this.tokens;
+    const codes = this.preset.ldm.levels.reduce((a, b) => a * b, 1);
+    this.require(t.actionTokens === 1 && t.actionOffset !== undefined, `actionRank needs a layout with one action token trained on LDM codes (this one has ${t.actionTokens}${t.actionOffset === undefined ? ', no actionOffset' : ''})`);
+    this.require(Number.isInteger(rank) && rank >= 0 && rank < codes, `actionRank ${rank}: an integer in [0, ${codes})`);
+    const V = this.transformer.cfg.vocabSize;
+    const logits = this.transformer.forward(ctx, [prompt]);
+    const all = await logits.read();
+    logits.dispose();
+    const p = softmaxRef(all.subarray((prompt.length - 1) * V, prompt.length * V), V);
+    const ids = Array.from({ length: codes }, (_, c) => c + t.actionOffset!).sort((a, b) => p[b]! - p[a]! || a - b);
+    return { id: ids[rank]!, p: p[ids[rank]!]! };
+  }
+
   /**
    * Greedy decoding with the input board as the draft (speculative decoding whose draft is a copy):
    * one forward checks every drafted token, the first the model disagrees with is replaced by its
@@ -189,14 +212,17 @@ export class VideoWorldGo extends Module {
     const prompt = this.prompt(boardIndices, opts.toPlay);
     this.require(opts.changeRank === undefined || opts.requireChange === true, 'changeRank needs requireChange');
     const sampling: SampleOptions | undefined = opts.changeRank === undefined ? opts.sampling : { greedy: true };
+    this.require(opts.actionRank === undefined || !opts.requireChange, 'actionRank and requireChange are exclusive (layouts with and without action tokens)');
     const first = opts.requireChange ? await this.firstChange(ctx, prompt, boardIndices, sampling ?? {}, opts.changeRank) : null;
-    const head = first?.head ?? [];
+    const action = opts.actionRank === undefined ? null : await this.rankedAction(ctx, prompt, opts.actionRank);
+    const head = first?.head ?? (action ? [action.id] : []);
     const headMs = performance.now() - t1;
     head.forEach((id, step) => opts.onToken?.(id, step));
     const onToken = opts.onToken && ((id: number, step: number) => opts.onToken!(id, step + head.length));
-    // head = <act_end> <im_start> board[0 .. at) changed-token: the draft copies board[at + 1 ..].
-    const drafted = first && sampling?.greedy;
-    const gen = drafted ? await this.copyDraftGreedy(ctx, [...prompt, ...head], [...Array.from(boardIndices.subarray(head.length - 2), (i) => i + t.imageOffset), t.imEnd, t.stop ?? t.eos], onToken) : await this.transformer.generate(ctx, [...prompt, ...head], {
+    // head = <act_end> <im_start> board[0 .. at) changed-token: the draft copies board[at + 1 ..];
+    // head = action: the draft is the whole input board.
+    const draft = (from: number[]) => [...from, ...Array.from(boardIndices.subarray(first ? head.length - 2 : 0), (i) => i + t.imageOffset), t.imEnd, t.stop ?? t.eos];
+    const gen = (first && sampling?.greedy) || action ? await this.copyDraftGreedy(ctx, [...prompt, ...head], draft(action ? [t.actEnd, t.imStart] : []), onToken) : await this.transformer.generate(ctx, [...prompt, ...head], {
       // Upstream's budget is the next board plus 9; a layout with its own stop token needs exactly its move.
       maxNewTokens: (t.stop === undefined ? n + 9 : t.actionTokens + n + 3) - head.length,
       sampling,
@@ -214,6 +240,7 @@ export class VideoWorldGo extends Module {
       boardIndices,
       tokens: gen.tokens,
       ...(first ? { unchangedProbability: first.unchanged } : {}),
+      ...(action ? { actionProbability: action.p } : {}),
       actionTokens: gen.tokens.slice(0, t.actionTokens),
       nextIndices,
       nextImage,
