@@ -144,9 +144,24 @@ test('requireChange: the generated board differs from the input, copied up to th
     t.true(first >= 0, `${JSON.stringify(sampling)}: the board changed`);
     t.deepEqual(r.tokens.slice(0, 2), [preset.tokens.actEnd, preset.tokens.imStart]);
   }
+  // An LDM layout: the likeliest action code first, then the board's first change after it.
   const withActions = new VideoWorldGo(preset);
-  const firstChange = (withActions as unknown as { firstChange: (...a: unknown[]) => Promise<unknown> }).firstChange.bind(withActions);
-  await t.throwsAsync(() => firstChange(ctx, [], new Int32Array(25), {}), { message: /requireChange needs a layout without action tokens/ });
+  await withActions.load(ctx, randomWeights(withActions, 'require-change-test'));
+  const codes = preset.ldm.levels.reduce((a, b) => a * b, 1);
+  const ranked = await withActions.move(ctx, image, { toPlay: 'b', actionRank: 0 });
+  ranked.nextImage.dispose();
+  for (const changeRank of [0, 3]) {
+    const r = await withActions.move(ctx, image, { toPlay: 'b', requireChange: true, changeRank });
+    r.nextImage.dispose();
+    t.is(r.tokens[0], ranked.tokens[0], 'the likeliest action code');
+    t.true(r.tokens[0]! >= preset.tokens.actionOffset! && r.tokens[0]! < preset.tokens.actionOffset! + codes);
+    t.deepEqual(r.tokens.slice(1, 3), [preset.tokens.actEnd, preset.tokens.imStart]);
+    t.true(r.nextIndices.some((v, i) => v !== r.boardIndices[i]), `changeRank ${changeRank}: the board changed after the action`);
+    t.true(r.unchangedProbability! >= 0 && r.unchangedProbability! <= 1);
+  }
+  const upstream = new VideoWorldGo(preset, preset.transformer, { ...preset.tokens, actionTokens: 3, actionOffset: undefined });
+  await upstream.load(ctx, randomWeights(upstream, 'require-change-test'));
+  await t.throwsAsync(() => upstream.move(ctx, image, { requireChange: true }), { message: /requireChange needs a layout without action tokens or with one LDM action token \(this one has 3\)/ });
   image.dispose();
 });
 
@@ -207,7 +222,6 @@ test('actionRank: ranked action codes are distinct and ordered, the board after 
   }
   t.is(new Set(actions).size, 4, 'each rank is a different action');
   await t.throwsAsync(() => model.move(ctx, image, { actionRank: codes }), { message: /actionRank 200: an integer in \[0, 200\)/ });
-  await t.throwsAsync(() => model.move(ctx, image, { actionRank: 0, requireChange: true }), { message: /actionRank and requireChange are exclusive/ });
   const noActions = new VideoWorldGo(preset, preset.transformer, { ...preset.tokens, actionTokens: 0 });
   await noActions.load(ctx, randomWeights(noActions, 'action-rank-test'));
   await t.throwsAsync(() => noActions.move(ctx, image, { actionRank: 0 }), { message: /actionRank needs a layout with one action token/ });

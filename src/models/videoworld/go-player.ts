@@ -8,8 +8,8 @@
  * on changing (requireChange: decoded token by token, greedy copies the whole board), and try k takes
  * the k-th likeliest first change with the rest of the board greedy (changeRank), so no two tries
  * repeat a board and a retry does not corrupt the board's other stones. A model trained on LDM
- * action codes (one action token) takes the k-th likeliest action on try k and decodes the board
- * greedily after it (actionRank); its likeliest action leaving the board unchanged is its pass.
+ * action codes (one action token) decodes the same way after its likeliest action code, so the
+ * paper's ablation (with and without latent actions) compares the same decoding.
  *
  * A board whose only change is that opponent stones vanished reads as the capture that removes
  * exactly them, when one legal move does (inferCaptures): the micro model's likeliest change is often
@@ -63,7 +63,7 @@ export interface ModelMoveOptions {
   reader?: MoveReader;
   /**
    * Generate boards that differ from the input (VideoWorldGo MoveOptions.requireChange). Default:
-   * on for layouts without action tokens (the micro model), off otherwise (upstream's loop).
+   * on for the micro layouts (no action tokens, or one LDM action token), off otherwise (upstream's loop).
    */
   requireChange?: boolean;
   /**
@@ -110,8 +110,7 @@ export async function modelMove(ctx: GpuContext, model: VideoWorldGo, game: GoGa
   const tries = o.tries ?? 10;
   if (!Number.isInteger(tries) || tries < 1) throw new RangeError(`modelMove: tries ${tries} (an integer >= 1)`);
   const preset = model.preset;
-  const requireChange = o.requireChange ?? model.tokens.actionTokens === 0;
-  const actionRanked = !requireChange && model.tokens.actionTokens === 1 && model.tokens.actionOffset !== undefined;
+  const requireChange = o.requireChange ?? (model.tokens.actionTokens === 0 || (model.tokens.actionTokens === 1 && model.tokens.actionOffset !== undefined));
   const passAt = o.passAt ?? 0.5;
   if (!(passAt > 0 && passAt <= 1)) throw new RangeError(`modelMove: passAt ${passAt} (a probability in (0, 1]; 1 never passes unless certain)`);
   const S = preset.imageSize;
@@ -130,7 +129,7 @@ export async function modelMove(ctx: GpuContext, model: VideoWorldGo, game: GoGa
     const sampling: SampleOptions = attempt === 0 ? { greedy: true } : { seed: ((o.seed ?? 0) + attempt) >>> 0, temperature: 1 };
     const image = ctx.fromArray(x, [1, 3, S, S]);
     const changeRank = requireChange ? attempt : undefined;
-    const r = await model.move(ctx, image, { sampling, toPlay: mover, requireChange, changeRank, actionRank: actionRanked ? attempt : undefined, onToken: o.onToken && ((id, step) => o.onToken!(id, step, attempt)) });
+    const r = await model.move(ctx, image, { sampling, toPlay: mover, requireChange, changeRank, onToken: o.onToken && ((id, step) => o.onToken!(id, step, attempt)) });
     image.dispose();
     generated = denormalizeImage(await r.nextImage.read(), S, S);
     r.nextImage.dispose();
@@ -161,10 +160,6 @@ export async function modelMove(ctx: GpuContext, model: VideoWorldGo, game: GoGa
       // As upstream's loop: a board without a new stone is a failed try, not a pass (a model that
       // copies its input would otherwise "play" every turn by passing).
       const capture = !m.ok && o.inferCaptures !== false && m.added.length === 0 && m.removed.length > 0 ? game.captureMove(m.removed) : null;
-      if (m.ok && !m.move && actionRanked && attempt === 0) {
-        o.onTry?.({ attempt, tokens: r.tokens, move: 'pass', reason: null, ms: performance.now() - ta });
-        return { ok: true, move: null, gtp: 'pass', tries: 1, impliedCapture: false, reasons, seconds: (performance.now() - t0) / 1000, input, generated, stagesMs: stages };
-      }
       if (m.ok && m.move) [move, gtp] = [m.move, m.gtp];
       else if (capture) [move, gtp, implied] = [capture, gtpName(capture.row, capture.col), true];
       else reason = m.ok ? 'the generated board is unchanged (no new stone)' : m.error;

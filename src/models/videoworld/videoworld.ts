@@ -25,7 +25,7 @@ export interface MoveOptions {
   onToken?: (id: number, step: number) => void;
   /**
    * Sample the next board conditioned on its differing from the input board (layouts without
-   * action tokens): the model's own first-change distribution from one teacher-forced pass over
+   * action tokens, or after an LDM layout's action token, see actionRank): the model's own first-change distribution from one teacher-forced pass over
    * an unchanged board, P(first change at i) = P(not copy at i | copies before) * prod P(copy
    * before), picks where (argmax when greedy), the token there is drawn without the copy, the rest
    * is generated as usual. Per-token greedy decoding copies the board: at each single position a
@@ -41,8 +41,9 @@ export interface MoveOptions {
   changeRank?: number;
   /**
    * Layouts with one latent-action token trained on LDM codes: take the rank-th likeliest action
-   * code (0: the likeliest) and decode the board greedily after it, the input board as the draft.
-   * The action is the move in the paper's model, so a player's retries walk down the actions.
+   * code (0: the likeliest; with requireChange the default) and decode the board after it: with
+   * requireChange as above (its first change ranked or sampled), otherwise greedily with the input
+   * board as the draft.
    */
   actionRank?: number;
 }
@@ -125,7 +126,6 @@ export class VideoWorldGo extends Module {
    */
   private async firstChange(ctx: GpuContext, prompt: number[], board: Int32Array, sampling: SampleOptions, rank?: number): Promise<{ head: number[]; unchanged: number }> {
     const t = this.tokens;
-    this.require(t.actionTokens === 0, `requireChange needs a layout without action tokens (this one has ${t.actionTokens})`);
     const ids = Array.from(board, (i) => i + t.imageOffset);
     const copy = [t.actEnd, t.imStart, ...ids];
     const V = this.transformer.cfg.vocabSize;
@@ -212,17 +212,19 @@ export class VideoWorldGo extends Module {
     const prompt = this.prompt(boardIndices, opts.toPlay);
     this.require(opts.changeRank === undefined || opts.requireChange === true, 'changeRank needs requireChange');
     const sampling: SampleOptions | undefined = opts.changeRank === undefined ? opts.sampling : { greedy: true };
-    this.require(opts.actionRank === undefined || !opts.requireChange, 'actionRank and requireChange are exclusive (layouts with and without action tokens)');
-    const first = opts.requireChange ? await this.firstChange(ctx, prompt, boardIndices, sampling ?? {}, opts.changeRank) : null;
-    const action = opts.actionRank === undefined ? null : await this.rankedAction(ctx, prompt, opts.actionRank);
-    const head = first?.head ?? (action ? [action.id] : []);
+    const ldmAction = t.actionTokens === 1 && t.actionOffset !== undefined;
+    this.require(!opts.requireChange || t.actionTokens === 0 || ldmAction, `requireChange needs a layout without action tokens or with one LDM action token (this one has ${t.actionTokens})`);
+    const action = opts.actionRank !== undefined || (opts.requireChange && ldmAction) ? await this.rankedAction(ctx, prompt, opts.actionRank ?? 0) : null;
+    const actionIds = action ? [action.id] : [];
+    const first = opts.requireChange ? await this.firstChange(ctx, [...prompt, ...actionIds], boardIndices, sampling ?? {}, opts.changeRank) : null;
+    const head = [...actionIds, ...(first?.head ?? [])];
     const headMs = performance.now() - t1;
     head.forEach((id, step) => opts.onToken?.(id, step));
     const onToken = opts.onToken && ((id: number, step: number) => opts.onToken!(id, step + head.length));
-    // head = <act_end> <im_start> board[0 .. at) changed-token: the draft copies board[at + 1 ..];
-    // head = action: the draft is the whole input board.
-    const draft = (from: number[]) => [...from, ...Array.from(boardIndices.subarray(first ? head.length - 2 : 0), (i) => i + t.imageOffset), t.imEnd, t.stop ?? t.eos];
-    const gen = (first && sampling?.greedy) || action ? await this.copyDraftGreedy(ctx, [...prompt, ...head], draft(action ? [t.actEnd, t.imStart] : []), onToken) : await this.transformer.generate(ctx, [...prompt, ...head], {
+    // head = [action] <act_end> <im_start> board[0 .. at) changed-token: the draft copies
+    // board[at + 1 ..]; head = action alone: the draft is <act_end> <im_start> and the whole board.
+    const draft = first ? Array.from(boardIndices.subarray(first.head.length - 2), (i) => i + t.imageOffset) : [t.actEnd, t.imStart, ...Array.from(boardIndices, (i) => i + t.imageOffset)];
+    const gen = (first && sampling?.greedy) || (action && !first) ? await this.copyDraftGreedy(ctx, [...prompt, ...head], [...draft, t.imEnd, t.stop ?? t.eos], onToken) : await this.transformer.generate(ctx, [...prompt, ...head], {
       // Upstream's budget is the next board plus 9; a layout with its own stop token needs exactly its move.
       maxNewTokens: (t.stop === undefined ? n + 9 : t.actionTokens + n + 3) - head.length,
       sampling,
