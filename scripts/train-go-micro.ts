@@ -4,7 +4,8 @@
 //   npm run train:go-micro                         # everything, then ships weights/go-micro.safetensors
 //   npm run train:go-micro -- --out /tmp/gm        # resumable: rerun the same command after a stop
 //   npm run train:go-micro -- --ldm                # with the LDM's latent-action tokens (experimental:
-//                                                  # its codes collapse at this scale, see the README)
+//                                                  # its codes do not carry the move at this scale,
+//                                                  # see the README)
 //
 // The default skips the ldm and actions stages: that is the paper's "without latent actions" ablation,
 // shipped as the default model until the LDM's codes carry the move.

@@ -55,20 +55,28 @@ export async function createNodeContext(options: NodeContextOptions = {}): Promi
   } catch (e) {
     throw new NoAdapterError(`Cannot load the npm package 'webgpu' (Dawn for Node): ${(e as Error).message}. Run: npm install webgpu`);
   }
-  let gpu: GPU | null = options.gpu ?? dawn.create(options.dawnFlags ?? []);
+  const gpu: GPU = options.gpu ?? dawn.create(options.dawnFlags ?? []);
   const disabled = (options.disableFeatures ?? process.env.VIDEOWORLD_DISABLE_FEATURES?.split(',') ?? []).map((f) => f.trim()).filter(Boolean);
-  return createContext({
+  const ctx: GpuContext = await createContext({
     gpu,
     disableFeatures: disabled as OptionalFeature[],
     adapterClass: options.adapterClass ?? (process.env.VIDEOWORLD_ADAPTER_CLASS as ContextOptions['adapterClass']),
     noAdapterHint: hint,
     log: options.log,
-    // Dropping the Dawn instance lets Node exit once the device is gone.
     onDestroy: () => {
-      gpu = null;
+      retired.push(gpu, ctx.device);
     },
   });
+  return ctx;
 }
+
+/**
+ * Destroyed devices and their Dawn instances, referenced until the process ends: Dawn's event
+ * loop hook ticks an instance's devices (InstanceBase::ProcessEvents), and a destroyed device that
+ * V8 collected before a pending tick was a use-after-free (SIGSEGV in DeviceBase::APITick, seen
+ * with contexts created and destroyed side by side). A destroyed device holds no GPU memory.
+ */
+const retired: unknown[] = [];
 
 /** Reads and validates a .safetensors file. */
 export async function readSafetensorsFile(path: string): Promise<SafetensorsFile> {

@@ -625,8 +625,18 @@ export class GpuContext {
     this.copyBuffer(buffer, offset, staging, 0, Math.ceil(bytes / 4) * 4);
     this.submit();
     const upTo = this.queued;
-    await Promise.race([staging.mapAsync(MapMode.READ, 0, size), this.lostPromise]);
+    try {
+      await Promise.race([staging.mapAsync(MapMode.READ, 0, size), this.lostPromise]);
+    } catch (e) {
+      if (this.destroyed) throw new DeviceError('GpuContext destroyed during a read');
+      throw e;
+    }
     this.finished = Math.max(this.finished, upTo);
+    // destroy() came while the read waited: its buffers may be gone already, this one is ours.
+    if (this.destroyed) {
+      staging.destroy();
+      throw new DeviceError('GpuContext destroyed during a read');
+    }
     const out = staging.getMappedRange(0, size).slice(0, bytes);
     staging.unmap();
     const list = this.staging.get(size) ?? [];
