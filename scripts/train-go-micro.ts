@@ -189,18 +189,29 @@ async function train(ctx: GpuContext, stage: string, model: Module, steps: numbe
 
 /**
  * How much of the move LDM codes carry: codes used, and the share of transitions whose (colour,
- * move) key is the majority one of their code (1.0 = each code names one move).
+ * move) key is the majority one of their code (1.0 = each code names one move); `chance` is the
+ * purity of the same codes shuffled over the transitions (seeded): what codes that carry nothing
+ * of the move score with this many codes this often used.
  */
-function codeStats(keys: readonly string[], codes: ArrayLike<number>): { used: number; purity: number } {
-  const byCode = new Map<number, Map<string, number>>();
-  keys.forEach((key, i) => {
-    const m = byCode.get(codes[i]!) ?? new Map<string, number>();
-    m.set(key, (m.get(key) ?? 0) + 1);
-    byCode.set(codes[i]!, m);
-  });
-  let majority = 0;
-  for (const m of byCode.values()) majority += Math.max(...m.values());
-  return { used: byCode.size, purity: majority / keys.length };
+function codeStats(keys: readonly string[], codes: ArrayLike<number>): { used: number; purity: number; chance: number } {
+  const purity = (codeOf: (i: number) => number) => {
+    const byCode = new Map<number, Map<string, number>>();
+    keys.forEach((key, i) => {
+      const m = byCode.get(codeOf(i)) ?? new Map<string, number>();
+      m.set(key, (m.get(key) ?? 0) + 1);
+      byCode.set(codeOf(i), m);
+    });
+    let majority = 0;
+    for (const m of byCode.values()) majority += Math.max(...m.values());
+    return { used: byCode.size, purity: majority / keys.length };
+  };
+  const order = Array.from({ length: keys.length }, (_, i) => i);
+  const rng = new SeededRng(12345);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return { ...purity((i) => codes[i]!), chance: purity((i) => codes[order[i]!]!).purity };
 }
 
 async function f16Records(m: Module, prefix = ''): Promise<Record<string, TensorRecord>> {
@@ -396,13 +407,13 @@ try {
           every: 50,
           run: async (step) => {
             const p = await probeCodes(true);
-            log(`ldm: step ${step}: probe of ${probe.length} transitions: ${p.used} codes used, purity ${p.purity.toFixed(3)}`);
+            log(`ldm: step ${step}: probe of ${probe.length} transitions: ${p.used} codes used, purity ${p.purity.toFixed(3)} (shuffled codes ${p.chance.toFixed(3)})`);
           },
         },
       );
       const stats = await foldCodeNorm();
       const p = await probeCodes(false);
-      finish('ldm', { steps: ldmSteps, final_loss: r.losses.at(-1), probe_codes_used: p.used, probe_purity: p.purity, code_mean: stats.mean, code_variance: stats.variance, seconds: Math.round(r.seconds) });
+      finish('ldm', { steps: ldmSteps, final_loss: r.losses.at(-1), probe_codes_used: p.used, probe_purity: p.purity, probe_purity_shuffled: p.chance, code_mean: stats.mean, code_variance: stats.variance, seconds: Math.round(r.seconds) });
     } else {
       await ldm.load(ctx, randomInitSource(ldm.namedParams(), 0));
       restoreCheckpoint(parseSafetensors(new Uint8Array(readFileSync(file('ldm.ckpt.safetensors')))), ldm, new AdamW(ldm.parameters(), { lr: 0 }));
@@ -437,7 +448,7 @@ try {
       rmSync(partial, { force: true });
       const keys = (sym: number) => transitions.map((_, k) => moveKey(k, sym));
       const st = codeStats(Array.from({ length: syms }, (_, sym) => keys(sym)).flat(), acts);
-      finish('actions', { codes_used: st.used, code_purity: st.purity, seconds: Math.round((performance.now() - t0) / 1000) });
+      finish('actions', { codes_used: st.used, code_purity: st.purity, code_purity_shuffled: st.chance, seconds: Math.round((performance.now() - t0) / 1000) });
     }
     actions = readInt32(file('actions.bin'));
     writeFileSync(file('ldm.f16.safetensors'), serializeSafetensors(await f16Records(ldm), { format: 'videoworld-micro-ldm-v1', preset: 'micro' }));

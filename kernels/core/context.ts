@@ -58,7 +58,7 @@ export interface ContextOptions {
   noAdapterHint?: string;
   /** If set, receives one line per fact about the adapter (info, limits, features) at creation. */
   log?: (line: string) => void;
-  /** Called by destroy() after the device is destroyed (Node: drop the Dawn instance). */
+  /** Called by destroy() after the device is destroyed (Node: keeps the device and its Dawn instance referenced). */
   onDestroy?: () => void;
   /**
    * Optional features not to request although the adapter has them: runs the kernels' fallback
