@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { GameRecord } from '../src/go/games.js';
 import { tokenizerBoardAccuracy } from '../src/apps/go-eval.js';
-import type { GpuContext } from '../kernels/index.js';
+import type { GpuContext, Tensor } from '../kernels/index.js';
 import type { Module } from '../src/graph/module.js';
 import { crossEntropy, mse, mulOp, reshape } from '../src/graph/ops.js';
 import { SeededRng } from '../src/graph/rng.js';
@@ -349,38 +349,36 @@ try {
       return { x, w, B: ks.length };
     };
     const ldmSteps = num('ldm-steps');
-    // How much of the move the codes carry, on a fixed probe of transitions: codes used, and the
-    // share of transitions whose (colour, move) is their code's majority one (1.0 = the code names
-    // the move; with ~5 probe transitions a code, chance alone gives ~0.3).
+    // How much of the move the codes carry, on a fixed probe of transitions (codeStats: codes used,
+    // purity, and the purity of the same codes shuffled).
     const probe = (() => {
       const rng = new SeededRng(seed + 7);
       return Array.from({ length: 1024 }, () => ({ k: rng.int(transitions.length), sym: rng.int(syms) }));
     })();
-    const probeCodes = async (batchNormCodes: boolean) => {
-      const codes = new Int32Array(probe.length);
+    // f's output for every probe clip, 64 clips a batch, read back in probe order.
+    const overProbe = async (f: (x: Tensor) => Tensor) => {
+      const out: number[] = [];
       for (let i = 0; i < probe.length; i += 64) {
         const c = clips(probe.slice(i, i + 64));
-        const t = noGrad(ctx, () => ctx.scope(() => ldm.encode(ctx.fromArray(c.x, [c.B, 3, 2, S, S]), { batchNormCodes }).indices));
-        codes.set(await t.read(), i);
+        const t = noGrad(ctx, () => ctx.scope(() => f(ctx.fromArray(c.x, [c.B, 3, 2, S, S]))));
+        out.push(...(await t.read()));
         t.dispose();
       }
-      return codeStats(probe.map(({ k, sym }) => moveKey(k, sym)), codes);
+      return out;
     };
+    const probeCodes = async (batchNormCodes: boolean) =>
+      codeStats(
+        probe.map(({ k, sym }) => moveKey(k, sym)),
+        await overProbe((x) => ldm.encode(x, { batchNormCodes }).indices),
+      );
     // FSQ's inputs are standardised over each batch while training (encode's batchNormCodes); after
     // it, their statistics over the probe clips are folded into project_in for the plain path.
     const foldCodeNorm = async () => {
       const L = preset.ldm.levels.length;
-      const D = preset.ldm.dim;
-      const u: number[][] = Array.from({ length: L }, () => []);
-      for (let i = 0; i < probe.length; i += 64) {
-        const c = clips(probe.slice(i, i + 64));
-        const t = noGrad(ctx, () => ctx.scope(() => ldm.projectIn.forward(reshape(ldm.encode(ctx.fromArray(c.x, [c.B, 3, 2, S, S])).features, [c.B, D]))));
-        const v = await t.read();
-        t.dispose();
-        for (let j = 0; j < c.B; j++) for (let l = 0; l < L; l++) u[l]!.push(v[j * L + l]!);
-      }
-      const mean = u.map((a) => a.reduce((x, y) => x + y, 0) / a.length);
-      const variance = u.map((a, l) => a.reduce((x, y) => x + (y - mean[l]!) ** 2, 0) / a.length);
+      const u = await overProbe((x) => ldm.projectIn.forward(reshape(ldm.encode(x).features, [x.shape[0]!, preset.ldm.dim])));
+      const level = (l: number) => u.filter((_, i) => i % L === l);
+      const mean = Array.from({ length: L }, (_, l) => level(l).reduce((a, b) => a + b, 0) / probe.length);
+      const variance = Array.from({ length: L }, (_, l) => level(l).reduce((a, b) => a + (b - mean[l]!) ** 2, 0) / probe.length);
       await ldm.foldCodeNorm(mean, variance);
       return { mean, variance };
     };
