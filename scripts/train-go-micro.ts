@@ -30,7 +30,7 @@ import type { GameRecord } from '../src/go/games.js';
 import { tokenizerBoardAccuracy } from '../src/apps/go-eval.js';
 import type { GpuContext, Tensor } from '../kernels/index.js';
 import type { Module } from '../src/graph/module.js';
-import { crossEntropy, mse, mulOp, reshape } from '../src/graph/ops.js';
+import { concatOp, crossEntropy, mse, mulOp, reshape, sliceOp } from '../src/graph/ops.js';
 import { SeededRng } from '../src/graph/rng.js';
 import { noGrad } from '../src/graph/autograd.js';
 import { randomInitSource } from '../src/graph/weights.js';
@@ -366,11 +366,38 @@ try {
       }
       return out;
     };
-    const probeCodes = async (batchNormCodes: boolean) =>
-      codeStats(
-        probe.map(({ k, sym }) => moveKey(k, sym)),
-        await overProbe((x) => ldm.encode(x, { batchNormCodes }).indices),
-      );
+    // codeStats of the probe's codes against the (colour, move) key, and against colour and point alone.
+    const probeCodes = async (batchNormCodes: boolean) => {
+      const codes = await overProbe((x) => ldm.encode(x, { batchNormCodes }).indices);
+      const keys = probe.map(({ k, sym }) => moveKey(k, sym));
+      return { ...codeStats(keys, codes), colour: codeStats(keys.map((k) => k.split(':')[0]!), codes), point: codeStats(keys.map((k) => k.split(':')[1]!), codes) };
+    };
+    // The weighted reconstruction loss of the training step (w: the changed pixels' weights, target: x * w).
+    const reconLoss = (codes: Tensor, preEncodeOut: Tensor, w: Tensor, target: Tensor) => mse(mulOp(ldm.decode(codes, preEncodeOut), w), target);
+    // Whether the decoder reads the code: the weighted loss over the first 64 probe clips with each
+    // clip's own code and with the code of the next clip (equal when the code carries nothing).
+    const codeReliance = async () => {
+      const c = clips(probe.slice(0, 64));
+      const shape = [c.B, 3, 2, S, S];
+      const target = ctx.fromArray(c.x.map((v, i) => v * c.w[i]!), shape);
+      const w = ctx.fromArray(c.w, shape);
+      const loss = async (shift: number) => {
+        const t = noGrad(ctx, () =>
+          ctx.scope(() => {
+            const e = ldm.encode(ctx.fromArray(c.x, shape), { batchNormCodes: true });
+            const codes = shift === 0 ? e.codes : concatOp([sliceOp(e.codes, 0, shift, c.B), sliceOp(e.codes, 0, 0, shift)], 0);
+            return reconLoss(codes, e.preEncodeOut, w, target);
+          }),
+        );
+        const v = (await t.read())[0]!;
+        t.dispose();
+        return v;
+      };
+      const r = { own: await loss(0), other: await loss(1) };
+      target.dispose();
+      w.dispose();
+      return r;
+    };
     // FSQ's inputs are standardised over each batch while training (encode's batchNormCodes); after
     // it, their statistics over the probe clips are folded into project_in for the plain path.
     const foldCodeNorm = async () => {
@@ -397,15 +424,16 @@ try {
           const x = ctx.fromArray(b.x, shape);
           const w = ctx.fromArray(b.w, shape);
           const e = ldm.encode(x, { batchNormCodes: true });
-          const target = ctx.fromArray(b.x.map((v, i) => v * b.w[i]!), shape);
-          return mse(mulOp(ldm.decode(e.codes, e.preEncodeOut), w), target);
+          return reconLoss(e.codes, e.preEncodeOut, w, ctx.fromArray(b.x.map((v, i) => v * b.w[i]!), shape));
         },
         undefined,
         {
           every: 50,
           run: async (step) => {
             const p = await probeCodes(true);
-            log(`ldm: step ${step}: probe of ${probe.length} transitions: ${p.used} codes used, purity ${p.purity.toFixed(3)} (shuffled codes ${p.chance.toFixed(3)})`);
+            const r = await codeReliance();
+            const vs = (q: { purity: number; chance: number }) => `${q.purity.toFixed(3)} (shuffled codes ${q.chance.toFixed(3)})`;
+            log(`ldm: step ${step}: probe of ${probe.length} transitions: ${p.used} codes used, purity ${vs(p)}, of colour ${vs(p.colour)}, of point ${vs(p.point)}; loss ${r.own.toFixed(4)} with each clip's code, ${r.other.toFixed(4)} with another's`);
           },
         },
       );

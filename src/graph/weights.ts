@@ -53,7 +53,8 @@ export function hinitSource(manifest: Record<string, [number, number, number]>, 
  * Fresh weights for training from scratch, seeded per key (fnv1a32(seed:key) into mulberry32):
  * matrices and conv kernels U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (torch's Linear/Conv default bound),
  * embedding tables U(-0.035, 0.035) (std 0.02, InternLM's init), biases 0, norm weights 1, RoPE's
- * inv_freq its base-10000 values.
+ * inv_freq its base-10000 values, the LDM's positional-encoding matrix N(0, 1) (SAM's
+ * PositionEmbeddingRandom: a fixed buffer, so a small init would leave the encoding near constant).
  */
 export function randomInitSource(params: Iterable<{ key: string; shape: readonly number[] }>, seed = 0): WeightSource {
   const shapes = new Map<string, readonly number[]>();
@@ -69,6 +70,11 @@ export function randomInitSource(params: Iterable<{ key: string; shape: readonly
       if (k.endsWith('rotary_emb.inv_freq')) return ropeInvFreq(2 * n);
       if (s.length === 1) return k.endsWith('bias') ? out : out.fill(1);
       const rng = new SeededRng(hinitSeed(String(seed), k));
+      if (k.endsWith('positional_encoding_gaussian_matrix')) {
+        // Box-Muller; 1 - next() keeps the log away from 0.
+        for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
+        return out;
+      }
       const bound = /embed/.test(k) ? 0.02 * Math.sqrt(3) : 1 / Math.sqrt(n / s[0]!);
       for (let i = 0; i < n; i++) out[i] = (2 * rng.next() - 1) * bound;
       return out;

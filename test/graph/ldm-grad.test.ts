@@ -1,8 +1,9 @@
 import test from 'ava';
+import { fourierPeRef } from '../../kernels/index.js';
 import { Tape, accumulateGrads, noGrad } from '../../src/graph/autograd.js';
 import { mse } from '../../src/graph/ops.js';
 import { randomInitSource } from '../../src/graph/weights.js';
-import { LatentDynamicsModel, SMALL_LDM } from '../../src/models/videoworld/ldm.js';
+import { GO_LDM, type LdmConfig, LatentDynamicsModel, SMALL_LDM } from '../../src/models/videoworld/ldm.js';
 import { AdamW } from '../../src/train/optim.js';
 import { centralDifference } from '../helpers/fd.js';
 import { gpu } from '../helpers/gpu.js';
@@ -13,58 +14,62 @@ import { Rng } from '../helpers/rng.js';
 // upstream quirk, kept for their state_dict keys) get none. Decoder-side gradients (after the FSQ,
 // where the straight-through estimator and the true function agree) match central differences of
 // the f32 forward (h = 1e-2; see qformer-grad.test.ts for the bound). A few AdamW steps lower the loss.
-test.serial('LDM: reconstruction loss backpropagates through every executed block; decoder gradients match central differences', async (t) => {
-  const ctx = await gpu();
-  const m = new LatentDynamicsModel(SMALL_LDM).train();
-  await m.load(ctx, randomInitSource(m.namedParams(), 1));
-  const rng = Rng.fromString(t.title);
-  const clip = ctx.fromArray(rng.array(2 * 3 * 2 * 32 * 32), [2, 3, 2, 32, 32]);
-  const lossOf = () => {
-    const e = m.encode(clip);
-    return mse(m.decode(e.codes, e.preEncodeOut), clip);
-  };
-  const tape = new Tape(ctx).watchParams(m);
-  const loss = tape.run(() => ctx.scope(lossOf));
-  const grads = tape.backward(loss);
-  const tails = /^(encoder\.encoder_layers\.2\.|decoder\.decoder_layers\.3\.)/;
-  for (const p of m.parameters()) {
-    const g = grads.get(p.t);
-    if (tails.test(p.key)) {
-      t.falsy(g, `${p.key} is never executed upstream, yet got a gradient`);
-      continue;
+// The same with the micro Go LDM's positional options (peValues, codePe) on SMALL_LDM's widths.
+const SMALL_PE_LDM: LdmConfig = { ...SMALL_LDM, encoder: { ...SMALL_LDM.encoder, peValues: true }, decoder: { ...SMALL_LDM.decoder, codePe: true } };
+for (const [name, cfg] of [['upstream', SMALL_LDM], ['peValues + codePe', SMALL_PE_LDM]] as const) {
+  test.serial(`LDM (${name}): reconstruction loss backpropagates through every executed block; decoder gradients match central differences`, async (t) => {
+    const ctx = await gpu();
+    const m = new LatentDynamicsModel(cfg).train();
+    await m.load(ctx, randomInitSource(m.namedParams(), 1));
+    const rng = Rng.fromString(t.title);
+    const clip = ctx.fromArray(rng.array(2 * 3 * 2 * 32 * 32), [2, 3, 2, 32, 32]);
+    const lossOf = () => {
+      const e = m.encode(clip);
+      return mse(m.decode(e.codes, e.preEncodeOut), clip);
+    };
+    const tape = new Tape(ctx).watchParams(m);
+    const loss = tape.run(() => ctx.scope(lossOf));
+    const grads = tape.backward(loss);
+    const tails = /^(encoder\.encoder_layers\.2\.|decoder\.decoder_layers\.3\.)/;
+    for (const p of m.parameters()) {
+      const g = grads.get(p.t);
+      if (tails.test(p.key)) {
+        t.falsy(g, `${p.key} is never executed upstream, yet got a gradient`);
+        continue;
+      }
+      t.truthy(g, `${p.key}: no gradient`);
+      if (!g) continue;
+      const v = await g.read();
+      t.true(v.every(Number.isFinite) && v.some((x) => x !== 0), `${p.key}: gradient not finite or all zero`);
     }
-    t.truthy(g, `${p.key}: no gradient`);
-    if (!g) continue;
-    const v = await g.read();
-    t.true(v.every(Number.isFinite) && v.some((x) => x !== 0), `${p.key}: gradient not finite or all zero`);
-  }
-  const f = async () => (await noGrad(ctx, () => ctx.scope(lossOf)).read())[0]!;
-  for (const key of ['decoder.conv_out.conv.bias', 'decoder.conv_out.conv.weight', 'decoder.decoder_layers.0.linear.weight', 'decoder.decoder_layers.2.net.0.conv.bias']) {
-    const p = m.parameters().find((q) => q.key === key)!;
-    const gx = await grads.get(p.t)!.read();
-    const scale = Math.max(...gx.map(Math.abs));
-    const i = gx.indexOf(gx.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a)));
-    const fd = await centralDifference(p.t, i, 1e-2, f);
-    t.true(Math.abs(fd - gx[i]!) <= 2e-2 * scale + 1e-5, `${key}[${i}]: tape ${gx[i]}, central difference ${fd}`);
-  }
-  accumulateGrads(m.parameters(), grads);
-  const opt = new AdamW(m.parameters(), { lr: 3e-4, weightDecay: 0 });
-  const losses = [(await loss.read())[0]!];
-  opt.step();
-  opt.zeroGrad();
-  for (let s = 0; s < 3; s++) {
-    const tp = new Tape(ctx).watchParams(m);
-    const l = tp.run(() => ctx.scope(lossOf));
-    accumulateGrads(m.parameters(), tp.backward(l));
-    losses.push((await l.read())[0]!);
+    const f = async () => (await noGrad(ctx, () => ctx.scope(lossOf)).read())[0]!;
+    for (const key of ['decoder.conv_out.conv.bias', 'decoder.conv_out.conv.weight', 'decoder.decoder_layers.0.linear.weight', 'decoder.decoder_layers.2.net.0.conv.bias']) {
+      const p = m.parameters().find((q) => q.key === key)!;
+      const gx = await grads.get(p.t)!.read();
+      const scale = Math.max(...gx.map(Math.abs));
+      const i = gx.indexOf(gx.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a)));
+      const fd = await centralDifference(p.t, i, 1e-2, f);
+      t.true(Math.abs(fd - gx[i]!) <= 2e-2 * scale + 1e-5, `${key}[${i}]: tape ${gx[i]}, central difference ${fd}`);
+    }
+    accumulateGrads(m.parameters(), grads);
+    const opt = new AdamW(m.parameters(), { lr: 3e-4, weightDecay: 0 });
+    const losses = [(await loss.read())[0]!];
     opt.step();
     opt.zeroGrad();
-  }
-  t.log(`MSE over 4 AdamW steps: ${losses.map((x) => x.toFixed(4)).join(' -> ')}`);
-  t.true(losses.at(-1)! < losses[0]!, losses.join(', '));
-  opt.dispose();
-  m.dispose();
-});
+    for (let s = 0; s < 3; s++) {
+      const tp = new Tape(ctx).watchParams(m);
+      const l = tp.run(() => ctx.scope(lossOf));
+      accumulateGrads(m.parameters(), tp.backward(l));
+      losses.push((await l.read())[0]!);
+      opt.step();
+      opt.zeroGrad();
+    }
+    t.log(`MSE over 4 AdamW steps: ${losses.map((x) => x.toFixed(4)).join(' -> ')}`);
+    t.true(losses.at(-1)! < losses[0]!, losses.join(', '));
+    opt.dispose();
+    m.dispose();
+  });
+}
 
 // batchNormCodes standardises FSQ's inputs over the batch (the micro Go LDM's codes collapsed to one
 // without it); foldCodeNorm moves those statistics into project_in, after which the plain inference
@@ -97,4 +102,69 @@ test.serial('LDM: batchNormCodes spreads a fresh model\'s codes; folding the bat
   const same = folded.filter((c, i) => c === normed[i]).length;
   t.true(same >= B - 1, `folded plain path: ${folded.join(',')} vs batch-normalised ${normed.join(',')}`);
   await t.throwsAsync(() => m.foldCodeNorm([0], [1]), { message: /foldCodeNorm: 6 means and variances/ });
+});
+
+// Encoder-side gradients (before the FSQ, so no straight-through estimate in the way): a loss on the
+// query-former's features against central differences of the same f32 forward, for a parameter of
+// every encoder op kind (causal conv, strided conv, frame-wise norm, residual, attention, LayerNorm,
+// the query embedding), with and without the positional options.
+for (const [name, cfg] of [['upstream', SMALL_LDM], ['peValues + codePe', SMALL_PE_LDM]] as const) {
+  test.serial(`LDM (${name}): encoder gradients match central differences`, async (t) => {
+    const ctx = await gpu();
+    const m = new LatentDynamicsModel(cfg).train();
+    await m.load(ctx, randomInitSource(m.namedParams(), 5));
+    const rng = Rng.fromString(t.title);
+    const B = 2;
+    const clip = ctx.fromArray(rng.array(B * 3 * 2 * 32 * 32), [B, 3, 2, 32, 32]);
+    const target = ctx.fromArray(rng.array(B * cfg.dim), [B, cfg.dim, 1, 1, 1]);
+    const lossOf = () => mse(m.encode(clip).features, target);
+    const tape = new Tape(ctx).watchParams(m);
+    const grads = tape.backward(tape.run(() => ctx.scope(lossOf)));
+    const f = async () => (await noGrad(ctx, () => ctx.scope(lossOf)).read())[0]!;
+    const q = 'encoder.qformer.qformers.0';
+    for (const key of [
+      'encoder.conv_in.conv.weight',
+      'encoder.encoder_layers.0._conv.conv.weight',
+      'encoder.encoder_layers.1._residual.0.weight',
+      'encoder.encoder_layers.1._residual.5.conv.weight',
+      'encoder.encoder_layers.1._shortcut.conv.weight',
+      `${q}.layers.0.cross_attn_token_to_image.k_proj.weight`,
+      `${q}.layers.1.cross_attn_token_to_image.v_proj.weight`,
+      `${q}.final_attn_token_to_image.q_proj.weight`,
+      `${q}.layers.0.norm2.weight`,
+      'encoder.act.weight',
+    ]) {
+      const p = m.parameters().find((x) => x.key === key);
+      if (!p) throw new Error(`no parameter ${key}`);
+      const gx = await grads.get(p.t)!.read();
+      const scale = Math.max(...gx.map(Math.abs));
+      const i = gx.indexOf(gx.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a)));
+      const fd = await centralDifference(p.t, i, 1e-2, f);
+      t.true(Math.abs(fd - gx[i]!) <= 2e-2 * scale + 1e-5, `${key}[${i}]: tape ${gx[i]}, central difference ${fd}`);
+    }
+    m.dispose();
+  });
+}
+
+// SAM's PositionEmbeddingRandom draws its fixed matrix from N(0, 1); an embedding-sized init
+// (U(+-0.035), what the key's "embed" once matched) left the micro LDM's keys with a near-constant
+// positional encoding for its whole training, as the matrix is never trained.
+test('randomInitSource: the LDM positional-encoding matrix is N(0, 1) and its encoding varies across the grid', async (t) => {
+  const m = new LatentDynamicsModel(GO_LDM);
+  const key = 'encoder.pos_embedding.positional_encoding_gaussian_matrix';
+  const g = await randomInitSource(m.namedParams(), 0).f32(key);
+  const n = g.length;
+  const mean = g.reduce((a, b) => a + b, 0) / n;
+  const std = Math.sqrt(g.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
+  t.log(`${n} values: mean ${mean.toFixed(3)}, std ${std.toFixed(3)}`);
+  t.true(Math.abs(mean) < 0.15 && std > 0.85 && std < 1.15, `mean ${mean}, std ${std}`);
+  // sin(2 pi (x g0 + y g1)) over a 5x5 grid: each channel must swing, not sit near 0.
+  const f = n / 2;
+  const pe = fourierPeRef(g, f, 5, 5);
+  let swing = 0;
+  for (let k = 0; k < f; k++) {
+    const ch = pe.subarray(k * 25, (k + 1) * 25);
+    swing += Math.max(...ch) - Math.min(...ch);
+  }
+  t.true(swing / f > 0.8, `mean swing of the sine channels ${swing / f}`);
 });

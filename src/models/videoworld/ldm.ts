@@ -16,10 +16,11 @@ import {
   fourierPe,
   fsqIndicesToCodes,
   fsqQuantize,
+  scale,
 } from '../../../kernels/index.js';
 import { Module, type Param } from '../../graph/module.js';
 import { activeTape } from '../../graph/autograd.js';
-import { adaGroupNormOp, addOp, attentionOp, concatOp, depthToSpace2xOp, fsqCodes, groupNormFramewiseOp, layerNormOp, meanPoolOp, padOp, permuteOp, reshape, sliceOp } from '../../graph/ops.js';
+import { adaGroupNormOp, addOp, attentionOp, concatOp, depthToSpace2xOp, fsqCodes, groupNormFramewiseOp, layerNormOp, meanPoolOp, mulOp, padOp, permuteOp, reshape, sliceOp } from '../../graph/ops.js';
 import { CausalConv3d, GroupNorm, Linear } from './layers.js';
 
 /** eps of encode's batchNormCodes and of foldCodeNorm (they must agree). */
@@ -28,8 +29,25 @@ const CODE_NORM_EPS = 1e-5;
 export type LdmLayer = readonly [kind: 'consecutive_residual' | 'channel_residual' | 'spatial_down' | 'spatial_up' | 'condation', count: number];
 
 export interface LdmConfig {
-  encoder: { initDim: number; layers: readonly LdmLayer[]; preOutLayer: number; frameNum: number; timePadding: number; actEmbeddingNum: number; qformerDepth: number; peGrid: number };
-  decoder: { initDim: number; layers: readonly LdmLayer[]; timePadding: number };
+  encoder: {
+    initDim: number;
+    layers: readonly LdmLayer[];
+    preOutLayer: number;
+    frameNum: number;
+    timePadding: number;
+    actEmbeddingNum: number;
+    qformerDepth: number;
+    peGrid: number;
+    /** Not upstream: the qformer's values carry the positional encoding too (upstream: keys only). */
+    peValues?: boolean;
+  };
+  decoder: {
+    initDim: number;
+    layers: readonly LdmLayer[];
+    timePadding: number;
+    /** Not upstream: the broadcast code map is code * (1 + positional encoding), not the code alone. */
+    codePe?: boolean;
+  };
   levels: readonly number[];
   /** Feature / code width (qformer, FSQ dim, AdaGN condition). Hard-coded to 512 upstream. */
   dim: number;
@@ -263,21 +281,27 @@ export class QFormer extends Module {
     this.finalAttn = this.child('fa', new QAttention(this.key('final_attn_token_to_image'), dim, 4));
     this.finalNorm = this.child('fn', new LayerNormP(this.key('norm_final_attn'), dim));
   }
-  /** q [B, 1, D], keys / keysPe [B, L, D] -> [B, 1, D]. */
-  forward(q: Tensor, keys: Tensor, keysPe: Tensor): Tensor<'f32'> {
+  /** q [B, 1, D], values / keysPe [B, L, D] -> [B, 1, D]. */
+  forward(q: Tensor, values: Tensor, keysPe: Tensor): Tensor<'f32'> {
     let x = q;
     for (const b of this.blocks) {
-      x = b.norm2.forward(b.attn.forward(x, keysPe, keys, x));
+      x = b.norm2.forward(b.attn.forward(x, keysPe, values, x));
       x = b.norm3.forward(b.lin2.forward(b.lin1.forward(x, { activation: 'relu' }), { residual: x }));
     }
-    return this.finalNorm.forward(this.finalAttn.forward(addOp(x, x), keysPe, keys, x));
+    return this.finalNorm.forward(this.finalAttn.forward(addOp(x, x), keysPe, values, x));
   }
 }
 
 /** QFormerMFSep: one QFormer per action query; query i sees frames [0, tNum(i)). */
 export class QFormerSep extends Module {
   readonly qformers: QFormer[];
-  constructor(path: string, dim: number, depth: number, count: number) {
+  constructor(
+    path: string,
+    dim: number,
+    depth: number,
+    count: number,
+    readonly peValues = false,
+  ) {
     super(path);
     this.qformers = Array.from({ length: count }, (_, i) => this.child(`q${i}`, new QFormer(this.key(`qformers.${i}`), dim, depth)));
   }
@@ -294,7 +318,8 @@ export class QFormerSep extends Module {
     const outs = this.qformers.map((qf, i) => {
       const n = Math.min(T, QFormerSep.framesFor(i, T, A));
       const keys = tokens(features, n);
-      return qf.forward(sliceOp(queries, 1, i, i + 1), keys, addOp(keys, tokens(pe, n)));
+      const keysPe = addOp(keys, tokens(pe, n));
+      return qf.forward(sliceOp(queries, 1, i, i + 1), this.peValues ? keysPe : keys, keysPe);
     });
     return outs.length === 1 ? outs[0]! : concatOp(outs, 1);
   }
@@ -361,7 +386,7 @@ export class LatentDynamicsModel extends Module {
     // A registered buffer upstream (SAM's PositionEmbeddingRandom), not a parameter.
     this.posG = this.param('encoder.pos_embedding.positional_encoding_gaussian_matrix', [2, D / 2], false);
     this.act = this.param('encoder.act.weight', [e.actEmbeddingNum, D]);
-    this.qformer = this.child('qformer', new QFormerSep(this.key('encoder.qformer'), D, e.qformerDepth, e.actEmbeddingNum));
+    this.qformer = this.child('qformer', new QFormerSep(this.key('encoder.qformer'), D, e.qformerDepth, e.actEmbeddingNum, e.peValues));
     this.projectIn = this.child('pin', new Linear(this.key('quantizer.project_in'), D, cfg.levels.length, true, false));
     this.projectOut = this.child('pout', new Linear(this.key('quantizer.project_out'), cfg.levels.length, D, true, false));
 
@@ -464,7 +489,8 @@ export class LatentDynamicsModel extends Module {
     const [B, D, Tp, H, W] = preEncodeOut.shape as [number, number, number, number, number];
     this.require(codes.shape.length === 5 && codes.shape[0] === B && codes.shape[1] === D, `codes [${codes.shape.join(',')}], expected [${B}, ${D}, 1, 1, 1]`);
     const cond = ctx.scope(() => {
-      const codeMap = addOp(ctx.zeros([B, D, 1, H, W]), codes);
+      let codeMap = addOp(ctx.zeros([B, D, 1, H, W]), codes);
+      if (this.cfg.decoder.codePe) codeMap = reshape(mulOp(reshape(codeMap, [B, D * H * W]), scale(fourierPe(this.posG.t, H, W), 1, 1).reshape([1, D * H * W])), [B, D, 1, H, W]);
       return concatOp([preEncodeOut, codeMap], 2);
     });
     let h: Tensor = cond;
