@@ -36,7 +36,7 @@ import { noGrad } from '../src/graph/autograd.js';
 import { randomInitSource } from '../src/graph/weights.js';
 import { parseSafetensors, serializeSafetensors, toHalves, type TensorRecord } from '../src/io/safetensors.js';
 import { InternLM } from '../src/models/videoworld/internlm.js';
-import { LatentDynamicsModel } from '../src/models/videoworld/ldm.js';
+import { LatentDynamicsModel, codeNormStats } from '../src/models/videoworld/ldm.js';
 import { type GoTokenLayout, MICRO_WEIGHTS_FORMAT, PRESETS } from '../src/models/videoworld/presets.js';
 import { ImageTokenizer } from '../src/models/videoworld/tokenizer.js';
 import { createNodeContext } from '../src/node.js';
@@ -381,21 +381,15 @@ try {
       const shape = [c.B, 3, 2, S, S];
       const target = ctx.fromArray(c.x.map((v, i) => v * c.w[i]!), shape);
       const w = ctx.fromArray(c.w, shape);
-      const loss = async (shift: number) => {
-        const t = noGrad(ctx, () =>
-          ctx.scope(() => {
-            const e = ldm.encode(ctx.fromArray(c.x, shape), { batchNormCodes: true });
-            const codes = shift === 0 ? e.codes : concatOp([sliceOp(e.codes, 0, shift, c.B), sliceOp(e.codes, 0, 0, shift)], 0);
-            return reconLoss(codes, e.preEncodeOut, w, target);
-          }),
-        );
-        const v = (await t.read())[0]!;
-        t.dispose();
-        return v;
-      };
-      const r = { own: await loss(0), other: await loss(1) };
-      target.dispose();
-      w.dispose();
+      const [own, other] = noGrad(ctx, () =>
+        ctx.scope(() => {
+          const e = ldm.encode(ctx.fromArray(c.x, shape), { batchNormCodes: true });
+          const next = concatOp([sliceOp(e.codes, 0, 1, c.B), sliceOp(e.codes, 0, 0, 1)], 0);
+          return [reconLoss(e.codes, e.preEncodeOut, w, target), reconLoss(next, e.preEncodeOut, w, target)];
+        }),
+      );
+      const r = { own: (await own!.read())[0]!, other: (await other!.read())[0]! };
+      for (const t of [own!, other!, target, w]) t.dispose();
       return r;
     };
     // FSQ's inputs are standardised over each batch while training (encode's batchNormCodes); after
@@ -403,9 +397,7 @@ try {
     const foldCodeNorm = async () => {
       const L = preset.ldm.levels.length;
       const u = await overProbe((x) => ldm.projectIn.forward(reshape(ldm.encode(x).features, [x.shape[0]!, preset.ldm.dim])));
-      const level = (l: number) => u.filter((_, i) => i % L === l);
-      const mean = Array.from({ length: L }, (_, l) => level(l).reduce((a, b) => a + b, 0) / probe.length);
-      const variance = Array.from({ length: L }, (_, l) => level(l).reduce((a, b) => a + (b - mean[l]!) ** 2, 0) / probe.length);
+      const { mean, variance } = codeNormStats(u, preset.ldm.levels.length);
       await ldm.foldCodeNorm(mean, variance);
       return { mean, variance };
     };

@@ -1,9 +1,9 @@
-import test from 'ava';
-import { fourierPeRef } from '../../kernels/index.js';
+import test, { type ExecutionContext } from 'ava';
+import { type Tensor, fourierPeRef } from '../../kernels/index.js';
 import { Tape, accumulateGrads, noGrad } from '../../src/graph/autograd.js';
 import { mse } from '../../src/graph/ops.js';
 import { randomInitSource } from '../../src/graph/weights.js';
-import { GO_LDM, type LdmConfig, LatentDynamicsModel, SMALL_LDM } from '../../src/models/videoworld/ldm.js';
+import { GO_LDM, type LdmConfig, LatentDynamicsModel, SMALL_LDM, codeNormStats } from '../../src/models/videoworld/ldm.js';
 import { AdamW } from '../../src/train/optim.js';
 import { centralDifference } from '../helpers/fd.js';
 import { gpu } from '../helpers/gpu.js';
@@ -14,6 +14,24 @@ import { Rng } from '../helpers/rng.js';
 // upstream quirk, kept for their state_dict keys) get none. Decoder-side gradients (after the FSQ,
 // where the straight-through estimator and the true function agree) match central differences of
 // the f32 forward (h = 1e-2; see qformer-grad.test.ts for the bound). A few AdamW steps lower the loss.
+/**
+ * For each named parameter, the tape gradient's largest entry against a central difference (h 1e-2)
+ * of the no-grad forward of lossOf; 2e-2 of that entry (plus 1e-5) allows for f32 rounding.
+ */
+async function largestEntriesMatchFd(t: ExecutionContext, m: LatentDynamicsModel, grads: Map<Tensor, Tensor>, keys: readonly string[], lossOf: () => Tensor): Promise<void> {
+  const ctx = m.parameters()[0]!.t.ctx;
+  const f = async () => (await noGrad(ctx, () => ctx.scope(lossOf)).read())[0]!;
+  for (const key of keys) {
+    const p = m.parameters().find((x) => x.key === key);
+    if (!p) throw new Error(`no parameter ${key}`);
+    const gx = (await grads.get(p.t)!.read()) as Float32Array;
+    const scale = Math.max(...gx.map(Math.abs));
+    const i = gx.indexOf(gx.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a)));
+    const fd = await centralDifference(p.t, i, 1e-2, f);
+    t.true(Math.abs(fd - gx[i]!) <= 2e-2 * scale + 1e-5, `${key}[${i}]: tape ${gx[i]}, central difference ${fd}`);
+  }
+}
+
 // The same with the micro Go LDM's positional options (peValues, codePe) on SMALL_LDM's widths.
 const SMALL_PE_LDM: LdmConfig = { ...SMALL_LDM, encoder: { ...SMALL_LDM.encoder, peValues: true }, decoder: { ...SMALL_LDM.decoder, codePe: true } };
 for (const [name, cfg] of [['upstream', SMALL_LDM], ['peValues + codePe', SMALL_PE_LDM]] as const) {
@@ -42,15 +60,7 @@ for (const [name, cfg] of [['upstream', SMALL_LDM], ['peValues + codePe', SMALL_
       const v = await g.read();
       t.true(v.every(Number.isFinite) && v.some((x) => x !== 0), `${p.key}: gradient not finite or all zero`);
     }
-    const f = async () => (await noGrad(ctx, () => ctx.scope(lossOf)).read())[0]!;
-    for (const key of ['decoder.conv_out.conv.bias', 'decoder.conv_out.conv.weight', 'decoder.decoder_layers.0.linear.weight', 'decoder.decoder_layers.2.net.0.conv.bias']) {
-      const p = m.parameters().find((q) => q.key === key)!;
-      const gx = await grads.get(p.t)!.read();
-      const scale = Math.max(...gx.map(Math.abs));
-      const i = gx.indexOf(gx.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a)));
-      const fd = await centralDifference(p.t, i, 1e-2, f);
-      t.true(Math.abs(fd - gx[i]!) <= 2e-2 * scale + 1e-5, `${key}[${i}]: tape ${gx[i]}, central difference ${fd}`);
-    }
+    await largestEntriesMatchFd(t, m, grads, ['decoder.conv_out.conv.bias', 'decoder.conv_out.conv.weight', 'decoder.decoder_layers.0.linear.weight', 'decoder.decoder_layers.2.net.0.conv.bias'], lossOf);
     accumulateGrads(m.parameters(), grads);
     const opt = new AdamW(m.parameters(), { lr: 3e-4, weightDecay: 0 });
     const losses = [(await loss.read())[0]!];
@@ -93,8 +103,7 @@ test.serial('LDM: batchNormCodes spreads a fresh model\'s codes; folding the bat
   const u = noGrad(ctx, () => ctx.scope(() => m.projectIn.forward(m.encode(clip).features.reshape([B, SMALL_LDM.dim]))));
   const uv = await u.read();
   u.dispose();
-  const mean = Array.from({ length: L }, (_, l) => uv.filter((_, i) => i % L === l).reduce((a, b) => a + b, 0) / B);
-  const variance = Array.from({ length: L }, (_, l) => uv.filter((_, i) => i % L === l).reduce((a, b) => a + (b - mean[l]!) ** 2, 0) / B);
+  const { mean, variance } = codeNormStats(uv, L);
   t.log(`distinct codes of ${B} clips: plain ${new Set(plain).size}, batch-normalised ${new Set(normed).size}; input std per level ${variance.map((v) => Math.sqrt(v).toExponential(2)).join(' ')}`);
   t.true(new Set(normed).size >= B / 2, `batch-normalised codes: ${normed.join(',')}`);
   await m.foldCodeNorm(mean, variance);
@@ -120,9 +129,8 @@ for (const [name, cfg] of [['upstream', SMALL_LDM], ['peValues + codePe', SMALL_
     const lossOf = () => mse(m.encode(clip).features, target);
     const tape = new Tape(ctx).watchParams(m);
     const grads = tape.backward(tape.run(() => ctx.scope(lossOf)));
-    const f = async () => (await noGrad(ctx, () => ctx.scope(lossOf)).read())[0]!;
     const q = 'encoder.qformer.qformers.0';
-    for (const key of [
+    const keys = [
       'encoder.conv_in.conv.weight',
       'encoder.encoder_layers.0._conv.conv.weight',
       'encoder.encoder_layers.1._residual.0.weight',
@@ -133,15 +141,8 @@ for (const [name, cfg] of [['upstream', SMALL_LDM], ['peValues + codePe', SMALL_
       `${q}.final_attn_token_to_image.q_proj.weight`,
       `${q}.layers.0.norm2.weight`,
       'encoder.act.weight',
-    ]) {
-      const p = m.parameters().find((x) => x.key === key);
-      if (!p) throw new Error(`no parameter ${key}`);
-      const gx = await grads.get(p.t)!.read();
-      const scale = Math.max(...gx.map(Math.abs));
-      const i = gx.indexOf(gx.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a)));
-      const fd = await centralDifference(p.t, i, 1e-2, f);
-      t.true(Math.abs(fd - gx[i]!) <= 2e-2 * scale + 1e-5, `${key}[${i}]: tape ${gx[i]}, central difference ${fd}`);
-    }
+    ];
+    await largestEntriesMatchFd(t, m, grads, keys, lossOf);
     m.dispose();
   });
 }

@@ -506,6 +506,19 @@ export class LatentDynamicsModel extends Module {
   }
 }
 
+/**
+ * Per-level mean and population variance of project_in outputs `u` ([N, levels] row-major, e.g.
+ * over many clips after training with `batchNormCodes`): the arguments of `foldCodeNorm`.
+ */
+export function codeNormStats(u: ArrayLike<number>, levels: number): { mean: number[]; variance: number[] } {
+  const n = u.length / levels;
+  const mean = new Array<number>(levels).fill(0);
+  const variance = new Array<number>(levels).fill(0);
+  for (let i = 0; i < u.length; i++) mean[i % levels]! += u[i]! / n;
+  for (let i = 0; i < u.length; i++) variance[i % levels]! += (u[i]! - mean[i % levels]!) ** 2 / n;
+  return { mean, variance };
+}
+
 /** A plain nn.Conv3d 1x1x1 (the never-executed encoder tail): declared for its state_dict keys. */
 class Conv3dPlain extends Module {
   constructor(path: string, cin: number, cout: number) {
