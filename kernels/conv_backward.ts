@@ -14,12 +14,15 @@
  * exists, grouped by stride phase so a workgroup visits only its phase's taps; weights repacked
  * per call into [Cin blocks][Cout][taps][RC] for lane-uniform vec4 loads; up to 16 channels x 8
  * positions per invocation.
- * dw (wgsl/conv_backward_weight.wgsl): implicit GEMM over K = B*T*HO*WO with up to 16 channels x 8
- * weight columns per invocation, g repacked per call channel-block-innermost so each position's
- * channels are vec4 loads; K is cut into a shape-determined number of row ranges (split-K: enough
- * lanes for a real GPU, and summation chains of <= ~4096 terms) whose partial sums a second pass
- * adds (reduceSum). db: reduceSum (reduce.ts) of g over batch and positions. Every summation order is
- * fixed by the shape alone, so results are the same bits on every run.
+ * dw: one GEMM, dW^T [Cin*taps, Cout] = cols^T @ g^T over K = B*T*HO*WO output positions, cols
+ * the im2col matrix (wgsl/conv_backward_cols.wgsl, [K, Cin*taps]) built in chunks of whole frames of at
+ * most 32 MiB, each chunk's product added to the last as matmul's residual; then transposed into
+ * the weight's layout. On a clip shorter than the kernel the time taps that only read causal zero
+ * frames get no column (zero gradient): on a 2-frame clip a 7-tap conv_in does 2 taps' work.
+ * The GEMM is matmul's packed kernel (the subgroup one where the adapter has it): 2-3x the
+ * direct reduction this replaced on lavapipe (figures: bench/README.md). db: reduceSum (reduce.ts)
+ * of g over batch and positions. Every summation order is fixed by the shape alone, so results
+ * are the same bits on every run.
  * Speed against the forward: bench/README.md, Design measurements: conv_backward.
  * Numerics: f32 FMA accumulation. Tolerance vs convBackwardRef (inputs O(1)): atol = K * 2^-22 +
  * 1e-6 per tensor, K its reduction length (dx: Cout*KT*KH*KW, dw and db: B*T*HO*WO): a random walk
@@ -32,9 +35,12 @@ import type { Tensor } from './core/tensor.js';
 import { type ConvGeometry, causalConv3dGeometry, conv2dGeometry } from './core/conv_geometry.js';
 import type { Conv2dOptions } from './conv2d.js';
 import type { CausalConv3dOptions } from './conv3d_causal.js';
+import { knobs } from './core/knobs.js';
 import { reduceSum } from './reduce.js';
-import { packBlocks, packedBlocksSize } from './pack.js';
-import { conv_backward_input as inputShader, conv_backward_weight as weightShader } from './wgsl.gen.js';
+import { packBlocks, packedBlocksSize, paddedRows } from './pack.js';
+import { matmul } from './matmul.js';
+import { pad, permute, slice } from './layout.js';
+import { conv_backward_cols as colsShader, conv_backward_input as inputShader } from './wgsl.gen.js';
 
 export interface ConvBackwardFlags {
   /** Compute dx (default true); false returns dx: null (first layer, frozen input). */
@@ -58,11 +64,9 @@ export interface ConvGrads {
 const MAX_BLOCK = 16;
 const BLOCK_WG = 32;
 const BLOCK_N = 8;
-/** Split-K: aim for this many dW lanes, with at least MIN_SPLIT and at most MAX_CHAIN positions per split. */
-const LANES_TARGET = 8192;
-const MIN_SPLIT = 256;
-const MAX_CHAIN = 4096;
-const MAX_PARTIAL_BYTES = 32 * 2 ** 20;
+const COLS_WG = 64;
+/** Default bytes of one chunk of the columns matrix (knobs.convColsBytes overrides). */
+const COLS_BYTES = 32 * 2 ** 20;
 
 /** A register block: WG lanes, `m` channels (multiple of 4) x `n` positions or columns per lane. */
 interface Block {
@@ -83,17 +87,17 @@ function block(channels: number, items: number): Block {
   return { wg: BLOCK_WG, m, n: Math.ceil(items / (BLOCK_WG * workgroups)) };
 }
 
-/** Output rows (b, t, oy) per split and the split count for dW; depends on the shape only. */
-export function weightSplits(g: ConvGeometry): { rows: number; nsplit: number } {
-  const ncol = g.cin * g.kt * g.kh * g.kw;
-  const blk = block(g.cout, ncol);
-  const nrows = g.b * g.t * g.ho;
-  const k = nrows * g.wo;
-  const lanes = Math.ceil(ncol / (blk.wg * blk.n)) * blk.wg * Math.ceil(g.cout / blk.m);
-  const want = Math.max(Math.ceil(k / MAX_CHAIN), Math.ceil(LANES_TARGET / lanes));
-  const cap = Math.min(nrows, Math.floor(k / MIN_SPLIT), Math.floor(MAX_PARTIAL_BYTES / (4 * g.cout * ncol)));
-  const rows = Math.ceil(nrows / Math.max(1, Math.min(want, cap)));
-  return { rows, nsplit: Math.ceil(nrows / rows) };
+/**
+ * dW's columns matrix: the first time tap with a column (a0), the column count and row length
+ * ldc (rounded up to 4), and how many frames (b, t), each HO*WO rows, one chunk holds; depends
+ * on the shape (and the convColsBytes knob) only.
+ */
+export function weightColumns(g: ConvGeometry, chunkBytes = knobs().convColsBytes ?? COLS_BYTES): { a0: number; ncol: number; ldc: number; frames: number; chunkFrames: number } {
+  const a0 = Math.max(0, g.kt - g.t);
+  const ncol = g.cin * (g.kt - a0) * g.kh * g.kw;
+  const ldc = paddedRows(ncol);
+  const frames = g.b * g.t;
+  return { a0, ncol, ldc, frames, chunkFrames: Math.max(1, Math.min(frames, Math.floor(chunkBytes / (4 * ldc * g.ho * g.wo)))) };
 }
 
 /** Re-raises the forward's geometry errors under the backward kernel's name. */
@@ -149,21 +153,22 @@ function convBackward(k: string, x: Tensor, weight: Tensor, g: Tensor, geom: Con
   const wantDb = o.bias ?? true;
   const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
   const kvol = geom.kt * geom.kh * geom.kw;
-  const ncol = geom.cin * kvol;
-  const split = weightSplits(geom);
-  // One Params for both shaders (wgsl/lib/conv_backward_params.wgsl).
+  const cols = weightColumns(geom);
+  // One Params for all three shaders (wgsl/lib/conv_backward_params.wgsl); f0 per chunk.
   const params = {
     b: geom.b, cin: geom.cin, cout: geom.cout, t: geom.t, h: geom.h, w: geom.w, ho: geom.ho, wo: geom.wo,
     kt: geom.kt, kh: geom.kh, kw: geom.kw, sh: geom.sh, sw: geom.sw, pt: geom.pt, pl: geom.pl,
-    rows: split.rows, nsplit: split.nsplit,
+    a0: cols.a0, f0: 0, ldc: cols.ldc,
   };
 
   const phasePositions = Math.ceil(geom.h / geom.sh) * Math.ceil(geom.w / geom.sw);
   const xb = block(geom.cin, phasePositions);
   const xGrid = [Math.ceil(phasePositions / (xb.wg * xb.n)), Math.ceil(geom.cin / xb.m), geom.b * geom.t * geom.sh * geom.sw] as const;
-  const wb = block(geom.cout, ncol);
-  const wGrid = [Math.ceil(ncol / (wb.wg * wb.n)), Math.ceil(geom.cout / wb.m), split.nsplit] as const;
-  for (const grid of wantDx ? [xGrid, wGrid] : [wGrid]) {
+  const howo = geom.ho * geom.wo;
+  const colsGrid = (frames: number) => [Math.ceil(howo / COLS_WG), cols.ncol / geom.kw, frames] as const;
+  // conv_backward_cols divides in f32, exact below 2^21.
+  if (Math.max(howo, cols.ncol, cols.frames) >= 2 ** 21) throw new KernelArgError(k, 'x', `${geom.ho}x${geom.wo} outputs, ${cols.ncol} weight columns and ${cols.frames} frames must each be below 2^21`);
+  for (const grid of wantDx ? [xGrid, colsGrid(cols.chunkFrames)] : [colsGrid(cols.chunkFrames)]) {
     if (grid.some((n) => n > maxWg)) throw new KernelArgError(k, 'x', `grid [${grid.join(',')}] exceeds ${maxWg} workgroups per dimension`);
   }
 
@@ -184,17 +189,31 @@ function convBackward(k: string, x: Tensor, weight: Tensor, g: Tensor, geom: Con
     packed.dispose();
   }
 
-  // g per batch in blocks of RM output channels: [B][ceil(Cout/RM)][T*HO*WO][RM].
-  const gBlocks = { batch: geom.b, n: geom.cout, k: geom.t * geom.ho * geom.wo, r: wb.m, trans: true };
-  const gp = ctx.tensor([packedBlocksSize(gBlocks)], 'f32', `${k}.packedGrad`);
-  packBlocks(ctx, g, gp, gBlocks);
-  const part = split.nsplit > 1 ? ctx.tensor([split.nsplit * geom.cout * ncol], 'f32', `${k}.dwPartial`) : dw;
-  ctx.dispatch(weightShader, { overrides: { WG: wb.wg, RM: wb.m, RN: wb.n }, bindings: { x, gp, out: part }, params, workgroups: wGrid });
-  gp.dispose();
-  if (part !== dw) {
-    reduceSum(part, [split.nsplit, dw.size, 1], dw.reshape([dw.size]));
-    part.dispose();
+  // g^T [K, Cout]: the GEMM's B, shared by every chunk of rows.
+  const gt = permute(g.reshape([geom.b, geom.cout, geom.t * howo]), [0, 2, 1]).reshape([cols.frames * howo, geom.cout]);
+  let dwt: Tensor<'f32'> | null = null;
+  for (let f0 = 0; f0 < cols.frames; f0 += cols.chunkFrames) {
+    const frames = Math.min(cols.chunkFrames, cols.frames - f0);
+    const a = ctx.tensor([frames * howo, cols.ldc], 'f32', `${k}.cols`);
+    ctx.dispatch(colsShader, { overrides: { WG: COLS_WG }, bindings: { x, out: a }, params: { ...params, f0 }, workgroups: colsGrid(frames) });
+    const b = frames === cols.frames ? gt : slice(gt, 0, f0 * howo, (f0 + frames) * howo);
+    const next = matmul(a, b, { transA: true, residual: dwt ?? undefined });
+    for (const t of [a, b === gt ? null : b, dwt]) t?.dispose();
+    dwt = next;
   }
+  gt.dispose();
+  // dW^T [ldc, Cout] -> dw [Cout, Cin, KT, KH, KW], the taps before a0 zero.
+  const rows = cols.ldc === cols.ncol ? dwt! : slice(dwt!, 0, 0, cols.ncol);
+  const khw = geom.kh * geom.kw;
+  const view = [geom.cout, geom.cin, geom.kt - cols.a0, khw];
+  if (cols.a0 === 0) permute(rows, [1, 0], dw.reshape([geom.cout, cols.ncol]));
+  else {
+    const p = permute(rows, [1, 0]);
+    pad(p.reshape(view), [[0, 0], [0, 0], [cols.a0, 0], [0, 0]], 0, dw.reshape([geom.cout, geom.cin, geom.kt, khw]));
+    p.dispose();
+  }
+  if (rows !== dwt) rows.dispose();
+  dwt!.dispose();
   if (db) reduceSum(g, [geom.b, geom.cout, geom.t * geom.ho * geom.wo], db);
   return { dx, dw, db };
 }

@@ -21,7 +21,7 @@ export type { MatmulTiles } from './matmul.js';
 export { vqNearTies, vqTieTolerance } from './vq_lookup.js';
 export type { VqNearTie } from './vq_lookup.js';
 export { sampleScoresRef, gumbelRef, pcg4dX } from './sampling.js';
-export { convBackwardTolerance, weightSplits } from './conv_backward.js';
+export { convBackwardTolerance, weightColumns } from './conv_backward.js';
 export { embeddingCsr } from './embedding_backward.js';
 export type { EmbeddingCsr } from './embedding_backward.js';
 export { attentionBackwardTiles, attentionBackwardKernel } from './attention_backward.js';

@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { KernelArgError, causalConv3dBackward, causalConv3dGeometry, conv2dBackward, conv2dGeometry, convBackwardRef, convRef } from '../../kernels/index.js';
-import { convBackwardTolerance, weightSplits } from '../../kernels/internal.js';
+import { convBackwardTolerance, weightColumns, withKnobs } from '../../kernels/internal.js';
 import type { Conv2dBackwardOptions, ConvGeometry, ConvGrads, GpuContext } from '../../kernels/index.js';
 import { assertClose } from '../helpers/close.js';
 import { loadGolden } from '../helpers/golden.js';
@@ -30,12 +30,12 @@ async function compare(t: ExecutionContext, r: ConvGrads, x: Float32Array, w: Fl
   for (const g of [r.dx, r.dw, r.db]) g?.dispose();
 }
 
-async function check3d(t: ExecutionContext, ctx: GpuContext, xs: number[], ws: number[], o: Flags & { stride?: Stride3 } = {}) {
+async function check3d(t: ExecutionContext, ctx: GpuContext, xs: number[], ws: number[], o: Flags & { stride?: Stride3 } = {}, knobs: Parameters<typeof withKnobs>[0] = {}) {
   const rng = Rng.fromString(`${t.title} ${xs} ${ws}`);
   const geom = causalConv3dGeometry(xs, ws, o.stride);
   const gs = [geom.b, geom.cout, geom.t, geom.ho, geom.wo];
   const [x, w, gy] = [rng.array(numel(xs)), rng.array(numel(ws)), rng.array(numel(gs))];
-  const r = causalConv3dBackward(ctx.fromArray(x, xs), ctx.fromArray(w, ws), ctx.fromArray(gy, gs), o);
+  const r = withKnobs(knobs, () => causalConv3dBackward(ctx.fromArray(x, xs), ctx.fromArray(w, ws), ctx.fromArray(gy, gs), o));
   await compare(t, r, x, w, gy, geom, xs, ws, o, `x=[${xs}] w=[${ws}] ${JSON.stringify(o)}`);
 }
 
@@ -50,7 +50,7 @@ async function check2d(t: ExecutionContext, ctx: GpuContext, xs: number[], ws: n
 
 // Awkward shapes: channel counts 1, 3, 5, 7, 12, 33, 37 (partial register blocks), odd H/W incl. 1
 // and 7, T = 1, 2, 5 and T < KT, kernels 1, 3, 7 and mixed (5,3,1), stride 2 on odd H, positions that
-// do not fill a workgroup and ones that need the full 16x8 block, dW split over rows.
+// do not fill a workgroup and ones that need the full 16x8 block.
 const CASES_3D: [number[], number[], Flags & { stride?: Stride3 }][] = [
   [[1, 3, 1, 5, 7], [5, 3, 3, 3, 3], {}],
   [[2, 5, 2, 6, 5], [7, 5, 3, 3, 3], {}],
@@ -89,11 +89,21 @@ for (const [xs, ws, o] of CASES_2D) {
   });
 }
 
-test('conv_backward: long reductions are split (the cases above cover both paths)', (t) => {
-  const big = causalConv3dGeometry([1, 12, 2, 17, 19], [20, 12, 3, 3, 3]);
-  t.true(weightSplits(big).nsplit > 1);
-  t.true(weightSplits(conv2dGeometry([1, 32, 33, 31], [12, 32, 3, 3])).nsplit > 1);
-  t.is(weightSplits(causalConv3dGeometry([1, 3, 1, 5, 7], [5, 3, 3, 3, 3])).nsplit, 1);
+test('conv_backward: dW columns skip the time taps that only read causal padding', (t) => {
+  const c = weightColumns(causalConv3dGeometry([2, 3, 2, 20, 20], [32, 3, 7, 7, 7]));
+  t.deepEqual([c.a0, c.ncol, c.ldc, c.frames], [5, 3 * 2 * 49, 296, 2 * 2]);
+  t.is(weightColumns(causalConv3dGeometry([1, 4, 5, 3, 3], [4, 4, 3, 3, 3])).a0, 0);
+  t.is(weightColumns(conv2dGeometry([1, 5, 6, 11], [7, 5, 3, 5])).ncol, 75);
+  t.is(weightColumns(conv2dGeometry([2, 5, 6, 11], [7, 5, 3, 5], 1, 1), 4 * 76 * 6 * 11).chunkFrames, 1);
+});
+
+test('conv_backward: dW summed over chunks of rows equals the reference', async (t) => {
+  const ctx = await gpu();
+  // 2 of the 6 frames per chunk: three chunks, each added to the last as a residual; and 4 (the last chunk short).
+  const geom = causalConv3dGeometry([2, 3, 3, 5, 4], [6, 3, 3, 3, 3]);
+  const frame = 4 * 84 * 20;
+  t.deepEqual([2, 4].map((f) => weightColumns(geom, f * frame).chunkFrames), [2, 4]);
+  for (const f of [2, 4]) await check3d(t, ctx, [2, 3, 3, 5, 4], [6, 3, 3, 3, 3], {}, { convColsBytes: f * frame });
 });
 
 test('conv_backward random shapes (seeded)', async (t) => {

@@ -1,7 +1,7 @@
 // Shape uniforms of conv_backward_input and conv_backward_weight (kernels/conv_backward.ts fills
 // them once for both): x [B, Cin, T, H, W], weight [Cout, Cin, KT, KH, KW], g [B, Cout, T, HO, WO],
-// strides sh, sw, top/left padding pt, pl (causal time padding KT - 1). rows and nsplit are the dW
-// split-K plan (conv_backward_weight only).
+// strides sh, sw, top/left padding pt, pl (causal time padding KT - 1). a0, f0 and ldc
+// place a chunk of the dW columns matrix (conv_backward_cols only).
 struct Params {
   b: u32,
   cin: u32,
@@ -18,6 +18,7 @@ struct Params {
   sw: u32,
   pt: u32,
   pl: u32,
-  rows: u32,    // output rows (b, t, oy) per split
-  nsplit: u32,
+  a0: u32,      // first time tap with a column: max(0, KT - T)
+  f0: u32,      // first frame (b, t) of this chunk of rows
+  ldc: u32,     // row length: Cin*(KT - a0)*KH*KW rounded up to a multiple of 4
 }
