@@ -166,8 +166,8 @@ function convBackward(k: string, x: Tensor, weight: Tensor, g: Tensor, geom: Con
   const xGrid = [Math.ceil(phasePositions / (xb.wg * xb.n)), Math.ceil(geom.cin / xb.m), geom.b * geom.t * geom.sh * geom.sw] as const;
   const howo = geom.ho * geom.wo;
   const colsGrid = (frames: number) => [Math.ceil(howo / COLS_WG), cols.ncol / geom.kw, frames] as const;
-  // conv_backward_cols divides in f32, exact below 2^21.
-  if (Math.max(howo, cols.ncol, cols.frames) >= 2 ** 21) throw new KernelArgError(k, 'x', `${geom.ho}x${geom.wo} outputs, ${cols.ncol} weight columns and ${cols.frames} frames must each be below 2^21`);
+  // conv_backward_cols divides in f32, exact below 2^20.
+  if (Math.max(howo, cols.ncol, cols.frames) >= 2 ** 20) throw new KernelArgError(k, 'x', `${geom.ho}x${geom.wo} outputs, ${cols.ncol} weight columns and ${cols.frames} frames must each be below 2^20`);
   for (const grid of wantDx ? [xGrid, colsGrid(cols.chunkFrames)] : [colsGrid(cols.chunkFrames)]) {
     if (grid.some((n) => n > maxWg)) throw new KernelArgError(k, 'x', `grid [${grid.join(',')}] exceeds ${maxWg} workgroups per dimension`);
   }

@@ -12,7 +12,7 @@
 // An invocation owns one output position p = (oy, ox) and one tap row (ci, a, dy) of one frame
 // and writes its KW columns (the last tap row also the padding columns). Every quotient is taken
 // in f32 (fdiv): lavapipe runs a u32 division lane by lane, which took most of this kernel's time
-// (figures: bench/README.md); the host keeps every dividend below 2^21, where it is exact.
+// (figures: bench/README.md); the host keeps every dividend below 2^20, where it is exact.
 //
 // x:   array<f32>  [B, Cin, T, H, W]
 // out: array<f32>  [frames * HO * WO, ldc]
@@ -26,8 +26,8 @@ override WG: u32 = 64;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
 
-// floor(a / d) for a < 2^21: (a + 0.5) / d is at least 0.5 / d from an integer and WGSL's f32
-// division is within 2.5 ulp, so the truncation is exact.
+// floor(a / d) for a < 2^20: (a + 0.5) / d is at least 0.5 / d from an integer, and WGSL's f32
+// division (within 2.5 ulp) errs by less than that while a + 0.5 < 2^23 / 5.
 fn fdiv(a: u32, d: u32) -> u32 {
   return u32((f32(a) + 0.5) / f32(d));
 }

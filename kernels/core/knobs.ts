@@ -45,7 +45,7 @@ export interface Knobs {
   convWinograd?: boolean;
   /** Bytes of the Winograd transforms per chunk of tiles (default 8 MiB). */
   winogradChunkBytes?: number;
-  /** Bytes of conv_backward's columns matrix per chunk of output positions (default 32 MiB). */
+  /** Bytes of conv_backward's columns matrix per chunk of whole frames (default 32 MiB). */
   convColsBytes?: number;
   /** Winograd's output tile: F(2x2, 3x3) or F(4x4, 3x3) (default: conv_winograd's WINOGRAD_TILE). */
   winogradTile?: 2 | 4;

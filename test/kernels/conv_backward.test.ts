@@ -237,5 +237,7 @@ test('conv_backward: bad input throws named KernelArgErrors before dispatching',
   bad(() => conv2dBackward(x2, w2, ctx.zeros([1, 6, 9, 8]), { padding: [0, 1, 0] as never }), /^conv2dBackward: padding: /);
   bad(() => conv2dBackward(ctx.zeros([1, 3, 1, 1]), w2, ctx.zeros([1, 6, 1, 1]), { padding: 0 }), /^conv2dBackward: x: spatial size 1 with padding 0\+0 is smaller than the kernel 3/);
   bad(() => conv2dBackward(x2, ctx.zeros([6, 3, 3]), ctx.zeros([1, 6, 9, 8])), /^conv2dBackward: weight: rank 3/);
+  // The dW columns kernel divides in f32: larger maps are refused, not miscomputed.
+  bad(() => conv2dBackward(ctx.zeros([1, 1, 1025, 1024]), ctx.zeros([1, 1, 1, 1]), ctx.zeros([1, 1, 1025, 1024]), { padding: 0 }), /^conv2dBackward: x: 1025x1024 outputs, 1 weight columns and 1 frames must each be below 2\^20/);
   t.is(ctx.stats.dispatches, before, 'nothing was dispatched');
 });

@@ -1,4 +1,4 @@
-// Shape uniforms of conv_backward_input and conv_backward_weight (kernels/conv_backward.ts fills
+// Shape uniforms of conv_backward_input and conv_backward_cols (kernels/conv_backward.ts fills
 // them once for both): x [B, Cin, T, H, W], weight [Cout, Cin, KT, KH, KW], g [B, Cout, T, HO, WO],
 // strides sh, sw, top/left padding pt, pl (causal time padding KT - 1). a0, f0 and ldc
 // place a chunk of the dW columns matrix (conv_backward_cols only).
