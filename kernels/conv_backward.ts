@@ -165,7 +165,7 @@ function convBackward(k: string, x: Tensor, weight: Tensor, g: Tensor, geom: Con
   const xb = block(geom.cin, phasePositions);
   const xGrid = [Math.ceil(phasePositions / (xb.wg * xb.n)), Math.ceil(geom.cin / xb.m), geom.b * geom.t * geom.sh * geom.sw] as const;
   const howo = geom.ho * geom.wo;
-  const colsGrid = (frames: number) => [Math.ceil(howo / COLS_WG), cols.ncol / geom.kw, frames] as const;
+  const colsGrid = (frames: number) => [Math.ceil(howo / COLS_WG), cols.ncol / (geom.kh * geom.kw), frames] as const;
   // conv_backward_cols divides in f32, exact below 2^20.
   if (Math.max(howo, cols.ncol, cols.frames) >= 2 ** 20) throw new KernelArgError(k, 'x', `${geom.ho}x${geom.wo} outputs, ${cols.ncol} weight columns and ${cols.frames} frames must each be below 2^20`);
   for (const grid of wantDx ? [xGrid, colsGrid(cols.chunkFrames)] : [colsGrid(cols.chunkFrames)]) {
@@ -195,7 +195,7 @@ function convBackward(k: string, x: Tensor, weight: Tensor, g: Tensor, geom: Con
   for (let f0 = 0; f0 < cols.frames; f0 += cols.chunkFrames) {
     const frames = Math.min(cols.chunkFrames, cols.frames - f0);
     const a = ctx.tensor([frames * howo, cols.ldc], 'f32', `${k}.cols`);
-    ctx.dispatch(colsShader, { overrides: { WG: COLS_WG }, bindings: { x, out: a }, params: { ...params, f0 }, workgroups: colsGrid(frames) });
+    ctx.dispatch(colsShader, { overrides: { WG: COLS_WG, KH: geom.kh, KW: geom.kw }, bindings: { x, out: a }, params: { ...params, f0 }, workgroups: colsGrid(frames) });
     const b = frames === cols.frames ? gt : slice(gt, 0, f0 * howo, (f0 + frames) * howo);
     const next = matmul(a, b, { transA: true, residual: dwt ?? undefined });
     for (const t of [a, b === gt ? null : b, dwt]) t?.dispose();

@@ -9,18 +9,21 @@
 // no column (their dW is zero; 5 of a 7-tap kernel's 7 on a 2-frame clip). Rows are ldc floats
 // long, ldc = ncol rounded up to a multiple of 4 with the padding columns written 0, so the packed
 // GEMM reads cols as its A^T [K][MP] without a copy.
-// An invocation owns one output position p = (oy, ox) and one tap row (ci, a, dy) of one frame
-// and writes its KW columns (the last tap row also the padding columns). Every quotient is taken
+// An invocation owns one output position p = (oy, ox) and one (ci, a) of one frame and writes its
+// KH * KW columns (the last one also the padding columns); KH and KW are compiled in, so the tap
+// loops unroll. Every quotient is taken
 // in f32 (fdiv): lavapipe runs a u32 division lane by lane, which took most of this kernel's time
 // (figures: bench/README.md); the host keeps every dividend below 2^20, where it is exact.
 //
 // x:   array<f32>  [B, Cin, T, H, W]
 // out: array<f32>  [frames * HO * WO, ldc]
-// Dispatch: (ceil(HO * WO / WG), Cin * (KT - a0) * KH, frames).
+// Dispatch: (ceil(HO * WO / WG), Cin * (KT - a0), frames).
 
 // #include "lib/conv_backward_params.wgsl"
 
 override WG: u32 = 64;
+override KH: u32 = 3;
+override KW: u32 = 3;
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -41,27 +44,29 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   let oy = fdiv(p, params.wo);
   let ox = p - oy * params.wo;
-  let m = wid.y;  // (ci, a - a0, dy)
+  let m = wid.y;  // (ci, a - a0)
   let kta = params.kt - params.a0;
-  let cia = fdiv(m, params.kh);
-  let dy = m - cia * params.kh;
-  let ci = fdiv(cia, kta);
-  let a = cia - ci * kta + params.a0;
+  let ci = fdiv(m, kta);
+  let a = m - ci * kta + params.a0;
   let frame = params.f0 + wid.z;
   let b = fdiv(frame, params.t);
   let t = frame - b * params.t;
   let ti = i32(t + a) - i32(params.kt - 1u);
-  let iy = i32(oy * params.sh + dy) - i32(params.pt);
-  let row_ok = ti >= 0 && iy >= 0 && iy < i32(params.h);
-  let xrow = select(0u, (((b * params.cin + ci) * params.t + u32(ti)) * params.h + u32(iy)) * params.w, row_ok);
   let o = (wid.z * params.ho * params.wo + p) * params.ldc;
-  for (var dx = 0u; dx < params.kw; dx++) {
-    let ix = i32(ox * params.sw + dx) - i32(params.pl);
-    let ok = row_ok && ix >= 0 && ix < i32(params.w);
-    out[o + m * params.kw + dx] = select(0.0, x[xrow + select(0u, u32(ix), ok)], ok);
+  let ok_t = ti >= 0;
+  let xch = select(0u, ((b * params.cin + ci) * params.t + u32(ti)) * params.h, ok_t);
+  for (var dy = 0u; dy < KH; dy++) {
+    let iy = i32(oy * params.sh + dy) - i32(params.pt);
+    let row_ok = ok_t && iy >= 0 && iy < i32(params.h);
+    let xrow = select(0u, (xch + u32(iy)) * params.w, row_ok);
+    for (var dx = 0u; dx < KW; dx++) {
+      let ix = i32(ox * params.sw + dx) - i32(params.pl);
+      let ok = row_ok && ix >= 0 && ix < i32(params.w);
+      out[o + (m * KH + dy) * KW + dx] = select(0.0, x[xrow + select(0u, u32(ix), ok)], ok);
+    }
   }
   if (m + 1u == nwg.y) {
-    for (var n = (m + 1u) * params.kw; n < params.ldc; n++) {
+    for (var n = (m + 1u) * KH * KW; n < params.ldc; n++) {
       out[o + n] = 0.0;
     }
   }
