@@ -6,6 +6,8 @@
 //   npm run train:go-micro -- --ldm                # with the LDM's latent-action tokens (experimental:
 //                                                  # its codes do not carry the move at this scale,
 //                                                  # see the README)
+//   npm run train:go-micro -- --ldm --ldm-batch 4 --ldm-steps 2400 --ldm-probe-every 200
+//                                                  # the ldm stage's own batch size and probe interval
 //
 // The default skips the ldm and actions stages: that is the paper's "without latent actions" ablation,
 // shipped as the default model until the LDM's codes carry the move.
@@ -60,6 +62,8 @@ const { values: o } = parseArgs({
     batch: { type: 'string', default: '16' },
     'tokenizer-steps': { type: 'string', default: '600' },
     'ldm-steps': { type: 'string', default: '600' },
+    'ldm-batch': { type: 'string' },
+    'ldm-probe-every': { type: 'string', default: '50' },
     'transformer-steps': { type: 'string', default: '4500' },
     ldm: { type: 'boolean', default: false },
     stage: { type: 'string', default: 'all' },
@@ -349,6 +353,8 @@ try {
       return { x, w, B: ks.length };
     };
     const ldmSteps = num('ldm-steps');
+    // Localising a move is update-starved (README): smaller LDM batches buy more updates a second.
+    const ldmBatch = o['ldm-batch'] === undefined ? batch : num('ldm-batch');
     // How much of the move the codes carry, on a fixed probe of transitions (codeStats: codes used,
     // purity, and the purity of the same codes shuffled).
     const probe = (() => {
@@ -410,7 +416,7 @@ try {
         ldm,
         ldmSteps,
         2e-3,
-        (rng) => clips(Array.from({ length: batch }, () => ({ k: rng.int(transitions.length), sym: rng.int(syms) }))),
+        (rng) => clips(Array.from({ length: ldmBatch }, () => ({ k: rng.int(transitions.length), sym: rng.int(syms) }))),
         (b: { x: Float32Array; w: Float32Array; B: number }) => {
           const shape = [b.B, 3, 2, S, S];
           const x = ctx.fromArray(b.x, shape);
@@ -420,7 +426,7 @@ try {
         },
         undefined,
         {
-          every: 50,
+          every: num('ldm-probe-every'),
           run: async (step) => {
             const p = await probeCodes(true);
             const r = await codeReliance();
