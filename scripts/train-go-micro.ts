@@ -6,8 +6,10 @@
 //   npm run train:go-micro -- --ldm                # with the LDM's latent-action tokens (experimental:
 //                                                  # its codes do not carry the move at this scale,
 //                                                  # see the README)
-//   npm run train:go-micro -- --ldm --ldm-batch 4 --ldm-steps 2400 --ldm-probe-every 200
-//                                                  # the ldm stage's own batch size and probe interval
+//   npm run train:go-micro -- --ldm --ldm-batch 4 --ldm-steps 2400 --ldm-probe-every 200 --ldm-code-norm running
+//                                                  # the ldm stage's own batch size and probe interval;
+//                                                  # FSQ inputs standardised by statistics of 256 fresh
+//                                                  # clips every 10 steps, not by each batch's
 //
 // The default skips the ldm and actions stages: that is the paper's "without latent actions" ablation,
 // shipped as the default model until the LDM's codes carry the move.
@@ -64,6 +66,7 @@ const { values: o } = parseArgs({
     'ldm-steps': { type: 'string', default: '600' },
     'ldm-batch': { type: 'string' },
     'ldm-probe-every': { type: 'string', default: '50' },
+    'ldm-code-norm': { type: 'string', default: 'batch' },
     'transformer-steps': { type: 'string', default: '4500' },
     ldm: { type: 'boolean', default: false },
     stage: { type: 'string', default: 'all' },
@@ -355,17 +358,21 @@ try {
     const ldmSteps = num('ldm-steps');
     // Localising a move is update-starved (README): smaller LDM batches buy more updates a second.
     const ldmBatch = o['ldm-batch'] === undefined ? batch : num('ldm-batch');
+    const probeEvery = num('ldm-probe-every');
+    if (!['batch', 'running'].includes(o['ldm-code-norm']!)) throw new Error(`train-go-micro: --ldm-code-norm must be batch or running, got ${o['ldm-code-norm']}`);
+    const running = o['ldm-code-norm'] === 'running';
+    if (running && probeEvery % 10 !== 0) throw new Error(`train-go-micro: with --ldm-code-norm running, --ldm-probe-every must be a multiple of 10 (the statistics' refresh), got ${probeEvery}`);
     // How much of the move the codes carry, on a fixed probe of transitions (codeStats: codes used,
     // purity, and the purity of the same codes shuffled).
     const probe = (() => {
       const rng = new SeededRng(seed + 7);
       return Array.from({ length: 1024 }, () => ({ k: rng.int(transitions.length), sym: rng.int(syms) }));
     })();
-    // f's output for every probe clip, 64 clips a batch, read back in probe order.
-    const overProbe = async (f: (x: Tensor) => Tensor) => {
+    // f's output for every clip of ks, 64 clips a batch, read back in order.
+    const overClips = async (ks: { k: number; sym: number }[], f: (x: Tensor) => Tensor) => {
       const out: number[] = [];
-      for (let i = 0; i < probe.length; i += 64) {
-        const c = clips(probe.slice(i, i + 64));
+      for (let i = 0; i < ks.length; i += 64) {
+        const c = clips(ks.slice(i, i + 64));
         const t = noGrad(ctx, () => ctx.scope(() => f(ctx.fromArray(c.x, [c.B, 3, 2, S, S]))));
         out.push(...(await t.read()));
         t.dispose();
@@ -373,8 +380,15 @@ try {
       return out;
     };
     // codeStats of the probe's codes against the (colour, move) key, and against colour and point alone.
-    const probeCodes = async (batchNormCodes: boolean) => {
-      const codes = await overProbe((x) => ldm.encode(x, { batchNormCodes }).indices);
+    let codeNorm: { mean: number[]; variance: number[] } | null = null;
+    const statsRng = new SeededRng(seed + 11);
+    const refreshCodeNorm = async () => {
+      codeNorm = await projectInStats(Array.from({ length: 256 }, () => ({ k: statsRng.int(transitions.length), sym: statsRng.int(syms) })));
+    };
+    // How training standardises FSQ's inputs (the probes use the same).
+    const trainNorm = () => (running ? { codeNorm: codeNorm! } : { batchNormCodes: true });
+    const probeCodes = async (asTrained: boolean) => {
+      const codes = await overClips(probe, (x) => ldm.encode(x, asTrained ? trainNorm() : {}).indices);
       const keys = probe.map(({ k, sym }) => moveKey(k, sym));
       return { ...codeStats(keys, codes), colour: codeStats(keys.map((k) => k.split(':')[0]!), codes), point: codeStats(keys.map((k) => k.split(':')[1]!), codes) };
     };
@@ -389,7 +403,7 @@ try {
       const w = ctx.fromArray(c.w, shape);
       const [own, other] = noGrad(ctx, () =>
         ctx.scope(() => {
-          const e = ldm.encode(ctx.fromArray(c.x, shape), { batchNormCodes: true });
+          const e = ldm.encode(ctx.fromArray(c.x, shape), trainNorm());
           const next = concatOp([sliceOp(e.codes, 0, 1, c.B), sliceOp(e.codes, 0, 0, 1)], 0);
           return [reconLoss(e.codes, e.preEncodeOut, w, target), reconLoss(next, e.preEncodeOut, w, target)];
         }),
@@ -398,12 +412,15 @@ try {
       for (const t of [own!, other!, target, w]) t.dispose();
       return r;
     };
-    // FSQ's inputs are standardised over each batch while training (encode's batchNormCodes); after
-    // it, their statistics over the probe clips are folded into project_in for the plain path.
+    // FSQ's inputs are standardised while training, over each batch (encode's batchNormCodes) or by
+    // running statistics (codeNorm, 256 fresh clips every 10 steps); after it, their statistics over
+    // the probe clips are folded into project_in for the plain path.
+    const projectInStats = async (ks: { k: number; sym: number }[]) => {
+      const u = await overClips(ks, (x) => ldm.projectIn.forward(reshape(ldm.encode(x).features, [x.shape[0]!, preset.ldm.dim])));
+      return codeNormStats(u, preset.ldm.levels.length);
+    };
     const foldCodeNorm = async () => {
-      const L = preset.ldm.levels.length;
-      const u = await overProbe((x) => ldm.projectIn.forward(reshape(ldm.encode(x).features, [x.shape[0]!, preset.ldm.dim])));
-      const { mean, variance } = codeNormStats(u, preset.ldm.levels.length);
+      const { mean, variance } = await projectInStats(probe);
       await ldm.foldCodeNorm(mean, variance);
       return { mean, variance };
     };
@@ -421,13 +438,15 @@ try {
           const shape = [b.B, 3, 2, S, S];
           const x = ctx.fromArray(b.x, shape);
           const w = ctx.fromArray(b.w, shape);
-          const e = ldm.encode(x, { batchNormCodes: true });
+          const e = ldm.encode(x, trainNorm());
           return reconLoss(e.codes, e.preEncodeOut, w, ctx.fromArray(b.x.map((v, i) => v * b.w[i]!), shape));
         },
-        undefined,
+        running ? refreshCodeNorm : undefined,
         {
-          every: num('ldm-probe-every'),
+          every: running ? 10 : probeEvery,
           run: async (step) => {
+            if (running) await refreshCodeNorm();
+            if (step % probeEvery !== 0) return;
             const p = await probeCodes(true);
             const r = await codeReliance();
             const vs = (q: { purity: number; chance: number }) => `${q.purity.toFixed(3)} (shuffled codes ${q.chance.toFixed(3)})`;

@@ -84,15 +84,15 @@ for (const [name, cfg] of [['upstream', SMALL_LDM], ['peValues + codePe', SMALL_
 // batchNormCodes standardises FSQ's inputs over the batch (the micro Go LDM's codes collapsed to one
 // without it); foldCodeNorm moves those statistics into project_in, after which the plain inference
 // path must give the same codes as the batch-normalised one on that batch.
-test.serial('LDM: batchNormCodes spreads a fresh model\'s codes; folding the batch statistics gives the plain path the same codes', async (t) => {
+test.serial('LDM: batchNormCodes spreads a fresh model\'s codes; the same statistics given as codeNorm, or folded, give the same codes', async (t) => {
   const ctx = await gpu();
   const m = new LatentDynamicsModel(SMALL_LDM).train();
   await m.load(ctx, randomInitSource(m.namedParams(), 3));
   const rng = Rng.fromString(t.title);
   const B = 16;
   const clip = ctx.fromArray(rng.array(B * 3 * 2 * 32 * 32), [B, 3, 2, 32, 32]);
-  const codesOf = async (batchNormCodes: boolean) => {
-    const ids = noGrad(ctx, () => ctx.scope(() => m.encode(clip, { batchNormCodes }).indices));
+  const codesOf = async (batchNormCodes: boolean, codeNorm?: { mean: number[]; variance: number[] }) => {
+    const ids = noGrad(ctx, () => ctx.scope(() => m.encode(clip, { batchNormCodes, codeNorm }).indices));
     const v = [...(await ids.read())];
     ids.dispose();
     return v;
@@ -106,6 +106,10 @@ test.serial('LDM: batchNormCodes spreads a fresh model\'s codes; folding the bat
   const { mean, variance } = codeNormStats(uv, L);
   t.log(`distinct codes of ${B} clips: plain ${new Set(plain).size}, batch-normalised ${new Set(normed).size}; input std per level ${variance.map((v) => Math.sqrt(v).toExponential(2)).join(' ')}`);
   t.true(new Set(normed).size >= B / 2, `batch-normalised codes: ${normed.join(',')}`);
+  // The same statistics given as constants (codeNorm, what running statistics use) standardise alike.
+  const given = await codesOf(false, { mean, variance });
+  t.true(given.filter((c, i) => c === normed[i]).length >= B - 1, `codeNorm: ${given.join(',')} vs batch-normalised ${normed.join(',')}`);
+  t.throws(() => m.encode(clip, { codeNorm: { mean: [0], variance: [1] } }), { message: /codeNorm: 6 means and variances/ });
   await m.foldCodeNorm(mean, variance);
   const folded = await codesOf(false);
   const same = folded.filter((c, i) => c === normed[i]).length;

@@ -424,8 +424,11 @@ export class LatentDynamicsModel extends Module {
    * rounding: with raw inputs they drift onto tanh's flat tails, where the straight-through gradient
    * vanishes and every clip gets the same code (the micro Go LDM used 1 of 200 codes). Fold the
    * population statistics into project_in afterwards (`foldCodeNorm`) for the plain path.
+   * `codeNorm` standardises with given per-level statistics instead (e.g. running ones measured
+   * on fresh clips every few steps): with a small batch, batch statistics make a clip's code
+   * depend on the other clips of its batch.
    */
-  encode(clip: Tensor, opts: { batchNormCodes?: boolean } = {}): LdmEncoding {
+  encode(clip: Tensor, opts: { batchNormCodes?: boolean; codeNorm?: { mean: ArrayLike<number>; variance: ArrayLike<number> } } = {}): LdmEncoding {
     const e = this.cfg.encoder;
     const ctx = clip.ctx;
     this.require(clip.shape.length === 5 && clip.shape[1] === 3 && clip.shape[2] === e.frameNum, `clip [${clip.shape.join(',')}], expected [B, 3, ${e.frameNum}, H, W]`);
@@ -449,9 +452,10 @@ export class LatentDynamicsModel extends Module {
       const queries = concatOp(Array.from({ length: B }, () => act), 0);
       const q = this.qformer.forward(real, pe, queries);
       const features = reshape(q, [B, D, 1, 1, 1]);
-      if (activeTape(ctx) || opts.batchNormCodes) {
+      if (activeTape(ctx) || opts.batchNormCodes || opts.codeNorm) {
         let u = this.projectIn.forward(reshape(q, [B, D]));
         if (opts.batchNormCodes) u = permuteOp(layerNormOp(permuteOp(u, [1, 0]), { eps: CODE_NORM_EPS }), [1, 0]);
+        else if (opts.codeNorm) u = this.standardiseCodes(u, opts.codeNorm);
         const { codes: c, indices } = fsqCodes(u, this.cfg.levels, false);
         return { indices: indices.reshape([B, 1, 1, 1]), codes: reshape(this.projectOut.forward(c), [B, D, 1, 1, 1]), features };
       }
@@ -461,6 +465,15 @@ export class LatentDynamicsModel extends Module {
     });
     h.dispose();
     return { ...out, preEncodeOut: preOut! };
+  }
+
+  /** (u - mean) / sqrt(variance + eps) per FSQ level, u [B, levels]; the statistics are constants. */
+  private standardiseCodes(u: Tensor, { mean, variance }: { mean: ArrayLike<number>; variance: ArrayLike<number> }): Tensor<'f32'> {
+    const L = this.cfg.levels.length;
+    this.require(mean.length === L && variance.length === L, `codeNorm: ${L} means and variances (one per FSQ level), got ${mean.length} and ${variance.length}`);
+    const rstd = Array.from(variance, (v) => 1 / Math.sqrt(v + CODE_NORM_EPS));
+    const ctx = u.ctx;
+    return addOp(mulOp(u, ctx.fromArray(rstd, [1, L])), ctx.fromArray(rstd.map((r, l) => -mean[l]! * r), [1, L]));
   }
 
   /**
