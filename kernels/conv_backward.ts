@@ -68,15 +68,15 @@ const COLS_WG = 64;
 /** Default bytes of one chunk of the columns matrix (knobs.convColsBytes overrides). */
 const COLS_BYTES = 32 * 2 ** 20;
 
-/** A register block: WG lanes, `m` channels (multiple of 4) x `n` positions or columns per lane. */
+/** A register block: WG lanes, `m` channels (multiple of 4) x `n` positions per lane. */
 interface Block {
   wg: number;
   m: number;
   n: number;
 }
 /**
- * Up to 16 channels x 8 items per lane, the items spread evenly over the workgroups (288 columns:
- * 2 x 32 lanes x 5, not 2 x 32 x 8 with 44% idle); small problems get one 8-lane SIMD row per
+ * dX's tile: up to 16 channels x 8 positions per lane, the positions spread evenly over the
+ * workgroups (288: 2 x 32 lanes x 5, not 2 x 32 x 8 with 44% idle); small problems get one 8-lane SIMD row per
  * workgroup. On lavapipe wider blocks than 16 x 8 stop paying (16 x 12 is much slower), so 8
  * stays the cap (figures: bench/README.md, Design measurements: conv_backward).
  */

@@ -469,11 +469,16 @@ export class LatentDynamicsModel extends Module {
 
   /** (u - mean) / sqrt(variance + eps) per FSQ level, u [B, levels]; the statistics are constants. */
   private standardiseCodes(u: Tensor, { mean, variance }: { mean: ArrayLike<number>; variance: ArrayLike<number> }): Tensor<'f32'> {
+    const rstd = this.codeNormRstd('codeNorm', mean, variance);
+    const L = rstd.length;
+    return addOp(mulOp(u, u.ctx.fromArray(rstd, [1, L])), u.ctx.fromArray(rstd.map((r, l) => -mean[l]! * r), [1, L]));
+  }
+
+  /** 1 / sqrt(variance + eps) per FSQ level, after checking one mean and variance per level. */
+  private codeNormRstd(what: string, mean: ArrayLike<number>, variance: ArrayLike<number>): number[] {
     const L = this.cfg.levels.length;
-    this.require(mean.length === L && variance.length === L, `codeNorm: ${L} means and variances (one per FSQ level), got ${mean.length} and ${variance.length}`);
-    const rstd = Array.from(variance, (v) => 1 / Math.sqrt(v + CODE_NORM_EPS));
-    const ctx = u.ctx;
-    return addOp(mulOp(u, ctx.fromArray(rstd, [1, L])), ctx.fromArray(rstd.map((r, l) => -mean[l]! * r), [1, L]));
+    this.require(mean.length === L && variance.length === L, `${what}: ${L} means and variances (one per FSQ level), got ${mean.length} and ${variance.length}`);
+    return Array.from(variance, (v) => 1 / Math.sqrt(v + CODE_NORM_EPS));
   }
 
   /**
@@ -482,13 +487,12 @@ export class LatentDynamicsModel extends Module {
    * plain path standardises as the batch norm did.
    */
   async foldCodeNorm(mean: ArrayLike<number>, variance: ArrayLike<number>): Promise<void> {
-    const L = this.cfg.levels.length;
+    const rstd = this.codeNormRstd('foldCodeNorm', mean, variance);
     const D = this.cfg.dim;
-    this.require(mean.length === L && variance.length === L, `foldCodeNorm: ${L} means and variances (one per FSQ level), got ${mean.length} and ${variance.length}`);
     const w = (await this.projectIn.weight.t.read()) as Float32Array;
     const b = (await this.projectIn.bias!.t.read()) as Float32Array;
-    for (let l = 0; l < L; l++) {
-      const inv = 1 / Math.sqrt(variance[l]! + CODE_NORM_EPS);
+    for (let l = 0; l < rstd.length; l++) {
+      const inv = rstd[l]!;
       for (let k = 0; k < D; k++) w[l * D + k]! *= inv;
       b[l] = (b[l]! - mean[l]!) * inv;
     }
