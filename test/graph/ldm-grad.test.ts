@@ -34,7 +34,10 @@ async function largestEntriesMatchFd(t: ExecutionContext, m: LatentDynamicsModel
 
 // The same with the micro Go LDM's positional options (peValues, codePe) on SMALL_LDM's widths.
 const SMALL_PE_LDM: LdmConfig = { ...SMALL_LDM, encoder: { ...SMALL_LDM.encoder, peValues: true }, decoder: { ...SMALL_LDM.decoder, codePe: true } };
-for (const [name, cfg] of [['upstream', SMALL_LDM], ['peValues + codePe', SMALL_PE_LDM]] as const) {
+// And with the micro Go LDM's deltaTokens (the qformer reads frame 1's features minus those of (frame 0, frame 0)).
+const SMALL_DELTA_LDM: LdmConfig = { ...SMALL_LDM, encoder: { ...SMALL_LDM.encoder, deltaTokens: true } };
+const CONFIGS = [['upstream', SMALL_LDM], ['peValues + codePe', SMALL_PE_LDM], ['deltaTokens', SMALL_DELTA_LDM]] as const;
+for (const [name, cfg] of CONFIGS) {
   test.serial(`LDM (${name}): reconstruction loss backpropagates through every executed block; decoder gradients match central differences`, async (t) => {
     const ctx = await gpu();
     const m = new LatentDynamicsModel(cfg).train();
@@ -121,7 +124,7 @@ test.serial('LDM: batchNormCodes spreads a fresh model\'s codes; the same statis
 // query-former's features against central differences of the same f32 forward, for a parameter of
 // every encoder op kind (causal conv, strided conv, frame-wise norm, residual, attention, LayerNorm,
 // the query embedding), with and without the positional options.
-for (const [name, cfg] of [['upstream', SMALL_LDM], ['peValues + codePe', SMALL_PE_LDM]] as const) {
+for (const [name, cfg] of CONFIGS) {
   test.serial(`LDM (${name}): encoder gradients match central differences`, async (t) => {
     const ctx = await gpu();
     const m = new LatentDynamicsModel(cfg).train();
@@ -150,6 +153,34 @@ for (const [name, cfg] of [['upstream', SMALL_LDM], ['peValues + codePe', SMALL_
     m.dispose();
   });
 }
+
+// deltaTokens: a clip whose frames are equal has d = 0 in every cell (keys = PE, values = 0), so its
+// features do not depend on the frame; a clip with a change does. Wrong configurations are refused.
+test.serial('LDM (deltaTokens): unchanged clips all get the same features, changed ones do not', async (t) => {
+  const ctx = await gpu();
+  const m = new LatentDynamicsModel(SMALL_DELTA_LDM);
+  await m.load(ctx, randomInitSource(m.namedParams(), 7));
+  const rng = Rng.fromString(t.title);
+  const frame = () => rng.array(3 * 32 * 32);
+  // [3, 2, 32, 32] from two frames [3, 32, 32].
+  const clipOf = (a: Float32Array, b: Float32Array) => Float32Array.from({ length: 3 * 2 * 1024 }, (_, i) => (Math.floor(i / 1024) % 2 ? b : a)[Math.floor(i / 2048) * 1024 + (i % 1024)]!);
+  const x = frame();
+  const y = frame();
+  const moved = x.slice();
+  for (let c = 0; c < 3; c++) for (const p of [10 * 32 + 20, 10 * 32 + 21]) moved[c * 1024 + p]! += 1;
+  const clips = [clipOf(x, x), clipOf(y, y), clipOf(x, moved)];
+  const f = noGrad(ctx, () => ctx.scope(() => m.encode(ctx.fromArray(Float32Array.from(clips.flatMap((c) => [...c])), [3, 3, 2, 32, 32])).features));
+  const v = (await f.read()) as Float32Array;
+  f.dispose();
+  const D = SMALL_DELTA_LDM.dim;
+  const row = (i: number) => v.subarray(i * D, (i + 1) * D);
+  const maxDiff = (a: Float32Array, b: Float32Array) => Math.max(...a.map((z, i) => Math.abs(z - b[i]!)));
+  t.log(`features: unchanged x vs unchanged y differ by ${maxDiff(row(0), row(1)).toExponential(2)}, unchanged x vs x with a change by ${maxDiff(row(0), row(2)).toExponential(2)}`);
+  t.true(maxDiff(row(0), row(1)) <= 1e-4, 'two unchanged clips should give the same features');
+  t.true(maxDiff(row(0), row(2)) > 1e-3, 'a change should move the features');
+  t.throws(() => new LatentDynamicsModel({ ...SMALL_DELTA_LDM, encoder: { ...SMALL_DELTA_LDM.encoder, frameNum: 3 } }), { message: /deltaTokens needs 2-frame clips and one action query, got frameNum 3/ });
+  m.dispose();
+});
 
 // SAM's PositionEmbeddingRandom draws its fixed matrix from N(0, 1); an embedding-sized init
 // (U(+-0.035), what the key's "embed" once matched) left the micro LDM's keys with a near-constant

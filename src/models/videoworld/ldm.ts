@@ -20,7 +20,7 @@ import {
 } from '../../../kernels/index.js';
 import { Module, type Param } from '../../graph/module.js';
 import { activeTape } from '../../graph/autograd.js';
-import { adaGroupNormOp, addOp, attentionOp, concatOp, depthToSpace2xOp, fsqCodes, groupNormFramewiseOp, layerNormOp, meanPoolOp, mulOp, padOp, permuteOp, reshape, sliceOp } from '../../graph/ops.js';
+import { adaGroupNormOp, addOp, attentionOp, concatOp, depthToSpace2xOp, fsqCodes, groupNormFramewiseOp, layerNormOp, meanPoolOp, mulOp, padOp, permuteOp, reshape, sliceOp, subOp } from '../../graph/ops.js';
 import { CausalConv3d, GroupNorm, Linear } from './layers.js';
 
 /** eps of encode's batchNormCodes and of foldCodeNorm (they must agree). */
@@ -40,6 +40,16 @@ export interface LdmConfig {
     peGrid: number;
     /** Not upstream: the qformer's values carry the positional encoding too (upstream: keys only). */
     peValues?: boolean;
+    /**
+     * Not upstream, 2-frame clips only: the qformer reads one token per cell, d = frame 1's features
+     * of the clip minus frame 1's features of the clip (frame 0, frame 0), so d is zero wherever the
+     * change is out of the convs' sight (up to the frame-wise norms' statistics); keys d + PE,
+     * values d * (1 + PE), so that even an attention still near uniform carries where the change
+     * is. With upstream's tokens (both frames' features, position in the keys only) the micro Go
+     * LDM never localised a move, not even trained on the move itself (README, "What the eighth
+     * session found"). Costs a second encoder pass (the reference clip).
+     */
+    deltaTokens?: boolean;
   };
   decoder: {
     initDim: number;
@@ -118,6 +128,7 @@ export const MICRO_LDM: LdmConfig = {
     actEmbeddingNum: 1,
     qformerDepth: 2,
     peGrid: 5,
+    deltaTokens: true,
   },
   decoder: {
     initDim: 32,
@@ -309,8 +320,8 @@ export class QFormerSep extends Module {
   static framesFor(i: number, T: number, A: number): number {
     return T - A === 1 ? i + 2 : Math.floor(T / A) * (i + 1);
   }
-  /** features / pe [B, D, T, H, W], queries [B, A, D] -> [B, A, D]. */
-  forward(features: Tensor, pe: Tensor, queries: Tensor): Tensor<'f32'> {
+  /** features / pe (/ values, default features or features + pe) [B, D, T, H, W], queries [B, A, D] -> [B, A, D]. */
+  forward(features: Tensor, pe: Tensor, queries: Tensor, values?: Tensor): Tensor<'f32'> {
     const [B, D, T, H, W] = features.shape as [number, number, number, number, number];
     const A = this.qformers.length;
     this.require(queries.shape[1] === A, `${queries.shape[1]} queries for ${A} qformers`);
@@ -319,7 +330,7 @@ export class QFormerSep extends Module {
       const n = Math.min(T, QFormerSep.framesFor(i, T, A));
       const keys = tokens(features, n);
       const keysPe = addOp(keys, tokens(pe, n));
-      return qf.forward(sliceOp(queries, 1, i, i + 1), this.peValues ? keysPe : keys, keysPe);
+      return qf.forward(sliceOp(queries, 1, i, i + 1), values ? tokens(values, n) : this.peValues ? keysPe : keys, keysPe);
     });
     return outs.length === 1 ? outs[0]! : concatOp(outs, 1);
   }
@@ -387,6 +398,7 @@ export class LatentDynamicsModel extends Module {
     this.posG = this.param('encoder.pos_embedding.positional_encoding_gaussian_matrix', [2, D / 2], false);
     this.act = this.param('encoder.act.weight', [e.actEmbeddingNum, D]);
     this.qformer = this.child('qformer', new QFormerSep(this.key('encoder.qformer'), D, e.qformerDepth, e.actEmbeddingNum, e.peValues));
+    if (e.deltaTokens) this.require(e.frameNum === 2 && e.actEmbeddingNum === 1, `deltaTokens needs 2-frame clips and one action query, got frameNum ${e.frameNum}, actEmbeddingNum ${e.actEmbeddingNum}`);
     this.projectIn = this.child('pin', new Linear(this.key('quantizer.project_in'), D, cfg.levels.length, true, false));
     this.projectOut = this.child('pout', new Linear(this.key('quantizer.project_out'), cfg.levels.length, D, true, false));
 
@@ -434,23 +446,29 @@ export class LatentDynamicsModel extends Module {
     this.require(clip.shape.length === 5 && clip.shape[1] === 3 && clip.shape[2] === e.frameNum, `clip [${clip.shape.join(',')}], expected [B, 3, ${e.frameNum}, H, W]`);
     const B = clip.shape[0]!;
     const D = this.cfg.dim;
-    let h: Tensor = ctx.scope(() => this.convIn.forward(padOp(clip, [[0, 0], [0, 0], [e.timePadding, 0], [0, 0], [0, 0]])));
+    const tp = e.timePadding;
+    // deltaTokens: the clip and its reference (frame 0, frame 0) through the convs as one batch.
+    const input = e.deltaTokens ? ctx.scope(() => concatOp([clip, concatOp(Array.from({ length: 2 }, () => sliceOp(clip, 2, 0, 1)), 2)], 0)) : clip;
+    let h: Tensor = ctx.scope(() => this.convIn.forward(padOp(input, [[0, 0], [0, 0], [tp, 0], [0, 0], [0, 0]])));
+    if (input !== clip) input.dispose();
     let preOut: Tensor<'f32'> | null = null;
     const lastOfPreOut = this.encSteps.findLastIndex((s) => s.layer === e.preOutLayer);
     this.encSteps.forEach((s, i) => {
       const next = ctx.scope(() => (s.kind === 'ada' ? s.m.forward(h, h) : s.m.forward(h)));
       h.dispose();
       h = next;
-      if (i === lastOfPreOut) preOut = ctx.scope(() => sliceOp(h, 2, 0, e.timePadding + 1));
+      if (i === lastOfPreOut) preOut = ctx.scope(() => sliceOp(e.deltaTokens ? sliceOp(h, 0, 0, B) : h, 2, 0, tp + 1));
     });
     this.require(h.shape[3] === e.peGrid && h.shape[4] === e.peGrid, `encoder output ${h.shape[3]}x${h.shape[4]}, the positional encoding grid is ${e.peGrid}x${e.peGrid}`);
     const out = ctx.scope(() => {
-      const real = sliceOp(h, 2, e.timePadding, e.timePadding + e.frameNum);
+      const frame1 = (b0: number) => sliceOp(sliceOp(h, 0, b0, b0 + B), 2, tp + 1, tp + 2);
+      const real = e.deltaTokens ? subOp(frame1(0), frame1(B)) : sliceOp(h, 2, tp, tp + e.frameNum);
+      const T = real.shape[2]!;
       const pe1 = fourierPe(this.posG.t, e.peGrid, e.peGrid).reshape([1, D, 1, e.peGrid, e.peGrid]);
-      const pe = concat(Array.from({ length: B * e.frameNum }, () => pe1), 2).reshape([B, D, e.frameNum, e.peGrid, e.peGrid]);
+      const pe = concat(Array.from({ length: B * T }, () => pe1), 2).reshape([B, D, T, e.peGrid, e.peGrid]);
       const act = reshape(this.act.t, [1, e.actEmbeddingNum, D]);
       const queries = concatOp(Array.from({ length: B }, () => act), 0);
-      const q = this.qformer.forward(real, pe, queries);
+      const q = this.qformer.forward(real, pe, queries, e.deltaTokens ? addOp(real, mulOp(real, pe)) : undefined);
       const features = reshape(q, [B, D, 1, 1, 1]);
       if (activeTape(ctx) || opts.batchNormCodes || opts.codeNorm) {
         let u = this.projectIn.forward(reshape(q, [B, D]));

@@ -66,7 +66,13 @@ export interface VideoWorldPreset {
 }
 
 const MICRO_IMAGE_CODES = MICRO_TOKENIZER.levels.reduce((a, b) => a * b, 1);
-const MICRO_ACTION_CODES = MICRO_LDM.levels.reduce((a, b) => a * b, 1);
+/**
+ * Action ids reserved after the image codes: the first micro LDM's 8 * 5 * 5 codes. Fixed, so the
+ * vocabulary (and every shipped micro checkpoint's embedding and lm_head) does not change with
+ * MICRO_LDM's levels; an LDM with fewer codes leaves the rest unused.
+ */
+const MICRO_ACTION_SLOTS = 200;
+if (MICRO_LDM.levels.reduce((a, b) => a * b, 1) > MICRO_ACTION_SLOTS) throw new Error(`MICRO_LDM has more codes than the ${MICRO_ACTION_SLOTS} reserved action ids`);
 
 /**
  * The safetensors metadata `format` of micro model files. v2: the patch encoder (MICRO_TOKENIZER);
@@ -113,7 +119,7 @@ export const PRESETS: Record<'go' | 'tiny' | 'micro', VideoWorldPreset> = {
     name: 'micro',
     tokenizer: MICRO_TOKENIZER,
     ldm: MICRO_LDM,
-    transformer: { vocabSize: MICRO_TOKENS.actionOffset + MICRO_ACTION_CODES, hiddenSize: 128, intermediateSize: 344, numLayers: 4, numHeads: 4, rmsNormEps: 1e-6, bias: true, maxPositions: 64 },
+    transformer: { vocabSize: MICRO_TOKENS.actionOffset + MICRO_ACTION_SLOTS, hiddenSize: 128, intermediateSize: 344, numLayers: 4, numHeads: 4, rmsNormEps: 1e-6, bias: true, maxPositions: 64 },
     imageSize: 20,
     image: { kind: 'grid', pointPixels: 2 },
     tokens: MICRO_TOKENS,
