@@ -154,6 +154,36 @@ for (const [name, cfg] of CONFIGS) {
   });
 }
 
+// The positional encoding was once tiled over the batch with one concat of B * T copies along
+// time and a reshape, which gave each clip of a batch the encoding's channels in another order: a
+// clip's features then depended on its place in the batch (the goldens, batch 1, could not see it).
+for (const [name, cfg] of CONFIGS.filter(([n]) => n !== 'peValues + codePe')) {
+  test.serial(`LDM (${name}): a clip's features and code do not depend on its place in the batch`, async (t) => {
+    const ctx = await gpu();
+    const m = new LatentDynamicsModel(cfg);
+    await m.load(ctx, randomInitSource(m.namedParams(), 9));
+    const rng = Rng.fromString(t.title);
+    const n = 3 * 2 * 32 * 32;
+    const a = rng.array(n);
+    const b = rng.array(n);
+    // [a, b, a]: the first and the last clip are the same clip.
+    const x = new Float32Array(3 * n);
+    x.set(a, 0);
+    x.set(b, n);
+    x.set(a, 2 * n);
+    const e = noGrad(ctx, () => ctx.scope(() => m.encode(ctx.fromArray(x, [3, 3, 2, 32, 32]))));
+    const f = (await e.features.read()) as Float32Array;
+    const ids = await e.indices.read();
+    const D = cfg.dim;
+    const diff = Math.max(...f.subarray(0, D).map((v, i) => Math.abs(v - f[2 * D + i]!)));
+    t.log(`clip a at batch index 0 and 2: max feature difference ${diff}`);
+    t.is(diff, 0);
+    t.is(ids[0], ids[2]);
+    for (const v of [e.features, e.indices, e.codes, e.preEncodeOut]) v.dispose();
+    m.dispose();
+  });
+}
+
 // deltaTokens: a clip whose frames are equal has d = 0 in every cell (keys = PE, values = 0), so its
 // features do not depend on the frame; a clip with a change does. Wrong configurations are refused.
 test.serial('LDM (deltaTokens): unchanged clips all get the same features, changed ones do not', async (t) => {

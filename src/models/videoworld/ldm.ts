@@ -465,7 +465,10 @@ export class LatentDynamicsModel extends Module {
       const real = e.deltaTokens ? subOp(frame1(0), frame1(B)) : sliceOp(h, 2, tp, tp + e.frameNum);
       const T = real.shape[2]!;
       const pe1 = fourierPe(this.posG.t, e.peGrid, e.peGrid).reshape([1, D, 1, e.peGrid, e.peGrid]);
-      const pe = concat(Array.from({ length: B * T }, () => pe1), 2).reshape([B, D, T, e.peGrid, e.peGrid]);
+      // Copies along the batch, then along time: one concat of B * T copies along time, reshaped,
+      // would hand each clip of a batch the encoding's channels in a different order.
+      const peB = concat(Array.from({ length: B }, () => pe1), 0);
+      const pe = T === 1 ? peB : concat(Array.from({ length: T }, () => peB), 2);
       const act = reshape(this.act.t, [1, e.actEmbeddingNum, D]);
       const queries = concatOp(Array.from({ length: B }, () => act), 0);
       const q = this.qformer.forward(real, pe, queries, e.deltaTokens ? addOp(real, mulOp(real, pe)) : undefined);
