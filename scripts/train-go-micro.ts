@@ -10,6 +10,7 @@
 //                                                  # the ldm stage's own batch size and probe interval;
 //                                                  # FSQ inputs standardised by statistics of 256 fresh
 //                                                  # clips every 10 steps, not by each batch's
+//   npm run train:go-micro -- --ldm --ldm-lr 5e-4      # the ldm stage's peak learning rate (default 2e-3)
 //
 // The default skips the ldm and actions stages: that is the paper's "without latent actions" ablation,
 // shipped as the default model until the LDM's codes carry the move.
@@ -66,6 +67,7 @@ const { values: o } = parseArgs({
     'ldm-steps': { type: 'string', default: '600' },
     'ldm-batch': { type: 'string' },
     'ldm-probe-every': { type: 'string', default: '50' },
+    'ldm-lr': { type: 'string', default: '2e-3' },
     'ldm-code-norm': { type: 'string', default: 'batch' },
     'transformer-steps': { type: 'string', default: '4500' },
     ldm: { type: 'boolean', default: false },
@@ -359,6 +361,8 @@ try {
     // Localising a move is update-starved (README): smaller LDM batches buy more updates a second.
     const ldmBatch = o['ldm-batch'] === undefined ? batch : num('ldm-batch');
     const probeEvery = num('ldm-probe-every');
+    const ldmLr = Number(o['ldm-lr']);
+    if (!(ldmLr > 0 && ldmLr < 1)) throw new Error(`train-go-micro: --ldm-lr must be a learning rate in (0, 1), got ${o['ldm-lr']}`);
     if (!['batch', 'running'].includes(o['ldm-code-norm']!)) throw new Error(`train-go-micro: --ldm-code-norm must be batch or running, got ${o['ldm-code-norm']}`);
     const running = o['ldm-code-norm'] === 'running';
     if (running && probeEvery % 10 !== 0) throw new Error(`train-go-micro: with --ldm-code-norm running, --ldm-probe-every must be a multiple of 10 (the statistics' refresh), got ${probeEvery}`);
@@ -432,7 +436,7 @@ try {
         'ldm',
         ldm,
         ldmSteps,
-        2e-3,
+        ldmLr,
         (rng) => clips(Array.from({ length: ldmBatch }, () => ({ k: rng.int(transitions.length), sym: rng.int(syms) }))),
         (b: { x: Float32Array; w: Float32Array; B: number }) => {
           const shape = [b.B, 3, 2, S, S];
