@@ -23,7 +23,7 @@
 //   tokenizer    FSQ VQ-GAN on 20x20 grid images of random positions (reconstruction MSE)
 //   tokens       every training position (x --symmetries) -> 25 board tokens (by a table of patch codes)
 //   ldm          Latent Dynamics Model on (board, next board) frame pairs -> one latent action code
-//   actions      every training transition -> its LDM code
+//   actions      the LDM code of every transition the transformer stage will draw (its draws replayed)
 //   transformer  InternLM on <board> <side to move> <action code> <next board> sequences
 // Then the shipped files: f16 safetensors with the config and the measured times in the metadata.
 import { spawn } from 'node:child_process';
@@ -159,6 +159,8 @@ function startGames(): Promise<void> {
 }
 
 // ---- shared training plumbing ----
+/** The seed of a stage's data order (train() seeds its loop with it). */
+const loopSeed = (stage: string) => seed + 17 * stage.length;
 async function train(ctx: GpuContext, stage: string, model: Module, steps: number, lr: number, batchOf: (rng: SeededRng) => unknown, loss: (b: never) => ReturnType<typeof mse>, init?: () => Promise<void>, probe?: { every: number; run: (step: number) => Promise<void> }): Promise<{ losses: number[]; seconds: number }> {
   const ckpt = file(`${stage}.ckpt.safetensors`);
   await model.load(ctx, randomInitSource(model.namedParams(), seed + stage.length));
@@ -173,7 +175,7 @@ async function train(ctx: GpuContext, stage: string, model: Module, steps: numbe
     model,
     optimizer: opt,
     steps,
-    seed: seed + 17 * stage.length,
+    seed: loopSeed(stage),
     resume,
     batch: (_s, _m, rng) => batchOf(rng),
     loss: loss as (b: unknown) => ReturnType<typeof mse>,
@@ -292,6 +294,13 @@ try {
     return `${tr.mover}:${tr.move ? `${tr.move.row},${tr.move.col}` : 'pass'}`;
   };
   log(`${games.length} training games, ${nStates} positions, ${transitions.length} transitions, x${syms} symmetries`);
+  // The transformer stage's draw of one sequence (the actions stage replays them).
+  const drawTransition = (rng: SeededRng) => {
+    const k = rng.int(transitions.length);
+    return { k, sym: rng.int(syms) };
+  };
+  const trStage = noLdm ? 'transformer-noldm' : 'transformer';
+  const trSteps = num('transformer-steps');
 
   // Board tokens of every position under every used symmetry: Int32 [syms][nStates][n], looked up in
   // a table of every patch pattern (the patch encoder's tokens depend on their own patch alone),
@@ -430,7 +439,7 @@ try {
     };
     if (!done('ldm')) {
       // Codes of an earlier LDM must not be resumed into this one's actions.
-      rmSync(file('actions.partial.bin'), { force: true });
+      for (const f of ['actions.partial.bin', 'actions.bin', 'actions.done.json']) rmSync(file(f), { force: true });
       const r = await train(
         ctx,
         'ldm',
@@ -466,76 +475,87 @@ try {
       restoreCheckpoint(parseSafetensors(new Uint8Array(readFileSync(file('ldm.ckpt.safetensors')))), ldm, new AdamW(ldm.parameters(), { lr: 0 }));
       await foldCodeNorm();
     }
-    if (!done('actions')) {
-      const t0 = performance.now();
-      const acts = new Int32Array(syms * transitions.length);
-      // Resumable per symmetry: the partial file holds the codes of the symmetries already encoded.
-      const partial = file('actions.partial.bin');
-      let from = 0;
-      if (existsSync(partial)) {
-        const prev = readInt32(partial);
-        from = Math.min(syms, Math.floor(prev.length / transitions.length));
-        acts.set(prev.subarray(0, from * transitions.length));
-        log(`actions: resuming after symmetry ${from}/${syms}`);
-      }
-      const B = 64;
-      for (let sym = from; sym < syms; sym++) {
-        for (let i = 0; i < transitions.length; i += B) {
-          const ks = Array.from({ length: Math.min(B, transitions.length - i) }, (_, j) => ({ k: i + j, sym }));
-          const c = clips(ks);
-          const t = ctx.scope(() => ldm.encode(ctx.fromArray(c.x, [c.B, 3, 2, S, S])).indices);
-          const ids = await t.read();
-          t.dispose();
-          acts.set(ids, sym * transitions.length + i);
-        }
-        writeAtomic(partial, new Uint8Array(acts.buffer, 0, (sym + 1) * transitions.length * 4));
-        log(`actions: symmetry ${sym + 1}/${syms}`);
-      }
-      writeFileSync(file('actions.bin'), acts);
-      rmSync(partial, { force: true });
-      const keys = (sym: number) => transitions.map((_, k) => moveKey(k, sym));
-      const st = codeStats(Array.from({ length: syms }, (_, sym) => keys(sym)).flat(), acts);
-      finish('actions', { codes_used: st.used, code_purity: st.purity, code_purity_shuffled: st.chance, seconds: Math.round((performance.now() - t0) / 1000) });
+    // Only the transitions the transformer stage draws need a code (4500 steps x 16 draw ~19% of
+    // 339,096): its draws are replayed from its loop seed, and seqOf refuses a transition without one.
+    // Codes depend on the LDM alone, so a finished or partial file is topped up when the plan grows.
+    const need = new Uint8Array(syms * transitions.length);
+    const planRng = new SeededRng(loopSeed(trStage));
+    for (let i = 0; i < trSteps * batch; i++) {
+      const { k, sym } = drawTransition(planRng);
+      need[sym * transitions.length + k] = 1;
     }
-    actions = readInt32(file('actions.bin'));
+    const planned = need.reduce((a, v) => a + v, 0);
+    const actsFile = file('actions.bin');
+    const partial = file('actions.partial.bin');
+    const acts = existsSync(actsFile) ? readInt32(actsFile) : existsSync(partial) ? readInt32(partial) : new Int32Array(syms * transitions.length).fill(-1);
+    if (acts.length !== syms * transitions.length) throw new Error(`train-go-micro: ${existsSync(actsFile) ? actsFile : partial} holds ${acts.length} codes, not ${syms * transitions.length} (${syms} symmetries x ${transitions.length} transitions): delete it`);
+    const missing = need.reduce<number[]>((a, v, i) => (v && acts[i]! < 0 ? (a.push(i), a) : a), []);
+    if (missing.length > 0 || !done('actions')) {
+      const t0 = performance.now();
+      if (missing.length < planned) log(`actions: ${planned - missing.length} of ${planned} planned codes already computed`);
+      const B = 64;
+      for (let i = 0; i < missing.length; i += B) {
+        const ks = missing.slice(i, i + B).map((j) => ({ k: j % transitions.length, sym: Math.floor(j / transitions.length) }));
+        const c = clips(ks);
+        const t = ctx.scope(() => ldm.encode(ctx.fromArray(c.x, [c.B, 3, 2, S, S])).indices);
+        const ids = await t.read();
+        t.dispose();
+        missing.slice(i, i + B).forEach((j, m) => (acts[j] = ids[m]!));
+        const at = Math.min(i + B, missing.length);
+        if (at % (B * 64) === 0 || at === missing.length) {
+          writeAtomic(partial, new Uint8Array(acts.buffer));
+          log(`actions: ${at}/${missing.length} transitions encoded, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+        }
+      }
+      writeAtomic(actsFile, new Uint8Array(acts.buffer));
+      rmSync(partial, { force: true });
+      const drawn = need.reduce<number[]>((a, v, i) => (v ? (a.push(i), a) : a), []);
+      const st = codeStats(drawn.map((j) => moveKey(j % transitions.length, Math.floor(j / transitions.length))), drawn.map((j) => acts[j]!));
+      const prev = Number(done('actions')?.seconds ?? 0);
+      finish('actions', { planned, codes_used: st.used, code_purity: st.purity, code_purity_shuffled: st.chance, seconds: Math.round(prev + (performance.now() - t0) / 1000) });
+    }
+    actions = acts;
     writeFileSync(file('ldm.f16.safetensors'), serializeSafetensors(await f16Records(ldm), { format: 'videoworld-micro-ldm-v1', preset: 'micro' }));
     ldm.dispose();
   }
 
   // Transformer: one move per sequence; the loss covers what the model must generate.
-  const stage = noLdm ? 'transformer-noldm' : 'transformer';
   const lm = new InternLM(preset.transformer, 'neck.llm').train();
-  const trSteps = num('transformer-steps');
   const prompt = promptLength(layout, n);
   const seqOf = (k: number, sym: number) => {
     const { g, t } = transitions[k]!;
-    const acts = layout.actionTokens ? [actions![sym * transitions.length + k]!] : [];
-    return moveSequence(layout, boardTokens(g, t, sym), acts, boardTokens(g, t + 1, sym), t % 2 === 0 ? 'b' : 'w');
+    const code = actions?.[sym * transitions.length + k] ?? -1;
+    if (layout.actionTokens && code < 0) throw new Error(`train-go-micro: transition ${k} (symmetry ${sym}) has no LDM code: the actions stage encodes the transformer stage's draws, rerun it with the same --seed, --batch and --transformer-steps`);
+    return moveSequence(layout, boardTokens(g, t, sym), layout.actionTokens ? [code] : [], boardTokens(g, t + 1, sym), t % 2 === 0 ? 'b' : 'w');
   };
-  if (!done(stage)) {
+  if (!done(trStage)) {
     const V = preset.transformer.vocabSize;
     const r = await train(
       ctx,
-      stage,
+      trStage,
       lm,
       trSteps,
       2e-3,
-      (rng) => Array.from({ length: batch }, () => seqOf(rng.int(transitions.length), rng.int(syms))),
+      (rng) =>
+        Array.from({ length: batch }, () => {
+          const { k, sym } = drawTransition(rng);
+          return seqOf(k, sym);
+        }),
       (seqs: number[][]) => {
         const L = seqs[0]!.length - 1;
         const logits = lm.forward(ctx, seqs.map((q) => q.slice(0, L)));
         return crossEntropy(reshape(logits, [seqs.length * L, V]), Int32Array.from(seqs.flatMap((q) => sequenceTargets(q, prompt, -100))), { ignoreIndex: -100 });
       },
     );
-    finish(stage, { steps: trSteps, final_loss: r.losses.at(-1), seconds: Math.round(r.seconds) });
+    finish(trStage, { steps: trSteps, final_loss: r.losses.at(-1), seconds: Math.round(r.seconds) });
   } else {
     await lm.load(ctx, randomInitSource(lm.namedParams(), 0));
-    restoreCheckpoint(parseSafetensors(new Uint8Array(readFileSync(file(`${stage}.ckpt.safetensors`)))), lm, new AdamW(lm.parameters(), { lr: 0 }));
+    restoreCheckpoint(parseSafetensors(new Uint8Array(readFileSync(file(`${trStage}.ckpt.safetensors`)))), lm, new AdamW(lm.parameters(), { lr: 0 }));
   }
 
   // Ship: tokenizer + transformer in one f16 file (VideoWorldGo's keys), the LDM beside it.
   mkdirSync(o.ship!, { recursive: true });
-  const info = Object.fromEntries(['games', 'tokenizer', 'tokens', 'ldm', 'actions', stage].map((s) => [s, done(s)]));
+  const info = Object.fromEntries(['games', 'tokenizer', 'tokens', 'ldm', 'actions', trStage].map((s) => [s, done(s)]));
   const name = noLdm ? 'go-micro' : 'go-micro-with-ldm';
   const meta = {
     format: MICRO_WEIGHTS_FORMAT,
