@@ -19,14 +19,11 @@ import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { type GpuContext, foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import { Tensor } from './core/tensor.js';
-import { type Linear, type LinearData, expectLinear, fsqPlan } from './core/fsq_plan.js';
+import { type Linear, type LinearData, expectLinear, fsqPlan, fsqRowsPerInvocation } from './core/fsq_plan.js';
 import { indexTensor, unusedBinding } from './core/bindings.js';
 import { fsq_codes as shader } from './wgsl.gen.js';
 
 const WG = 64;
-/** Rows per invocation (R in wgsl/fsq_codes.wgsl), with and without project_out. */
-const ROWS_PROJ = 8;
-const ROWS_PLAIN = 4;
 const f32 = Math.fround;
 
 export interface FsqIndicesToCodesOptions {
@@ -63,7 +60,7 @@ export function fsqIndicesToCodes(indices: Tensor | Int32Array, opts: FsqIndices
   const outShape = cf ? [ids.shape[0]!, D, ...ids.shape.slice(1)] : [...ids.shape, D];
   const out = outTensor(K, ids, outShape, 'f32', opts.out, 'fsq.codes');
   const ctx = ids.ctx;
-  const R = opts.projectOut ? ROWS_PROJ : ROWS_PLAIN;
+  const R = fsqRowsPerInvocation(ids.size, opts.projectOut !== undefined);
   const overrides: Record<string, number> = { WG, R, NL: nl };
   plan.levels.forEach((L, k) => (overrides[`L${k}`] = L));
   ctx.dispatch(shader, {

@@ -33,17 +33,11 @@ import { type GpuContext, foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import { knobs } from './core/knobs.js';
 import type { Tensor } from './core/tensor.js';
-import { type FsqPlan, type Linear, type LinearData, expectLinear, fsqBound, fsqPlan, roundHalfEven } from './core/fsq_plan.js';
+import { type FsqPlan, type Linear, type LinearData, expectLinear, fsqBound, fsqPlan, fsqRowsPerInvocation, roundHalfEven } from './core/fsq_plan.js';
 import { unusedBinding } from './core/bindings.js';
 import { fsq_round as shader } from './wgsl.gen.js';
 
 const WG = 256;
-/**
- * Rows per invocation (R in wgsl/fsq_round.wgsl), with and without the fused projection
- * (figures: bench/README.md, Design measurements: fsq_round).
- */
-const ROWS_PROJ = 8;
-const ROWS_PLAIN = 4;
 /** Level lists with at most this many thresholds (T0..T47 in the shader) compile them in. */
 const CONST_THRESHOLDS = 48;
 const f32 = Math.fround;
@@ -147,7 +141,7 @@ function fsqOverrides(plan: FsqPlan, constThresholds: boolean): Record<string, n
 
 function dispatchRound(z: Tensor, lay: { rows: number; dim: number; spatial: number }, plan: FsqPlan, proj: Linear | undefined, codes: Tensor, indices: Tensor, fromCodes: boolean, constThresholds = true): void {
   const ctx = z.ctx;
-  const rowsPer = proj ? ROWS_PROJ : ROWS_PLAIN;
+  const rowsPer = fsqRowsPerInvocation(lay.rows, proj !== undefined);
   ctx.dispatch(shader, {
     overrides: { ...fsqOverrides(plan, constThresholds), R: rowsPer },
     bindings: {

@@ -100,6 +100,20 @@ export function fsqPlan(levels: readonly number[], kernel = 'fsq_round'): FsqPla
   return plan;
 }
 
+/** Row counts from which fsq_round and fsq_codes run several rows per invocation. */
+export const FSQ_MANY_ROWS = 4096;
+
+/**
+ * Rows per invocation (R in wgsl/fsq_round.wgsl and fsq_codes.wgsl): R rows share each weight
+ * load, which pays where rows are many (R = 8 ran 2x R = 2 with a projection of D = 256), but the
+ * R-times unrolled body is slow to JIT on lavapipe (fsq_round with the go levels: R = 8 ~8 s, R = 1
+ * ~0.9 s, busy machine), a cost every cold start pays; a model's FSQ sees 16-400 rows, run as
+ * R = 1 in microseconds. Figures: bench/README.md, Design measurements: fsq_round.
+ */
+export function fsqRowsPerInvocation(rows: number, projected: boolean): number {
+  return rows < FSQ_MANY_ROWS ? 1 : projected ? 8 : 4;
+}
+
 /** Checks a Linear's weight [rows, cols] and bias [rows]. */
 export function expectLinear(kernel: string, arg: string, lin: Linear, rows: number | null, cols: number | null): void {
   expectTensor(kernel, `${arg}.weight`, lin.weight, { dtype: 'f32', rank: 2, shape: [rows, cols] });

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { KernelArgError } from '../../kernels/index.js';
 import { fsqIndicesToCodes, fsqIndicesToCodesRef } from '../../kernels/fsq_codes.js';
-import { fsqPlan } from '../../kernels/core/fsq_plan.js';
+import { FSQ_MANY_ROWS, fsqPlan } from '../../kernels/core/fsq_plan.js';
 import { assertClose, assertEqualInts } from '../helpers/close.js';
 import { gpu } from '../helpers/gpu.js';
 import { toChannelLast } from '../helpers/layout.js';
@@ -16,7 +16,7 @@ const PROJ_TOL = 1e-5;
 test('fsq_codes: projection with awkward dims and channel-first output vs reference', async (t) => {
   const ctx = await gpu();
   const rng = Rng.fromString(t.title);
-  for (const [levels, shape, dim] of [[[3, 4, 5], [2, 3, 5], 11], [LEVELS, [1, 1], 1], [[2, 2, 2, 2, 2, 2, 2, 2], [4, 1, 3], 9]] as [number[], number[], number][]) {
+  for (const [levels, shape, dim] of [[[3, 4, 5], [2, 3, 5], 11], [LEVELS, [1, 1], 1], [[2, 2, 2, 2, 2, 2, 2, 2], [4, 1, 3], 9], [[8, 5, 5], [FSQ_MANY_ROWS + 5], 7]] as [number[], number[], number][]) {
     const plan = fsqPlan(levels);
     const n = shape.reduce((a, b) => a * b, 1);
     const ids = Int32Array.from({ length: n }, () => rng.int(0, plan.nCodes - 1));

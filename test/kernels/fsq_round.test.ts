@@ -7,7 +7,7 @@ import type { GpuContext } from '../../kernels/index.js';
 import { KernelArgError } from '../../kernels/index.js';
 import { fsqIndicesToCodes, fsqIndicesToCodesRef } from '../../kernels/fsq_codes.js';
 import { fsqCodesToIndices, fsqCodesToIndicesRef, fsqQuantize, fsqQuantizeRef } from '../../kernels/fsq_round.js';
-import { fsqBound, fsqPlan, roundHalfEven } from '../../kernels/core/fsq_plan.js';
+import { FSQ_MANY_ROWS, fsqBound, fsqPlan, roundHalfEven } from '../../kernels/core/fsq_plan.js';
 import { withKnobs } from '../../kernels/internal.js';
 import { assertClose, assertEqualInts } from '../helpers/close.js';
 import { loadGolden } from '../helpers/golden.js';
@@ -146,6 +146,14 @@ async function checkRandom(t: ExecutionContext, ctx: GpuContext, rng: Rng, level
   assertEqualInts(t, await back.read(), fsqIndicesToCodesRef(got, levels), { name: `${name} decode` });
   assertEqualInts(t, await fsqCodesToIndices(back, { levels, channelFirst: false }).read(), got, { name: `${name} re-encode` });
 }
+
+test('fsq vs reference: many rows, several rows per invocation (the last invocation partly past the end)', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  // R = 8 with the projection; without it R = 4, and the decode / re-encode round trip too.
+  await checkRandom(t, ctx, rng, LEVELS, [FSQ_MANY_ROWS + 3], 5, true, false);
+  await checkRandom(t, ctx, rng, [8, 5, 5, 5], [2, 3, Math.ceil(FSQ_MANY_ROWS / 6)], 4, false, true);
+});
 
 test('fsq vs reference: awkward levels and shapes, values on and next to every threshold', async (t) => {
   const ctx = await gpu();
