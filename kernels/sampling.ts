@@ -67,9 +67,9 @@ function dispatch(kernel: string, logits: Tensor, r: Resolved, out: Tensor | und
   if (v < 1) throw new KernelArgError(kernel, 'logits', `shape [${rows},${v}] needs V >= 1`);
   const dst = outTensor(kernel, logits, [rows], 'i32', out);
   logits.ctx.dispatch(shader, {
-    overrides: { WG },
+    overrides: r.greedy ? { WG, GREEDY: 1 } : { WG },
     bindings: { x: logits, out: dst },
-    params: { rows, v, seed: r.seed, step: r.step, inv_temp: r.invTemp, top_k: r.topK, top_p: r.topP, greedy: r.greedy ? 1 : 0 },
+    params: { rows, v, seed: r.seed, step: r.step, inv_temp: r.invTemp, top_k: r.topK, top_p: r.topP },
     workgroups: foldGrid(rows, logits.ctx.limits.maxComputeWorkgroupsPerDimension),
   });
   return dst;

@@ -21,6 +21,9 @@
 
 // WG >= 256: each invocation clears one histogram bin.
 override WG: u32 = 256;
+// Argmax only: the sampling paths (4-pass radix selects, each pass behind workgroup barriers)
+// fold away, which lavapipe JIT-compiles several times faster.
+override GREEDY: bool = false;
 
 // #include "lib/wg_reduce.wgsl"
 
@@ -32,7 +35,6 @@ struct Params {
   inv_temp: f32,
   top_k: u32,
   top_p: f32,
-  greedy: u32,
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -162,7 +164,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     return;
   }
   let base = row * params.v;
-  let sampling = params.greedy == 0u;
+  let sampling = !GREEDY;
   var thr = 0u;
   if (sampling && params.top_k > 0u && params.top_k < params.v) {
     thr = radix_select(base, lid, top_k_floor(base, lid), 0.0, 0.0, params.top_k);
