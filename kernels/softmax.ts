@@ -15,6 +15,8 @@ import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
 import { softmax as shader } from './wgsl.gen.js';
+/** PER_MAX in wgsl/softmax.wgsl: rows of up to WG * PER_MAX elements take its register path. */
+const PER_MAX = 32;
 
 export interface SoftmaxOptions {
   /** Divides the logits before the softmax (> 0); default 1. */
@@ -36,8 +38,10 @@ export function softmax(x: Tensor, opts: SoftmaxOptions = {}, out?: Tensor): Ten
   const scale = scaleOf('softmax', opts.temperature);
   const dst = outTensor('softmax', x, x.shape, 'f32', out);
   const rows = x.size / d;
+  const wg = x.ctx.tuning.rowWg;
   x.ctx.dispatch(shader, {
-    overrides: { WG: x.ctx.tuning.rowWg },
+    // PER a power of two, so that few pipelines serve every row length.
+    overrides: d > wg * PER_MAX ? { WG: wg, LONG: 1 } : { WG: wg, PER: 2 ** Math.ceil(Math.log2(Math.ceil(d / wg))) },
     bindings: { x, out: dst },
     params: { rows, d, scale },
     workgroups: foldGrid(rows, x.ctx.limits.maxComputeWorkgroupsPerDimension),

@@ -11,8 +11,13 @@
 // #include "lib/grid.wgsl"
 
 override WG: u32 = 32;
-// Register-path elements per invocation (a const: private arrays cannot be override-sized).
-const PER: u32 = 32u;
+// The caller picks the path: rows of d <= WG * PER in registers (PER <= PER_MAX, the fewest that
+// hold the row: lavapipe's JIT time grows with the unrolled PER), longer rows streaming (LONG).
+// Each pipeline holds one path (both behind a run-time branch compiled ~1.3x slower).
+override LONG: bool = false;
+override PER: u32 = 32u;
+// The register array's size (private arrays cannot be override-sized).
+const PER_MAX: u32 = 32u;
 
 // #include "lib/wg_reduce.wgsl"
 
@@ -38,8 +43,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   let d = params.d;
   let base = row * d;
-  if (d <= WG * PER) {
-    var v: array<f32, PER>;
+  if (!LONG) {
+    var v: array<f32, PER_MAX>;
     var m = NEG_INF;
     for (var k = 0u; k < PER; k++) {
       let i = lid + k * WG;

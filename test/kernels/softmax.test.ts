@@ -7,11 +7,17 @@ import { Rng } from '../helpers/rng.js';
 // Tolerance (kernels/softmax.ts): |out - ref| <= 1e-6 + 2e-5 * ref.
 const TOL = { atol: 1e-6, rtol: 2e-5 };
 
-// [shape, temperature]: D = 1, odd D, D just under/over the register path (1024), the vocabulary.
+// [shape, temperature]: D = 1, odd D, D just over each register-path PER step (with rowWg 32:
+// 33 -> PER 2, 100 -> 4, 200 -> 8, 500 -> 16), D just under/over the register path (1024), the
+// vocabulary.
 const CASES: [number[], number][] = [
   [[1], 1],
   [[5, 1], 1],
   [[3, 7], 1],
+  [[2, 33], 1],
+  [[100], 1.5],
+  [[3, 200], 1],
+  [[2, 500], 0.9],
   [[2, 1, 1023], 0.7],
   [[1024], 1],
   [[2, 1025], 2],
