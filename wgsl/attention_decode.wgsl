@@ -16,7 +16,7 @@
 // Dispatch: PHASE 0 (nsplit, NH, B) workgroups, PHASE 1 (1, NH, B); WG invocations each.
 // PHASE 0: invocation lid scores keys lid, lid + WG, ... of its chunk (one K row each), keeping
 // its own (max, sum of exp) pair, merged in one workgroup reduction (one reduction of pairs instead
-// of a max then a sum: fewer barriers, which lavapipe JIT-compiles ~20% faster); for P.V
+// of a max then a sum: fewer barriers, each of which lavapipe's JIT pays for); for P.V
 // invocation lid = g * HD4 + d4 sums dims d4 over keys g, g + G, ... and the G partials are added.
 
 override HD: u32 = 64;
