@@ -55,8 +55,11 @@ export const CONV_SG_RM = 32;
 export function convTile(g: ConvGeometry, t: KernelTuning, subgroup = false, rm = packRm(g.cout, t, subgroup)): ConvTile {
   const base: ConvTile = subgroup && rm === CONV_SG_RM ? { ...t.convTileSg, rm, subgroup: true } : { ...t.convTile, rm };
   const positions = g.ho * g.wo;
-  // Small frames: one SIMD row per workgroup, so lanes are not spent on absent positions.
-  if (positions < base.wg * base.rn) return { ...base, wg: t.simdRowWg, rn: Math.min(base.rn, Math.ceil(positions / t.simdRowWg)) };
+  // Small frames: one SIMD row per workgroup, so lanes are not spent on absent positions. Not one
+  // position per invocation in conv3d_causal_sg: lavapipe JIT-compiles RN = 1 in 5.5-6.2 s, RN = 2
+  // in 1.1 s (busy machine), and frames this small cost microseconds either way.
+  const minRn = base.subgroup ? Math.min(2, base.rn) : 1;
+  if (positions < base.wg * base.rn) return { ...base, wg: t.simdRowWg, rn: Math.min(base.rn, Math.max(minRn, Math.ceil(positions / t.simdRowWg))) };
   return base;
 }
 const KERNEL_SIZES = [1, 3, 5, 7];

@@ -252,6 +252,12 @@ test('conv3d_causal_sg agrees with conv3d_causal; a subgroup tile needs rm 32', 
   const scale = a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   const diff = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
   t.true(diff <= 1e-6 * scale, `max diff ${diff} vs max |out| ${scale}`);
+  // A frame of 3 positions: two positions per invocation, not one (whose JIT takes ~5x longer).
+  const xs = ctx.fromArray(rng.array(2 * 6 * 2 * 1 * 3), [2, 6, 2, 1, 3]);
+  const gs = causalConv3dGeometry(xs.shape, w.shape);
+  t.deepEqual(convTile(gs, ctx.tuning, true), { wg: ctx.tuning.simdRowWg, rm: 32, rn: 2, subgroup: true }, 'a small frame');
+  const small = await withKnobs({ convTile: convTile(gs, ctx.tuning, true) }, () => causalConv3d(xs, w)).read();
+  assertClose(t, small, convRef(await xs.read(), await w.read(), gs), { ...convTolerance(gs), name: 'small frame, subgroup tile' });
   if (!ctx.useCpuSubgroupVariants()) notExercised(t, 'conv3d_causal_sg as the default', `the tuning table picks the tiled variant on ${ctx.adapterClass}`);
 });
 
