@@ -60,9 +60,15 @@ export function convTile(g: ConvGeometry, t: KernelTuning, subgroup = false, rm 
   // in 1.1 s (busy machine), and frames this small cost microseconds either way.
   const minRn = base.subgroup ? Math.min(2, base.rn) : 1;
   if (positions < base.wg * base.rn) return { ...base, wg: t.simdRowWg, rn: Math.min(base.rn, Math.max(minRn, Math.ceil(positions / t.simdRowWg))) };
+  // A conv to <= 4 channels on a frame under SMALL_FRAME positions (the micro model's conv_out) is
+  // microseconds of work with any tile, while lavapipe's JIT grows with the accumulators (rm 4 x
+  // rn 8: 4.7 s, 4 x 2: 1.6 s, busy machine): 2 positions an invocation.
+  if (!base.subgroup && base.rm <= 4 && positions < SMALL_FRAME) return { ...base, rn: Math.min(base.rn, 2) };
   return base;
 }
 const KERNEL_SIZES = [1, 3, 5, 7];
+/** See convTile: a few-channel conv on a frame below this many positions takes a tile that compiles quickly. */
+const SMALL_FRAME = 1024;
 
 export interface ConvEpilogue {
   bias?: Tensor;

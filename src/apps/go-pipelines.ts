@@ -122,7 +122,7 @@ export const GO_PIPELINES: Record<string, PipelineSpec[]> = {
     {"shader":"group_norm_stats","overrides":{"WG":64,"PARTIALS":0,"LANE_CHUNKS":0}},
     {"shader":"group_norm","overrides":{"WG":256,"AFFINE":1,"SILU":1,"LANE_CHUNKS":0}},
     {"shader":"conv3d_causal_sg_f16","overrides":{"WG":32,"RM":32,"RN":4,"ACT":0,"STREAM":0}},
-    {"shader":"conv3d_causal_f16","overrides":{"WG":32,"RM":4,"RN":8,"ACT":0,"STREAM":0}},
+    {"shader":"conv3d_causal_f16","overrides":{"WG":32,"RM":4,"RN":2,"ACT":0,"STREAM":0}},
   ],
   "micro-f32": [
     {"shader":"pack_blocks","overrides":{"WG":256,"R":32,"TRANS":1}},
@@ -155,6 +155,6 @@ export const GO_PIPELINES: Record<string, PipelineSpec[]> = {
     {"shader":"group_norm_stats","overrides":{"WG":64,"PARTIALS":0,"LANE_CHUNKS":0}},
     {"shader":"group_norm","overrides":{"WG":256,"AFFINE":1,"SILU":1,"LANE_CHUNKS":0}},
     {"shader":"conv3d_causal_sg","overrides":{"WG":32,"RM":32,"RN":4,"ACT":0,"STREAM":0}},
-    {"shader":"conv3d_causal","overrides":{"WG":32,"RM":4,"RN":8,"ACT":0,"STREAM":0}},
+    {"shader":"conv3d_causal","overrides":{"WG":32,"RM":4,"RN":2,"ACT":0,"STREAM":0}},
   ],
 };

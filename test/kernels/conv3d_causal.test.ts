@@ -55,7 +55,7 @@ for (const [xs, ws, o] of CASES) {
 
 test('causalConv3d: every tile configuration gives the reference', async (t) => {
   const ctx = await gpu();
-  const tiles: ConvTile[] = [{ wg: 32, rm: 4, rn: 1 }, { wg: 64, rm: 8, rn: 2 }, { wg: 16, rm: 12, rn: 5 }, { wg: 8, rm: 16, rn: 4 }, { wg: 32, rm: 16, rn: 8 }];
+  const tiles: ConvTile[] = [{ wg: 32, rm: 4, rn: 1 }, { wg: 32, rm: 4, rn: 2 }, { wg: 64, rm: 8, rn: 2 }, { wg: 16, rm: 12, rn: 5 }, { wg: 8, rm: 16, rn: 4 }, { wg: 32, rm: 16, rn: 8 }];
   // conv3d_causal_sg: 32 channels (11 and 37 -> partial blocks), positions past a workgroup.
   if (ctx.hasSubgroups(8)) tiles.push({ wg: 32, rm: 32, rn: 4, subgroup: true }, { wg: 8, rm: 32, rn: 3, subgroup: true });
   else t.log(`${ctx.adapterInfo}: no subgroups of >= 8 invocations, conv3d_causal_sg not run`);
@@ -63,6 +63,15 @@ test('causalConv3d: every tile configuration gives the reference', async (t) => 
     await check3d(t, ctx, [1, 5, 2, 9, 7], [11, 5, 3, 3, 3], { bias: true, tile });
     await check3d(t, ctx, [1, 4, 3, 13, 11], [37, 4, 3, 3, 3], { bias: true, silu: true, residual: true, stride: [1, 2, 2], tile });
   }
+});
+
+test('convTile: a few-channel conv on a small frame takes 2 positions an invocation (a quick JIT), larger ones the table tile', async (t) => {
+  const ctx = await gpu();
+  const tile = (cout: number, side: number) => convTile(causalConv3dGeometry([1, 32, 1, side, side], [cout, 32, 1, 3, 3]), ctx.tuning, false);
+  const table = ctx.tuning.convTile;
+  t.deepEqual(tile(3, 20), { ...table, rm: 4, rn: Math.min(table.rn, 2) }, 'conv_out of the micro model: 3 channels, 20 x 20');
+  t.deepEqual(tile(3, 64), { ...table, rm: 4 }, '3 channels, 64 x 64: the table tile');
+  t.deepEqual(tile(16, 20), { ...table, rm: Math.min(table.rm, 16) }, '16 channels, 20 x 20: the table tile');
 });
 
 test('causalConv3d random shapes (seeded)', async (t) => {
