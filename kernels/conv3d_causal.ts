@@ -59,12 +59,12 @@ export function convTile(g: ConvGeometry, t: KernelTuning, subgroup = false, rm 
   // position per invocation in conv3d_causal_sg: lavapipe JIT-compiles RN = 1 in 5.5-6.2 s, RN = 2
   // in 1.1 s (busy machine), and frames this small cost microseconds either way.
   const minRn = base.subgroup ? Math.min(2, base.rn) : 1;
-  if (positions < base.wg * base.rn) return { ...base, wg: t.simdRowWg, rn: Math.min(base.rn, Math.max(minRn, Math.ceil(positions / t.simdRowWg))) };
   // A conv to <= 4 channels on a frame under SMALL_FRAME positions (the micro model's conv_out) is
   // microseconds of work with any tile, while lavapipe's JIT grows with the accumulators (rm 4 x
-  // rn 8: 4.7 s, 4 x 2: 1.6 s, busy machine): 2 positions an invocation.
-  if (!base.subgroup && base.rm <= 4 && positions < SMALL_FRAME) return { ...base, rn: Math.min(base.rn, 2) };
-  return base;
+  // rn 8: 4.7 s, 4 x 2: 1.6 s, busy machine): at most 2 positions an invocation.
+  const rn = !base.subgroup && base.rm <= 4 && positions < SMALL_FRAME ? Math.min(base.rn, 2) : base.rn;
+  if (positions < base.wg * rn) return { ...base, wg: t.simdRowWg, rn: Math.min(rn, Math.max(minRn, Math.ceil(positions / t.simdRowWg))) };
+  return { ...base, rn };
 }
 const KERNEL_SIZES = [1, 3, 5, 7];
 /** See convTile: a few-channel conv on a frame below this many positions takes a tile that compiles quickly. */

@@ -69,9 +69,12 @@ test('convTile: a few-channel conv on a small frame takes 2 positions an invocat
   const ctx = await gpu();
   const tile = (cout: number, side: number) => convTile(causalConv3dGeometry([1, 32, 1, side, side], [cout, 32, 1, 3, 3]), ctx.tuning, false);
   const table = ctx.tuning.convTile;
-  t.deepEqual(tile(3, 20), { ...table, rm: 4, rn: Math.min(table.rn, 2) }, 'conv_out of the micro model: 3 channels, 20 x 20');
+  const small = tile(3, 20);
+  t.true(small.rm === 4 && small.rn <= 2, `conv_out of the micro model (3 channels, 20 x 20): rm 4, rn <= 2, got ${JSON.stringify(small)}`);
+  if (400 >= table.wg * 2) t.deepEqual(small, { ...table, rm: 4, rn: Math.min(table.rn, 2) }, 'the table workgroup');
   t.deepEqual(tile(3, 64), { ...table, rm: 4 }, '3 channels, 64 x 64: the table tile');
-  t.deepEqual(tile(16, 20), { ...table, rm: Math.min(table.rm, 16) }, '16 channels, 20 x 20: the table tile');
+  const wide = tile(16, 20);
+  t.is(wide.rn, 400 < table.wg * table.rn ? Math.min(table.rn, Math.ceil(400 / ctx.tuning.simdRowWg)) : table.rn, '16 channels, 20 x 20: the table (or small-frame) tile');
 });
 
 test('causalConv3d random shapes (seeded)', async (t) => {
