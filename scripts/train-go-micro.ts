@@ -294,11 +294,14 @@ try {
     return `${tr.mover}:${tr.move ? `${tr.move.row},${tr.move.col}` : 'pass'}`;
   };
   log(`${games.length} training games, ${nStates} positions, ${transitions.length} transitions, x${syms} symmetries`);
-  // The transformer stage's draw of one sequence (the actions stage replays them).
+  // A random (transition, symmetry): the transformer stage's draw of one sequence (the actions
+  // stage replays them), the LDM's batches and probes.
   const drawTransition = (rng: SeededRng) => {
     const k = rng.int(transitions.length);
     return { k, sym: rng.int(syms) };
   };
+  // (transition, symmetry) of index sym * transitions + k, as actions.bin holds them.
+  const pairOf = (j: number) => ({ k: j % transitions.length, sym: Math.floor(j / transitions.length) });
   const trStage = noLdm ? 'transformer-noldm' : 'transformer';
   const trSteps = num('transformer-steps');
 
@@ -379,7 +382,7 @@ try {
     // purity, and the purity of the same codes shuffled).
     const probe = (() => {
       const rng = new SeededRng(seed + 7);
-      return Array.from({ length: 1024 }, () => ({ k: rng.int(transitions.length), sym: rng.int(syms) }));
+      return Array.from({ length: 1024 }, () => drawTransition(rng));
     })();
     // f's output for every clip of ks, 64 clips a batch, read back in order.
     const overClips = async (ks: { k: number; sym: number }[], f: (x: Tensor) => Tensor) => {
@@ -396,7 +399,7 @@ try {
     let codeNorm: { mean: number[]; variance: number[] } | null = null;
     const statsRng = new SeededRng(seed + 11);
     const refreshCodeNorm = async () => {
-      codeNorm = await projectInStats(Array.from({ length: 256 }, () => ({ k: statsRng.int(transitions.length), sym: statsRng.int(syms) })));
+      codeNorm = await projectInStats(Array.from({ length: 256 }, () => drawTransition(statsRng)));
     };
     // How training standardises FSQ's inputs (the probes use the same).
     const trainNorm = () => (running ? { codeNorm: codeNorm! } : { batchNormCodes: true });
@@ -446,7 +449,7 @@ try {
         ldm,
         ldmSteps,
         ldmLr,
-        (rng) => clips(Array.from({ length: ldmBatch }, () => ({ k: rng.int(transitions.length), sym: rng.int(syms) }))),
+        (rng) => clips(Array.from({ length: ldmBatch }, () => drawTransition(rng))),
         (b: { x: Float32Array; w: Float32Array; B: number }) => {
           const shape = [b.B, 3, 2, S, S];
           const x = ctx.fromArray(b.x, shape);
@@ -495,12 +498,12 @@ try {
       if (missing.length < planned) log(`actions: ${planned - missing.length} of ${planned} planned codes already computed`);
       const B = 64;
       for (let i = 0; i < missing.length; i += B) {
-        const ks = missing.slice(i, i + B).map((j) => ({ k: j % transitions.length, sym: Math.floor(j / transitions.length) }));
-        const c = clips(ks);
+        const chunk = missing.slice(i, i + B);
+        const c = clips(chunk.map(pairOf));
         const t = ctx.scope(() => ldm.encode(ctx.fromArray(c.x, [c.B, 3, 2, S, S])).indices);
         const ids = await t.read();
         t.dispose();
-        missing.slice(i, i + B).forEach((j, m) => (acts[j] = ids[m]!));
+        chunk.forEach((j, m) => (acts[j] = ids[m]!));
         const at = Math.min(i + B, missing.length);
         if (at % (B * 64) === 0 || at === missing.length) {
           writeAtomic(partial, new Uint8Array(acts.buffer));
@@ -510,7 +513,7 @@ try {
       writeAtomic(actsFile, new Uint8Array(acts.buffer));
       rmSync(partial, { force: true });
       const drawn = need.reduce<number[]>((a, v, i) => (v ? (a.push(i), a) : a), []);
-      const st = codeStats(drawn.map((j) => moveKey(j % transitions.length, Math.floor(j / transitions.length))), drawn.map((j) => acts[j]!));
+      const st = codeStats(drawn.map(pairOf).map(({ k, sym }) => moveKey(k, sym)), drawn.map((j) => acts[j]!));
       const prev = Number(done('actions')?.seconds ?? 0);
       finish('actions', { planned, codes_used: st.used, code_purity: st.purity, code_purity_shuffled: st.chance, seconds: Math.round(prev + (performance.now() - t0) / 1000) });
     }
