@@ -162,6 +162,13 @@ test('requireChange: the generated board differs from the input, copied up to th
   const upstream = new VideoWorldGo(preset, preset.transformer, { ...preset.tokens, actionTokens: 3, actionOffset: undefined });
   await upstream.load(ctx, randomWeights(upstream, 'require-change-test'));
   await t.throwsAsync(() => upstream.move(ctx, image, { requireChange: true }), { message: /requireChange needs a layout without action tokens or with one LDM action token \(this one has 3\)/ });
+  // Without a stop token (upstream's layout) a move draws the tokens it reads and no more: the
+  // 3 codes, <act_end>, <im_start> and the board (upstream's 25-token budget less its unread tail).
+  const unstopped = new VideoWorldGo(preset, preset.transformer, { ...preset.tokens, actionTokens: 3, actionOffset: undefined, stop: undefined });
+  await unstopped.load(ctx, randomWeights(unstopped, 'require-change-test'));
+  const m = await unstopped.move(ctx, image, { sampling: { greedy: true } });
+  t.is(m.tokens.length, m.tokens.includes(preset.tokens.eos) ? m.tokens.indexOf(preset.tokens.eos) + 1 : 3 + 2 + m.boardIndices.length);
+  m.nextImage.dispose();
   image.dispose();
 });
 

@@ -225,8 +225,10 @@ export class VideoWorldGo extends Module {
     // board[at + 1 ..]; head = action alone: the draft is <act_end> <im_start> and the whole board.
     const draft = first ? Array.from(boardIndices.subarray(first.head.length - 2), (i) => i + t.imageOffset) : [t.actEnd, t.imStart, ...Array.from(boardIndices, (i) => i + t.imageOffset)];
     const gen = (first && sampling?.greedy) || (action && !first) ? await this.copyDraftGreedy(ctx, [...prompt, ...head], [...draft, t.imEnd, t.stop ?? t.eos], onToken) : await this.transformer.generate(ctx, [...prompt, ...head], {
-      // Upstream's budget is the next board plus 9; a layout with its own stop token needs exactly its move.
-      maxNewTokens: (t.stop === undefined ? n + 9 : t.actionTokens + n + 3) - head.length,
+      // Upstream asks for 25 new tokens but reads only the first actionTokens + 2 + n (codes,
+      // <act_end>, <im_start>, the board; spec 2.4): sampling is causal, so stopping there draws
+      // what is used from the same distribution. A layout with its own stop token needs its move.
+      maxNewTokens: (t.stop === undefined ? t.actionTokens + 2 + n : t.actionTokens + n + 3) - head.length,
       sampling,
       stopTokens: [t.eos, ...(t.stop === undefined ? [] : [t.stop])],
       onToken,
