@@ -59,7 +59,7 @@ export interface ConvCase {
   /** The prepacked weights' storage (default f32). */
   dtype?: WeightDtype;
   /** Winograd F(m x m, 3x3) with this m (conv_winograd; needs prepack) instead of the direct kernel, which the other cases pin. */
-  winograd?: false | 2 | 4;
+  winograd?: false | 2 | 4 | 6;
 }
 
 export function convCase(c: ConvCase): BenchCase {
@@ -84,7 +84,7 @@ export function convCase(c: ConvCase): BenchCase {
       return {
         run: () => void withKnobs({ convTile: tile, convWinograd: !!c.winograd, winogradTile: c.winograd || undefined }, () => (c.twoD ? conv2d(x, pw, { bias, out }) : causalConv3d(x, pw, { bias, out }))),
         // f16 storage: checked against the reference on the f16-rounded weights.
-        check: () => spotCheck(out, xv, c.dtype === 'f16' ? wv.map(f16Round) : wv, g, bv, c.winograd === 4 ? 25 : c.winograd ? 2 : 1),
+        check: () => spotCheck(out, xv, c.dtype === 'f16' ? wv.map(f16Round) : wv, g, bv, c.winograd === 6 ? 50 : c.winograd === 4 ? 25 : c.winograd ? 2 : 1),
         dispose: () => (x.dispose(), w.dispose(), bias.dispose(), out.dispose(), pw !== w && pw.dispose()),
         note: c.winograd ? `Winograd F(${c.winograd}x${c.winograd},3x3): GFLOP/s of the direct conv's FLOPs (effective)` : `tile ${tile.wg}/${tile.rm}x${tile.rn}${tile.subgroup ? ', conv3d_causal_sg' : ''}`,
       };

@@ -1,27 +1,28 @@
 /**
  * conv_winograd: 3x3 stride-1 "same" convolutions of packed weights by Winograd F(m x m, 3x3)
- * (Lavin & Gray 2016), m = 4 by default (2 by knob): each m x m output tile is
- * A^T [(G g G^T) . (B^T d B)] A over the (m + 2)^2 input patch d, so per tile and channel pair
- * (m + 2)^2 products replace 9 m^2 (F(4x4): 36 for 144, F(2x2): 16 for 36) and the bulk of the
- * work becomes (m + 2)^2 GEMMs [tiles x Cin] @ [Cin x Cout] on the packed matmul kernels. Three
- * shaders (matrices in wgsl/lib/winograd.wgsl): the weight transform
- * (wgsl/conv_winograd_weight.wgsl, from the PackedConvWeight's blocks, per call: F(4x4)'s U is 8x
- * an f16 weight's bytes), the input transform (wgsl/conv_winograd_in.wgsl) and the output transform
- * with the conv epilogue (bias, SiLU, residual; wgsl/conv_winograd_out.wgsl). Tiles go in chunks
- * of winogradChunkBytes of transformed input, so the temporaries stay small and under the
- * binding limit. conv2d and causalConv3d take this path for eligible convs (winogradEligible: 3x3,
- * KT 1 (any T: frames are images), stride 1, padding 1, Cin and Cout >= 16, a packed weight) from
- * WINOGRAD_MIN_OUTPUTS outputs per channel, where it measured faster (bench/README.md, Design
- * measurements: conv_winograd).
+ * (Lavin & Gray 2016), m = 6 on frames from 64 x 64 outputs and 4 below (2 or any by knob): each
+ * m x m output tile is A^T [(G g G^T) . (B^T d B)] A over the (m + 2)^2 input patch d, so per tile
+ * and channel pair (m + 2)^2 products replace 9 m^2 (F(6x6): 64 for 324, F(4x4): 36 for 144,
+ * F(2x2): 16 for 36) and the bulk of the work becomes (m + 2)^2 GEMMs [tiles x Cin] @ [Cin x Cout]
+ * on the packed matmul kernels. Three shaders (matrices in wgsl/lib/winograd.wgsl): the weight
+ * transform (wgsl/conv_winograd_weight.wgsl, from the PackedConvWeight's blocks, per call: F(4x4)'s
+ * U is 8x an f16 weight's bytes, F(6x6)'s 14x), the input transform (wgsl/conv_winograd_in.wgsl)
+ * and the output transform with the conv epilogue (bias, SiLU, residual;
+ * wgsl/conv_winograd_out.wgsl). Tiles go in chunks of winogradChunkBytes of transformed input, so
+ * the temporaries stay small and under the binding limit. conv2d and causalConv3d take this path
+ * for eligible convs (winogradEligible: 3x3, KT 1 (any T: frames are images), stride 1, padding 1,
+ * Cin and Cout >= 16, a packed weight) from WINOGRAD_MIN_OUTPUTS outputs per channel, where it
+ * measured faster, and F(6x6) from WINOGRAD_F6_MIN_OUTPUTS (bench/README.md, Design measurements:
+ * conv_winograd).
  * Numerics: the transforms scale and add (F(2x2) exactly by 1/2; F(4x4) by up to 8 and by 1/6,
- * 1/12, 1/24, which round), so each output carries more f32 roundings than the direct sum:
- * against the double reference, |x|, |w| <= 1, measured max errors 2.4e-7 (F2) and 9.3e-6 (F4)
- * x sqrt(9 Cin) (direct: ~1e-7 x sqrt(9 Cin)); tolerances 2e-6 and 5e-5 x sqrt(9 Cin) (an
- * indexing bug is O(0.1)). Through the whole go tokenizer (GroupNorms between the convs) F4's
- * encoder output and decoded image stay within 3.2e-6 of the direct f32 path (max error over max
- * value), f16 weights within 1.2e-3 whichever path (runs/wino-model-err.ts figures in
- * bench/README.md). U stays f32 for f16 weights too: transformed from the f16 values, the
- * result is the f16 weight's conv, as the direct f16 kernels give.
+ * 1/12, 1/24, F(6x6) by up to 32 and by 2/9, 1/90, ..., which round), so each output carries more
+ * f32 roundings than the direct sum: against the double reference, |x|, |w| <= 1, measured max
+ * errors 2.4e-7 (F2), 9.3e-6 to 2.0e-5 (F4) and 2.8e-5 (F6) x sqrt(9 Cin) (direct: ~1e-7 to 3e-6 x
+ * sqrt(9 Cin)); tolerances 2e-6, 5e-5 and 1e-4 x sqrt(9 Cin) (an indexing bug is O(0.1)). Every
+ * golden passes with either tile forced on every eligible conv (the largest, falcon_tokenizer_small:
+ * max relative error 1.1e-5 with F(4x4), 1.8e-5 with F(6x6), against 5e-4; f16 weights 7.1e-4
+ * either way, against 5e-3). U stays f32 for f16 weights too: transformed from the f16 values,
+ * the result is the f16 weight's conv, as the direct f16 kernels give.
  */
 import type { ConvGeometry } from './core/conv_geometry.js';
 import type { ConvEpilogue, PackedConvWeight } from './conv3d_causal.js';
@@ -35,8 +36,8 @@ const WG = 64;
 /** Outputs per channel (B x H x W) from which the Winograd path is taken: one 32 x 32 image. */
 export const WINOGRAD_MIN_OUTPUTS = 32 * 32;
 const CHUNK_BYTES = 8 * 2 ** 20;
-/** The default output tile (bench/README.md, Design measurements: conv_winograd). */
-const WINOGRAD_TILE: WinogradTile = 4;
+/** Outputs per channel (H x W) from which F(6x6) tiles replace F(4x4): one 64 x 64 image (bench/README.md, Design measurements: conv_winograd). */
+export const WINOGRAD_F6_MIN_OUTPUTS = 64 * 64;
 
 /** Whether geometry g (no streamed past frames) has a Winograd F(m x m, 3x3) form. */
 export function winogradEligible(g: ConvGeometry, past: number): boolean {
@@ -55,15 +56,15 @@ export function useWinograd(g: ConvGeometry, past: number, limits: ContextLimits
   const forced = knobs().convWinograd;
   if (forced === false || !winogradEligible(g, past)) return false;
   // U is one binding: a weight whose U would not fit keeps the direct kernel.
-  if (uBytes(g, winogradTile()) > Math.min(bindingLimit(limits.maxStorageBufferBindingSize), limits.maxBufferSize)) return false;
+  if (uBytes(g, winogradTile(g)) > Math.min(bindingLimit(limits.maxStorageBufferBindingSize), limits.maxBufferSize)) return false;
   return forced === true || g.h * g.w >= WINOGRAD_MIN_OUTPUTS;
 }
 
-/** F(m x m, 3x3)'s output tile m: 2 or 4. */
-export type WinogradTile = 2 | 4;
+/** F(m x m, 3x3)'s output tile m: 2, 4 or 6. */
+export type WinogradTile = 2 | 4 | 6;
 
-/** The output tile used (knobs.winogradTile, else WINOGRAD_TILE). */
-export const winogradTile = (): WinogradTile => knobs().winogradTile ?? WINOGRAD_TILE;
+/** The output tile for geometry g: knobs.winogradTile, else F(6x6) from WINOGRAD_F6_MIN_OUTPUTS outputs a frame and F(4x4) below (per frame, like useWinograd). */
+export const winogradTile = (g: ConvGeometry): WinogradTile => knobs().winogradTile ?? (g.h * g.w >= WINOGRAD_F6_MIN_OUTPUTS ? 6 : 4);
 
 /** U = G g G^T of a packed 3x3 weight as a batched packed GEMM weight [(m + 2)^2, Cin, Cout], f32 for f16 weights too (module header), written in the packed layout directly. */
 export function winogradWeight(pw: PackedConvWeight, tile: WinogradTile): PackedMatmulWeight {
@@ -106,7 +107,7 @@ export function winogradConv(x: Tensor, u: PackedMatmulWeight, tile: WinogradTil
     const pp = Math.ceil(pc / 4) * 4;
     const v = ctx.tensor([alpha * alpha, g.cin, pp], 'f32', 'conv_winograd.v');
     ctx.dispatch(inShader, {
-      overrides: { WG, TILE: tile, NORM: Number(norm !== undefined), SILU: Number(norm?.silu ?? false), VEC4: Number(tile === 4 && g.w % 4 === 0) },
+      overrides: { WG, TILE: tile, NORM: Number(norm !== undefined), SILU: Number(norm?.silu ?? false), VEC4: Number(tile !== 2 && g.w % 4 === 0) },
       bindings: { x, x4: x, v, stats: norm?.stats ?? x, gamma: norm?.gamma ?? x, beta: norm?.beta ?? x },
       params: { cin: g.cin, h: g.h, w: g.w, t: g.t, th, tw, p0, pc, pp, cpg: norm?.cpg ?? 1, eps: norm?.eps ?? 0 },
       workgroups: foldGrid(Math.ceil((g.cin * pp) / WG), maxWg),

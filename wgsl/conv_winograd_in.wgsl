@@ -1,11 +1,12 @@
 // conv_winograd_in: the input transform of a Winograd F(m x m, 3x3) convolution (3x3, stride 1,
-// padding 1; m = TILE, 2 or 4, alpha = m + 2): each alpha x alpha input patch d at rows m ty - 1 ..,
+// padding 1; m = TILE, 2, 4 or 6, alpha = m + 2): each alpha x alpha input patch d at rows m ty - 1 ..,
 // columns m tx - 1 .. (zeros outside the image) becomes V = B^T d B (lib/winograd.wgsl), for tiles
 // p0 .. p0 + pc - 1 of the flat tile index p = (n th + ty) tw + tx, image n = b T + t (a chunk of them).
 // NORM: the conv's input is GroupNorm(x) (then SiLU if SILU), applied to each point read, as
 // group_norm.wgsl computes it, so the normalised activation is never written out; padding stays 0.
-// VEC4 (F(4x4), W % 4 == 0): a patch row is read as the middle vec4 of its 6 columns plus one
-// value on each side (on lavapipe every storage access loops over the SIMD lanes: 3 loads, not 6).
+// VEC4 (F(4x4) or F(6x6), W % 4 == 0): a patch row is read as 3 aligned vec4s (F(4x4): the middle
+// vec4 of its 6 columns plus one value on each side; on lavapipe every storage access loops over
+// the SIMD lanes: 3 loads, not 6 or 8).
 //
 // x, x4: the input [B][Cin][T][H][W] (T = 1: NCHW), bound twice: as f32s and (VEC4) as vec4s
 // v:     array<f32>  [alpha^2][Cin][pp]: element xi = alpha i + j of V for channel ci, tile p0 + q
@@ -45,7 +46,7 @@ struct Params {
 @group(0) @binding(5) var<storage, read> beta: array<f32>;
 @group(0) @binding(6) var<storage, read> x4: array<vec4<f32>>;
 
-alias Patch = array<array<f32, 6>, 6>;
+alias Patch = array<WVec, 8>;
 
 // The input norm of batch row b, channel ci: (mean, scale, shift).
 fn norm_of(b: u32, ci: u32) -> vec3<f32> {
@@ -74,7 +75,7 @@ fn point(val: f32, nm: vec3<f32>) -> f32 {
 fn transform(d: Patch) -> Patch {
   var t: Patch;
   for (var j = 0u; j < ALPHA; j++) {
-    let c = wino_bt_vec(array<f32, 6>(d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], d[5][j]));
+    let c = wino_bt_vec(WVec(d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], d[5][j], d[6][j], d[7][j]));
     for (var i = 0u; i < ALPHA; i++) {
       t[i][j] = c[i];
     }
@@ -111,28 +112,41 @@ fn tile_patch(p: u32, ci: u32) -> Patch {
   return d;
 }
 
-// The patch of tile p, F(4x4), W % 4 == 0: columns 4 tx - 1 .. 4 tx + 4 of each row are the last
-// value of one vec4, the next vec4 and the first value of the one after.
-fn tile_patch4(p: u32, ci: u32) -> Patch {
+// The patch of tile p, W % 4 == 0. F(4x4): columns 4 tx - 1 .. 4 tx + 4 of each row are the last
+// value of one vec4, the next vec4 and the first value of the one after. F(6x6): columns
+// 6 tx - 1 .. 6 tx + 6 start at lane 3 (tx even) or 1 (tx odd) of the first of 3 vec4s.
+fn tile_patch_vec4(p: u32, ci: u32) -> Patch {
   let tile = wino_tile(p, params.th, params.tw);
   let nm = norm_of(tile.x / params.t, ci);
   let base = plane_base(tile.x, ci);
-  let c0 = 4u * tile.z;
+  let c0 = TILE * tile.z;
+  let w4 = params.w / 4u;
+  // The 3 vec4s of a row: q0 = (c0 - 1) / 4 rounded down (F(4x4): c0 / 4 - 1), q0 + 1, q0 + 2.
+  let q0 = i32((c0 + 3u) / 4u) - 1;
+  let odd = TILE == 6u && (tile.z & 1u) == 1u;
   var d: Patch;
-  for (var i = 0u; i < 6u; i++) {
-    let y = i32(4u * tile.y + i) - 1;
+  for (var i = 0u; i < ALPHA; i++) {
+    let y = i32(TILE * tile.y + i) - 1;
     if (y >= 0 && y < i32(params.h)) {
-      let r4 = (base + u32(y) * params.w + c0) / 4u;
-      if (c0 > 0u) {
-        d[i][0] = point(x4[r4 - 1u].w, nm);
+      let r4 = i32((base + u32(y) * params.w) / 4u);
+      var q: array<vec4<f32>, 3>;
+      for (var k = 0; k < 3; k++) {
+        if (q0 + k >= 0 && q0 + k < i32(w4)) {
+          q[k] = x4[r4 + q0 + k];
+        }
       }
-      let m = x4[r4];
-      d[i][1] = point(m.x, nm);
-      d[i][2] = point(m.y, nm);
-      d[i][3] = point(m.z, nm);
-      d[i][4] = point(m.w, nm);
-      if (c0 + 4u < params.w) {
-        d[i][5] = point(x4[r4 + 1u].x, nm);
+      var v: WVec;
+      if (odd) {
+        v = WVec(q[0].y, q[0].z, q[0].w, q[1].x, q[1].y, q[1].z, q[1].w, q[2].x);
+      } else {
+        v = WVec(q[0].w, q[1].x, q[1].y, q[1].z, q[1].w, q[2].x, q[2].y, q[2].z);
+      }
+      // Padding stays 0 (not point(0)).
+      for (var j = 0u; j < ALPHA; j++) {
+        let xx = i32(c0 + j) - 1;
+        if (xx >= 0 && xx < i32(params.w)) {
+          d[i][j] = point(v[j], nm);
+        }
       }
     }
   }
@@ -152,7 +166,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var d: Patch;
   if (q < params.pc) {
     if (VEC4) {
-      d = tile_patch4(params.p0 + q, ci);
+      d = tile_patch_vec4(params.p0 + q, ci);
     } else {
       d = tile_patch(params.p0 + q, ci);
     }

@@ -1,5 +1,5 @@
-// conv_winograd_out: the output transform of a Winograd F(m x m, 3x3) convolution (m = TILE, 2 or
-// 4, alpha = m + 2) and the conv epilogue: for tile p0 + q and output channel co, the alpha^2
+// conv_winograd_out: the output transform of a Winograd F(m x m, 3x3) convolution (m = TILE, 2, 4
+// or 6, alpha = m + 2) and the conv epilogue: for tile p0 + q and output channel co, the alpha^2
 // products (the batched GEMM's M[xi][q][co] = sum_ci V[xi][ci][q] U[xi][ci][co]) become the m x m
 // outputs Y = A^T M A (lib/winograd.wgsl), then out = act(Y + bias[co]) + res, as conv3d_causal's
 // epilogue (ACT 1: SiLU); outputs past H or W are not stored.
@@ -51,15 +51,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let plane = params.pp * cout;
   let at = q * cout + co;
   // r = A^T M (rows: m x alpha), then Y = r A (columns).
-  var mv: array<array<f32, 6>, 6>;
+  var mv: array<WVec, 8>;
   for (var i = 0u; i < ALPHA; i++) {
     for (var j = 0u; j < ALPHA; j++) {
       mv[i][j] = m[(ALPHA * i + j) * plane + at];
     }
   }
-  var r: array<array<f32, 6>, 4>;
+  var r: array<WVec, 6>;
   for (var j = 0u; j < ALPHA; j++) {
-    let c = wino_at_vec(array<f32, 6>(mv[0][j], mv[1][j], mv[2][j], mv[3][j], mv[4][j], mv[5][j]));
+    let c = wino_at_vec(WVec(mv[0][j], mv[1][j], mv[2][j], mv[3][j], mv[4][j], mv[5][j], mv[6][j], mv[7][j]));
     for (var i = 0u; i < TILE; i++) {
       r[i][j] = c[i];
     }

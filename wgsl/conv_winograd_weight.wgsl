@@ -1,5 +1,5 @@
 // conv_winograd_weight: the weight transform of a Winograd F(m x m, 3x3) convolution (m = TILE,
-// 2 or 4, alpha = m + 2), from a PackedConvWeight's blocks: for input channel ci and output
+// 2, 4 or 6, alpha = m + 2), from a PackedConvWeight's blocks: for input channel ci and output
 // channel co, the 3x3 kernel g becomes U = G g G^T (lib/winograd.wgsl), written as the batched
 // GEMM's B [alpha^2][Cin][Cout] (xi = alpha i + j) in the packed matmul's layout of 16-column
 // blocks (PackedMatmulWeight.fromPacked): no separate packing pass.
@@ -52,7 +52,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
   }
   // s = G g (alpha x 3), then U = s G^T (alpha x alpha).
-  var s: array<array<f32, 3>, 6>;
+  var s: array<array<f32, 3>, 8>;
   for (var i = 0u; i < ALPHA; i++) {
     for (var j = 0u; j < 3u; j++) {
       s[i][j] = wino_g(i, 0u) * g[0][j] + wino_g(i, 1u) * g[1][j] + wino_g(i, 2u) * g[2][j];

@@ -47,8 +47,8 @@ export interface Knobs {
   winogradChunkBytes?: number;
   /** Bytes of conv_backward's columns matrix per chunk of whole frames (default 32 MiB). */
   convColsBytes?: number;
-  /** Winograd's output tile: F(2x2, 3x3) or F(4x4, 3x3) (default: conv_winograd's WINOGRAD_TILE). */
-  winogradTile?: 2 | 4;
+  /** Winograd's output tile: F(2x2, 3x3), F(4x4, 3x3) or F(6x6, 3x3) (default: conv_winograd's winogradTile). */
+  winogradTile?: 2 | 4 | 6;
 }
 
 let active: Readonly<Knobs> = {};

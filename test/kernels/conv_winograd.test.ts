@@ -1,9 +1,9 @@
-// Winograd F(2x2, 3x3) convs (conv_winograd) vs the double reference and vs the direct packed conv:
+// Winograd F(2x2), F(4x4) and F(6x6) convs (conv_winograd) vs the double reference and vs the direct packed conv:
 // odd sizes, batches, chunked tiles, every epilogue, f16 weights, conv2d and causalConv3d entries.
 import test from 'ava';
 import { CausalConv3dStream, PackedConvWeight, causalConv3d, conv2d, conv2dGeometry, convRef } from '../../kernels/index.js';
 import { withKnobs } from '../../kernels/internal.js';
-import { WINOGRAD_MIN_OUTPUTS, useWinograd, winogradEligible } from '../../kernels/conv_winograd.js';
+import { WINOGRAD_F6_MIN_OUTPUTS, WINOGRAD_MIN_OUTPUTS, useWinograd, winogradEligible, winogradTile } from '../../kernels/conv_winograd.js';
 import { f16Round } from '../../kernels/core/ref_math.js';
 import { assertClose } from '../helpers/close.js';
 import { gpu } from '../helpers/gpu.js';
@@ -12,9 +12,10 @@ import { upsampleNearest2x } from '../../kernels/index.js';
 import { Rng } from '../helpers/rng.js';
 
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-// More f32 roundings per output than the direct sum, amplified by F(4x4)'s larger transform
-// entries (kernels/conv_winograd.ts): measured up to 2.4e-7 (F2) and 9.3e-6 (F4) x sqrt(9 Cin).
-const tol = (cin: number, tile: 2 | 4 = 2) => ({ atol: (tile === 2 ? 2e-6 : 5e-5) * Math.sqrt(9 * cin), rtol: 1e-5 });
+// More f32 roundings per output than the direct sum, amplified by F(4x4)'s and F(6x6)'s larger
+// transform entries (kernels/conv_winograd.ts): measured up to 2.4e-7 (F2), 9.3e-6 to 2.0e-5 (F4)
+// and 2.8e-5 (F6) x sqrt(9 Cin).
+const tol = (cin: number, tile: 2 | 4 | 6 = 2) => ({ atol: { 2: 2e-6, 4: 5e-5, 6: 1e-4 }[tile] * Math.sqrt(9 * cin), rtol: 1e-5 });
 
 // [B, Cin, Cout, H, W], epilogue, chunk bytes (small: several chunks, a partial last one).
 const CASES: [[number, number, number, number, number], { bias?: boolean; silu?: boolean; residual?: boolean }, number | undefined][] = [
@@ -24,10 +25,12 @@ const CASES: [[number, number, number, number, number], { bias?: boolean; silu?:
   [[1, 32, 48, 13, 6], { residual: true }, 16 * 64 * 48 * 3],
   // W % 4 == 0: the input transform reads patch rows as vec4s (VEC4).
   [[2, 16, 16, 5, 32], { bias: true, residual: true }, 16 * 64 * 16 * 5],
+  // F(6x6)'s vec4 rows: the odd tile at W - 2 (its middle vec4 lies past the row).
+  [[1, 16, 20, 7, 8], { bias: true, silu: true, residual: true }, undefined],
 ];
 
 for (const [[B, cin, cout, H, W], e, chunk] of CASES) {
-  for (const [dtype, tile] of [['f32', 2], ['f16', 2], ['f32', 4], ['f16', 4]] as const) {
+  for (const [dtype, tile] of [['f32', 2], ['f16', 2], ['f32', 4], ['f16', 4], ['f32', 6], ['f16', 6]] as const) {
     test(`winograd F(${tile}x${tile}) conv2d B ${B} ${cin}->${cout} ${H}x${W} ${JSON.stringify(e)} ${dtype}${chunk ? ' chunked' : ''}`, async (t) => {
       const ctx = await gpu();
       const rng = Rng.fromString(t.title);
@@ -71,6 +74,12 @@ test('winograd: eligibility, the per-frame size rule and the binding limit; caus
   t.false(useWinograd(g(8, 8, { b: 64, t: 8 }), 0, L), 'per frame: a batch of small frames stays direct');
   t.true(withKnobs({ convWinograd: true }, () => useWinograd(g(8, 8), 0, L)));
   t.false(withKnobs({ convWinograd: false }, () => useWinograd(g(256, 256), 0, L)));
+  // F(6x6) tiles from 64 x 64 outputs a frame (per frame, like the Winograd rule), F(4x4) below.
+  t.is(winogradTile(g(64, 64)), 6);
+  t.is(winogradTile(g(63, 65)), 4, '4095 outputs');
+  t.is(winogradTile(g(32, 32, { b: 8, t: 4 })), 4, 'per frame');
+  t.is(winogradTile(g(256, 256)), WINOGRAD_F6_MIN_OUTPUTS <= 256 * 256 ? 6 : 4);
+  t.is(withKnobs({ winogradTile: 2 }, () => winogradTile(g(256, 256))), 2);
   // U (36 x 32 x 32 f32 = 147 KiB here) over the binding limit: the direct kernel, even when forced.
   t.false(withKnobs({ convWinograd: true, maxBindingBytes: 65536 }, () => useWinograd(g(64, 64), 0, L)));
   const big = PackedConvWeight.pack(ctx.fromArray(rng.array(32 * 32 * 9), [32, 32, 3, 3]));
@@ -85,7 +94,7 @@ test('winograd: eligibility, the per-frame size rule and the binding limit; caus
   const pw = PackedConvWeight.pack(ctx.fromArray(w, [16, 32, 1, 3, 3]));
   const xt = ctx.fromArray(x, shape);
   const direct = await withKnobs({ convWinograd: false }, () => causalConv3d(xt, pw)).read();
-  for (const tile of [2, 4] as const) {
+  for (const tile of [2, 4, 6] as const) {
     const wino = await withKnobs({ convWinograd: true, winogradTile: tile, winogradChunkBytes: 36 * 32 * 4 * 8 }, () => causalConv3d(xt, pw)).read();
     assertClose(t, wino, direct, { ...tol(32, tile), shape: [2, 16, 3, 6, 10], name: `causalConv3d KT 1, T 3, F(${tile}x${tile})` });
   }
@@ -119,7 +128,7 @@ test('golden falcon_vqgan_upsample_c32 through Winograd F(2x2) and F(4x4) (f32 a
   for (const dtype of ['f32', 'f16'] as const) {
     const pw = PackedConvWeight.pack(g('_conv.weight'), { dtype });
     const x = upsampleNearest2x(g('in/x'));
-    for (const tile of [2, 4] as const) {
+    for (const tile of [2, 4, 6] as const) {
       const y = withKnobs({ convWinograd: true, winogradTile: tile }, () => conv2d(x, pw, { bias: g('_conv.bias') }));
       // f16: verify --dtype f16's verdict, max abs error <= 5e-3 of the largest reference value.
       assertClose(t, await y.read(), ref, { atol: dtype === 'f32' ? 1e-4 : 5e-3 * maxAbs, shape: y.shape, name: `winograd F(${tile}x${tile}) ${dtype}` });
