@@ -161,12 +161,14 @@ async function stageTimings(dtype: WeightDtype, model: VideoWorldGo, image: Tens
     logits.dispose();
   }, 8);
   for (const c of caches) c.dispose();
-  const move = { tokens: 0 };
+  // The move's own split (its timings): where a whole attempt goes, beside the stages above.
+  const move = { tokens: 0, encode_ms: 0, prefill_ms: 0, ms_per_token: 0, image_decode_ms: 0 };
   await stage(dtype, 'move', async () => {
     const r = await model.move(ctx, image, { sampling: { greedy: true } });
     await r.nextImage.read();
     r.nextImage.dispose();
-    move.tokens = r.tokens.length;
+    const t = r.timings;
+    Object.assign(move, { tokens: r.tokens.length, encode_ms: Math.round(t.encodeMs), prefill_ms: Math.round(t.prefillMs), ms_per_token: Math.round(t.decodeMsPerToken), image_decode_ms: Math.round(t.imageDecodeMs) });
   }, 1, move);
 }
 
