@@ -1,6 +1,6 @@
 /**
  * conv_winograd: 3x3 stride-1 "same" convolutions of packed weights by Winograd F(m x m, 3x3)
- * (Lavin & Gray 2016), m = 6 on frames from 64 x 64 outputs and 4 below (2 or any by knob): each
+ * (Lavin & Gray 2016), m = 6 on frames from 64 x 64 outputs and 4 below (any of 2, 4, 6 by knob): each
  * m x m output tile is A^T [(G g G^T) . (B^T d B)] A over the (m + 2)^2 input patch d, so per tile
  * and channel pair (m + 2)^2 products replace 9 m^2 (F(6x6): 64 for 324, F(4x4): 36 for 144,
  * F(2x2): 16 for 36) and the bulk of the work becomes (m + 2)^2 GEMMs [tiles x Cin] @ [Cin x Cout]
