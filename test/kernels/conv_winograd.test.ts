@@ -3,7 +3,7 @@
 import test from 'ava';
 import { CausalConv3dStream, PackedConvWeight, causalConv3d, conv2d, conv2dGeometry, convRef } from '../../kernels/index.js';
 import { withKnobs } from '../../kernels/internal.js';
-import { WINOGRAD_F6_MIN_OUTPUTS, WINOGRAD_MIN_OUTPUTS, useWinograd, winogradEligible, winogradTile } from '../../kernels/conv_winograd.js';
+import { WINOGRAD_MIN_OUTPUTS, useWinograd, winogradEligible, winogradTile } from '../../kernels/conv_winograd.js';
 import { f16Round } from '../../kernels/core/ref_math.js';
 import { assertClose } from '../helpers/close.js';
 import { gpu } from '../helpers/gpu.js';
@@ -78,7 +78,7 @@ test('winograd: eligibility, the per-frame size rule and the binding limit; caus
   t.is(winogradTile(g(64, 64)), 6);
   t.is(winogradTile(g(63, 65)), 4, '4095 outputs');
   t.is(winogradTile(g(32, 32, { b: 8, t: 4 })), 4, 'per frame');
-  t.is(winogradTile(g(256, 256)), WINOGRAD_F6_MIN_OUTPUTS <= 256 * 256 ? 6 : 4);
+  t.is(winogradTile(g(256, 256)), 6);
   t.is(withKnobs({ winogradTile: 2 }, () => winogradTile(g(256, 256))), 2);
   // U (36 x 32 x 32 f32 = 147 KiB here) over the binding limit: the direct kernel, even when forced.
   t.false(withKnobs({ convWinograd: true, maxBindingBytes: 65536 }, () => useWinograd(g(64, 64), 0, L)));
