@@ -420,6 +420,9 @@ function packedMatmul(a: Tensor, pw: PackedMatmulWeight | null, b: Tensor, trans
   const tile = knobs().packedTile ?? choosePackedTile(p.M, nblk * p.batch, ctx.tuning, ctx.useCpuSubgroupVariants());
   const plainB = !weight && tile.subgroup && !transB && p.N % 4 === 0 && p.M > 1 && b.byteLength <= maxBytes;
   const packedB = weight ?? (plainB ? b : packB({ ctx, tensor: b }, transB, bBatch, p.N, p.K, maxBytes));
+  // A few rows (M <= 32) on the subgroup kernel: its few-rows tile, 4 columns x all rows a lane
+  // (lib/matmul_packed_sg_main.wgsl), unless a tile is forced (bench/README.md, tenth session).
+  const few = tile.subgroup && !plainB && p.M <= FEW_ROWS_MAX && !knobs().packedTile ? Math.ceil(p.M / 4) : 0;
   const blockBytes = p.K * PACK_RN * (f16 ? 2 : 4);
   const base = (pw?.block0 ?? 0) * blockBytes;
   if (p.M === 1 && p.batch === 1) {
@@ -440,7 +443,7 @@ function packedMatmul(a: Tensor, pw: PackedMatmulWeight | null, b: Tensor, trans
   for (const [blk0, blocks] of chunks) {
     const cols = Math.min(blocks * PACK_RN, p.N - blk0 * PACK_RN);
     ctx.dispatch(tile.subgroup ? (f16 ? packedSgF16Shader : packedSgShader) : f16 ? packedF16Shader : packedShader, {
-      overrides: tile.subgroup ? { WG: tile.wg, ACT: act, PLAIN_B: Number(plainB) } : { WG: tile.wg, RM: tile.rm, RN: PACK_RN, CB: tile.cb, ACT: act },
+      overrides: tile.subgroup ? { WG: tile.wg, ACT: act, PLAIN_B: Number(plainB), ...(few ? { FEW: few } : {}) } : { WG: tile.wg, RM: tile.rm, RN: PACK_RN, CB: tile.cb, ACT: act },
       bindings: {
         a: at,
         b: chunks.length === 1 && !base ? packedB : { buffer: packedB.buffer, offset: base + blk0 * blockBytes, size: blocks * blockBytes },
@@ -450,7 +453,7 @@ function packedMatmul(a: Tensor, pw: PackedMatmulWeight | null, b: Tensor, trans
       },
       // b_batch counts vec4s of columns (one vec2<u32> each when f16).
       params: { m: p.M, n: cols, k: p.K, a_batch: p.aBatch !== 0 ? p.K * paddedRows(p.M) : 0, b_batch: bBatch > 1 ? (p.K * (plainB ? p.N : nblk * PACK_RN)) / 4 : 0, out_cols: p.N, n_off: blk0 * PACK_RN, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 },
-      workgroups: [Math.ceil(cols / (PACK_RN * tile.cb)), Math.ceil(p.M / (tile.wg * tile.rm)), p.batch],
+      workgroups: few ? [Math.ceil(cols / ((PACK_RN * tile.cb * tile.wg) / 8)), 1, p.batch] : [Math.ceil(cols / (PACK_RN * tile.cb)), Math.ceil(p.M / (tile.wg * tile.rm)), p.batch],
     });
   }
   if (at !== a) at.dispose();
@@ -458,6 +461,8 @@ function packedMatmul(a: Tensor, pw: PackedMatmulWeight | null, b: Tensor, trans
 }
 
 const GEMV_WG = 64;
+/** Rows up to which the subgroup kernel takes its few-rows tile (8 row groups of 4). */
+const FEW_ROWS_MAX = 32;
 
 /**
  * nn.Linear: act(x @ weight^T + bias) + residual with x [..., K], weight [N, K]; out [..., N].

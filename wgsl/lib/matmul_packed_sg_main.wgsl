@@ -5,6 +5,8 @@
 override WG: u32 = 32;
 override ACT: u32 = 0;
 override PLAIN_B: bool = false;
+// FEW > 0 (M <= 4 FEW <= 32, packed B): the few-rows tile, below.
+override FEW: u32 = 0u;
 const RM = 4u;  // rows per invocation
 const CB = 2u;  // packed 16-column blocks per workgroup
 const RN = 16u;
@@ -19,6 +21,44 @@ const R4 = 4u;  // vec4s per packed row
 // #include "lib/tile_step_sg.wgsl"
 // #include "lib/matmul_tile.wgsl"
 
+// The few-rows tile: with M <= 32 the 4-row tile leaves lanes idle (M = 19: 5 of 8 lanes hold
+// distinct rows, the rest repeat the last), so here each lane owns 4 columns (its own vec4 of each
+// packed k-row: no B spread) and all 4 FEW rows, A^T's FEW vec4s of each k spread from lanes
+// 0 .. FEW - 1. Each 8 lanes take one 32-column slab; same products, same summation order.
+fn few_rows(wid: vec3<u32>, lid: u32, lane: u32) {
+  let M = params.m;
+  let N = params.n;
+  let K = params.k;
+  let M4 = (M + 3u) / 4u;
+  let za = wid.z * params.a_batch / 4u;
+  let slab = wid.x * (WG / 8u) + lid / 8u;
+  let nblk = (N + RN - 1u) / RN;
+  let lb = wid.z * params.b_batch + min(slab * CB + lane / 4u, nblk - 1u) * K * R4 + lane % 4u;
+  let ga = min(lane, M4 - 1u);
+  var acc: array<vec4<f32>, 32>;  // row r, this lane's 4 columns
+  for (var k = 0u; k < K; k++) {
+    let w = b4(lb + k * R4);
+    let av = spread8(a[za + k * M4 + ga]);
+    for (var j = 0u; j < FEW; j++) {
+      let a4 = av[j];
+      acc[4u * j] += a4.x * w;
+      acc[4u * j + 1u] += a4.y * w;
+      acc[4u * j + 2u] += a4.z * w;
+      acc[4u * j + 3u] += a4.w * w;
+    }
+  }
+  let c0 = slab * RN * CB + lane * 4u;
+  for (var r = 0u; r < 4u * FEW; r++) {
+    if (r < M) {
+      for (var q = 0u; q < 4u; q++) {
+        if (c0 + q < N) {
+          tile_store_one(acc[r][q], wid.z, r, c0 + q);
+        }
+      }
+    }
+  }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
         @builtin(subgroup_invocation_id) sid: u32) {
@@ -29,6 +69,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let za = wid.z * params.a_batch / 4u;
   let g = min(wid.y * WG + lid, M4 - 1u);  // this lane's vec4 of each A^T row
   let lane = sid % 8u;
+  if (FEW > 0u) {
+    few_rows(wid, lid, lane);
+    return;
+  }
   let nblk = (N + RN - 1u) / RN;
   // Lane L's vec4 of k-row k is b[lb + k bs]: columns 4 L .. 4 L + 3 of the workgroup's 32.
   var lb = wid.z * params.b_batch + min(wid.x * CB + lane / 4u, nblk - 1u) * K * R4 + lane % 4u;
