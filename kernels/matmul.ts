@@ -420,9 +420,10 @@ function packedMatmul(a: Tensor, pw: PackedMatmulWeight | null, b: Tensor, trans
   const tile = knobs().packedTile ?? choosePackedTile(p.M, nblk * p.batch, ctx.tuning, ctx.useCpuSubgroupVariants());
   const plainB = !weight && tile.subgroup && !transB && p.N % 4 === 0 && p.M > 1 && b.byteLength <= maxBytes;
   const packedB = weight ?? (plainB ? b : packB({ ctx, tensor: b }, transB, bBatch, p.N, p.K, maxBytes));
-  // A few rows (M <= 32) on the subgroup kernel: its few-rows tile, 4 columns x all rows a lane
-  // (lib/matmul_packed_sg_main.wgsl), unless a tile is forced (bench/README.md, tenth session).
-  const few = tile.subgroup && !plainB && p.M <= FEW_ROWS_MAX && !knobs().packedTile ? Math.ceil(p.M / 4) : 0;
+  // A few rows (M <= 32) of a large B on the subgroup kernel: its few-rows tile, 4 columns x all
+  // rows a lane (lib/matmul_packed_sg_main.wgsl), unless a tile is forced. Each row-group count is
+  // its own pipeline, so small products (the micro model's, whose M varies) keep the one 4-row tile.
+  const few = tile.subgroup && !plainB && p.M <= FEW_ROWS_MAX && p.K * p.N >= FEW_ROWS_MIN_WEIGHT && !knobs().packedTile ? Math.ceil(p.M / 4) : 0;
   const blockBytes = p.K * PACK_RN * (f16 ? 2 : 4);
   const base = (pw?.block0 ?? 0) * blockBytes;
   if (p.M === 1 && p.batch === 1) {
@@ -461,8 +462,9 @@ function packedMatmul(a: Tensor, pw: PackedMatmulWeight | null, b: Tensor, trans
 }
 
 const GEMV_WG = 64;
-/** Rows up to which the subgroup kernel takes its few-rows tile (8 row groups of 4). */
+/** Rows up to which the subgroup kernel takes its few-rows tile (8 row groups of 4), from K x N = FEW_ROWS_MIN_WEIGHT on (bench/README.md, tenth session). */
 const FEW_ROWS_MAX = 32;
+const FEW_ROWS_MIN_WEIGHT = 1 << 18;
 
 /**
  * nn.Linear: act(x @ weight^T + bias) + residual with x [..., K], weight [N, K]; out [..., N].

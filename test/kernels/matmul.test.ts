@@ -195,21 +195,24 @@ test('f16 PackedMatmulWeight: GEMV, matmul_packed and matmul_packed_sg give the 
   t.throws(() => PackedMatmulWeight.pack(ctx.zeros([4, 2]), { dtype: 'bf16' as never }), { instanceOf: KernelArgError, message: /^PackedMatmulWeight: dtype: 'bf16' is not one of f32, f16/ });
 });
 
-test('matmul_packed_sg few-rows tile (M <= 32, packed weights): every row count, epilogue, batch and f16, against the reference', async (t) => {
+test('matmul_packed_sg few-rows tile (M <= 32, K N >= 2^18, packed weights): every row count, epilogue, batch and f16, against the reference', async (t) => {
   const ctx = await gpu();
   const rng = Rng.fromString(t.title);
   if (!ctx.hasSubgroups(8)) return notExercised(t, 'matmul_packed_sg FEW', `no subgroups of >= 8 on ${ctx.adapterInfo}`);
-  const few = () => new Set(ctx.pipelineSpecs().filter((s) => s.shader.startsWith('matmul_packed_sg') && s.overrides.FEW).map((s) => s.overrides.FEW));
+  const few = () => new Set(ctx.pipelineSpecs().filter((s) => s.shader.startsWith('matmul_packed_sg') && s.overrides.FEW).map((s) => Number(s.overrides.FEW)));
   for (const dtype of ['f32', 'f16'] as const) {
-    // M 2 .. 32: 1 .. 8 row groups, partial last groups; N past a 32-column slab; K odd.
+    // M 2 .. 32: 1 .. 8 row groups, partial last groups; N past a 32-column slab; K odd; K N >= 2^18.
     for (const M of [2, 3, 5, 8, 11, 19, 29, 32]) {
-      await check(t, ctx, rng, { a: [M, 37], b: [50, 37], transB: true, packed: true, dtype, bias: true, residual: true, activation: 'silu' }, `few rows M=${M} ${dtype}`);
+      await check(t, ctx, rng, { a: [M, 515], b: [530, 515], transB: true, packed: true, dtype, bias: true, residual: true, activation: 'silu' }, `few rows M=${M} ${dtype}`);
     }
-    await check(t, ctx, rng, { a: [3, 7, 9], b: [3, 9, 40], packed: true, dtype, bias: true }, `few rows batched ${dtype}`);
+    await check(t, ctx, rng, { a: [3, 7, 515], b: [3, 515, 520], packed: true, dtype, bias: true }, `few rows batched ${dtype}`);
   }
+  const seen = few().size;
+  await check(t, ctx, rng, { a: [19, 37], b: [50, 37], transB: true, packed: true }, 'a small B: the 4-row tile');
+  t.is(few().size, seen, 'no few-rows pipeline under K N = 2^18');
   t.deepEqual([...few()].sort((a, b) => a - b), [1, 2, 3, 5, 8], 'the row groups the shapes above need (M 2, 3 -> 1; 5, 8 -> 2; 11 -> 3; 19 -> 5; 29, 32 -> 8; the batched 7 -> 2)');
   const before = few().size;
-  await check(t, ctx, rng, { a: [33, 37], b: [50, 37], transB: true, packed: true }, 'M=33: the 4-row tile');
+  await check(t, ctx, rng, { a: [33, 515], b: [530, 515], transB: true, packed: true }, 'M=33: the 4-row tile');
   t.is(few().size, before, 'no few-rows pipeline past 32 rows');
 });
 
