@@ -122,7 +122,8 @@ export const PACK_PER_CALL_MIN_M = 64;
  * Workgroup widths come from the tuning table (packedMaxWg down to simdRowWg).
  */
 export function choosePackedTile(M: number, groups: number, t: Pick<KernelTuning, 'packedMaxWg' | 'packedMinWorkgroups' | 'simdRowWg'>, subgroup = false): PackedTile {
-  // matmul_packed_sg: 4 rows x 32 columns per lane (its only tile, faster than matmul_packed).
+  // matmul_packed_sg: 4 rows x 32 columns per lane (faster than matmul_packed; packedMatmul takes
+  // its few-rows tile instead for M <= 32 of a large B).
   // matmul_packed: 8 rows x 16 columns (conv3d_causal's measured best) unless M is small: then up
   // to 3 rows per lane take two column blocks, which beats one there (figures: bench/README.md,
   // Design measurements: matmul). Few rows: one SIMD row of lanes shares them so few lanes idle;
