@@ -24,7 +24,7 @@ const R4 = 4u;  // vec4s per packed row
 // The few-rows tile: with M <= 32 the 4-row tile leaves lanes idle (M = 19: 5 of 8 lanes hold
 // distinct rows, the rest repeat the last), so here each lane owns 4 columns (its own vec4 of each
 // packed k-row: no B spread) and all 4 FEW rows, A^T's FEW vec4s of each k spread from lanes
-// 0 .. FEW - 1. Each 8 lanes take one 32-column slab; same products, same summation order.
+// 0 .. FEW - 1. Each 8 lanes take one 32-column slab; the same fmas in the same order.
 fn few_rows(wid: vec3<u32>, lid: u32, lane: u32) {
   let M = params.m;
   let N = params.n;
@@ -41,10 +41,10 @@ fn few_rows(wid: vec3<u32>, lid: u32, lane: u32) {
     let av = spread8(a[za + k * M4 + ga]);
     for (var j = 0u; j < FEW; j++) {
       let a4 = av[j];
-      acc[4u * j] += a4.x * w;
-      acc[4u * j + 1u] += a4.y * w;
-      acc[4u * j + 2u] += a4.z * w;
-      acc[4u * j + 3u] += a4.w * w;
+      acc[4u * j] = fma(vec4(a4.x), w, acc[4u * j]);
+      acc[4u * j + 1u] = fma(vec4(a4.y), w, acc[4u * j + 1u]);
+      acc[4u * j + 2u] = fma(vec4(a4.z), w, acc[4u * j + 2u]);
+      acc[4u * j + 3u] = fma(vec4(a4.w), w, acc[4u * j + 3u]);
     }
   }
   let c0 = slab * RN * CB + lane * 4u;
