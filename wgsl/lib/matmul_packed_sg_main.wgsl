@@ -21,22 +21,22 @@ const R4 = 4u;  // vec4s per packed row
 // #include "lib/tile_step_sg.wgsl"
 // #include "lib/matmul_tile.wgsl"
 
+// Lane L's vec4 of packed k-row 0 in 32-column slab `slab` of batch z: columns 4 L .. 4 L + 3 of
+// the slab (block L / 4, slot L % 4); k-row k is R4 k further.
+fn lane_b(z: u32, slab: u32, lane: u32, nblk: u32) -> u32 {
+  return z * params.b_batch + min(slab * CB + lane / 4u, nblk - 1u) * params.k * R4 + lane % 4u;
+}
+
 // The few-rows tile: with M <= 32 the 4-row tile leaves lanes idle (M = 19: 5 of 8 lanes hold
 // distinct rows, the rest repeat the last), so here each lane owns 4 columns (its own vec4 of each
 // packed k-row: no B spread) and all 4 FEW rows, A^T's FEW vec4s of each k spread from lanes
 // 0 .. FEW - 1. Each 8 lanes take one 32-column slab; the same fmas in the same order.
-fn few_rows(wid: vec3<u32>, lid: u32, lane: u32) {
-  let M = params.m;
-  let N = params.n;
-  let K = params.k;
-  let M4 = (M + 3u) / 4u;
-  let za = wid.z * params.a_batch / 4u;
+fn few_rows(wid: vec3<u32>, lid: u32, lane: u32, za: u32, M4: u32, nblk: u32) {
   let slab = wid.x * (WG / 8u) + lid / 8u;
-  let nblk = (N + RN - 1u) / RN;
-  let lb = wid.z * params.b_batch + min(slab * CB + lane / 4u, nblk - 1u) * K * R4 + lane % 4u;
+  let lb = lane_b(wid.z, slab, lane, nblk);
   let ga = min(lane, M4 - 1u);
   var acc: array<vec4<f32>, 32>;  // row r, this lane's 4 columns
-  for (var k = 0u; k < K; k++) {
+  for (var k = 0u; k < params.k; k++) {
     let w = b4(lb + k * R4);
     let av = spread8(a[za + k * M4 + ga]);
     for (var j = 0u; j < FEW; j++) {
@@ -49,9 +49,9 @@ fn few_rows(wid: vec3<u32>, lid: u32, lane: u32) {
   }
   let c0 = slab * RN * CB + lane * 4u;
   for (var r = 0u; r < 4u * FEW; r++) {
-    if (r < M) {
+    if (r < params.m) {
       for (var q = 0u; q < 4u; q++) {
-        if (c0 + q < N) {
+        if (c0 + q < params.n) {
           tile_store_one(acc[r][q], wid.z, r, c0 + q);
         }
       }
@@ -67,15 +67,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let K = params.k;
   let M4 = (M + 3u) / 4u;
   let za = wid.z * params.a_batch / 4u;
-  let g = min(wid.y * WG + lid, M4 - 1u);  // this lane's vec4 of each A^T row
   let lane = sid % 8u;
+  let nblk = (N + RN - 1u) / RN;
   if (FEW > 0u) {
-    few_rows(wid, lid, lane);
+    few_rows(wid, lid, lane, za, M4, nblk);
     return;
   }
-  let nblk = (N + RN - 1u) / RN;
+  let g = min(wid.y * WG + lid, M4 - 1u);  // this lane's vec4 of each A^T row
   // Lane L's vec4 of k-row k is b[lb + k bs]: columns 4 L .. 4 L + 3 of the workgroup's 32.
-  var lb = wid.z * params.b_batch + min(wid.x * CB + lane / 4u, nblk - 1u) * K * R4 + lane % 4u;
+  var lb = lane_b(wid.z, wid.x, lane, nblk);
   var bs = R4;
   if (PLAIN_B) {
     bs = N / 4u;
