@@ -47,7 +47,7 @@ import { ImageTokenizer } from '../src/models/videoworld/tokenizer.js';
 import { createNodeContext } from '../src/node.js';
 import { restoreCheckpoint } from '../src/train/checkpoint.js';
 import { randomPosition } from '../src/train/go-data.js';
-import { BoardTokenTable, type Transition, moveSequence, promptLength, sequenceTargets, transformPoint, transformStones, writeBoardImage } from '../src/train/go-micro.js';
+import { BoardTokenTable, type Transition, moveSequence, moverStones, promptLength, sequenceTargets, transformPoint, transformStones, writeBoardImage } from '../src/train/go-micro.js';
 import { lossCurveSvg, trainLoop } from '../src/train/loop.js';
 import { AdamW, warmupCosine } from '../src/train/optim.js';
 
@@ -341,7 +341,7 @@ try {
   const tokens = readInt32(file('tokens.bin'));
   const boardTokens = (g: number, t: number, sym: number) => tokens.subarray((sym * nStates + stateBase[g]! + t) * n, (sym * nStates + stateBase[g]! + t + 1) * n);
 
-  // LDM: frame pairs -> one latent action code. The loss weighs the changed pixels up: a move is a
+  // LDM: frame pairs, the mover drawn as Black (moverStones) -> one latent action code. The loss weighs the changed pixels up: a move is a
   // few pixels of a 20x20 frame pair, and with weight 4 the decoder rebuilt the rest from the first
   // frame and ignored the code (4 codes used).
   const CHANGE_WEIGHT = 10;
@@ -353,8 +353,8 @@ try {
       const w = new Float32Array(ks.length * 2 * per);
       ks.forEach(({ k, sym }, i) => {
         const tr = transition(k, sym);
-        writeBoardImage(transformStones(tr.before, sym), pp, x, i * 2 * per, 2, 0);
-        writeBoardImage(transformStones(tr.after, sym), pp, x, i * 2 * per, 2, 1);
+        writeBoardImage(moverStones(transformStones(tr.before, sym), tr.mover), pp, x, i * 2 * per, 2, 0);
+        writeBoardImage(moverStones(transformStones(tr.after, sym), tr.mover), pp, x, i * 2 * per, 2, 1);
       });
       const hw = S * S;
       for (let i = 0; i < ks.length; i++) {

@@ -6,7 +6,7 @@
  * Augmentation: the 8 symmetries of the board, applied to the stones before rendering.
  */
 import type { Colour, Point, Stone } from '../go/board.js';
-import { type GoBoard, BOARD_SIZE } from '../go/board.js';
+import { type GoBoard, BOARD_SIZE, opponentOf } from '../go/board.js';
 import { normalizeValue } from '../go/render.js';
 import { renderGrid } from '../go/read.js';
 import type { GoTokenLayout } from '../models/videoworld/presets.js';
@@ -23,6 +23,16 @@ export function transformPoint(p: Point, sym: number, side = BOARD_SIZE): Point 
 /** The stones of a position under symmetry `sym` (a legal position stays legal: nothing is captured). */
 export function transformStones(board: GoBoard, sym: number): Stone[] {
   return board.stones().map((s) => ({ colour: s.colour, ...transformPoint(s, sym, board.side) }));
+}
+
+/**
+ * Stones as the side that moved sees them: colours swapped when White moved, so that every LDM clip
+ * shows Black's move (Go's colour symmetry; the transformer's sequence carries the side to move).
+ * With raw colours a stone's sign flips its delta features, and the LDM's few code axes spent
+ * themselves on the colour (README, "What the eleventh session found").
+ */
+export function moverStones(stones: readonly Stone[], mover: Colour): Stone[] {
+  return mover === 'b' ? [...stones] : stones.map((s) => ({ ...s, colour: opponentOf(s.colour) }));
 }
 
 /** Writes the normalized NCHW model image ([3, S, S] float32, `p / 127 - 1`) of stones into `out` at `offset`. */

@@ -12,7 +12,7 @@ import { randomInitSource } from '../../src/graph/weights.js';
 import { SeededRng } from '../../src/graph/rng.js';
 import { assertClose } from '../helpers/close.js';
 import { gpu } from '../helpers/gpu.js';
-import { BoardTokenTable, moveSequence, promptLength, sequenceTargets, transformPoint, transformStones, writeBoardImage } from '../../src/train/go-micro.js';
+import { BoardTokenTable, moveSequence, moverStones, promptLength, sequenceTargets, transformPoint, transformStones, writeBoardImage } from '../../src/train/go-micro.js';
 import { randomPosition } from '../../src/train/go-data.js';
 
 test('the 8 symmetries are distinct, 0 is the identity, and each maps the board onto itself', (t) => {
@@ -44,6 +44,19 @@ test('a transformed game position is the position of the transformed game (rende
     for (let r = 0; r < 9; r++) for (let c = 0; c < 9; c++) truth.push(b.get(r, c));
     t.deepEqual(read, truth, `symmetry ${sym}`);
   }
+});
+
+test('moverStones shows the mover as Black: colours swapped after a White move, kept after a Black one', (t) => {
+  const stones = [
+    { colour: 'b' as const, row: 0, col: 3 },
+    { colour: 'w' as const, row: 8, col: 8 },
+  ];
+  t.deepEqual(moverStones(stones, 'b'), stones);
+  t.deepEqual(moverStones(stones, 'w'), [
+    { colour: 'w', row: 0, col: 3 },
+    { colour: 'b', row: 8, col: 8 },
+  ]);
+  t.is(stones[0]!.colour, 'b', 'the input is not changed');
 });
 
 test('moveSequence lays out one move as the battle prompt does, and only the generated part is a target', (t) => {
@@ -228,7 +241,7 @@ test('actionRank: ranked action codes are distinct and ordered, the board after 
     t.deepEqual(r.tokens.slice(1), ref.tokens, `rank ${rank}: the copy-drafted board is the greedy one`);
   }
   t.is(new Set(actions).size, 4, 'each rank is a different action');
-  await t.throwsAsync(() => model.move(ctx, image, { actionRank: codes }), { message: /actionRank 200: an integer in \[0, 200\)/ });
+  await t.throwsAsync(() => model.move(ctx, image, { actionRank: codes }), { message: new RegExp(`actionRank ${codes}: an integer in \\[0, ${codes}\\)`) });
   const noActions = new VideoWorldGo(preset, preset.transformer, { ...preset.tokens, actionTokens: 0 });
   await noActions.load(ctx, randomWeights(noActions, 'action-rank-test'));
   await t.throwsAsync(() => noActions.move(ctx, image, { actionRank: 0 }), { message: /actionRank needs a layout with one action token/ });

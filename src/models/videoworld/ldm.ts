@@ -112,31 +112,34 @@ export const SMALL_LDM: LdmConfig = {
 
 /**
  * The micro Go model's LDM: 20x20 frame pairs, no time padding (upstream pads 3 frames that a
- * 2-frame clip does not need, 2.5x the work), one action code of 8*5*5 = 200 (a move is one of 81
- * points x 2 colours, or a pass). The decoder starts from 5x5 features of the first frame: convs are
- * translation-equivariant, so only a map that small lets a few 3x3 layers see the board's edges from
- * every cell and turn a spatially constant code into an absolute point (at 10x10 the LDM collapsed
- * to 4 codes).
+ * 2-frame clip does not need, 2.5x the work), one action code of 9 x 9 = 81 (a board point; the
+ * clips show the mover as Black, so the code need not carry the colour). One 2x down only: at 10x10
+ * each feature cell is one board point (a point is 2x2 pixels of the 20-pixel grid image), so every
+ * move looks alike to the convs and only its place differs; at 5x5 a cell holds 2x2 points, and the
+ * codes named which of the four a move took, not where on the board (README, "What the eleventh
+ * session found"). Convs are translation-equivariant, so the decoder gets the place from the code
+ * map times the positional encoding (`codePe`).
  */
 export const MICRO_LDM: LdmConfig = {
   encoder: {
     initDim: 32,
-    layers: [['spatial_down', 1], ['channel_residual', 1], ['spatial_down', 1], ['consecutive_residual', 1]],
-    preOutLayer: 3,
+    layers: [['spatial_down', 1], ['channel_residual', 1], ['consecutive_residual', 1]],
+    preOutLayer: 2,
     frameNum: 2,
     timePadding: 0,
     actEmbeddingNum: 1,
     qformerDepth: 2,
-    peGrid: 5,
+    peGrid: 10,
     deltaTokens: true,
   },
   decoder: {
     initDim: 32,
-    // Runs last to first: AdaGN, residual and 2x up at 64 channels, then 64 -> 32, AdaGN, 2x up.
-    layers: [['spatial_up', 1], ['condation', 1], ['channel_residual', 1], ['spatial_up', 1], ['consecutive_residual', 1], ['condation', 1]],
+    // Runs last to first: AdaGN and a residual at 64 channels, 64 -> 32, AdaGN, 2x up.
+    layers: [['spatial_up', 1], ['condation', 1], ['channel_residual', 1], ['consecutive_residual', 1], ['condation', 1]],
     timePadding: 0,
+    codePe: true,
   },
-  levels: [8, 5, 5],
+  levels: [9, 9],
   dim: 64,
 };
 
