@@ -8,7 +8,8 @@ import { isWeightDtype } from '../../kernels/index.js';
 
 export const GO_HELP = `  videoworld eval-go [--weights F[,F]] [--preset micro|tiny|go] [--games N] [--positions N]
                      [--seed S] [--opponent random|reference] [--tries N] [--playouts N] [--max-moves N]
-                     [--pass-at P] [--no-implied-captures] [--eye-fills] [--dtype f16|f32]
+                     [--pass-at P] [--no-implied-captures] [--eye-fills] [--retry-over change|action]
+                     [--dtype f16|f32]
       Plays N games (default 100) as Black and White alternately against a uniformly random
       legal player or the reference MCTS player (area scoring, komi 7.5, standard rules; a game
       is scored as it stands after --max-moves moves, default 200) and
@@ -17,6 +18,8 @@ export const GO_HELP = `  videoworld eval-go [--weights F[,F]] [--preset micro|t
       generated board on which only opponent stones vanished reads as the one legal move that
       captures exactly them (counted in implied_captures); --no-implied-captures makes it a failed try.
       A move into the model's own single-point eye is a failed try unless --eye-fills.
+      Try k takes the k-th likeliest first change of the board (--retry-over change, default) or,
+      for a model trained with LDM action codes, the k-th likeliest action code (action).
       --dtype f16 (default) stores the packed weights as f16 (f32 math); f32 keeps them f32.
       Progress on stderr; one JSON line last on stdout: {"legal_rate", "win_rate", "games",
       "positions", "tokenizer_board_accuracy", "seconds", ...}. Default weights: the shipped
@@ -52,12 +55,15 @@ export async function evalGoCommand(args: string[]): Promise<number> {
     'pass-at': { type: 'string' },
     'no-implied-captures': { type: 'boolean' },
     'eye-fills': { type: 'boolean' },
+    'retry-over': { type: 'string' },
     dtype: { type: 'string' },
   });
   const passAt = v['pass-at'] === undefined ? undefined : Number(v['pass-at']);
   if (passAt !== undefined && !(passAt > 0 && passAt <= 1)) throw new UsageError(`--pass-at needs a probability in (0, 1], got '${String(v['pass-at'])}'`);
   const dtype = (v.dtype as string | undefined) ?? 'f16';
   if (!isWeightDtype(dtype)) throw new UsageError(`--dtype must be f32 or f16, got '${dtype}'`);
+  const retryOver = (v['retry-over'] as string | undefined) ?? 'change';
+  if (retryOver !== 'change' && retryOver !== 'action') throw new UsageError(`--retry-over must be change or action, got '${retryOver}'`);
   const opponent = (v.opponent as string | undefined) ?? 'random';
   if (opponent !== 'random' && opponent !== 'reference') throw new UsageError(`--opponent must be random or reference, got '${opponent}'`);
   const opts = {
@@ -71,6 +77,7 @@ export async function evalGoCommand(args: string[]): Promise<number> {
     passAt,
     inferCaptures: !v['no-implied-captures'],
     eyeFills: Boolean(v['eye-fills']),
+    retryOver: retryOver as 'change' | 'action',
   };
   const ctx = await createNodeContext();
   try {

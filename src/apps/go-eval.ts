@@ -35,6 +35,8 @@ export interface EvalGoOptions {
   inferCaptures?: boolean;
   /** modelMove's eyeFills (default false). */
   eyeFills?: boolean;
+  /** modelMove's retryOver (default 'change'). */
+  retryOver?: 'change' | 'action';
   rules?: Rules;
   komi?: number;
   /** Moves (both sides, passes included) after which a game is scored as it stands. */
@@ -93,7 +95,7 @@ export async function evaluateGo(ctx: GpuContext, model: VideoWorldGo, o: EvalGo
         continue;
       }
       seen.push(game.board());
-      const r = await modelMove(ctx, model, game, { tries: o.tries ?? 10, passAt: o.passAt, inferCaptures: o.inferCaptures, eyeFills: o.eyeFills, seed: (gameSeed * 131 + game.moves.length) >>> 0 });
+      const r = await modelMove(ctx, model, game, { tries: o.tries ?? 10, passAt: o.passAt, inferCaptures: o.inferCaptures, eyeFills: o.eyeFills, retryOver: o.retryOver, seed: (gameSeed * 131 + game.moves.length) >>> 0 });
       gameTurns++;
       tries += r.tries;
       if (r.ok) gameLegal++;

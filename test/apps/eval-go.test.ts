@@ -60,6 +60,9 @@ test('eval-go rejects bad options with a usage error', async (t) => {
   const p = await cli(['eval-go', '--pass-at', '1.5']);
   t.is(p.code, 2);
   t.regex(p.stderr, /--pass-at needs a probability in \(0, 1\], got '1.5'/);
+  const o = await cli(['eval-go', '--retry-over', 'stone']);
+  t.is(o.code, 2);
+  t.regex(o.stderr, /--retry-over must be change or action, got 'stone'/);
 });
 
 test('modelMove passes when the model finds the unchanged board likely enough (passAt), and plays otherwise', async (t) => {
@@ -105,6 +108,32 @@ test('modelMove: a move into the mover\'s own single-point eye is a failed try u
   const refused = await modelMove(ctx, model, game, { tries: 1, passAt: 1 });
   t.false(refused.ok);
   t.deepEqual(refused.reasons, ['try 1: J3 fills its own eye']);
+});
+
+test('modelMove retryOver action: try k takes the k-th likeliest LDM action code; a layout without one is refused', async (t) => {
+  const { ctx, model, modelMove, GoGame } = await goKit();
+  const game = new GoGame();
+  game.play({ row: 2, col: 2 });
+  await t.throwsAsync(() => modelMove(ctx, model, game, { retryOver: 'action' }), { message: /retryOver 'action' needs a layout with one LDM action token \(this one has 0\)/ });
+  const [{ VideoWorldGo, randomWeights }, { PRESETS }, { boardImage }, { normalizeImage }] = await Promise.all([
+    import('../../src/models/videoworld/videoworld.js'),
+    import('../../src/models/videoworld/presets.js'),
+    import('../../src/models/videoworld/go-player.js'),
+    import('../../src/go/index.js'),
+  ]);
+  const ldm = new VideoWorldGo(PRESETS.micro);
+  await ldm.load(ctx, randomWeights(ldm, 'retry-over-test'));
+  const firsts: number[] = [];
+  await modelMove(ctx, ldm, game, { tries: 3, passAt: 1, retryOver: 'action', onTry: (x) => firsts.push(x.tokens[0]!) });
+  t.true(firsts.length >= 2, `random weights fail the first try (tries: ${firsts.length})`);
+  const S = PRESETS.micro.imageSize;
+  for (let k = 0; k < firsts.length; k++) {
+    const image = ctx.fromArray(normalizeImage(boardImage(PRESETS.micro, game.board()), 'render'), [1, 3, S, S]);
+    const r = await ldm.move(ctx, image, { toPlay: 'w', actionRank: k });
+    image.dispose();
+    r.nextImage.dispose();
+    t.is(firsts[k], r.tokens[0], `try ${k + 1} took the action code of rank ${k}`);
+  }
 });
 
 test('the micro model with f16 weights (matmuls, convs, embedding) (--dtype f16) plays the same move with the same pass probability', async (t) => {

@@ -9,7 +9,8 @@
  * the k-th likeliest first change with the rest of the board greedy (changeRank), so no two tries
  * repeat a board and a retry does not corrupt the board's other stones. A model trained on LDM
  * action codes (one action token) decodes the same way after its likeliest action code, so the
- * paper's ablation (with and without latent actions) compares the same decoding.
+ * paper's ablation (with and without latent actions) compares the same decoding; with retryOver
+ * 'action' its tries rank the action codes instead.
  *
  * A board whose only change is that opponent stones vanished reads as the capture that removes
  * exactly them, when one legal move does (inferCaptures): the micro model's likeliest change is often
@@ -80,6 +81,13 @@ export interface ModelMoveOptions {
   inferCaptures?: boolean;
   /** Accept a move into the mover's own single-point eye (default false: a failed try). */
   eyeFills?: boolean;
+  /**
+   * What try k ranks: 'change' (default) the k-th likeliest first change after the likeliest action
+   * code; 'action' (a layout with one LDM action token) the k-th likeliest action code, then its
+   * likeliest board: where the LDM's codes name the move, a retry is another move, as the paper's
+   * latent action is.
+   */
+  retryOver?: 'change' | 'action';
   onTry?: (t: { attempt: number; tokens: number[]; move: string | null; reason: string | null; ms: number; impliedCapture?: boolean }) => void;
   /** Called with each generated token (attempt, step). */
   onToken?: (id: number, step: number, attempt: number) => void;
@@ -111,6 +119,11 @@ export async function modelMove(ctx: GpuContext, model: VideoWorldGo, game: GoGa
   if (!Number.isInteger(tries) || tries < 1) throw new RangeError(`modelMove: tries ${tries} (an integer >= 1)`);
   const preset = model.preset;
   const requireChange = o.requireChange ?? (model.tokens.actionTokens === 0 || (model.tokens.actionTokens === 1 && model.tokens.actionOffset !== undefined));
+  const retryOver = o.retryOver ?? 'change';
+  if (retryOver !== 'change' && retryOver !== 'action') throw new RangeError(`modelMove: retryOver '${String(retryOver)}' (change or action)`);
+  if (retryOver === 'action' && !(model.tokens.actionTokens === 1 && model.tokens.actionOffset !== undefined)) {
+    throw new RangeError(`modelMove: retryOver 'action' needs a layout with one LDM action token (this one has ${model.tokens.actionTokens}${model.tokens.actionOffset === undefined ? ', no actionOffset' : ''})`);
+  }
   const passAt = o.passAt ?? 0.5;
   if (!(passAt > 0 && passAt <= 1)) throw new RangeError(`modelMove: passAt ${passAt} (a probability in (0, 1]; 1 never passes unless certain)`);
   const S = preset.imageSize;
@@ -128,8 +141,9 @@ export async function modelMove(ctx: GpuContext, model: VideoWorldGo, game: GoGa
     const ta = performance.now();
     const sampling: SampleOptions = attempt === 0 ? { greedy: true } : { seed: ((o.seed ?? 0) + attempt) >>> 0, temperature: 1 };
     const image = ctx.fromArray(x, [1, 3, S, S]);
-    const changeRank = requireChange ? attempt : undefined;
-    const r = await model.move(ctx, image, { sampling, toPlay: mover, requireChange, changeRank, onToken: o.onToken && ((id, step) => o.onToken!(id, step, attempt)) });
+    const changeRank = requireChange ? (retryOver === 'action' ? 0 : attempt) : undefined;
+    const actionRank = retryOver === 'action' ? attempt : undefined;
+    const r = await model.move(ctx, image, { sampling, toPlay: mover, requireChange, changeRank, actionRank, onToken: o.onToken && ((id, step) => o.onToken!(id, step, attempt)) });
     image.dispose();
     generated = denormalizeImage(await r.nextImage.read(), S, S);
     r.nextImage.dispose();
