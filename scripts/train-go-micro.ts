@@ -3,8 +3,8 @@
 //
 //   npm run train:go-micro                         # everything, then ships weights/go-micro.safetensors
 //   npm run train:go-micro -- --out /tmp/gm        # resumable: rerun the same command after a stop
-//   npm run train:go-micro -- --ldm                # with the LDM's latent-action tokens (experimental:
-//                                                  # its codes do not carry the move at this scale,
+//   npm run train:go-micro -- --ldm                # with the LDM's latent-action tokens (its codes
+//                                                  # name the move's point to about one intersection,
 //                                                  # see the README)
 //   npm run train:go-micro -- --ldm --ldm-batch 4 --ldm-steps 2400 --ldm-probe-every 200 --ldm-code-norm running
 //                                                  # the ldm stage's own batch size and probe interval;
@@ -13,7 +13,8 @@
 //   npm run train:go-micro -- --ldm --ldm-lr 5e-4      # the ldm stage's peak learning rate (default 2e-3)
 //
 // The default skips the ldm and actions stages: that is the paper's "without latent actions" ablation,
-// shipped as the default model until the LDM's codes carry the move.
+// shipped as the default model until a with-LDM model is measured to play at least as well and its
+// pipeline fits the 60-minute budget (it does not yet: README).
 //
 // Stages (each resumes from its checkpoint in --out, finished stages are skipped):
 //   games        reference-player games (MCTS, --playouts per move): --games of self-play and
