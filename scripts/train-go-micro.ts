@@ -566,6 +566,7 @@ try {
     preset: 'micro',
     layout: noLdm ? 'no-ldm' : 'ldm',
     action_tokens: String(layout.actionTokens),
+    ...(noLdm ? {} : { ldm_levels: JSON.stringify(preset.ldm.levels) }),
     seed: String(seed),
     training: JSON.stringify(info),
   };

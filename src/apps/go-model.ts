@@ -71,6 +71,12 @@ export async function loadGoModel(ctx: GpuContext, o: GoModelOptions = {}): Prom
     if (st.metadata.format === MICRO_WEIGHTS_FORMAT) {
       if (presetName && presetName !== 'micro') throw new Error(`${files[0]} holds the micro model, not preset '${presetName}'`);
       const preset = PRESETS.micro;
+      // Action ids are LDM codes: ranking them (actionRank) needs the levels the file was trained with.
+      // Files from before the levels were recorded used [8, 5, 5].
+      const levels = st.metadata.ldm_levels ?? '[8,5,5]';
+      if (st.metadata.layout !== 'no-ldm' && levels !== JSON.stringify(preset.ldm.levels)) {
+        throw new Error(`${files[0]} was trained on LDM codes of levels ${levels}; this version's micro LDM has ${JSON.stringify(preset.ldm.levels)}: retrain with \`npm run train:go-micro -- --ldm\``);
+      }
       const layout: GoTokenLayout = st.metadata.layout === 'no-ldm' ? { ...preset.tokens, actionTokens: 0 } : preset.tokens;
       const model = new VideoWorldGo(preset, preset.transformer, layout).withWeightDtype(dtype);
       if (o.warm ?? true) warmGoPipelines(ctx, preset.name, dtype);

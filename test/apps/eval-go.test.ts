@@ -136,6 +136,31 @@ test('modelMove retryOver action: try k takes the k-th likeliest LDM action code
   }
 });
 
+test('a with-LDM micro file trained on other LDM levels is refused by name, before its weights load', async (t) => {
+  const [{ loadGoModel }, { serializeSafetensors }, { MICRO_WEIGHTS_FORMAT, PRESETS }, { mkdtempSync, writeFileSync }, { tmpdir }] = await Promise.all([
+    import('../../src/apps/go-model.js'),
+    import('../../src/io/safetensors.js'),
+    import('../../src/models/videoworld/presets.js'),
+    import('node:fs'),
+    import('node:os'),
+  ]);
+  const ctx = await gpu();
+  const dir = mkdtempSync(join(tmpdir(), 'vw-ldm-levels-'));
+  const file = (name: string, meta: Record<string, string>) => {
+    const f = join(dir, name);
+    writeFileSync(f, serializeSafetensors({}, { format: MICRO_WEIGHTS_FORMAT, preset: 'micro', ...meta }));
+    return f;
+  };
+  const want = JSON.stringify(PRESETS.micro.ldm.levels);
+  await t.throwsAsync(() => loadGoModel(ctx, { weights: [file('old.safetensors', { layout: 'ldm' })], warm: false }), {
+    message: new RegExp(`trained on LDM codes of levels \\[8,5,5\\]; this version's micro LDM has ${want.replace(/[[\]]/g, '\\$&')}: retrain`),
+  });
+  await t.throwsAsync(() => loadGoModel(ctx, { weights: [file('other.safetensors', { layout: 'ldm', ldm_levels: '[7,7]' })], warm: false }), { message: /levels \[7,7\]/ });
+  // The recorded levels pass the check (the empty file then fails on its missing weights).
+  const e = await t.throwsAsync(() => loadGoModel(ctx, { weights: [file('same.safetensors', { layout: 'ldm', ldm_levels: want })], warm: false }));
+  t.notRegex(e!.message, /LDM codes of levels/);
+});
+
 test('the micro model with f16 weights (matmuls, convs, embedding) (--dtype f16) plays the same move with the same pass probability', async (t) => {
   const { ctx, loadGoModel, modelMove, GoGame } = await goKit();
   const game = new GoGame();
