@@ -3,10 +3,11 @@ import { GoBoard } from '../../src/go/board.js';
 import { gameStates } from '../../src/go/games.js';
 import { GoGame } from '../../src/go/engine.js';
 import { RandomPlayer } from '../../src/go/players.js';
-import { readBoard } from '../../src/go/read.js';
+import { GRID_CELLS, readBoard } from '../../src/go/read.js';
 import { denormalizeImage } from '../../src/go/render.js';
 import { MICRO_TOKENS, PRESETS } from '../../src/models/videoworld/presets.js';
 import { ImageTokenizer } from '../../src/models/videoworld/tokenizer.js';
+import { LatentDynamicsModel } from '../../src/models/videoworld/ldm.js';
 import { VideoWorldGo, randomWeights } from '../../src/models/videoworld/videoworld.js';
 import { randomInitSource } from '../../src/graph/weights.js';
 import { SeededRng } from '../../src/graph/rng.js';
@@ -57,6 +58,26 @@ test('moverStones shows the mover as Black: colours swapped after a White move, 
     { colour: 'b', row: 8, col: 8 },
   ]);
   t.is(stones[0]!.colour, 'b', 'the input is not changed');
+});
+
+test('the micro LDM sees one feature cell per board point (its 2x down steps are the grid image\'s point size)', async (t) => {
+  const preset = PRESETS.micro;
+  t.is(preset.image.kind, 'grid');
+  const pp = preset.image.kind === 'grid' ? preset.image.pointPixels : 0;
+  const downs = preset.ldm.encoder.layers.filter(([kind]) => kind === 'spatial_down').length;
+  t.is(2 ** downs, pp, 'a cell is one point: any other stride mixes a move\'s place inside its cell into its code');
+  t.is(preset.ldm.encoder.peGrid, GRID_CELLS);
+  t.is(preset.imageSize, GRID_CELLS * pp);
+  const ctx = await gpu();
+  const ldm = new LatentDynamicsModel(preset.ldm);
+  await ldm.load(ctx, randomInitSource(ldm.namedParams(), 5));
+  const S = preset.imageSize;
+  const e = ldm.encode(ctx.fromArray(new Float32Array(2 * 3 * 2 * S * S).map((_, i) => Math.sin(i)), [2, 3, 2, S, S]));
+  t.deepEqual(e.preEncodeOut.shape, [2, preset.ldm.dim, 1, GRID_CELLS, GRID_CELLS]);
+  const out = ldm.decode(e.codes, e.preEncodeOut);
+  t.deepEqual(out.shape, [2, 3, 2, S, S]);
+  for (const x of [out, e.indices, e.codes, e.features, e.preEncodeOut]) x.dispose();
+  ldm.dispose();
 });
 
 test('moveSequence lays out one move as the battle prompt does, and only the generated part is a target', (t) => {
