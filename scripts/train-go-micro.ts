@@ -342,9 +342,9 @@ try {
   const tokens = readInt32(file('tokens.bin'));
   const boardTokens = (g: number, t: number, sym: number) => tokens.subarray((sym * nStates + stateBase[g]! + t) * n, (sym * nStates + stateBase[g]! + t + 1) * n);
 
-  // LDM: frame pairs, the mover drawn as Black (moverStones) -> one latent action code. The loss weighs the changed pixels up: a move is a
-  // few pixels of a 20x20 frame pair, and with weight 4 the decoder rebuilt the rest from the first
-  // frame and ignored the code (4 codes used).
+  // LDM: frame pairs, the mover drawn as Black (moverStones) -> one latent action code. The loss
+  // weighs the changed pixels up: a move is a few pixels of a 20x20 frame pair, and with weight 4
+  // the decoder rebuilt the rest from the first frame and ignored the code (4 codes used).
   const CHANGE_WEIGHT = 10;
   let actions: Int32Array | null = null;
   if (!noLdm) {
