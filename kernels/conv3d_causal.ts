@@ -195,8 +195,8 @@ export function convDispatch(k: string, x: Tensor, weight: ConvWeight, g: ConvGe
   if (dst.size === 0) return dst;
   if (pw && useWinograd(g, past, x.ctx.limits)) {
     const tile = winogradTile(g);
-    // U is transformed per call: one weight-sized pass (F(6x6)'s U is 14x an f16 weight's bytes, F(4x4)'s 8x, too
-    // much to keep for every layer; keeping them measured no faster: bench/README.md).
+    // U is transformed per call: one weight-sized pass (F(6x6)'s U is 14x an f16 weight's bytes,
+    // F(4x4)'s 8x, too much to keep for every layer; keeping them measured no faster: bench/README.md).
     const u = winogradWeight(pw, tile);
     try {
       winogradConv(x, u, tile, g, o, dst, norm);

@@ -118,10 +118,12 @@ export async function modelMove(ctx: GpuContext, model: VideoWorldGo, game: GoGa
   const tries = o.tries ?? 10;
   if (!Number.isInteger(tries) || tries < 1) throw new RangeError(`modelMove: tries ${tries} (an integer >= 1)`);
   const preset = model.preset;
-  const requireChange = o.requireChange ?? (model.tokens.actionTokens === 0 || (model.tokens.actionTokens === 1 && model.tokens.actionOffset !== undefined));
+  // One action token trained on LDM codes (actionOffset set).
+  const ldmAction = model.tokens.actionTokens === 1 && model.tokens.actionOffset !== undefined;
+  const requireChange = o.requireChange ?? (model.tokens.actionTokens === 0 || ldmAction);
   const retryOver = o.retryOver ?? 'change';
   if (retryOver !== 'change' && retryOver !== 'action') throw new RangeError(`modelMove: retryOver '${String(retryOver)}' (change or action)`);
-  if (retryOver === 'action' && !(model.tokens.actionTokens === 1 && model.tokens.actionOffset !== undefined)) {
+  if (retryOver === 'action' && !ldmAction) {
     throw new RangeError(`modelMove: retryOver 'action' needs a layout with one LDM action token (this one has ${model.tokens.actionTokens}${model.tokens.actionOffset === undefined ? ', no actionOffset' : ''})`);
   }
   const passAt = o.passAt ?? 0.5;
