@@ -49,9 +49,20 @@ const patchGn = (ctx: GpuContext, x: Tensor, xv: Float32Array, out: Tensor) => {
   const [wt, bt] = [ctx.fromArray(w, [32]), ctx.fromArray(b, [32])];
   return { run: () => groupNorm(x, { groups: 2, weight: wt, bias: bt, silu: true }, out), ref: () => groupNormRef(xv, patches, { groups: 2, weight: w, bias: b, silu: true }), extra: [wt, bt] };
 };
+// The micro LDM encoder's first LA norm: 64 clips and their reference clips, 20x20 frames (rows of
+// 400 elements); lavapipe's normLaneLen gives each to one invocation, the second case a workgroup.
+const ldmMaps = [128, 32, 2, 20, 20];
+const ldmLa = (ctx: GpuContext, x: Tensor, xv: Float32Array, out: Tensor) => {
+  const w = data(64, 2);
+  const b = data(64, 3);
+  const [wt, bt] = [ctx.fromArray(w, [64]), ctx.fromArray(b, [64])];
+  return { run: () => groupNormFramewise(x, { weight: wt, bias: bt, silu: true }, out), ref: () => groupNormFramewiseRef(xv, ldmMaps, { weight: w, bias: b, silu: true }), extra: [wt, bt] };
+};
 export const cases: BenchCase[] = [
   normCase('group_norm', 'GN2+SiLU small maps, lane per row', patches, true, patchGn),
   normCase('group_norm', 'GN2+SiLU small maps, workgroup per row', patches, true, patchGn, 8, { normLaneLen: 1 }),
+  normCase('group_norm', 'LA norm+SiLU 20x20 maps, lane per row', ldmMaps, true, ldmLa, 8, { normLaneLen: 1024 }),
+  normCase('group_norm', 'LA norm+SiLU 20x20 maps, workgroup per row', ldmMaps, true, ldmLa, 8, { normLaneLen: 1 }),
   normCase('group_norm', 'GN32+SiLU', big, true, (ctx, x, xv, out) => {
     const w = data(128, 2);
     const b = data(128, 3);

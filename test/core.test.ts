@@ -365,7 +365,7 @@ test('tuning table: lavapipe holds the values measured there; SwiftShader and GP
     simdRowWg: 8, convTile: { wg: 32, rm: 16, rn: 8 }, convTileSg: { wg: 32, rn: 4 }, matmulMinWorkgroups: 4,
     packedMaxWg: 32, packedMinWorkgroups: 8, vqMinWorkgroups: 16, rowWg: 32, normStatsWg: 64, flashBq: 64,
   };
-  t.deepEqual(TUNING_TABLE.lavapipe.tuning, { ...tiles, cpuSubgroupVariants: true, normLaneLen: 64, wideAttentionUnfused: true });
+  t.deepEqual(TUNING_TABLE.lavapipe.tuning, { ...tiles, cpuSubgroupVariants: true, normLaneLen: 1024, wideAttentionUnfused: true });
   t.deepEqual(TUNING_TABLE.swiftshader.tuning, { ...tiles, cpuSubgroupVariants: false, normLaneLen: 64, wideAttentionUnfused: true });
   t.deepEqual(TUNING_TABLE.gpu.tuning, { ...tiles, cpuSubgroupVariants: false, normLaneLen: 32, wideAttentionUnfused: false });
 });

@@ -98,7 +98,7 @@ const LAVAPIPE_SHAPES = {
 export const TUNING_TABLE: Readonly<Record<AdapterClass, { why: string; tuning: Readonly<KernelTuning> }>> = {
   lavapipe: {
     why: "Mesa's llvmpipe: 8-lane SIMD per CPU core; a load whose address is not a compile-time constant runs as a loop over the lanes, so the broadcast variants win (2-6x); a few workgroups per core suffice",
-    tuning: { ...LAVAPIPE_SHAPES, cpuSubgroupVariants: true, normLaneLen: 64, wideAttentionUnfused: true },
+    tuning: { ...LAVAPIPE_SHAPES, cpuSubgroupVariants: true, normLaneLen: 1024, wideAttentionUnfused: true },
   },
   swiftshader: {
     why: "Chromium's CPU adapter: subgroups of 4, too narrow for the broadcast variants",
