@@ -54,15 +54,17 @@ export const CONV_SG_RM = 32;
  */
 export function convTile(g: ConvGeometry, t: KernelTuning, subgroup = false, rm = packRm(g.cout, t, subgroup)): ConvTile {
   const base: ConvTile = subgroup && rm === CONV_SG_RM ? { ...t.convTileSg, rm, subgroup: true } : { ...t.convTile, rm };
-  const positions = g.ho * g.wo;
-  // Small frames: one SIMD row per workgroup, so lanes are not spent on absent positions. Not one
-  // position per invocation in conv3d_causal_sg: lavapipe JIT-compiles RN = 1 in 5.5-6.2 s, RN = 2
-  // in 1.1 s (busy machine), and frames this small cost microseconds either way.
+  // A tile's positions run over the batch too (conv3d_body), so only a small batch of small frames
+  // leaves lanes idle: then one SIMD row per workgroup. Not one position per invocation in
+  // conv3d_causal_sg: lavapipe JIT-compiles RN = 1 in 5.5-6.2 s, RN = 2 in 1.1 s (busy machine),
+  // and frames this small cost microseconds either way.
+  const frame = g.ho * g.wo;
+  const positions = g.b * frame;
   const minRn = base.subgroup ? Math.min(2, base.rn) : 1;
   // A conv to <= 4 channels on a frame under SMALL_FRAME positions (the micro model's conv_out) is
   // microseconds of work with any tile, while lavapipe's JIT grows with the accumulators (rm 4 x
   // rn 8: 4.7 s, 4 x 2: 1.6 s, busy machine): at most 2 positions an invocation.
-  const rn = !base.subgroup && base.rm <= 4 && positions < SMALL_FRAME ? Math.min(base.rn, 2) : base.rn;
+  const rn = !base.subgroup && base.rm <= 4 && frame < SMALL_FRAME ? Math.min(base.rn, 2) : base.rn;
   if (positions < base.wg * rn) return { ...base, wg: t.simdRowWg, rn: Math.min(rn, Math.max(minRn, Math.ceil(positions / t.simdRowWg))) };
   return { ...base, rn };
 }
@@ -186,7 +188,7 @@ export function convDispatch(k: string, x: Tensor, weight: ConvWeight, g: ConvGe
   if (tile.rm % 4 !== 0 || tile.rm < 4 || tile.rn < 1 || tile.rn > 16 || tile.rm * tile.rn > 256) throw new KernelArgError(k, 'knobs.convTile', `rm ${tile.rm}, rn ${tile.rn}: rm must be a multiple of 4, rn 1..16, rm*rn <= 256`);
   if (tile.subgroup && (tile.rm !== CONV_SG_RM || !subgroup)) throw new KernelArgError(k, 'knobs.convTile', `the subgroup variant needs rm ${CONV_SG_RM} (got ${tile.rm}), the 'subgroups' feature and subgroupMinSize >= 8`);
   const maxWg = x.ctx.limits.maxComputeWorkgroupsPerDimension;
-  const workgroups = [Math.ceil((g.ho * g.wo) / (tile.wg * tile.rn)), Math.ceil(g.cout / tile.rm), g.b * g.t] as const;
+  const workgroups = [Math.ceil((g.b * g.ho * g.wo) / (tile.wg * tile.rn)), Math.ceil(g.cout / tile.rm), g.t] as const;
   if (workgroups.some((n) => n > maxWg)) throw new KernelArgError(k, 'x', `grid [${workgroups.join(',')}] exceeds ${maxWg} workgroups per dimension`);
   const dst = outTensor(k, x, outShape, 'f32', o.out);
   for (const [name, t] of Object.entries({ x, weight: wt, bias: o.bias, residual: o.residual, pastFrames })) {
@@ -207,7 +209,7 @@ export function convDispatch(k: string, x: Tensor, weight: ConvWeight, g: ConvGe
   }
   if (norm) throw new Error(`${k}: internal error: an input norm reached the direct kernel`);
   const params = {
-    cin: g.cin, cout: g.cout, t: g.t, h: g.h, w: g.w, past, ho: g.ho, wo: g.wo, kt: g.kt, kh: g.kh, kw: g.kw,
+    batch: g.b, cin: g.cin, cout: g.cout, t: g.t, h: g.h, w: g.w, past, ho: g.ho, wo: g.wo, kt: g.kt, kh: g.kh, kw: g.kw,
     sh: g.sh, sw: g.sw, ph: g.pt, pw: g.pl, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0,
   };
   const packed = pw ? pw.packed : packWeight(wt, tile.rm);

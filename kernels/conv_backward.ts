@@ -97,7 +97,9 @@ export function weightColumns(g: ConvGeometry, chunkBytes = knobs().convColsByte
   const ncol = g.cin * (g.kt - a0) * g.kh * g.kw;
   const ldc = paddedRows(ncol);
   const frames = g.b * g.t;
-  return { a0, ncol, ldc, frames, chunkFrames: Math.max(1, Math.min(frames, Math.floor(chunkBytes / (4 * ldc * g.ho * g.wo)))) };
+  // conv_backward_cols divides a chunk's row index in f32, exact below 2^20.
+  const maxRows = Math.min(Math.floor(chunkBytes / (4 * ldc)), 2 ** 20 - 1);
+  return { a0, ncol, ldc, frames, chunkFrames: Math.max(1, Math.min(frames, Math.floor(maxRows / (g.ho * g.wo)))) };
 }
 
 /** Re-raises the forward's geometry errors under the backward kernel's name. */
@@ -158,14 +160,15 @@ function convBackward(k: string, x: Tensor, weight: Tensor, g: Tensor, geom: Con
   const params = {
     b: geom.b, cin: geom.cin, cout: geom.cout, t: geom.t, h: geom.h, w: geom.w, ho: geom.ho, wo: geom.wo,
     kt: geom.kt, kh: geom.kh, kw: geom.kw, sh: geom.sh, sw: geom.sw, pt: geom.pt, pl: geom.pl,
-    a0: cols.a0, f0: 0, ldc: cols.ldc,
+    a0: cols.a0, f0: 0, frames: 0, ldc: cols.ldc,
   };
 
-  const phasePositions = Math.ceil(geom.h / geom.sh) * Math.ceil(geom.w / geom.sw);
+  // A tile's positions run over every clip's positions of one stride phase.
+  const phasePositions = geom.b * Math.ceil(geom.h / geom.sh) * Math.ceil(geom.w / geom.sw);
   const xb = block(geom.cin, phasePositions);
-  const xGrid = [Math.ceil(phasePositions / (xb.wg * xb.n)), Math.ceil(geom.cin / xb.m), geom.b * geom.t * geom.sh * geom.sw] as const;
+  const xGrid = [Math.ceil(geom.cin / xb.m), Math.ceil(phasePositions / (xb.wg * xb.n)), geom.t * geom.sh * geom.sw] as const;
   const howo = geom.ho * geom.wo;
-  const colsGrid = (frames: number) => [Math.ceil(howo / COLS_WG), cols.ncol / (geom.kh * geom.kw), frames] as const;
+  const colsGrid = (frames: number) => [Math.ceil((frames * howo) / COLS_WG), cols.ncol / (geom.kh * geom.kw), 1] as const;
   // conv_backward_cols divides in f32, exact below 2^20.
   if (Math.max(howo, cols.ncol, cols.frames) >= 2 ** 20) throw new KernelArgError(k, 'x', `${geom.ho}x${geom.wo} outputs, ${cols.ncol} weight columns and ${cols.frames} frames must each be below 2^20`);
   for (const grid of wantDx ? [xGrid, colsGrid(cols.chunkFrames)] : [colsGrid(cols.chunkFrames)]) {
@@ -195,7 +198,7 @@ function convBackward(k: string, x: Tensor, weight: Tensor, g: Tensor, geom: Con
   for (let f0 = 0; f0 < cols.frames; f0 += cols.chunkFrames) {
     const frames = Math.min(cols.chunkFrames, cols.frames - f0);
     const a = ctx.tensor([frames * howo, cols.ldc], 'f32', `${k}.cols`);
-    ctx.dispatch(colsShader, { overrides: { WG: COLS_WG, KH: geom.kh, KW: geom.kw }, bindings: { x, out: a }, params: { ...params, f0 }, workgroups: colsGrid(frames) });
+    ctx.dispatch(colsShader, { overrides: { WG: COLS_WG, KH: geom.kh, KW: geom.kw }, bindings: { x, out: a }, params: { ...params, f0, frames }, workgroups: colsGrid(frames) });
     const b = frames === cols.frames ? gt : slice(gt, 0, f0 * howo, (f0 + frames) * howo);
     const next = matmul(a, b, { transA: true, residual: dwt ?? undefined });
     for (const t of [a, b === gt ? null : b, dwt]) t?.dispose();

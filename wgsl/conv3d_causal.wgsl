@@ -22,13 +22,14 @@
 // Register blocking: each invocation owns RM output channels x RN positions in RM*RN scalar
 // accumulators (lavapipe spills vec4 accumulators). The channel block is the same for the whole
 // workgroup, so weight loads are lane-uniform vec4 loads of the packed weights; positions differ per
-// lane (lane l, slot j -> position p0 + j*WG + l), so input loads are per-lane. A workgroup stays
-// inside one (b, t) frame, which makes the time tap's source (x, past or zero) uniform: padded
-// frames are skipped, not multiplied by zero. Summation order per output element is fixed
+// lane (lane l, slot j -> position p0 + j*WG + l), so input loads are per-lane. Positions run
+// over (b, HO*WO): a tile may span clips, so small frames fill whole tiles. A workgroup stays at
+// one frame index t, which makes the time tap's source (x, past or zero) uniform: padded frames
+// are skipped, not multiplied by zero. Summation order per output element is fixed
 // (time tap, row tap, column tap, then ci), independent of the grid, so a chunked (streaming) pass
 // is bit-identical to the whole-clip pass.
 //
-// Dispatch: (ceil(HO*WO / (WG*RN)), ceil(Cout / RM), B*T).
+// Dispatch: (ceil(B*HO*WO / (WG*RN)), ceil(Cout / RM), T).
 
 // #include "lib/grid.wgsl"
 // #include "lib/conv_w_f32.wgsl"

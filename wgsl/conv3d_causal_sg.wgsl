@@ -7,7 +7,7 @@
 // Same summation order, so both variants agree to a few ulps; not bits, as WGSL leaves fma
 // contraction of a * b + c to each pipeline's compiler.
 //
-// Dispatch: (ceil(HO*WO / (WG*RN)), ceil(Cout / RM), B*T).
+// Dispatch: (ceil(B*HO*WO / (WG*RN)), ceil(Cout / RM), T).
 
 enable subgroups;
 // #include "lib/spread8.wgsl"

@@ -9,15 +9,16 @@
 // no column (their dW is zero; 5 of a 7-tap kernel's 7 on a 2-frame clip). Rows are ldc floats
 // long, ldc = ncol rounded up to a multiple of 4 with the padding columns written 0, so the packed
 // GEMM reads cols as its A^T [K][MP] without a copy.
-// An invocation owns one output position p = (oy, ox) and one (ci, a) of one frame and writes its
-// KH * KW columns (the last one also the padding columns); KH and KW are compiled in, so the tap
-// loops unroll. Every quotient is taken
+// An invocation owns one row r (a frame's output position p = (oy, ox)) and one (ci, a), and writes
+// its KH * KW columns (the last one also the padding columns); rows run over every frame of the
+// chunk, so small frames fill whole workgroups. KH and KW are compiled in, so the tap loops
+// unroll. Every quotient is taken
 // in f32 (fdiv): lavapipe runs a u32 division lane by lane, which took most of this kernel's time
 // (figures: bench/README.md); the host keeps every dividend below 2^20, where it is exact.
 //
 // x:   array<f32>  [B, Cin, T, H, W]
 // out: array<f32>  [frames * HO * WO, ldc]
-// Dispatch: (ceil(HO * WO / WG), Cin * (KT - a0), frames).
+// Dispatch: (ceil(frames * HO * WO / WG), Cin * (KT - a0), 1).
 
 // #include "lib/conv_backward_params.wgsl"
 
@@ -38,21 +39,24 @@ fn fdiv(a: u32, d: u32) -> u32 {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let p = wid.x * WG + lid;
-  if (p >= params.ho * params.wo) {
+  let howo = params.ho * params.wo;
+  let r = wid.x * WG + lid;
+  if (r >= params.frames * howo) {
     return;
   }
+  let fr = fdiv(r, howo);
+  let p = r - fr * howo;
   let oy = fdiv(p, params.wo);
   let ox = p - oy * params.wo;
   let m = wid.y;  // (ci, a - a0)
   let kta = params.kt - params.a0;
   let ci = fdiv(m, kta);
   let a = m - ci * kta + params.a0;
-  let frame = params.f0 + wid.z;
+  let frame = params.f0 + fr;
   let b = fdiv(frame, params.t);
   let t = frame - b * params.t;
   let ti = i32(t + a) - i32(params.kt - 1u);
-  let o = (wid.z * params.ho * params.wo + p) * params.ldc;
+  let o = r * params.ldc;
   let ok_t = ti >= 0;
   let xch = select(0u, ((b * params.cin + ci) * params.t + u32(ti)) * params.h, ok_t);
   for (var dy = 0u; dy < KH; dy++) {

@@ -17,10 +17,12 @@
 // out: array<f32>        [B, Cin, T, H, W]; every element is written (0 where no window reads it).
 //
 // Register blocking: RC input channels x RP positions of one phase per invocation (lane l, slot j
-// -> phase position p0 + j*WG + l). Summation order per element: time tap, row tap, column tap,
-// then co, independent of the grid.
+// -> position p0 + j*WG + l of the phase's positions of every clip, (b, phase position), so small
+// frames fill whole tiles). The channel blocks of one position tile are neighbouring workgroups,
+// so they read the same gradients while cached. Summation order per element: time tap, row tap,
+// column tap, then co, independent of the grid.
 //
-// Dispatch: (ceil(ceil(H/sh)*ceil(W/sw) / (WG*RP)), ceil(Cin / RC), B*T*sh*sw).
+// Dispatch: (ceil(Cin / RC), ceil(B*ceil(H/sh)*ceil(W/sw) / (WG*RP)), T*sh*sw).
 
 // #include "lib/grid.wgsl"
 // #include "lib/conv_backward_params.wgsl"
@@ -64,30 +66,33 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let howo = params.ho * params.wo;
   let kvol = params.kt * params.kh * params.kw;
   let phase = wid.z % (sh * sw);
-  let b = wid.z / (sh * sw) / nt;
-  let ti = wid.z / (sh * sw) % nt;
+  let ti = wid.z / (sh * sw);
   let py = phase / sw;
   let px = phase % sw;
   // This phase's positions: rows py, py+sh, ... < H and columns px, px+sw, ... < W.
   let nqy = (params.h - py + sh - 1u) / sh;
   let nqx = (params.w - px + sw - 1u) / sw;
-  let p0 = wid.x * WG * RP + lid;
+  let p0 = wid.y * WG * RP + lid;
 
+  let nq = nqy * nqx;
   var qy: array<i32, 16>;
   var qx: array<i32, 16>;
   var pok: array<bool, 16>;
+  var bj: array<u32, 16>;
   for (var j = 0u; j < RP; j++) {
     let q = p0 + j * WG;
-    pok[j] = q < nqy * nqx;
-    qy[j] = i32(q / max(nqx, 1u));
-    qx[j] = i32(q % max(nqx, 1u));
+    pok[j] = q < params.b * nq;
+    bj[j] = min(q / max(nq, 1u), params.b - 1u);
+    let l = q % max(nq, 1u);
+    qy[j] = i32(l / max(nqx, 1u));
+    qx[j] = i32(l % max(nqx, 1u));
   }
   var acc: array<f32, 256>;
   for (var k = 0u; k < RC * RP; k++) {
     acc[k] = 0.0;
   }
 
-  let wblk = wid.y * kvol * R4;
+  let wblk = wid.x * kvol * R4;
   let wco = (params.cin + RC - 1u) / RC * kvol * R4;  // from one co to the next
   let cs = nt * howo;
   for (var a = 0u; a < params.kt; a++) {
@@ -95,7 +100,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if (tg >= nt) {
       continue;  // that output frame does not exist (the last frames are read by fewer taps)
     }
-    let gbase = (b * params.cout * nt + tg) * howo;
+    var gbase: array<u32, 16>;
+    for (var j = 0u; j < RP; j++) {
+      gbase[j] = (bj[j] * params.cout * nt + tg) * howo;
+    }
     // Only the taps of this phase: dy = (py + pt) mod sh, stepping by sh.
     for (var dy = (py + params.pt) % sh; dy < params.kh; dy += sh) {
       let oyo = (i32(py + params.pt) - i32(dy)) / i32(sh);  // exact division
@@ -107,7 +115,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
           let oy = qy[j] + oyo;
           let ox = qx[j] + oxo;
           ok[j] = pok[j] && oy >= 0 && oy < i32(params.ho) && ox >= 0 && ox < i32(params.wo);
-          off[j] = gbase + select(0u, u32(oy) * params.wo + u32(ox), ok[j]);
+          off[j] = gbase[j] + select(0u, u32(oy) * params.wo + u32(ox), ok[j]);
         }
         let tap = (a * params.kh + dy) * params.kw + dx;
         accumulate(&acc, off, ok, cs, wblk + tap * R4, wco);
@@ -117,16 +125,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 
   let hw = params.h * params.w;
   for (var i = 0u; i < RC; i++) {
-    let ci = wid.y * RC + i;
+    let ci = wid.x * RC + i;
     if (ci >= params.cin) {
       break;
     }
-    let obase = ((b * params.cin + ci) * nt + ti) * hw;
+    let cbase = (ci * nt + ti) * hw;
     for (var j = 0u; j < RP; j++) {
       if (pok[j]) {
         let iy = py + u32(qy[j]) * sh;
         let ix = px + u32(qx[j]) * sw;
-        out[obase + iy * params.w + ix] = acc[i * RP + j];
+        out[bj[j] * params.cin * nt * hw + cbase + iy * params.w + ix] = acc[i * RP + j];
       }
     }
   }

@@ -46,6 +46,10 @@ const CASES: [number[], number[], Parameters<typeof check3d>[4]][] = [
   [[1, 3, 2, 5, 6], [5, 3, 5, 3, 1], { stride: [1, 2, 2] }],
   // >= 256 positions per frame: the full-size tile, with a partial second block of channels.
   [[1, 3, 2, 17, 19], [20, 3, 3, 3, 3], { bias: true, residual: true }],
+  // Tiles span clips (positions run over the batch): many clips of small frames, with a
+  // residual and a stride.
+  [[9, 4, 2, 5, 3], [40, 4, 3, 3, 3], { bias: true, silu: true, residual: true }],
+  [[7, 3, 2, 5, 5], [6, 3, 3, 3, 3], { stride: [1, 2, 2] }],
 ];
 for (const [xs, ws, o] of CASES) {
   test(`causalConv3d x=[${xs}] w=[${ws}] ${JSON.stringify(o)}`, async (t) => {

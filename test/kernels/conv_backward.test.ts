@@ -63,6 +63,10 @@ const CASES_3D: [number[], number[], Flags & { stride?: Stride3 }][] = [
   [[1, 3, 2, 4, 5], [5, 3, 5, 3, 1], {}],
   [[1, 4, 3, 13, 11], [37, 4, 3, 3, 3], { stride: [1, 2, 2] }],
   [[1, 12, 2, 17, 19], [20, 12, 3, 3, 3], {}],
+  // Tiles span clips (positions run over the batch): several clips of small frames, stride 2 with
+  // phases of unequal size.
+  [[5, 6, 2, 5, 3], [8, 6, 3, 3, 3], { stride: [1, 2, 2] }],
+  [[9, 4, 2, 4, 4], [12, 4, 3, 3, 3], {}],
 ];
 for (const [xs, ws, o] of CASES_3D) {
   test(`causalConv3dBackward x=[${xs}] w=[${ws}] ${JSON.stringify(o)}`, async (t) => {

@@ -16,6 +16,7 @@ override STREAM: u32 = 0;
 override R4: u32 = RM / 4u;
 
 struct Params {
+  batch: u32,
   cin: u32,
   cout: u32,
   t: u32,
@@ -82,18 +83,23 @@ fn conv_main(wid: vec3<u32>, nwg: vec3<u32>, lid: u32, lane: u32) {
   let howo = params.ho * params.wo;
   let khw = params.kh * params.kw;
   let kvol = params.kt * khw;
-  let b = wid.z / nt;
-  let t = wid.z % nt;
+  let t = wid.z;
   let co0 = wid.y * RM;
-  let p0 = wid.x * WG * RN + lid;
+  // Positions run over (b, output position): small frames fill whole tiles.
+  let q0 = wid.x * WG * RN + lid;
   // This workgroup's block of packed weights: K rows of RM channels.
   let wblk = wid.y * cin * kvol * R4;
   var iy0: array<i32, 16>;
   var ix0: array<i32, 16>;
   var pok: array<bool, 16>;
+  var bj: array<u32, 16>;
+  var pj: array<u32, 16>;
   for (var j = 0u; j < RN; j++) {
-    let p = p0 + j * WG;
-    pok[j] = p < howo;
+    let q = q0 + j * WG;
+    pok[j] = q < params.batch * howo;
+    bj[j] = min(q / howo, params.batch - 1u);
+    let p = q % howo;
+    pj[j] = p;
     iy0[j] = i32((p / params.wo) * params.sh) - params.ph;
     ix0[j] = i32((p % params.wo) * params.sw) - params.pw;
   }
@@ -111,7 +117,11 @@ fn conv_main(wid: vec3<u32>, nwg: vec3<u32>, lid: u32, lane: u32) {
     let from_past = ti < 0;
     let nf = select(nt, params.past, from_past);
     let cs = nf * hw;
-    let fbase = (b * cin * nf + u32(select(ti, ti + i32(params.past), from_past))) * hw;
+    let fi = u32(select(ti, ti + i32(params.past), from_past));
+    var fbase: array<u32, 16>;
+    for (var j = 0u; j < RN; j++) {
+      fbase[j] = (bj[j] * cin * nf + fi) * hw;
+    }
     for (var dy = 0u; dy < params.kh; dy++) {
       for (var dx = 0u; dx < params.kw; dx++) {
         let tap = (a * params.kh + dy) * params.kw + dx;
@@ -121,7 +131,7 @@ fn conv_main(wid: vec3<u32>, nwg: vec3<u32>, lid: u32, lane: u32) {
           let iy = iy0[j] + i32(dy);
           let ix = ix0[j] + i32(dx);
           ok[j] = pok[j] && iy >= 0 && iy < i32(params.h) && ix >= 0 && ix < i32(params.w);
-          off[j] = fbase + select(0u, u32(iy) * params.w + u32(ix), ok[j]);
+          off[j] = fbase[j] + select(0u, u32(iy) * params.w + u32(ix), ok[j]);
         }
         // Frames before 0 come from `past` (streaming), the rest from x. Two calls with a constant
         // flag, so each inlined copy of the loop reads one array without a per-load branch.
@@ -143,14 +153,14 @@ fn conv_main(wid: vec3<u32>, nwg: vec3<u32>, lid: u32, lane: u32) {
     if (params.has_bias == 1u) {
       bv = bias[co];
     }
-    let obase = ((b * params.cout + co) * nt + t) * howo;
+    let cbase = (co * nt + t) * howo;
     for (var j = 0u; j < RN; j++) {
       if (pok[j]) {
         var y = acc[i * RN + j] + bv;
         if (ACT == 1u) {
           y = y / (1.0 + exp(-y));
         }
-        let o = obase + p0 + j * WG;
+        let o = (bj[j] * params.cout * nt) * howo + cbase + pj[j];
         if (params.has_res == 1u) {
           y += res[o];
         }

@@ -20,5 +20,6 @@ struct Params {
   pl: u32,
   a0: u32,      // first time tap with a column: max(0, KT - T)
   f0: u32,      // first frame (b, t) of this chunk of rows
+  frames: u32,  // frames in this chunk
   ldc: u32,     // row length: Cin*(KT - a0)*KH*KW rounded up to a multiple of 4
 }
