@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ContextOptions, type GpuContext, type OptionalFeature, createContext } from '../kernels/core/context.js';
 import { NoAdapterError } from '../kernels/core/errors.js';
+import { adapterClass } from '../kernels/core/tuning.js';
 import type { WeightSource } from './graph/weights.js';
 import { type TransformerConfig, inferTransformerConfig } from './models/videoworld/infer-config.js';
 import { detectWeightMap, mapKeys } from './models/videoworld/weight-map.js';
@@ -38,10 +39,18 @@ export interface NodeContextOptions extends Pick<ContextOptions, 'log' | 'disabl
   dawnFlags?: string[];
   /** An existing Dawn `create()` result to share (e.g. with other WebGPU libraries via navigator.gpu). */
   gpu?: GPU;
+  /**
+   * How often Dawn checks for finished GPU work while some is pending: 'yield' (default on a CPU
+   * adapter such as lavapipe) checks every millisecond and sleeps between checks; 'spin' leaves
+   * Dawn's own loop, which checks back to back on one CPU core (default on GPUs, where it costs a
+   * core but no GPU time). See `yieldDawnPolling`.
+   */
+  polling?: 'yield' | 'spin';
 }
 
 /** Creates a GpuContext on Dawn (npm `webgpu`). Fails with the install command when no adapter exists. */
 export async function createNodeContext(options: NodeContextOptions = {}): Promise<GpuContext> {
+  if (options.polling !== undefined && options.polling !== 'yield' && options.polling !== 'spin') throw new RangeError(`createNodeContext: polling '${String(options.polling)}': one of yield, spin`);
   if (!process.env.XDG_RUNTIME_DIR) {
     // Vulkan loaders and Mesa warn (and some fail) without it; headless machines often lack it.
     const dir = join(tmpdir(), `xdg-runtime-${process.getuid?.() ?? 'user'}`);
@@ -65,9 +74,53 @@ export async function createNodeContext(options: NodeContextOptions = {}): Promi
     log: options.log,
     onDestroy: () => {
       retired.push(gpu, ctx.device);
+      release?.();
     },
   });
+  const polling = options.polling ?? (adapterClass(ctx.adapterFacts) === 'gpu' ? 'spin' : 'yield');
+  const release = polling === 'yield' ? yieldDawnPolling() : null;
   return ctx;
+}
+
+let yielding = 0;
+let restore: (() => void) | null = null;
+
+/**
+ * While GPU work is pending, Dawn's Node binding checks for its completion from a chain of
+ * setImmediate callbacks (native functions): a busy loop on one core. On a CPU adapter the GPU
+ * is those same cores, so the loop takes CPU time from the shaders: 8 768^3 GEMMs took 956-1291
+ * ms awaited as is and 626-1118 ms with the checks 1 ms apart, on 2 cores (bench/README.md).
+ * Until the returned release is called (reference-counted across contexts), setImmediate defers
+ * native callbacks (Dawn's check; also promise resolvers and bound functions) by 1 ms through
+ * setTimeout, and clearImmediate cancels either kind; JavaScript callbacks run as before.
+ */
+export function yieldDawnPolling(): () => void {
+  if (yielding++ === 0) {
+    const native = { set: globalThis.setImmediate, clear: globalThis.clearImmediate };
+    const deferred = new WeakSet<object>();
+    const isNative = (fn: unknown) => typeof fn === 'function' && Function.prototype.toString.call(fn).endsWith('{ [native code] }');
+    const set = (fn: (...a: unknown[]) => void, ...args: unknown[]) => {
+      if (!isNative(fn)) return native.set(fn, ...args);
+      const t = setTimeout(fn, 1, ...args);
+      deferred.add(t);
+      return t;
+    };
+    globalThis.setImmediate = Object.assign(set, { __promisify__: native.set.__promisify__ }) as typeof setImmediate;
+    globalThis.clearImmediate = ((h: NodeJS.Immediate | undefined) => (h && deferred.has(h) ? clearTimeout(h as unknown as NodeJS.Timeout) : native.clear(h))) as typeof clearImmediate;
+    restore = () => {
+      globalThis.setImmediate = native.set;
+      globalThis.clearImmediate = native.clear;
+    };
+  }
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--yielding === 0) {
+      restore?.();
+      restore = null;
+    }
+  };
 }
 
 /**
