@@ -347,6 +347,7 @@ try {
   // the decoder rebuilt the rest from the first frame and ignored the code (4 codes used).
   const CHANGE_WEIGHT = 10;
   let actions: Int32Array | null = null;
+  let passCode = -1;
   if (!noLdm) {
     const ldm = new LatentDynamicsModel(preset.ldm).train();
     const clips = (ks: { k: number; sym: number }[]) => {
@@ -519,6 +520,19 @@ try {
       finish('actions', { planned, codes_used: st.used, code_purity: st.purity, code_purity_shuffled: st.chance, seconds: Math.round(prev + (performance.now() - t0) / 1000) });
     }
     actions = acts;
+    // A pass repeats the board: the clip's delta features are exactly zero, so every unchanged
+    // board gets one code (checked on the empty board and a game position); the player ranks the
+    // other codes as moves and reads this one's probability as its pass (GoTokenLayout.passAction).
+    const x = new Float32Array(2 * 2 * per);
+    for (const [i, stones] of [[], transformStones(states[0]![Math.min(20, states[0]!.length - 1)]!, 0)].entries()) {
+      for (const f of [0, 1]) writeBoardImage(stones, pp, x, i * 2 * per, 2, f);
+    }
+    const still = ctx.scope(() => ldm.encode(ctx.fromArray(x, [2, 3, 2, S, S])).indices);
+    const passIds = await still.read();
+    still.dispose();
+    if (passIds[0] !== passIds[1]) throw new Error(`train-go-micro: the LDM codes two unchanged boards differently (${passIds[0]}, ${passIds[1]}): a pass has no single code`);
+    passCode = passIds[0]!;
+    log(`ldm: an unchanged board (a pass) is code ${passCode}`);
     writeFileSync(file('ldm.f16.safetensors'), serializeSafetensors(await f16Records(ldm), { format: 'videoworld-micro-ldm-v1', preset: 'micro' }));
     ldm.dispose();
   }
@@ -566,7 +580,7 @@ try {
     preset: 'micro',
     layout: noLdm ? 'no-ldm' : 'ldm',
     action_tokens: String(layout.actionTokens),
-    ...(noLdm ? {} : { ldm_levels: JSON.stringify(preset.ldm.levels) }),
+    ...(noLdm ? {} : { ldm_levels: JSON.stringify(preset.ldm.levels), ldm_pass_code: String(passCode) }),
     seed: String(seed),
     training: JSON.stringify(info),
   };

@@ -43,7 +43,7 @@ export { LatentDynamicsModel, LdmResidual, AdaGN, QFormer, QFormerSep, SpatialDo
 export type { LdmConfig, LdmEncoding, LdmLayer } from './models/videoworld/ldm.js';
 export { VideoWorldGo, randomWeights } from './models/videoworld/videoworld.js';
 export type { MoveOptions, MoveResult } from './models/videoworld/videoworld.js';
-export { PRESETS, GO_TOKENS } from './models/videoworld/presets.js';
+export { PRESETS, GO_TOKENS, microLayout } from './models/videoworld/presets.js';
 export type { VideoWorldPreset, GoTokenLayout, BoardImageMode } from './models/videoworld/presets.js';
 export { WEIGHT_MAPS, mapKeys, detectWeightMap, checkKeys, formatKeyReport, resolveWeights, WeightMapError } from './models/videoworld/weight-map.js';
 export type { WeightMap, KeyMapping, KeyReport, PrefixRule } from './models/videoworld/weight-map.js';

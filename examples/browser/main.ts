@@ -11,7 +11,7 @@ import { type RasterImage, GoGame, parseGtp, renderBoard } from '../../src/go/in
 import { parseSafetensors } from '../../src/io/safetensors.js';
 import { safetensorsSource } from '../../src/graph/weights.js';
 import { modelMove } from '../../src/models/videoworld/go-player.js';
-import { PRESETS } from '../../src/models/videoworld/presets.js';
+import { PRESETS, microLayout } from '../../src/models/videoworld/presets.js';
 import { VideoWorldGo, randomWeights } from '../../src/models/videoworld/videoworld.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -125,7 +125,7 @@ async function loadModel(ctx: GpuContext): Promise<{ model: VideoWorldGo; label:
     const st = parseSafetensors(new Uint8Array(await res.arrayBuffer()), 'go-micro.safetensors');
     const preset = PRESETS.micro;
     // The file says whether it was trained with latent-action tokens (src/apps/go-model.ts).
-    const layout = st.metadata.layout === 'no-ldm' ? { ...preset.tokens, actionTokens: 0 } : preset.tokens;
+    const layout = microLayout(st.metadata);
     const model = new VideoWorldGo(preset, preset.transformer, layout);
     await model.load(ctx, safetensorsSource(st), { onProgress });
     return { model, label: `the micro model trained in this project (weights/go-micro.safetensors${st.metadata.layout === 'no-ldm' ? ', without latent actions' : ''})` };

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { type GpuContext, type WeightDtype, warmPipelines } from '../../kernels/index.js';
 import { GO_PIPELINES } from './go-pipelines.js';
 import { safetensorsSource } from '../graph/weights.js';
-import { type PresetName, PRESETS, type GoTokenLayout, MICRO_WEIGHTS_FORMAT } from '../models/videoworld/presets.js';
+import { type PresetName, PRESETS, MICRO_WEIGHTS_FORMAT, microLayout } from '../models/videoworld/presets.js';
 import { VideoWorldGo, randomWeights } from '../models/videoworld/videoworld.js';
 import { openWeightFiles, readSafetensorsFile } from '../node.js';
 
@@ -77,7 +77,7 @@ export async function loadGoModel(ctx: GpuContext, o: GoModelOptions = {}): Prom
       if (st.metadata.layout !== 'no-ldm' && levels !== JSON.stringify(preset.ldm.levels)) {
         throw new Error(`${files[0]} was trained on LDM codes of levels ${levels}; this version's micro LDM has ${JSON.stringify(preset.ldm.levels)}: retrain with \`npm run train:go-micro -- --ldm\``);
       }
-      const layout: GoTokenLayout = st.metadata.layout === 'no-ldm' ? { ...preset.tokens, actionTokens: 0 } : preset.tokens;
+      const layout = microLayout(st.metadata);
       const model = new VideoWorldGo(preset, preset.transformer, layout).withWeightDtype(dtype);
       if (o.warm ?? true) warmGoPipelines(ctx, preset.name, dtype);
       await model.load(ctx, safetensorsSource(st), { onProgress: o.onProgress });

@@ -136,6 +136,42 @@ test('modelMove retryOver action: try k takes the k-th likeliest LDM action code
   }
 });
 
+test('a layout with a pass action ranks only the other codes and reads the pass code\'s probability as the unchanged board\'s', async (t) => {
+  const ctx = await gpu();
+  const [{ VideoWorldGo, randomWeights }, { PRESETS, MICRO_TOKENS, microLayout }, { boardImage }, { normalizeImage }, { GoGame }] = await Promise.all([
+    import('../../src/models/videoworld/videoworld.js'),
+    import('../../src/models/videoworld/presets.js'),
+    import('../../src/models/videoworld/go-player.js'),
+    import('../../src/go/index.js'),
+    import('../../src/go/engine.js'),
+  ]);
+  const game = new GoGame();
+  game.play({ row: 2, col: 2 });
+  const S = PRESETS.micro.imageSize;
+  const image = ctx.fromArray(normalizeImage(boardImage(PRESETS.micro, game.board()), 'render'), [1, 3, S, S]);
+  const plain = new VideoWorldGo(PRESETS.micro);
+  await plain.load(ctx, randomWeights(plain, 'pass-action-test'));
+  // The stand-in weights' likeliest code made the pass code: it must then be skipped.
+  const top = await plain.move(ctx, image, { toPlay: 'w', actionRank: 0 });
+  const second = await plain.move(ctx, image, { toPlay: 'w', actionRank: 1 });
+  const withPass = new VideoWorldGo(PRESETS.micro, PRESETS.micro.transformer, microLayout({ layout: 'ldm', ldm_pass_code: String(top.tokens[0]! - MICRO_TOKENS.actionOffset) }));
+  await withPass.load(ctx, randomWeights(withPass, 'pass-action-test'));
+  const r = await withPass.move(ctx, image, { toPlay: 'w', actionRank: 0 });
+  t.is(r.tokens[0], second.tokens[0], 'rank 0 skips the pass code');
+  t.is(r.unchangedProbability, top.actionProbability, "the unchanged board's probability is the pass code's");
+  await t.throwsAsync(() => withPass.move(ctx, image, { toPlay: 'w', actionRank: 80 }), { message: /actionRank 80: an integer in \[0, 80\)/ });
+  for (const m of [top, second, r]) m.nextImage.dispose();
+  image.dispose();
+});
+
+test('microLayout reads a micro file\'s layout and pass code from its metadata', async (t) => {
+  const { MICRO_TOKENS, microLayout } = await import('../../src/models/videoworld/presets.js');
+  t.is(microLayout({ layout: 'no-ldm' }).actionTokens, 0);
+  t.deepEqual(microLayout({ layout: 'ldm' }), MICRO_TOKENS);
+  t.is(microLayout({ layout: 'ldm', ldm_pass_code: '61' }).passAction, MICRO_TOKENS.actionOffset + 61);
+  t.throws(() => microLayout({ layout: 'ldm', ldm_pass_code: '81' }), { message: "micro weights: metadata ldm_pass_code '81' is not a code in [0, 81)" });
+});
+
 test('a with-LDM micro file trained on other LDM levels is refused by name, before its weights load', async (t) => {
   const [{ loadGoModel }, { serializeSafetensors }, { MICRO_WEIGHTS_FORMAT, PRESETS }, { mkdtempSync, writeFileSync }, { tmpdir }] = await Promise.all([
     import('../../src/apps/go-model.js'),

@@ -25,6 +25,12 @@ export interface GoTokenLayout {
   /** LLM id = LDM code index + actionOffset, where the model was trained on LDM codes. */
   actionOffset?: number;
   /**
+   * The action id of an unchanged board (a pass): the LDM's code for a clip whose two frames are
+   * equal, one code whatever the board with `deltaTokens` (its features are then exactly zero).
+   * A move ranks the other codes, and the model's pass probability is this id's.
+   */
+  passAction?: number;
+  /**
    * Side-to-move token between <im_end> and <act_start>. Upstream has none (its model is always
    * Black); a model that plays both colours cannot tell them apart from the board alone once
    * captures break the stone-count parity.
@@ -94,6 +100,21 @@ export const MICRO_TOKENS = {
   actionTokens: 1,
   stop: 2,
 } as const satisfies GoTokenLayout;
+
+/**
+ * The token layout a micro model file was trained with, from its safetensors metadata: `layout`
+ * 'no-ldm' (no action token) or 'ldm' (one LDM action token; `ldm_pass_code`, where recorded, the
+ * LDM's code of an unchanged board).
+ */
+export function microLayout(metadata: Readonly<Record<string, string>>): GoTokenLayout {
+  if (metadata.layout === 'no-ldm') return { ...MICRO_TOKENS, actionTokens: 0 };
+  const pass = metadata.ldm_pass_code;
+  if (pass === undefined) return MICRO_TOKENS;
+  const codes = MICRO_LDM.levels.reduce((a, b) => a * b, 1);
+  const code = Number(pass);
+  if (!Number.isInteger(code) || code < 0 || code >= codes) throw new Error(`micro weights: metadata ldm_pass_code '${pass}' is not a code in [0, ${codes})`);
+  return { ...MICRO_TOKENS, passAction: MICRO_TOKENS.actionOffset + code };
+}
 
 export const PRESETS: Record<'go' | 'tiny' | 'micro', VideoWorldPreset> = {
   go: {

@@ -43,7 +43,8 @@ export interface MoveOptions {
    * Layouts with one latent-action token trained on LDM codes: take the rank-th likeliest action
    * code (0: the likeliest; with requireChange the default) and decode the board after it: with
    * requireChange as above (its first change ranked or sampled), otherwise greedily with the input
-   * board as the draft.
+   * board as the draft. With the layout's passAction the pass code is not ranked (a pass is not a
+   * move), and unchangedProbability is its probability.
    */
   actionRank?: number;
 }
@@ -61,7 +62,8 @@ export interface MoveResult {
   nextImage: Tensor<'f32'>;
   /**
    * With requireChange: the model's probability that the next board is the input board unchanged
-   * (its pass: the training games' passes repeat the position), prod over positions of P(copy).
+   * (its pass: the training games' passes repeat the position), prod over positions of P(copy);
+   * with an action taken in a layout with a passAction, the pass code's probability.
    */
   unchangedProbability?: number;
   /** With actionRank: the model's probability of the action code it took. */
@@ -155,19 +157,26 @@ export class VideoWorldGo extends Module {
     return { head: [...copy.slice(0, 2 + at!), id!], unchanged: Math.exp(logCopies) };
   }
 
-  /** See MoveOptions.actionRank: the rank-th likeliest action token after the prompt, and its probability. */
-  private async rankedAction(ctx: GpuContext, prompt: number[], rank: number): Promise<{ id: number; p: number }> {
+  /**
+   * See MoveOptions.actionRank: the rank-th likeliest action token after the prompt, and its
+   * probability; with the layout's passAction, the rank-th likeliest of the others, and the pass's
+   * probability.
+   */
+  private async rankedAction(ctx: GpuContext, prompt: number[], rank: number): Promise<{ id: number; p: number; pass?: number }> {
     const t = this.tokens;
     const codes = this.preset.ldm.levels.reduce((a, b) => a * b, 1);
     this.require(t.actionTokens === 1 && t.actionOffset !== undefined, `actionRank needs a layout with one action token trained on LDM codes (this one has ${t.actionTokens}${t.actionOffset === undefined ? ', no actionOffset' : ''})`);
-    this.require(Number.isInteger(rank) && rank >= 0 && rank < codes, `actionRank ${rank}: an integer in [0, ${codes})`);
+    const moves = t.passAction === undefined ? codes : codes - 1;
+    this.require(Number.isInteger(rank) && rank >= 0 && rank < moves, `actionRank ${rank}: an integer in [0, ${moves})`);
     const V = this.transformer.cfg.vocabSize;
     const logits = this.transformer.forward(ctx, [prompt]);
     const all = await logits.read();
     logits.dispose();
     const p = softmaxRef(all.subarray((prompt.length - 1) * V, prompt.length * V), V);
-    const ids = Array.from({ length: codes }, (_, c) => c + t.actionOffset!).sort((a, b) => p[b]! - p[a]! || a - b);
-    return { id: ids[rank]!, p: p[ids[rank]!]! };
+    const ids = Array.from({ length: codes }, (_, c) => c + t.actionOffset!)
+      .filter((id) => id !== t.passAction)
+      .sort((a, b) => p[b]! - p[a]! || a - b);
+    return { id: ids[rank]!, p: p[ids[rank]!]!, ...(t.passAction === undefined ? {} : { pass: p[t.passAction]! }) };
   }
 
   /**
@@ -243,7 +252,9 @@ export class VideoWorldGo extends Module {
     return {
       boardIndices,
       tokens: gen.tokens,
-      ...(first ? { unchangedProbability: first.unchanged } : {}),
+      // With a pass action, the unchanged board's probability is the pass's, not the board's
+      // after the (non-pass) action taken.
+      ...(action?.pass !== undefined ? { unchangedProbability: action.pass } : first ? { unchangedProbability: first.unchanged } : {}),
       ...(action ? { actionProbability: action.p } : {}),
       actionTokens: gen.tokens.slice(0, t.actionTokens),
       nextIndices,
