@@ -43,14 +43,15 @@ export interface NodeContextOptions extends Pick<ContextOptions, 'log' | 'disabl
    * How often Dawn checks for finished GPU work while some is pending: 'yield' (default on a CPU
    * adapter such as lavapipe) checks every millisecond and sleeps between checks; 'spin' leaves
    * Dawn's own loop, which checks back to back on one CPU core (default on GPUs, where it costs a
-   * core but no GPU time). See `yieldDawnPolling`.
+   * core but no GPU time). See `yieldDawnPolling`. Default: VIDEOWORLD_POLLING when set.
    */
   polling?: 'yield' | 'spin';
 }
 
 /** Creates a GpuContext on Dawn (npm `webgpu`). Fails with the install command when no adapter exists. */
 export async function createNodeContext(options: NodeContextOptions = {}): Promise<GpuContext> {
-  if (options.polling !== undefined && options.polling !== 'yield' && options.polling !== 'spin') throw new RangeError(`createNodeContext: polling '${String(options.polling)}': one of yield, spin`);
+  const asked = options.polling ?? (process.env.VIDEOWORLD_POLLING || undefined);
+  if (asked !== undefined && asked !== 'yield' && asked !== 'spin') throw new RangeError(`createNodeContext: polling '${String(asked)}' (option or VIDEOWORLD_POLLING): one of yield, spin`);
   if (!process.env.XDG_RUNTIME_DIR) {
     // Vulkan loaders and Mesa warn (and some fail) without it; headless machines often lack it.
     const dir = join(tmpdir(), `xdg-runtime-${process.getuid?.() ?? 'user'}`);
@@ -77,7 +78,7 @@ export async function createNodeContext(options: NodeContextOptions = {}): Promi
       release?.();
     },
   });
-  const polling = options.polling ?? (adapterClass(ctx.adapterFacts) === 'gpu' ? 'spin' : 'yield');
+  const polling = asked ?? (adapterClass(ctx.adapterFacts) === 'gpu' ? 'spin' : 'yield');
   const release = polling === 'yield' ? yieldDawnPolling() : null;
   return ctx;
 }

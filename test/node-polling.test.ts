@@ -51,5 +51,13 @@ test.serial('createNodeContext: polling yields on a CPU adapter while the contex
   const spin = await createNodeContext({ polling: 'spin' });
   t.is(globalThis.setImmediate, native);
   await spin.destroy();
-  await t.throwsAsync(createNodeContext({ polling: 'busy' as never }), { instanceOf: RangeError, message: "createNodeContext: polling 'busy': one of yield, spin" });
+  await t.throwsAsync(createNodeContext({ polling: 'busy' as never }), { instanceOf: RangeError, message: "createNodeContext: polling 'busy' (option or VIDEOWORLD_POLLING): one of yield, spin" });
+  process.env.VIDEOWORLD_POLLING = 'spin';
+  try {
+    const fromEnv = await createNodeContext();
+    t.is(globalThis.setImmediate, native, 'VIDEOWORLD_POLLING=spin');
+    await fromEnv.destroy();
+  } finally {
+    delete process.env.VIDEOWORLD_POLLING;
+  }
 });
