@@ -66,6 +66,7 @@ export async function createNodeContext(options: NodeContextOptions = {}): Promi
     throw new NoAdapterError(`Cannot load the npm package 'webgpu' (Dawn for Node): ${(e as Error).message}. Run: npm install webgpu`);
   }
   const gpu: GPU = options.gpu ?? dawn.create(options.dawnFlags ?? []);
+  let release: (() => void) | null = null;
   const disabled = (options.disableFeatures ?? process.env.VIDEOWORLD_DISABLE_FEATURES?.split(',') ?? []).map((f) => f.trim()).filter(Boolean);
   const ctx: GpuContext = await createContext({
     gpu,
@@ -79,7 +80,7 @@ export async function createNodeContext(options: NodeContextOptions = {}): Promi
     },
   });
   const polling = asked ?? (adapterClass(ctx.adapterFacts) === 'gpu' ? 'spin' : 'yield');
-  const release = polling === 'yield' ? yieldDawnPolling() : null;
+  if (polling === 'yield') release = yieldDawnPolling();
   return ctx;
 }
 

@@ -79,10 +79,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var qx: array<i32, 16>;
   var pok: array<bool, 16>;
   var bj: array<u32, 16>;
+  var ob: array<u32, 16>;  // slot j's clip's offset in out
+  let hw = params.h * params.w;
   for (var j = 0u; j < RP; j++) {
     let q = p0 + j * WG;
     pok[j] = q < params.b * nq;
     bj[j] = min(q / max(nq, 1u), params.b - 1u);
+    ob[j] = bj[j] * params.cin * nt * hw;
     let l = q % max(nq, 1u);
     qy[j] = i32(l / max(nqx, 1u));
     qx[j] = i32(l % max(nqx, 1u));
@@ -123,7 +126,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
   }
 
-  let hw = params.h * params.w;
   for (var i = 0u; i < RC; i++) {
     let ci = wid.x * RC + i;
     if (ci >= params.cin) {
@@ -134,7 +136,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       if (pok[j]) {
         let iy = py + u32(qy[j]) * sh;
         let ix = px + u32(qx[j]) * sw;
-        out[bj[j] * params.cin * nt * hw + cbase + iy * params.w + ix] = acc[i * RP + j];
+        out[ob[j] + cbase + iy * params.w + ix] = acc[i * RP + j];
       }
     }
   }

@@ -93,13 +93,13 @@ fn conv_main(wid: vec3<u32>, nwg: vec3<u32>, lid: u32, lane: u32) {
   var ix0: array<i32, 16>;
   var pok: array<bool, 16>;
   var bj: array<u32, 16>;
-  var pj: array<u32, 16>;
+  var oj: array<u32, 16>;  // slot j's output offset but for the channel's
   for (var j = 0u; j < RN; j++) {
     let q = q0 + j * WG;
     pok[j] = q < params.batch * howo;
     bj[j] = min(q / howo, params.batch - 1u);
     let p = q % howo;
-    pj[j] = p;
+    oj[j] = bj[j] * params.cout * nt * howo + p;
     iy0[j] = i32((p / params.wo) * params.sh) - params.ph;
     ix0[j] = i32((p % params.wo) * params.sw) - params.pw;
   }
@@ -160,7 +160,7 @@ fn conv_main(wid: vec3<u32>, nwg: vec3<u32>, lid: u32, lane: u32) {
         if (ACT == 1u) {
           y = y / (1.0 + exp(-y));
         }
-        let o = (bj[j] * params.cout * nt) * howo + cbase + pj[j];
+        let o = oj[j] + cbase;
         if (params.has_res == 1u) {
           y += res[o];
         }

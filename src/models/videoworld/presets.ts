@@ -72,13 +72,14 @@ export interface VideoWorldPreset {
 }
 
 const MICRO_IMAGE_CODES = MICRO_TOKENIZER.levels.reduce((a, b) => a * b, 1);
+const MICRO_LDM_CODES = MICRO_LDM.levels.reduce((a, b) => a * b, 1);
 /**
  * Action ids reserved after the image codes: the first micro LDM's 8 * 5 * 5 codes. Fixed, so the
  * vocabulary (and every shipped micro checkpoint's embedding and lm_head) does not change with
  * MICRO_LDM's levels; an LDM with fewer codes leaves the rest unused.
  */
 const MICRO_ACTION_SLOTS = 200;
-if (MICRO_LDM.levels.reduce((a, b) => a * b, 1) > MICRO_ACTION_SLOTS) throw new Error(`MICRO_LDM has more codes than the ${MICRO_ACTION_SLOTS} reserved action ids`);
+if (MICRO_LDM_CODES > MICRO_ACTION_SLOTS) throw new Error(`MICRO_LDM has more codes than the ${MICRO_ACTION_SLOTS} reserved action ids`);
 
 /**
  * The safetensors metadata `format` of micro model files. v2: the patch encoder (MICRO_TOKENIZER);
@@ -110,9 +111,8 @@ export function microLayout(metadata: Readonly<Record<string, string>>): GoToken
   if (metadata.layout === 'no-ldm') return { ...MICRO_TOKENS, actionTokens: 0 };
   const pass = metadata.ldm_pass_code;
   if (pass === undefined) return MICRO_TOKENS;
-  const codes = MICRO_LDM.levels.reduce((a, b) => a * b, 1);
   const code = Number(pass);
-  if (!Number.isInteger(code) || code < 0 || code >= codes) throw new Error(`micro weights: metadata ldm_pass_code '${pass}' is not a code in [0, ${codes})`);
+  if (!Number.isInteger(code) || code < 0 || code >= MICRO_LDM_CODES) throw new Error(`micro weights: metadata ldm_pass_code '${pass}' is not a code in [0, ${MICRO_LDM_CODES})`);
   return { ...MICRO_TOKENS, passAction: MICRO_TOKENS.actionOffset + code };
 }
 
