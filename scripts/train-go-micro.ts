@@ -11,10 +11,6 @@
 //                                                  # FSQ inputs standardised by statistics of 256 fresh
 //                                                  # clips every 10 steps, not by each batch's
 //   npm run train:go-micro -- --ldm --ldm-lr 5e-4      # the ldm stage's peak learning rate (default 2e-3)
-//   npm run train:go-micro -- --ldm --action-loss-weight 0.25
-//                                                  # the transformer's loss plus 0.25 x the cross-entropy
-//                                                  # of the action token alone (default 0: the action
-//                                                  # is one of the sequence's 29 targets)
 //
 // The default skips the ldm and actions stages: that is the paper's "without latent actions" ablation,
 // shipped as the default model until a with-LDM model is measured to play at least as well and its
@@ -40,7 +36,7 @@ import type { GameRecord } from '../src/go/games.js';
 import { tokenizerBoardAccuracy } from '../src/apps/go-eval.js';
 import type { GpuContext, Tensor } from '../kernels/index.js';
 import type { Module } from '../src/graph/module.js';
-import { addOp, concatOp, crossEntropy, mse, mulOp, reshape, scaleOp, sliceOp } from '../src/graph/ops.js';
+import { concatOp, crossEntropy, mse, mulOp, reshape, sliceOp } from '../src/graph/ops.js';
 import { SeededRng } from '../src/graph/rng.js';
 import { noGrad } from '../src/graph/autograd.js';
 import { randomInitSource } from '../src/graph/weights.js';
@@ -75,7 +71,6 @@ const { values: o } = parseArgs({
     'ldm-lr': { type: 'string', default: '2e-3' },
     'ldm-code-norm': { type: 'string', default: 'batch' },
     'transformer-steps': { type: 'string', default: '4500' },
-    'action-loss-weight': { type: 'string', default: '0' },
     ldm: { type: 'boolean', default: false },
     stage: { type: 'string', default: 'all' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -98,9 +93,6 @@ const preset = PRESETS.micro;
 const pp = preset.image.kind === 'grid' ? preset.image.pointPixels : 0;
 const S = preset.imageSize;
 const noLdm = !o.ldm;
-const actionLossWeight = Number(o['action-loss-weight']);
-if (!(actionLossWeight >= 0)) throw new Error(`train-go-micro: --action-loss-weight must be a number >= 0, got ${String(o['action-loss-weight'])}`);
-if (actionLossWeight > 0 && noLdm) throw new Error('train-go-micro: --action-loss-weight needs --ldm (without it the sequence has no action token)');
 const layout: GoTokenLayout = noLdm ? { ...preset.tokens, actionTokens: 0 } : preset.tokens;
 const out = o.out!;
 mkdirSync(out, { recursive: true });
@@ -569,18 +561,11 @@ try {
         }),
       (seqs: number[][]) => {
         const L = seqs[0]!.length - 1;
-        const logits = reshape(lm.forward(ctx, seqs.map((q) => q.slice(0, L))), [seqs.length * L, V]);
-        const targets = Int32Array.from(seqs.flatMap((q) => sequenceTargets(q, prompt, -100)));
-        const ce = crossEntropy(logits, targets, { ignoreIndex: -100 });
-        if (actionLossWeight === 0) return ce;
-        // Target prompt - 1 of each sequence is its action token (the first after <act_start>).
-        const action = targets.map((t, i) => (i % L === prompt - 1 ? t : -100));
-        const a0 = action[prompt - 1]! - (layout.actionOffset ?? 0);
-        if (!(a0 >= 0 && a0 < preset.ldm.levels.reduce((a, b) => a * b, 1))) throw new Error(`train-go-micro: target ${prompt - 1} of a sequence is not an action code (${action[prompt - 1]})`);
-        return addOp(ce, scaleOp(crossEntropy(logits, action, { ignoreIndex: -100 }), actionLossWeight));
+        const logits = lm.forward(ctx, seqs.map((q) => q.slice(0, L)));
+        return crossEntropy(reshape(logits, [seqs.length * L, V]), Int32Array.from(seqs.flatMap((q) => sequenceTargets(q, prompt, -100))), { ignoreIndex: -100 });
       },
     );
-    finish(trStage, { steps: trSteps, final_loss: r.losses.at(-1), seconds: Math.round(r.seconds), ...(actionLossWeight > 0 ? { action_loss_weight: actionLossWeight } : {}) });
+    finish(trStage, { steps: trSteps, final_loss: r.losses.at(-1), seconds: Math.round(r.seconds) });
   } else {
     await lm.load(ctx, randomInitSource(lm.namedParams(), 0));
     restoreCheckpoint(parseSafetensors(new Uint8Array(readFileSync(file(`${trStage}.ckpt.safetensors`)))), lm, new AdamW(lm.parameters(), { lr: 0 }));
