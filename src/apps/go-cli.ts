@@ -9,7 +9,7 @@ import { isWeightDtype } from '../../kernels/index.js';
 export const GO_HELP = `  videoworld eval-go [--weights F[,F]] [--preset micro|tiny|go] [--games N] [--positions N]
                      [--seed S] [--opponent random|reference] [--tries N] [--playouts N] [--max-moves N]
                      [--pass-at P] [--no-implied-captures] [--eye-fills] [--retry-over change|action]
-                     [--dtype f16|f32]
+                     [--dtype f16|f32] [--log-turns]
       Plays N games (default 100) as Black and White alternately against a uniformly random
       legal player or the reference MCTS player (area scoring, komi 7.5, standard rules; a game
       is scored as it stands after --max-moves moves, default 200) and
@@ -21,6 +21,8 @@ export const GO_HELP = `  videoworld eval-go [--weights F[,F]] [--preset micro|t
       Try k takes the k-th likeliest first change of the board (--retry-over change, default) or,
       for a model trained with LDM action codes, the k-th likeliest action code (action).
       --dtype f16 (default) stores the packed weights as f16 (f32 math); f32 keeps them f32.
+      --log-turns adds a line per model turn: its move, tries, P(unchanged) and why each failed
+      try failed.
       Progress on stderr; one JSON line last on stdout: {"legal_rate", "win_rate", "games",
       "positions", "tokenizer_board_accuracy", "seconds", ...}. Default weights: the shipped
       micro model (weights/go-micro.safetensors).
@@ -57,6 +59,7 @@ export async function evalGoCommand(args: string[]): Promise<number> {
     'eye-fills': { type: 'boolean' },
     'retry-over': { type: 'string' },
     dtype: { type: 'string' },
+    'log-turns': { type: 'boolean' },
   });
   const passAt = v['pass-at'] === undefined ? undefined : Number(v['pass-at']);
   if (passAt !== undefined && !(passAt > 0 && passAt <= 1)) throw new UsageError(`--pass-at needs a probability in (0, 1], got '${String(v['pass-at'])}'`);
@@ -78,6 +81,7 @@ export async function evalGoCommand(args: string[]): Promise<number> {
     inferCaptures: !v['no-implied-captures'],
     eyeFills: Boolean(v['eye-fills']),
     retryOver: retryOver as 'change' | 'action',
+    logTurns: Boolean(v['log-turns']),
   };
   const ctx = await createNodeContext();
   try {

@@ -42,6 +42,8 @@ export interface EvalGoOptions {
   /** Moves (both sides, passes included) after which a game is scored as it stands. */
   maxMoves?: number;
   log?: (line: string) => void;
+  /** Also log one line per model turn: the move, its tries, why each failed try failed. */
+  logTurns?: boolean;
 }
 
 export interface EvalGoResult {
@@ -102,6 +104,11 @@ export async function evaluateGo(ctx: GpuContext, model: VideoWorldGo, o: EvalGo
       if (r.move === null) passes++;
       if (r.ok && r.move === null) chosenPasses++;
       if (r.impliedCapture) implied++;
+      if (o.logTurns) {
+        const what = r.ok ? `${r.gtp}${r.impliedCapture ? ' (an implied capture)' : ''}` : 'no legal move, played as a pass';
+        const pass = r.unchangedProbability === undefined ? '' : `, P(unchanged) ${r.unchangedProbability.toFixed(3)}`;
+        log(`game ${g + 1} move ${game.moves.length + 1}: ${what} after ${r.tries} ${r.tries === 1 ? 'try' : 'tries'}${pass}${r.reasons.length ? `; ${r.reasons.join('; ')}` : ''}`);
+      }
       game.play(r.ok ? r.move : null);
     }
     turns += gameTurns;

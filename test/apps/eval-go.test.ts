@@ -46,6 +46,15 @@ test('eval-go plays games with the shipped micro model and prints the JSON verdi
   t.regex(r.stderr, /game 2\/2: model White vs random/);
 });
 
+test('eval-go --log-turns prints every model turn with its tries', async (t) => {
+  const r = await cli(['eval-go', '--games', '1', '--max-moves', '6', '--tries', '2', '--positions', '4', '--seed', '3', '--log-turns']);
+  t.is(r.code, 0, r.stderr);
+  const turns = r.stderr.split('\n').filter((l) => l.startsWith('game 1 move '));
+  t.is(turns.length, 3, r.stderr);
+  for (const [i, l] of turns.entries()) t.regex(l, new RegExp(`^game 1 move ${2 * i + 1}: (([A-HJ-T]\\d+|pass)( \\(an implied capture\\))?|no legal move, played as a pass) after [12] tr(y|ies), P\\(unchanged\\) \\d\\.\\d{3}`));
+  t.is(JSON.parse(r.stdout.trim().split('\n').at(-1)!).model_turns, 3);
+});
+
 test('eval-go rejects bad options with a usage error', async (t) => {
   const r = await cli(['eval-go', '--opponent', 'gnugo']);
   t.is(r.code, 2);
