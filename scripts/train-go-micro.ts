@@ -19,8 +19,8 @@
 // Stages (each resumes from its checkpoint in --out, finished stages are skipped):
 //   games        reference-player games (MCTS, --playouts per move): --games of self-play and
 //                --random-games against a uniformly random player (only the reference player's
-//                moves become transitions), a child process running alongside the tokenizer stage;
-//                the held-out games are never trained on
+//                moves become transitions), made by --game-workers child processes (default: one
+//                per core) alongside the tokenizer stage; the held-out games are never trained on
 //   tokenizer    FSQ VQ-GAN on 20x20 grid images of random positions (reconstruction MSE)
 //   tokens       every training position (x --symmetries) -> 25 board tokens (by a table of patch codes)
 //   ldm          Latent Dynamics Model on (board, next board) frame pairs -> one latent action code
@@ -29,6 +29,7 @@
 // Then the shipped files: f16 safetensors with the config and the measured times in the metadata.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -62,6 +63,8 @@ const { values: o } = parseArgs({
     'random-games': { type: 'string', default: '400' },
     'eval-games': { type: 'string', default: '40' },
     playouts: { type: 'string', default: '300' },
+    'game-workers': { type: 'string', default: String(availableParallelism()) },
+    part: { type: 'string' },
     symmetries: { type: 'string', default: '8' },
     batch: { type: 'string', default: '16' },
     'tokenizer-steps': { type: 'string', default: '600' },
@@ -119,7 +122,7 @@ function finish(stage: string, info: Record<string, unknown>): void {
   log(`${stage}: done ${JSON.stringify(info)}`);
 }
 
-// ---- games (also the child process's whole job) ----
+// ---- games (also the child processes' whole job) ----
 const nGames = num('games');
 const nRandomGames = num('random-games', 0);
 const nEval = num('eval-games');
@@ -130,33 +133,61 @@ function gamesFile(): { train: GameRecord[]; eval: GameRecord[] } {
 if (!['all', 'games', 'tokenizer'].includes(o.stage!)) throw new Error(`train-go-micro: --stage must be all, games or tokenizer (the others resume inside 'all'), got ${o.stage}`);
 // Loaded on use: the tokenizer stage does not need the Go engine.
 const goGames = () => import('../src/go/games.js');
-if (o.stage === 'games') {
+// The games are independent (each seeded by its index), so --game-workers child processes each make
+// every n-th game of each split (`--stage games --part k`) and the parent merges them in order: the
+// same games.json as one process, on every core (one process left a core idle once the tokenizer
+// stage was done).
+const workers = num('game-workers');
+const partFile = (k: number) => file(`games.part-${k}-of-${workers}.json`);
+type GameSplits = { train: GameRecord[]; random: GameRecord[]; eval: GameRecord[] };
+if (o.stage === 'games' && o.part !== undefined) {
+  const k = Number(o.part);
+  if (!Number.isInteger(k) || k < 0 || k >= workers) throw new Error(`train-go-micro: --part must be an integer in [0, ${workers}), got ${o.part}`);
   const { generateGames } = await goGames();
   const t0 = performance.now();
-  const make = (split: 'train' | 'eval' | 'random', count: number) =>
-    generateGames({
+  const make = (split: keyof GameSplits, count: number) => {
+    const mine = Math.ceil((count - k) / workers);
+    let n = 0;
+    return generateGames({
       count,
       seed: gameSeed(split),
       playouts: num('playouts'),
       vsRandom: split === 'random',
-      onGame: (i) => {
-        if ((i + 1) % 10 === 0 || i + 1 === count) log(`games (${split}): ${i + 1}/${count}, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+      part: { index: k, of: workers },
+      onGame: () => {
+        if (++n % 10 === 0 || n === mine) log(`games part ${k + 1}/${workers} (${split}): ${n}/${mine}, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
       },
     });
-  const games = { train: [...make('train', nGames), ...make('random', nRandomGames)], eval: make('eval', nEval) };
-  writeFileSync(file('games.json'), JSON.stringify(games));
-  finish('games', { train: nGames, random: nRandomGames, eval: nEval, playouts: num('playouts'), moves: games.train.reduce((a, g) => a + g.moves.length, 0), seconds: Math.round((performance.now() - t0) / 1000) });
+  };
+  const part: GameSplits = { train: make('train', nGames), random: make('random', nRandomGames), eval: make('eval', nEval) };
+  writeAtomic(partFile(k), new TextEncoder().encode(JSON.stringify(part)));
   process.exit(0);
 }
 
-function startGames(): Promise<void> {
-  if (done('games') || o.stage === 'tokenizer') return Promise.resolve();
-  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--stage', 'games', '--out', out, '--seed', String(seed), '--games', String(nGames), '--random-games', String(nRandomGames), '--eval-games', String(nEval), '--playouts', o.playouts!];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`train-go-micro: the games process exited with ${code}`))));
-  });
+/** Makes games.json with --game-workers child processes (parts already on disk are kept). */
+async function runGames(): Promise<void> {
+  if (done('games')) return;
+  const t0 = performance.now();
+  const child = (k: number) =>
+    new Promise<void>((resolve, reject) => {
+      const args = [...process.execArgv, fileURLToPath(import.meta.url), '--stage', 'games', '--part', String(k), '--game-workers', String(workers), '--out', out, '--seed', String(seed), '--games', String(nGames), '--random-games', String(nRandomGames), '--eval-games', String(nEval), '--playouts', o.playouts!];
+      const c = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+      c.on('error', reject);
+      c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`train-go-micro: games process ${k + 1}/${workers} exited with ${code}`))));
+    });
+  const ks = Array.from({ length: workers }, (_, k) => k);
+  await Promise.all(ks.filter((k) => !existsSync(partFile(k))).map(child));
+  const { mergeGameParts } = await goGames();
+  const parts = ks.map((k) => JSON.parse(readFileSync(partFile(k), 'utf8')) as GameSplits);
+  const merge = (split: keyof GameSplits) => mergeGameParts(parts.map((p) => p[split]));
+  const games = { train: [...merge('train'), ...merge('random')], eval: merge('eval') };
+  writeAtomic(file('games.json'), new TextEncoder().encode(JSON.stringify(games)));
+  finish('games', { train: nGames, random: nRandomGames, eval: nEval, playouts: num('playouts'), workers, moves: games.train.reduce((a, g) => a + g.moves.length, 0), seconds: Math.round((performance.now() - t0) / 1000) });
+  ks.forEach((k) => rmSync(partFile(k)));
+}
+if (o.stage === 'games') {
+  await runGames();
+  process.exit(0);
 }
 
 // ---- shared training plumbing ----
@@ -237,7 +268,7 @@ async function f16Records(m: Module, prefix = ''): Promise<Record<string, Tensor
 }
 
 // ---- the pipeline ----
-const gamesDone = startGames();
+const gamesDone = o.stage === 'tokenizer' ? Promise.resolve() : runGames();
 const ctx = await createNodeContext();
 log(`adapter: ${ctx.adapterInfo}; out ${out}`);
 try {
@@ -270,7 +301,7 @@ try {
   }
 
   if (o.stage === 'tokenizer') process.exit(0);
-  log('waiting for the games process');
+  log('waiting for the games processes');
   await gamesDone;
   const games = gamesFile().train;
   const { gameStates } = await goGames();

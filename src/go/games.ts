@@ -39,7 +39,9 @@ export function playGame(o: PlayGameOptions): GameRecord {
 /**
  * `count` games; game i uses seed (seed * 1000003 + i) >>> 0. With `vsRandom` the reference player
  * meets a random player, Black in even games and White in odd ones (positions the reference player's
- * self-play never reaches: what a model playing a weak opponent sees).
+ * self-play never reaches: what a model playing a weak opponent sees). With `part` only the games
+ * i with i % part.of === part.index, in order: `part.of` processes make the same games between them
+ * (mergeGameParts puts them back in order).
  */
 export function generateGames(o: {
   count: number;
@@ -49,18 +51,32 @@ export function generateGames(o: {
   komi?: number;
   maxMoves?: number;
   vsRandom?: boolean;
+  part?: { index: number; of: number };
   onGame?: (i: number, game: GameRecord) => void;
 }): GameRecord[] {
   if (!Number.isInteger(o.count) || o.count < 0) throw new RangeError(`generateGames: count ${o.count} (an integer >= 0)`);
   if (!Number.isFinite(o.seed)) throw new RangeError(`generateGames: seed ${o.seed} is not a finite number`);
+  const { index, of } = o.part ?? { index: 0, of: 1 };
+  if (!Number.isInteger(of) || of < 1 || !Number.isInteger(index) || index < 0 || index >= of) throw new RangeError(`generateGames: part ${index} of ${of} (integers, 0 <= index < of)`);
   const out: GameRecord[] = [];
-  for (let i = 0; i < o.count; i++) {
+  for (let i = index; i < o.count; i += of) {
     const random: Colour | undefined = o.vsRandom ? (i % 2 === 0 ? 'w' : 'b') : undefined;
     const rec = playGame({ seed: (Math.imul(o.seed >>> 0, 1000003) + i) >>> 0, playouts: o.playouts, rules: o.rules, komi: o.komi, maxMoves: o.maxMoves, random });
     o.onGame?.(i, rec);
     out.push(rec);
   }
   return out;
+}
+
+/** The games of generateGames' parts (parts[k]: part k of parts.length) in game order. */
+export function mergeGameParts(parts: readonly (readonly GameRecord[])[]): GameRecord[] {
+  const n = parts.length;
+  const count = parts.reduce((a, p) => a + p.length, 0);
+  return Array.from({ length: count }, (_, i) => {
+    const g = parts[i % n]?.[Math.floor(i / n)];
+    if (!g) throw new RangeError(`mergeGameParts: game ${i} is missing (part ${i % n} has ${parts[i % n]?.length ?? 0} games)`);
+    return g;
+  });
 }
 
 /** The positions of a game: before move 0, then after each move (a pass repeats the position). */

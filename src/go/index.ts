@@ -38,7 +38,7 @@ export { GoGame, FastBoard } from './engine.js';
 export type { GoGameOptions, Rules, Score } from './engine.js';
 export { RandomPlayer, ReferencePlayer } from './players.js';
 export type { Player, ReferencePlayerOptions, SearchInfo } from './players.js';
-export { gameStates, generateGames, playGame } from './games.js';
+export { gameStates, generateGames, mergeGameParts, playGame } from './games.js';
 export type { GameRecord, PlayGameOptions } from './games.js';
 export { parseSgf, toSgf } from './sgf.js';
 export type { SgfGame } from './sgf.js';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { Colour, Point } from '../../src/go/board.js';
 import { GoGame } from '../../src/go/engine.js';
-import { gameStates, generateGames, playGame } from '../../src/go/games.js';
+import { gameStates, generateGames, mergeGameParts, playGame } from '../../src/go/games.js';
 import { type Player, RandomPlayer, ReferencePlayer } from '../../src/go/players.js';
 
 function playOut(black: Player, white: Player, maxMoves: number, check?: (g: GoGame, m: Point | null) => void): GoGame {
@@ -83,6 +83,19 @@ test('generateGames: seeded, diverse, states from the empty board', (t) => {
   t.true(states[0]!.isEmpty());
   t.deepEqual(states.at(-1)!.stones(), GoGame.fromMoves(games[0]!.moves).board().stones());
   for (const g of games) t.true(g.moves.length <= 40);
+});
+
+test('generateGames parts: every n-th game of the same run, merged back in order by mergeGameParts', (t) => {
+  const o = { count: 5, seed: 7, playouts: 16, maxMoves: 12, vsRandom: true };
+  const whole = generateGames(o);
+  const seen: number[] = [];
+  const parts = [0, 1, 2].map((index) => generateGames({ ...o, part: { index, of: 3 }, onGame: (i) => seen.push(i) }));
+  t.deepEqual(parts.map((p) => p.length), [2, 2, 1]);
+  t.deepEqual(seen, [0, 3, 1, 4, 2]);
+  t.deepEqual(parts[1], [whole[1], whole[4]]);
+  t.deepEqual(mergeGameParts(parts), whole);
+  t.throws(() => mergeGameParts([parts[0]!, [], parts[2]!]), { message: /game 1 is missing \(part 1 has 0 games\)/ });
+  t.throws(() => generateGames({ ...o, part: { index: 3, of: 3 } }), { message: /part 3 of 3/ });
 });
 
 test('games against the random player: its colour alternates, it plays the RandomPlayer of the game seed, and the record replays', (t) => {
