@@ -46,6 +46,34 @@ test('eval-go plays games with the shipped micro model and prints the JSON verdi
   t.regex(r.stderr, /game 2\/2: model White vs random/);
 });
 
+test('eval-go --workers: the games split over processes give the verdict of one process', async (t) => {
+  const args = ['eval-go', '--games', '3', '--max-moves', '10', '--tries', '2', '--positions', '9', '--seed', '4'];
+  const [one, three] = await Promise.all([cli([...args, '--workers', '1']), cli([...args, '--workers', '3'])]);
+  t.is(one.code, 0, one.stderr);
+  t.is(three.code, 0, three.stderr);
+  const verdict = (out: string) => ({ ...JSON.parse(out.trim().split('\n').at(-1)!), seconds: 0 });
+  t.deepEqual(verdict(three.stdout), verdict(one.stdout));
+  t.regex(three.stderr, /3 worker processes play the games/);
+  t.regex(three.stderr, /game 3\/3: model Black vs random, .* so far of part 3\/3 won \d\/1/);
+  const bad = await cli(['eval-go', '--part', '2/2']);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /--part must be k\/N with 0 <= k < N, got '2\/2'/);
+});
+
+test('eval records survive their JSON line, and a verdict needs every game once', async (t) => {
+  const [{ encodeEvalRecords, decodeEvalRecords, summarizeEval }, { GoGame }] = await Promise.all([import('../../src/apps/go-eval.js'), import('../../src/go/engine.js')]);
+  const game = GoGame.fromMoves([{ row: 0, col: 1 }, { row: 0, col: 0 }, { row: 1, col: 0 }, { row: 4, col: 4 }]);
+  const board = game.board();
+  t.is(board.get(0, 0), null, 'the corner stone was captured');
+  const rec = { game: 0, colour: 'b' as const, won: true, turns: 2, legal: 2, tries: 3, passes: 0, chosenPasses: 0, implied: 0, boards: [new GoGame().board(), board] };
+  const back = decodeEvalRecords(encodeEvalRecords([rec]));
+  t.deepEqual(back.map((r) => r.boards.map((b) => b.stones())), [rec.boards.map((b) => b.stones())]);
+  t.deepEqual({ ...back[0]!, boards: [] }, { ...rec, boards: [] });
+  t.throws(() => decodeEvalRecords(encodeEvalRecords([rec]).replace(/"\.{81}"/, `"${'x'.repeat(81)}"`)), { message: /board character 'x'/ });
+  const ctx = null as never;
+  await t.throwsAsync(summarizeEval(ctx, null as never, [rec, { ...rec, game: 2 }], { games: 3 }, 0), { message: /records of 2 games for 3 \(missing or repeated: game 2/ });
+});
+
 test('eval-go --log-turns prints every model turn with its tries', async (t) => {
   const r = await cli(['eval-go', '--games', '1', '--max-moves', '6', '--tries', '2', '--positions', '4', '--seed', '3', '--log-turns']);
   t.is(r.code, 0, r.stderr);
