@@ -118,16 +118,22 @@ export async function evalGoCommand(args: string[]): Promise<number> {
   }
 }
 
-/** The records of every game, from `workers` child processes of this CLI (eval-go --part k/N). */
+/** The records of every game, from `workers` child processes of this CLI (eval-go --part k/N); one failing stops the rest. */
 async function playInWorkers(args: string[], workers: number) {
+  const children = Array.from({ length: workers }, (_, k) => spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'eval-go', ...args, '--part', `${k}/${workers}`], { stdio: ['ignore', 'pipe', 'inherit'] }));
   const run = (k: number) =>
     new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'eval-go', ...args, '--part', `${k}/${workers}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = children[k]!;
       let out = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
       child.on('error', reject);
       child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`eval-go: worker ${k + 1}/${workers} exited with ${code}`))));
     });
-  const outs = await Promise.all(Array.from({ length: workers }, (_, k) => run(k)));
-  return outs.flatMap((o) => decodeEvalRecords(o.trim().split('\n').at(-1)!));
+  try {
+    const outs = await Promise.all(children.map((_, k) => run(k)));
+    return outs.flatMap((o) => decodeEvalRecords(o.trim().split('\n').at(-1)!));
+  } catch (e) {
+    for (const c of children) if (c.exitCode === null) c.kill();
+    throw e;
+  }
 }
