@@ -13,6 +13,7 @@
 import type { GpuContext } from '../../kernels/index.js';
 import { type Colour, GoBoard } from '../go/board.js';
 import { GoGame, type Rules } from '../go/engine.js';
+import { checkPart } from '../go/games.js';
 import { type Player, RandomPlayer, ReferencePlayer } from '../go/players.js';
 import { boardPoints, readBoard } from '../go/read.js';
 import { denormalizeImage, normalizeImage } from '../go/render.js';
@@ -94,8 +95,7 @@ export async function evaluateGo(ctx: GpuContext, model: VideoWorldGo, o: EvalGo
 /** The games of an evaluation (all of them, or o.part's), one record each, in game order. */
 export async function playEvalGames(ctx: GpuContext, model: VideoWorldGo, o: EvalGoOptions = {}): Promise<EvalGameRecord[]> {
   const { games, seed, opponent } = checkEvalOptions(o);
-  const { index, of } = o.part ?? { index: 0, of: 1 };
-  if (!Number.isInteger(of) || of < 1 || !Number.isInteger(index) || index < 0 || index >= of) throw new RangeError(`evaluateGo: part ${index} of ${of} (integers, 0 <= index < of)`);
+  const { index, of } = checkPart('evaluateGo', o.part);
   const log = o.log ?? (() => {});
   const t0 = performance.now();
   const out: EvalGameRecord[] = [];
@@ -185,13 +185,17 @@ function checkEvalOptions(o: EvalGoOptions): { games: number; seed: number; oppo
 
 /** Records as one JSON line (boards as 'b' / 'w' / '.' strings, row-major): a worker process's output. */
 export function encodeEvalRecords(records: readonly EvalGameRecord[]): string {
-  return JSON.stringify(records.map((r) => ({ ...r, boards: r.boards.map((b) => boardPoints(b).map((c) => c ?? '.').join('')) })));
+  return JSON.stringify(records.map((r) => ({ ...r, boards: r.boards.map(pointsText) })));
 }
 
 /** encodeEvalRecords' inverse. */
 export function decodeEvalRecords(text: string): EvalGameRecord[] {
   const recs = JSON.parse(text) as (Omit<EvalGameRecord, 'boards'> & { boards: string[] })[];
   return recs.map((r) => ({ ...r, boards: r.boards.map(boardFromPoints) }));
+}
+
+function pointsText(b: GoBoard): string {
+  return boardPoints(b).map((c) => c ?? '.').join('');
 }
 
 // Stones placed in row-major order never leave a group without a liberty (a group of a legal
@@ -204,7 +208,7 @@ function boardFromPoints(text: string): GoBoard {
     if (c === 'b' || c === 'w') b.play(Math.floor(i / side), i % side, c);
     else if (c !== '.') throw new RangeError(`decodeEvalRecords: board character '${c}' (b, w or .)`);
   });
-  if (boardPoints(b).map((c) => c ?? '.').join('') !== text) throw new RangeError(`decodeEvalRecords: ${text} is not a legal position (a group without liberty)`);
+  if (pointsText(b) !== text) throw new RangeError(`decodeEvalRecords: ${text} is not a legal position (a group without liberty)`);
   return b;
 }
 

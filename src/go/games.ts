@@ -56,8 +56,7 @@ export function generateGames(o: {
 }): GameRecord[] {
   if (!Number.isInteger(o.count) || o.count < 0) throw new RangeError(`generateGames: count ${o.count} (an integer >= 0)`);
   if (!Number.isFinite(o.seed)) throw new RangeError(`generateGames: seed ${o.seed} is not a finite number`);
-  const { index, of } = o.part ?? { index: 0, of: 1 };
-  if (!Number.isInteger(of) || of < 1 || !Number.isInteger(index) || index < 0 || index >= of) throw new RangeError(`generateGames: part ${index} of ${of} (integers, 0 <= index < of)`);
+  const { index, of } = checkPart('generateGames', o.part);
   const out: GameRecord[] = [];
   for (let i = index; i < o.count; i += of) {
     const random: Colour | undefined = o.vsRandom ? (i % 2 === 0 ? 'w' : 'b') : undefined;
@@ -66,6 +65,13 @@ export function generateGames(o: {
     out.push(rec);
   }
   return out;
+}
+
+/** A split of indexed work into `of` parts, part `index` taking every of-th item from `index` (default: all of it). */
+export function checkPart(fn: string, part: { index: number; of: number } = { index: 0, of: 1 }): { index: number; of: number } {
+  const { index, of } = part;
+  if (!Number.isInteger(of) || of < 1 || !Number.isInteger(index) || index < 0 || index >= of) throw new RangeError(`${fn}: part ${index} of ${of} (integers, 0 <= index < of)`);
+  return part;
 }
 
 /** The games of generateGames' parts (parts[k]: part k of parts.length) in game order. */
