@@ -11,13 +11,15 @@
  *
  * @module videoworld-webgpu/node
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ContextOptions, type GpuContext, type OptionalFeature, createContext } from '../kernels/core/context.js';
+import { type ContextOptions, type GpuContext, type OptionalFeature, type PipelineSpec, OPTIONAL_FEATURES, createContext } from '../kernels/core/context.js';
 import { NoAdapterError } from '../kernels/core/errors.js';
+import { warmPipelines } from '../kernels/pipelines.js';
 import { adapterClass } from '../kernels/core/tuning.js';
 import type { WeightSource } from './graph/weights.js';
 import { type TransformerConfig, inferTransformerConfig } from './models/videoworld/infer-config.js';
@@ -132,6 +134,121 @@ export function yieldDawnPolling(): () => void {
  * with contexts created and destroyed side by side). A destroyed device holds no GPU memory.
  */
 const retired: unknown[] = [];
+
+/** How a compilePipelinesInChild child ended. */
+export interface ChildCompileResult {
+  /** True when the child compiled every pipeline it was given (false: stopped, or it failed). */
+  ok: boolean;
+  /** Pipelines the child compiled, the first `pipelines` of its list. */
+  pipelines: number;
+  /** Its exit code or signal, and the child's error message when it failed. */
+  detail: string;
+}
+
+/** A running compilePipelinesInChild child. */
+export interface ChildCompile {
+  /** Resolves (never rejects) when the child has exited; while awaited, it keeps this process alive. */
+  done: Promise<ChildCompileResult>;
+  /** Stops the child now; it is also stopped when this process exits. */
+  stop(): void;
+}
+
+/**
+ * Whether compilePipelinesInChild shortens a cold start here. lavapipe compiles a pipeline at its
+ * first dispatch, on its device's queue thread, one at a time (two devices in one process compile
+ * no faster: still one core busy), and keeps the code in Mesa's on-disk shader cache, which the
+ * devices of other processes read. So where that cache is on (MESA_SHADER_CACHE_DISABLE unset) and
+ * there is a second core, a child process that compiles the same pipelines from the other end of
+ * the list halves the wait. GPUs compile when a pipeline is created; they never need it.
+ * VIDEOWORLD_COMPILE_CHILD=0 turns it off.
+ */
+export function childCompileHelps(ctx: GpuContext): boolean {
+  if (process.env.VIDEOWORLD_COMPILE_CHILD === '0') return false;
+  if (/^(1|true|yes)$/i.test(process.env.MESA_SHADER_CACHE_DISABLE ?? '')) return false;
+  return ctx.adapterClass === 'lavapipe' && availableParallelism() > 1;
+}
+
+/**
+ * Compiles `specs` (in that order) on a device of a child Node process, into Mesa's on-disk shader
+ * cache, while this process goes on (see childCompileHelps), reporting each index to `onCompiled`
+ * as it is done. lavapipe looks a pipeline up in that cache when the pipeline is created, so ctx
+ * must create it after the child has compiled it (warmPipelinesWithChild does). The child sees
+ * ctx's features (a shader compiled for other features would not be the one ctx looks up).
+ * Failures cost nothing but the time saved: they are reported by `done`, never thrown.
+ */
+export function compilePipelinesInChild(ctx: GpuContext, specs: readonly PipelineSpec[], options: { env?: NodeJS.ProcessEnv; onCompiled?: (index: number) => void } = {}): ChildCompile {
+  const script = fileURLToPath(new URL(`./pipeline-child${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+  const disabled = OPTIONAL_FEATURES.filter((f) => !ctx.features.has(f));
+  const env = { ...process.env, ...options.env, VIDEOWORLD_DISABLE_FEATURES: disabled.join(','), VIDEOWORLD_COMPILE_CHILD: '0' };
+  const child = spawn(process.execPath, [...process.execArgv, script, JSON.stringify(specs)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stop = () => child.kill();
+  process.once('exit', stop);
+  let out = '';
+  let err = '';
+  let compiled = 0;
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d;
+    const lines = out.split('\n');
+    out = lines.pop()!;
+    for (const l of lines) {
+      compiled++;
+      options.onCompiled?.(Number(l));
+    }
+  });
+  child.stderr!.on('data', (d: Buffer) => (err = (err + d).slice(-4096)));
+  // The child keeps this process alive only while someone waits for it (done); otherwise it is
+  // killed when this one exits.
+  const handles = [child, child.stdout, child.stderr] as unknown as { ref?(): void; unref?(): void }[];
+  for (const h of handles) h.unref?.();
+  const result = new Promise<ChildCompileResult>((resolve) => {
+    child.on('error', (e) => resolve({ ok: false, pipelines: 0, detail: e.message }));
+    child.on('exit', (code, signal) => {
+      process.removeListener('exit', stop);
+      const why = /^pipeline-child: (.*)$/m.exec(err)?.[1];
+      resolve({ ok: code === 0 && compiled === specs.length, pipelines: compiled, detail: `${signal ?? `exit ${code}`}${why ? `: ${why}` : ''}` });
+    });
+  });
+  return {
+    get done() {
+      for (const h of handles) h.ref?.();
+      return result;
+    },
+    stop,
+  };
+}
+
+/**
+ * warmPipelines(ctx, specs), shared with a child process where that helps (childCompileHelps): ctx
+ * compiles from the front of the list, one pipeline at a time, the child from the back; ctx
+ * creates the child's pipelines as the child reports them (cache hits) and stops it where the two
+ * meet. Resolves when ctx has every pipeline of the list, with how many the child compiled.
+ */
+export async function warmPipelinesWithChild(ctx: GpuContext, specs: readonly PipelineSpec[]): Promise<{ warmed: number; byChild: number }> {
+  if (specs.length < 2 || !childCompileHelps(ctx)) return { warmed: warmPipelines(ctx, specs), byChild: 0 };
+  const n = specs.length;
+  let front = 0;
+  let back = n; // the child has compiled specs[back..n)
+  let warmed = 0;
+  let byChild = 0;
+  const child = compilePipelinesInChild(ctx, [...specs].reverse(), {
+    onCompiled: (i) => {
+      const at = n - 1 - i;
+      if (at < front) return;
+      back = at;
+      byChild++;
+      warmed += warmPipelines(ctx, [specs[at]!]);
+    },
+  });
+  const childExit = child.done.then(() => (back = front));
+  while (front < back) {
+    warmed += warmPipelines(ctx, [specs[front++]!]);
+    await Promise.race([ctx.device.queue.onSubmittedWorkDone(), childExit]);
+  }
+  child.stop();
+  // What neither compiled yet (the child was stopped or failed): compiled here.
+  warmed += warmPipelines(ctx, specs.slice(front));
+  return { warmed, byChild };
+}
 
 /** Reads and validates a .safetensors file. */
 export async function readSafetensorsFile(path: string): Promise<SafetensorsFile> {

@@ -45,7 +45,7 @@ const LIMIT_NAMES: (keyof ContextLimits)[] = [
 ];
 /** Features requested when the adapter has them. */
 export type OptionalFeature = 'timestamp-query' | 'shader-f16' | 'subgroups';
-const OPTIONAL_FEATURES: readonly OptionalFeature[] = ['timestamp-query', 'shader-f16', 'subgroups'];
+export const OPTIONAL_FEATURES: readonly OptionalFeature[] = ['timestamp-query', 'shader-f16', 'subgroups'];
 
 export interface ContextOptions {
   /** Use this device as is (a browser app's own device). Its limits are whatever it was created with. */

@@ -5,12 +5,12 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type GpuContext, type WeightDtype, warmPipelines } from '../../kernels/index.js';
+import type { GpuContext, WeightDtype } from '../../kernels/index.js';
 import { GO_PIPELINES } from './go-pipelines.js';
 import { safetensorsSource } from '../graph/weights.js';
 import { type PresetName, PRESETS, MICRO_WEIGHTS_FORMAT, microLayout } from '../models/videoworld/presets.js';
 import { VideoWorldGo, randomWeights } from '../models/videoworld/videoworld.js';
-import { openWeightFiles, readSafetensorsFile } from '../node.js';
+import { openWeightFiles, readSafetensorsFile, warmPipelinesWithChild } from '../node.js';
 
 /** The trained micro model shipped in the package (weights/go-micro.safetensors). */
 export function shippedWeights(name = 'go-micro'): string {
@@ -34,12 +34,13 @@ export interface GoModelOptions {
 }
 
 /**
- * Submits the compiles of the pipelines a move of `preset` with `dtype` weights uses (the recorded
- * GO_PIPELINES manifest): the adapter compiles them while the caller goes on, e.g. loading
- * weights, instead of at the first move's dispatches. Returns how many were submitted.
+ * Compiles the pipelines a move of `preset` with `dtype` weights uses (the recorded GO_PIPELINES
+ * manifest) while the caller goes on, e.g. loading weights, instead of at the first move's
+ * dispatches; on lavapipe a child process compiles half of them (warmPipelinesWithChild).
+ * Resolves when every one is ready, with how many were compiled.
  */
-export function warmGoPipelines(ctx: GpuContext, preset: string, dtype: WeightDtype): number {
-  return warmPipelines(ctx, GO_PIPELINES[`${preset}-${dtype}`] ?? []);
+export async function warmGoPipelines(ctx: GpuContext, preset: string, dtype: WeightDtype): Promise<number> {
+  return (await warmPipelinesWithChild(ctx, GO_PIPELINES[`${preset}-${dtype}`] ?? [])).warmed;
 }
 
 export interface LoadedGoModel {
@@ -79,8 +80,7 @@ export async function loadGoModel(ctx: GpuContext, o: GoModelOptions = {}): Prom
       }
       const layout = microLayout(st.metadata);
       const model = new VideoWorldGo(preset, preset.transformer, layout).withWeightDtype(dtype);
-      if (o.warm ?? true) warmGoPipelines(ctx, preset.name, dtype);
-      await model.load(ctx, safetensorsSource(st), { onProgress: o.onProgress });
+      await Promise.all([(o.warm ?? true) && warmGoPipelines(ctx, preset.name, dtype), model.load(ctx, safetensorsSource(st), { onProgress: o.onProgress })]);
       const shipped = files[0] === shippedWeights() ? 'shipped, ' : '';
       return { model, weightsLabel: `micro model trained in-project (${shipped}${st.metadata.layout === 'no-ldm' ? 'without latent actions, ' : ''}${files[0]}${stored})`, trained: true, notes: [] };
     }
@@ -88,8 +88,7 @@ export async function loadGoModel(ctx: GpuContext, o: GoModelOptions = {}): Prom
   const preset = PRESETS[(presetName ?? 'go') as PresetName];
   if (!files.length) {
     const model = new VideoWorldGo(preset).withWeightDtype(dtype);
-    if (o.warm ?? true) warmGoPipelines(ctx, preset.name, dtype);
-    await model.load(ctx, randomWeights(model), { onProgress: o.onProgress });
+    await Promise.all([(o.warm ?? true) && warmGoPipelines(ctx, preset.name, dtype), model.load(ctx, randomWeights(model), { onProgress: o.onProgress })]);
     return { model, weightsLabel: `stand-in weights (hinit-v1, preset ${preset.name}${stored}): the generated boards are noise`, trained: false, notes: [] };
   }
   const opened = await openWeightFiles(files);
@@ -100,8 +99,7 @@ export async function loadGoModel(ctx: GpuContext, o: GoModelOptions = {}): Prom
       transformer = { ...transformer, numLayers: inferred.numLayers, hiddenSize: inferred.hiddenSize, intermediateSize: inferred.intermediateSize, vocabSize: inferred.vocabSize, numHeads: inferred.numHeads, bias: inferred.qkvBias };
     }
     const model = new VideoWorldGo(preset, transformer).withWeightDtype(dtype);
-    if (o.warm ?? true) warmGoPipelines(ctx, preset.name, dtype);
-    await model.load(ctx, opened.source, { onProgress: o.onProgress });
+    await Promise.all([(o.warm ?? true) && warmGoPipelines(ctx, preset.name, dtype), model.load(ctx, opened.source, { onProgress: o.onProgress })]);
     return { model, weightsLabel: `${files.join(', ')} (preset ${preset.name}${stored})`, trained: true, notes: opened.notes };
   } finally {
     await opened.close();
