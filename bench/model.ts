@@ -1,4 +1,4 @@
-// npm run bench:model [-- --preset go|tiny] [--stages encode,decode,ldm,prefill,decode-token,move] [--dtype f32,f16] [--weights F | --write-weights F] [--json]
+// npm run bench:model [-- --preset go|tiny] [--stages encode,decode,ldm,prefill,decode-token,move] [--dtype f32,f16] [--weights F | --write-weights F] [--profile] [--json]
 // npm run bench:model -- --cold [--preset go|tiny] [--dtype f16|f32] [--shader-cache]: a fresh process's first move
 // after the weight upload (Mesa's on-disk shader cache in a new empty directory, so every pipeline
 // compiles, as on a fresh machine; --shader-cache keeps the user's: a later launch on the same
@@ -13,7 +13,8 @@
 // --preset go each stage is also given as a ratio to upstream PyTorch on this machine type
 // (UPSTREAM_MS); --dtype takes a list and runs each storage in turn. --write-weights F saves the
 // stand-ins as an f16 safetensors file; --weights F loads that file instead of generating them,
-// so the upload is a checkpoint's (cold start from safetensors).
+// so the upload is a checkpoint's (cold start from safetensors). --profile runs each stage but
+// the move once more with every dispatch timed and prints the pipelines that took the most GPU time.
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -40,6 +41,7 @@ const { values } = parseArgs({
     weights: { type: 'string' },
     'write-weights': { type: 'string' },
     'write-pipelines': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 });
 const preset = PRESETS[values.preset as 'go' | 'tiny'];
@@ -87,16 +89,19 @@ async function stage(dtype: WeightDtype, name: string, run: () => Promise<unknow
   if (values.json) console.log(JSON.stringify(row));
   const info = Object.entries(extra).map(([k, v]) => ` ${k} ${v}`).join('');
   log(`${dtype} ${name.padEnd(13)} ${ms.toFixed(0).padStart(8)} ms  ${gflop ? (gflop / (ms / 1000)).toFixed(2).padStart(7) + ' GFLOP/s' : '              '}${up ? `  ${(ms / up).toFixed(2)}x upstream (${up} ms)` : ''}  peak ${MiB(s.peak).toFixed(0)} MiB (live after: ${MiB(s.inUse).toFixed(0)} MiB)${info}`);
+  // A move's thousands of dispatches are its stages' (profile those).
+  if (name !== 'move') await profileStage(name, run);
 }
 
 /**
- * GPU time of each pipeline's first dispatch from now on, each in its own timestamped pass: on
- * lavapipe a shader is JIT-compiled when it first runs (creating the pipeline takes milliseconds),
- * so this is where a cold start goes. read() stops recording and resolves the timestamps.
+ * GPU time of each dispatch from now on (firstOnly: of each pipeline's first dispatch only), each
+ * in its own timestamped pass, keyed by shader id and overrides. On lavapipe a shader is
+ * JIT-compiled when it first runs (creating the pipeline takes milliseconds), so the first
+ * dispatches are where a cold start goes. read() stops recording and resolves the timestamps.
  */
-function timeFirstDispatches(): { read(): Promise<{ key: string; ms: number }[]> } {
-  if (!ctx.features.has('timestamp-query')) throw new Error('bench:model --cold: the adapter has no timestamp-query');
-  const MAX = 1024;
+function timeDispatches(firstOnly: boolean): { read(): Promise<{ key: string; ms: number }[]> } {
+  if (!ctx.features.has('timestamp-query')) throw new Error(`bench:model ${firstOnly ? '--cold' : '--profile'}: the adapter has no timestamp-query`);
+  const MAX = 2048;
   const querySet = ctx.device.createQuerySet({ type: 'timestamp', count: 2 * MAX });
   const seen = new Set<string>();
   const keys: string[] = [];
@@ -110,7 +115,7 @@ function timeFirstDispatches(): { read(): Promise<{ key: string; ms: number }[]>
   };
   ctx.dispatch = (shader, spec) => {
     const key = `${shader.id} ${JSON.stringify(spec.overrides ?? {})}`;
-    if (seen.has(key)) return dispatch(shader, spec);
+    if (firstOnly && seen.has(key)) return dispatch(shader, spec);
     seen.add(key);
     endPass();
     pending = key;
@@ -128,9 +133,30 @@ function timeFirstDispatches(): { read(): Promise<{ key: string; ms: number }[]>
       await ctx.sync();
       const ms = await passDurationsMs(ctx, querySet, keys.length);
       querySet.destroy();
+      if (keys.length === MAX) log(`  (only the first ${MAX} dispatches were timed)`);
       return keys.map((key, i) => ({ key, ms: ms[i]! }));
     },
   };
+}
+
+/** --profile: one more run of a stage with every dispatch timed, summed by pipeline, largest first. */
+async function profileStage(name: string, run: () => Promise<unknown>): Promise<void> {
+  if (!values.profile) return;
+  const timing = timeDispatches(false);
+  await run();
+  const times = await timing.read();
+  const byKey = new Map<string, { n: number; ms: number }>();
+  for (const { key, ms } of times) {
+    const a = byKey.get(key) ?? { n: 0, ms: 0 };
+    a.n++;
+    a.ms += ms;
+    byKey.set(key, a);
+  }
+  const total = times.reduce((a, t) => a + t.ms, 0);
+  log(`  ${name} profile: ${times.length} dispatches, GPU ${total.toFixed(0)} ms (each dispatch in its own pass)`);
+  for (const [key, a] of [...byKey].sort((x, y) => y[1].ms - x[1].ms).slice(0, 12)) {
+    log(`  ${a.ms.toFixed(1).padStart(9)} ms ${((100 * a.ms) / total).toFixed(1).padStart(5)}% ${String(a.n).padStart(4)}x  ${key.length > 100 ? `${key.slice(0, 100)}...` : key}`);
+  }
 }
 
 /** The per-stage timings of the tokenizer and transformer (the default mode). */
@@ -229,7 +255,7 @@ try {
     const S = preset.imageSize;
     const image = ctx.fromArray(new Float32Array(3 * S * S).map((_, i) => Math.sin(i) * 0.9), [1, 3, S, S]);
     if (values.cold) {
-      const firstRuns = timeFirstDispatches();
+      const firstRuns = timeDispatches(true);
       // One battle attempt (encode, prefill, the generated tokens, decode), cold then warm.
       const once = async () => {
         const p0 = ctx.stats.pipelines;
