@@ -10,7 +10,7 @@ import { GO_PIPELINES } from './go-pipelines.js';
 import { safetensorsSource } from '../graph/weights.js';
 import { type PresetName, PRESETS, MICRO_WEIGHTS_FORMAT, microLayout } from '../models/videoworld/presets.js';
 import { VideoWorldGo, randomWeights } from '../models/videoworld/videoworld.js';
-import { openWeightFiles, readSafetensorsFile, warmPipelinesWithChild } from '../node.js';
+import { openWeightFiles, readSafetensorsFile, readSafetensorsHeaderFile, warmPipelinesWithChild } from '../node.js';
 
 /** The trained micro model shipped in the package (weights/go-micro.safetensors). */
 export function shippedWeights(name = 'go-micro'): string {
@@ -63,13 +63,15 @@ export async function loadGoModel(ctx: GpuContext, o: GoModelOptions = {}): Prom
     if (!existsSync(shipped)) throw new Error(`the micro model's weights are missing (${shipped}): run \`npm run train:go-micro\`, or pass --preset tiny|go for stand-in weights`);
     files.push(shipped);
   }
-  // A micro weights file carries its layout (with or without latent-action tokens).
+  // A micro weights file carries its layout (with or without latent-action tokens) in its header,
+  // read alone first: a go checkpoint is 1.5 GB, streamed below.
   if (files.length === 1 && files[0]!.endsWith('.safetensors')) {
-    const st = await readSafetensorsFile(files[0]!);
-    if (st.metadata.format === 'videoworld-micro-v1') {
-      throw new Error(`${files[0]} holds micro weights of format ${st.metadata.format}; this version reads ${MICRO_WEIGHTS_FORMAT} (its tokenizer encodes patch by patch): retrain with \`npm run train:go-micro\``);
+    const { metadata } = await readSafetensorsHeaderFile(files[0]!);
+    if (metadata.format === 'videoworld-micro-v1') {
+      throw new Error(`${files[0]} holds micro weights of format ${metadata.format}; this version reads ${MICRO_WEIGHTS_FORMAT} (its tokenizer encodes patch by patch): retrain with \`npm run train:go-micro\``);
     }
-    if (st.metadata.format === MICRO_WEIGHTS_FORMAT) {
+    if (metadata.format === MICRO_WEIGHTS_FORMAT) {
+      const st = await readSafetensorsFile(files[0]!);
       if (presetName && presetName !== 'micro') throw new Error(`${files[0]} holds the micro model, not preset '${presetName}'`);
       const preset = PRESETS.micro;
       // Action ids are LDM codes: ranking them (actionRank) needs the levels the file was trained with.
