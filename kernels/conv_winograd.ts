@@ -8,7 +8,7 @@
  * transform (wgsl/conv_winograd_weight.wgsl, from the PackedConvWeight's blocks, per call: F(4x4)'s
  * U is 8x an f16 weight's bytes, F(6x6)'s 14x), the input transform (wgsl/conv_winograd_in.wgsl)
  * and the output transform with the conv epilogue (bias, SiLU, residual;
- * wgsl/conv_winograd_out.wgsl). Tiles go in chunks of winogradChunkBytes of transformed input, so
+ * wgsl/conv_winograd_out.wgsl, or conv_winograd_out_vec2.wgsl storing pairs where W is even). Tiles go in chunks of winogradChunkBytes of transformed input, so
  * the temporaries stay small and under the binding limit. conv2d and causalConv3d take this path
  * for eligible convs (winogradEligible: 3x3, KT 1 (any T: frames are images), stride 1, padding 1,
  * Cin and Cout >= 16, a packed weight) from WINOGRAD_MIN_OUTPUTS outputs per channel, where it
@@ -30,7 +30,7 @@ import { type ContextLimits, foldGrid } from './core/context.js';
 import { bindingLimit, knobs } from './core/knobs.js';
 import type { Tensor } from './core/tensor.js';
 import { PACK_RN, PackedMatmulWeight, matmul } from './matmul.js';
-import { conv_winograd_in as inShader, conv_winograd_out as outShader, conv_winograd_weight as weightShader } from './wgsl.gen.js';
+import { conv_winograd_in as inShader, conv_winograd_out as outShader, conv_winograd_out_vec2 as outVec2Shader, conv_winograd_weight as weightShader } from './wgsl.gen.js';
 
 const WG = 64;
 /** Outputs per channel (B x H x W) from which the Winograd path is taken: one 32 x 32 image. */
@@ -114,7 +114,8 @@ export function winogradConv(x: Tensor, u: PackedMatmulWeight, tile: WinogradTil
     });
     const m = matmul(v, u, { transA: true });
     v.dispose();
-    ctx.dispatch(outShader, {
+    // Even W: the output transform stores pairs (half the per-lane store loops on CPU adapters).
+    ctx.dispatch(g.w % 2 === 0 ? outVec2Shader : outShader, {
       overrides: { WG, ACT: o.activation === 'silu' ? 1 : 0, TILE: tile },
       bindings: { m, bias: o.bias ?? m, res: o.residual ?? m, out: dst },
       params: { cout: g.cout, h: g.h, w: g.w, t: g.t, th, tw, p0, pc, pp, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 },
