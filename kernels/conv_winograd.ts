@@ -8,8 +8,10 @@
  * transform (wgsl/conv_winograd_weight.wgsl, from the PackedConvWeight's blocks, per call: F(4x4)'s
  * U is 8x an f16 weight's bytes, F(6x6)'s 14x), the input transform (wgsl/conv_winograd_in.wgsl)
  * and the output transform with the conv epilogue (bias, SiLU, residual;
- * wgsl/conv_winograd_out.wgsl, or conv_winograd_out_vec2.wgsl storing pairs where W is even). Tiles go in chunks of winogradChunkBytes of transformed input, so
- * the temporaries stay small and under the binding limit. conv2d and causalConv3d take this path
+ * wgsl/conv_winograd_out.wgsl; conv_winograd_out_vec2.wgsl stores pairs where W is even, and
+ * conv_winograd_out_sg.wgsl also reads 8 channels at once on CPU subgroup adapters). Tiles go in
+ * chunks of winogradChunkBytes of transformed input, so the temporaries stay small and under the
+ * binding limit. conv2d and causalConv3d take this path
  * for eligible convs (winogradEligible: 3x3, KT 1 (any T: frames are images), stride 1, padding 1,
  * Cin and Cout >= 16, a packed weight) from WINOGRAD_MIN_OUTPUTS outputs per channel, where it
  * measured faster, and F(6x6) from WINOGRAD_F6_MIN_OUTPUTS (bench/README.md, Design measurements:
@@ -30,7 +32,7 @@ import { type ContextLimits, foldGrid } from './core/context.js';
 import { bindingLimit, knobs } from './core/knobs.js';
 import type { Tensor } from './core/tensor.js';
 import { PACK_RN, PackedMatmulWeight, matmul } from './matmul.js';
-import { conv_winograd_in as inShader, conv_winograd_out as outShader, conv_winograd_out_vec2 as outVec2Shader, conv_winograd_weight as weightShader } from './wgsl.gen.js';
+import { conv_winograd_in as inShader, conv_winograd_out as outShader, conv_winograd_out_sg as outSgShader, conv_winograd_out_vec2 as outVec2Shader, conv_winograd_weight as weightShader } from './wgsl.gen.js';
 
 const WG = 64;
 /** Outputs per channel (B x H x W) from which the Winograd path is taken: one 32 x 32 image. */
@@ -100,6 +102,8 @@ export function winogradConv(x: Tensor, u: PackedMatmulWeight, tile: WinogradTil
   const tw = Math.ceil(g.w / tile);
   const tiles = g.b * g.t * th * tw;
   const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
+  // F(4x4) measured no faster with it (bench/README.md, Design measurements: conv_winograd).
+  const outSg = tile === 6 && g.w % 2 === 0 && g.cout % 8 === 0 && ctx.useCpuSubgroupVariants();
   // Tiles per chunk: the larger transform (alpha^2 x channels x tiles floats) within the chunk bytes.
   const chunk = Math.max(4, Math.floor((knobs().winogradChunkBytes ?? CHUNK_BYTES) / (4 * alpha * alpha * Math.max(g.cin, g.cout)) / 4) * 4);
   for (let p0 = 0; p0 < tiles; p0 += chunk) {
@@ -114,13 +118,13 @@ export function winogradConv(x: Tensor, u: PackedMatmulWeight, tile: WinogradTil
     });
     const m = matmul(v, u, { transA: true });
     v.dispose();
-    // Even W: the output transform stores pairs (half the per-lane store loops on CPU adapters).
-    ctx.dispatch(g.w % 2 === 0 ? outVec2Shader : outShader, {
-      overrides: { WG, ACT: o.activation === 'silu' ? 1 : 0, TILE: tile },
-      bindings: { m, bias: o.bias ?? m, res: o.residual ?? m, out: dst },
-      params: { cout: g.cout, h: g.h, w: g.w, t: g.t, th, tw, p0, pc, pp, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 },
-      workgroups: foldGrid(Math.ceil((pc * g.cout) / WG), maxWg),
-    });
+    // Even W: the output transform stores pairs (half the per-lane store loops on CPU adapters);
+    // F(6x6) on the CPU subgroup variants also loads 8 channels' products per 2 lane loops.
+    const params = { cout: g.cout, h: g.h, w: g.w, t: g.t, th, tw, p0, pc, pp, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 };
+    const bindings = { m, bias: o.bias ?? m, res: o.residual ?? m, out: dst };
+    const act = o.activation === 'silu' ? 1 : 0;
+    if (outSg) ctx.dispatch(outSgShader, { overrides: { ACT: act, TILE: tile }, bindings, params, workgroups: foldGrid((pc * g.cout) / 8, maxWg) });
+    else ctx.dispatch(g.w % 2 === 0 ? outVec2Shader : outShader, { overrides: { WG, ACT: act, TILE: tile }, bindings, params, workgroups: foldGrid(Math.ceil((pc * g.cout) / WG), maxWg) });
     m.dispose();
   }
 }

@@ -1,5 +1,6 @@
 // Winograd F(2x2), F(4x4) and F(6x6) convs (conv_winograd) vs the double reference and vs the direct packed conv:
-// odd sizes, batches, chunked tiles, every epilogue, f16 weights, conv2d and causalConv3d entries.
+// odd sizes, batches, chunked tiles, every epilogue, f16 weights, conv2d and causalConv3d entries;
+// the output transform's three variants (scalar stores for odd W, pairs, 8-lane subgroups).
 import test from 'ava';
 import { CausalConv3dStream, PackedConvWeight, causalConv3d, conv2d, conv2dGeometry, convRef } from '../../kernels/index.js';
 import { withKnobs } from '../../kernels/internal.js';
@@ -27,6 +28,9 @@ const CASES: [[number, number, number, number, number], { bias?: boolean; silu?:
   [[2, 16, 16, 5, 32], { bias: true, residual: true }, 16 * 64 * 16 * 5],
   // F(6x6)'s vec4 rows: the odd tile at W - 2 (its middle vec4 lies past the row).
   [[1, 16, 20, 7, 8], { bias: true, silu: true, residual: true }, undefined],
+  // Cout % 8 == 0, W even: F(6x6)'s output transform by 8-lane subgroups (conv_winograd_out_sg) where
+  // the adapter has them, with SiLU, across chunks.
+  [[2, 16, 24, 9, 10], { bias: true, silu: true, residual: true }, 16 * 64 * 24 * 3],
 ];
 
 for (const [[B, cin, cout, H, W], e, chunk] of CASES) {
