@@ -31,7 +31,8 @@ function checker(y: Tensor, av: Float32Array, bv: Float32Array, M: number, N: nu
 const MIN_WORKGROUPS = TUNING_TABLE.lavapipe.tuning.matmulMinWorkgroups;
 
 /** Which packed GEMM ran (the row's kernel id names the family): the kernels' own choice. */
-const packedNote = (ctx: GpuContext) => (ctx.useCpuSubgroupVariants() ? 'GEMM kernel: matmul_packed_sg (subgroups)' : `GEMM kernel: matmul_packed (no subgroup variant for ${ctx.adapterClass})`);
+const packedNote = (ctx: GpuContext) =>
+  ctx.useCpuSubgroupVariants() ? 'GEMM kernel: matmul_packed_sg (subgroups)' : ctx.tuning.workgroupGemm ? 'GEMM kernel: matmul_packed_wg (workgroup memory)' : `GEMM kernel: matmul_packed (no subgroup variant for ${ctx.adapterClass})`;
 
 function tiled(M: number, N: number, K: number, quick: boolean, transB = false): BenchCase {
   // The kernel chooseMatmulTiles picks (device limits and the grid target do not change it for these shapes).
@@ -57,11 +58,16 @@ function tiled(M: number, N: number, K: number, quick: boolean, transB = false):
   };
 }
 
-/** linear(x [M, K], w [N, K] packed once, stored as dtype): the model's path (src/models/videoworld/layers.ts Linear). */
-function packedLinear(M: number, N: number, K: number, quick: boolean, dtype: WeightDtype = 'f32'): BenchCase {
+/**
+ * linear(x [M, K], w [N, K] packed once, stored as dtype): the model's path (src/models/videoworld/layers.ts Linear).
+ * `workgroupGemm` runs it with the tuning table's entry set so (impl 'ours workgroupGemm on|off'): both
+ * packed GEMMs on one adapter, for the GPU session that decides the `gpu` entry.
+ */
+function packedLinear(M: number, N: number, K: number, quick: boolean, dtype: WeightDtype = 'f32', workgroupGemm?: boolean): BenchCase {
   const f16 = dtype === 'f16';
   return {
     kernel: `${M === 1 ? 'matmul_gemv' : 'matmul_packed'}${f16 ? '_f16' : ''}`,
+    ...(workgroupGemm === undefined ? {} : { impl: `ours workgroupGemm ${workgroupGemm ? 'on' : 'off'}`, role: 'ours' as const }),
     shape: `linear [${M},${K}]x[${N},${K}]^T packed${f16 ? ' f16' : ''}`,
     flops: 2 * M * N * K,
     ...(M === 1 ? { bytes: (f16 ? 2 : 4) * N * K + 4 * (K + N) } : {}),
@@ -74,10 +80,12 @@ function packedLinear(M: number, N: number, K: number, quick: boolean, dtype: We
       const pw = PackedMatmulWeight.linear(w, { dtype });
       w.dispose();
       const out = ctx.tensor([M, N]);
+      // Restored by dispose (cases run one at a time); the CPU subgroup kernel would win the choice.
+      const prev = workgroupGemm === undefined ? null : ctx.tune({ workgroupGemm, cpuSubgroupVariants: false });
       return {
         run: () => void linear(x, pw, undefined, { out }),
         check: checker(out, xv, f16 ? wv.map(f16Round) : wv, M, N, K, true),
-        dispose: () => (x.dispose(), pw.dispose(), out.dispose()),
+        dispose: () => (x.dispose(), pw.dispose(), out.dispose(), prev && ctx.tune(prev)),
         ...(M > 1 ? { note: packedNote(ctx) } : {}),
       };
     },
@@ -123,6 +131,8 @@ export const cases: BenchCase[] = [
   packedLinear(1, 16384, 1024, true),
   packedLinear(1, 16384, 1024, true, 'f16'),
   packedLinear(19, 2816, 1024, true, 'f16'),
+  // Both portable packed GEMMs on this adapter: workgroup memory (the gpu entry) or not.
+  ...[true, false].flatMap((on) => [packedLinear(1024, 1024, 1024, false, 'f32', on), packedLinear(1024, 2816, 1024, false, 'f16', on)]),
   plainRow(16384, 1024, true),
   // The 1024 x 160005 output projection of a decode step: 625 MiB, bound in 5 chunks.
   packedLinear(1, 160005, 1024, false),

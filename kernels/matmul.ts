@@ -1,6 +1,6 @@
 /**
  * matmul: out = act(op(a) @ op(b) + bias) + residual, batched (wgsl/matmul_packed_sg.wgsl,
- * wgsl/matmul_packed.wgsl, wgsl/matmul.wgsl, wgsl/matmul_vec4.wgsl), and the packed weights' M = 1
+ * wgsl/matmul_packed.wgsl, wgsl/matmul_packed_wg.wgsl, wgsl/matmul.wgsl, wgsl/matmul_vec4.wgsl), and the packed weights' M = 1
  * path matmul_gemv (wgsl/matmul_gemv.wgsl).
  *
  * Layouts (row-major f32): a [..., M, K] (transA: [..., K, M]); b [..., K, N] (transB:
@@ -11,7 +11,9 @@
  * zero-padded to whole vec4s per call so lanes load contiguous floats, 128 scalar accumulators
  * per invocation. matmul_packed_sg (4 rows x 32 columns per lane, each step's B loaded once per
  * subgroup and shared with subgroupBroadcast) where the adapter has subgroups of >= 8, else
- * matmul_packed (conv3d_causal's 8 x 16 micro-kernel). Used for a PackedMatmulWeight (packed once,
+ * matmul_packed (conv3d_causal's 8 x 16 micro-kernel), or on GPUs (the tuning table's
+ * workgroupGemm) matmul_packed_wg (A and B staged in workgroup memory, 4 x 4 outputs an invocation,
+ * 32 x 32 a workgroup: the WebGPU GEMMs' shape; not yet measured on a GPU). Used for a PackedMatmulWeight (packed once,
  * e.g. by the model while loading, PackedMatmulWeight.linearFromHost) at any M, and for a plain B from PACK_PER_CALL_MIN_M rows on,
  * packing it per call (one read + write of B, cheap next to the product). Below that, two kernels
  * picked by chooseMatmulTiles: matmul_vec4 (B's contiguous dim a multiple of 4; uniform A loads,
@@ -34,7 +36,7 @@
  * while an indexing bug gives O(0.1) errors. The rtol covers a residual's magnitude and the
  * few-ulp exp/erf of the activations.
  *
- * line budget: five shader variants (tiled, vec4, packed, subgroup-packed, GEMV) behind one entry,
+ * line budget: six shader variants (tiled, vec4, packed, subgroup-packed, workgroup-packed, GEMV) behind one entry,
  * with the weight packing (and its concatenation into views) and the chunking of bindings over
  * the storage-binding limit they share.
  */
@@ -48,7 +50,7 @@ import type { KernelTuning } from './core/tuning.js';
 import { erfRef } from './core/ref_math.js';
 import { packBlocks, paddedRows, transposePadded } from './pack.js';
 import { mul } from './binary.js';
-import { matmul as shader, matmul_gemv as gemvShader, matmul_gemv_f16 as gemvF16Shader, matmul_packed as packedShader, matmul_packed_f16 as packedF16Shader, matmul_packed_sg as packedSgShader, matmul_packed_sg_f16 as packedSgF16Shader, matmul_vec4 as vec4Shader } from './wgsl.gen.js';
+import { matmul as shader, matmul_gemv as gemvShader, matmul_gemv_f16 as gemvF16Shader, matmul_packed as packedShader, matmul_packed_f16 as packedF16Shader, matmul_packed_sg as packedSgShader, matmul_packed_sg_f16 as packedSgF16Shader, matmul_packed_wg as packedWgShader, matmul_packed_wg_f16 as packedWgF16Shader, matmul_vec4 as vec4Shader } from './wgsl.gen.js';
 
 export const MATMUL_ACTIVATIONS = ['none', 'silu', 'relu', 'gelu'] as const;
 export type MatmulActivation = (typeof MATMUL_ACTIVATIONS)[number];
@@ -442,20 +444,18 @@ function packedMatmul(a: Tensor, pw: PackedMatmulWeight | null, b: Tensor, trans
   }
   const at = transA && p.M % 4 === 0 ? a : transposePadded(a, transA, p.aBatch !== 0 ? p.batch : 1, p.M, p.K);
   const chunks = plainB ? [[0, nblk] as [number, number]] : packedChunks(ctx, p.N, p.K, bBatch, maxBytes, f16);
+  // GPUs (the tuning table's workgroupGemm): A and B staged in workgroup memory, 32 x 32 tiles.
+  const wg = !tile.subgroup && ctx.tuning.workgroupGemm && !knobs().packedTile;
   for (const [blk0, blocks] of chunks) {
     const cols = Math.min(blocks * PACK_RN, p.N - blk0 * PACK_RN);
-    ctx.dispatch(tile.subgroup ? (f16 ? packedSgF16Shader : packedSgShader) : f16 ? packedF16Shader : packedShader, {
-      overrides: tile.subgroup ? { WG: tile.wg, ACT: act, PLAIN_B: Number(plainB), ...(few ? { FEW: few } : {}) } : { WG: tile.wg, RM: tile.rm, RN: PACK_RN, CB: tile.cb, ACT: act },
-      bindings: {
-        a: at,
-        b: chunks.length === 1 && !base ? packedB : { buffer: packedB.buffer, offset: base + blk0 * blockBytes, size: blocks * blockBytes },
-        bias: o.bias ?? a,
-        res: o.residual ?? a,
-        out: dst,
-      },
-      // b_batch counts vec4s of columns (one vec2<u32> each when f16).
-      params: { m: p.M, n: cols, k: p.K, a_batch: p.aBatch !== 0 ? p.K * paddedRows(p.M) : 0, b_batch: bBatch > 1 ? (p.K * (plainB ? p.N : nblk * PACK_RN)) / 4 : 0, out_cols: p.N, n_off: blk0 * PACK_RN, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 },
-      workgroups: few ? [Math.ceil(cols / ((PACK_RN * tile.cb * tile.wg) / 8)), 1, p.batch] : [Math.ceil(cols / (PACK_RN * tile.cb)), Math.ceil(p.M / (tile.wg * tile.rm)), p.batch],
+    const bind = chunks.length === 1 && !base ? packedB : { buffer: packedB.buffer, offset: base + blk0 * blockBytes, size: blocks * blockBytes };
+    // b_batch counts vec4s of columns (one vec2<u32> each when f16).
+    const params = { m: p.M, n: cols, k: p.K, a_batch: p.aBatch !== 0 ? p.K * paddedRows(p.M) : 0, b_batch: bBatch > 1 ? (p.K * (plainB ? p.N : nblk * PACK_RN)) / 4 : 0, out_cols: p.N, n_off: blk0 * PACK_RN, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 };
+    ctx.dispatch(wg ? (f16 ? packedWgF16Shader : packedWgShader) : tile.subgroup ? (f16 ? packedSgF16Shader : packedSgShader) : f16 ? packedF16Shader : packedShader, {
+      overrides: wg ? { ACT: act } : tile.subgroup ? { WG: tile.wg, ACT: act, PLAIN_B: Number(plainB), ...(few ? { FEW: few } : {}) } : { WG: tile.wg, RM: tile.rm, RN: PACK_RN, CB: tile.cb, ACT: act },
+      bindings: { a: at, b: bind, bias: o.bias ?? a, res: o.residual ?? a, out: dst },
+      params,
+      workgroups: wg ? [Math.ceil(cols / 32), Math.ceil(p.M / 32), p.batch] : few ? [Math.ceil(cols / ((PACK_RN * tile.cb * tile.wg) / 8)), 1, p.batch] : [Math.ceil(cols / (PACK_RN * tile.cb)), Math.ceil(p.M / (tile.wg * tile.rm)), p.batch],
     });
   }
   if (at !== a) at.dispose();

@@ -76,6 +76,14 @@ export interface KernelTuning {
    * (the tokenizer's) JIT-compiles for ~57 s on lavapipe (bench:model --cold).
    */
   wideAttentionUnfused: boolean;
+  /**
+   * The packed GEMM without subgroup variants stages A and B in workgroup memory
+   * (matmul_packed_wg: 8 x 8 invocations, a 32 x 32 tile), the shape WebGPU GEMMs use on GPUs,
+   * instead of each invocation reading its own operands (matmul_packed). Off on CPU adapters, where
+   * workgroup memory saves no load and every barrier costs (matmul: matmul_packed_wg). On for `gpu`
+   * by that design alone: not yet measured on a GPU.
+   */
+  workgroupGemm: boolean;
 }
 
 /**
@@ -98,15 +106,15 @@ const LAVAPIPE_SHAPES = {
 export const TUNING_TABLE: Readonly<Record<AdapterClass, { why: string; tuning: Readonly<KernelTuning> }>> = {
   lavapipe: {
     why: "Mesa's llvmpipe: 8-lane SIMD per CPU core; a load whose address is not a compile-time constant runs as a loop over the lanes, so the broadcast variants win (2-6x); a few workgroups per core suffice",
-    tuning: { ...LAVAPIPE_SHAPES, cpuSubgroupVariants: true, normLaneLen: 1024, wideAttentionUnfused: true },
+    tuning: { ...LAVAPIPE_SHAPES, cpuSubgroupVariants: true, normLaneLen: 1024, wideAttentionUnfused: true, workgroupGemm: false },
   },
   swiftshader: {
     why: "Chromium's CPU adapter: subgroups of 4, too narrow for the broadcast variants",
-    tuning: { ...LAVAPIPE_SHAPES, cpuSubgroupVariants: false, normLaneLen: 64, wideAttentionUnfused: true },
+    tuning: { ...LAVAPIPE_SHAPES, cpuSubgroupVariants: false, normLaneLen: 64, wideAttentionUnfused: true, workgroupGemm: false },
   },
   gpu: {
-    why: 'any other adapter: the portable tiled variants (the CPU variants would spill registers on a GPU); tiles and grid sizes not yet measured on GPUs',
-    tuning: { ...LAVAPIPE_SHAPES, cpuSubgroupVariants: false, normLaneLen: 32, wideAttentionUnfused: false },
+    why: 'any other adapter: the portable tiled variants (the CPU variants would spill registers on a GPU) and the GEMM through workgroup memory; tiles and grid sizes not yet measured on GPUs',
+    tuning: { ...LAVAPIPE_SHAPES, cpuSubgroupVariants: false, normLaneLen: 32, wideAttentionUnfused: false, workgroupGemm: true },
   },
 };
 

@@ -331,6 +331,26 @@ const CHECKS: Check[] = [
     },
   },
   {
+    family: 'matmul', case: 'matmul_packed_wg (the GPU entry, tuned on): [40,70] x PackedMatmulWeight [37,70] f32 and f16, bias silu', run: async (ctx, rng) => {
+      const [M, N, K] = [40, 37, 70];
+      const x = rng.array(M * K);
+      const w = rng.array(N * K);
+      const bias = rng.array(N);
+      const prev = ctx.tune({ workgroupGemm: true, cpuSubgroupVariants: false });
+      try {
+        const out = [];
+        for (const dtype of ['f32', 'f16'] as const) {
+          const y = linear(ctx.fromArray(x, [M, K]), PackedMatmulWeight.linear(ctx.fromArray(w, [N, K]), { dtype }), ctx.fromArray(bias, [N]), { activation: 'silu' });
+          const ref = matmulRef(x, [M, K], dtype === 'f16' ? w.map(f16Round) : w, [N, K], { transB: true, bias, activation: 'silu' });
+          out.push({ name: dtype, got: await y.read(), ref: ref.data, atol: 1e-5 * Math.sqrt(K), rtol: 1e-5 });
+        }
+        return out;
+      } finally {
+        ctx.tune(prev);
+      }
+    },
+  },
+  {
     family: 'pack', case: 'packBlocks f32 (column slice) and f16, transposePadded', run: async (ctx, rng) => {
       const p = { batch: 1, n: 50, k: 6, r: 16, trans: true, nOff: 32, cols: 18 };
       const q = { batch: 2, n: 9, k: 7, r: 8, trans: true, f16: true };

@@ -195,6 +195,32 @@ test('f16 PackedMatmulWeight: GEMV, matmul_packed and matmul_packed_sg give the 
   t.throws(() => PackedMatmulWeight.pack(ctx.zeros([4, 2]), { dtype: 'bf16' as never }), { instanceOf: KernelArgError, message: /^PackedMatmulWeight: dtype: 'bf16' is not one of f32, f16/ });
 });
 
+// Serial: it changes the shared context's tuning, which the concurrent tests must not see.
+test.serial('matmul_packed_wg (workgroupGemm, the GPU entry): packed weights f32 and f16, B packed per call, transA, batches, epilogues, chunked bindings', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  const prev = ctx.tune({ workgroupGemm: true, cpuSubgroupVariants: false });
+  const ran = () => new Set(ctx.pipelineSpecs().filter((s) => s.shader.startsWith('matmul_packed_wg')).map((s) => s.shader));
+  try {
+    // Rows and columns past a 32 x 32 tile and a 16-column block, K past a TK = 32 step, 1-sized dims.
+    for (const dtype of ['f32', 'f16'] as const) {
+      for (const [M, N, K] of [[2, 1, 1], [3, 47, 31], [33, 16, 64], [65, 70, 100], [40, 33, 33]] as const) {
+        await check(t, ctx, rng, { a: [M, K], b: [N, K], transB: true, packed: true, dtype, bias: true, residual: true, activation: 'silu' }, `packed ${dtype} M=${M} N=${N} K=${K}`);
+      }
+      await check(t, ctx, rng, { a: [2, 9, 5], b: [2, 5, 18], packed: true, dtype, bias: true }, `batched ${dtype}`);
+      await check(t, ctx, rng, { a: [2, 12, 5], b: [12, 18], transA: true, packed: true, dtype }, `transA broadcast ${dtype}`);
+      // 13 blocks of 16 x 201 under a 16 KiB binding: chunks of blocks, n_off into the output.
+      await check(t, ctx, rng, { a: [9, 201], b: [200, 201], transB: true, packed: true, dtype, bias: true, maxBindingBytes: 16384 }, `chunked ${dtype}`);
+    }
+    // A plain B from PACK_PER_CALL_MIN_M rows: packed per call, then the same kernel.
+    await check(t, ctx, rng, { a: [70, 37], b: [37, 45] }, 'plain B packed per call');
+    await check(t, ctx, rng, { a: [37, 66], b: [45, 37], transA: true, transB: true, bias: true, activation: 'relu' }, 'plain B, transA, transB');
+    t.deepEqual([...ran()].sort(), ['matmul_packed_wg', 'matmul_packed_wg_f16']);
+  } finally {
+    ctx.tune(prev);
+  }
+});
+
 test('matmul_packed_sg few-rows tile (M <= 32, K N >= 2^18, packed weights): every row count, epilogue, batch and f16, against the reference', async (t) => {
   const ctx = await gpu();
   const rng = Rng.fromString(t.title);
