@@ -1,5 +1,5 @@
-// matmul (matmul_packed_sg where the adapter has subgroups, else matmul_packed; matmul_vec4, the
-// any-shape kernel) and matmul_gemv (one row times a packed weight); each packed row's note says which GEMM ran. Rooflines on
+// matmul (matmul_packed_sg where the adapter has subgroups, else matmul_packed, or
+// matmul_packed_wg on GPUs; matmul_vec4, the any-shape kernel) and matmul_gemv (one row times a packed weight); each packed row's note says which GEMM ran. Rooflines on
 // lavapipe (2 cores): the ceiling rows of the same run (unrolled scalar FMA ~72-75 GFLOP/s, copy
 // ~3.2-3.4 GB/s). Measured 2026-11-21 (load 1.4-2.9): 512^3 20.3, 1024^3 24.6, 4096x1024x1024
 // 27.8 GFLOP/s with matmul_packed_sg (17.3 at 1024^3 with matmul_packed).

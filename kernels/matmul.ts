@@ -1,7 +1,7 @@
 /**
  * matmul: out = act(op(a) @ op(b) + bias) + residual, batched (wgsl/matmul_packed_sg.wgsl,
- * wgsl/matmul_packed.wgsl, wgsl/matmul_packed_wg.wgsl, wgsl/matmul.wgsl, wgsl/matmul_vec4.wgsl), and the packed weights' M = 1
- * path matmul_gemv (wgsl/matmul_gemv.wgsl).
+ * wgsl/matmul_packed.wgsl, wgsl/matmul_packed_wg.wgsl, wgsl/matmul.wgsl, wgsl/matmul_vec4.wgsl),
+ * and the packed weights' M = 1 path matmul_gemv (wgsl/matmul_gemv.wgsl).
  *
  * Layouts (row-major f32): a [..., M, K] (transA: [..., K, M]); b [..., K, N] (transB:
  * [..., N, K]); bias [N]; residual and out [..., M, N]. Batch dims broadcast when one side has
@@ -12,9 +12,10 @@
  * per invocation. matmul_packed_sg (4 rows x 32 columns per lane, each step's B loaded once per
  * subgroup and shared with subgroupBroadcast) where the adapter has subgroups of >= 8, else
  * matmul_packed (conv3d_causal's 8 x 16 micro-kernel), or on GPUs (the tuning table's
- * workgroupGemm) matmul_packed_wg (A and B staged in workgroup memory, 4 x 4 outputs an invocation,
- * 32 x 32 a workgroup: the WebGPU GEMMs' shape; not yet measured on a GPU). Used for a PackedMatmulWeight (packed once,
- * e.g. by the model while loading, PackedMatmulWeight.linearFromHost) at any M, and for a plain B from PACK_PER_CALL_MIN_M rows on,
+ * workgroupGemm) matmul_packed_wg (A and B staged in workgroup memory, 4 x 4 outputs an
+ * invocation, 32 x 32 a workgroup: the WebGPU GEMMs' shape; not yet measured on a GPU). Used for a
+ * PackedMatmulWeight (packed once, e.g. by the model while loading,
+ * PackedMatmulWeight.linearFromHost) at any M, and for a plain B from PACK_PER_CALL_MIN_M rows on,
  * packing it per call (one read + write of B, cheap next to the product). Below that, two kernels
  * picked by chooseMatmulTiles: matmul_vec4 (B's contiguous dim a multiple of 4; uniform A loads,
  * vec4 B loads) and the any-shape matmul; both give each invocation 4x4 outputs in 16 f32
@@ -36,8 +37,8 @@
  * while an indexing bug gives O(0.1) errors. The rtol covers a residual's magnitude and the
  * few-ulp exp/erf of the activations.
  *
- * line budget: six shader variants (tiled, vec4, packed, subgroup-packed, workgroup-packed, GEMV) behind one entry,
- * with the weight packing (and its concatenation into views) and the chunking of bindings over
+ * line budget: six shader variants (tiled, vec4, packed, subgroup-packed, workgroup-packed, GEMV)
+ * behind one entry, with the weight packing (and its concatenation into views) and the chunking of bindings over
  * the storage-binding limit they share.
  */
 import { expectTensor, outTensor, sameContext } from './core/check.js';

@@ -3,7 +3,8 @@
 // products (the batched GEMM's M[xi][q][co] = sum_ci V[xi][ci][q] U[xi][ci][co]) become the m x m
 // outputs Y = A^T M A (lib/winograd.wgsl), then out = act(Y + bias[co]) + res, as conv3d_causal's
 // epilogue (ACT 1: SiLU); outputs past H or W are not stored. This variant stores one output at a
-// time (any W); conv_winograd_out_vec2 stores pairs where W is even.
+// time (any W); conv_winograd_out_vec2 stores pairs where W is even, conv_winograd_out_sg also
+// loads 8 channels' products at once.
 //
 // m:    array<f32>  [alpha^2][pp][Cout]
 // bias: array<f32>  [Cout]        read when has_bias != 0

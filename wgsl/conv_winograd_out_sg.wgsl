@@ -7,7 +7,7 @@
 //
 // m:    array<vec4<f32>>  [alpha^2][pp][Cout / 4] (pp % 4 == 0, so a point's 8 channels are 2 aligned vec4s)
 // bias, res, out: as conv_winograd_out_vec2
-// Dispatch: ceil(pc Cout / 8) workgroups of 8 invocations, folded into (x, y).
+// Dispatch: pc Cout / 8 workgroups of 8 invocations, folded into (x, y).
 
 enable subgroups;
 

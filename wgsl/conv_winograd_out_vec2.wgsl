@@ -2,7 +2,7 @@
 // outputs at a time, for W even (m is even, so a tile's row is whole pairs). On lavapipe every
 // storage access whose address is not a compile-time constant is a loop over the SIMD lanes, a
 // vec2 as cheap as an f32: half the loops run, and the first compile of the F(6x6) pipeline took
-// 1.8 s instead of 3.2 s (bench/README.md, Design measurements: conv_winograd).
+// 1.7-2.1 s instead of 2.5-3.6 s (bench/README.md, Design measurements: conv_winograd).
 //
 // m:    array<f32>        [alpha^2][pp][Cout]
 // bias: array<f32>        [Cout]        read when has_bias != 0
