@@ -120,11 +120,14 @@ export function winogradConv(x: Tensor, u: PackedMatmulWeight, tile: WinogradTil
     v.dispose();
     // Even W: the output transform stores pairs (half the per-lane store loops on CPU adapters);
     // F(6x6) on the CPU subgroup variants also loads 8 channels' products per 2 lane loops.
-    const params = { cout: g.cout, h: g.h, w: g.w, t: g.t, th, tw, p0, pc, pp, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 };
-    const bindings = { m, bias: o.bias ?? m, res: o.residual ?? m, out: dst };
     const act = o.activation === 'silu' ? 1 : 0;
-    if (outSg) ctx.dispatch(outSgShader, { overrides: { ACT: act, TILE: tile }, bindings, params, workgroups: foldGrid((pc * g.cout) / 8, maxWg) });
-    else ctx.dispatch(g.w % 2 === 0 ? outVec2Shader : outShader, { overrides: { WG, ACT: act, TILE: tile }, bindings, params, workgroups: foldGrid(Math.ceil((pc * g.cout) / WG), maxWg) });
+    ctx.dispatch(outSg ? outSgShader : g.w % 2 === 0 ? outVec2Shader : outShader, {
+      overrides: outSg ? { ACT: act, TILE: tile } : { WG, ACT: act, TILE: tile },
+      bindings: { m, bias: o.bias ?? m, res: o.residual ?? m, out: dst },
+      params: { cout: g.cout, h: g.h, w: g.w, t: g.t, th, tw, p0, pc, pp, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 },
+      // _sg: a workgroup is one 8-lane subgroup of 8 channels (Cout % 8 == 0).
+      workgroups: foldGrid(outSg ? (pc * g.cout) / 8 : Math.ceil((pc * g.cout) / WG), maxWg),
+    });
     m.dispose();
   }
 }
