@@ -28,53 +28,50 @@ struct Params {
 
 // #include "lib/matmul_store4.wgsl"
 
+// The 8 columns' sums over all k of the weight whose k-row 0 is b8 entry w0 (8 columns of packed
+// k-row k at w0 + k R8).
+fn dot8(w0: u32) -> array<vec4<f32>, 2> {
+  let K = params.k;
+  var acc0 = vec4(0.0);
+  var acc1 = vec4(0.0);
+  let k4n = K / 4u;
+  for (var k4 = 0u; k4 < k4n; k4++) {
+    let xv = x4[k4];
+    for (var q = 0u; q < 4u; q++) {
+      let w = b8(w0 + (4u * k4 + q) * R8);
+      acc0 = fma(vec4(xv[q]), w[0], acc0);
+      acc1 = fma(vec4(xv[q]), w[1], acc1);
+    }
+  }
+  for (var k = 4u * k4n; k < K; k++) {
+    let w = b8(w0 + k * R8);
+    acc0 = fma(vec4(x[k]), w[0], acc0);
+    acc1 = fma(vec4(x[k]), w[1], acc1);
+  }
+  return array<vec4<f32>, 2>(acc0, acc1);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let e = flat_workgroup(wid, nwg) * WG + lid;
-  let K = params.k;
   let blk = e / R8;
   let c0 = blk * RN + (e % R8) * 8u;
   if (c0 >= params.n) {
     return;
   }
-  let wk = blk * K * R8 + e % R8;
-  let wu = wk + params.up_off;
-  var acc0 = vec4(0.0);
-  var acc1 = vec4(0.0);
-  var up0 = vec4(0.0);
-  var up1 = vec4(0.0);
-  let k4n = K / 4u;
-  for (var k4 = 0u; k4 < k4n; k4++) {
-    let xv = x4[k4];
-    for (var q = 0u; q < 4u; q++) {
-      let w = b8(wk + (4u * k4 + q) * R8);
-      acc0 = fma(vec4(xv[q]), w[0], acc0);
-      acc1 = fma(vec4(xv[q]), w[1], acc1);
-      if (GLU) {
-        let u = b8(wu + (4u * k4 + q) * R8);
-        up0 = fma(vec4(xv[q]), u[0], up0);
-        up1 = fma(vec4(xv[q]), u[1], up1);
-      }
-    }
-  }
-  for (var k = 4u * k4n; k < K; k++) {
-    let w = b8(wk + k * R8);
-    acc0 = fma(vec4(x[k]), w[0], acc0);
-    acc1 = fma(vec4(x[k]), w[1], acc1);
-    if (GLU) {
-      let u = b8(wu + k * R8);
-      up0 = fma(vec4(x[k]), u[0], up0);
-      up1 = fma(vec4(x[k]), u[1], up1);
-    }
-  }
+  let wk = blk * params.k * R8 + e % R8;
+  var acc = dot8(wk);
   if (GLU) {
+    // Gate, then up, in two walks over k: summing both in one walk holds four vec4 accumulators
+    // (16 SIMD registers on lavapipe), which spill: 1.7x the time (bench/README.md).
+    let up = dot8(wk + params.up_off);
     // store4 adds no bias (has_bias = 0) and applies ACT = 0.
-    acc0 = act4(acc0, 1u) * up0;
-    acc1 = act4(acc1, 1u) * up1;
+    acc[0] = act4(acc[0], 1u) * up[0];
+    acc[1] = act4(acc[1], 1u) * up[1];
   }
-  store4(params.n_off + c0, c0, acc0);
+  store4(params.n_off + c0, c0, acc[0]);
   if (c0 + 4u < params.n) {
-    store4(params.n_off + c0 + 4u, c0 + 4u, acc1);
+    store4(params.n_off + c0 + 4u, c0 + 4u, acc[1]);
   }
 }
