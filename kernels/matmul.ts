@@ -387,6 +387,7 @@ export function matmul(a: Tensor, b: Tensor | PackedMatmulWeight, o: MatmulOptio
   const tile = knobs().packedTile;
   if (tile?.subgroup && !ctx.hasSubgroups(8)) throw new KernelArgError(kernel, 'knobs.packedTile', `the subgroup kernel needs the 'subgroups' feature and subgroupMinSize >= 8`);
   if (tile?.subgroup && (tile.rm !== 4 || tile.cb !== 2)) throw new KernelArgError(kernel, 'knobs.packedTile', `the subgroup kernel has rm 4 and cb 2, got rm ${tile.rm}, cb ${tile.cb}`);
+  if (tile?.subgroup && p.N % 4 !== 0) throw new KernelArgError(kernel, 'knobs.packedTile', `the subgroup kernel stores vec4s of a row: N = ${p.N} is not a multiple of 4`);
   const dst = outTensor(kernel, a, p.outShape, 'f32', o.out);
   if (dst.buffer === a.buffer || dst.buffer === bt.buffer) throw new KernelArgError(kernel, 'out', 'must not alias a or b');
   if (pw || (p.M >= PACK_PER_CALL_MIN_M && p.K > 0 && p.N > 0)) {
@@ -421,7 +422,8 @@ function packedMatmul(a: Tensor, pw: PackedMatmulWeight | null, b: Tensor, trans
   const weight = pw?.packed ?? null;
   const f16 = pw?.dtype === 'f16';
   const nblk = Math.ceil(p.N / PACK_RN);
-  const tile = knobs().packedTile ?? choosePackedTile(p.M, nblk * p.batch, ctx.tuning, ctx.useCpuSubgroupVariants());
+  // matmul_packed_sg stores whole vec4s of a row: N % 4 == 0.
+  const tile = knobs().packedTile ?? choosePackedTile(p.M, nblk * p.batch, ctx.tuning, ctx.useCpuSubgroupVariants() && p.N % 4 === 0);
   const plainB = !weight && tile.subgroup && !transB && p.N % 4 === 0 && p.M > 1 && b.byteLength <= maxBytes;
   const packedB = weight ?? (plainB ? b : packB({ ctx, tensor: b }, transB, bBatch, p.N, p.K, maxBytes));
   // A few rows (M <= 32) of a large B on the subgroup kernel: its few-rows tile, 4 columns x all

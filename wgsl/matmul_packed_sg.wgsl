@@ -23,7 +23,8 @@ enable subgroups;
 //                         PLAIN_B the plain B [batch_b][K, N], N % 4 == 0: a k-row's 32 columns
 //                         are contiguous there too, so a per-call matmul skips the packing pass
 //                         (matmul_packed_sg_f16: packed f16, vec2<u32> per vec4, never plain)
-// bias, res, out, params: as in matmul_packed.wgsl
+// bias, params: as in matmul_packed.wgsl; res, out: as there, read and written as vec4s of 4
+//       columns of a row (N % 4 == 0: kernels/matmul.ts takes matmul_packed otherwise)
 // Dispatch: (ceil(N / 32), ceil(M / (4 WG)), batch) workgroups of WG invocations.
 
 // #include "lib/packed_b_f32.wgsl"

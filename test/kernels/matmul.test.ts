@@ -59,6 +59,9 @@ async function check(t: import('ava').ExecutionContext, ctx: GpuContext, rng: Rn
   for (const x of [...ts, y, opts.bias, opts.residual, pw]) x?.dispose();
 }
 
+/** N for a case on the subgroup kernel, which stores vec4s of a row: rounded up to a multiple of 4. */
+const n4 = (N: number, subgroup: boolean | undefined) => (subgroup ? Math.ceil(N / 4) * 4 : N);
+
 // M, N, K: 1-sized dims, primes, sizes just past a 4-wide block and past a 32/64 tile.
 const SHAPES: [number, number, number][] = [
   [1, 1, 1],
@@ -125,18 +128,30 @@ for (const packed of [true, false]) {
       }
       const rng = Rng.fromString(t.title);
       // N past one and two 16-column blocks, M past 4, 8 and 64 rows (M % 4 = 1, 3, 0), K = 1, 3, 4 x 8 lanes;
-      // N % 4 == 0 (16, 36: a plain B read as it is by the subgroup kernel per call).
+      // N % 4 == 0 (16, 36: a plain B read as it is by the subgroup kernel per call). The subgroup
+      // kernel stores vec4s of a row, so there N is rounded up to a multiple of 4 (odd N: below).
       const shapes: [number, number, number][] = [[m0 + 1, 1, 1], [m0 + 3, 17, 3], [m0 + 19, 33, 32], [m0 + 65, 16, 7], [m0 + 8, 5, 65], [m0 + 36, 47, 9], [m0 + 5, 36, 10]];
-      for (const [M, N, K] of shapes) {
+      for (const [M, N0, K] of shapes) {
+        const N = n4(N0, subgroup);
         for (const [transA, transB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
           const c: Case = { a: transA ? [K, M] : [M, K], b: transB ? [N, K] : [K, N], transA, transB, packed, subgroup, bias: true, residual: true, activation: 'silu' };
           await check(t, ctx, rng, c, JSON.stringify(c));
         }
       }
       // Batched b, batched a with a broadcast b, and the reverse (M % 4 = 1 and 0).
-      for (const [a, b] of [[[3, m0 + 9, 5], [3, 5, 18]], [[2, m0 + 9, 5], [5, 18]], [[m0 + 9, 5], [2, 5, 18]], [[2, 12, m0 + 4], [2, 12, 7]], [[2, m0 + 5, 6], [2, 6, 20]]] as const) {
+      for (const [a, b] of [[[3, m0 + 9, 5], [3, 5, n4(18, subgroup)]], [[2, m0 + 9, 5], [5, n4(18, subgroup)]], [[m0 + 9, 5], [2, 5, n4(18, subgroup)]], [[2, 12, m0 + 4], [2, 12, n4(7, subgroup)]], [[2, m0 + 5, 6], [2, 6, 20]]] as const) {
         const transA = a[1] === 12;
         await check(t, ctx, rng, { a: [...a], b: [...b], transA, packed, subgroup, bias: true, activation: 'gelu' }, `batch a=[${a}] b=[${b}] transA=${transA}`);
+      }
+      if (subgroup) {
+        // Odd N: the default choice takes matmul_packed; forcing the subgroup kernel is an error.
+        await check(t, ctx, rng, { a: [m0 + 9, 5], b: [5, 17], packed, bias: true, residual: true }, 'odd N, default kernel');
+        const x = ctx.zeros([m0 + 9, 5]);
+        const w = ctx.zeros([5, 17]);
+        const tile = choosePackedTile(m0 + 9, 8, ctx.tuning, true);
+        t.throws(() => withKnobs({ packedTile: tile }, () => matmul(x, w)), { instanceOf: KernelArgError, message: /^matmul: knobs\.packedTile: the subgroup kernel stores vec4s of a row: N = 17 is not a multiple of 4/ });
+        x.dispose();
+        w.dispose();
       }
     });
   }
@@ -168,14 +183,15 @@ test('f16 PackedMatmulWeight: GEMV, matmul_packed and matmul_packed_sg give the 
   if (ctx.hasSubgroups(8)) kernels.push(true);
   else notExercised(t, 'matmul_packed_sg_f16', `no subgroups of >= 8 on ${ctx.adapterInfo}`);
   for (const subgroup of kernels) {
-    for (const [M, N, K] of [[1, 1, 1], [1, 47, 33], [3, 17, 3], [19, 33, 32], [65, 16, 7]] as const) {
+    for (const [M, N0, K] of [[1, 1, 1], [1, 47, 33], [3, 17, 3], [19, 33, 32], [65, 16, 7]] as const) {
+      const N = n4(N0, subgroup);
       for (const transB of [false, true]) {
         const c: Case = { a: [M, K], b: transB ? [N, K] : [K, N], transB, packed: true, dtype: 'f16', subgroup, bias: true, residual: true, activation: 'silu' };
         await check(t, ctx, rng, c, JSON.stringify(c));
       }
     }
-    await check(t, ctx, rng, { a: [2, 9, 5], b: [2, 5, 18], packed: true, dtype: 'f16', subgroup, bias: true }, `f16 batched, subgroup ${subgroup}`);
-    await check(t, ctx, rng, { a: [2, 12, 5], b: [12, 18], transA: true, packed: true, dtype: 'f16', subgroup }, `f16 transA broadcast, subgroup ${subgroup}`);
+    await check(t, ctx, rng, { a: [2, 9, 5], b: [2, 5, n4(18, subgroup)], packed: true, dtype: 'f16', subgroup, bias: true }, `f16 batched, subgroup ${subgroup}`);
+    await check(t, ctx, rng, { a: [2, 12, 5], b: [12, n4(18, subgroup)], transA: true, packed: true, dtype: 'f16', subgroup }, `f16 transA broadcast, subgroup ${subgroup}`);
   }
   // Chunked bindings: 13 blocks of 16 x 201 halves (6432 bytes) under a 16 KiB limit.
   // Packing goes by the f32 source's chunks (at offsets aligned for the halves), the product by the halves'.
@@ -229,7 +245,7 @@ test('matmul_packed_sg few-rows tile (M <= 32, K N >= 2^18, packed weights): eve
   for (const dtype of ['f32', 'f16'] as const) {
     // M 2 .. 32: 1 .. 8 row groups, partial last groups; N past a 32-column slab; K odd; K N >= 2^18.
     for (const M of [2, 3, 5, 8, 11, 19, 29, 32]) {
-      await check(t, ctx, rng, { a: [M, 515], b: [530, 515], transB: true, packed: true, dtype, bias: true, residual: true, activation: 'silu' }, `few rows M=${M} ${dtype}`);
+      await check(t, ctx, rng, { a: [M, 515], b: [532, 515], transB: true, packed: true, dtype, bias: true, residual: true, activation: 'silu' }, `few rows M=${M} ${dtype}`);
     }
     await check(t, ctx, rng, { a: [3, 7, 515], b: [3, 515, 520], packed: true, dtype, bias: true }, `few rows batched ${dtype}`);
   }
@@ -238,7 +254,7 @@ test('matmul_packed_sg few-rows tile (M <= 32, K N >= 2^18, packed weights): eve
   t.is(few().size, seen, 'no few-rows pipeline under K N = 2^18');
   t.deepEqual([...few()].sort((a, b) => a - b), [1, 2, 3, 5, 8], 'the row groups the shapes above need (M 2, 3 -> 1; 5, 8 -> 2; 11 -> 3; 19 -> 5; 29, 32 -> 8; the batched 7 -> 2)');
   const before = few().size;
-  await check(t, ctx, rng, { a: [33, 515], b: [530, 515], transB: true, packed: true }, 'M=33: the 4-row tile');
+  await check(t, ctx, rng, { a: [33, 515], b: [532, 515], transB: true, packed: true }, 'M=33: the 4-row tile');
   t.is(few().size, before, 'no few-rows pipeline past 32 rows');
 });
 

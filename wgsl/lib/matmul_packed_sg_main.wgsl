@@ -14,12 +14,29 @@ const R4 = 4u;  // vec4s per packed row
 
 @group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read> res: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<storage, read> res: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> out: array<vec4<f32>>;
 @group(0) @binding(5) var<uniform> params: Params;
 
 // #include "lib/tile_step_sg.wgsl"
-// #include "lib/matmul_tile.wgsl"
+// #include "lib/act.wgsl"
+
+// out[z, r, n_off + col + 0..3] = act(y + bias) + res, col % 4 == 0 (out_cols % 4 == 0: a row's
+// 4 columns are one vec4). One vec4 store instead of 4 scalar ones: on lavapipe each store loops
+// over the SIMD lanes, and the scalar epilogue was 12-17% of a K = 128..256 GEMM (bench/README.md).
+fn store_row4(y0: vec4<f32>, z: u32, r: u32, col: u32) {
+  let c = params.n_off + col;
+  var y = y0;
+  if (params.has_bias != 0u) {
+    y += vec4(bias[c], bias[c + 1u], bias[c + 2u], bias[c + 3u]);
+  }
+  y = act4(y, ACT);
+  let o = ((z * params.m + r) * params.out_cols + c) / 4u;
+  if (params.has_res != 0u) {
+    y += res[o];
+  }
+  out[o] = y;
+}
 
 // Lane L's vec4 of packed k-row 0 in 32-column slab `slab` of batch z: columns 4 L .. 4 L + 3 of
 // the slab (block L / 4, slot L % 4); k-row k is R4 k further.
@@ -49,12 +66,8 @@ fn few_rows(wid: vec3<u32>, lid: u32, lane: u32, za: u32, M4: u32, nblk: u32) {
   }
   let c0 = slab * RN * CB + lane * 4u;
   for (var r = 0u; r < 4u * FEW; r++) {
-    if (r < params.m) {
-      for (var q = 0u; q < 4u; q++) {
-        if (c0 + q < params.n) {
-          tile_store_one(acc[r][q], wid.z, r, c0 + q);
-        }
-      }
+    if (r < params.m && c0 < params.n) {
+      store_row4(acc[r], wid.z, r, c0);
     }
   }
 }
@@ -81,7 +94,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     bs = N / 4u;
     lb = wid.z * params.b_batch + min(wid.x * 8u + lane, bs - 1u);
   }
-  var acc: array<f32, 256>;  // row slot j: row 4 g + j (lib/matmul_tile.wgsl)
+  var acc: array<f32, 256>;  // row slot j: row 4 g + j (lib/tile_fma.wgsl)
   for (var e = 0u; e < RM * RN * CB; e++) {
     acc[e] = 0.0;
   }
@@ -90,5 +103,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     tile_step_sg(&acc, b4(lb + k * bs), a[za + k * M4 + g]);
   }
 
-  tile_store(&acc, wid.z, wid.x * RN * CB, 4u * (wid.y * WG + lid), 1u);
+  // Row slot j of column c is acc[c RM + j] (lib/tile_fma.wgsl); a vec4 is 4 columns of one row.
+  let col0 = wid.x * RN * CB;
+  for (var q = 0u; q < RN * CB / 4u; q++) {
+    for (var j = 0u; j < RM; j++) {
+      let r = 4u * (wid.y * WG + lid) + j;
+      let e = 4u * q * RM + j;
+      if (r < M && col0 + 4u * q < N) {
+        store_row4(vec4(acc[e], acc[e + RM], acc[e + 2u * RM], acc[e + 3u * RM]), wid.z, r, col0 + 4u * q);
+      }
+    }
+  }
 }
