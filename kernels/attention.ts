@@ -20,7 +20,8 @@
  * first compile per HD is slow, see the shader header) and 'tiled' (attention.wgsl: one row per
  * invocation, K/V tiles in workgroup memory, HD split in 64-dim slices, so HD = 512 works); on CPU
  * adapters wide unmasked heads (the tokenizer's HD 512) run unfused: two matmuls and a softmax.
- * Lq = 1 goes to the split-K decode kernel (attention_decode.ts).
+ * Lq = 1 goes to the split-K decode kernel (attention_decode.ts), except on 'rows' adapters for
+ * up to DECODE_CHUNK keys: there attention_rows_r1 (one key pass either way).
  * Tolerance vs the double reference: 2e-5 absolute for O(1) inputs and Lk <= 300 (f32 dot
  * products of length HD and sums of Lk probabilities; the error is dominated by exp and the
  * 1/l division, ~1e-6 relative per term).
@@ -32,7 +33,7 @@ import { KernelArgError } from './core/errors.js';
 import type { GpuContext } from './core/context.js';
 import type { Tensor } from './core/tensor.js';
 import { attention as shader, attention_rows as rowsShader, attention_rows_r1 as rowsR1Shader } from './wgsl.gen.js';
-import { attentionDecode } from './attention_decode.js';
+import { DECODE_CHUNK, attentionDecode } from './attention_decode.js';
 import { writeSlice } from './layout.js';
 import { matmul } from './matmul.js';
 import { softmax } from './softmax.js';
@@ -120,8 +121,11 @@ export function attentionFlash(q: Tensor, k: Tensor, v: Tensor, o: AttentionOpti
  * decode kernel, longer queries the flash kernel.
  */
 export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions = {}): Tensor<'f32'> {
-  expectTensor('attention', 'q', q, { dtype: 'f32', rank: 4 });
-  return q.shape[2] === 1 ? attentionDecode(q, k, v, o) : attentionFlash(q, k, v, o);
+  const s = attentionShape('attention', q, k, v, o);
+  // One query over at most one decode chunk of keys: attention_decode would run one pass per head
+  // too, and where 'rows' runs, attention_rows_r1 takes 17-20% less time (bench/README.md).
+  const rows = s.Lk <= DECODE_CHUNK && flashKernel(q.ctx, s.HD) === 'rows';
+  return s.Lq === 1 && !rows ? attentionDecode(q, k, v, o) : attentionFlash(q, k, v, o);
 }
 
 /** CPU reference in doubles (attentionRowsRef's softmax rows times v). */

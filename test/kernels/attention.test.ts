@@ -120,7 +120,7 @@ test('attention: bad shapes and options are named errors', async (t) => {
   t.throws(() => attention(q, k, k, { kvLength: 10 }), { message: /^attention: kvLength: 10 keys requested, k\/v hold 9 rows/ });
   t.throws(() => attention(q, k, k, { mask: ctx.zeros([1, 8]) }), { message: /^attention: mask: shape \[1,8\], expected \[1, >=9\]/ });
   t.throws(() => attention(q, k, k, { out: ctx.zeros([1, 2, 5, 32]) }), { message: /^attention: out: shape \[1,2,5,32\], expected \[1,2,5,64\]/ });
-  t.throws(() => attention(ctx.zeros([1, 2, 1, 64]), ctx.zeros([1, 2, 9, 64], 'i32'), k), { message: /^attention_decode: k: dtype i32, expected f32/ });
+  t.throws(() => attention(ctx.zeros([1, 2, 1, 64]), ctx.zeros([1, 2, 9, 64], 'i32'), k), { message: /^attention: k: dtype i32, expected f32/ });
   t.throws(() => attentionDecode(q, k, k), { message: /^attention_decode: q: shape \[1,2,5,64\]: the decode kernel takes one query row/ });
 });
 

@@ -1,7 +1,7 @@
 // attention_decode (split-K over the keys of one query) and KVCache vs the double reference and the
 // flash pass.
 import test from 'ava';
-import { KVCache, KernelArgError, attentionDecode, attentionFlash, attentionRef } from '../../kernels/index.js';
+import { KVCache, KernelArgError, attention, attentionDecode, attentionFlash, attentionRef } from '../../kernels/index.js';
 import { DECODE_CHUNK, decodeScratchBytes } from '../../kernels/internal.js';
 import { type Case, upload } from '../helpers/attention.js';
 import { assertClose } from '../helpers/close.js';
@@ -22,6 +22,8 @@ test('attention_decode: Lq=1 split-K equals the flash pass and the reference (1 
     const ref = attentionRef(d.qa, d.ka, d.va, c);
     assertClose(t, od, ref, { atol: ATOL, name: `decode Lk=${Lk} vs ref` });
     assertClose(t, od, of, { atol: ATOL, name: `decode Lk=${Lk} vs flash` });
+    // attention() with one query: attention_rows_r1 up to DECODE_CHUNK keys where 'rows' runs, else this kernel.
+    assertClose(t, await attention(d.q, d.k, d.v).read(), ref, { atol: ATOL, name: `attention() Lq=1 Lk=${Lk} vs ref` });
     t.is(decodeScratchBytes(2, 3, 64, Lk), Lk > DECODE_CHUNK ? 2 * 3 * Math.ceil(Lk / DECODE_CHUNK) * 68 * 4 : 0);
   }
   for (const HD of [8, 128, 512]) {
