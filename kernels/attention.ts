@@ -118,7 +118,7 @@ export function attentionFlash(q: Tensor, k: Tensor, v: Tensor, o: AttentionOpti
 
 /**
  * Attention with q [B, NH, Lq, HD], k/v [B, NH, Lk, HD] (see the header). Lq = 1 runs the split-K
- * decode kernel, longer queries the flash kernel.
+ * decode kernel (on 'rows' adapters only past DECODE_CHUNK keys), longer queries the flash kernel.
  */
 export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions = {}): Tensor<'f32'> {
   const s = attentionShape('attention', q, k, v, o);
