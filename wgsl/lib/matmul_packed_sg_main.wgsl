@@ -55,7 +55,12 @@ fn few_rows(wid: vec3<u32>, lid: u32, lane: u32, za: u32, M4: u32, nblk: u32) {
   var acc: array<vec4<f32>, 32>;  // row r, this lane's 4 columns
   for (var k = 0u; k < params.k; k++) {
     let w = b4(lb + k * R4);
-    let av = spread8(a[za + k * M4 + ga]);
+    // Lanes past the row groups skip the load (it runs lane by lane on lavapipe).
+    var am = vec4(0.0);
+    if (lane < FEW) {
+      am = a[za + k * M4 + ga];
+    }
+    let av = spread8(am);
     for (var j = 0u; j < FEW; j++) {
       let a4 = av[j];
       acc[4u * j] = fma(vec4(a4.x), w, acc[4u * j]);
