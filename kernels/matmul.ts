@@ -10,7 +10,8 @@
  * The fast GEMM is the packed one: B from a blocked copy (16-column blocks), A transposed and
  * zero-padded to whole vec4s per call so lanes load contiguous floats, 128 scalar accumulators
  * per invocation. matmul_packed_sg (4 rows x 32 columns per lane, each step's B loaded once per
- * subgroup and shared with subgroupBroadcast) where the adapter has subgroups of >= 8, else
+ * subgroup and shared with subgroupBroadcast, results stored as vec4s: N % 4 == 0) where the
+ * adapter has subgroups of >= 8, else
  * matmul_packed (conv3d_causal's 8 x 16 micro-kernel), or on GPUs (the tuning table's
  * workgroupGemm) matmul_packed_wg (A and B staged in workgroup memory, 4 x 4 outputs an
  * invocation, 32 x 32 a workgroup: the WebGPU GEMMs' shape; not yet measured on a GPU). Used for a
@@ -23,7 +24,8 @@
  * packed columns each (one 16-byte weight load per k in f16) and stream the weight once.
  * PackedMatmulWeight.concat packs weights side by side (a layer's q, k, v: one GEMV instead of
  * three) and hands back a view per part; linearSwiGLU runs gate and up views of one buffer as
- * one GEMV (GLU override: both weights per invocation, silu(gate) * up in the epilogue).
+ * one GEMV (GLU override: both weights per invocation, summed in two walks over k, silu(gate) * up
+ * in the epilogue).
  * Weights over maxStorageBufferBindingSize (the 625 MiB [160005, 1024] output projection) are
  * bound as row chunks of a [N, K] b with {buffer, offset, size}, offsets aligned to
  * minStorageBufferOffsetAlignment, one launch per chunk.

@@ -1,4 +1,4 @@
-// The epilogue of the packed GEMM kernels' register tile (matmul_packed, matmul_packed_sg): each
+// The epilogue of matmul_packed's register tile (matmul_packed_sg stores vec4s instead): each
 // invocation owns RM row slots x CB RN columns in acc[(c RN + i) RM + j] = out(row slot j, column
 // c RN + i) (lib/tile_fma.wgsl); RM, RN, CB, ACT, params and the bias, res, out bindings are the
 // including shader's.
