@@ -111,7 +111,9 @@ function stats(k: string, x: Tensor, g: GroupNormGeometry): Tensor<'f32'> {
   const unused = { aff_b: 0, aff_t: 0, eps: 0 };
   const wg = ctx.tuning.normStatsWg;
   const first = chunkGrid(ctx, params.n_wg, g.len, wg);
-  ctx.dispatch(statsShader, { overrides: { WG: wg, PARTIALS: 0, LANE_CHUNKS: first.LANE_CHUNKS }, bindings: { src: x, dst: st }, params: { ...params, ...unused }, workgroups: first.workgroups });
+  // Every chunk starts at a multiple of 4 and holds a multiple of 4 elements: read as vec4s.
+  const vec4 = [params.len, params.chunk, params.row_stride, params.frame_stride, params.batch_stride].every((v) => v % 4 === 0);
+  ctx.dispatch(statsShader, { overrides: { WG: wg, PARTIALS: 0, LANE_CHUNKS: first.LANE_CHUNKS, ...(vec4 ? { VEC4: 1 } : {}) }, bindings: { src: x, dst: st, src4: x }, params: { ...params, ...unused }, workgroups: first.workgroups });
   // Merge each set's partials (contiguous, `per` of them) until one triple per set is left.
   for (let per = params.n_wg / sets; per > 1; ) {
     const segs = Math.ceil(per / GROUP_CHUNK);
@@ -119,7 +121,7 @@ function stats(k: string, x: Tensor, g: GroupNormGeometry): Tensor<'f32'> {
     const grid = chunkGrid(ctx, sets * segs, per, wg);
     ctx.dispatch(statsShader, {
       overrides: { WG: wg, PARTIALS: 1, LANE_CHUNKS: grid.LANE_CHUNKS },
-      bindings: { src: st, dst: merged },
+      bindings: { src: st, dst: merged, src4: st },
       params: { len: per, rows: 1, row_stride: per, frames: 1, frame_stride: 0, groups: sets, batch_stride: 0, chunk: GROUP_CHUNK, segs, n_wg: sets * segs, ...unused },
       workgroups: grid.workgroups,
     });

@@ -12,10 +12,13 @@
 // workgroup w = (set * rows + r) * segs + seg writes dst[w].
 //
 // PARTIALS = false: src holds the elements (each one is the triple (1, x, 0)).
+// VEC4 (elements; every chunk starts at a multiple of 4 and holds a multiple of 4): read through
+// src4 a vec4 at a time, each vec4 merged as its own (4, mean, M2): on lavapipe every load loops
+// over the SIMD lanes, and a scalar load plus a Welford step per element bounded the pass.
 // PARTIALS = true:  src holds (count, mean, M2) triples from a previous pass, merged the same way;
 //                   the host sets rows = 1, len = number of partials per set, groups = sets.
 //
-// src: array<f32>  elements [B, C, ...] or triples [sets, len, 3]
+// src: array<f32>  elements [B, C, ...] or triples [sets, len, 3] (src4: the same buffer as vec4s)
 // dst: array<f32>  [sets * rows * segs, 3]  (count, mean, M2)
 // Dispatch: sets * rows * segs workgroups (LANE_CHUNKS: / WG, rounded up), folded into (x, y).
 // WG: a power of two, 16..256.
@@ -25,10 +28,12 @@
 override WG: u32 = 256;
 override PARTIALS: bool = false;
 override LANE_CHUNKS: bool = false;
+override VEC4: bool = false;
 
 @group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
+@group(0) @binding(3) var<storage, read> src4: array<vec4<f32>>;
 
 // #include "lib/group_chunk.wgsl"
 
@@ -68,8 +73,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let count = select(0u, ch.count, wk.live);
 
   var acc = vec3(0.0);
-  for (var j = wk.first; j < count; j += wk.step) {
-    acc = merge(acc, item(ch.base + j));
+  if (VEC4) {
+    for (var j = wk.first; j < count / 4u; j += wk.step) {
+      let v = src4[ch.base / 4u + j];
+      let m = (v.x + v.y + v.z + v.w) * 0.25;
+      let d = v - vec4(m);
+      acc = merge(acc, vec3(4.0, m, dot(d, d)));
+    }
+  } else {
+    for (var j = wk.first; j < count; j += wk.step) {
+      acc = merge(acc, item(ch.base + j));
+    }
   }
   if (LANE_CHUNKS) {
     if (wk.live) {
