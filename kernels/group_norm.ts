@@ -10,7 +10,8 @@
  * Each takes `silu: true` to apply SiLU after the affine (GN and SiLU run back to back in the model).
  *
  * Passes: (1) one workgroup per 4096-element chunk of one channel row reduces it to (count, mean,
- * M2): Welford's update per invocation, then Chan's merge in a radix-16 tree (workgroups of the
+ * M2): Welford's update per invocation (per vec4 where every chunk is whole vec4s: each vec4's own
+ * (4, mean, M2) merged in), then Chan's merge in a radix-16 tree (workgroups of the
  * tuning table's normStatsWg: on lavapipe a barrier walks every SIMD group, so 64, not 256);
  * (2) while a set has more than one chunk, the same shader merges the partials; (3) one workgroup
  * per chunk normalises: y = (x - mean) rsqrt(M2/N + eps) w' + b'. Biased variance, as torch. All
