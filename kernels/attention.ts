@@ -110,7 +110,7 @@ export function attentionFlash(q: Tensor, k: Tensor, v: Tensor, o: AttentionOpti
   ctx.dispatch(rows ? rows.shader : shader, {
     overrides: tiles ? { HD: s.HD, ...tiles } : { HD: s.HD },
     bindings: { q, k, v, mask: o.mask ?? q, out: dst },
-    params: { lq: s.Lq, lk: s.Lk, k_rows: s.kRows, nh: s.NH, scale: s.scale, causal: s.causal ? 1 : 0, has_mask: o.mask ? 1 : 0, mask_stride: o.mask?.shape[1] ?? 0 },
+    params: { lq: s.Lq, lk: s.Lk, k_rows: s.kRows, nh: s.NH, scale: s.scale, causal: s.causal ? 1 : 0, has_mask: o.mask ? 1 : 0, mask_stride: o.mask?.shape[1] ?? 0, hd4: s.HD / 4 },
     workgroups: [groups, s.NH, s.B],
   });
   return dst;

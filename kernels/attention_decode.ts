@@ -42,7 +42,7 @@ export function attentionDecode(q: Tensor, k: Tensor, v: Tensor, o: AttentionOpt
   // The flash kernels' Params (lib/attention_io.wgsl); the shader derives nsplit from lk.
   const params = {
     lq: 1, lk: s.Lk, k_rows: s.kRows, nh: s.NH, scale: s.scale, causal: 0,
-    has_mask: o.mask ? 1 : 0, mask_stride: o.mask?.shape[1] ?? 0,
+    has_mask: o.mask ? 1 : 0, mask_stride: o.mask?.shape[1] ?? 0, hd4: s.HD / 4,
   };
   const bindings = { q, k, v, mask: o.mask ?? q, part, out: dst };
   ctx.dispatch(shader, { overrides: { HD: s.HD, PHASE: 0, WG, CH: DECODE_CHUNK }, bindings, params, workgroups: [nsplit, s.NH, s.B] });

@@ -11,6 +11,9 @@ struct Params {
   causal: u32,
   has_mask: u32,
   mask_stride: u32,
+  // HD / 4 again, as a runtime value: the once-per-row loops bounded by it stay rolled (unrolled,
+  // their lane-by-lane loads and stores made attention_rows_r1's compile 8x longer on lavapipe).
+  hd4: u32,
 }
 
 @group(0) @binding(0) var<storage, read> q: array<vec4<f32>>;

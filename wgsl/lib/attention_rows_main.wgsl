@@ -40,7 +40,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var l: array<f32, R>;
   for (var r = 0u; r < R; r++) {
     let qb = (bh * lq + min(q0 + lid + 8u * r, lq - 1u)) * HD4;
-    for (var c = 0u; c < HD4; c++) {
+    for (var c = 0u; c < params.hd4; c++) {
       qv[r * 16u + c] = q[qb + c] * params.scale;
       acc[r * 16u + c] = vec4<f32>(0.0);
     }
@@ -113,7 +113,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     if (qi < lq) {
       let inv = 1.0 / l[r];
       let ob = (bh * lq + qi) * HD4;
-      for (var c = 0u; c < HD4; c++) {
+      for (var c = 0u; c < params.hd4; c++) {
         out[ob + c] = acc[r * 16u + c] * inv;
       }
     }
