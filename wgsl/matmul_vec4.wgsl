@@ -86,11 +86,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (col0 >= N) {
     return;
   }
-  for (var i = 0u; i < 4u; i++) {
-    let r = row0 + i;
-    if (r >= M) {
-      break;
-    }
-    store4((wid.z * M + r) * params.out_cols + params.n_off + col0, col0, acc[i]);
+  // Bounded at run time, so not unrolled: four copies of the lane-by-lane epilogue loads and
+  // stores doubled this pipeline's compile on lavapipe.
+  for (var r = row0; r < min(row0 + 4u, M); r++) {
+    store4((wid.z * M + r) * params.out_cols + params.n_off + col0, col0, acc[r - row0]);
   }
 }
