@@ -44,7 +44,7 @@
  * the storage-binding limit they share.
  */
 import { expectTensor, outTensor, sameContext } from './core/check.js';
-import { type Binding, type ContextLimits, type GpuContext, foldGrid } from './core/context.js';
+import { type Binding, type ContextLimits, type GpuContext, UNIFORM_STAGING_BYTES, foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import { withHostRows } from './core/bindings.js';
 import { type PackedTile, bindingLimit, knobs } from './core/knobs.js';
@@ -436,10 +436,11 @@ function packedMatmul(a: Tensor, pw: PackedMatmulWeight | null, b: Tensor, trans
   const base = (pw?.block0 ?? 0) * blockBytes;
   if (p.M === 1 && p.batch === 1) {
     // x [1, K] is its own transpose.
+    const xu = gemvX(a, p.K);
     for (const [blk0, blocks] of packedChunks(ctx, p.N, p.K, 1, maxBytes, f16)) {
       ctx.dispatch(f16 ? gemvF16Shader : gemvShader, {
-        overrides: { WG: GEMV_WG, RN: PACK_RN, ACT: act },
-        bindings: { x: a, x4: a, b: { buffer: packedB.buffer, offset: base + blk0 * blockBytes, size: blocks * blockBytes }, bias: o.bias ?? a, res: o.residual ?? a, out: dst },
+        overrides: { WG: GEMV_WG, RN: PACK_RN, ACT: act, X_UNIFORM: xu.X_UNIFORM },
+        bindings: { x: a, x4: a, xu: xu.binding, b: { buffer: packedB.buffer, offset: base + blk0 * blockBytes, size: blocks * blockBytes }, bias: o.bias ?? a, res: o.residual ?? a, out: dst },
         params: { n: Math.min(blocks * PACK_RN, p.N - blk0 * PACK_RN), k: p.K, n_off: blk0 * PACK_RN, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0, up_off: 0 },
         workgroups: foldGrid(Math.ceil((blocks * PACK_RN) / 8 / GEMV_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
       });
@@ -522,13 +523,25 @@ export function linearSwiGLU(x: Tensor, gate: Tensor | PackedMatmulWeight, up: T
   const size = (u.block0 + nblk - g.block0) * blockBytes;
   if (size > bindingLimit(x.ctx.limits.maxStorageBufferBindingSize)) return mul(linear(x, gate, undefined, { activation: 'silu' }), linear(x, up));
   const out = x.ctx.tensor([...x.shape.slice(0, -1), N], 'f32', 'linearSwiGLU.out');
+  const xu = gemvX(x, K);
   x.ctx.dispatch(g.dtype === 'f16' ? gemvF16Shader : gemvShader, {
-    overrides: { WG: GEMV_WG, RN: PACK_RN, ACT: 0, GLU: 1 },
-    bindings: { x, x4: x, b: { buffer: g.packed.buffer, offset: g.block0 * blockBytes, size }, bias: x, res: x, out },
+    overrides: { WG: GEMV_WG, RN: PACK_RN, ACT: 0, GLU: 1, X_UNIFORM: xu.X_UNIFORM },
+    bindings: { x, x4: x, xu: xu.binding, b: { buffer: g.packed.buffer, offset: g.block0 * blockBytes, size }, bias: x, res: x, out },
     params: { n: N, k: K, n_off: 0, has_bias: 0, has_res: 0, up_off: ((u.block0 - g.block0) * K * PACK_RN) / 8 },
     workgroups: foldGrid(Math.ceil((nblk * PACK_RN) / 8 / GEMV_WG), x.ctx.limits.maxComputeWorkgroupsPerDimension),
   });
   return out;
+}
+
+/**
+ * matmul_gemv's x as a uniform (X_UNIFORM) where its K / 4 vec4s fit the declared 64 KiB: x's
+ * vec4s copied into the context's uniform staging buffer. Otherwise the shader reads x4 and xu is
+ * bound unread.
+ */
+function gemvX(x: Tensor, K: number): { X_UNIFORM: number; binding: Binding } {
+  const bytes = Math.floor(K / 4) * 16;
+  const fits = bytes > 0 && bytes <= UNIFORM_STAGING_BYTES;
+  return { X_UNIFORM: Number(fits), binding: fits ? x.ctx.stageUniform(x, bytes) : x.ctx.stageUniform(x, 0) };
 }
 
 /** CPU reference in doubles: act(op(a) @ op(b) + bias) + residual, same shape rules as matmul. */

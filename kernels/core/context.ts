@@ -99,6 +99,8 @@ interface ArenaChunk {
   used: number;
 }
 const ARENA_CHUNK = 64 * 1024;
+/** WebGPU's default maxUniformBufferBindingSize (every device has it): the largest uniform binding used, the size of stageUniform's buffer. */
+export const UNIFORM_STAGING_BYTES = 64 * 1024;
 /** A pipeline's cache key: the shader id and its overrides in name order. */
 const pipelineKey = (shader: ShaderInfo, overrides: Record<string, number>) => shader.id + JSON.stringify(Object.entries(overrides).sort());
 
@@ -155,6 +157,7 @@ export class GpuContext {
   private specs: PipelineSpec[] = [];
   /** Stand-in buffers of warmPipeline: one per binding index, a uniform, a zero indirect count. */
   private warmBuffers: { storage: GPUBuffer[]; uniform: GPUBuffer; indirect: GPUBuffer } | null = null;
+  private uniformStaging: GPUBuffer | null = null;
   private layouts = new Map<string, GPUBindGroupLayout>();
   private modules = new Map<string, GPUShaderModule>();
   private checks: Promise<void>[] = [];
@@ -336,6 +339,19 @@ export class GpuContext {
     this.queued++;
   }
 
+  /**
+   * The first `bytes` bytes of t copied, in order with the recorded dispatches, into the context's
+   * uniform staging buffer (UNIFORM_STAGING_BYTES, one for all: each copy waits for the dispatches
+   * recorded before it), as the binding of a shader's `var<uniform>` array of that size. With
+   * `bytes` 0 nothing is copied: the binding of a uniform the dispatch does not read.
+   */
+  stageUniform(t: Tensor, bytes: number): Binding {
+    if (bytes > UNIFORM_STAGING_BYTES || bytes > t.byteLength) throw new RangeError(`stageUniform: ${bytes} bytes of a ${t.byteLength}-byte tensor into a ${UNIFORM_STAGING_BYTES}-byte uniform`);
+    this.uniformStaging ??= this.device.createBuffer({ label: 'uniform staging', size: UNIFORM_STAGING_BYTES, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
+    this.copyBuffer(t.buffer, 0, this.uniformStaging, 0, Math.ceil(bytes / 4) * 4);
+    return { buffer: this.uniformStaging, offset: 0, size: UNIFORM_STAGING_BYTES };
+  }
+
   /** Copies `bytes` bytes between buffers, in order with the recorded dispatches. */
   copyBuffer(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
     this.checkAlive();
@@ -351,8 +367,8 @@ export class GpuContext {
     if (!layout) {
       layout = this.device.createBindGroupLayout({
         label: shader.id,
-        // Params (the one uniform) at a dynamic offset into the arena: a bind group outlives one dispatch's params.
-        entries: shader.bindings.map((b) => ({ binding: b.binding, visibility: ShaderStage.COMPUTE, buffer: { type: b.kind, hasDynamicOffset: b.kind === 'uniform' } })),
+        // Params at a dynamic offset into the arena: a bind group outlives one dispatch's params.
+        entries: shader.bindings.map((b) => ({ binding: b.binding, visibility: ShaderStage.COMPUTE, buffer: { type: b.kind, hasDynamicOffset: b.kind === 'uniform' && b.name === 'params' } })),
       });
       this.layouts.set(shader.id, layout);
     }
@@ -428,7 +444,7 @@ export class GpuContext {
     const usage = BufferUsage.STORAGE | BufferUsage.COPY_DST;
     const w = (this.warmBuffers ??= {
       storage: [],
-      uniform: this.device.createBuffer({ label: 'warm.uniform', size: 4096, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST }),
+      uniform: this.device.createBuffer({ label: 'warm.uniform', size: UNIFORM_STAGING_BYTES, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST }),
       indirect: this.device.createBuffer({ label: 'warm.indirect', size: 16, usage: BufferUsage.INDIRECT | BufferUsage.COPY_DST }),
     });
     const entries = shader.bindings.map((b, i) => ({
@@ -439,7 +455,7 @@ export class GpuContext {
     const enc = this.device.createCommandEncoder({ label: `warm ${shader.id}` });
     const pass = enc.beginComputePass();
     pass.setPipeline(pipeline);
-    const dynamicOffsets = shader.bindings.some((b) => b.kind === 'uniform') ? [0] : undefined;
+    const dynamicOffsets = shader.bindings.some((b) => b.kind === 'uniform' && b.name === 'params') ? [0] : undefined;
     pass.setBindGroup(0, this.device.createBindGroup({ label: `warm ${shader.id}`, layout: this.layoutFor(shader), entries }), dynamicOffsets);
     pass.dispatchWorkgroupsIndirect(w.indirect, 0);
     pass.end();
@@ -502,8 +518,7 @@ export class GpuContext {
     let key = shader.id;
     let dynamicOffsets: number[] | undefined;
     for (const b of shader.bindings) {
-      if (b.kind === 'uniform') {
-        if (b.name !== 'params') throw new KernelArgError(shader.id, b.name, 'the only uniform binding must be `params`');
+      if (b.kind === 'uniform' && b.name === 'params') {
         const res = this.packParams(shader, spec.params);
         if (res) {
           entries.push({ binding: b.binding, resource: { buffer: res.buffer, offset: 0, size: res.size } });
@@ -518,8 +533,9 @@ export class GpuContext {
         t instanceof Tensor
           ? { buffer: t.buffer, offset: 0, size: Math.min(t.buffer.size, Math.max(16, Math.ceil(t.byteLength / 16) * 16)) }
           : { buffer: t.buffer, offset: t.offset ?? 0, size: t.size };
-      if (res.size! > this.limits.maxStorageBufferBindingSize) {
-        throw new KernelArgError(shader.id, b.name, `binding of ${res.size} bytes exceeds maxStorageBufferBindingSize ${this.limits.maxStorageBufferBindingSize}; bind it in chunks`);
+      const [limit, limitName] = b.kind === 'uniform' ? [UNIFORM_STAGING_BYTES, 'maxUniformBufferBindingSize'] : [this.limits.maxStorageBufferBindingSize, 'maxStorageBufferBindingSize'];
+      if (res.size! > limit) {
+        throw new KernelArgError(shader.id, b.name, `binding of ${res.size} bytes exceeds ${limitName} ${limit}; bind it in chunks`);
       }
       entries.push({ binding: b.binding, resource: res });
       key += `|${this.bufferId(res.buffer)}:${res.offset}:${res.size}`;

@@ -513,6 +513,26 @@ test('linear: PyTorch layout, leading dims flattened, decode row through GEMV', 
   t.is(linear(ctx.fromArray(rng.array(66), [2, 33]), ctx.fromArray(rng.array(17 * 33), [17, 33]), undefined, { out }), out);
 });
 
+test('matmul_gemv reads x as a uniform up to K = 16384 (its declared 64 KiB) and from storage past it, one after the other in one submit', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  const xUniform = () => new Set(ctx.pipelineSpecs().filter((s) => s.shader.startsWith('matmul_gemv')).map((s) => s.overrides.X_UNIFORM));
+  // Several GEMVs before one read: each copy into the one staging buffer waits for the GEMV before it.
+  const cases = [5, 16384, 16389, 37, 1027].map((K) => {
+    const x = rng.array(K);
+    const w = rng.array(9 * K);
+    const bias = rng.array(9);
+    const pw = PackedMatmulWeight.linear(ctx.fromArray(w, [9, K]), { dtype: 'f16' });
+    const y = linear(ctx.fromArray(x, [1, K]), pw, ctx.fromArray(bias, [9]));
+    return { K, y, pw, ref: matmulRef(x, [1, K], w.map(f16Round), [9, K], { transB: true, bias }) };
+  });
+  for (const c of cases) {
+    assertClose(t, await c.y.read(), c.ref.data, { ...tol(c.K), name: `GEMV K=${c.K}` });
+    c.pw.dispose();
+  }
+  t.deepEqual([...xUniform()].sort(), [0, 1], 'both the uniform (K <= 16384) and the storage (K = 16389) x ran');
+});
+
 test('matmul: bad inputs are named errors', async (t) => {
   const ctx = await gpu();
   const a = ctx.zeros([3, 4]);
