@@ -21,7 +21,9 @@
  * picked by chooseMatmulTiles: matmul_vec4 (B's contiguous dim a multiple of 4; uniform A loads,
  * vec4 B loads) and the any-shape matmul; both give each invocation 4x4 outputs in 16 f32
  * accumulators. One row times a PackedMatmulWeight (a decode step) is the GEMV: invocations own 8
- * packed columns each (one 16-byte weight load per k in f16) and stream the weight once.
+ * packed columns each (one 16-byte weight load per k in f16) and stream the weight once; x is
+ * copied into the context's uniform staging buffer (ctx.stageUniform) and read as a uniform where
+ * its K / 4 vec4s fit 64 KiB (K <= 16384; X_UNIFORM), from storage past that.
  * PackedMatmulWeight.concat packs weights side by side (a layer's q, k, v: one GEMV instead of
  * three) and hands back a view per part; linearSwiGLU runs gate and up views of one buffer as
  * one GEMV (GLU override: both weights per invocation, summed in two walks over k, silu(gate) * up
