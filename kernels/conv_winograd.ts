@@ -78,7 +78,7 @@ export function winogradWeight(pw: PackedConvWeight, tile: WinogradTile): Packed
   ctx.dispatch(weightShader, {
     overrides: { WG, F16: Number(pw.dtype === 'f16'), TILE: tile },
     bindings: { w: pw.packed, u },
-    params: { cin, cout, rm: pw.rm, nblk },
+    params: { cin, cout, rm: pw.rm, nblk, alpha },
     workgroups: foldGrid(Math.ceil((cin * cout) / WG), ctx.limits.maxComputeWorkgroupsPerDimension),
   });
   return PackedMatmulWeight.fromPacked(u, [alpha * alpha, cin, cout]);
