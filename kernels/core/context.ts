@@ -341,8 +341,9 @@ export class GpuContext {
 
   /**
    * The first `bytes` bytes of t copied, in order with the recorded dispatches, into the context's
-   * uniform staging buffer (UNIFORM_STAGING_BYTES, one for all: each copy waits for the dispatches
-   * recorded before it), as the binding of a shader's `var<uniform>` array of that size. With
+   * uniform staging buffer (UNIFORM_STAGING_BYTES), as the binding of a shader's `var<uniform>`
+   * array of that size. There is one such buffer: its content is t's for the dispatches recorded
+   * until the next stageUniform call (each copy runs after the dispatches recorded before it). With
    * `bytes` 0 nothing is copied: the binding of a uniform the dispatch does not read.
    */
   stageUniform(t: Tensor, bytes: number): Binding {
