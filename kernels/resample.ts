@@ -15,7 +15,7 @@ import { expectTensor, outTensor, sameContext } from './core/check.js';
 import { foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import { type Tensor, numel } from './core/tensor.js';
-import { resample as shader } from './wgsl.gen.js';
+import { resample as shader, resample_nearest4 as nearest4Shader } from './wgsl.gen.js';
 
 const WG = 256;
 export type ResampleMode = 'nearest2x' | 'depthToSpace2x';
@@ -50,6 +50,17 @@ function resampleBackward(kernel: string, mode: ResampleMode, g: Tensor, out?: T
 function launch(mode: number, x: Tensor, out: Tensor, full: readonly number[]): void {
   const r = full.length;
   const n = numel(full);
+  const w = full[r - 1]! / 2;
+  if (mode === 0 && w % 4 === 0) {
+    // Whole vec4s of source rows (wgsl/resample_nearest4.wgsl).
+    x.ctx.dispatch(nearest4Shader, {
+      overrides: { WG },
+      bindings: { x, out },
+      params: { n, h: full[r - 2]! / 2, w },
+      workgroups: foldGrid(Math.ceil(n / (16 * WG)), x.ctx.limits.maxComputeWorkgroupsPerDimension),
+    });
+    return;
+  }
   x.ctx.dispatch(shader, {
     overrides: { WG, MODE: mode },
     bindings: { x, out },

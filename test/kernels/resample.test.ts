@@ -15,7 +15,8 @@ const NEAREST_BWD_TOL = 3 * 2 ** -24 * 4;
 
 // Input shapes (the forward's x; the backward gets g of the forward output's shape).
 const SHAPES: Record<ResampleMode, number[][]> = {
-  nearest2x: [[1, 1, 1, 1], [2, 3, 5, 7], [1, 32, 3, 5], [2, 3, 1, 4, 3], [1, 2, 3, 1, 5], [3, 5, 33, 17]],
+  // W % 4 == 0 (the last three) takes resample_nearest4.
+  nearest2x: [[1, 1, 1, 1], [2, 3, 5, 7], [1, 32, 3, 5], [2, 3, 1, 4, 3], [1, 2, 3, 1, 5], [3, 5, 33, 17], [1, 1, 1, 4], [2, 3, 5, 12], [1, 2, 3, 3, 8]],
   depthToSpace2x: [[1, 4, 1, 1], [2, 12, 5, 7], [1, 32, 3, 5], [2, 32, 1, 4, 3], [2, 8, 5, 4, 3], [1, 4, 2, 1, 9], [3, 20, 19, 13]],
 };
 
@@ -30,6 +31,11 @@ for (const mode of ['nearest2x', 'depthToSpace2x'] as const) {
       const y = FWD[mode](ctx.fromArray(x, shape));
       t.deepEqual(y.shape, os);
       assertEqualInts(t, await y.read(), resampleRef(mode, x, shape), { shape: os, name: `${t.title} forward` });
+      // Into a caller's out pre-filled with garbage: every element is written.
+      const yo = ctx.fromArray(new Float32Array(os.reduce((a, b) => a * b, 1)).fill(NaN), os);
+      t.is(FWD[mode](ctx.fromArray(x, shape), yo), yo);
+      assertEqualInts(t, await yo.read(), resampleRef(mode, x, shape), { shape: os, name: `${t.title} forward into out` });
+      if (mode === 'nearest2x' && shape[shape.length - 1]! % 4 === 0) t.true(ctx.pipelineSpecs().some((p) => p.shader === 'resample_nearest4'), 'W % 4 == 0 ran resample_nearest4');
 
       const g = rng.array(os.reduce((a, b) => a * b, 1));
       const dx = BWD[mode](ctx.fromArray(g, os));
