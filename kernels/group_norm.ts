@@ -1,5 +1,5 @@
 /**
- * GroupNorm family (wgsl/group_norm_stats.wgsl + wgsl/group_norm.wgsl):
+ * GroupNorm family (wgsl/group_norm_stats.wgsl + wgsl/group_norm.wgsl, on vec4s group_norm_vec4.wgsl):
  *   groupNorm           x [B, C, ...S]: G groups of C/G channels, statistics over (C/G, ...S),
  *                       affine per channel (weight, bias [C]); spec: G = 32, eps 1e-6.
  *   groupNormFramewise  x [B, C, T, H, W]: the LDM encoder's "LA norm", GroupNorm(4T, C*T) on
@@ -23,7 +23,7 @@ import { expectEps, expectTensor, outTensor, sameContext } from './core/check.js
 import { KernelArgError } from './core/errors.js';
 import type { Tensor } from './core/tensor.js';
 import { GROUP_CHUNK, type GroupNormAffine, type GroupNormGeometry, chunkGrid, chunking, framewiseGeometry, groupGeometry } from './core/group_chunk.js';
-import { group_norm as applyShader, group_norm_stats as statsShader } from './wgsl.gen.js';
+import { group_norm as applyShader, group_norm_stats as statsShader, group_norm_vec4 as applyVec4Shader } from './wgsl.gen.js';
 
 const WG = 256;
 export interface GroupNormOptions {
@@ -104,6 +104,10 @@ export function groupNormStats(x: Tensor, opts: { groups?: number; framewise?: b
   return stats(k, x, g);
 }
 
+/** Whether every chunk starts at a multiple of 4 and holds a multiple of 4 elements: the passes then read (and the apply pass writes) vec4s. */
+const wholeVec4s = (p: { len: number; chunk: number; row_stride: number; frame_stride: number; batch_stride: number }) =>
+  [p.len, p.chunk, p.row_stride, p.frame_stride, p.batch_stride].every((v) => v % 4 === 0);
+
 /** Passes 1 and 2: a [sets, 3] tensor of (count, mean, M2). */
 function stats(k: string, x: Tensor, g: GroupNormGeometry): Tensor<'f32'> {
   const ctx = x.ctx;
@@ -112,8 +116,7 @@ function stats(k: string, x: Tensor, g: GroupNormGeometry): Tensor<'f32'> {
   const unused = { aff_b: 0, aff_t: 0, eps: 0 };
   const wg = ctx.tuning.normStatsWg;
   const first = chunkGrid(ctx, params.n_wg, g.len, wg);
-  // Every chunk starts at a multiple of 4 and holds a multiple of 4 elements: read as vec4s.
-  const vec4 = [params.len, params.chunk, params.row_stride, params.frame_stride, params.batch_stride].every((v) => v % 4 === 0);
+  const vec4 = wholeVec4s(params);
   ctx.dispatch(statsShader, { overrides: { WG: wg, PARTIALS: 0, LANE_CHUNKS: first.LANE_CHUNKS, ...(vec4 ? { VEC4: 1 } : {}) }, bindings: { src: x, dst: st, src4: x }, params: { ...params, ...unused }, workgroups: first.workgroups });
   // Merge each set's partials (contiguous, `per` of them) until one triple per set is left.
   for (let per = params.n_wg / sets; per > 1; ) {
@@ -143,7 +146,7 @@ function run(k: string, x: Tensor, g: GroupNormGeometry, aff: GroupNormAffine, o
   const st = stats(k, x, g);
   const { params } = chunking(g);
   const grid = chunkGrid(x.ctx, params.n_wg, g.len, WG);
-  x.ctx.dispatch(applyShader, {
+  x.ctx.dispatch(wholeVec4s(params) ? applyVec4Shader : applyShader, {
     overrides: { WG, AFFINE: aff.mode, SILU: o.silu ? 1 : 0, LANE_CHUNKS: grid.LANE_CHUNKS },
     bindings: { x, stats: st, weight: aff.weight ?? st, bias: aff.bias ?? st, out: dst },
     params: { ...params, aff_b: aff.aff_b, aff_t: aff.aff_t, eps },

@@ -50,6 +50,19 @@ for (const [shape, groups] of GN_CASES) {
   }
 }
 
+test('groupNorm: whole-vec4 chunks take group_norm_vec4 and write every element of a caller\'s out', async (t) => {
+  const ctx = await gpu();
+  const rng = Rng.fromString(t.title);
+  const shape = [2, 8, 3, 20];  // rows of 60 floats: whole vec4s
+  const x = rng.array(numel(shape), -2, 3);
+  const w = rng.array(8, 0.5, 1.5);
+  const b = rng.array(8, -0.5, 0.5);
+  const out = ctx.fromArray(new Float32Array(numel(shape)).fill(NaN), shape);
+  t.is(groupNorm(ctx.fromArray(x, shape), { groups: 4, weight: ctx.fromArray(w, [8]), bias: ctx.fromArray(b, [8]), silu: true }, out), out);
+  assertClose(t, await out.read(), groupNormRef(x, shape, { groups: 4, weight: w, bias: b, silu: true }), { ...TOL, shape, name: t.title });
+  t.true(ctx.pipelineSpecs().some((p) => p.shader === 'group_norm_vec4'), 'group_norm_vec4 ran');
+});
+
 test('groupNorm without affine, default 32 groups and eps 1e-6', async (t) => {
   const ctx = await gpu();
   const shape = [2, 64, 3, 4, 5];
