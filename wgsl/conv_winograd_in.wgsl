@@ -4,9 +4,8 @@
 // p0 .. p0 + pc - 1 of the flat tile index p = (n th + ty) tw + tx, image n = b T + t (a chunk of them).
 // NORM: the conv's input is GroupNorm(x) (then SiLU if SILU), applied to each point read, as
 // group_norm.wgsl computes it, so the normalised activation is never written out; padding stays 0.
-// VEC4 (F(4x4) or F(6x6), W % 4 == 0): a patch row is read as 3 aligned vec4s (F(4x4): the middle
-// vec4 of its 6 columns plus one value on each side; on lavapipe every storage access loops over
-// the SIMD lanes: 3 loads, not 6 or 8).
+// VEC4 (F(4x4) or F(6x6), W % 4 == 0): a patch row is read as the aligned vec4 inside it and
+// ALPHA - 4 scalars (tile_patch_vec4).
 //
 // x, x4: the input [B][Cin][T][H][W] (T = 1: NCHW), bound twice: as f32s and (VEC4) as vec4s
 // v:     array<f32>  [alpha^2][Cin][pp]: element xi = alpha i + j of V for channel ci, tile p0 + q
@@ -112,34 +111,35 @@ fn tile_patch(p: u32, ci: u32) -> Patch {
   return d;
 }
 
-// The patch of tile p, W % 4 == 0. F(4x4): columns 4 tx - 1 .. 4 tx + 4 of each row are the last
-// value of one vec4, the next vec4 and the first value of the one after. F(6x6): columns
-// 6 tx - 1 .. 6 tx + 6 start at lane 3 (tx even) or 1 (tx odd) of the first of 3 vec4s.
+// The patch of tile p, W % 4 == 0. Each patch row (columns c0 - 1 .. c0 + ALPHA - 2, c0 = TILE tx)
+// is the aligned vec4 inside it (columns c0 .. c0 + 3; c0 + 2 .. c0 + 5 for odd F(6x6) tiles) and
+// the other ALPHA - 4 values as scalars: ALPHA loaded floats a row, not 3 vec4s' 12 (on lavapipe
+// every storage access loops over the SIMD lanes, per component). Loads past the image's edge
+// read a clamped column; those points are padding (0) below.
 fn tile_patch_vec4(p: u32, ci: u32) -> Patch {
   let tile = wino_tile(p, params.th, params.tw);
   let nm = norm_of(tile.x / params.t, ci);
   let base = plane_base(tile.x, ci);
   let c0 = TILE * tile.z;
-  let w4 = params.w / 4u;
-  // The 3 vec4s of a row: q0 = (c0 - 1) / 4 rounded down (F(4x4): c0 / 4 - 1), q0 + 1, q0 + 2.
-  let q0 = i32((c0 + 3u) / 4u) - 1;
   let odd = TILE == 6u && (tile.z & 1u) == 1u;
+  let q4 = min((c0 + select(0u, 2u, odd)) / 4u, params.w / 4u - 1u);
+  // Patch columns of the scalars.
+  let sj = select(vec4(0u, 5u, 6u, 7u), vec4(0u, 1u, 2u, 7u), odd);
   var d: Patch;
   for (var i = 0u; i < ALPHA; i++) {
     let y = i32(TILE * tile.y + i) - 1;
     if (y >= 0 && y < i32(params.h)) {
-      let r4 = i32((base + u32(y) * params.w) / 4u);
-      var q: array<vec4<f32>, 3>;
-      for (var k = 0; k < 3; k++) {
-        if (q0 + k >= 0 && q0 + k < i32(w4)) {
-          q[k] = x4[r4 + q0 + k];
-        }
+      let row = base + u32(y) * params.w;
+      let q = x4[row / 4u + q4];
+      var s = vec4(0.0);
+      for (var k = 0u; k < ALPHA - 4u; k++) {
+        s[k] = x[row + u32(clamp(i32(c0 + sj[k]) - 1, 0, i32(params.w) - 1))];
       }
       var v: WVec;
       if (odd) {
-        v = WVec(q[0].y, q[0].z, q[0].w, q[1].x, q[1].y, q[1].z, q[1].w, q[2].x);
+        v = WVec(s.x, s.y, s.z, q.x, q.y, q.z, q.w, s.w);
       } else {
-        v = WVec(q[0].w, q[1].x, q[1].y, q[1].z, q[1].w, q[2].x, q[2].y, q[2].z);
+        v = WVec(s.x, q.x, q.y, q.z, q.w, s.y, s.z, s.w);
       }
       // Padding stays 0 (not point(0)).
       for (var j = 0u; j < ALPHA; j++) {
