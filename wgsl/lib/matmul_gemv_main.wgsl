@@ -10,7 +10,7 @@ override R8: u32 = RN / 8u;
 // SwiGLU: out = silu(x B_gate) * (x B_up), the up columns up_off b8 entries after the gate's.
 override GLU: bool = false;
 // x's vec4s read from xu (K <= 16384, copied there by the host) instead of x4: on lavapipe a
-// uniform load is a per-lane gather without the storage path's per-lane bounds branches, 9-12%
+// uniform load is a per-lane gather without the storage path's per-lane bounds branches, 7-14%
 // less time for the whole GEMV (bench/README.md).
 override X_UNIFORM: bool = false;
 
