@@ -46,7 +46,7 @@
  * the storage-binding limit they share.
  */
 import { expectTensor, outTensor, sameContext } from './core/check.js';
-import { type Binding, type ContextLimits, type GpuContext, UNIFORM_STAGING_BYTES, foldGrid } from './core/context.js';
+import { type Binding, type ContextLimits, type GpuContext, UNIFORM_STAGING_BYTES, UNIFORM_STAGING_WINDOWS, foldGrid } from './core/context.js';
 import { KernelArgError } from './core/errors.js';
 import { withHostRows } from './core/bindings.js';
 import { type PackedTile, bindingLimit, knobs } from './core/knobs.js';
@@ -454,14 +454,18 @@ function packedMatmul(a: Tensor, pw: PackedMatmulWeight | null, b: Tensor, trans
   const chunks = plainB ? [[0, nblk] as [number, number]] : packedChunks(ctx, p.N, p.K, bBatch, maxBytes, f16);
   // GPUs (the tuning table's workgroupGemm): A and B staged in workgroup memory, 32 x 32 tiles.
   const wg = !tile.subgroup && ctx.tuning.workgroupGemm && !knobs().packedTile;
+  // The few-rows tile of one batch reads A^T from uniform windows where it fits them (A_UNIFORM).
+  const aRow = paddedRows(p.M) * 4;
+  const aUniform = few > 0 && p.batch === 1 && Math.ceil(p.K / Math.floor(UNIFORM_STAGING_BYTES / aRow)) <= UNIFORM_STAGING_WINDOWS;
+  const au = tile.subgroup && !wg ? ctx.stageUniform(at, aUniform ? p.K * aRow : 0, aRow) : [];
   for (const [blk0, blocks] of chunks) {
     const cols = Math.min(blocks * PACK_RN, p.N - blk0 * PACK_RN);
     const bind = chunks.length === 1 && !base ? packedB : { buffer: packedB.buffer, offset: base + blk0 * blockBytes, size: blocks * blockBytes };
     // b_batch counts vec4s of columns (one vec2<u32> each when f16).
     const params = { m: p.M, n: cols, k: p.K, a_batch: p.aBatch !== 0 ? p.K * paddedRows(p.M) : 0, b_batch: bBatch > 1 ? (p.K * (plainB ? p.N : nblk * PACK_RN)) / 4 : 0, out_cols: p.N, n_off: blk0 * PACK_RN, has_bias: o.bias ? 1 : 0, has_res: o.residual ? 1 : 0 };
     ctx.dispatch(wg ? (f16 ? packedWgF16Shader : packedWgShader) : tile.subgroup ? (f16 ? packedSgF16Shader : packedSgShader) : f16 ? packedF16Shader : packedShader, {
-      overrides: wg ? { ACT: act } : tile.subgroup ? { WG: tile.wg, ACT: act, PLAIN_B: Number(plainB), ...(few ? { FEW: few } : {}) } : { WG: tile.wg, RM: tile.rm, RN: PACK_RN, CB: tile.cb, ACT: act },
-      bindings: { a: at, b: bind, bias: o.bias ?? a, res: o.residual ?? a, out: dst },
+      overrides: wg ? { ACT: act } : tile.subgroup ? { WG: tile.wg, ACT: act, PLAIN_B: Number(plainB), ...(few ? { FEW: few } : {}), ...(aUniform ? { A_UNIFORM: 1 } : {}) } : { WG: tile.wg, RM: tile.rm, RN: PACK_RN, CB: tile.cb, ACT: act },
+      bindings: { a: at, b: bind, bias: o.bias ?? a, res: o.residual ?? a, out: dst, ...(au.length ? { au0: au[0]!, au1: au[1]!, au2: au[2]!, au3: au[3]! } : {}) },
       params,
       workgroups: wg ? [Math.ceil(cols / 32), Math.ceil(p.M / 32), p.batch] : few ? [Math.ceil(cols / ((PACK_RN * tile.cb * tile.wg) / 8)), 1, p.batch] : [Math.ceil(cols / (PACK_RN * tile.cb)), Math.ceil(p.M / (tile.wg * tile.rm)), p.batch],
     });
@@ -543,7 +547,7 @@ export function linearSwiGLU(x: Tensor, gate: Tensor | PackedMatmulWeight, up: T
 function gemvX(x: Tensor, K: number): { X_UNIFORM: number; binding: Binding } {
   const bytes = Math.floor(K / 4) * 16;
   const fits = bytes > 0 && bytes <= UNIFORM_STAGING_BYTES;
-  return { X_UNIFORM: Number(fits), binding: fits ? x.ctx.stageUniform(x, bytes) : x.ctx.stageUniform(x, 0) };
+  return { X_UNIFORM: Number(fits), binding: x.ctx.stageUniform(x, fits ? bytes : 0)[0]! };
 }
 
 /** CPU reference in doubles: act(op(a) @ op(b) + bias) + residual, same shape rules as matmul. */

@@ -99,8 +99,10 @@ interface ArenaChunk {
   used: number;
 }
 const ARENA_CHUNK = 64 * 1024;
-/** WebGPU's default maxUniformBufferBindingSize (every device has it): the largest uniform binding used, the size of stageUniform's buffer. */
+/** WebGPU's default maxUniformBufferBindingSize (every device has it): the largest uniform binding used, one window of stageUniform's buffer. */
 export const UNIFORM_STAGING_BYTES = 64 * 1024;
+/** Windows of UNIFORM_STAGING_BYTES in stageUniform's buffer (a shader stage may bind 12 uniforms). */
+export const UNIFORM_STAGING_WINDOWS = 4;
 /** A pipeline's cache key: the shader id and its overrides in name order. */
 const pipelineKey = (shader: ShaderInfo, overrides: Record<string, number>) => shader.id + JSON.stringify(Object.entries(overrides).sort());
 
@@ -341,16 +343,25 @@ export class GpuContext {
 
   /**
    * The first `bytes` bytes of t copied, in order with the recorded dispatches, into the context's
-   * uniform staging buffer (UNIFORM_STAGING_BYTES), as the binding of a shader's `var<uniform>`
-   * array of that size. There is one such buffer: its content is t's for the dispatches recorded
-   * until the next stageUniform call (each copy runs after the dispatches recorded before it). With
-   * `bytes` 0 nothing is copied: the binding of a uniform the dispatch does not read.
+   * uniform staging buffer, as the bindings of UNIFORM_STAGING_WINDOWS `var<uniform>` arrays of
+   * UNIFORM_STAGING_BYTES: window w holds rows w R .. w R + R - 1 of t's rows of `rowBytes` bytes,
+   * R = floor(UNIFORM_STAGING_BYTES / rowBytes) (a row never straddles two windows). There is one
+   * such buffer: its content is t's for the dispatches recorded until the next stageUniform call
+   * (each copy runs after the dispatches recorded before it). With `bytes` 0 nothing is copied:
+   * the bindings of uniforms the dispatch does not read.
    */
-  stageUniform(t: Tensor, bytes: number): Binding {
-    if (bytes > UNIFORM_STAGING_BYTES || bytes > t.byteLength) throw new RangeError(`stageUniform: ${bytes} bytes of a ${t.byteLength}-byte tensor into a ${UNIFORM_STAGING_BYTES}-byte uniform`);
-    this.uniformStaging ??= this.device.createBuffer({ label: 'uniform staging', size: UNIFORM_STAGING_BYTES, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
-    this.copyBuffer(t.buffer, 0, this.uniformStaging, 0, Math.ceil(bytes / 4) * 4);
-    return { buffer: this.uniformStaging, offset: 0, size: UNIFORM_STAGING_BYTES };
+  stageUniform(t: Tensor, bytes: number, rowBytes = 16): Binding[] {
+    const rows = Math.floor(UNIFORM_STAGING_BYTES / rowBytes);
+    const windowBytes = rows * rowBytes;
+    if (rowBytes % 4 !== 0 || rows < 1 || bytes > t.byteLength || Math.ceil(bytes / windowBytes) > UNIFORM_STAGING_WINDOWS) {
+      throw new RangeError(`stageUniform: ${bytes} bytes of a ${t.byteLength}-byte tensor in rows of ${rowBytes} bytes do not fit ${UNIFORM_STAGING_WINDOWS} uniform windows of ${UNIFORM_STAGING_BYTES} bytes`);
+    }
+    const size = UNIFORM_STAGING_WINDOWS * UNIFORM_STAGING_BYTES;
+    const buffer = (this.uniformStaging ??= this.device.createBuffer({ label: 'uniform staging', size, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST }));
+    for (let w = 0; w * windowBytes < bytes; w++) {
+      this.copyBuffer(t.buffer, w * windowBytes, buffer, w * UNIFORM_STAGING_BYTES, Math.ceil(Math.min(windowBytes, bytes - w * windowBytes) / 4) * 4);
+    }
+    return Array.from({ length: UNIFORM_STAGING_WINDOWS }, (_, w) => ({ buffer, offset: w * UNIFORM_STAGING_BYTES, size: UNIFORM_STAGING_BYTES }));
   }
 
   /** Copies `bytes` bytes between buffers, in order with the recorded dispatches. */

@@ -248,7 +248,11 @@ test('matmul_packed_sg few-rows tile (M <= 32, K N >= 2^18, packed weights): eve
       await check(t, ctx, rng, { a: [M, 515], b: [532, 515], transB: true, packed: true, dtype, bias: true, residual: true, activation: 'silu' }, `few rows M=${M} ${dtype}`);
     }
     await check(t, ctx, rng, { a: [3, 7, 515], b: [3, 515, 520], packed: true, dtype, bias: true }, `few rows batched ${dtype}`);
+    // A^T from uniform windows of 512 k-rows (32 padded rows): 4 windows at K 1800; past 4 (K 2100) from storage.
+    for (const K of [1800, 2100]) await check(t, ctx, rng, { a: [29, K], b: [160, K], transB: true, packed: true, dtype, residual: true }, `few rows M=29 K=${K} ${dtype}`);
   }
+  const aUniform = new Set(ctx.pipelineSpecs().filter((s) => s.shader.startsWith('matmul_packed_sg') && s.overrides.FEW).map((s) => s.overrides.A_UNIFORM ?? 0));
+  t.deepEqual([...aUniform].sort(), [0, 1], 'A^T read from uniform windows (one batch, <= 4 windows) and from storage (batched, K 2100)');
   const seen = few().size;
   await check(t, ctx, rng, { a: [19, 37], b: [50, 37], transB: true, packed: true }, 'a small B: the 4-row tile');
   t.is(few().size, seen, 'no few-rows pipeline under K N = 2^18');

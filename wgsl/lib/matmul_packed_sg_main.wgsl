@@ -7,6 +7,10 @@ override ACT: u32 = 0;
 override PLAIN_B: bool = false;
 // FEW > 0 (M <= 4 FEW <= 32, packed B): the few-rows tile, below.
 override FEW: u32 = 0u;
+// The few-rows tile of one batch with A^T in au0..au3 (ctx.stageUniform: 64 KiB windows of
+// 4096 / M4 k-rows each) instead of a: on lavapipe a uniform load is a per-lane gather without the
+// storage path's bounds branches (bench/README.md). Unread (bound, not used) otherwise.
+override A_UNIFORM: bool = false;
 const RM = 4u;  // rows per invocation
 const CB = 2u;  // packed 16-column blocks per workgroup
 const RN = 16u;
@@ -17,6 +21,10 @@ const R4 = 4u;  // vec4s per packed row
 @group(0) @binding(3) var<storage, read> res: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> out: array<vec4<f32>>;
 @group(0) @binding(5) var<uniform> params: Params;
+@group(0) @binding(8) var<uniform> au0: array<vec4<f32>, 4096>;
+@group(0) @binding(9) var<uniform> au1: array<vec4<f32>, 4096>;
+@group(0) @binding(10) var<uniform> au2: array<vec4<f32>, 4096>;
+@group(0) @binding(11) var<uniform> au3: array<vec4<f32>, 4096>;
 
 // #include "lib/tile_step_sg.wgsl"
 // #include "lib/act.wgsl"
@@ -53,25 +61,48 @@ fn lane_b(z: u32, slab: u32, lane: u32, nblk: u32) -> u32 {
 // distinct rows, the rest repeat the last), so here each lane owns 4 columns (its own vec4 of each
 // packed k-row: no B spread) and all 4 FEW rows, A^T's FEW vec4s of each k spread from lanes
 // 0 .. FEW - 1. Each 8 lanes take one 32-column slab; the same fmas in the same order.
+// One k-step of the few-rows tile: `am` is lane j's 4 rows of A^T's k-row (j < FEW), w this
+// lane's 4 columns of B's.
+fn few_step(acc: ptr<function, array<vec4<f32>, 32>>, w: vec4<f32>, am: vec4<f32>) {
+  let av = spread8(am);
+  for (var j = 0u; j < FEW; j++) {
+    let a4 = av[j];
+    (*acc)[4u * j] = fma(vec4(a4.x), w, (*acc)[4u * j]);
+    (*acc)[4u * j + 1u] = fma(vec4(a4.y), w, (*acc)[4u * j + 1u]);
+    (*acc)[4u * j + 2u] = fma(vec4(a4.z), w, (*acc)[4u * j + 2u]);
+    (*acc)[4u * j + 3u] = fma(vec4(a4.w), w, (*acc)[4u * j + 3u]);
+  }
+}
+
 fn few_rows(wid: vec3<u32>, lid: u32, lane: u32, za: u32, M4: u32, nblk: u32) {
   let slab = wid.x * (WG / 8u) + lid / 8u;
   let lb = lane_b(wid.z, slab, lane, nblk);
   let ga = min(lane, M4 - 1u);
   var acc: array<vec4<f32>, 32>;  // row r, this lane's 4 columns
-  for (var k = 0u; k < params.k; k++) {
-    let w = b4(lb + k * R4);
-    // Lanes past the row groups skip the load (it runs lane by lane on lavapipe).
-    var am = vec4(0.0);
-    if (lane < FEW) {
-      am = a[za + k * M4 + ga];
+  let K = params.k;
+  if (A_UNIFORM) {
+    // Window w holds k-rows w kw .. w kw + kw - 1; the k order is the storage loop's.
+    let kw = 4096u / M4;
+    for (var k = 0u; k < min(kw, K); k++) {
+      few_step(&acc, b4(lb + k * R4), au0[k * M4 + ga]);
     }
-    let av = spread8(am);
-    for (var j = 0u; j < FEW; j++) {
-      let a4 = av[j];
-      acc[4u * j] = fma(vec4(a4.x), w, acc[4u * j]);
-      acc[4u * j + 1u] = fma(vec4(a4.y), w, acc[4u * j + 1u]);
-      acc[4u * j + 2u] = fma(vec4(a4.z), w, acc[4u * j + 2u]);
-      acc[4u * j + 3u] = fma(vec4(a4.w), w, acc[4u * j + 3u]);
+    for (var k = kw; k < min(2u * kw, K); k++) {
+      few_step(&acc, b4(lb + k * R4), au1[(k - kw) * M4 + ga]);
+    }
+    for (var k = 2u * kw; k < min(3u * kw, K); k++) {
+      few_step(&acc, b4(lb + k * R4), au2[(k - 2u * kw) * M4 + ga]);
+    }
+    for (var k = 3u * kw; k < K; k++) {
+      few_step(&acc, b4(lb + k * R4), au3[(k - 3u * kw) * M4 + ga]);
+    }
+  } else {
+    for (var k = 0u; k < K; k++) {
+      // Lanes past the row groups skip the load (it runs lane by lane on lavapipe).
+      var am = vec4(0.0);
+      if (lane < FEW) {
+        am = a[za + k * M4 + ga];
+      }
+      few_step(&acc, b4(lb + k * R4), am);
     }
   }
   let c0 = slab * RN * CB + lane * 4u;
