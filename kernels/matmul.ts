@@ -23,7 +23,8 @@
  * accumulators. One row times a PackedMatmulWeight (a decode step) is the GEMV: invocations own 8
  * packed columns each (one 16-byte weight load per k in f16) and stream the weight once; x is
  * copied into the context's uniform staging buffer (ctx.stageUniform) and read as a uniform where
- * its K / 4 vec4s fit 64 KiB (K <= 16384; X_UNIFORM), from storage past that.
+ * its K / 4 vec4s fit 64 KiB (K <= 16384; X_UNIFORM), from storage past that; likewise the
+ * subgroup kernel's few-rows tile reads one batch's A^T from up to 4 uniform windows (A_UNIFORM).
  * PackedMatmulWeight.concat packs weights side by side (a layer's q, k, v: one GEMV instead of
  * three) and hands back a view per part; linearSwiGLU runs gate and up views of one buffer as
  * one GEMV (GLU override: both weights per invocation, summed in two walks over k, silu(gate) * up
