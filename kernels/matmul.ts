@@ -458,7 +458,7 @@ function packedMatmul(a: Tensor, pw: PackedMatmulWeight | null, b: Tensor, trans
   // The few-rows tile of one batch reads A^T from uniform windows where it fits them (A_UNIFORM).
   const aRow = paddedRows(p.M) * 4;
   const aUniform = few > 0 && p.batch === 1 && Math.ceil(p.K / Math.floor(UNIFORM_STAGING_BYTES / aRow)) <= UNIFORM_STAGING_WINDOWS;
-  const au = tile.subgroup && !wg ? ctx.stageUniform(at, aUniform ? p.K * aRow : 0, aRow) : [];
+  const au = tile.subgroup && !wg ? (aUniform ? ctx.stageUniform(at, p.K * aRow, aRow) : ctx.stageUniform(at, 0)) : [];
   for (const [blk0, blocks] of chunks) {
     const cols = Math.min(blocks * PACK_RN, p.N - blk0 * PACK_RN);
     const bind = chunks.length === 1 && !base ? packedB : { buffer: packedB.buffer, offset: base + blk0 * blockBytes, size: blocks * blockBytes };

@@ -254,6 +254,8 @@ test('matmul_packed_sg few-rows tile (M <= 32, K N >= 2^18, packed weights): eve
   const aUniform = new Set(ctx.pipelineSpecs().filter((s) => s.shader.startsWith('matmul_packed_sg') && s.overrides.FEW).map((s) => s.overrides.A_UNIFORM ?? 0));
   t.deepEqual([...aUniform].sort(), [0, 1], 'A^T read from uniform windows (one batch, <= 4 windows) and from storage (batched, K 2100)');
   const seen = few().size;
+  // A^T rows of 65552 bytes (M 16388), wider than a uniform window: the 4-row tile binds the windows unread.
+  await check(t, ctx, rng, { a: [16388, 8], b: [16, 8], transB: true, packed: true }, 'M=16388: A^T rows wider than a uniform window');
   await check(t, ctx, rng, { a: [19, 37], b: [50, 37], transB: true, packed: true }, 'a small B: the 4-row tile');
   t.is(few().size, seen, 'no few-rows pipeline under K N = 2^18');
   t.deepEqual([...few()].sort((a, b) => a - b), [1, 2, 3, 5, 8], 'the row groups the shapes above need (M 2, 3 -> 1; 5, 8 -> 2; 11 -> 3; 19 -> 5; 29, 32 -> 8; the batched 7 -> 2)');
